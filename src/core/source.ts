@@ -1,0 +1,43 @@
+import type {
+  ConsoleLine,
+  HistoryRow,
+  LocalFile,
+  RunFile,
+  RunInfo,
+  SourceProject,
+  SystemMetrics,
+} from './records.ts';
+
+/** Which runs to read. Every field narrows; an empty filter means all runs. */
+export interface RunFilter {
+  runIds?: string[];
+  states?: string[];
+  /** ISO 8601; runs created at or after. */
+  createdAfter?: string;
+  /** ISO 8601; runs created before. */
+  createdBefore?: string;
+  /** A run matches when it has any of these tags. */
+  tags?: string[];
+}
+
+/**
+ * A place runs come from: the W&B API or run folders on disk. Every stream is pull-based
+ * (async iterators), so backpressure comes for free and memory stays bounded.
+ * Implementations: `src/sources/wandb` (API), `src/sources/local` (run folders).
+ */
+export interface RunSource {
+  readonly kind: 'wandb-api' | 'wandb-local';
+  /** The entity the source reads (W&B entity, or the entity recorded in the run folders). */
+  entity(signal?: AbortSignal): Promise<string>;
+  listProjects(signal?: AbortSignal): AsyncIterable<SourceProject>;
+  listRuns(project: string, filter: RunFilter, signal?: AbortSignal): AsyncIterable<RunInfo>;
+  /** Every history row with `step >= fromStep`, in increasing step order, each step once. */
+  history(run: RunInfo, opts: { fromStep?: number }, signal?: AbortSignal): AsyncIterable<HistoryRow>;
+  systemMetrics(run: RunInfo, signal?: AbortSignal): Promise<SystemMetrics>;
+  /** Console lines with `index >= fromLine`, in order. */
+  console(run: RunInfo, opts: { fromLine?: number }, signal?: AbortSignal): AsyncIterable<ConsoleLine>;
+  files(run: RunInfo, signal?: AbortSignal): AsyncIterable<RunFile>;
+  /** Makes the file's bytes available on disk, verified by size (and md5 where known). */
+  fetchFile(run: RunInfo, file: RunFile, signal?: AbortSignal): Promise<LocalFile>;
+  close?(): Promise<void>;
+}

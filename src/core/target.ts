@@ -1,0 +1,64 @@
+/**
+ * What the mapping asks the Neptune side to write. Protocol-neutral (A and B both take these);
+ * paths are `/`-joined attribute paths (`config/lr`, `monitoring/cpu`).
+ */
+
+export type AtomValue =
+  | { type: 'string'; value: string }
+  | { type: 'int'; value: number }
+  | { type: 'float'; value: number }
+  | { type: 'bool'; value: boolean }
+  /** Unix milliseconds. */
+  | { type: 'datetime'; value: number }
+  | { type: 'stringSet'; values: string[] };
+
+export interface FieldAssignment {
+  path: string;
+  value: AtomValue;
+}
+
+export interface SeriesPoint<T extends number | string> {
+  step: number;
+  /** Unix milliseconds. */
+  timestampMs: number;
+  value: T;
+}
+
+export type SeriesKind = 'float' | 'string';
+
+export interface SeriesAppend {
+  path: string;
+  kind: SeriesKind;
+  point: SeriesPoint<number> | SeriesPoint<string>;
+}
+
+/** A file-set entry: a local file and its path inside the set. */
+export interface FileSetEntry {
+  localPath: string;
+  relativePath: string;
+  sizeBytes: number;
+}
+
+/** Why something the source held was not written. Each becomes a counted line in the report. */
+export type OmissionReason =
+  | 'excluded-by-default'
+  | 'non-finite'
+  | 'renamed'
+  | 'too-large'
+  | 'int-out-of-range'
+  | 'invalid-path'
+  | 'field-limit'
+  | 'step-not-increasing'
+  | 'download-failed'
+  | 'empty-file'
+  | 'rejected-by-server'
+  | 'sampled-source';
+
+export interface Omission {
+  reason: OmissionReason;
+  /** What was left out: a key, a path, a file name. */
+  subject: string;
+  /** How many items (points, files…) this line stands for. */
+  count: number;
+  detail?: string;
+}
