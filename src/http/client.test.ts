@@ -1,0 +1,97 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpError } from '../core/errors.ts';
+import { HttpClient } from './client.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
+
+async function serve(handler: Handler) {
+  let n = 0;
+  const server = createServer((req, res) => handler(req, res, ++n));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, count: () => n, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+function client() {
+  const c = new HttpClient({ service: 'Test', retry: { baseDelayMs: 5, retries: 4 }, secrets: () => ['supersecret-key'] });
+  closers.push(() => c.close());
+  return c;
+}
+
+describe('HttpClient', () => {
+  it('retries 503 and a reset socket, then succeeds', async () => {
+    const s = await serve((req, res, n) => {
+      if (n === 1) return void res.writeHead(503).end();
+      if (n === 2) return void req.socket.destroy();
+      res.end('ok');
+    });
+    closers.push(s.close);
+    const r = await client().request({ method: 'GET', url: `${s.url}/x` });
+    expect(r.body.toString()).toBe('ok');
+    expect(s.count()).toBe(3);
+  });
+
+  it('does not retry 404 and names the request without its query string or secrets', async () => {
+    const s = await serve((_req, res) => void res.writeHead(404).end('no run supersecret-key here'));
+    closers.push(s.close);
+    const err = await client()
+      .request({ method: 'GET', url: `${s.url}/files/a?sig=abc`, what: 'file a of e/p/r' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    const msg = (err as HttpError).message;
+    expect(msg).toContain('file a of e/p/r');
+    expect(msg).not.toContain('sig=abc');
+    expect(msg).not.toContain('supersecret-key');
+    expect(s.count()).toBe(1);
+  });
+
+  it('waits the Retry-After the server asks for', async () => {
+    const s = await serve((_req, res, n) => {
+      if (n === 1) return void res.writeHead(429, { 'retry-after': '1' }).end();
+      res.end('ok');
+    });
+    closers.push(s.close);
+    const started = Date.now();
+    await client().request({ method: 'GET', url: s.url });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  it('stops waiting when aborted', async () => {
+    const s = await serve((_req, res) => void res.writeHead(429, { 'retry-after': '30' }).end());
+    closers.push(s.close);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    const started = Date.now();
+    await expect(client().request({ method: 'GET', url: s.url, signal: ac.signal })).rejects.toThrow(/abort/i);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('retries a status the caller asks to retry (e.g. after refreshing a token)', async () => {
+    let refreshed = false;
+    const s = await serve((req, res) => {
+      if (req.headers.authorization !== 'Bearer new') return void res.writeHead(401).end('expired');
+      res.end('ok');
+    });
+    closers.push(s.close);
+    const headers: Record<string, string> = { authorization: 'Bearer old' };
+    const r = await client().request({
+      method: 'GET',
+      url: s.url,
+      headers,
+      retryStatus: (status) => {
+        if (status !== 401 || refreshed) return false;
+        refreshed = true;
+        headers.authorization = 'Bearer new';
+        return true;
+      },
+    });
+    expect(r.body.toString()).toBe('ok');
+  });
+});

@@ -1,0 +1,194 @@
+import { Readable } from 'node:stream';
+import { Agent, request, type Dispatcher } from 'undici';
+import { AbortedError, HttpError, NetworkError } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { HostLimiter } from './host-limiter.ts';
+import { redactUrl, scrubSecrets } from './redact.ts';
+import { retryDelayMs, serverRequestedDelayMs, type RetryOptions } from './retry-policy.ts';
+import { sleep } from './sleep.ts';
+
+export interface HttpClientOptions {
+  /** Service name used in error messages ("W&B", "Neptune"). */
+  service: string;
+  retry?: RetryOptions;
+  /** Requests in flight per host. @default 8 */
+  concurrencyPerHost?: number;
+  /** Time to wait for response headers, and between body chunks. @default 120_000 */
+  timeoutMs?: number;
+  log?: Logger;
+  /** Values to scrub from any error text (the API key, tokens). */
+  secrets?: () => readonly (string | undefined)[];
+  dispatcher?: Dispatcher;
+  /** Called for every HTTP attempt (for request counting in benchmarks and reports). */
+  onAttempt?: (info: { method: string; host: string; status?: number }) => void;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  /** A function so that every retry sends a fresh body (streams can only be read once). */
+  body?: string | Uint8Array | (() => string | Uint8Array | Readable);
+  signal?: AbortSignal;
+  /** Statuses returned to the caller instead of thrown (e.g. 404 for "does it exist?"). */
+  acceptStatus?: readonly number[];
+  /** Extra statuses the caller wants retried (e.g. a 401 after which it refreshed a token). */
+  retryStatus?: (status: number, body: string) => Promise<boolean> | boolean;
+  /** What the request is about, for error messages: "runs of entity/project". */
+  what?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface HttpStreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+
+/**
+ * One HTTP client per service: a keep-alive pool, bounded retries honouring Retry-After, a per-host
+ * concurrency limit that backs off on 429, and one AbortSignal threaded through every wait.
+ */
+export class HttpClient {
+  private readonly limiters = new Map<string, HostLimiter>();
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly log: Logger;
+  requests = 0;
+  rateLimited = 0;
+
+  constructor(private readonly opts: HttpClientOptions) {
+    this.log = opts.log ?? silentLogger;
+    this.ownsDispatcher = !opts.dispatcher;
+    this.dispatcher =
+      opts.dispatcher ??
+      new Agent({
+        keepAliveTimeout: 30_000,
+        connections: Math.max(4, (opts.concurrencyPerHost ?? 8) * 2),
+        headersTimeout: opts.timeoutMs ?? 120_000,
+        bodyTimeout: opts.timeoutMs ?? 120_000,
+      });
+  }
+
+  limiterFor(url: string): HostLimiter {
+    const host = new URL(url).host;
+    let l = this.limiters.get(host);
+    if (!l) {
+      l = new HostLimiter({ concurrency: this.opts.concurrencyPerHost ?? 8 });
+      this.limiters.set(host, l);
+    }
+    return l;
+  }
+
+  /** Sends a request and reads the whole body. Non-2xx (after retries) throws HttpError. */
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    return this.withRetries(req, async (res) => {
+      const body = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, headers: res.headers, body };
+    });
+  }
+
+  /** Sends a request and hands back the body as a stream once a 2xx has arrived. */
+  async stream(req: HttpRequest): Promise<HttpStreamResponse> {
+    return this.withRetries(req, async (res) => ({
+      status: res.statusCode,
+      headers: res.headers,
+      body: res.body as unknown as Readable,
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  private describe(req: HttpRequest): string {
+    const where = `${req.method} ${redactUrl(req.url)}`;
+    return req.what ? `${this.opts.service} ${req.what} (${where})` : `${this.opts.service} ${where}`;
+  }
+
+  private scrub(text: string): string {
+    return scrubSecrets(text, this.opts.secrets?.() ?? []);
+  }
+
+  private async withRetries<T>(
+    req: HttpRequest,
+    onOk: (res: Dispatcher.ResponseData) => Promise<T & { status: number }>,
+  ): Promise<T> {
+    const limiter = this.limiterFor(req.url);
+    const host = new URL(req.url).host;
+    for (let attempt = 1; ; attempt++) {
+      if (req.signal?.aborted) throw new AbortedError(`${this.describe(req)}: aborted`);
+      const release = await limiter.acquire(req.signal);
+      let res: Dispatcher.ResponseData;
+      try {
+        this.requests++;
+        const body = typeof req.body === 'function' ? req.body() : req.body;
+        res = await request(req.url, {
+          method: req.method,
+          headers: req.headers,
+          body,
+          signal: req.signal,
+          dispatcher: this.dispatcher,
+        });
+      } catch (error) {
+        release();
+        this.opts.onAttempt?.({ method: req.method, host });
+        if (req.signal?.aborted) throw new AbortedError(`${this.describe(req)}: aborted`);
+        const delay = retryDelayMs({ kind: 'network', error }, attempt, this.opts.retry);
+        const reason = error instanceof Error ? error.message : String(error);
+        if (delay === undefined) {
+          throw new NetworkError(`${this.describe(req)} failed after ${attempt} attempts: ${this.scrub(reason)}`, {
+            cause: error,
+          });
+        }
+        this.log.debug(`${this.describe(req)}: ${this.scrub(reason)}; retry ${attempt} in ${delay} ms`);
+        await sleep(delay, req.signal);
+        continue;
+      }
+      this.opts.onAttempt?.({ method: req.method, host, status: res.statusCode });
+      const status = res.statusCode;
+      if ((status >= 200 && status < 300) || req.acceptStatus?.includes(status)) {
+        try {
+          const out = await onOk(res);
+          limiter.succeeded();
+          return out;
+        } catch (error) {
+          // The body broke off mid-way (reset, truncation): the whole request is retried.
+          if (req.signal?.aborted) throw new AbortedError(`${this.describe(req)}: aborted`);
+          const delay = retryDelayMs({ kind: 'network', error }, attempt, this.opts.retry);
+          const reason = error instanceof Error ? error.message : String(error);
+          if (delay === undefined) {
+            throw new NetworkError(`${this.describe(req)}: body failed after ${attempt} attempts: ${this.scrub(reason)}`, {
+              cause: error,
+            });
+          }
+          await sleep(delay, req.signal);
+          continue;
+        } finally {
+          release();
+        }
+      }
+      const text = await res.body.text().catch(() => '');
+      release();
+      if (status === 429) {
+        this.rateLimited++;
+        limiter.rateLimited(serverRequestedDelayMs(res.headers) ?? 1000);
+      }
+      let delay = retryDelayMs({ kind: 'response', status, headers: res.headers }, attempt, this.opts.retry);
+      if (delay === undefined && req.retryStatus && attempt <= (this.opts.retry?.retries ?? 6)) {
+        if (await req.retryStatus(status, text)) delay = 0;
+      }
+      if (delay === undefined) {
+        const snippet = this.scrub(text.slice(0, 500));
+        throw new HttpError(status, req.method, redactUrl(req.url), `${this.describe(req)}: HTTP ${status}${snippet ? `: ${snippet}` : ''}`, snippet);
+      }
+      this.log.debug(`${this.describe(req)}: HTTP ${status}; retry ${attempt} in ${delay} ms`);
+      await sleep(delay, req.signal);
+    }
+  }
+}
