@@ -52,7 +52,10 @@ export type OmissionReason =
   | 'download-failed'
   | 'empty-file'
   | 'rejected-by-server'
-  | 'sampled-source';
+  | 'sampled-source'
+  | 'type-mismatch'
+  | 'unsupported-value'
+  | 'upload-failed';
 
 export interface Omission {
   reason: OmissionReason;

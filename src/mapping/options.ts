@@ -1,0 +1,10 @@
+/** What the user asked to carry beyond the defaults (mapping.md, "Left out by default"). */
+export type IncludeOption = 'artifacts' | 'tables' | 'internal' | 'media' | 'wandb-files';
+
+export const INCLUDE_OPTIONS: readonly IncludeOption[] = ['artifacts', 'tables', 'internal', 'media', 'wandb-files'];
+
+export interface MappingOptions {
+  include: ReadonlySet<IncludeOption>;
+}
+
+export const defaultMappingOptions: MappingOptions = { include: new Set() };

@@ -1,0 +1,58 @@
+import type { AtomValue, Omission } from '../core/target.ts';
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/** A W&B media/table value: an object with a `_type` (image-file, histogram, table-file, …). */
+export function mediaType(value: unknown): string | undefined {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const t = (value as Record<string, unknown>)._type;
+    if (typeof t === 'string') return t;
+  }
+  return undefined;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return !!value && typeof value === 'object' && !Array.isArray(value) && mediaType(value) === undefined;
+}
+
+/** W&B's extended JSON text for values Neptune atoms cannot hold (lists, null, NaN). */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+    if (typeof v === 'bigint') return v.toString();
+    return v;
+  });
+}
+
+/**
+ * A config or summary leaf as a Neptune atom (mapping.md, `run.config` row): int/float/bool/str keep
+ * their type; an int beyond int32 becomes a float when that loses nothing, else a string; lists, null,
+ * NaN/±Infinity and other values become their JSON text.
+ */
+export function toAtom(value: unknown): AtomValue {
+  switch (typeof value) {
+    case 'string':
+      return { type: 'string', value };
+    case 'boolean':
+      return { type: 'bool', value };
+    case 'bigint':
+      return Number.isSafeInteger(Number(value)) ? toAtom(Number(value)) : { type: 'string', value: value.toString() };
+    case 'number':
+      if (!Number.isFinite(value)) return { type: 'string', value: String(value) };
+      if (Number.isInteger(value)) {
+        if (value >= INT32_MIN && value <= INT32_MAX) return { type: 'int', value };
+        return Number.isSafeInteger(value) ? { type: 'float', value } : { type: 'string', value: String(value) };
+      }
+      return { type: 'float', value };
+    default:
+      return { type: 'string', value: jsonText(value ?? null) };
+  }
+}
+
+/** Adds `count` to the omission line for (reason, subject), keeping the list short. */
+export function addOmission(list: Omission[], o: Omission): void {
+  const same = list.find((x) => x.reason === o.reason && x.subject === o.subject);
+  if (same) same.count += o.count;
+  else list.push({ ...o });
+}
