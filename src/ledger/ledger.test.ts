@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Ledger } from './ledger.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tempLedgerPath() {
+  const d = mkdtempSync(join(tmpdir(), 'w2n-ledger-'));
+  dirs.push(d);
+  return join(d, 'ledger.sqlite');
+}
+
+const key = { entity: 'e', project: 'p', runId: 'r1' };
+
+describe('Ledger', () => {
+  it('keeps cursors, counts, omissions and series paths across reopen', () => {
+    const path = tempLedgerPath();
+    const a = new Ledger(path);
+    a.startRun(key, { targetProject: 'ws/p' });
+    a.commit(key, 'history', {
+      cursor: { stream: 'history', position: 99 },
+      counts: { points: 500 },
+      omissions: [{ reason: 'non-finite', subject: 'loss', count: 2 }],
+      seriesPaths: [{ key: 'loss', path: 'loss', kind: 'float' }],
+    });
+    a.commit(key, 'history', { cursor: { stream: 'history', position: 199 }, counts: { points: 100 }, omissions: [{ reason: 'non-finite', subject: 'loss', count: 1 }] });
+    a.close();
+    const b = new Ledger(path);
+    expect(b.cursor(key, 'history')).toBe(199);
+    expect(b.counts(key)).toEqual({ points: 600 });
+    expect(b.omissions(key)).toEqual([{ scope: 'history', reason: 'non-finite', subject: 'loss', count: 3, detail: undefined }]);
+    expect(b.seriesPaths(key)).toEqual([{ key: 'loss', path: 'loss', kind: 'float' }]);
+    expect(b.getRun(key)?.status).toBe('in_progress');
+    b.close();
+  });
+
+  it('replaces the fields scope on every pass instead of adding to it', () => {
+    const l = new Ledger(tempLedgerPath());
+    l.startRun(key, { targetProject: 'ws/p' });
+    l.replaceScope(key, 'fields', { fields: 10 }, [{ reason: 'excluded-by-default', subject: 'summary/_runtime', count: 1 }]);
+    l.replaceScope(key, 'fields', { fields: 12 }, [{ reason: 'excluded-by-default', subject: 'summary/_runtime', count: 1 }]);
+    expect(l.counts(key)).toEqual({ fields: 12 });
+    expect(l.omissions(key)).toHaveLength(1);
+    l.close();
+  });
+
+  it('moves a run through in_progress → done / failed / back to pending', () => {
+    const l = new Ledger(tempLedgerPath());
+    l.startRun(key, { targetProject: 'ws/p', displayName: 'n' });
+    l.interruptRun(key);
+    expect(l.getRun(key)?.status).toBe('pending');
+    l.startRun(key, { targetProject: 'ws/p' });
+    l.failRun(key, 'boom');
+    expect(l.getRun(key)).toMatchObject({ status: 'failed', lastError: 'boom', attempts: 2 });
+    l.startRun(key, { targetProject: 'ws/p' });
+    l.finishRun(key, 'fp1');
+    expect(l.getRun(key)).toMatchObject({ status: 'done', fingerprint: 'fp1', lastError: undefined });
+    l.close();
+  });
+});

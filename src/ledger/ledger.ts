@@ -1,0 +1,212 @@
+import Database from 'better-sqlite3';
+import type { RunKey } from '../core/records.ts';
+import type { Omission, SeriesKind } from '../core/target.ts';
+import { LEDGER_SCHEMA, LEDGER_SCHEMA_VERSION } from './schema.ts';
+
+export type RunStatus = 'pending' | 'in_progress' | 'done' | 'failed';
+/** Streams whose progress is a number: last acknowledged step (history, system) or next line (console). */
+export type CursorStream = 'history' | 'system' | 'console';
+/** Scopes of counts and omissions. `fields` is replaced on every pass; the others only ever add. */
+export type CountScope = 'fields' | 'history' | 'system' | 'console' | 'files';
+
+export interface LedgerRun {
+  key: RunKey;
+  displayName?: string;
+  targetProject?: string;
+  targetRun?: string;
+  status: RunStatus;
+  fingerprint?: string;
+  attempts: number;
+  lastError?: string;
+  startedAt?: string;
+  updatedAt: string;
+  completedAt?: string;
+}
+
+export interface Progress {
+  cursor?: { stream: CursorStream; position: number };
+  counts?: Record<string, number>;
+  omissions?: readonly Omission[];
+  seriesPaths?: ReadonlyArray<{ key: string; path: string; kind: SeriesKind }>;
+  file?: { name: string; md5?: string; size: number; target: string };
+}
+
+export function runKeyString(key: RunKey): string {
+  return `${key.entity}/${key.project}/${key.runId}`;
+}
+
+interface RunRow {
+  entity: string; project: string; run_id: string; display_name: string | null; target_project: string | null;
+  target_run: string | null; status: RunStatus; fingerprint: string | null; attempts: number; last_error: string | null;
+  started_at: string | null; updated_at: string; completed_at: string | null;
+}
+
+/**
+ * The migration's memory, in SQLite. Every change that follows a write to Neptune is committed only
+ * after Neptune acknowledged it, in one transaction with the counts it stands for, so after any crash
+ * the ledger is never ahead of the target: resume re-reads from the cursor and the writer drops what
+ * the target already holds.
+ */
+export class Ledger {
+  private readonly db: Database.Database;
+
+  constructor(readonly path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(LEDGER_SCHEMA);
+    const version = this.meta('schema_version');
+    if (version === undefined) this.setMeta('schema_version', String(LEDGER_SCHEMA_VERSION));
+    else if (Number(version) > LEDGER_SCHEMA_VERSION)
+      throw new Error(`ledger ${path} was written by a newer version (schema ${version})`);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  meta(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  getRun(key: RunKey): LedgerRun | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE run_key = ?').get(runKeyString(key)) as RunRow | undefined;
+    return row && toLedgerRun(row);
+  }
+
+  listRuns(): LedgerRun[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY entity, project, run_id').all() as RunRow[]).map(toLedgerRun);
+  }
+
+  /** Marks a run as being migrated (new, resumed or brought up to date). */
+  startRun(key: RunKey, info: { displayName?: string; targetProject: string }): void {
+    const now = new Date().toISOString();
+    this.db
+      .prepare(
+        `INSERT INTO runs(run_key, entity, project, run_id, display_name, target_project, status, attempts, started_at, updated_at)
+         VALUES (@k, @entity, @project, @runId, @name, @tp, 'in_progress', 1, @now, @now)
+         ON CONFLICT(run_key) DO UPDATE SET status = 'in_progress', attempts = attempts + 1, display_name = @name,
+           target_project = @tp, started_at = @now, updated_at = @now, last_error = NULL`,
+      )
+      .run({ k: runKeyString(key), entity: key.entity, project: key.project, runId: key.runId, name: info.displayName ?? null, tp: info.targetProject, now });
+  }
+
+  setTargetRun(key: RunKey, targetRun: string): void {
+    this.db.prepare('UPDATE runs SET target_run = ?, updated_at = ? WHERE run_key = ?').run(targetRun, new Date().toISOString(), runKeyString(key));
+  }
+
+  finishRun(key: RunKey, fingerprint: string): void {
+    const now = new Date().toISOString();
+    this.db
+      .prepare(`UPDATE runs SET status = 'done', fingerprint = ?, completed_at = ?, updated_at = ?, last_error = NULL WHERE run_key = ?`)
+      .run(fingerprint, now, now, runKeyString(key));
+  }
+
+  failRun(key: RunKey, error: string): void {
+    this.db
+      .prepare(`UPDATE runs SET status = 'failed', last_error = ?, updated_at = ? WHERE run_key = ?`)
+      .run(error.slice(0, 2000), new Date().toISOString(), runKeyString(key));
+  }
+
+  /** An interrupted pass: the run goes back to pending, its cursors kept. */
+  interruptRun(key: RunKey): void {
+    this.db.prepare(`UPDATE runs SET status = 'pending', updated_at = ? WHERE run_key = ? AND status = 'in_progress'`).run(new Date().toISOString(), runKeyString(key));
+  }
+
+  cursor(key: RunKey, stream: CursorStream): number | undefined {
+    const row = this.db.prepare('SELECT position FROM cursors WHERE run_key = ? AND stream = ?').get(runKeyString(key), stream) as { position: number } | undefined;
+    return row?.position;
+  }
+
+  seriesPaths(key: RunKey): Array<{ key: string; path: string; kind: SeriesKind }> {
+    return this.db.prepare('SELECT key, path, kind FROM series_paths WHERE run_key = ? ORDER BY rowid').all(runKeyString(key)) as Array<{ key: string; path: string; kind: SeriesKind }>;
+  }
+
+  uploadedFiles(key: RunKey): Map<string, { md5?: string; size: number }> {
+    const rows = this.db.prepare('SELECT name, md5, size FROM files WHERE run_key = ?').all(runKeyString(key)) as Array<{ name: string; md5: string | null; size: number }>;
+    return new Map(rows.map((r) => [r.name, { md5: r.md5 ?? undefined, size: r.size }]));
+  }
+
+  /** Records acknowledged progress of one stream: cursor, counts, omissions, new series paths — atomically. */
+  commit(key: RunKey, scope: CountScope, p: Progress): void {
+    const k = runKeyString(key);
+    const tx = this.db.transaction(() => {
+      if (p.cursor)
+        this.db
+          .prepare('INSERT INTO cursors(run_key, stream, position) VALUES (?, ?, ?) ON CONFLICT(run_key, stream) DO UPDATE SET position = excluded.position')
+          .run(k, p.cursor.stream, p.cursor.position);
+      const addCount = this.db.prepare(
+        'INSERT INTO counts(run_key, scope, name, value) VALUES (?, ?, ?, ?) ON CONFLICT(run_key, scope, name) DO UPDATE SET value = value + excluded.value',
+      );
+      for (const [name, value] of Object.entries(p.counts ?? {})) if (value) addCount.run(k, scope, name, value);
+      const addOmission = this.db.prepare(
+        `INSERT INTO omissions(run_key, scope, reason, subject, count, detail) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(run_key, scope, reason, subject) DO UPDATE SET count = count + excluded.count`,
+      );
+      for (const o of p.omissions ?? []) addOmission.run(k, scope, o.reason, o.subject, o.count, o.detail ?? null);
+      const addPath = this.db.prepare('INSERT OR IGNORE INTO series_paths(run_key, key, path, kind) VALUES (?, ?, ?, ?)');
+      for (const sp of p.seriesPaths ?? []) addPath.run(k, sp.key, sp.path, sp.kind);
+      if (p.file)
+        this.db
+          .prepare('INSERT INTO files(run_key, name, md5, size, target) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run_key, name) DO UPDATE SET md5 = excluded.md5, size = excluded.size, target = excluded.target')
+          .run(k, p.file.name, p.file.md5 ?? null, p.file.size, p.file.target);
+      this.db.prepare('UPDATE runs SET updated_at = ? WHERE run_key = ?').run(new Date().toISOString(), k);
+    });
+    tx();
+  }
+
+  /** Replaces what a scope says (used for `fields`, re-derived in full on every pass). */
+  replaceScope(key: RunKey, scope: CountScope, counts: Record<string, number>, omissions: readonly Omission[]): void {
+    const k = runKeyString(key);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM counts WHERE run_key = ? AND scope = ?').run(k, scope);
+      this.db.prepare('DELETE FROM omissions WHERE run_key = ? AND scope = ?').run(k, scope);
+    })();
+    this.commit(key, scope, { counts, omissions });
+  }
+
+  addNotice(key: RunKey, n: { stream: string; kind: string; message: string; count?: number }): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO notices(run_key, stream, kind, message, count) VALUES (?, ?, ?, ?, ?)')
+      .run(runKeyString(key), n.stream, n.kind, n.message.slice(0, 1000), n.count ?? null);
+  }
+
+  counts(key: RunKey): Record<string, number> {
+    const rows = this.db.prepare('SELECT name, SUM(value) AS value FROM counts WHERE run_key = ? GROUP BY name').all(runKeyString(key)) as Array<{ name: string; value: number }>;
+    return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+  }
+
+  omissions(key: RunKey): Array<Omission & { scope: string }> {
+    return (this.db
+      .prepare('SELECT scope, reason, subject, count, detail FROM omissions WHERE run_key = ? ORDER BY scope, reason, subject')
+      .all(runKeyString(key)) as Array<{ scope: string; reason: Omission['reason']; subject: string; count: number; detail: string | null }>)
+      .map((r) => ({ scope: r.scope, reason: r.reason, subject: r.subject, count: r.count, detail: r.detail ?? undefined }));
+  }
+
+  notices(key: RunKey): Array<{ stream: string; kind: string; message: string; count?: number }> {
+    return (this.db.prepare('SELECT stream, kind, message, count FROM notices WHERE run_key = ?').all(runKeyString(key)) as Array<{ stream: string; kind: string; message: string; count: number | null }>)
+      .map((r) => ({ ...r, count: r.count ?? undefined }));
+  }
+}
+
+function toLedgerRun(r: RunRow): LedgerRun {
+  return {
+    key: { entity: r.entity, project: r.project, runId: r.run_id },
+    displayName: r.display_name ?? undefined,
+    targetProject: r.target_project ?? undefined,
+    targetRun: r.target_run ?? undefined,
+    status: r.status,
+    fingerprint: r.fingerprint ?? undefined,
+    attempts: r.attempts,
+    lastError: r.last_error ?? undefined,
+    startedAt: r.started_at ?? undefined,
+    updatedAt: r.updated_at,
+    completedAt: r.completed_at ?? undefined,
+  };
+}

@@ -1,0 +1,47 @@
+/** The ledger's schema. Versioned: the file records the version it was made with. */
+export const LEDGER_SCHEMA_VERSION = 1;
+
+export const LEDGER_SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  run_key TEXT PRIMARY KEY,            -- entity/project/runId: the W&B identity, same from API or disk
+  entity TEXT NOT NULL,
+  project TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  display_name TEXT,
+  target_project TEXT,                 -- workspace/project in Neptune
+  target_run TEXT,                     -- Neptune run id (sys/id or container id)
+  status TEXT NOT NULL,                -- pending | in_progress | done | failed
+  fingerprint TEXT,                    -- the source state the last completed pass migrated
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  started_at TEXT,
+  updated_at TEXT NOT NULL,
+  completed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS cursors (
+  run_key TEXT NOT NULL, stream TEXT NOT NULL, position REAL NOT NULL,
+  PRIMARY KEY (run_key, stream)
+);
+CREATE TABLE IF NOT EXISTS series_paths (
+  run_key TEXT NOT NULL, key TEXT NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL,
+  PRIMARY KEY (run_key, key)
+);
+CREATE TABLE IF NOT EXISTS files (
+  run_key TEXT NOT NULL, name TEXT NOT NULL, md5 TEXT, size INTEGER NOT NULL, target TEXT NOT NULL,
+  PRIMARY KEY (run_key, name)
+);
+CREATE TABLE IF NOT EXISTS counts (
+  run_key TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL,
+  PRIMARY KEY (run_key, scope, name)
+);
+CREATE TABLE IF NOT EXISTS omissions (
+  run_key TEXT NOT NULL, scope TEXT NOT NULL, reason TEXT NOT NULL, subject TEXT NOT NULL,
+  count INTEGER NOT NULL, detail TEXT,
+  PRIMARY KEY (run_key, scope, reason, subject)
+);
+CREATE TABLE IF NOT EXISTS notices (
+  run_key TEXT NOT NULL, stream TEXT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL, count INTEGER,
+  PRIMARY KEY (run_key, stream, kind, message)
+);
+`;
