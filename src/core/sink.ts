@@ -1,0 +1,49 @@
+import type { FieldAssignment, FileSetEntry, Omission, SeriesPoint } from './target.ts';
+
+/** What the target already holds for a run: the base of resume and of "send only what is missing". */
+export interface TargetRunState {
+  /** Series path → last step the target holds. */
+  lastSteps: ReadonlyMap<string, number>;
+  /** Fields the run already has (counts against the target's per-run field cap). */
+  fieldCount: number;
+}
+
+/**
+ * One run in the target. The migration appends, then flushes; `flush` resolves only once the target
+ * acknowledged everything appended before it, and returns what the target (or the writer's own rule
+ * checks) refused — the ledger advances only after that.
+ * The pipeline never appends while a flush is in flight.
+ */
+export interface TargetRun {
+  /** Target-side id of the run (for the ledger and the report). */
+  readonly id: string;
+  state(signal?: AbortSignal): Promise<TargetRunState>;
+  assign(fields: readonly FieldAssignment[]): void;
+  appendFloats(path: string, points: readonly SeriesPoint<number>[]): void;
+  appendStrings(path: string, points: readonly SeriesPoint<string>[]): void;
+  flush(signal?: AbortSignal): Promise<Omission[]>;
+  /** Adds files to a file set (`source_code/files`, `checkpoints`, `files`). */
+  uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]>;
+}
+
+export interface TargetProject {
+  /** `workspace/project`. */
+  readonly qualifiedName: string;
+}
+
+/** A Neptune server (Protocol A or B), or a dry run that only counts. */
+export interface Target {
+  readonly kind: string;
+  /** Looks the project up, creating it (private, with the description) when missing. */
+  ensureProject(
+    workspace: string,
+    name: string,
+    opts: { description: string; fields: readonly FieldAssignment[] },
+    signal?: AbortSignal,
+  ): Promise<TargetProject>;
+  /** Creates the run, or re-opens the one with this custom run id: the same id reaches the same run. */
+  openRun(project: TargetProject, customRunId: string, signal?: AbortSignal): Promise<TargetRun>;
+  /** Request counters for reports and benchmarks. */
+  stats(): Record<string, number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+import type { Logger } from '../core/logger.ts';
+import type { Target } from '../core/sink.ts';
+import type { RunSource } from '../core/source.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import type { MappingOptions } from '../mapping/options.ts';
+import type { EventSink } from './events.ts';
+import type { Pool } from './pool.ts';
+
+/** Everything a run migration needs, built once by the composition root (`migrate`). */
+export interface MigrationContext {
+  source: RunSource;
+  target: Target;
+  ledger: Ledger;
+  mapping: MappingOptions;
+  log: Logger;
+  emit: EventSink;
+  /** Shared by all runs: bounds concurrent file downloads + uploads. */
+  filePool: Pool;
+  signal?: AbortSignal;
+  /** Points per acknowledged batch (and ledger commit). @default 20_000 */
+  batchPoints: number;
+  /** Max bytes of files per file-set upload call. */
+  fileBatchBytes: number;
+  /** Max files per file-set upload call. */
+  fileBatchCount: number;
+  toolVersion: string;
+  /** Plan only: files are not downloaded, the target only counts. */
+  dryRun?: boolean;
+}

@@ -1,0 +1,15 @@
+import type { RunKey } from '../core/records.ts';
+
+/** Typed progress events: rendered as bars/lines for people, or as NDJSON with `--json`. */
+export type MigrationEvent =
+  | { type: 'migration.started'; ledger: string; logFile?: string; dryRun: boolean }
+  | { type: 'project.planned'; wandbProject: string; neptuneProject: string }
+  | { type: 'run.started'; run: RunKey; name?: string; resumed: boolean }
+  | { type: 'run.progress'; run: RunKey; stream: 'fields' | 'history' | 'system' | 'console' | 'files'; points: number; files: number; bytes: number }
+  | { type: 'run.skipped'; run: RunKey; reason: string }
+  | { type: 'run.done'; run: RunKey; points: number; files: number; bytes: number; omitted: number }
+  | { type: 'run.failed'; run: RunKey; error: string }
+  | { type: 'source.notice'; run?: RunKey; stream: string; kind: string; message: string }
+  | { type: 'migration.done'; migrated: number; skipped: number; failed: number; interrupted: boolean };
+
+export type EventSink = (e: MigrationEvent) => void;

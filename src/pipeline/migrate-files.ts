@@ -1,0 +1,113 @@
+import type { LocalFile, RunFile, RunInfo } from '../core/records.ts';
+import type { TargetRun } from '../core/sink.ts';
+import type { Omission } from '../core/target.ts';
+import { isAbortError } from '../core/errors.ts';
+import { placeFile, type FileTarget } from '../mapping/files.ts';
+import type { MigrationContext } from './context.ts';
+
+interface Pending {
+  file: RunFile;
+  target: FileTarget;
+  relativePath: string;
+}
+
+/**
+ * A run's files: listed, placed (mapping.md, Files), skipped when the ledger says the same bytes
+ * already landed, then downloaded and uploaded in groups through the shared file pool. Each group is
+ * recorded in the ledger only after the target acknowledged it.
+ */
+export async function migrateFiles(run: RunInfo, target: TargetRun, ctx: MigrationContext): Promise<void> {
+  const key = run.key;
+  const uploaded = ctx.ledger.uploadedFiles(key);
+  const groups = new Map<FileTarget, Pending[][]>();
+  const skipped: Omission[] = [];
+  let listed = 0;
+  for await (const file of ctx.source.files(run, ctx.signal)) {
+    listed++;
+    const placement = placeFile(file, ctx.mapping);
+    const done = uploaded.get(file.name);
+    if (done && done.size === file.sizeBytes && (done.md5 ?? '') === (file.md5 ?? '')) continue;
+    if (placement.kind === 'skip') {
+      // Counted once: skipped files are remembered like uploaded ones so a re-run does not count them again.
+      if (!done) {
+        skipped.push({ reason: placement.reason, subject: file.name, count: 1, detail: placement.detail });
+        ctx.ledger.commit(key, 'files', { file: { name: file.name, md5: file.md5, size: file.sizeBytes, target: 'skipped' } });
+      }
+      continue;
+    }
+    let lists = groups.get(placement.target);
+    if (!lists) groups.set(placement.target, (lists = [[]]));
+    let current = lists[lists.length - 1];
+    const bytes = current.reduce((n, p) => n + p.file.sizeBytes, 0);
+    if (current.length >= ctx.fileBatchCount || (current.length > 0 && bytes + file.sizeBytes > ctx.fileBatchBytes)) {
+      lists.push((current = []));
+    }
+    current.push({ file, target: placement.target, relativePath: placement.relativePath });
+  }
+  if (skipped.length) ctx.ledger.commit(key, 'files', { omissions: skipped });
+
+  const jobs: Promise<void>[] = [];
+  let filesDone = 0;
+  let bytesDone = 0;
+  for (const [path, lists] of groups) {
+    for (const group of lists) {
+      if (group.length === 0) continue;
+      jobs.push(
+        ctx.filePool.run(async () => {
+          const { fetched, failed } = await fetchAll(run, group, ctx);
+          try {
+            const refused = fetched.length
+              ? await target.uploadFileSet(
+                  path,
+                  fetched.map(({ p, local }) => ({ localPath: local.path, relativePath: p.relativePath, sizeBytes: local.sizeBytes })),
+                  ctx.signal,
+                )
+              : [];
+            const refusedNames = new Set(refused.map((o) => o.subject));
+            for (const { p } of fetched) {
+              const ok = !refusedNames.has(p.relativePath);
+              ctx.ledger.commit(key, 'files', {
+                file: ok ? { name: p.file.name, md5: p.file.md5, size: p.file.sizeBytes, target: path } : undefined,
+                counts: ok ? { files: 1, bytes: p.file.sizeBytes } : {},
+              });
+              if (ok) {
+                filesDone++;
+                bytesDone += p.file.sizeBytes;
+              }
+            }
+            ctx.ledger.commit(key, 'files', { omissions: [...refused, ...failed] });
+            ctx.emit({ type: 'run.progress', run: key, stream: 'files', points: 0, files: filesDone, bytes: bytesDone });
+          } finally {
+            await Promise.all(fetched.map(({ local }) => local.release().catch(() => {})));
+          }
+        }),
+      );
+    }
+  }
+  const results = await Promise.allSettled(jobs);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  ctx.log.debug(`${key.entity}/${key.project}/${key.runId}: ${listed} files listed, ${filesDone} uploaded`);
+}
+
+/** Downloads a group; a file that cannot be fetched is reported and the others still go. */
+async function fetchAll(run: RunInfo, group: Pending[], ctx: MigrationContext) {
+  const fetched: Array<{ p: Pending; local: LocalFile }> = [];
+  const failed: Omission[] = [];
+  if (ctx.dryRun) {
+    for (const p of group) fetched.push({ p, local: { path: '', sizeBytes: p.file.sizeBytes, release: async () => {} } });
+    return { fetched, failed };
+  }
+  for (const p of group) {
+    try {
+      fetched.push({ p, local: await ctx.source.fetchFile(run, p.file, ctx.signal) });
+    } catch (error) {
+      if (isAbortError(error) || ctx.signal?.aborted) {
+        await Promise.all(fetched.map(({ local }) => local.release().catch(() => {})));
+        throw error;
+      }
+      failed.push({ reason: 'download-failed', subject: p.file.name, count: 1, detail: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return { fetched, failed };
+}

@@ -1,0 +1,93 @@
+import type { RunKey } from '../core/records.ts';
+import type { Ledger, LedgerRun } from '../ledger/ledger.ts';
+import { runKeyString } from '../ledger/ledger.ts';
+
+export interface RunReport {
+  run: string;
+  name?: string;
+  target?: string;
+  status: 'migrated' | 'skipped' | 'failed' | 'pending' | 'in_progress';
+  error?: string;
+  written: Record<string, number>;
+  notWritten: Array<{ reason: string; subject: string; count: number; detail?: string }>;
+  notices: Array<{ stream: string; kind: string; message: string; count?: number }>;
+}
+
+export interface MigrationReport {
+  runs: RunReport[];
+  totals: { runs: number; migrated: number; skipped: number; failed: number; pending: number; points: number; files: number; bytes: number; omitted: number };
+  /** Omissions beyond the documented defaults (what `--strict` fails on). */
+  nonDefaultOmissions: number;
+}
+
+const DEFAULT_REASONS = new Set(['excluded-by-default', 'empty-file', 'non-finite', 'renamed']);
+
+/** Builds the report from the ledger alone, so `wandb-to-neptune report` can print it again later. */
+export function buildReport(ledger: Ledger, only?: readonly RunKey[], skippedThisPass?: ReadonlySet<string>): MigrationReport {
+  const wanted = only ? new Set(only.map(runKeyString)) : undefined;
+  const runs = ledger.listRuns().filter((r) => !wanted || wanted.has(runKeyString(r.key)));
+  const reports = runs.map((r) => runReport(ledger, r, skippedThisPass));
+  const totals = { runs: reports.length, migrated: 0, skipped: 0, failed: 0, pending: 0, points: 0, files: 0, bytes: 0, omitted: 0 };
+  let nonDefault = 0;
+  for (const r of reports) {
+    if (r.status === 'migrated') totals.migrated++;
+    else if (r.status === 'skipped') totals.skipped++;
+    else if (r.status === 'failed') totals.failed++;
+    else totals.pending++;
+    totals.points += r.written.points ?? 0;
+    totals.files += r.written.files ?? 0;
+    totals.bytes += r.written.bytes ?? 0;
+    for (const o of r.notWritten) {
+      totals.omitted += o.count;
+      if (!DEFAULT_REASONS.has(o.reason)) nonDefault += o.count;
+    }
+  }
+  return { runs: reports, totals, nonDefaultOmissions: nonDefault };
+}
+
+function runReport(ledger: Ledger, r: LedgerRun, skipped?: ReadonlySet<string>): RunReport {
+  const k = runKeyString(r.key);
+  const status: RunReport['status'] =
+    r.status === 'done' ? (skipped?.has(k) ? 'skipped' : 'migrated') : r.status === 'failed' ? 'failed' : r.status;
+  return {
+    run: k,
+    name: r.displayName,
+    target: r.targetProject && r.targetRun ? `${r.targetProject}/${r.targetRun}` : r.targetProject,
+    status,
+    error: r.lastError,
+    written: ledger.counts(r.key),
+    notWritten: ledger.omissions(r.key).map(({ reason, subject, count, detail }) => ({ reason, subject, count, detail })),
+    notices: ledger.notices(r.key),
+  };
+}
+
+/** The report as text: a line per run, then what was not written, by reason. */
+export function formatReport(report: MigrationReport): string {
+  const lines: string[] = [];
+  const t = report.totals;
+  lines.push(`Runs: ${t.runs} (migrated ${t.migrated}, skipped ${t.skipped}, failed ${t.failed}, pending ${t.pending})`);
+  lines.push(`Written: ${t.points.toLocaleString('en-US')} points, ${t.files} files, ${formatBytes(t.bytes)}; not written: ${t.omitted.toLocaleString('en-US')} items`);
+  for (const r of report.runs) {
+    const w = r.written;
+    lines.push(
+      `${r.status.toUpperCase().padEnd(9)} ${r.run}${r.name ? ` (${r.name})` : ''}: fields ${w.fields ?? 0}, points ${w.points ?? 0} (history ${w.historyPoints ?? 0}, system ${w.systemPoints ?? 0}, console lines ${w.consoleLines ?? 0}), files ${w.files ?? 0} (${formatBytes(w.bytes ?? 0)})`,
+    );
+    if (r.error) lines.push(`          error: ${r.error}`);
+    const byReason = new Map<string, Array<{ subject: string; count: number; detail?: string }>>();
+    for (const o of r.notWritten) byReason.set(o.reason, [...(byReason.get(o.reason) ?? []), o]);
+    for (const [reason, items] of byReason) {
+      const n = items.reduce((s, i) => s + i.count, 0);
+      const sample = items.slice(0, 5).map((i) => `${i.subject}${i.count > 1 ? ` ×${i.count}` : ''}${i.detail ? ` (${i.detail})` : ''}`);
+      lines.push(`          not written, ${reason}: ${n} — ${sample.join('; ')}${items.length > 5 ? `; … ${items.length - 5} more` : ''}`);
+    }
+    for (const nt of r.notices) lines.push(`          source ${nt.kind} (${nt.stream}): ${nt.message}`);
+  }
+  return lines.join('\n');
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}

@@ -1,0 +1,69 @@
+import type { Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
+import type { FieldAssignment, FileSetEntry, Omission, SeriesPoint } from '../../core/target.ts';
+
+export interface DryRunCounts {
+  projects: number;
+  runs: number;
+  fields: number;
+  points: number;
+  files: number;
+  bytes: number;
+}
+
+/**
+ * `--dry-run`: a target that writes nothing and counts what it would have written. The pipeline runs
+ * unchanged against it, so the plan a dry run prints is the plan a real run executes.
+ */
+export class DryRunTarget implements Target {
+  readonly kind = 'dry-run';
+  readonly perRun = new Map<string, DryRunCounts>();
+  private readonly totals: DryRunCounts = { projects: 0, runs: 0, fields: 0, points: 0, files: 0, bytes: 0 };
+
+  async ensureProject(workspace: string, name: string): Promise<TargetProject> {
+    this.totals.projects++;
+    return { qualifiedName: `${workspace}/${name}` };
+  }
+
+  async openRun(project: TargetProject, customRunId: string): Promise<TargetRun> {
+    this.totals.runs++;
+    const counts: DryRunCounts = { projects: 0, runs: 1, fields: 0, points: 0, files: 0, bytes: 0 };
+    this.perRun.set(`${project.qualifiedName}/${customRunId}`, counts);
+    const totals = this.totals;
+    return {
+      id: `dry-run:${customRunId}`,
+      async state(): Promise<TargetRunState> {
+        return { lastSteps: new Map(), fieldCount: 0 };
+      },
+      assign(fields: readonly FieldAssignment[]) {
+        counts.fields += fields.length;
+        totals.fields += fields.length;
+      },
+      appendFloats(_path: string, points: readonly SeriesPoint<number>[]) {
+        counts.points += points.length;
+        totals.points += points.length;
+      },
+      appendStrings(_path: string, points: readonly SeriesPoint<string>[]) {
+        counts.points += points.length;
+        totals.points += points.length;
+      },
+      async flush(): Promise<Omission[]> {
+        return [];
+      },
+      async uploadFileSet(_path: string, entries: readonly FileSetEntry[]): Promise<Omission[]> {
+        counts.files += entries.length;
+        totals.files += entries.length;
+        for (const e of entries) {
+          counts.bytes += e.sizeBytes;
+          totals.bytes += e.sizeBytes;
+        }
+        return [];
+      },
+    };
+  }
+
+  stats(): Record<string, number> {
+    return { ...this.totals };
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,71 @@
+import type { AtomValue } from '../../core/target.ts';
+
+/** One `Operation` on the wire: `path` plus exactly one key naming the operation (swagger model `Operation`). */
+export type WireOp = { path: string } & (
+  | { assignString: { value: string } }
+  | { assignInt: { value: number } }
+  | { assignFloat: { value: number } }
+  | { assignBool: { value: boolean } }
+  | { assignDatetime: { valueMilliseconds: number } }
+  | { insertStrings: { values: string[] } }
+  | { logFloats: { entries: LogEntry<number>[] } }
+  | { logStrings: { entries: LogEntry<string>[] } }
+  | { deleteAttribute: Record<string, never> }
+);
+
+export interface LogEntry<T> {
+  value: T;
+  step: number;
+  timestampMilliseconds: number;
+}
+
+/** `OperationError` as the server returns it, plus the path we could attribute it to. */
+export interface OperationFailure {
+  /** The operation's path when the error could be attributed to one (the wire format carries no path). */
+  path?: string;
+  errorType: string;
+  description: string;
+}
+
+/** The wire operation for an atom (checked beforehand by rules.ts). `stringSet` → `insertStrings`, as the client does. */
+export function atomOp(path: string, v: AtomValue): WireOp {
+  switch (v.type) {
+    case 'string':
+      return { path, assignString: { value: v.value } };
+    case 'int':
+      return { path, assignInt: { value: v.value } };
+    case 'float':
+      return { path, assignFloat: { value: v.value } };
+    case 'bool':
+      return { path, assignBool: { value: v.value } };
+    case 'datetime':
+      return { path, assignDatetime: { valueMilliseconds: Math.round(v.value) } };
+    case 'stringSet':
+      return { path, insertStrings: { values: [...v.values] } };
+  }
+}
+
+/** Rough JSON size of an atom op, for the request byte cap. */
+export function estimateAtomBytes(op: WireOp): number {
+  let n = op.path.length + 48;
+  if ('assignString' in op) n += op.assignString.value.length * 1.1;
+  if ('insertStrings' in op) for (const s of op.insertStrings.values) n += s.length * 1.1 + 3;
+  return Math.ceil(n);
+}
+
+/**
+ * The server's per-operation errors carry no path. Attribute each to the longest path of the request
+ * that its description mentions; a request with a single path gets that path.
+ */
+export function attributeErrors(raw: unknown, paths: readonly string[]): OperationFailure[] {
+  if (!Array.isArray(raw)) return [];
+  const unique = [...new Set(paths)].sort((a, b) => b.length - a.length);
+  return raw.map((e: unknown) => {
+    const o = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
+    const description = typeof o.errorDescription === 'string' ? o.errorDescription : JSON.stringify(e);
+    const errorType = typeof o.errorType === 'string' ? o.errorType : 'unknown';
+    const explicit = typeof o.path === 'string' ? o.path : undefined;
+    const path = explicit ?? (unique.length === 1 ? unique[0] : unique.find((p) => description.includes(p)));
+    return { path, errorType, description };
+  });
+}

@@ -1,0 +1,38 @@
+import type { NeptuneApi } from './api.ts';
+import type { FieldType } from './rules.ts';
+
+export interface ExistingState {
+  /** Every field the server holds for the container, with its type. */
+  fields: Map<string, FieldType>;
+  /** Float/string series: the last step the server stored. */
+  lastSteps: Map<string, number>;
+}
+
+interface AttributeJson {
+  name?: unknown;
+  type?: unknown;
+  floatSeriesProperties?: { lastStep?: unknown };
+  stringSeriesProperties?: { lastStep?: unknown };
+}
+
+/** `GET /api/leaderboard/v1/attributes?experimentId=` → fields and series last steps (ExperimentAttributesDTO). */
+export async function readExistingState(api: NeptuneApi, containerId: string, signal?: AbortSignal): Promise<ExistingState> {
+  const { data } = await api.json<{ attributes?: AttributeJson[]; fields?: AttributeJson[] }>({
+    method: 'GET',
+    path: '/api/leaderboard/v1/attributes',
+    query: { experimentId: containerId },
+    signal,
+    what: 'existing fields',
+  });
+  // The swagger calls the list `attributes`; some client versions read `fields`.
+  const list = data?.attributes ?? data?.fields ?? [];
+  const fields = new Map<string, FieldType>();
+  const lastSteps = new Map<string, number>();
+  for (const a of list) {
+    if (typeof a.name !== 'string' || typeof a.type !== 'string') continue;
+    fields.set(a.name, a.type);
+    const last = a.floatSeriesProperties?.lastStep ?? a.stringSeriesProperties?.lastStep;
+    if (typeof last === 'number' && Number.isFinite(last)) lastSteps.set(a.name, last);
+  }
+  return { fields, lastSteps };
+}

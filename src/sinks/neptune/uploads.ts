@@ -1,0 +1,141 @@
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { HttpError, TargetError } from '../../core/errors.ts';
+import type { FileSetEntry, Omission } from '../../core/target.ts';
+import type { MultipartSettings } from './config.ts';
+import type { WriterContext } from './context.ts';
+import type { OperationFailure } from './operations.ts';
+import { packFileSet } from './packing.ts';
+import { tarGzBuffer } from './tar.ts';
+
+const LB = '/api/leaderboard/v1/attributes';
+const STREAM_MISMATCH = 'Length of stream does not match given range';
+
+/** Upload answers come as `null`, `{errorDescription}` or `{errors: OperationError[]}`. */
+export function uploadErrors(body: Buffer, path: string): OperationFailure[] {
+  const text = body.toString('utf8').trim();
+  if (!text || text === 'null') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (typeof parsed !== 'object' || parsed === null) return [];
+  const o = parsed as { errorDescription?: unknown; errorType?: unknown; errors?: unknown };
+  if (typeof o.errorDescription === 'string') return [{ path, errorType: String(o.errorType ?? 'upload'), description: o.errorDescription }];
+  if (!Array.isArray(o.errors)) return [];
+  return o.errors.map((e: { errorType?: unknown; errorDescription?: unknown }) => ({
+    path,
+    errorType: typeof e?.errorType === 'string' ? e.errorType : 'upload',
+    description: typeof e?.errorDescription === 'string' ? e.errorDescription : JSON.stringify(e),
+  }));
+}
+
+/** Chunk size as the client picks it: at least minChunkSize, few enough chunks, never above maxChunkSize. */
+export function chunkSizeFor(total: number, mp: MultipartSettings): number {
+  const size = Math.max(mp.minChunkSize, Math.ceil(total / mp.maxChunkCount));
+  if (size > mp.maxChunkSize) throw new TargetError(`file of ${total} bytes needs chunks above the server's maximum`);
+  return size;
+}
+
+type Target = { kind: 'file'; ext: string } | { kind: 'fileset'; subPath: string };
+
+/** Single-part up to `maxSinglePartSize`, else start / part (X-Range) / finish. Retries on a range mismatch. */
+async function uploadOne(ctx: WriterContext, containerId: string, attribute: string, localPath: string, target: Target, signal?: AbortSignal): Promise<OperationFailure[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await uploadOnce(ctx, containerId, attribute, localPath, target, signal);
+    } catch (e) {
+      if (attempt < 3 && e instanceof HttpError && (e.body ?? '').includes(STREAM_MISMATCH)) continue;
+      throw e;
+    }
+  }
+}
+
+async function uploadOnce(ctx: WriterContext, containerId: string, attribute: string, localPath: string, target: Target, signal?: AbortSignal): Promise<OperationFailure[]> {
+  const { multipart } = await ctx.auth.clientConfig(signal);
+  const base = target.kind === 'file' ? `${LB}/storage/file/upload` : `${LB}/storage/fileset/upload`;
+  const q = { experimentIdentifier: containerId, attribute };
+  const named = target.kind === 'file' ? { ...q, ext: target.ext } : { ...q, subPath: target.subPath };
+  const total = (await stat(localPath)).size;
+  if (total <= multipart.maxSinglePartSize) {
+    const data = await readFile(localPath);
+    const res = await ctx.api.call({ method: 'POST', path: base, query: named, raw: data, contentType: 'application/octet-stream', signal, what: `upload ${attribute}` });
+    ctx.stats.files++;
+    return uploadErrors(res.body, attribute);
+  }
+  const start = await ctx.api.json<{ uploadId?: string; errors?: unknown }>({
+    method: 'POST', path: `${base}/start`, query: { ...named, totalLength: total }, signal, what: `upload start ${attribute}`,
+  });
+  const startErrors = uploadErrors(Buffer.from(JSON.stringify({ errors: start.data?.errors ?? [] })), attribute);
+  if (startErrors.length) return startErrors;
+  const uploadId = start.data?.uploadId;
+  if (!uploadId) throw new TargetError(`Neptune did not return an uploadId for ${attribute}`);
+  const size = chunkSizeFor(total, multipart);
+  for (let idx = 0, from = 0; from < total; idx++, from += size) {
+    const to = Math.min(total, from + size) - 1;
+    const length = to - from + 1;
+    const body = (): Readable => {
+      ctx.stats.bytes += length;
+      return createReadStream(localPath, { start: from, end: to });
+    };
+    const res = await ctx.api.call({
+      method: 'POST', path: `${base}/part`, query: { ...q, uploadId, uploadPartIdx: idx }, raw: body,
+      contentType: 'application/octet-stream', headers: { 'x-range': `bytes=${from}-${to}/${total}`, 'content-length': String(length) },
+      signal, what: `upload part ${idx} of ${attribute}`,
+    });
+    const errs = uploadErrors(res.body, attribute);
+    if (errs.length) return errs;
+  }
+  const fin = await ctx.api.call({ method: 'POST', path: `${base}/finish`, query: { ...q, uploadId }, signal, what: `upload finish ${attribute}` });
+  ctx.stats.files++;
+  return uploadErrors(fin.body, attribute);
+}
+
+/** A File field; `ext` defaults to the local file's extension (stored name = attribute + "." + ext). */
+export function uploadFileAttribute(ctx: WriterContext, containerId: string, attribute: string, localPath: string, ext: string | undefined, signal?: AbortSignal): Promise<OperationFailure[]> {
+  const e = ext ?? extname(localPath).replace(/^\./, '');
+  return uploadOne(ctx, containerId, attribute, localPath, { kind: 'file', ext: e }, signal);
+}
+
+export interface FileSetUploadOptions {
+  /** Replace the set's content instead of adding to it. @default false */
+  reset?: boolean;
+}
+
+/**
+ * A FileSet field: packages of ≤ 5 MB / ≤ 500 files; a package of several files is one tar.gz
+ * (`uploadFileSetTar`), a single-file package goes through the fileset single/multipart endpoints.
+ */
+export async function uploadFileSetAttribute(
+  ctx: WriterContext, containerId: string, attribute: string, entries: readonly FileSetEntry[], signal?: AbortSignal, opts: FileSetUploadOptions = {},
+): Promise<{ errors: OperationFailure[]; omissions: Omission[] }> {
+  const { packages, omissions } = packFileSet(entries, attribute, ctx.limits);
+  const errors: OperationFailure[] = [];
+  const { multipart } = await ctx.auth.clientConfig(signal);
+  let reset = opts.reset ?? false;
+  if (reset && multipart.enabled) {
+    // With multipart uploads the client clears the set with an operation instead of the tar `reset` flag.
+    const { data } = await ctx.api.json({ method: 'POST', path: `${LB}/operations`, query: { experimentId: containerId }, json: [{ path: attribute, deleteAttribute: {} }], signal, what: `reset ${attribute}` });
+    if (Array.isArray(data) && data.length) ctx.log.debug(`Neptune: reset of ${attribute} answered ${data.length} errors`);
+    reset = false;
+  }
+  for (const pkg of packages) {
+    if (pkg.length === 1 && !reset) {
+      errors.push(...(await uploadOne(ctx, containerId, attribute, pkg[0].localPath, { kind: 'fileset', subPath: pkg[0].relativePath }, signal)));
+      continue;
+    }
+    const data = await tarGzBuffer(pkg.map((e) => ({ name: e.relativePath, localPath: e.localPath })));
+    const res = await ctx.api.call({
+      method: 'POST', path: `${LB}/uploadFileSetTar`, query: { experimentId: containerId, attribute, reset: reset ? 'True' : 'False' },
+      raw: data, contentType: 'application/octet-stream', signal, what: `file-set package of ${attribute}`,
+    });
+    ctx.stats.files += pkg.length;
+    errors.push(...uploadErrors(res.body, attribute));
+    reset = false;
+  }
+  return { errors, omissions };
+}

@@ -1,0 +1,281 @@
+import { HttpError, TargetError } from '../../core/errors.ts';
+import type { AtomValue, FileSetEntry, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
+import { planBatches, type Batch } from './batcher.ts';
+import type { WriterContext } from './context.ts';
+import { atomOp, attributeErrors, type OperationFailure, type WireOp } from './operations.ts';
+import { readExistingState } from './resume.ts';
+import { charLength, checkAtom, checkPath, FieldRegistry, omission, StepTracker, type FieldType, type Violation } from './rules.ts';
+import { SeriesBuffer } from './series.ts';
+import { uploadFileAttribute, uploadFileSetAttribute, type FileSetUploadOptions } from './uploads.ts';
+
+/** What happened to the values handed to one call. Omissions are for the caller's report. */
+export interface WriteOutcome {
+  accepted: number;
+  /** Series points at or below the step the server already held when the writer loaded it. */
+  alreadyPresent: number;
+  omissions: Omission[];
+}
+
+export interface FlushResult {
+  requests: number;
+  operations: number;
+  points: number;
+  /** Per-operation errors the server returned (the rest of each request was applied). */
+  errors: OperationFailure[];
+}
+
+export interface UploadOutcome {
+  uploaded: boolean;
+  omissions: Omission[];
+  errors: OperationFailure[];
+}
+
+type AnySeries = SeriesBuffer<number> | SeriesBuffer<string>;
+
+/** Buffers writes for one container (a run, or the project itself) and sends them in batches. */
+export class ContainerWriter {
+  private readonly fields: FieldRegistry;
+  private readonly steps = new StepTracker();
+  private atoms: WireOp[] = [];
+  private atomsCommitted = 0;
+  private readonly series = new Map<string, AnySeries>();
+  private chain: Promise<unknown> = Promise.resolve();
+  /** A request failed after it may have reached the server: reconcile series with the server first. */
+  private uncertain = false;
+  /** Per-operation errors of acknowledged requests not yet returned (a later request of that flush failed). */
+  private unreported: OperationFailure[] = [];
+
+  constructor(
+    protected readonly ctx: WriterContext,
+    readonly containerId: string,
+  ) {
+    this.fields = new FieldRegistry(ctx.limits.maxFieldsPerRun);
+  }
+
+  /** Fields known to exist (server + accepted here). */
+  get fieldCount(): number {
+    return this.fields.size;
+  }
+
+  get pendingPoints(): number {
+    let n = 0;
+    for (const b of this.series.values()) n += b.pending;
+    return n;
+  }
+
+  get pendingOperations(): number {
+    return this.atoms.length - this.atomsCommitted;
+  }
+
+  /** Reads fields and series last steps from the server and seeds the checks with them. */
+  async load(signal?: AbortSignal): Promise<{ fields: Map<string, FieldType>; lastSteps: Map<string, number> }> {
+    const state = await readExistingState(this.ctx.api, this.containerId, signal);
+    this.fields.seed(state.fields);
+    for (const [p, s] of state.lastSteps) this.steps.seedServer(p, s);
+    return state;
+  }
+
+  async lastSteps(signal?: AbortSignal): Promise<Map<string, number>> {
+    return (await this.load(signal)).lastSteps;
+  }
+
+  async existingFields(signal?: AbortSignal): Promise<Map<string, FieldType>> {
+    return (await this.load(signal)).fields;
+  }
+
+  private admit(path: string, type: FieldType): Violation | undefined {
+    if (this.ctx.unsafeSkipChecks) return undefined;
+    return checkPath(path, this.ctx.limits) ?? this.fields.check(path, type);
+  }
+
+  private admitUpload(path: string, type: FieldType): Violation | undefined {
+    if (!this.ctx.unsafeSkipChecks && path.startsWith('sys/')) return { reason: 'invalid-path', detail: 'files cannot be stored under sys/' };
+    return this.admit(path, type);
+  }
+
+  assign(path: string, value: AtomValue): WriteOutcome {
+    const v = this.admit(path, value.type) ?? (this.ctx.unsafeSkipChecks ? undefined : checkAtom(value, this.ctx.limits));
+    if (v) return { accepted: 0, alreadyPresent: 0, omissions: [omission(path, v)] };
+    this.fields.add(path, value.type);
+    this.atoms.push(atomOp(path, value));
+    return { accepted: 1, alreadyPresent: 0, omissions: [] };
+  }
+
+  logFloats(path: string, points: readonly SeriesPoint<number>[]): WriteOutcome {
+    return this.log(path, 'float', points);
+  }
+
+  logStrings(path: string, points: readonly SeriesPoint<string>[]): WriteOutcome {
+    return this.log(path, 'string', points);
+  }
+
+  private log(path: string, kind: 'float' | 'string', points: readonly SeriesPoint<number | string>[]): WriteOutcome {
+    const type: FieldType = kind === 'float' ? 'floatSeries' : 'stringSeries';
+    const out: WriteOutcome = { accepted: 0, alreadyPresent: 0, omissions: [] };
+    if (points.length === 0) return out;
+    const denied = this.admit(path, type);
+    if (denied) return { ...out, omissions: [omission(path, denied, points.length)] };
+    const skip = this.ctx.unsafeSkipChecks;
+    const counts = new Map<OmissionReason, { count: number; detail: string }>();
+    const refuse = (reason: OmissionReason, detail: string) => {
+      const c = counts.get(reason);
+      if (c) c.count++;
+      else counts.set(reason, { count: 1, detail });
+    };
+    let buf = this.series.get(path);
+    if (!buf) {
+      buf = kind === 'float' ? new SeriesBuffer<number>('float') : new SeriesBuffer<string>('string');
+      this.series.set(path, buf);
+    }
+    const max = this.ctx.limits.maxSeriesStringLength;
+    for (const p of points) {
+      if (!Number.isFinite(p.step) || !Number.isFinite(p.timestampMs)) {
+        refuse('non-finite', 'step or timestamp is not a finite number');
+        continue;
+      }
+      if (kind === 'float' && !Number.isFinite(p.value as number)) {
+        refuse('non-finite', 'NaN/±Infinity cannot be sent as JSON');
+        continue;
+      }
+      if (!skip && kind === 'string' && charLength(p.value as string, max) > max) {
+        refuse('too-large', `entry longer than ${max} characters (split lines before writing)`);
+        continue;
+      }
+      if (!skip) {
+        const c = this.steps.classify(path, p.step);
+        if (c === 'present') {
+          out.alreadyPresent++;
+          continue;
+        }
+        if (c === 'not-increasing') {
+          refuse('step-not-increasing', `step ${p.step} is not after ${this.steps.lastAccepted(path)}`);
+          continue;
+        }
+      }
+      (buf as SeriesBuffer<number | string>).push(p.step, p.timestampMs, p.value);
+      out.accepted++;
+    }
+    if (out.accepted > 0) this.fields.add(path, type);
+    for (const [reason, c] of counts) out.omissions.push({ reason, subject: path, count: c.count, detail: c.detail });
+    return out;
+  }
+
+  /**
+   * Sends everything buffered so far; resolves once the server acknowledged every request. Calls are
+   * serialised; after a failure (abort, network) nothing acknowledged is resent and series are
+   * reconciled with the server's last steps, so a retry never duplicates a point.
+   */
+  flush(signal?: AbortSignal): Promise<FlushResult> {
+    const run = this.chain.then(
+      () => this.flushNow(signal),
+      () => this.flushNow(signal),
+    );
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(signal?: AbortSignal): Promise<FlushResult> {
+    const result: FlushResult = { requests: 0, operations: 0, points: 0, errors: [] };
+    if (this.uncertain) await this.reconcile(signal);
+    const seriesEnd = new Map<string, number>();
+    for (const [p, b] of this.series) seriesEnd.set(p, b.length);
+    const view = { atoms: this.atoms, atomsFrom: this.atomsCommitted, atomsEnd: this.atoms.length, series: this.series, seriesEnd };
+    try {
+      for (const batch of planBatches(view, this.ctx.limits)) {
+        if (batch.ops.length > 0) {
+          this.uncertain = true;
+          this.unreported.push(...(await this.send(batch, signal)));
+          this.uncertain = false;
+          result.requests++;
+          result.operations += batch.ops.length;
+          result.points += batch.points;
+        }
+        this.commit(batch);
+      }
+    } finally {
+      this.compact();
+    }
+    result.errors = this.unreported;
+    this.unreported = [];
+    return result;
+  }
+
+  private async send(batch: Batch, signal?: AbortSignal): Promise<OperationFailure[]> {
+    let data: unknown;
+    try {
+      ({ data } = await this.ctx.api.json({
+        method: 'POST',
+        path: '/api/leaderboard/v1/attributes/operations',
+        query: { experimentId: this.containerId },
+        json: batch.ops,
+        signal,
+        what: `executeOperations (${batch.ops.length} ops)`,
+      }));
+    } catch (e) {
+      if (e instanceof HttpError && e.status === 404) throw new TargetError(`Neptune container ${this.containerId} not found`, { cause: e });
+      if (e instanceof HttpError && (e.status === 402 || e.status === 422)) {
+        throw new TargetError(`Neptune refused the write: limit exceeded (${e.body ?? `HTTP ${e.status}`})`, { cause: e });
+      }
+      throw e;
+    }
+    this.ctx.stats.batches++;
+    this.ctx.stats.operations += batch.ops.length;
+    this.ctx.stats.points += batch.points;
+    return attributeErrors(data, batch.paths);
+  }
+
+  private commit(batch: Batch): void {
+    this.atomsCommitted = Math.max(this.atomsCommitted, batch.atomsUpTo);
+    for (const [p, i] of batch.seriesUpTo) this.series.get(p)?.commit(i);
+  }
+
+  private compact(): void {
+    if (this.atomsCommitted > 0) {
+      this.atoms = this.atoms.slice(this.atomsCommitted);
+      this.atomsCommitted = 0;
+    }
+    for (const b of this.series.values()) b.compact();
+  }
+
+  /** Drops pending points the server already stored (the failed request may have been applied). */
+  private async reconcile(signal?: AbortSignal): Promise<void> {
+    const { lastSteps } = await readExistingState(this.ctx.api, this.containerId, signal);
+    for (const [path, buf] of this.series) {
+      const last = lastSteps.get(path);
+      if (last === undefined) continue;
+      let i = buf.committed;
+      while (i < buf.length && buf.steps[i] <= last) i++;
+      if (i > buf.committed) this.ctx.log.debug(`Neptune: ${i - buf.committed} points of ${path} were already stored`);
+      buf.commit(i);
+    }
+    this.uncertain = false;
+  }
+
+  /** Uploads one file as a File field (single-part or multipart by size). */
+  async uploadFile(path: string, localPath: string, signal?: AbortSignal, opts: { ext?: string } = {}): Promise<UploadOutcome> {
+    const denied = this.admitUpload(path, 'file');
+    if (denied) return { uploaded: false, omissions: [omission(path, denied)], errors: [] };
+    const errors = await uploadFileAttribute(this.ctx, this.containerId, path, localPath, opts.ext, signal);
+    this.fields.add(path, 'file');
+    return { uploaded: errors.length === 0, omissions: [], errors };
+  }
+
+  /** Uploads files into a FileSet field, packed as the official client does. */
+  async uploadFileSet(
+    path: string,
+    entries: readonly FileSetEntry[],
+    signal?: AbortSignal,
+    opts: FileSetUploadOptions = {},
+  ): Promise<UploadOutcome> {
+    const denied = this.admitUpload(path, 'fileSet');
+    if (denied) return { uploaded: false, omissions: [omission(path, denied, Math.max(1, entries.length))], errors: [] };
+    const { errors, omissions } = await uploadFileSetAttribute(this.ctx, this.containerId, path, entries, signal, opts);
+    this.fields.add(path, 'fileSet');
+    return { uploaded: errors.length === 0, omissions, errors };
+  }
+
+  /** Marks the container active (`sys/state`); Neptune derives activity from pings. */
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.ctx.api.call({ method: 'POST', path: '/api/leaderboard/v1/attributes/ping', query: { experimentId: this.containerId }, signal, what: 'ping' });
+  }
+}

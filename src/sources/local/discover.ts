@@ -1,0 +1,80 @@
+/**
+ * Finds W&B run folders on disk. A run folder is recognised by its content, not its name (run IDs
+ * can contain `-` and `_`, and users rename folders): modern folders hold `run-<id>.wandb`, legacy
+ * (< 0.10) folders hold `wandb-history.jsonl`, `wandb-events.jsonl` or `wandb-metadata.json` at top level.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+
+export interface RunFolder {
+  dir: string;
+  name: string;
+  format: 'log' | 'legacy';
+  /** The `.wandb` log (modern folders). */
+  logPath?: string;
+  /** Root of the run's files: `files/` (modern) or the folder itself (legacy). */
+  filesDir: string;
+  /** Run id from the log's file name or the folder name; the log's run record may override it. */
+  runId: string;
+  /** Start time from the folder name (`YYYYMMDD_HHMMSS`, local time of the writer), for ordering. */
+  timespec?: string;
+  offline: boolean;
+}
+
+const NAME_RE = /(offline-run|run|dryrun)-(\d{8}_\d{6})-(.+)$/;
+const LEGACY_MARKERS = ['wandb-history.jsonl', 'wandb-events.jsonl', 'wandb-metadata.json'];
+
+/** Inspects one directory: a RunFolder when it is a run folder, else null. */
+export async function asRunFolder(dir: string): Promise<RunFolder | null> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return null;
+  }
+  const name = basename(dir);
+  const m = NAME_RE.exec(name);
+  const log = entries.find((e) => e.isFile() && /^run-.+\.wandb$/.test(e.name));
+  if (log) {
+    return {
+      dir, name, format: 'log', logPath: join(dir, log.name), filesDir: join(dir, 'files'),
+      runId: log.name.slice('run-'.length, -'.wandb'.length),
+      timespec: m?.[2], offline: m?.[1] === 'offline-run',
+    };
+  }
+  if (entries.some((e) => e.isFile() && LEGACY_MARKERS.includes(e.name))) {
+    return {
+      dir, name, format: 'legacy', filesDir: dir, runId: m?.[3] ?? name,
+      timespec: m?.[2], offline: m?.[1] === 'dryrun',
+    };
+  }
+  return null;
+}
+
+/**
+ * `path` is one run folder, a `wandb/` folder of run folders, or a project root holding `wandb/`
+ * or `.wandb/`. Symlinked folders (`latest-run`) are not followed, so no run is listed twice.
+ */
+export async function discoverRunFolders(path: string): Promise<RunFolder[]> {
+  const self = await asRunFolder(path);
+  if (self) return [self];
+  const found: RunFolder[] = [];
+  const scan = async (dir: string, depth: number): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (!e.isDirectory()) continue;
+      const sub = join(dir, e.name);
+      const rf = await asRunFolder(sub);
+      if (rf) found.push(rf);
+      else if (depth > 0 && (e.name === 'wandb' || e.name === '.wandb')) await scan(sub, depth - 1);
+    }
+  };
+  const st = await stat(path).catch(() => null);
+  if (st?.isDirectory()) await scan(path, 1);
+  return found;
+}

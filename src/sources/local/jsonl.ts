@@ -1,0 +1,56 @@
+/** Line-by-line readers for the JSON files around a run (legacy JSONL, summary, metadata). */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { isPlainObject, parseJsonLoose } from './values.ts';
+
+/** Yields each non-empty line parsed as a JSON object; `onInvalid(lineNo)` for the others. */
+export async function* readJsonLines(
+  path: string,
+  onInvalid?: (lineNo: number) => void,
+  signal?: AbortSignal,
+): AsyncGenerator<Record<string, unknown>> {
+  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let no = 0;
+  try {
+    for await (const line of rl) {
+      signal?.throwIfAborted();
+      no++;
+      if (line.trim() === '') continue;
+      let v: unknown;
+      try {
+        v = parseJsonLoose(line);
+      } catch {
+        v = undefined;
+      }
+      if (isPlainObject(v)) yield v;
+      else onInvalid?.(no);
+    }
+  } finally {
+    rl.close();
+  }
+}
+
+/** Reads a JSON object file; undefined when missing or not an object. */
+export async function readJsonObject(path: string): Promise<Record<string, unknown> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const v = parseJsonLoose(text);
+    return isPlainObject(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

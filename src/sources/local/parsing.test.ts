@@ -1,0 +1,85 @@
+/** Value parsing, the YAML subset of config.yaml, and console line assembly. */
+import { describe, expect, it } from 'vitest';
+import { ConsoleAssembler } from './console-lines.ts';
+import { unwrapConfig } from './run-model.ts';
+import { parseJsonLoose, parseValue, removePath, setPath } from './values.ts';
+import { parseYamlLite } from './yaml-lite.ts';
+
+describe('parseJsonLoose', () => {
+  it('accepts NaN and ±Infinity outside strings only', () => {
+    const v = parseJsonLoose('{"a": NaN, "b": [Infinity, -Infinity], "s": "NaN Infinity \\" NaN"}') as Record<string, unknown>;
+    expect(Number.isNaN(v['a'])).toBe(true);
+    expect(v['b']).toEqual([Infinity, -Infinity]);
+    expect(v['s']).toBe('NaN Infinity " NaN');
+    expect(parseValue('not json')).toEqual({ ok: false, value: 'not json' });
+    expect(parseValue('')).toEqual({ ok: true, value: null });
+  });
+
+  it('sets and removes nested paths', () => {
+    const o: Record<string, unknown> = { a: 1 };
+    setPath(o, ['a', 'b'], 2); // a non-object level is replaced
+    setPath(o, ['x/y'], 3);
+    expect(o).toEqual({ a: { b: 2 }, 'x/y': 3 });
+    removePath(o, ['a', 'b']);
+    removePath(o, ['nope', 'deeper']);
+    expect(o).toEqual({ a: {}, 'x/y': 3 });
+  });
+});
+
+describe('parseYamlLite', () => {
+  it('reads PyYAML config.yaml: desc/value wrapping, same-indent sequences, quoted keys, floats', () => {
+    const y = [
+      'wandb_version: 1', '', '_wandb:', '  desc: null', '  value:', '    cli_version: 0.15.8', '    t:', '      1:', '      - 1', '      - 41',
+      '      "4": 3.7.12', 'gpu_ids:', '  desc: null', '  value:', '  - 0', '  - 1', 'lr:', '  desc: null', '  value: 1.0e-06',
+      'name:', '  value: \'it\'\'s\'', 'flag:', '  value: true', 'items:', '  value:', '  - a: 1', '    b: x y', '  - [1, 2]', 'empty:', '  value: {}',
+    ].join('\n');
+    const c = unwrapConfig(parseYamlLite(y) as Record<string, unknown>);
+    expect(c).toEqual({
+      _wandb: { cli_version: '0.15.8', t: { 1: [1, 41], 4: '3.7.12' } },
+      gpu_ids: [0, 1], lr: 1e-6, name: "it's", flag: true, items: [{ a: 1, b: 'x y' }, [1, 2]], empty: {},
+    });
+  });
+
+  it('joins wrapped long scalars and reads block scalars', () => {
+    const y = ['path:', '  value: /a/very/long', '    /continued', 'q:', '  value: "two', '    words"', 'text: |', '  line1', '  line2', 'n: .nan', 'i: -.inf'].join('\n');
+    const v = parseYamlLite(y) as Record<string, Record<string, unknown>>;
+    expect(v['path']['value']).toBe('/a/very/long /continued');
+    expect(v['q']['value']).toBe('two words');
+    expect(v['text']).toBe('line1\nline2\n');
+    expect(Number.isNaN(v['n'])).toBe(true);
+    expect(v['i']).toBe(-Infinity);
+  });
+});
+
+describe('ConsoleAssembler', () => {
+  it('keeps the last redraw of a \\r line, emits empty lines, splits multi-line fragments', () => {
+    const a = new ConsoleAssembler();
+    const out = [
+      ...a.push('stdout', '\r 10%'),
+      ...a.push('stdout', '\r 50%'),
+      ...a.push('stdout', '\r100%\n\nnext '),
+      ...a.push('stdout', 'part\r\nlast'),
+      ...a.end(),
+    ];
+    expect(out.map((l) => l.text)).toEqual(['100%', '', 'next part', 'last']);
+    expect(out.map((l) => l.index)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('assembles stdout and stderr separately and numbers lines in completion order', () => {
+    const a = new ConsoleAssembler();
+    const out = [
+      ...a.push('stdout', 'a', 1),
+      ...a.push('stderr', 'err\n', 2),
+      ...a.push('stdout', 'b\n', 3),
+      ...a.push('stderr', 'tail', 4),
+      ...a.push('stdout', 'tail2', 5),
+      ...a.end(),
+    ];
+    expect(out.map((l) => [l.index, l.stream, l.text, l.timestamp])).toEqual([
+      [0, 'stderr', 'err', 2],
+      [1, 'stdout', 'ab', 3],
+      [2, 'stderr', 'tail', 4],
+      [3, 'stdout', 'tail2', 5],
+    ]);
+  });
+});

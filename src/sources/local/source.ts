@@ -1,0 +1,174 @@
+/**
+ * `RunSource` over W&B run folders on disk (`wandb/run-*`, `wandb/offline-run-*`, legacy
+ * `run-*` / `dryrun-*`). Folders are discovered and scanned once (one pass over each log), then every
+ * stream is a fresh streaming pass. Folders sharing a run id (resumes) form one run, oldest first.
+ */
+import { stat } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
+import type { ConsoleLine, HistoryRow, LocalFile, RunFile, RunInfo, RunKey, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
+import type { RunFilter, RunSource } from '../../core/source.ts';
+import { SourceDataError } from '../../core/errors.ts';
+import { ConsoleAssembler } from './console-lines.ts';
+import { discoverRunFolders } from './discover.ts';
+import { listRunFiles, type ListedFile } from './files.ts';
+import { StepSequencer } from './history-rows.ts';
+import { buildRunInfo, folderIdentity, loadFolder, type LoadedFolder } from './run-model.ts';
+import { folderConsole, folderHistory, folderSystem } from './streams.ts';
+
+export interface LocalSourceOptions {
+  /** A `wandb/` folder of run folders, a project root holding `wandb/`, or one run folder. */
+  path: string;
+  /** Entity for runs whose log does not name one (most: W&B fills it in server-side). */
+  entity?: string;
+  /** Project for runs whose log does not name one. */
+  project?: string;
+  onNotice?: (n: SourceNotice) => void;
+}
+
+interface LocalRun {
+  info: RunInfo;
+  segments: LoadedFolder[];
+  files?: Map<string, ListedFile>;
+}
+
+const keyString = (k: RunKey): string => `${k.entity}\u0000${k.project}\u0000${k.runId}`;
+
+export function createLocalSource(opts: LocalSourceOptions): RunSource {
+  const notify = (n: SourceNotice): void => opts.onNotice?.(n);
+  let loading: Promise<Map<string, LocalRun>> | undefined;
+
+  const load = (signal?: AbortSignal): Promise<Map<string, LocalRun>> => {
+    loading ??= loadAll(opts, notify, signal);
+    return loading;
+  };
+  const runOf = async (run: RunInfo, signal?: AbortSignal): Promise<LocalRun> => {
+    signal?.throwIfAborted();
+    const r = (await load(signal)).get(keyString(run.key));
+    if (!r) throw new SourceDataError(`run ${run.key.entity}/${run.key.project}/${run.key.runId} is not in ${opts.path}`);
+    return r;
+  };
+
+  return {
+    kind: 'wandb-local',
+    async entity(signal) {
+      if (opts.entity) return opts.entity;
+      // The entity a run record names (most logs name none: the server fills it in), else 'local'.
+      for (const r of (await load(signal)).values()) if (r.info.key.entity !== 'local') return r.info.key.entity;
+      return 'local';
+    },
+    async *listProjects(signal) {
+      const projects = new Map<string, SourceProject>();
+      for (const r of (await load(signal)).values()) {
+        const { entity, project } = r.info.key;
+        const p = projects.get(project) ?? { entity, name: project };
+        if (r.info.createdAt && (!p.createdAt || r.info.createdAt < p.createdAt)) p.createdAt = r.info.createdAt;
+        projects.set(project, p);
+      }
+      yield* projects.values();
+    },
+    async *listRuns(project, filter, signal) {
+      for (const r of (await load(signal)).values()) {
+        if (r.info.key.project === project && matches(r.info, filter)) yield r.info;
+      }
+    },
+    async *history(run, { fromStep = 0 }, signal): AsyncGenerator<HistoryRow> {
+      const r = await runOf(run, signal);
+      const seq = new StepSequencer();
+      let invalid = 0;
+      for (const s of r.segments) {
+        for await (const row of folderHistory(s, seq, () => invalid++, signal)) if (row.step >= fromStep) yield row;
+      }
+      if (invalid > 0) notify({ run: run.key, stream: 'history', kind: 'invalid', count: invalid, message: `${invalid} history values were not valid JSON and were kept as text` });
+    },
+    async systemMetrics(run, signal): Promise<SystemMetrics> {
+      const r = await runOf(run, signal);
+      const total = r.segments.reduce((n, s) => n + (s.scan?.statsSamples ?? s.legacy?.events ?? 0), 0);
+      async function* samples(): AsyncGenerator<SystemSample> {
+        for (const s of r.segments) yield* folderSystem(s, s.scan?.run?.startTime, signal);
+      }
+      return { sampled: false, totalAvailable: total, samples: samples() };
+    },
+    async *console(run, { fromLine = 0 }, signal): AsyncGenerator<ConsoleLine> {
+      const r = await runOf(run, signal);
+      const asm = new ConsoleAssembler(); // one numbering across the run's folders
+      for (const s of r.segments) {
+        for await (const line of folderConsole(s, asm, signal)) if (line.index >= fromLine) yield line;
+      }
+    },
+    async *files(run, signal): AsyncGenerator<RunFile> {
+      const r = await runOf(run, signal);
+      const onSkip = (name: string, why: string): void =>
+        notify({ run: run.key, stream: 'files', kind: 'skipped', count: 1, message: `file ${name} skipped: ${why}` });
+      const map = new Map<string, ListedFile>();
+      if (r.segments.length === 1) {
+        // One folder (the usual case): stream as the walk goes.
+        for await (const f of listRunFiles(r.segments[0].folder.filesDir, onSkip, signal)) {
+          map.set(f.file.name, f);
+          yield f.file;
+        }
+        r.files = map;
+        return;
+      }
+      // Resumed run: later folders replace same-named files of earlier ones.
+      for (const s of r.segments) for await (const f of listRunFiles(s.folder.filesDir, onSkip, signal)) map.set(f.file.name, f);
+      r.files = map;
+      for (const f of map.values()) yield f.file;
+    },
+    async fetchFile(run, file, signal): Promise<LocalFile> {
+      const r = await runOf(run, signal);
+      let path = r.files?.get(file.name)?.path;
+      if (!path) {
+        for (const s of [...r.segments].reverse()) {
+          const root = resolve(s.folder.filesDir);
+          const p = resolve(root, file.name);
+          if (!p.startsWith(root + sep)) continue; // a name must not climb out of the run's files
+          if (await stat(p).then((st) => st.isFile(), () => false)) {
+            path = p;
+            break;
+          }
+        }
+      }
+      if (!path) throw new SourceDataError(`file ${file.name} of run ${run.key.runId} is not on disk`);
+      const st = await stat(path);
+      if (st.size !== file.sizeBytes) {
+        throw new SourceDataError(`file ${file.name} of run ${run.key.runId} changed on disk: ${st.size} bytes, listed ${file.sizeBytes}`);
+      }
+      return { path, sizeBytes: st.size, release: async () => {} };
+    },
+    async close() {},
+  };
+}
+
+async function loadAll(opts: LocalSourceOptions, notify: (n: SourceNotice) => void, signal?: AbortSignal): Promise<Map<string, LocalRun>> {
+  const defaults = { entity: opts.entity, project: opts.project };
+  const groups = new Map<string, LoadedFolder[]>();
+  for (const folder of await discoverRunFolders(opts.path)) {
+    signal?.throwIfAborted();
+    const lf = await loadFolder(folder, signal);
+    const key = folderIdentity(lf, defaults);
+    for (const d of lf.scan?.damage ?? []) {
+      notify({
+        run: key, stream: 'log', kind: 'damaged', count: d.records > 0 ? d.records : d.bytes,
+        message: `${folder.name}: ${d.reason} at byte ${d.offset}; ${d.bytes} bytes skipped, ${d.records} record(s) lost`,
+      });
+    }
+    const k = keyString(key);
+    groups.set(k, [...(groups.get(k) ?? []), lf]);
+  }
+  const runs = new Map<string, LocalRun>();
+  for (const [k, segments] of groups) {
+    segments.sort((a, b) => (a.folder.timespec ?? '').localeCompare(b.folder.timespec ?? '') || a.folder.name.localeCompare(b.folder.name));
+    runs.set(k, { info: buildRunInfo(segments, defaults, notify), segments });
+  }
+  return runs;
+}
+
+function matches(info: RunInfo, f: RunFilter): boolean {
+  if (f.runIds?.length && !f.runIds.includes(info.key.runId)) return false;
+  if (f.states?.length && !f.states.includes(info.state ?? '')) return false;
+  const created = info.createdAt ? Date.parse(info.createdAt) : undefined;
+  if (f.createdAfter && (created === undefined || created < Date.parse(f.createdAfter))) return false;
+  if (f.createdBefore && (created === undefined || created >= Date.parse(f.createdBefore))) return false;
+  if (f.tags?.length && !f.tags.some((t) => info.tags.includes(t))) return false;
+  return true;
+}

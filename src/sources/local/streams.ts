@@ -1,0 +1,119 @@
+/**
+ * The per-folder streams: history rows, console lines and system samples, each a fresh pass over
+ * the log (or the legacy JSONL / output.log), decoding only the records it needs.
+ */
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import type { ConsoleLine, HistoryRow, SystemSample } from '../../core/records.ts';
+import { ConsoleAssembler } from './console-lines.ts';
+import { liftRow, rowFromRecord, type StepSequencer } from './history-rows.ts';
+import type { LoadedFolder } from './run-model.ts';
+import { safeJsonLines } from './run-model.ts';
+import { flattenNumbers, parseValue } from './values.ts';
+import { readLogRecords } from './wandb-log/container.ts';
+import { decodeRecord, type RecordKind } from './wandb-log/proto.ts';
+
+const HISTORY: ReadonlySet<RecordKind> = new Set<RecordKind>(['history']);
+const CONSOLE: ReadonlySet<RecordKind> = new Set<RecordKind>(['output', 'output_raw']);
+const STATS: ReadonlySet<RecordKind> = new Set<RecordKind>(['stats']);
+
+/** Log records of the wanted kinds. Damage was reported by the scan pass, so it is not reported again. */
+async function* records(lf: LoadedFolder, want: ReadonlySet<RecordKind>, signal?: AbortSignal) {
+  if (!lf.folder.logPath) return;
+  for await (const { payload } of readLogRecords(lf.folder.logPath, { signal })) {
+    let r;
+    try {
+      r = decodeRecord(payload, want);
+    } catch {
+      continue; // counted as damage by the scan pass
+    }
+    yield r;
+  }
+}
+
+export async function* folderHistory(
+  lf: LoadedFolder,
+  seq: StepSequencer,
+  onInvalid: () => void,
+  signal?: AbortSignal,
+): AsyncGenerator<HistoryRow> {
+  if (lf.folder.format === 'legacy') {
+    for await (const obj of safeJsonLines(join(lf.folder.dir, 'wandb-history.jsonl'), signal, onInvalid)) {
+      const row = seq.accept(liftRow(obj));
+      if (row) yield row;
+    }
+    return;
+  }
+  for await (const r of records(lf, HISTORY, signal)) {
+    if (r.kind !== 'history') continue;
+    const row = seq.accept(rowFromRecord(r.history, onInvalid));
+    if (row) yield row;
+  }
+}
+
+/** Console from the log's output records; from `output.log` when the log has none (legacy, or lost). */
+export async function* folderConsole(lf: LoadedFolder, asm: ConsoleAssembler, signal?: AbortSignal): AsyncGenerator<ConsoleLine> {
+  if (lf.scan && lf.scan.consoleRecords > 0) {
+    for await (const r of records(lf, CONSOLE, signal)) {
+      if (r.kind === 'output' || r.kind === 'output_raw') yield* asm.push(r.output.stream, r.output.line, r.output.timestamp);
+    }
+    yield* asm.end();
+    return;
+  }
+  const input = createReadStream(join(lf.folder.filesDir, 'output.log'), { encoding: 'utf8' });
+  try {
+    // output.log mixes both streams and carries no timestamps: its lines have neither.
+    for await (const chunk of input) {
+      signal?.throwIfAborted();
+      for (const l of asm.push('stdout', chunk as string)) yield withoutStream(l);
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  } finally {
+    input.destroy();
+  }
+  for (const l of asm.end()) yield withoutStream(l);
+}
+
+function withoutStream(l: ConsoleLine): ConsoleLine {
+  const { stream: _s, ...rest } = l;
+  return rest;
+}
+
+/**
+ * System samples. Log: one StatsRecord per item set, keys prefixed `system.` (as the cloud's
+ * events stream has them); records sharing a timestamp (wandb-core splits one sample) are merged.
+ * Object values (`network: {sent, recv}` in 0.10–0.13) are flattened; non-numbers are dropped.
+ */
+export async function* folderSystem(lf: LoadedFolder, startTime: number | undefined, signal?: AbortSignal): AsyncGenerator<SystemSample> {
+  if (lf.folder.format === 'legacy') {
+    for await (const obj of safeJsonLines(join(lf.folder.dir, 'wandb-events.jsonl'), signal)) {
+      const ts = obj['_timestamp'];
+      if (typeof ts !== 'number') continue;
+      const values: Record<string, number> = {};
+      for (const [k, v] of Object.entries(obj)) if (k.startsWith('system.')) flattenNumbers(k, v, values);
+      const s: SystemSample = { timestamp: ts, values };
+      if (typeof obj['_runtime'] === 'number') s.runtime = obj['_runtime'];
+      yield s;
+    }
+    return;
+  }
+  let cur: SystemSample | undefined;
+  for await (const r of records(lf, STATS, signal)) {
+    if (r.kind !== 'stats' || r.stats.timestamp === undefined) continue;
+    const ts = r.stats.timestamp;
+    if (cur && cur.timestamp !== ts) {
+      yield cur;
+      cur = undefined;
+    }
+    if (!cur) {
+      cur = { timestamp: ts, values: {} };
+      if (startTime !== undefined) cur.runtime = Math.max(0, ts - startTime);
+    }
+    for (const it of r.stats.items) {
+      const v = parseValue(it.valueJson);
+      if (v.ok) flattenNumbers(`system.${it.key}`, v.value, cur.values);
+    }
+  }
+  if (cur) yield cur;
+}

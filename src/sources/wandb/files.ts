@@ -1,0 +1,86 @@
+import type { RunFile, RunKey } from '../../core/records.ts';
+import { SourceDataError } from '../../core/errors.ts';
+import type { GraphqlTransport } from './graphql.ts';
+import { RUN_FILES } from './queries.ts';
+import { toIsoUtc } from './run-info.ts';
+
+/** Where a listed file's bytes are; kept out of RunFile (signed URLs must not reach ledgers or logs). */
+export interface FileLocation {
+  url?: string;
+  directUrl?: string;
+}
+
+interface FileNode {
+  id: string;
+  name: string;
+  url?: string | null;
+  directUrl?: string | null;
+  sizeBytes?: number | string | null;
+  mimetype?: string | null;
+  updatedAt?: string | null;
+  md5?: string | null;
+}
+
+interface RunFilesData {
+  project: {
+    run: {
+      fileCount?: number | null;
+      files: { edges: { node: FileNode | null; cursor: string }[]; pageInfo: { endCursor?: string | null; hasNextPage: boolean } } | null;
+    } | null;
+  } | null;
+}
+
+export interface ListedFile {
+  file: RunFile;
+  location: FileLocation;
+}
+
+/** Pages through `RunFiles` (next cursor = last edge's cursor, like the SDK). `names` looks specific files up. */
+export async function* listRunFiles(
+  gql: GraphqlTransport,
+  key: RunKey,
+  opts: { names?: string[]; pageSize?: number },
+  signal?: AbortSignal,
+): AsyncGenerator<ListedFile> {
+  const where = `files of ${key.entity}/${key.project}/${key.runId}`;
+  let cursor: string | null = null;
+  for (;;) {
+    const data: RunFilesData = await gql.graphql<RunFilesData>(
+      RUN_FILES,
+      {
+        project: key.project,
+        entity: key.entity,
+        name: key.runId,
+        fileNames: opts.names ?? [],
+        upload: false,
+        pattern: null,
+        fileLimit: opts.pageSize ?? 50,
+        fileCursor: cursor,
+      },
+      where,
+      signal,
+    );
+    if (!data.project) throw new SourceDataError(`${where}: the project was not found`);
+    if (!data.project.run) throw new SourceDataError(`${where}: the run was not found`);
+    const conn = data.project.run.files;
+    if (!conn) return;
+    for (const edge of conn.edges) {
+      const n = edge.node;
+      if (!n) continue;
+      const file: RunFile = { name: n.name, sizeBytes: n.sizeBytes === null || n.sizeBytes === undefined ? 0 : Number(n.sizeBytes) };
+      if (n.md5) file.md5 = n.md5;
+      const updated = toIsoUtc(n.updatedAt);
+      if (updated) file.updatedAt = updated;
+      yield { file, location: { url: n.url ?? undefined, directUrl: n.directUrl ?? undefined } };
+    }
+    const lastCursor = conn.edges.at(-1)?.cursor ?? conn.pageInfo.endCursor ?? null;
+    if (!conn.pageInfo.hasNextPage || !lastCursor || lastCursor === cursor) return;
+    cursor = lastCursor;
+  }
+}
+
+/** Console output files in reading order: `output.log` first, then multipart chunks `logs/output_*.log` by name. */
+export function consoleFileOrder(names: string[]): string[] {
+  const chunks = names.filter((n) => /^logs\/output_[^/]*\.log$/.test(n)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...(names.includes('output.log') ? ['output.log'] : []), ...chunks];
+}

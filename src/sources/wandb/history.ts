@@ -1,0 +1,188 @@
+import { rm } from 'node:fs/promises';
+import type { HistoryRow, RunInfo, RunKey, SourceNotice } from '../../core/records.ts';
+import { GraphQLError, SourceDataError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { HttpClient } from '../../http/client.ts';
+import { downloadToFile, makeTempDir } from './download.ts';
+import { numberFromJsonField } from './extended-json.ts';
+import type { GraphqlTransport } from './graphql.ts';
+import { pagedHistoryScan } from './history-paged.ts';
+import { toHistoryRow } from './history-rows.ts';
+import { parquetFileRows, textColumnRule, type RawRow } from './parquet-rows.ts';
+import { RUN_HISTORY_KEYS, RUN_PARQUET_HISTORY } from './queries.ts';
+import { lastStepOf } from './run-info.ts';
+
+export interface HistoryReaderDeps {
+  gql: GraphqlTransport;
+  /** Client for signed storage URLs: no credentials, its own per-host limiters. */
+  storage: HttpClient;
+  tmpDir: string;
+  pageSize: number;
+  preferParquet: boolean;
+  log: Logger;
+  onNotice?: (n: SourceNotice) => void;
+}
+
+interface ParquetHistoryData {
+  project: { run: { parquetHistory: { parquetUrls: string[]; liveData: unknown[] } } | null } | null;
+}
+
+interface HistoryKeysData {
+  project: { run: { historyKeys: unknown } | null } | null;
+}
+
+/**
+ * Every history row with `step >= fromStep`, in step order, each step once.
+ * Export path: the parquet files (downloaded without credentials, merged by `_step`), then the live
+ * tail not yet exported, through paged `HistoryPage` from the first live step. No export: the paged
+ * scan over `[fromStep, lastStep + 1)`. Both paths give the same rows; duplicates between export and
+ * live tail are dropped by step (the later source's copy of an already emitted step is skipped).
+ */
+export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromStep: number, signal?: AbortSignal): AsyncGenerator<HistoryRow> {
+  const key = run.key;
+  const where = `history of ${key.entity}/${key.project}/${key.runId}`;
+  // Re-read lastStep: a running run may have logged past what the listing said.
+  const historyKeys = await freshHistoryKeys(deps.gql, key, where, signal);
+  const lastStep = Math.max(run.lastStep ?? -1, lastStepOf(historyKeys));
+  let last = fromStep - 1;
+  const accept = (r: RawRow): HistoryRow | undefined => {
+    const step = r._step as number;
+    if (step <= last) return undefined;
+    last = step;
+    return toHistoryRow(r);
+  };
+
+  let liveSteps: number[] = [];
+  if (deps.preferParquet) {
+    const exp = await parquetExport(deps.gql, key, where, signal, deps.log);
+    if (exp && exp.urls.length > 0) {
+      liveSteps = exp.liveSteps;
+      const textRule = textColumnRule(historyKeys);
+      const tmp = await makeTempDir(deps.tmpDir, 'w2n-history');
+      try {
+        const files = await downloadAll(deps, exp.urls, tmp.dir, where, signal);
+        for await (const r of mergeByStep(files.map((f, i) => parquetFileRows(f, { fromStep, textRule, where: `${where} (export file ${i + 1})` })))) {
+          const h = accept(r);
+          if (h) yield h;
+        }
+      } finally {
+        await tmp.remove();
+      }
+      // The live tail: steps not exported yet. Start at the first live step (or where the export ended).
+      // Like wandb-core, trust that no rows lie between the export's end and the first live step.
+      const { min: minLive, max: maxLive } = minMax(liveSteps);
+      const stop = Math.max(lastStep, maxLive) + 1;
+      const start = Math.max(fromStep, last + 1, minLive === Infinity ? -Infinity : minLive);
+      if (start < stop) {
+        for await (const r of pagedHistoryScan({ gql: deps.gql, key, from: start, stop, pageSize: deps.pageSize, signal })) {
+          const h = accept(r);
+          if (h) yield h;
+        }
+      }
+      return;
+    }
+    if (exp) liveSteps = exp.liveSteps;
+  }
+  const stop = Math.max(lastStep, minMax(liveSteps).max) + 1;
+  for await (const r of pagedHistoryScan({ gql: deps.gql, key, from: Math.max(0, fromStep), stop, pageSize: deps.pageSize, signal })) {
+    const h = accept(r);
+    if (h) yield h;
+  }
+}
+
+async function freshHistoryKeys(gql: GraphqlTransport, key: RunKey, where: string, signal?: AbortSignal): Promise<unknown> {
+  const data = await gql.graphql<HistoryKeysData>(RUN_HISTORY_KEYS, { entity: key.entity, project: key.project, name: key.runId }, where, signal);
+  if (!data.project?.run) throw new SourceDataError(`${where}: the run was not found`);
+  const hk = data.project.run.historyKeys;
+  return typeof hk === 'string' ? safeJson(hk) : hk;
+}
+
+/** The export, or undefined when the server has no `parquetHistory` (older self-hosted servers). */
+async function parquetExport(gql: GraphqlTransport, key: RunKey, where: string, signal: AbortSignal | undefined, log: Logger) {
+  let data: ParquetHistoryData;
+  try {
+    data = await gql.graphql<ParquetHistoryData>(
+      RUN_PARQUET_HISTORY,
+      { entity: key.entity, project: key.project, runName: key.runId, liveKeys: ['_step'] },
+      where,
+      signal,
+    );
+  } catch (error) {
+    if (error instanceof GraphQLError) {
+      log.debug(`${where}: no parquet export (${error.message}); using the paged history scan`);
+      return undefined;
+    }
+    throw error;
+  }
+  if (!data.project?.run) throw new SourceDataError(`${where}: the run was not found`);
+  const ph = data.project.run.parquetHistory;
+  const liveSteps: number[] = [];
+  for (const item of ph.liveData ?? []) {
+    const obj = typeof item === 'string' ? safeJson(item) : item;
+    const s = numberFromJsonField((obj as { _step?: unknown } | null)?._step);
+    if (s !== undefined && Number.isFinite(s)) liveSteps.push(Math.trunc(s));
+  }
+  return { urls: ph.parquetUrls ?? [], liveSteps };
+}
+
+function minMax(xs: number[]): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const x of xs) {
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return { min, max };
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
+}
+
+async function downloadAll(deps: HistoryReaderDeps, urls: string[], dir: string, where: string, signal?: AbortSignal): Promise<string[]> {
+  const paths: string[] = new Array(urls.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < urls.length) {
+      const i = next++;
+      // Signed storage URLs: no W&B credentials, ever.
+      const d = await downloadToFile({ http: deps.storage, url: urls[i], dir, fileName: `export-${i}.parquet`, what: `${where} (export file ${i + 1})`, signal });
+      paths[i] = d.path;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(4, urls.length) }, worker));
+  } catch (error) {
+    await Promise.all(paths.filter(Boolean).map((p) => rm(p, { force: true })));
+    throw error;
+  }
+  return paths;
+}
+
+/**
+ * K-way merge of step-ordered row streams (the export files; their URL order is not guaranteed, and
+ * they might overlap). Holds one row per file.
+ */
+export async function* mergeByStep(streams: AsyncIterator<RawRow>[]): AsyncGenerator<RawRow> {
+  const heads: (RawRow | undefined)[] = await Promise.all(streams.map(async (s) => (await s.next()).value as RawRow | undefined));
+  try {
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i];
+        if (h && (best < 0 || (h._step as number) < (heads[best]!._step as number))) best = i;
+      }
+      if (best < 0) return;
+      const row = heads[best]!;
+      const n = await streams[best].next();
+      heads[best] = n.done ? undefined : n.value;
+      yield row;
+    }
+  } finally {
+    await Promise.all(streams.map((s) => s.return?.(undefined)));
+  }
+}

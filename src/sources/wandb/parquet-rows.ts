@@ -1,0 +1,147 @@
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
+import { SourceDataError } from '../../core/errors.ts';
+import { parseExtendedJson } from './extended-json.ts';
+
+/** A decoded parquet history row: `_step` is a number; absent keys (parquet nulls) are dropped. */
+export type RawRow = Record<string, unknown>;
+
+export interface ParquetFileRowsOptions {
+  /** Rows with `_step` below this are skipped (row groups whose statistics say so are not even read). */
+  fromStep: number;
+  /** Rows materialised as JS objects at once; bounds memory whatever the writer's row-group size. */
+  chunkRows?: number;
+  /** "history of e/p/r (export file 2)", for errors. */
+  where: string;
+  /** How to read text cells; see `textColumnRule`. */
+  textRule?: TextColumnRule;
+}
+
+/**
+ * Text (UTF8) cells are either plain strings or JSON text standing for a value parquet has no column
+ * type for (nested dicts, lists, media objects, keys whose type changes between rows); the export layout
+ * is not documented (wandb-api.md Q2). `historyKeys` tells them apart: a key whose type counts are only
+ * `string` is a string column; for any other key a text cell holding valid (extended) JSON is decoded.
+ * Without historyKeys only objects carrying `_type` (media, tables) are decoded.
+ */
+export type TextColumnRule = (column: string) => 'string' | 'json' | 'unknown';
+
+export function textColumnRule(historyKeys: unknown): TextColumnRule {
+  const keys = (historyKeys && typeof historyKeys === 'object' ? (historyKeys as { keys?: unknown }).keys : undefined) as
+    | Record<string, { typeCounts?: { type?: string }[] }>
+    | undefined;
+  if (!keys || typeof keys !== 'object' || Object.keys(keys).length === 0) return () => 'unknown';
+  return (column) => {
+    const tc = keys[column]?.typeCounts;
+    if (tc && tc.length > 0 && tc.every((t) => t.type === 'string' || t.type === 'nil')) return 'string';
+    return 'json';
+  };
+}
+
+/**
+ * Streams one downloaded parquet export file row group by row group, each group in row ranges of at
+ * most `chunkRows`, so a file of millions of rows never becomes one JS array. Checks that `_step`
+ * increases inside the file (the merge across files relies on it).
+ */
+export async function* parquetFileRows(path: string, o: ParquetFileRowsOptions): AsyncGenerator<RawRow> {
+  const file = await asyncBufferFromFile(path);
+  let metadata: FileMetaData;
+  try {
+    metadata = await parquetMetadataAsync(file);
+  } catch (error) {
+    throw new SourceDataError(`${o.where}: not a readable parquet file (${errText(error)})`, { cause: error });
+  }
+  const top = parquetSchema(metadata).children.map((c) => c.element.name);
+  if (!top.includes('_step')) throw new SourceDataError(`${o.where}: the parquet export has no _step column`);
+  const stepColumn = metadata.row_groups[0]?.columns.findIndex((c) => c.meta_data?.path_in_schema.join('.') === '_step') ?? -1;
+  const chunk = Math.max(1, o.chunkRows ?? 20_000);
+  const rule = o.textRule ?? (() => 'unknown' as const);
+  let groupStart = 0;
+  let last = -Infinity;
+  for (const group of metadata.row_groups) {
+    const groupRows = Number(group.num_rows);
+    const start = groupStart;
+    groupStart += groupRows;
+    if (groupRows === 0 || groupMaxStep(group, stepColumn) < o.fromStep) continue;
+    for (let rowStart = start; rowStart < start + groupRows; rowStart += chunk) {
+      const rowEnd = Math.min(rowStart + chunk, start + groupRows);
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await parquetReadObjects({ file, metadata, rowStart, rowEnd, useOffsetIndex: true });
+      } catch (error) {
+        throw new SourceDataError(`${o.where}: rows ${rowStart}–${rowEnd} cannot be read (${errText(error)})`, { cause: error });
+      }
+      for (const row of rows) {
+        const out = decodeParquetRow(row, o.where, rule);
+        const step = out._step as number;
+        if (step <= last) throw new SourceDataError(`${o.where}: _step ${step} follows ${last}; the export file is not in step order`);
+        last = step;
+        if (step >= o.fromStep) yield out;
+      }
+    }
+  }
+}
+
+/** Max `_step` of a row group from its statistics, or +Infinity when the writer left none. */
+function groupMaxStep(group: FileMetaData['row_groups'][number], stepColumn: number): number {
+  if (stepColumn < 0) return Infinity;
+  const stats = group.columns[stepColumn]?.meta_data?.statistics;
+  const v = stats?.max_value ?? stats?.max;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  return Infinity;
+}
+
+/** Parquet cell → history value. Nulls are "absent in this row"; BigInt (INT64) → number; media JSON → object. */
+export function decodeParquetRow(row: Record<string, unknown>, where: string, rule: TextColumnRule = () => 'unknown'): RawRow {
+  const out: RawRow = {};
+  for (const key of Object.keys(row)) {
+    const v = row[key];
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'string') {
+      const kind = rule(key);
+      out[key] = kind === 'string' ? v : kind === 'json' ? decodeJsonText(v) : decodeParquetValue(v);
+    } else out[key] = decodeParquetValue(v);
+  }
+  const step = out._step;
+  if (typeof step !== 'number' || !Number.isFinite(step)) {
+    throw new SourceDataError(`${where}: a row has no usable _step (${String(step)})`);
+  }
+  out._step = Math.trunc(step);
+  return out;
+}
+
+/** A text cell of a non-string key: its JSON value when it is valid (extended) JSON, else the text itself. */
+function decodeJsonText(v: string): unknown {
+  try {
+    return parseExtendedJson(v);
+  } catch {
+    return v;
+  }
+}
+
+export function decodeParquetValue(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string') {
+    // Media and tables are exported as their JSON text; plain strings that merely start with `{` stay strings.
+    if (v.length > 1 && v.charCodeAt(0) === 0x7b && v.includes('"_type"')) {
+      try {
+        const o = parseExtendedJson(v);
+        if (o && typeof o === 'object' && !Array.isArray(o) && '_type' in o) return o;
+      } catch {
+        return v;
+      }
+    }
+    return v;
+  }
+  if (Array.isArray(v)) return v.map(decodeParquetValue);
+  if (v && typeof v === 'object' && !(v instanceof Uint8Array) && !(v instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = decodeParquetValue(x);
+    return out;
+  }
+  return v;
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

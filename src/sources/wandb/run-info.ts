@@ -1,0 +1,125 @@
+import { SourceDataError } from '../../core/errors.ts';
+import type { RunInfo, SourceProject } from '../../core/records.ts';
+import { numberFromJsonField, parseExtendedJson } from './extended-json.ts';
+
+/** The run node as `RunFragment` selects it. JSONString fields are strings; `historyKeys` is real JSON. */
+export interface RunNode {
+  id: string;
+  name: string;
+  projectId?: string;
+  tags?: string[] | null;
+  displayName?: string | null;
+  sweepName?: string | null;
+  state?: string | null;
+  config?: string | null;
+  group?: string | null;
+  jobType?: string | null;
+  commit?: string | null;
+  readOnly?: boolean | null;
+  createdAt: string;
+  heartbeatAt?: string | null;
+  description?: string | null;
+  notes?: string | null;
+  systemMetrics?: string | null;
+  summaryMetrics?: string | null;
+  historyLineCount?: number | null;
+  user?: { name?: string | null; username?: string | null } | null;
+  historyKeys?: unknown;
+}
+
+export interface ProjectNode {
+  id?: string;
+  name: string;
+  entityName?: string | null;
+  createdAt?: string | null;
+}
+
+/** W&B DateTimes may lack a zone designator; they are UTC (wandb-api.md §4.6). Output: ISO 8601 with `Z`. */
+export function toIsoUtc(v: string | null | undefined): string | undefined {
+  if (!v) return undefined;
+  const hasZone = /(?:Z|[+-]\d\d:?\d\d)$/i.test(v);
+  const d = new Date(hasZone ? v : `${v}Z`);
+  return Number.isNaN(d.getTime()) ? v : d.toISOString();
+}
+
+/** Parses a JSONString field (extended JSON) into an object; names the run and field when it is broken. */
+export function parseJsonStringField(text: string | null | undefined, where: string, field: string): Record<string, unknown> {
+  if (text === null || text === undefined || text === '') return {};
+  let v: unknown;
+  try {
+    v = parseExtendedJson(text);
+  } catch (error) {
+    throw new SourceDataError(`${where}: ${field} is not valid JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+  // Some writers double-encode: a JSON string holding the JSON object.
+  if (typeof v === 'string') return parseJsonStringField(v, where, field);
+  if (v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new SourceDataError(`${where}: ${field} is not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+/**
+ * Removes the `{value, desc}` wrapping from each top-level config entry, one level only, like the SDK's
+ * `_load_from_attrs`: an entry that is an object with a `value` key becomes that value; others stay as they are.
+ */
+export function unwrapConfig(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) && 'value' in v ? (v as { value: unknown }).value : v;
+  }
+  return out;
+}
+
+/** `historyKeys.lastStep`, or -1 when absent (SDK `lastHistoryStep`). */
+export function lastStepOf(historyKeys: unknown): number {
+  let hk = historyKeys;
+  if (typeof hk === 'string') {
+    try {
+      hk = JSON.parse(hk);
+    } catch {
+      return -1;
+    }
+  }
+  if (!hk || typeof hk !== 'object') return -1;
+  const n = numberFromJsonField((hk as { lastStep?: unknown }).lastStep);
+  return n === undefined || !Number.isFinite(n) ? -1 : Math.trunc(n);
+}
+
+export function runNodeToInfo(node: RunNode, entity: string, project: string, appUrl: string): RunInfo {
+  const where = `run ${entity}/${project}/${node.name}`;
+  const info: RunInfo = {
+    key: { entity, project, runId: node.name },
+    tags: node.tags ?? [],
+    config: unwrapConfig(parseJsonStringField(node.config, where, 'config')),
+    summary: parseJsonStringField(node.summaryMetrics, where, 'summaryMetrics'),
+    url: `${appUrl}/${encodeURIComponent(entity)}/${encodeURIComponent(project)}/runs/${encodeURIComponent(node.name)}`,
+    lastStep: lastStepOf(node.historyKeys),
+  };
+  const opt = <K extends keyof RunInfo>(k: K, v: RunInfo[K] | null | undefined) => {
+    if (v !== null && v !== undefined && v !== '') info[k] = v;
+  };
+  opt('displayName', node.displayName);
+  opt('notes', node.notes ?? node.description);
+  opt('group', node.group);
+  opt('jobType', node.jobType);
+  opt('state', node.state);
+  opt('sweep', node.sweepName);
+  opt('createdAt', toIsoUtc(node.createdAt));
+  opt('heartbeatAt', toIsoUtc(node.heartbeatAt));
+  opt('commit', node.commit);
+  opt('user', node.user?.username ?? node.user?.name);
+  if (typeof node.historyLineCount === 'number') info.historyLineCount = node.historyLineCount;
+  const extra: Record<string, string | number | boolean> = { storageId: node.id };
+  if (node.projectId !== undefined) extra.projectId = String(node.projectId);
+  if (typeof node.readOnly === 'boolean') extra.readOnly = node.readOnly;
+  info.extra = extra;
+  return info;
+}
+
+export function projectNodeToSource(node: ProjectNode, entity: string, appUrl: string): SourceProject {
+  const e = node.entityName ?? entity;
+  const p: SourceProject = { entity: e, name: node.name, url: `${appUrl}/${encodeURIComponent(e)}/${encodeURIComponent(node.name)}` };
+  const created = toIsoUtc(node.createdAt);
+  if (created) p.createdAt = created;
+  return p;
+}

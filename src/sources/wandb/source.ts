@@ -1,0 +1,233 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConsoleLine, HistoryRow, LocalFile, RunFile, RunInfo, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
+import type { RunFilter, RunSource } from '../../core/source.ts';
+import { HttpError, SourceDataError } from '../../core/errors.ts';
+import { silentLogger, type Logger } from '../../core/logger.ts';
+import { HttpClient, type HttpClientOptions } from '../../http/client.ts';
+import { downloadToFile, safeTempName } from './download.ts';
+import { consoleFileOrder, listRunFiles, type FileLocation } from './files.ts';
+import { runFilterToMongo } from './filters.ts';
+import { GraphqlTransport } from './graphql.ts';
+import { readHistory } from './history.ts';
+import { fileLines } from './lines.ts';
+import { GET_DEFAULT_ENTITY, LIST_PROJECTS, LIST_RUNS } from './queries.ts';
+import { projectNodeToSource, runNodeToInfo, type ProjectNode, type RunNode } from './run-info.ts';
+import { resolveWandbSettings } from './settings.ts';
+import { eventToSample, eventsFromGraphql } from './system-metrics.ts';
+
+export interface WandbSourceOptions {
+  baseUrl?: string;
+  apiKey?: string;
+  entity?: string;
+  env?: NodeJS.ProcessEnv;
+  http?: Partial<HttpClientOptions>;
+  log?: Logger;
+  onNotice?: (n: SourceNotice) => void;
+  /** Steps per `HistoryPage` window (also its `samples`). @default 1000 (the SDK's) */
+  historyPageSize?: number;
+  /** Parent folder for downloads. @default os.tmpdir() */
+  tmpDir?: string;
+  /** Read history from the parquet export when there is one. @default true */
+  preferParquet?: boolean;
+  /** Runs per `Runs` page. @default 50 (the SDK's) */
+  runsPageSize?: number;
+}
+
+export interface WandbSource extends RunSource {
+  readonly kind: 'wandb-api';
+  /** Request counts of both clients (API and storage), for reports and benchmarks. */
+  stats(): { apiRequests: number; storageRequests: number; rateLimited: number };
+  close(): Promise<void>;
+}
+
+interface ViewerData {
+  viewer: { id: string; entity?: string | null } | null;
+}
+interface ProjectsData {
+  models: { edges: { node: ProjectNode | null; cursor?: string }[]; pageInfo: { endCursor?: string | null; hasNextPage: boolean } } | null;
+}
+interface RunsData {
+  project: {
+    runCount?: number;
+    runs: { edges: { node: RunNode | null; cursor: string }[]; pageInfo: { endCursor?: string | null; hasNextPage: boolean } } | null;
+  } | null;
+}
+
+const EVENTS_FILE = 'wandb-events.jsonl';
+
+/** A RunSource over the W&B API (cloud or self-hosted), reading as the official SDK's public API does. */
+export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
+  const settings = resolveWandbSettings(opts.env ?? process.env, { baseUrl: opts.baseUrl, apiKey: opts.apiKey, entity: opts.entity });
+  const log = opts.log ?? silentLogger;
+  const secrets = () => [settings.apiKey, Buffer.from(`api:${settings.apiKey}`).toString('base64')];
+  const api = new HttpClient({ service: 'W&B', log, ...opts.http, secrets });
+  // Storage (signed URLs) gets its own client: separate host limiters, and no way to attach the key.
+  const storage = new HttpClient({ service: 'W&B storage', log, ...opts.http, secrets });
+  const gql = new GraphqlTransport({ http: api, baseUrl: settings.baseUrl, apiKey: settings.apiKey });
+  const locations = new WeakMap<RunFile, FileLocation>();
+  const pageSize = opts.historyPageSize ?? 1000;
+  let entityName: Promise<string> | undefined = settings.entity ? Promise.resolve(settings.entity) : undefined;
+  let tmpRoot: Promise<string> | undefined;
+  const tmp = () => (tmpRoot ??= mkdtemp(join(opts.tmpDir ?? tmpdir(), 'w2n-wandb-')));
+
+  const entity = (signal?: AbortSignal): Promise<string> => {
+    entityName ??= gql.graphql<ViewerData>(GET_DEFAULT_ENTITY, {}, 'default entity of the API key', signal).then((d) => {
+      if (!d.viewer) throw new SourceDataError('W&B did not recognise the API key (viewer is null)');
+      if (!d.viewer.entity) throw new SourceDataError('the API key has no default entity: set WANDB_ENTITY');
+      return d.viewer.entity;
+    });
+    entityName.catch(() => (entityName = undefined));
+    return entityName;
+  };
+
+  async function locate(run: RunInfo, file: RunFile, signal?: AbortSignal): Promise<FileLocation> {
+    const known = locations.get(file);
+    if (known) return known;
+    for await (const f of listRunFiles(gql, run.key, { names: [file.name], pageSize: 10 }, signal)) {
+      if (f.file.name === file.name) return f.location;
+    }
+    throw new SourceDataError(`file ${file.name} of ${run.key.entity}/${run.key.project}/${run.key.runId} is no longer listed`);
+  }
+
+  async function fetchFile(run: RunInfo, file: RunFile, signal?: AbortSignal): Promise<LocalFile> {
+    const loc = await locate(run, file, signal);
+    const what = `file ${file.name} of ${run.key.entity}/${run.key.project}/${run.key.runId}`;
+    const dir = await tmp();
+    const common = { dir, fileName: safeTempName(file.name), expectedSize: file.sizeBytes, md5: file.md5, what, signal };
+    let got;
+    // `directUrl` is presigned: fetched without credentials (and through the storage client), wherever it lives.
+    if (loc.directUrl) {
+      try {
+        got = await downloadToFile({ ...common, http: storage, url: loc.directUrl });
+      } catch (error) {
+        // A presigned URL that expired or is refused: the W&B-hosted `url` (key sent only under the base URL) may work.
+        if (!(error instanceof HttpError && (error.status === 401 || error.status === 403)) || !loc.url || loc.url === loc.directUrl) throw error;
+      }
+    }
+    if (!got) {
+      const url = loc.url;
+      if (!url) throw new SourceDataError(`${what}: the listing gives no URL`);
+      const underBase = gql.isUnderBase(url);
+      got = await downloadToFile({ ...common, http: underBase ? api : storage, url, headers: gql.authHeadersFor(url) });
+    }
+    const path = got.path;
+    return { path, sizeBytes: got.sizeBytes, release: () => rm(path, { force: true }) };
+  }
+
+  async function* files(run: RunInfo, signal?: AbortSignal): AsyncGenerator<RunFile> {
+    for await (const f of listRunFiles(gql, run.key, {}, signal)) {
+      locations.set(f.file, f.location);
+      yield f.file;
+    }
+  }
+
+  return {
+    kind: 'wandb-api',
+    entity,
+    stats: () => ({ apiRequests: api.requests, storageRequests: storage.requests, rateLimited: api.rateLimited + storage.rateLimited }),
+
+    async *listProjects(signal?: AbortSignal): AsyncGenerator<SourceProject> {
+      const e = await entity(signal);
+      let cursor: string | null = null;
+      for (;;) {
+        const data: ProjectsData = await gql.graphql<ProjectsData>(LIST_PROJECTS, { entity: e, cursor, perPage: 100 }, `projects of ${e}`, signal);
+        if (!data.models) return;
+        for (const edge of data.models.edges) if (edge.node) yield projectNodeToSource(edge.node, e, settings.appUrl);
+        const next = data.models.pageInfo.endCursor ?? data.models.edges.at(-1)?.cursor ?? null;
+        if (!data.models.pageInfo.hasNextPage || !next || next === cursor) return;
+        cursor = next;
+      }
+    },
+
+    async *listRuns(project: string, filter: RunFilter, signal?: AbortSignal): AsyncGenerator<RunInfo> {
+      const e = await entity(signal);
+      const what = `runs of ${e}/${project}`;
+      const filters = JSON.stringify(runFilterToMongo(filter));
+      // Duplicates across pages are a known W&B bug (wandb#7666): de-duplicate by run id.
+      const seen = new Set<string>();
+      let cursor: string | null = null;
+      for (;;) {
+        const vars = { project, entity: e, order: '+created_at', filters, perPage: opts.runsPageSize ?? 50, cursor };
+        const data: RunsData = await gql.graphql<RunsData>(LIST_RUNS, vars, what, signal);
+        if (!data.project) throw new SourceDataError(`${what}: the project was not found`);
+        const runs = data.project.runs;
+        if (!runs) return;
+        for (const edge of runs.edges) {
+          if (!edge.node || seen.has(edge.node.name)) continue;
+          seen.add(edge.node.name);
+          yield runNodeToInfo(edge.node, e, project, settings.appUrl);
+        }
+        const next = runs.edges.at(-1)?.cursor ?? runs.pageInfo.endCursor ?? null;
+        if (!runs.pageInfo.hasNextPage || !next || next === cursor) return;
+        cursor = next;
+      }
+    },
+
+    async *history(run: RunInfo, o: { fromStep?: number }, signal?: AbortSignal): AsyncGenerator<HistoryRow> {
+      yield* readHistory(
+        { gql, storage, tmpDir: await tmp(), pageSize, preferParquet: opts.preferParquet ?? true, log, onNotice: opts.onNotice },
+        run,
+        o.fromStep ?? 0,
+        signal,
+      );
+    },
+
+    async systemMetrics(run: RunInfo, signal?: AbortSignal): Promise<SystemMetrics> {
+      let listed: RunFile | undefined;
+      for await (const f of listRunFiles(gql, run.key, { names: [EVENTS_FILE], pageSize: 10 }, signal)) {
+        if (f.file.name === EVENTS_FILE) {
+          listed = f.file;
+          locations.set(f.file, f.location);
+        }
+      }
+      if (!listed) return eventsFromGraphql(gql, run.key, opts.onNotice, signal);
+      const file = listed;
+      const where = `system metrics of ${run.key.entity}/${run.key.project}/${run.key.runId}`;
+      async function* samples(): AsyncGenerator<SystemSample> {
+        const local = await fetchFile(run, file, signal);
+        try {
+          for await (const line of fileLines(local.path, signal)) {
+            if (line.trim() === '') continue;
+            const s = eventToSample(line, where, run.key, opts.onNotice);
+            if (s) yield s;
+          }
+        } finally {
+          await local.release();
+        }
+      }
+      return { sampled: false, samples: samples() };
+    },
+
+    async *console(run: RunInfo, o: { fromLine?: number }, signal?: AbortSignal): AsyncGenerator<ConsoleLine> {
+      const candidates = new Map<string, RunFile>();
+      for await (const f of files(run, signal)) {
+        if (f.name === 'output.log' || f.name.startsWith('logs/output_')) candidates.set(f.name, f);
+      }
+      const from = o.fromLine ?? 0;
+      let index = 0;
+      for (const name of consoleFileOrder([...candidates.keys()])) {
+        const local = await fetchFile(run, candidates.get(name)!, signal);
+        try {
+          for await (const text of fileLines(local.path, signal)) {
+            if (index >= from) yield { index, text };
+            index++;
+          }
+        } finally {
+          await local.release();
+        }
+      }
+    },
+
+    files,
+    fetchFile,
+
+    async close(): Promise<void> {
+      const root = tmpRoot;
+      tmpRoot = undefined;
+      if (root) await rm(await root, { recursive: true, force: true }).catch(() => {});
+      await Promise.all([api.close(), storage.close()]);
+    },
+  };
+}
