@@ -1,0 +1,201 @@
+/**
+ * Route table: `METHOD path` → handler, named after the swagger operationId (used for stats).
+ * Paths, query parameters and response models follow backend.json / leaderboard.json.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Auth } from './auth.ts';
+import { CLIENT_ID, REALM_PATH } from './auth.ts';
+import {
+  createExperiment, createProject, experimentDto, organizationDto, projectDto,
+} from './containers.ts';
+import { HttpError, parseJson, requireParam, sendBytes, sendJson } from './http-util.ts';
+import { executeOperations, type BatchTarget } from './operations.ts';
+import { attributeProperties, experimentAttributesDto, seriesValues, typedAttribute } from './reads.ts';
+import {
+  blobEntries, findProject, findWorkspace, listProjects, listWorkspaces, putAttr, resolveContainer, type ContainerRow, type Db, stmt } from './store.ts';
+import type { ResolvedLimits } from './types.ts';
+import * as up from './uploads.ts';
+
+export interface ServerState { db: Db; limits: ResolvedLimits; auth: Auth; baseUrl: string }
+
+export interface Ctx {
+  req: IncomingMessage; res: ServerResponse; q: URLSearchParams; state: ServerState;
+  /** Username behind the bearer token ('' on unauthenticated routes). */
+  user: string;
+  body(max?: number): Promise<Buffer>;
+}
+
+/** 'none': no auth; 'bearer': `Authorization: Bearer <access token>` required. */
+export interface Route { name: string; auth: 'none' | 'bearer'; handle(ctx: Ctx): Promise<void> | void }
+
+function container(ctx: Ctx, ...params: string[]): { c: ContainerRow; target: BatchTarget } {
+  const ident = requireParam(ctx.q, ...params);
+  const c = resolveContainer(ctx.state.db, ident);
+  if (!c) throw new HttpError(404, `Object '${ident}' not found`, { errorType: 'EXPERIMENT_NOT_FOUND' });
+  const p = findProject(ctx.state.db, c.project_id);
+  const qn = p ? (c.type === 'project' ? `${p.workspace}/${p.name}` : `${p.workspace}/${p.name}/${c.short_id}`) : c.id;
+  return { c, target: { id: c.id, type: c.type, qualifiedName: qn } };
+}
+
+const EXP = ['experimentId', 'holderIdentifier'];
+const typed = (types: string[]): Route['handle'] => (ctx) => {
+  const { c } = container(ctx, ...EXP);
+  const a = typedAttribute(ctx.state.db, c, requireParam(ctx.q, 'attribute'), types);
+  sendJson(ctx.res, 200, attributeProperties(ctx.state.db, c, a));
+};
+
+function uploadRoutes(kind: 'file' | 'fileset', op: 'fileAtom' | 'fileSetFile'): Record<string, Route> {
+  const base = `POST /api/leaderboard/v1/attributes/storage/${kind}/upload`;
+  const uctx = (ctx: Ctx) => ({ db: ctx.state.db, limits: ctx.state.limits, target: container(ctx, 'experimentIdentifier').target, q: ctx.q });
+  return {
+    [base]: { name: `${op}Upload`, auth: 'bearer', async handle(ctx) {
+      const u = uctx(ctx);
+      sendJson(ctx.res, 200, up.singleUpload(u, kind, await ctx.body(ctx.state.limits.maxSinglePartSize)));
+    } },
+    [`${base}/start`]: { name: `${op}MultipartUploadStart`, auth: 'bearer', handle: (ctx) => sendJson(ctx.res, 200, up.multipartStart(uctx(ctx), kind)) },
+    [`${base}/part`]: { name: `${op}MultipartUploadPart`, auth: 'bearer', async handle(ctx) {
+      const u = uctx(ctx);
+      const xr = ctx.req.headers['x-range'];
+      sendJson(ctx.res, 200, up.multipartPart(u, kind, Array.isArray(xr) ? xr[0] : xr, await ctx.body(ctx.state.limits.maxChunkSize)));
+    } },
+    [`${base}/finish`]: { name: `${op}MultipartUploadFinish`, auth: 'bearer', handle: (ctx) => sendJson(ctx.res, 200, up.multipartFinish(uctx(ctx), kind)) },
+  };
+}
+
+export function buildRoutes(): Record<string, Route> {
+  return {
+    'GET /api/backend/v1/clients/config': { name: 'getClientConfig', auth: 'none', handle(ctx) {
+      const { baseUrl, limits } = ctx.state;
+      sendJson(ctx.res, 200, {
+        apiUrl: baseUrl, applicationUrl: baseUrl,
+        pyLibVersions: { minRecommendedVersion: '1.0.0', minCompatibleVersion: '1.0.0', maxCompatibleVersion: '1.99.0' },
+        gzipUpload: false, sysNameSetByBackend: true,
+        multiPartUpload: {
+          enabled: true, minChunkSize: limits.minChunkSize, maxChunkSize: limits.maxChunkSize,
+          maxChunkCount: limits.maxChunkCount, maxSinglePartSize: limits.maxSinglePartSize,
+        },
+        artifacts: { enabled: false },
+        security: { clientId: CLIENT_ID, openIdDiscovery: `${baseUrl}${REALM_PATH}/.well-known/openid-configuration` },
+      });
+    } },
+    'GET /api/backend/v1/authorization/oauth-token': { name: 'exchangeApiToken', auth: 'none', handle(ctx) {
+      const h = ctx.req.headers['x-neptune-api-token'];
+      const user = ctx.state.auth.usernameForApiToken(Array.isArray(h) ? h[0] : h);
+      if (!user) throw new HttpError(401, 'Invalid API token', { errorType: 'UNAUTHORIZED' });
+      const t = ctx.state.auth.issue(user);
+      sendJson(ctx.res, 200, { accessToken: t.accessToken, refreshToken: t.refreshToken, username: user });
+    } },
+    [`GET ${REALM_PATH}/.well-known/openid-configuration`]: { name: 'openIdDiscovery', auth: 'none', handle(ctx) {
+      const iss = ctx.state.auth.issuer;
+      sendJson(ctx.res, 200, { issuer: iss, token_endpoint: `${iss}/protocol/openid-connect/token`, authorization_endpoint: `${iss}/protocol/openid-connect/auth` });
+    } },
+    [`POST ${REALM_PATH}/protocol/openid-connect/token`]: { name: 'refreshToken', auth: 'none', async handle(ctx) {
+      const form = new URLSearchParams((await ctx.body(64 * 1024)).toString('utf8'));
+      sendJson(ctx.res, 200, ctx.state.auth.refresh(form, ctx.req.headers.authorization));
+    } },
+    'GET /api/backend/v1/myOrganizations': { name: 'listOrganizations', auth: 'bearer', handle(ctx) {
+      sendJson(ctx.res, 200, listWorkspaces(ctx.state.db).map(organizationDto));
+    } },
+    'GET /api/backend/v1/projects': { name: 'listProjects', auth: 'bearer', handle(ctx) {
+      const org = ctx.q.get('organizationIdentifier');
+      const ws = org ? findWorkspace(ctx.state.db, org) : undefined;
+      if (org && !ws) throw new HttpError(404, `Workspace '${org}' not found`);
+      const term = (ctx.q.get('searchTerm') ?? '').toLowerCase();
+      const all = listProjects(ctx.state.db).filter((p) => (!ws || p.workspace_id === ws.id) && p.name.toLowerCase().includes(term));
+      const offset = Number(ctx.q.get('offset') ?? 0) || 0;
+      const limit = Number(ctx.q.get('limit') ?? 0) || all.length;
+      sendJson(ctx.res, 200, { entries: all.slice(offset, offset + limit).map(projectDto), matchingItemCount: all.length, totalItemCount: listProjects(ctx.state.db).length });
+    } },
+    'POST /api/backend/v1/projects': { name: 'createProject', auth: 'bearer', async handle(ctx) {
+      sendJson(ctx.res, 200, projectDto(createProject(ctx.state.db, parseJson(await ctx.body()), ctx.user)));
+    } },
+    'GET /api/backend/v1/projects/get': { name: 'getProject', auth: 'bearer', handle(ctx) {
+      const ident = requireParam(ctx.q, 'projectIdentifier');
+      const p = findProject(ctx.state.db, ident);
+      if (!p) throw new HttpError(404, `Project '${ident}' not found`);
+      sendJson(ctx.res, 200, projectDto(p));
+    } },
+    'POST /api/leaderboard/v1/experiments': { name: 'createExperiment', auth: 'bearer', async handle(ctx) {
+      const c = createExperiment(ctx.state.db, parseJson(await ctx.body()), ctx.user);
+      sendJson(ctx.res, 200, experimentDto(ctx.state.db, c));
+    } },
+    'GET /api/leaderboard/v1/experiments': { name: 'getExperiment', auth: 'bearer', handle(ctx) {
+      sendJson(ctx.res, 200, experimentDto(ctx.state.db, container(ctx, 'experimentId').c));
+    } },
+    'POST /api/leaderboard/v1/attributes/operations': { name: 'executeOperations', auth: 'bearer', async handle(ctx) {
+      const { target } = container(ctx, ...EXP);
+      const errors = executeOperations(ctx.state.db, ctx.state.limits, target, parseJson(await ctx.body()));
+      ctx.res.setHeader('x-emulator-rejected-operations', String(errors.length));
+      sendJson(ctx.res, 200, errors);
+    } },
+    'POST /api/leaderboard/v1/attributes/ping': { name: 'ping', auth: 'bearer', handle(ctx) {
+      const { c } = container(ctx, 'experimentId');
+      const now = Date.now();
+      stmt(ctx.state.db, 'UPDATE containers SET ping_ms = ? WHERE id = ?').run(now, c.id);
+      if (c.type === 'run') putAttr(ctx.state.db, c.id, 'sys/ping_time', 'datetime', now);
+      ctx.res.writeHead(200, { 'content-length': 0 });
+      ctx.res.end();
+    } },
+    'GET /api/leaderboard/v1/attributes': { name: 'getExperimentAttributes', auth: 'bearer', handle(ctx) {
+      sendJson(ctx.res, 200, experimentAttributesDto(ctx.state.db, container(ctx, 'experimentId').c));
+    } },
+    'GET /api/leaderboard/v1/attributes/floats': { name: 'getFloatAttribute', auth: 'bearer', handle: typed(['float']) },
+    'GET /api/leaderboard/v1/attributes/integers': { name: 'getIntAttribute', auth: 'bearer', handle: typed(['int']) },
+    'GET /api/leaderboard/v1/attributes/booleans': { name: 'getBoolAttribute', auth: 'bearer', handle: typed(['bool']) },
+    'GET /api/leaderboard/v1/attributes/strings': { name: 'getStringAttribute', auth: 'bearer', handle: typed(['string']) },
+    'GET /api/leaderboard/v1/attributes/datetimes': { name: 'getDatetimeAttribute', auth: 'bearer', handle: typed(['datetime']) },
+    'GET /api/leaderboard/v1/attributes/files': { name: 'getFileAttribute', auth: 'bearer', handle: typed(['file']) },
+    'GET /api/leaderboard/v1/attributes/stringSets': { name: 'getStringSetAttribute', auth: 'bearer', handle: typed(['stringSet']) },
+    'GET /api/leaderboard/v1/attributes/floatSeries': { name: 'getFloatSeriesAttribute', auth: 'bearer', handle: typed(['floatSeries']) },
+    'GET /api/leaderboard/v1/attributes/stringSeries': { name: 'getStringSeriesAttribute', auth: 'bearer', handle: typed(['stringSeries']) },
+    'GET /api/leaderboard/v1/attributes/series/float': { name: 'getFloatSeriesValues', auth: 'bearer', handle(ctx) {
+      sendJson(ctx.res, 200, seriesValues(ctx.state.db, container(ctx, 'experimentId').c, requireParam(ctx.q, 'attribute'), 'float', ctx.q));
+    } },
+    'GET /api/leaderboard/v1/attributes/series/string': { name: 'getStringSeriesValues', auth: 'bearer', handle(ctx) {
+      sendJson(ctx.res, 200, seriesValues(ctx.state.db, container(ctx, 'experimentId').c, requireParam(ctx.q, 'attribute'), 'string', ctx.q));
+    } },
+    'GET /api/leaderboard/v1/attributes/download': { name: 'downloadAttribute', auth: 'bearer', handle(ctx) {
+      const { c } = container(ctx, ...EXP);
+      const a = typedAttribute(ctx.state.db, c, requireParam(ctx.q, 'attribute'), ['file', 'fileSet']);
+      const entries = blobEntries(ctx.state.db, c.id, a.path);
+      if (a.type === 'file') {
+        const meta = JSON.parse(a.value ?? '{}') as { name?: string };
+        if (!entries[0]) throw new HttpError(404, `File '${a.path}' has no content`);
+        return sendBytes(ctx.res, entries[0].data, meta.name ?? a.path);
+      }
+      const sub = requireParam(ctx.q, 'path').replace(/^\/+/, '');
+      const e = entries.find((x) => x.sub_path === sub);
+      if (!e) throw new HttpError(404, `File '${sub}' not found in file set '${a.path}'`);
+      sendBytes(ctx.res, e.data, sub.slice(sub.lastIndexOf('/') + 1));
+    } },
+    'GET /api/leaderboard/v1/attributes/ls': { name: 'lsFileSetAttribute', auth: 'bearer', handle(ctx) {
+      const { c } = container(ctx, ...EXP);
+      const a = typedAttribute(ctx.state.db, c, requireParam(ctx.q, 'attribute'), ['fileSet']);
+      const dir = (ctx.q.get('path') ?? '').replace(/^\/+|\/+$/g, '');
+      const prefix = dir ? `${dir}/` : '';
+      const seen = new Map<string, Record<string, unknown>>();
+      for (const e of blobEntries(ctx.state.db, c.id, a.path)) {
+        if (!e.sub_path.startsWith(prefix)) continue;
+        const rest = e.sub_path.slice(prefix.length);
+        const slash = rest.indexOf('/');
+        const name = slash === -1 ? rest : rest.slice(0, slash);
+        const mtime = new Date(e.mtime_ms).toISOString();
+        if (slash === -1) seen.set(name, { name, fileType: 'file', size: e.data.length, mtime });
+        else if (!seen.has(name)) seen.set(name, { name, fileType: 'directory', mtime });
+      }
+      sendJson(ctx.res, 200, [...seen.values()]);
+    } },
+    ...uploadRoutes('file', 'fileAtom'),
+    ...uploadRoutes('fileset', 'fileSetFile'),
+    'POST /api/leaderboard/v1/attributes/uploadFileSetTar': { name: 'uploadFileSetAttributeTar', auth: 'bearer', async handle(ctx) {
+      const { target } = container(ctx, 'experimentId');
+      const u = { db: ctx.state.db, limits: ctx.state.limits, target, q: ctx.q };
+      sendJson(ctx.res, 200, up.uploadTar(u, await ctx.body()));
+    } },
+    'POST /api/leaderboard/v1/attributes/upload': { name: 'uploadAttribute', auth: 'bearer', async handle(ctx) {
+      const { target } = container(ctx, 'experimentId');
+      const u = { db: ctx.state.db, limits: ctx.state.limits, target, q: ctx.q };
+      sendJson(ctx.res, 200, up.legacyUpload(u, await ctx.body(ctx.state.limits.maxSinglePartSize)));
+    } },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Hand-written request validators for `executeOperations`, transcribed from the leaderboard
+ * swagger's `Operation` model and the models it references (neptune-api.md §2.4). The
+ * conformance test compares these tables with leaderboard.json when that file is present.
+ */
+import { isPlainObject } from './http-util.ts';
+
+export type FieldKind =
+  | 'string' | 'int32' | 'int64' | 'double' | 'bool' | 'stringArray'
+  | 'floatEntries' | 'stringEntries' | 'imageEntries' | 'typeDef' | 'image';
+
+export interface ModelSpec {
+  /** Swagger definition name. */
+  model: string;
+  required: string[];
+  fields: Record<string, FieldKind>;
+}
+
+/** Operation wire key → body model. */
+export const OPERATION_MODELS: Record<string, ModelSpec> = {
+  assignComplex: { model: 'AssignComplexOperation', required: ['__content', '__type'], fields: { __type: 'typeDef', __content: 'string' } },
+  assignFloat: { model: 'AssignFloatOperation', required: ['value'], fields: { value: 'double' } },
+  assignInt: { model: 'AssignIntOperation', required: ['value'], fields: { value: 'int32' } },
+  assignBool: { model: 'AssignBoolOperation', required: ['value'], fields: { value: 'bool' } },
+  assignString: { model: 'AssignStringOperation', required: ['value'], fields: { currentValueCond: 'string', value: 'string' } },
+  assignDatetime: { model: 'AssignDatetimeOperation', required: ['valueMilliseconds'], fields: { valueMilliseconds: 'int64' } },
+  logFloats: { model: 'LogFloatsOperation', required: ['entries'], fields: { entries: 'floatEntries' } },
+  logStrings: { model: 'LogStringsOperation', required: ['entries'], fields: { entries: 'stringEntries' } },
+  logImages: { model: 'LogImages', required: ['entries'], fields: { entries: 'imageEntries' } },
+  clearFloatSeries: { model: 'ClearFloatSeriesOperation', required: [], fields: {} },
+  clearStringSeries: { model: 'ClearStringSeriesOperation', required: [], fields: {} },
+  clearImageSeries: { model: 'ClearImageSeries', required: [], fields: {} },
+  configFloatSeries: { model: 'ConfigFloatSeries', required: [], fields: { min: 'double', max: 'double', unit: 'string' } },
+  insertStrings: { model: 'InsertStringsOperation', required: ['values'], fields: { values: 'stringArray' } },
+  removeStrings: { model: 'RemoveStringsOperation', required: ['values'], fields: { values: 'stringArray' } },
+  clearStringSet: { model: 'ClearStringSetOperation', required: [], fields: {} },
+  deleteFiles: { model: 'DeleteFilesOperation', required: ['filePaths'], fields: { filePaths: 'stringArray' } },
+  deleteAttribute: { model: 'DeleteVariableOperation', required: [], fields: {} },
+};
+
+/** Series entry models referenced by the log* operations. */
+export const ENTRY_MODELS: Record<string, ModelSpec> = {
+  floatEntries: { model: 'LogFloatEntry', required: ['timestampMilliseconds', 'value'], fields: { value: 'double', step: 'double', timestampMilliseconds: 'int64' } },
+  stringEntries: { model: 'LogStringEntry', required: ['timestampMilliseconds', 'value'], fields: { value: 'string', step: 'double', timestampMilliseconds: 'int64' } },
+  imageEntries: { model: 'LogImageEntry', required: ['timestampMilliseconds'], fields: { value: 'image', step: 'double', timestampMilliseconds: 'int64' } },
+};
+export const IMAGE_MODEL: ModelSpec = { model: 'Image', required: ['data'], fields: { data: 'string', name: 'string', description: 'string' } };
+export const TYPE_DEF_MODEL: ModelSpec = { model: 'TypeDefinitionDTO', required: [], fields: { name: 'string' } };
+
+export const OPERATION_KEYS = Object.keys(OPERATION_MODELS);
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+export type OperationErrorType = 'metadata_inconsistency' | 'logSeriesValueError' | 'assignFloatValueError';
+
+/** The request is broken as a whole (→ 400, nothing applied). */
+export class MalformedRequest extends Error {}
+
+export interface ValidOp { path: string; key: string; body: Record<string, unknown> }
+export interface InvalidOp { path: string; key: string; errorType: OperationErrorType; errorDescription: string }
+
+/** Structural check of one array element: an object with at most `path` + exactly one known op key. */
+export function splitOperation(raw: unknown, index: number): { key: string; path: unknown; body: unknown } {
+  if (!isPlainObject(raw)) throw new MalformedRequest(`operations[${index}] is not an object`);
+  const keys = Object.keys(raw).filter((k) => k !== 'path');
+  const unknown = keys.filter((k) => !(k in OPERATION_MODELS));
+  if (unknown.length > 0) throw new MalformedRequest(`operations[${index}] has unknown operation key '${unknown[0]}'`);
+  if (keys.length !== 1) {
+    throw new MalformedRequest(`operations[${index}] must have exactly one operation key, found ${keys.length === 0 ? 'none' : keys.join(', ')}`);
+  }
+  return { key: keys[0], path: raw.path, body: raw[keys[0]] };
+}
+
+/** Path rules: non-empty, no leading/trailing '/', no empty segments, at most `pathMax` characters. */
+export function pathProblem(path: unknown, pathMax: number): string | undefined {
+  if (typeof path !== 'string' || path.length === 0) return 'path is missing or empty';
+  if (path.length > pathMax) return `path is longer than ${pathMax} characters`;
+  if (path.startsWith('/') || path.endsWith('/')) return 'path must not start or end with "/"';
+  if (path.split('/').some((s) => s.length === 0)) return 'path has an empty segment';
+  return undefined;
+}
+
+function kindProblem(v: unknown, kind: FieldKind, where: string): string | undefined {
+  switch (kind) {
+    case 'string': return typeof v === 'string' ? undefined : `${where} must be a string`;
+    case 'bool': return typeof v === 'boolean' ? undefined : `${where} must be a boolean`;
+    case 'double': return typeof v === 'number' && Number.isFinite(v) ? undefined : `${where} must be a finite number`;
+    case 'int32':
+      return typeof v === 'number' && Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX ? undefined : `${where} must be an int32 (${INT32_MIN}..${INT32_MAX})`;
+    case 'int64': return typeof v === 'number' && Number.isSafeInteger(v) ? undefined : `${where} must be an integer`;
+    case 'stringArray':
+      return Array.isArray(v) && v.every((s) => typeof s === 'string') ? undefined : `${where} must be an array of strings`;
+    case 'typeDef': return modelProblem(v, TYPE_DEF_MODEL, where);
+    case 'image': return modelProblem(v, IMAGE_MODEL, where);
+    case 'floatEntries': case 'stringEntries': case 'imageEntries': {
+      if (!Array.isArray(v)) return `${where} must be an array`;
+      for (let i = 0; i < v.length; i++) {
+        const p = modelProblem(v[i], ENTRY_MODELS[kind], `${where}[${i}]`);
+        if (p) return p;
+      }
+      return undefined;
+    }
+  }
+}
+
+export function modelProblem(v: unknown, spec: ModelSpec, where: string): string | undefined {
+  if (!isPlainObject(v)) return `${where} must be an object (${spec.model})`;
+  for (const r of spec.required) if (v[r] === undefined || v[r] === null) return `${where}.${r} is required`;
+  for (const [f, kind] of Object.entries(spec.fields)) {
+    if (v[f] === undefined || v[f] === null) continue;
+    const p = kindProblem(v[f], kind, `${where}.${f}`);
+    if (p) return p;
+  }
+  return undefined;
+}
+
+/** Which OperationError type the server reports for a body that fails validation. */
+export function errorTypeFor(key: string): OperationErrorType {
+  if (key === 'assignFloat') return 'assignFloatValueError';
+  if (key.startsWith('log')) return 'logSeriesValueError';
+  return 'metadata_inconsistency';
+}
+
+/** Per-operation validation (model + path); structural problems were already thrown by splitOperation. */
+export function validateOperation(raw: unknown, index: number, pathMax: number): ValidOp | InvalidOp {
+  const { key, path, body } = splitOperation(raw, index);
+  const shownPath = typeof path === 'string' ? path : String(path);
+  const pp = pathProblem(path, pathMax);
+  if (pp) return { path: shownPath, key, errorType: 'metadata_inconsistency', errorDescription: `Invalid attribute path '${shownPath}': ${pp}` };
+  const mp = modelProblem(body, OPERATION_MODELS[key], key);
+  if (mp) return { path: shownPath, key, errorType: errorTypeFor(key), errorDescription: `Attribute '${shownPath}': ${mp}` };
+  return { path: shownPath, key, body: body as Record<string, unknown> };
+}

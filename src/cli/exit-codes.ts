@@ -1,0 +1,22 @@
+import { ConfigError, MigrationError, isAbortError } from '../core/errors.ts';
+
+/** Every exit code the CLI uses, in one place. */
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  runsFailed: 3,
+  strictOmissions: 4,
+  interrupted: 130,
+} as const;
+
+/** Maps an error that escaped a command to an exit code and a one-line message for people. */
+export function exitCodeFor(error: unknown): { code: number; message: string } {
+  if (isAbortError(error)) return { code: EXIT.interrupted, message: 'interrupted' };
+  if (error instanceof ConfigError) return { code: EXIT.usage, message: error.problems.map((p) => `error: ${p}`).join('\n') };
+  if (error instanceof MigrationError) {
+    const code = error.code === 'AUTH' ? EXIT.usage : EXIT.internal;
+    return { code, message: `error (${error.code}): ${error.message}` };
+  }
+  return { code: EXIT.internal, message: `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` };
+}

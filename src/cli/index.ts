@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { fileLogger, logFilePath } from './log-file.ts';
+import { createRenderer } from './progress.ts';
+import { EXIT, exitCodeFor } from './exit-codes.ts';
+import { DEFAULT_LEDGER, migrateOptionsFromFlags, type MigrateFlags } from './options.ts';
+import { promptMissing } from './prompts.ts';
+import { runMigrate } from '../commands/migrate.ts';
+import { readReport, readStatus } from '../commands/status.ts';
+import { defaultWiring } from '../commands/wiring.ts';
+import { formatReport } from '../pipeline/report.ts';
+import { TOOL_VERSION } from '../version.ts';
+import { INCLUDE_OPTIONS } from '../mapping/options.ts';
+
+/** The only place that decides exit codes and talks to process.exit. */
+async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('wandb-to-neptune')
+    .description('Move everything a team logged in Weights & Biases into Neptune: complete, lossless, resumable.')
+    .version(TOOL_VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  let exitCode: number = EXIT.ok;
+
+  program
+    .command('migrate')
+    .description('migrate W&B projects and runs into Neptune (resumable; run it again to continue or to sync changes)')
+    .option('--source <api|path>', 'the W&B API ("api"), or a local wandb/ folder or run folder', 'api')
+    .option('--entity <name>', 'W&B entity (default: the API key\'s default entity)')
+    .option('--workspace <name>', 'Neptune workspace (default: from NEPTUNE_PROJECT)')
+    .option('--projects <list>', 'W&B projects, comma-separated, or "all"')
+    .option('--runs <ids>', 'only these W&B run ids, comma-separated')
+    .option('--state <states>', 'only runs in these states (finished,crashed,failed,killed,running)')
+    .option('--tags <tags>', 'only runs with any of these tags')
+    .option('--since <date>', 'only runs created at or after this date')
+    .option('--until <date>', 'only runs created before this date')
+    .option('--concurrency <n>', 'runs migrated at once (default 4)')
+    .option('--file-concurrency <n>', 'file downloads/uploads at once (default 4)')
+    .addOption(new Option('--include <kinds...>', `also migrate: ${INCLUDE_OPTIONS.join(', ')} (comma-separated or repeated)`))
+    .option('--project-map <pairs>', 'explicit project names: old=new,old2=new2')
+    .option('--ledger <path>', 'ledger file (SQLite) that makes the migration resumable', DEFAULT_LEDGER)
+    .option('--batch-points <n>', 'points per acknowledged batch (default 20000)')
+    .option('--dry-run', 'read the source and plan; write nothing; print what would be written')
+    .option('--json', 'machine-readable events (NDJSON) on stdout')
+    .option('--strict', 'exit non-zero when anything was left out for a reason other than the defaults')
+    .option('-y, --yes', 'never prompt (also the case without a TTY)')
+    .action(async (flags: MigrateFlags) => {
+      exitCode = await migrateAction(flags);
+    });
+
+  program
+    .command('status')
+    .description('show the ledger: runs done, pending, failed, with the last error')
+    .option('--ledger <path>', 'ledger file', DEFAULT_LEDGER)
+    .option('--json', 'print JSON')
+    .action((flags: { ledger: string; json?: boolean }) => {
+      const status = readStatus(resolve(flags.ledger));
+      if (flags.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      else {
+        process.stdout.write(`done ${status.counts.done}, pending ${status.counts.pending}, failed ${status.counts.failed}\n`);
+        for (const r of status.runs) {
+          process.stdout.write(`${r.status.padEnd(8)} ${r.run}  attempts ${r.attempts}  updated ${r.updatedAt}${r.lastError ? `\n         last error: ${r.lastError}` : ''}\n`);
+        }
+      }
+    });
+
+  program
+    .command('report')
+    .description('print the migration report again, from the ledger')
+    .option('--ledger <path>', 'ledger file', DEFAULT_LEDGER)
+    .option('--json', 'print JSON')
+    .action((flags: { ledger: string; json?: boolean }) => {
+      const report = readReport(resolve(flags.ledger));
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') return EXIT.ok;
+    if (typeof code === 'string' && code.startsWith('commander.')) return EXIT.usage;
+    const { code: exit, message } = exitCodeFor(error);
+    process.stderr.write(`${message}\n`);
+    return exit;
+  }
+  return exitCode;
+}
+
+async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
+  const env = process.env;
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\nstopping: finishing in-flight batches (Ctrl-C again to quit at once)\n');
+      controller.abort(new Error('interrupted'));
+    } else process.exit(EXIT.interrupted);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const tty = Boolean(process.stderr.isTTY && process.stdin.isTTY);
+  const wiring = defaultWiring(env);
+  try {
+    let flags = rawFlags;
+    if (tty && !flags.yes && !flags.json) {
+      const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+      flags = await promptMissing(flags, (entity) => wiring.makeSource({ source: flags.source ?? 'api', entity, log: quiet, onNotice() {} }), env, controller.signal);
+    }
+    const opts = migrateOptionsFromFlags(flags, env);
+    const ledgerPath = resolve(opts.ledgerPath);
+    const logFile = logFilePath(ledgerPath);
+    const console = {
+      debug() {},
+      info() {},
+      warn: (m: string) => !flags.json && process.stderr.write(`warning: ${m}\n`),
+      error() {},
+    } as const;
+    const log = fileLogger(logFile, console as never);
+    const emit = createRenderer({ json: Boolean(flags.json), tty, log });
+    const outcome = await runMigrate(opts, wiring, { log, emit, signal: controller.signal, logFile });
+    const { report, result } = outcome;
+    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'report', report, requests: outcome.requests })}\n`);
+    else {
+      process.stderr.write(`\n${formatReport(report)}\n`);
+      process.stderr.write(`\nrequests: source ${JSON.stringify(outcome.requests.source ?? {})}, target ${JSON.stringify(outcome.requests.target)}\n`);
+      process.stderr.write(`log file: ${logFile}\nledger: ${opts.dryRun ? '(dry run: none written)' : ledgerPath}\n`);
+      if (opts.dryRun) process.stderr.write('dry run: nothing was written to Neptune\n');
+    }
+    log.info(`report:\n${formatReport(report)}`);
+    if (result.interrupted) return EXIT.interrupted;
+    if (report.totals.failed > 0 || report.totals.pending > 0) return EXIT.runsFailed;
+    if (opts.strict && report.nonDefaultOmissions > 0) return EXIT.strictOmissions;
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const { code, message } = exitCodeFor(error);
+    process.stderr.write(`${message}\n`);
+    process.exitCode = code;
+  },
+);

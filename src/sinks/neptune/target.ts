@@ -1,0 +1,99 @@
+import type { Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
+import type { FieldAssignment, FileSetEntry, Omission, SeriesPoint } from '../../core/target.ts';
+import { addOmission } from '../../mapping/values.ts';
+import { createNeptuneClient, type NeptuneClient, type NeptuneClientOptions, type ProjectHandle, type RunWriter } from './client.ts';
+import type { OperationFailure } from './operations.ts';
+import type { WriteOutcome } from './writer.ts';
+
+interface NeptuneProject extends TargetProject {
+  handle: ProjectHandle;
+}
+
+function refused(failures: readonly OperationFailure[]): Omission[] {
+  const out: Omission[] = [];
+  for (const f of failures) {
+    addOmission(out, { reason: 'rejected-by-server', subject: f.path ?? '(operation without a path)', count: 1, detail: `${f.errorType}: ${f.description}` });
+  }
+  return out;
+}
+
+/** The pipeline's `TargetRun` over a Protocol A run writer. */
+class NeptuneTargetRun implements TargetRun {
+  private pending: Omission[] = [];
+
+  constructor(private readonly writer: RunWriter) {}
+
+  get id(): string {
+    return this.writer.info.shortId ?? this.writer.info.id;
+  }
+
+  async state(signal?: AbortSignal): Promise<TargetRunState> {
+    const { fields, lastSteps } = await this.writer.load(signal);
+    return { lastSteps, fieldCount: fields.size };
+  }
+
+  private note(outcome: WriteOutcome): void {
+    for (const o of outcome.omissions) addOmission(this.pending, o);
+  }
+
+  assign(fields: readonly FieldAssignment[]): void {
+    for (const f of fields) this.note(this.writer.assign(f.path, f.value));
+  }
+
+  appendFloats(path: string, points: readonly SeriesPoint<number>[]): void {
+    this.note(this.writer.logFloats(path, points));
+  }
+
+  appendStrings(path: string, points: readonly SeriesPoint<string>[]): void {
+    this.note(this.writer.logStrings(path, points));
+  }
+
+  async flush(signal?: AbortSignal): Promise<Omission[]> {
+    const result = await this.writer.flush(signal);
+    const out = [...this.pending, ...refused(result.errors)];
+    this.pending = [];
+    return out;
+  }
+
+  async uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]> {
+    const outcome = await this.writer.uploadFileSet(path, entries, signal);
+    return [...outcome.omissions, ...refused(outcome.errors).map((o) => ({ ...o, reason: 'upload-failed' as const }))];
+  }
+}
+
+/** A Neptune server speaking Protocol A, as the pipeline's `Target`. */
+export class NeptuneTarget implements Target {
+  readonly kind = 'neptune-a';
+  private readonly client: NeptuneClient;
+
+  constructor(opts: NeptuneClientOptions) {
+    this.client = createNeptuneClient(opts);
+  }
+
+  async ensureProject(
+    workspace: string,
+    name: string,
+    opts: { description: string; fields: readonly FieldAssignment[] },
+    signal?: AbortSignal,
+  ): Promise<NeptuneProject> {
+    const handle = await this.client.ensureProject(workspace, name, { description: opts.description }, signal);
+    for (const f of opts.fields) handle.assign(f.path, f.value);
+    await handle.flush(signal);
+    return { qualifiedName: `${workspace}/${name}`, handle };
+  }
+
+  async openRun(project: TargetProject, customRunId: string, signal?: AbortSignal): Promise<TargetRun> {
+    const handle = (project as NeptuneProject).handle;
+    // The pipeline reads the run's state itself (state()), so the writer does not read it twice.
+    const writer = await this.client.openRun(handle, customRunId, { readExisting: false }, signal);
+    return new NeptuneTargetRun(writer);
+  }
+
+  stats(): Record<string, number> {
+    return { ...this.client.stats() };
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
