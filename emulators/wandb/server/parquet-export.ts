@@ -1,0 +1,123 @@
+/**
+ * Writes a run's exported history (rows with `_step < exportedBelowStep`) as parquet files in
+ * workDir, lazily on first request and streamed chunk by chunk so memory stays bounded. Layout is
+ * documented in FIXTURES.md ("Parquet export layout").
+ */
+import { mkdirSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as yieldLoop } from 'node:timers/promises';
+import { ParquetWriter, fileWriter } from 'hyparquet-writer';
+import type { SchemaElement } from 'hyparquet-writer';
+import { stringifyExtJson } from '../ext-json.ts';
+import type { GenRun } from '../generator/types.ts';
+import { type ColumnKind, type RunDataCache, rowsInRange } from './run-data.ts';
+
+export interface ExportOptions {
+  rowsPerFile?: number;
+  rowsPerChunk?: number;
+}
+
+function schemaElement(name: string, kind: ColumnKind): SchemaElement {
+  switch (kind) {
+    case 'int64': return { name, type: 'INT64', repetition_type: 'REQUIRED' };
+    case 'double': return { name, type: 'DOUBLE', repetition_type: 'OPTIONAL' };
+    case 'bool': return { name, type: 'BOOLEAN', repetition_type: 'OPTIONAL' };
+    default: return { name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' };
+  }
+}
+
+function cell(kind: ColumnKind, v: unknown): unknown {
+  if (kind === 'int64') return BigInt(v as number);
+  if (v === null || v === undefined) return null;
+  switch (kind) {
+    case 'double': return typeof v === 'number' ? v : null;
+    case 'bool': return typeof v === 'boolean' ? v : null;
+    case 'string': return typeof v === 'string' ? v : stringifyExtJson(v);
+    default: return stringifyExtJson(v); // json: objects, lists and mixed-type keys as extended-JSON text
+  }
+}
+
+function safe(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, (c) => '%' + c.charCodeAt(0).toString(16));
+}
+
+export class ParquetExporter {
+  private inFlight = new Map<string, Promise<string[]>>();
+  private readonly rowsPerFile: number;
+  private readonly rowsPerChunk: number;
+
+  constructor(private readonly workDir: string, private readonly cache: RunDataCache, opts: ExportOptions = {}) {
+    this.rowsPerFile = opts.rowsPerFile ?? 200_000;
+    this.rowsPerChunk = opts.rowsPerChunk ?? 20_000;
+  }
+
+  /** Paths of the run's export files (none when nothing is exported); created once, then reused. */
+  files(entity: string, project: string, run: GenRun): Promise<string[]> {
+    const dir = join(this.workDir, safe(entity), safe(project), safe(run.id));
+    let p = this.inFlight.get(dir);
+    if (!p) {
+      p = this.build(dir, run);
+      this.inFlight.set(dir, p);
+      p.catch(() => this.inFlight.delete(dir));
+    }
+    return p;
+  }
+
+  private async build(dir: string, run: GenRun): Promise<string[]> {
+    const fingerprint = `${run.historyRowCount}:${run.lastStep}:${run.exportedBelowStep}:${this.rowsPerFile}`;
+    const manifestPath = join(dir, 'manifest.json');
+    if (existsSync(manifestPath)) {
+      const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { fingerprint: string; files: string[] };
+      if (m.fingerprint === fingerprint) return m.files.map((f) => join(dir, f));
+    }
+    mkdirSync(dir, { recursive: true });
+    const columns = [...this.cache.statsOf(run).columns];
+    const schema: SchemaElement[] = [
+      { name: 'root', num_children: columns.length },
+      ...columns.map(([name, kind]) => schemaElement(name, kind)),
+    ];
+    const names: string[] = [];
+    let writer: ParquetWriter | undefined;
+    let tmpPath = '';
+    let rowsInFile = 0;
+    let chunk: unknown[][] = columns.map(() => []);
+    let chunkRows = 0;
+
+    const flushChunk = async (): Promise<void> => {
+      if (chunkRows === 0 || !writer) return;
+      await writer.write({
+        columnData: columns.map(([name], ci) => ({ name, data: chunk[ci] as never })),
+        rowGroupSize: chunkRows,
+      });
+      chunk = columns.map(() => []);
+      chunkRows = 0;
+      await yieldLoop(); // let other requests run while a big export is written
+    };
+    const closeFile = async (): Promise<void> => {
+      if (!writer) return;
+      await flushChunk();
+      await writer.finish();
+      const name = `part-${String(names.length).padStart(5, '0')}.parquet`;
+      renameSync(tmpPath, join(dir, name));
+      names.push(name);
+      writer = undefined;
+      rowsInFile = 0;
+    };
+
+    for (const row of rowsInRange(run, -Infinity, run.exportedBelowStep)) {
+      if (!writer) {
+        tmpPath = join(dir, `part-${names.length}.tmp`);
+        writer = new ParquetWriter({ writer: fileWriter(tmpPath), schema, createdBy: 'wandb-emulator',
+          kvMetadata: [{ key: 'wandb-emulator.layout', value: 'v1' }] });
+      }
+      for (let ci = 0; ci < columns.length; ci++) chunk[ci].push(cell(columns[ci][1], row[columns[ci][0]]));
+      chunkRows++;
+      rowsInFile++;
+      if (chunkRows >= this.rowsPerChunk) await flushChunk();
+      if (rowsInFile >= this.rowsPerFile) await closeFile();
+    }
+    await closeFile();
+    writeFileSync(manifestPath, JSON.stringify({ fingerprint, files: names }));
+    return names.map((f) => join(dir, f));
+  }
+}
