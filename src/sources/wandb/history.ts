@@ -8,7 +8,7 @@ import { numberFromJsonField } from './extended-json.ts';
 import type { GraphqlTransport } from './graphql.ts';
 import { pagedHistoryScan } from './history-paged.ts';
 import { toHistoryRow } from './history-rows.ts';
-import { parquetFileRows, textColumnRule, type RawRow } from './parquet-rows.ts';
+import { parquetFileRows, parquetStepRange, textColumnRule, type RawRow, type TextColumnRule } from './parquet-rows.ts';
 import { RUN_HISTORY_KEYS, RUN_PARQUET_HISTORY } from './queries.ts';
 import { lastStepOf } from './run-info.ts';
 
@@ -61,7 +61,7 @@ export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromSt
       const tmp = await makeTempDir(deps.tmpDir, 'w2n-history');
       try {
         const files = await downloadAll(deps, exp.urls, tmp.dir, where, signal);
-        for await (const r of mergeByStep(files.map((f, i) => parquetFileRows(f, { fromStep, textRule, where: `${where} (export file ${i + 1})` })))) {
+        for await (const r of exportRows(files, { fromStep, textRule, where })) {
           const h = accept(r);
           if (h) yield h;
         }
@@ -161,6 +161,25 @@ async function downloadAll(deps: HistoryReaderDeps, urls: string[], dir: string,
     throw error;
   }
   return paths;
+}
+
+/**
+ * The export files' rows in step order. Files whose `_step` ranges (from metadata statistics) do not
+ * overlap are read one after another, so only one file is open at a time; otherwise they are merged.
+ */
+async function* exportRows(paths: string[], o: { fromStep: number; textRule: TextColumnRule; where: string }): AsyncGenerator<RawRow> {
+  const open = (i: number) => parquetFileRows(paths[i], { fromStep: o.fromStep, textRule: o.textRule, where: `${o.where} (export file ${i + 1})` });
+  const ranges = await Promise.all(paths.map((p) => parquetStepRange(p).catch(() => undefined)));
+  const order = paths.map((_, i) => i);
+  if (ranges.every((r) => r !== undefined)) {
+    order.sort((a, b) => ranges[a]!.min - ranges[b]!.min);
+    const disjoint = order.every((f, k) => k === 0 || ranges[order[k - 1]]!.max < ranges[f]!.min);
+    if (disjoint) {
+      for (const i of order) if (ranges[i]!.max >= o.fromStep) yield* open(i);
+      return;
+    }
+  }
+  yield* mergeByStep(order.map(open));
 }
 
 /**

@@ -53,7 +53,7 @@ export async function* parquetFileRows(path: string, o: ParquetFileRowsOptions):
   const top = parquetSchema(metadata).children.map((c) => c.element.name);
   if (!top.includes('_step')) throw new SourceDataError(`${o.where}: the parquet export has no _step column`);
   const stepColumn = metadata.row_groups[0]?.columns.findIndex((c) => c.meta_data?.path_in_schema.join('.') === '_step') ?? -1;
-  const chunk = Math.max(1, o.chunkRows ?? 20_000);
+  const chunk = Math.max(1, o.chunkRows ?? 10_000);
   const rule = o.textRule ?? (() => 'unknown' as const);
   let groupStart = 0;
   let last = -Infinity;
@@ -79,6 +79,29 @@ export async function* parquetFileRows(path: string, o: ParquetFileRowsOptions):
       }
     }
   }
+}
+
+/** `_step` range of a file from its row-group statistics (metadata only), or undefined when not recorded. */
+export async function parquetStepRange(path: string): Promise<{ min: number; max: number } | undefined> {
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(path));
+  const col = metadata.row_groups[0]?.columns.findIndex((c) => c.meta_data?.path_in_schema.join('.') === '_step') ?? -1;
+  if (col < 0) return undefined;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const g of metadata.row_groups) {
+    if (Number(g.num_rows) === 0) continue;
+    const st = g.columns[col]?.meta_data?.statistics;
+    const lo = num(st?.min_value ?? st?.min);
+    const hi = num(st?.max_value ?? st?.max);
+    if (lo === undefined || hi === undefined) return undefined;
+    min = Math.min(min, lo);
+    max = Math.max(max, hi);
+  }
+  return { min, max };
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
 }
 
 /** Max `_step` of a row group from its statistics, or +Infinity when the writer left none. */
