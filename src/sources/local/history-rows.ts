@@ -16,28 +16,34 @@ export interface RawRow {
 /** Builds a row from a log record; `onInvalid` is called per value_json that is not JSON. */
 export function rowFromRecord(h: HistoryMsg, onInvalid?: (key: string) => void): RawRow {
   const values: Record<string, unknown> = {};
+  // `_step` / `_timestamp` are held apart rather than set and deleted (deleting slows objects down).
+  let stepValue: unknown;
+  let tsValue: unknown;
   for (const it of h.items) {
     const v = parseValue(it.valueJson);
     const path = itemPath(it);
     if (!v.ok) onInvalid?.(path.join('.'));
-    setPath(values, path, v.value);
+    if (path.length === 1 && path[0] === '_step') stepValue = v.value;
+    else if (path.length === 1 && path[0] === '_timestamp') tsValue = v.value;
+    else setPath(values, path, v.value);
   }
-  return liftRow(values, h.step);
+  return finishRow(values, stepValue, tsValue, h.step);
 }
 
-/** Lifts `_step` and `_timestamp` out of a row's values (legacy JSONL rows and log rows alike). */
-export function liftRow(values: Record<string, unknown>, recordStep?: number): RawRow {
-  let step = recordStep;
-  const s = values['_step'];
-  if (step === undefined && typeof s === 'number' && Number.isInteger(s) && s >= 0) step = s;
+/** Lifts `_step` and `_timestamp` out of a legacy JSONL row. */
+export function liftRow(obj: Record<string, unknown>): RawRow {
+  const { _step: stepValue, _timestamp: tsValue, ...values } = obj;
+  return finishRow(values, stepValue, tsValue, undefined);
+}
+
+function finishRow(values: Record<string, unknown>, stepValue: unknown, tsValue: unknown, recordStep?: number): RawRow {
+  const intStep = typeof stepValue === 'number' && Number.isInteger(stepValue);
   // `_step` is lifted only when it is a plain integer; anything else (seen in SDK fixtures) stays as data.
-  if (typeof s === 'number' && Number.isInteger(s)) delete values['_step'];
+  if (stepValue !== undefined && !intStep) values['_step'] = stepValue;
+  const step = recordStep ?? (intStep && (stepValue as number) >= 0 ? (stepValue as number) : undefined);
   const row: RawRow = { step, values };
-  const ts = values['_timestamp'];
-  if (typeof ts === 'number' && Number.isFinite(ts)) {
-    row.timestamp = ts;
-    delete values['_timestamp'];
-  }
+  if (typeof tsValue === 'number' && Number.isFinite(tsValue)) row.timestamp = tsValue;
+  else if (tsValue !== undefined) values['_timestamp'] = tsValue;
   return row;
 }
 

@@ -144,7 +144,7 @@ export function buildRunInfo(segments: LoadedFolder[], d: IdentityDefaults, noti
   set('sweep', run.sweepId || undefined);
   set('state', runState(last));
   set('createdAt', createdAt);
-  set('heartbeatAt', heartbeat(last, createdAt));
+  set('heartbeatAt', heartbeat(last));
   set('host', run.host || env?.host || str(meta?.['host']));
   set('commit', run.gitCommit || env?.gitCommit || str(git?.['commit']));
   set('user', env?.username || str(meta?.['username']));
@@ -210,12 +210,12 @@ function timespecIso(t?: string): string | undefined {
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z` : undefined;
 }
 
-function heartbeat(s: LoadedFolder, createdAt?: string): string | undefined {
+/** Last sign of life: legacy metadata's heartbeat, else start + exit runtime (modern metadata's is written at start). */
+function heartbeat(s: LoadedFolder): string | undefined {
   const hb = str(s.metadata?.['heartbeatAt']);
-  if (s.folder.format === 'legacy' && hb) return isoFromNaiveUtc(hb);
+  if (s.folder.format === 'legacy') return hb ? isoFromNaiveUtc(hb) : undefined;
   const start = s.scan?.run?.startTime;
-  if (s.scan?.exit && start !== undefined) return isoFromSeconds(start + s.scan.exit.runtime);
-  return createdAt && hb ? isoFromNaiveUtc(hb) : undefined;
+  return s.scan?.exit && start !== undefined ? isoFromSeconds(start + s.scan.exit.runtime) : undefined;
 }
 
 /** SDK version: header producer (core) → telemetry → config.yaml `_wandb` → requirements.txt. */

@@ -59,8 +59,8 @@ export async function* readLogRecords(path: string, opts: ReadLogOptions = {}): 
     }
     const block = new Uint8Array(BLOCK_SIZE);
     const view = new DataView(block.buffer);
-    await readFully(fh, block, 0, CHUNK_HEADER_SIZE);
-    if (!FILE_HEADER.every((b, i) => block[i] === b)) {
+    const headerLen = await readFully(fh, block, 0, CHUNK_HEADER_SIZE);
+    if (headerLen < CHUNK_HEADER_SIZE || !FILE_HEADER.every((b, i) => block[i] === b)) {
       damage.add(0, size, 0, 'not a W&B transaction log (bad header)');
       damage.flush();
       return;
@@ -71,9 +71,8 @@ export async function* readLogRecords(path: string, opts: ReadLogOptions = {}): 
     let partsBytes = 0;
     for (let blockStart = 0; blockStart < size; blockStart += BLOCK_SIZE) {
       opts.signal?.throwIfAborted();
-      const blockLen = Math.min(BLOCK_SIZE, size - blockStart);
-      await readFully(fh, block, blockStart, blockLen);
-      const isLastBlock = blockStart + blockLen >= size;
+      const blockLen = await readFully(fh, block, blockStart, Math.min(BLOCK_SIZE, size - blockStart));
+      const isLastBlock = blockStart + blockLen >= size || blockLen < BLOCK_SIZE;
       let pos = blockStart === 0 ? CHUNK_HEADER_SIZE : 0;
       while (pos < blockLen) {
         const left = BLOCK_SIZE - pos;
@@ -102,6 +101,7 @@ export async function* readLogRecords(path: string, opts: ReadLogOptions = {}): 
           const reason = truncated ? 'log truncated: last chunk is missing payload bytes' : 'chunk length crosses the block end';
           damage.add(at, blockLen - pos, parts || type === CHUNK_FULL || type === CHUNK_FIRST ? 1 : 0, reason);
           parts = null;
+          damage.resyncing = true;
           break;
         }
         if (type < CHUNK_FULL || type > CHUNK_LAST || crc32(block.subarray(pos + 6, end)) !== crc) {
@@ -180,11 +180,13 @@ function allZero(b: Uint8Array, from: number, to: number): boolean {
   return true;
 }
 
-async function readFully(fh: import('node:fs/promises').FileHandle, buf: Uint8Array, position: number, length: number): Promise<void> {
+/** Reads up to `length` bytes; fewer only when the file shrank while being read (treated as truncation). */
+async function readFully(fh: import('node:fs/promises').FileHandle, buf: Uint8Array, position: number, length: number): Promise<number> {
   let done = 0;
   while (done < length) {
     const { bytesRead } = await fh.read(buf, done, length - done, position + done);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at ${position + done}`);
+    if (bytesRead === 0) break;
     done += bytesRead;
   }
+  return done;
 }

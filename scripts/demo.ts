@@ -1,0 +1,53 @@
+/**
+ * The demo: both emulators started, a generated W&B entity (every run shape) migrated into the
+ * Neptune emulator through the real CLI, the report printed, then a check of what landed.
+ *   npm run demo
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startStack } from '../emulators/stack.ts';
+import { generateEntity } from '../emulators/wandb/index.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const work = join(root, '.tmp', 'demo');
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+
+const entity = generateEntity({ seed: 1, preset: 'all-shapes', entity: 'demo-team' });
+const stack = await startStack({ entity, workDir: join(work, 'wandb-export') });
+console.log(`W&B emulator:     ${stack.wandb.url}  (entity ${entity.name}: ${entity.projects.length} projects, ${entity.projects.reduce((n, p) => n + p.runs.length, 0)} runs)`);
+console.log(`Neptune emulator: ${stack.neptune.url}  (workspace demo)\n`);
+
+function cli(args: string[]): Promise<number> {
+  return new Promise((resolveExit) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/index.ts'), ...args], {
+      cwd: work,
+      env: { ...process.env, ...stack.env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('exit', (code) => resolveExit(code ?? 1));
+  });
+}
+
+try {
+  const ledger = join(work, 'ledger.sqlite');
+  console.log('$ wandb-to-neptune migrate --workspace demo --projects all --yes\n');
+  const code = await cli(['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--ledger', ledger]);
+  console.log(`\nexit code: ${code}`);
+
+  console.log('\n$ wandb-to-neptune migrate … (again: an unchanged source sends nothing)\n');
+  const before = stack.neptune.stats().requests;
+  const again = await cli(['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--ledger', ledger]);
+  console.log(`\nexit code: ${again}; requests to Neptune on the second pass: ${stack.neptune.stats().requests - before}`);
+
+  // What landed, seen from the Neptune emulator's side.
+  console.log('\nIn the Neptune emulator:');
+  for (const p of stack.neptune.inspect.projects()) {
+    const runs = stack.neptune.inspect.runs(`${p.workspace}/${p.name}`);
+    console.log(`  ${p.workspace}/${p.name}: ${runs.length} runs`);
+  }
+  process.exitCode = code === 0 && again === 0 ? 0 : code || again;
+} finally {
+  await stack.close();
+}
