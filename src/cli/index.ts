@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
+import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { fileLogger, logFilePath } from './log-file.ts';
 import { createRenderer } from './progress.ts';
@@ -92,6 +93,8 @@ async function main(argv: string[]): Promise<number> {
 async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
   const env = process.env;
   const controller = new AbortController();
+  // One signal reaches every request in flight (runs × streams × files); each adds a listener.
+  setMaxListeners(0, controller.signal);
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
