@@ -21,7 +21,7 @@ console.log(`Neptune emulator: ${stack.neptune.url}  (workspace demo)\n`);
 
 function cli(args: string[]): Promise<number> {
   return new Promise((resolveExit) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/index.ts'), ...args], {
+    const child = spawn(process.execPath, [join(root, 'bin/wandb-to-neptune.js'), ...args], {
       cwd: work,
       env: { ...process.env, ...stack.env },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,0 +1,87 @@
+/**
+ * What mapping.md says a generated W&B run must become in Neptune, computed here from the
+ * generator's ground truth, independently of src/mapping (so the two cannot share a mistake).
+ * The generator's keys never collide, so every history key keeps its own path.
+ */
+import type { GenFile, GenRun } from '../../emulators/wandb/index.ts';
+
+export interface ExpectedSeries {
+  floats: Map<string, Array<{ step: number; timestampMs: number; value: number }>>;
+  strings: Map<string, Array<{ step: number; timestampMs: number; value: string }>>;
+  nonFinite: number;
+  media: Map<string, number>;
+}
+
+function isMedia(v: unknown): string | undefined {
+  return v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { _type?: unknown })._type === 'string'
+    ? ((v as { _type: string })._type)
+    : undefined;
+}
+
+export function expectedHistory(run: GenRun): ExpectedSeries {
+  const out: ExpectedSeries = { floats: new Map(), strings: new Map(), nonFinite: 0, media: new Map() };
+  for (const row of run.history()) {
+    const step = row._step as number;
+    const ts = Math.round((row._timestamp as number) * 1000);
+    const visit = (key: string, v: unknown) => {
+      if (v === null || v === undefined) return;
+      if (typeof v === 'number' || typeof v === 'boolean') {
+        const n = Number(v);
+        if (!Number.isFinite(n)) return void out.nonFinite++;
+        let list = out.floats.get(key);
+        if (!list) out.floats.set(key, (list = []));
+        list.push({ step, timestampMs: ts, value: n });
+      } else if (typeof v === 'string') {
+        let list = out.strings.get(key);
+        if (!list) out.strings.set(key, (list = []));
+        list.push({ step, timestampMs: ts, value: v });
+      } else if (isMedia(v)) {
+        out.media.set(isMedia(v)!, (out.media.get(isMedia(v)!) ?? 0) + 1);
+      } else if (v && typeof v === 'object' && !Array.isArray(v)) {
+        for (const [k, x] of Object.entries(v)) visit(`${key}/${k}`, x);
+      }
+    };
+    for (const [k, v] of Object.entries(row)) if (!k.startsWith('_')) visit(k, v);
+  }
+  return out;
+}
+
+/** Flattened config/summary leaves: `root/a/b` → the JS value Neptune should hold. */
+export function expectedTree(root: string, tree: Record<string, unknown>): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  const walk = (prefix: string, obj: Record<string, unknown>, top: boolean) => {
+    for (const [k, v] of Object.entries(obj)) {
+      if (top && k.startsWith('_')) continue;
+      if (isMedia(v)) continue;
+      if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length) {
+        walk(`${prefix}/${k}`, v as Record<string, unknown>, false);
+        continue;
+      }
+      if (typeof v === 'number' && !Number.isFinite(v)) out.set(`${prefix}/${k}`, String(v));
+      else if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) >= 2 ** 31 && !Number.isSafeInteger(v)) out.set(`${prefix}/${k}`, String(v));
+      else if (v === null || Array.isArray(v) || (typeof v === 'object' && v !== null)) out.set(`${prefix}/${k}`, JSON.stringify(v));
+      else out.set(`${prefix}/${k}`, v);
+    }
+  };
+  walk(root, tree, true);
+  return out;
+}
+
+/** mapping.md, Files: the file set a generated file lands in, or undefined when left out by default. */
+export function expectedFileSet(f: GenFile): string | undefined {
+  if (f.sizeBytes === 0) return undefined;
+  const base = f.name.split('/').pop()!;
+  if (f.name.startsWith('media/') || f.name.startsWith('artifact/') || f.name === 'config.yaml' || base.startsWith('wandb-')) return undefined;
+  if (f.name.startsWith('code/') || f.name === 'requirements.txt') return 'source_code/files';
+  if (/ckpt|checkpoint/i.test(f.name)) return 'checkpoints';
+  return 'files';
+}
+
+export function fileBytes(f: GenFile): Buffer {
+  const c = f.content();
+  return Buffer.isBuffer(c) ? c : Buffer.concat([...c]);
+}
+
+export function consoleText(run: GenRun): string[] {
+  return typeof run.consoleLines === 'function' ? [...run.consoleLines()] : run.consoleLines;
+}

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import type { NeptuneEmulator } from '../../emulators/neptune/index.ts';
+
+/** Attributes that differ between two otherwise equal migrations (server times, migration timestamps). */
+const VOLATILE = /^(sys\/(id|creation_time|modification_time|ping_time|running_time|monitoring_time|state|size|owner)|wandb\/migration\/completed_at)$/;
+
+/**
+ * Everything the Neptune emulator holds, as a comparable value: per project and run (by custom run
+ * id), every field with its value, every series point, every file-set entry's digest.
+ */
+export function neptuneSnapshot(emu: NeptuneEmulator): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of emu.inspect.projects()) {
+    const qn = `${p.workspace}/${p.name}`;
+    for (const r of emu.inspect.runs(qn)) {
+      const attrs = emu.inspect.attributes(r.id);
+      const run: Record<string, unknown> = {};
+      for (const [path, a] of Object.entries(attrs).sort(([x], [y]) => (x < y ? -1 : 1))) {
+        if (VOLATILE.test(path)) continue;
+        if (a.type === 'floatSeries') run[path] = emu.inspect.floatSeries(r.id, path);
+        else if (a.type === 'stringSeries') run[path] = emu.inspect.stringSeries(r.id, path);
+        else if (a.type === 'stringSet') run[path] = [...emu.inspect.stringSet(r.id, path)].sort();
+        else if (a.type === 'fileSet')
+          run[path] = Object.fromEntries(
+            Object.entries(emu.inspect.fileSet(r.id, path))
+              .sort(([x], [y]) => (x < y ? -1 : 1))
+              .map(([k, v]) => [k, createHash('md5').update(v).digest('base64')]),
+          );
+        else run[path] = a;
+      }
+      out[`${qn}/${r.customId ?? r.shortId}`] = run;
+    }
+  }
+  return out;
+}
+
+/** Finds the Neptune run id of a W&B run (custom run id = W&B run id). */
+export function neptuneRunId(emu: NeptuneEmulator, project: string, customId: string): string | undefined {
+  return emu.inspect.runs(project).find((r) => r.customId === customId)?.id;
+}
