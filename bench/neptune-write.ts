@@ -4,29 +4,14 @@
  *   npx tsx bench/neptune-write.ts [--points 5000000] [--series 10] [--chunk 50000]
  *                                  [--float-points-per-op 100] [--ops-per-request 1000] [--url U --token T]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { NeptuneStats } from '../emulators/neptune/index.ts';
 import { createNeptuneClient } from '../src/sinks/neptune/index.ts';
+import { arg } from './lib/args.ts';
+import { startEmulatorChild } from './lib/children.ts';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-async function startEmulator(): Promise<{ url: string; token: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/neptune/main.ts', '--port', '0'], {
-    cwd: new URL('..', import.meta.url).pathname,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  let url = '';
-  for await (const line of lines) {
-    const u = /listening on (\S+)/.exec(line);
-    if (u) url = u[1];
-    const t = /^NEPTUNE_API_TOKEN=(\S+)/.exec(line);
-    if (t) return { url, token: t[1], child };
-  }
-  throw new Error('emulator did not start');
+async function startEmulator(): Promise<{ url: string; token: string; close: () => Promise<void> }> {
+  const emu = await startEmulatorChild<NeptuneStats>({ kind: 'neptune' });
+  return { url: emu.info.url, token: emu.info.env.NEPTUNE_API_TOKEN, close: () => emu.close() };
 }
 
 const total = Number(arg('points', '5000000'));
@@ -34,7 +19,7 @@ const seriesCount = Number(arg('series', '10'));
 const chunk = Number(arg('chunk', '50000'));
 const perSeries = Math.ceil(total / seriesCount);
 
-const given = arg('url', '') && arg('token', '') ? { url: arg('url', ''), token: arg('token', ''), child: undefined } : undefined;
+const given = arg('url', '') && arg('token', '') ? { url: arg('url', ''), token: arg('token', ''), close: undefined } : undefined;
 const emu = given ?? (await startEmulator());
 const client = createNeptuneClient({
   token: emu.token,
@@ -76,5 +61,5 @@ try {
   }, null, 2));
 } finally {
   await client.close();
-  emu.child?.kill('SIGTERM');
+  await emu.close?.();
 }

@@ -7,7 +7,7 @@
  * the response body) and the OperationError enum has no such value, so it cannot be per-op.
  */
 import { HttpError } from './http-util.ts';
-import { countAttrs, deleteAttr, getAttr, putAttr, type AttrRow, type Db, stmt } from './store.ts';
+import { clearSeries, countAttrs, deleteAttr, getAttr, insertPoints, putAttr, seriesId, type AttrRow, type Db, stmt } from './store.ts';
 import type { ResolvedLimits } from './types.ts';
 import { MalformedRequest, splitOperation, validateOperation, type OperationErrorType } from './validators.ts';
 
@@ -73,7 +73,6 @@ function applyAll(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unkn
   const errors: OperationError[] = [];
   let fieldCount = countAttrs(db, target.id);
   let applied = 0;
-  const insertPoint = stmt(db, 'INSERT INTO points(container_id, path, step, ts, num, str) VALUES (?, ?, ?, ?, ?, ?)');
   const fail = (errorType: OperationErrorType, errorDescription: string) => errors.push({ errorType, errorDescription });
 
   raw.forEach((rawOp, i) => {
@@ -98,7 +97,7 @@ function applyAll(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unkn
       if (fieldCount + 1 > limits.fieldsPerRun) throw new FieldLimitExceeded();
       fieldCount += 1;
     }
-    const err = applyOne(db, limits, target.id, path, key, body, existing, insertPoint);
+    const err = applyOne(db, limits, target.id, path, key, body, existing);
     if (err.length > 0) errors.push(...err);
     // A newly created series whose every point was refused still exists (the server
     // registers the attribute type first), matching "type fixed once set".
@@ -123,7 +122,7 @@ function lengthProblem(key: string, body: Record<string, unknown>, limits: Resol
 
 function applyOne(
   db: Db, limits: ResolvedLimits, cid: string, path: string, key: string, body: Record<string, unknown>,
-  existing: AttrRow | undefined, insertPoint: { run: (...a: unknown[]) => unknown },
+  existing: AttrRow | undefined,
 ): OperationError[] {
   const errors: OperationError[] = [];
   const type = OP_TYPE[key];
@@ -156,7 +155,7 @@ function applyOne(
       break;
     }
     case 'clearFloatSeries': case 'clearStringSeries': case 'clearImageSeries':
-      stmt(db, 'DELETE FROM points WHERE container_id = ? AND path = ?').run(cid, path);
+      clearSeries(db, cid, path);
       putAttr(db, cid, path, type, existing?.value ? JSON.parse(existing.value) : undefined, null);
       break;
     case 'configFloatSeries':
@@ -165,6 +164,9 @@ function applyOne(
     case 'logFloats': case 'logStrings': case 'logImages': {
       let last = existing?.last_step ?? null;
       const entries = body.entries as Array<Record<string, unknown>>;
+      const sid = seriesId(db, cid, path);
+      // Accepted points as flat (series_id, step, ts, num, str) rows, inserted together at the end.
+      const rows: unknown[] = [];
       for (const e of entries) {
         const step = typeof e.step === 'number' ? e.step : last === null ? 0 : last + 1;
         if (last !== null && step <= last) {
@@ -176,11 +178,12 @@ function applyOne(
           continue;
         }
         const ts = e.timestampMilliseconds as number;
-        if (key === 'logFloats') insertPoint.run(cid, path, step, ts, e.value as number, null);
-        else if (key === 'logStrings') insertPoint.run(cid, path, step, ts, null, e.value as string);
-        else insertPoint.run(cid, path, step, ts, null, JSON.stringify(e.value ?? null));
+        if (key === 'logFloats') rows.push(sid, step, ts, e.value as number, null);
+        else if (key === 'logStrings') rows.push(sid, step, ts, null, e.value as string);
+        else rows.push(sid, step, ts, null, JSON.stringify(e.value ?? null));
         last = step;
       }
+      insertPoints(db, rows);
       putAttr(db, cid, path, type, existing?.value ? JSON.parse(existing.value) : undefined, last);
       break;
     }

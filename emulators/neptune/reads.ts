@@ -1,7 +1,9 @@
 /** Read-side DTOs of the leaderboard API (attributes, series values), used for resume and inspection. */
 import { HttpError } from './http-util.ts';
 import { stateOf } from './containers.ts';
-import { blobEntries, findProject, getAttr, lastPoint, listAttrs, setValues, type AttrRow, type ContainerRow, type Db, stmt } from './store.ts';
+import {
+  blobEntries, findProject, getAttr, lastPoint, listAttrs, seriesPage, seriesStats, setValues, type AttrRow, type ContainerRow, type Db,
+} from './store.ts';
 
 function parseValue(a: AttrRow): unknown {
   return a.value === null ? undefined : (JSON.parse(a.value) as unknown);
@@ -24,9 +26,7 @@ export function attributeProperties(db: Db, c: ContainerRow, a: AttrRow): Record
     }
     case 'floatSeries': {
       const cfg = (v ?? {}) as { min?: number | null; max?: number | null; unit?: string | null };
-      const stats = stmt(db, 
-        'SELECT MIN(num) AS mn, MAX(num) AS mx, AVG(num) AS av, AVG(num * num) AS sq, COUNT(*) AS n FROM points WHERE container_id = ? AND path = ?',
-      ).get(c.id, a.path) as { mn: number | null; mx: number | null; av: number | null; sq: number | null; n: number };
+      const stats = seriesStats(db, c.id, a.path);
       const last = lastPoint(db, c.id, a.path);
       return {
         ...base, hasPreview: false,
@@ -118,10 +118,8 @@ export function seriesValues(db: Db, c: ContainerRow, path: string, kind: 'float
   const skipRaw = q.get('skipToStep');
   const skip = skipRaw === null || skipRaw === '' ? -Infinity : Number(skipRaw);
   if (Number.isNaN(skip)) throw new HttpError(400, "Query parameter 'skipToStep' must be a number");
-  const total = (stmt(db, 'SELECT COUNT(*) AS n FROM points WHERE container_id = ? AND path = ?').get(c.id, path) as { n: number }).n;
-  const rows = stmt(db, 
-    'SELECT step, ts, num, str FROM points WHERE container_id = ? AND path = ? AND step >= ? ORDER BY step LIMIT ? OFFSET ?',
-  ).all(c.id, path, Number.isFinite(skip) ? skip : -1e308, limit, offset) as Array<{ step: number; ts: number; num: number | null; str: string | null }>;
+  const total = seriesStats(db, c.id, path).n;
+  const rows = seriesPage(db, c.id, path, Number.isFinite(skip) ? skip : -1e308, limit, offset);
   const values = rows.map((r) => kind === 'float'
     ? { step: r.step, value: r.num, timestampMillis: r.ts, isPreview: false, completionRatio: 1 }
     : { step: r.step, value: r.str, timestampMillis: r.ts });

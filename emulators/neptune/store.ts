@@ -32,9 +32,13 @@ CREATE UNIQUE INDEX IF NOT EXISTS containers_custom ON containers(project_id, cu
 CREATE TABLE IF NOT EXISTS attrs(
   container_id TEXT NOT NULL, path TEXT NOT NULL, type TEXT NOT NULL, value TEXT, last_step REAL,
   PRIMARY KEY(container_id, path));
-CREATE TABLE IF NOT EXISTS points(
-  container_id TEXT NOT NULL, path TEXT NOT NULL, step REAL NOT NULL, ts INTEGER NOT NULL, num REAL, str TEXT,
-  PRIMARY KEY(container_id, path, step)) WITHOUT ROWID;
+-- Series points are keyed by a small integer series id rather than (container uuid, path): the
+-- narrow key keeps the B-tree compact and inserts cheap (millions of points per run).
+CREATE TABLE IF NOT EXISTS series(
+  id INTEGER PRIMARY KEY, container_id TEXT NOT NULL, path TEXT NOT NULL, UNIQUE(container_id, path));
+CREATE TABLE IF NOT EXISTS series_points(
+  series_id INTEGER NOT NULL, step REAL NOT NULL, ts INTEGER NOT NULL, num REAL, str TEXT,
+  PRIMARY KEY(series_id, step)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS set_values(container_id TEXT NOT NULL, path TEXT NOT NULL, value TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS set_values_u ON set_values(container_id, path, value);
 CREATE TABLE IF NOT EXISTS blobs(
@@ -163,19 +167,65 @@ export function putAttr(db: Db, containerId: string, path: string, type: string,
 
 /** Removes an attribute and everything stored under it (points, set values, blobs). */
 export function deleteAttr(db: Db, containerId: string, path: string): void {
-  for (const t of ['attrs', 'points', 'set_values', 'blobs']) {
+  clearSeries(db, containerId, path);
+  stmt(db, 'DELETE FROM series WHERE container_id = ? AND path = ?').run(containerId, path);
+  for (const t of ['attrs', 'set_values', 'blobs']) {
     stmt(db, `DELETE FROM ${t} WHERE container_id = ? AND path = ?`).run(containerId, path);
   }
 }
 
+const SID = '(SELECT id FROM series WHERE container_id = ? AND path = ?)';
+
+/** The integer id of a series (container, path), created on first use. */
+export function seriesId(db: Db, containerId: string, path: string): number {
+  const found = stmt(db, 'SELECT id FROM series WHERE container_id = ? AND path = ?').get(containerId, path) as { id: number } | undefined;
+  if (found) return found.id;
+  return Number(stmt(db, 'INSERT INTO series(container_id, path) VALUES (?, ?)').run(containerId, path).lastInsertRowid);
+}
+
+/** Removes every point of a series (the series id stays: the attribute still exists). */
+export function clearSeries(db: Db, containerId: string, path: string): void {
+  stmt(db, `DELETE FROM series_points WHERE series_id = ${SID}`).run(containerId, path);
+}
+
+/**
+ * Inserts points given as flat rows of (series_id, step, ts, num, str). Several rows per statement:
+ * the per-call cost of a prepared statement dominates single-row inserts.
+ */
+export function insertPoints(db: Db, flat: unknown[]): void {
+  const rows = flat.length / 5;
+  let at = 0;
+  for (; rows - at / 5 >= POINTS_PER_INSERT; at += POINTS_PER_INSERT * 5) {
+    insertStmt(db, POINTS_PER_INSERT).run(flat.slice(at, at + POINTS_PER_INSERT * 5));
+  }
+  const rest = rows - at / 5;
+  if (rest > 0) insertStmt(db, rest).run(at === 0 ? flat : flat.slice(at));
+}
+
+const POINTS_PER_INSERT = 100;
+function insertStmt(db: Db, rows: number): Database.Statement {
+  return stmt(db, `INSERT INTO series_points(series_id, step, ts, num, str) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+}
+
 export function seriesPoints(db: Db, containerId: string, path: string): Array<{ step: number; ts: number; num: number | null; str: string | null }> {
-  return stmt(db, 'SELECT step, ts, num, str FROM points WHERE container_id = ? AND path = ? ORDER BY step').all(containerId, path) as Array<{
+  return stmt(db, `SELECT step, ts, num, str FROM series_points WHERE series_id = ${SID} ORDER BY step`).all(containerId, path) as Array<{
     step: number; ts: number; num: number | null; str: string | null;
   }>;
 }
 
+/** One page of a series, ascending by step, from `fromStep` on. */
+export function seriesPage(db: Db, containerId: string, path: string, fromStep: number, limit: number, offset: number): Array<{ step: number; ts: number; num: number | null; str: string | null }> {
+  return stmt(db, `SELECT step, ts, num, str FROM series_points WHERE series_id = ${SID} AND step >= ? ORDER BY step LIMIT ? OFFSET ?`)
+    .all(containerId, path, fromStep, limit, offset) as Array<{ step: number; ts: number; num: number | null; str: string | null }>;
+}
+
+export function seriesStats(db: Db, containerId: string, path: string): { mn: number | null; mx: number | null; av: number | null; sq: number | null; n: number } {
+  return stmt(db, `SELECT MIN(num) AS mn, MAX(num) AS mx, AVG(num) AS av, AVG(num * num) AS sq, COUNT(*) AS n FROM series_points WHERE series_id = ${SID}`)
+    .get(containerId, path) as { mn: number | null; mx: number | null; av: number | null; sq: number | null; n: number };
+}
+
 export function lastPoint(db: Db, containerId: string, path: string): { step: number; num: number | null; str: string | null } | undefined {
-  return stmt(db, 'SELECT step, num, str FROM points WHERE container_id = ? AND path = ? ORDER BY step DESC LIMIT 1').get(containerId, path) as
+  return stmt(db, `SELECT step, num, str FROM series_points WHERE series_id = ${SID} ORDER BY step DESC LIMIT 1`).get(containerId, path) as
     | { step: number; num: number | null; str: string | null }
     | undefined;
 }

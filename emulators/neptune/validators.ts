@@ -94,13 +94,35 @@ function kindProblem(v: unknown, kind: FieldKind, where: string): string | undef
     case 'image': return modelProblem(v, IMAGE_MODEL, where);
     case 'floatEntries': case 'stringEntries': case 'imageEntries': {
       if (!Array.isArray(v)) return `${where} must be an array`;
+      const plainlyValid = kind === 'floatEntries' ? isValidFloatEntry : kind === 'stringEntries' ? isValidStringEntry : undefined;
       for (let i = 0; i < v.length; i++) {
+        // Hot path: a quick sufficient check; anything it does not accept goes through the generic
+        // model check, which finds the same problem and words it.
+        if (plainlyValid?.(v[i])) continue;
         const p = modelProblem(v[i], ENTRY_MODELS[kind], `${where}[${i}]`);
         if (p) return p;
       }
       return undefined;
     }
   }
+}
+
+/** True only for a LogFloatEntry that `modelProblem` would accept (never the other way round). */
+function isValidFloatEntry(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return false;
+  const o = e as Record<string, unknown>;
+  const step = o.step;
+  return typeof o.value === 'number' && Number.isFinite(o.value) && Number.isSafeInteger(o.timestampMilliseconds)
+    && (step === undefined || step === null || (typeof step === 'number' && Number.isFinite(step)));
+}
+
+/** True only for a LogStringEntry that `modelProblem` would accept. */
+function isValidStringEntry(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return false;
+  const o = e as Record<string, unknown>;
+  const step = o.step;
+  return typeof o.value === 'string' && Number.isSafeInteger(o.timestampMilliseconds)
+    && (step === undefined || step === null || (typeof step === 'number' && Number.isFinite(step)));
 }
 
 export function modelProblem(v: unknown, spec: ModelSpec, where: string): string | undefined {

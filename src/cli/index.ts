@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
+import { AbortedError } from '../core/errors.ts';
 import { fileLogger, logFilePath } from './log-file.ts';
 import { createRenderer } from './progress.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
@@ -100,7 +101,7 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     interrupts++;
     if (interrupts === 1) {
       process.stderr.write('\nstopping: finishing in-flight batches (Ctrl-C again to quit at once)\n');
-      controller.abort(new Error('interrupted'));
+      controller.abort(new AbortedError('interrupted by the user'));
     } else process.exit(EXIT.interrupted);
   };
   process.on('SIGINT', onSigint);

@@ -47,6 +47,9 @@ export async function migrateRun(
   const fallbackTs = parseWandbDate(run.createdAt) ?? 0;
   // Files move through their own pool while the point streams run.
   const files = migrateFiles(run, target, ctx);
+  // Handled here so a file failure while the streams still run is not an unhandled rejection;
+  // it is re-raised by the `await files` below.
+  files.catch(() => {});
   try {
     await migrateHistory(run, target, state, fallbackTs, ctx);
     await migrateSystem(run, target, state, ctx);

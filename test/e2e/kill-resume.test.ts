@@ -31,8 +31,18 @@ describe('kill -9 and resume', () => {
       const reference = await runCli(args(join(dir, 'reference.sqlite')), { ...stack.env, NEPTUNE_API_TOKEN: other.apiToken() }, dir).done;
       expect(reference.code).toBe(0);
 
-      // The same migration, killed with SIGKILL after a few acknowledged batches, three times over.
+      // Ctrl-C first (on a fresh ledger, so it surely lands mid-migration): in-flight batches settle
+      // and the process exits within seconds with 130.
       const ledger = join(dir, 'killed.sqlite');
+      const interrupted = runCli(args(ledger), stack.env, dir);
+      await interrupted.waitForEvents('run.progress', 5);
+      const sent = Date.now();
+      interrupted.child.kill('SIGINT');
+      const stopped = await interrupted.done;
+      expect(Date.now() - sent).toBeLessThan(10_000);
+      expect(stopped.code, stopped.stderr.slice(-3000)).toBe(130);
+
+      // Then SIGKILL after a few acknowledged batches, three times over.
       let kills = 0;
       for (const after of [2, 12, 30]) {
         const cli = runCli(args(ledger), stack.env, dir);

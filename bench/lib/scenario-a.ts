@@ -1,0 +1,70 @@
+/** Scenario (a): one big run migrated end to end, against a bare reference loop over the same export. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NeptuneStats } from '../../emulators/neptune/index.ts';
+import type { EmulatorStats } from '../../emulators/wandb/index.ts';
+import { bareLoop, parquetUrls } from './bare-loop.ts';
+import { runCli, startEmulatorChild } from './children.ts';
+import { migrationFigures } from './migration-figures.ts';
+import { mb, type Row } from './table.ts';
+
+export async function scenarioA(o: { points: number; work: string; signal: AbortSignal }) {
+  mkdirSync(o.work, { recursive: true });
+  const wandb = await startEmulatorChild<EmulatorStats>({ kind: 'wandb', spec: { seed: 1, preset: 'big-run', points: o.points }, workDir: join(o.work, 'wandb-export') });
+  try {
+    const run = wandb.info.runs![0];
+    const w = { url: wandb.info.url, apiKey: wandb.info.env.WANDB_API_KEY, entity: wandb.info.env.WANDB_ENTITY, project: run.project, runId: run.runId };
+    // The emulator writes its parquet export on first request: done here, before any clock starts.
+    const e0 = performance.now();
+    const urls = await parquetUrls(w, o.signal);
+    const exportSeconds = (performance.now() - e0) / 1000;
+
+    const bareNeptune = await startEmulatorChild<NeptuneStats>({ kind: 'neptune' });
+    const bare = await bareLoop({ urls, neptuneUrl: bareNeptune.info.url, neptuneApiToken: bareNeptune.info.env.NEPTUNE_API_TOKEN }, o.signal)
+      .finally(() => bareNeptune.close());
+
+    const neptune = await startEmulatorChild<NeptuneStats>({ kind: 'neptune' });
+    try {
+      const startup = await runCli(['--version'], {}, o.work);
+      const before = await wandb.stats();
+      const cli = await runCli(
+        ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--ledger', join(o.work, 'ledger.sqlite')],
+        { ...wandb.info.env, ...neptune.info.env }, o.work,
+      );
+      const after = await wandb.stats();
+      const nStats = await neptune.stats();
+      const m = migrationFigures(cli, before, after, nStats);
+      // Points the product had to move from history alone (what the bare loop moves too).
+      const historyPoints = bare.points + (run.rows - Math.round(bare.points / 10)) * 10;
+      const productPps = historyPoints / cli.seconds;
+      const barePps = bare.points / bare.seconds;
+      const table: Row[] = [
+        ['export written by the emulator (untimed)', `${exportSeconds.toFixed(1)} s, ${urls.length} files`],
+        ['product: exit code', cli.code],
+        ['product: wall time (s, incl. process start)', +cli.seconds.toFixed(1)],
+        ['  (CLI process start alone, s)', +startup.seconds.toFixed(1)],
+        ['product: history points', historyPoints],
+        ['product: points/s (history points / wall time)', Math.round(productPps)],
+        ['product: points written (all series, writer count)', m.pointsWritten ?? '?'],
+        ['product: W&B requests (emulator count)', m.wandbRequests],
+        ['product: Neptune requests (emulator count)', nStats.requests],
+        ['product: Neptune executeOperations requests', nStats.byEndpoint.executeOperations ?? 0],
+        ['product: peak RSS (MB, VmHWM)', mb(cli.peakRssBytes)],
+        ['bare loop: points', bare.points],
+        ['bare loop: wall time (s)', +bare.seconds.toFixed(1)],
+        ['bare loop: points/s', Math.round(barePps)],
+        ['bare loop: requests W&B / Neptune', `${bare.requests.wandb} / ${bare.requests.neptune}`],
+        ['product/bare points/s ratio', +(productPps / barePps).toFixed(2)],
+      ];
+      return {
+        table, exportSeconds, exportFiles: urls.length, historyPoints, cliStartSeconds: startup.seconds, productPointsPerSecond: Math.round(productPps),
+        barePointsPerSecond: Math.round(barePps), ratio: productPps / barePps, bare, product: { ...m, seconds: cli.seconds, exitCode: cli.code },
+        neptuneStats: nStats,
+      };
+    } finally {
+      await neptune.close();
+    }
+  } finally {
+    await wandb.close();
+  }
+}
