@@ -5,8 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENTRY_MODELS, IMAGE_MODEL, OPERATION_MODELS, type FieldKind, type ModelSpec } from './validators.ts';
+import { sharedPath } from '../../test/support/shared.ts';
 
-const SWAGGER = '/work/shared/reference/neptune-legacy-swagger/leaderboard.json';
+const SWAGGER = sharedPath('reference/neptune-legacy-swagger/leaderboard.json');
 
 interface SwaggerProp { $ref?: string; type?: string; format?: string; items?: { $ref?: string; type?: string } }
 interface SwaggerDef { required?: string[]; properties?: Record<string, SwaggerProp> }

@@ -8,8 +8,9 @@ import { silentLogger } from '../../src/core/logger.ts';
 import type { SourceNotice } from '../../src/core/records.ts';
 import { NeptuneTarget } from '../../src/sinks/neptune/target.ts';
 import { createLocalSource } from '../../src/sources/local/index.ts';
+import { sharedPath } from '../support/shared.ts';
 
-export const SAMPLES = '/work/shared/wandb-samples';
+export const SAMPLES = sharedPath('wandb-samples');
 export const HAVE_SAMPLES = existsSync(join(SAMPLES, 'SOURCES.md'));
 export const sampleDirs = (): string[] => (HAVE_SAMPLES ? readdirSync(SAMPLES).filter((n) => n.includes('__')).sort() : []);
 export const runIdOf = (folder: string): string => folder.split('-').pop()!;

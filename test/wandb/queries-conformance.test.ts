@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { buildSchema, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { ALL_QUERIES } from '../../src/sources/wandb/queries.ts';
+import { sharedPath } from '../support/shared.ts';
 
-const SCHEMA = '/work/shared/reference/wandb-schema.graphql';
+const SCHEMA = sharedPath('reference/wandb-schema.graphql');
 const schema = existsSync(SCHEMA) ? buildSchema(readFileSync(SCHEMA, 'utf8')) : undefined;
 
 describe('every W&B query document', () => {

@@ -11,8 +11,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { scanLog } from './log-scan.ts';
 import { dumpOne, type RunDump } from './sample-helpers.ts';
 import { readLogRecords, type LogDamage } from './wandb-log/container.ts';
+import { sharedPath } from '../../../test/support/shared.ts';
 
-const SAMPLES = '/work/shared/wandb-samples';
+const SAMPLES = sharedPath('wandb-samples');
 const HAVE = existsSync(join(SAMPLES, 'SOURCES.md'));
 const at = (name: string): string => join(SAMPLES, name);
 const cache = new Map<string, Promise<RunDump>>();
