@@ -84,8 +84,10 @@ describe('every all-shapes run read through the W&B reader equals the ground tru
   });
 
   it('the parquet path and the paged-scan path give identical rows', async () => {
-    const viaParquet = env.source();
+    // A small page makes every run but the tiniest go through the export (one page is cheaper than it).
+    const viaParquet = env.source({ historyPageSize: 10 });
     const viaScan = env.source({ preferParquet: false, historyPageSize: 97 });
+    const exportsBefore = env.emu.stats().byOperation.RunParquetHistory ?? 0;
     for (const project of env.gen.projects) {
       const infos = await runsOf(viaParquet, project.name);
       for (const info of infos.values()) {
@@ -95,5 +97,6 @@ describe('every all-shapes run read through the W&B reader equals the ground tru
       }
     }
     expect(env.emu.stats().byOperation.HistoryPage).toBeGreaterThan(10);
+    expect((env.emu.stats().byOperation.RunParquetHistory ?? 0) - exportsBefore).toBeGreaterThan(5);
   });
 });

@@ -41,9 +41,10 @@ interface HistoryKeysData {
 export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromStep: number, signal?: AbortSignal): AsyncGenerator<HistoryRow> {
   const key = run.key;
   const where = `history of ${key.entity}/${key.project}/${key.runId}`;
-  // Re-read lastStep: a running run may have logged past what the listing said.
-  const historyKeys = await freshHistoryKeys(deps.gql, key, where, signal);
-  const lastStep = Math.max(run.lastStep ?? -1, lastStepOf(historyKeys));
+  // Re-read lastStep only for a running run: it may have logged past what the listing said.
+  const historyKeys = run.state === 'running' || run.lastStep === undefined ? await freshHistoryKeys(deps.gql, key, where, signal) : undefined;
+  const lastStep = Math.max(run.lastStep ?? -1, historyKeys === undefined ? -1 : lastStepOf(historyKeys));
+  if (lastStep < fromStep && run.state !== 'running') return;
   let last = fromStep - 1;
   const accept = (r: RawRow): HistoryRow | undefined => {
     const step = r._step as number;
@@ -53,11 +54,14 @@ export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromSt
   };
 
   let liveSteps: number[] = [];
-  if (deps.preferParquet) {
+  // A window that one HistoryPage covers costs one request; the export costs a query and downloads.
+  const smallWindow = lastStep - Math.max(0, fromStep) + 1 <= deps.pageSize && run.state !== 'running';
+  if (deps.preferParquet && !smallWindow) {
     const exp = await parquetExport(deps.gql, key, where, signal, deps.log);
     if (exp && exp.urls.length > 0) {
       liveSteps = exp.liveSteps;
-      const textRule = textColumnRule(historyKeys);
+      // The export's text columns are told apart (plain strings vs JSON text) by the run's historyKeys.
+      const textRule = textColumnRule(historyKeys ?? (await freshHistoryKeys(deps.gql, key, where, signal)));
       const tmp = await makeTempDir(deps.tmpDir, 'w2n-history');
       try {
         const files = await downloadAll(deps, exp.urls, tmp.dir, where, signal);

@@ -116,11 +116,28 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     return { path, sizeBytes: got.sizeBytes, release: () => rm(path, { force: true }) };
   }
 
-  async function* files(run: RunInfo, signal?: AbortSignal): AsyncGenerator<RunFile> {
-    for await (const f of listRunFiles(gql, run.key, {}, signal)) {
-      locations.set(f.file, f.location);
-      yield f.file;
+  // One listing per run serves the file migration, the console and the system-metrics lookup:
+  // three paged listings cost three times the requests against W&B's rate limit.
+  const listings = new WeakMap<RunInfo, Promise<RunFile[]>>();
+  function listing(run: RunInfo, signal?: AbortSignal): Promise<RunFile[]> {
+    let p = listings.get(run);
+    if (!p) {
+      p = (async () => {
+        const out: RunFile[] = [];
+        for await (const f of listRunFiles(gql, run.key, {}, signal)) {
+          locations.set(f.file, f.location);
+          out.push(f.file);
+        }
+        return out;
+      })();
+      p.catch(() => listings.delete(run));
+      listings.set(run, p);
     }
+    return p;
+  }
+
+  async function* files(run: RunInfo, signal?: AbortSignal): AsyncGenerator<RunFile> {
+    yield* await listing(run, signal);
   }
 
   return {
@@ -175,13 +192,7 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     },
 
     async systemMetrics(run: RunInfo, signal?: AbortSignal): Promise<SystemMetrics> {
-      let listed: RunFile | undefined;
-      for await (const f of listRunFiles(gql, run.key, { names: [EVENTS_FILE], pageSize: 10 }, signal)) {
-        if (f.file.name === EVENTS_FILE) {
-          listed = f.file;
-          locations.set(f.file, f.location);
-        }
-      }
+      const listed = (await listing(run, signal)).find((f) => f.name === EVENTS_FILE);
       if (!listed) return eventsFromGraphql(gql, run.key, opts.onNotice, signal);
       const file = listed;
       const where = `system metrics of ${run.key.entity}/${run.key.project}/${run.key.runId}`;
