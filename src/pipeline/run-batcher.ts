@@ -1,0 +1,183 @@
+import type { RunKey } from '../core/records.ts';
+import type { TargetRun } from '../core/sink.ts';
+import type { FieldAssignment, Omission, SeriesPoint } from '../core/target.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { STDOUT_PATH } from '../mapping/console.ts';
+import type { SeriesPath } from '../mapping/series-paths.ts';
+import { addOmission } from '../mapping/values.ts';
+import type { EventSink } from './events.ts';
+
+export type StreamScope = 'history' | 'system' | 'console';
+
+/** What one stream reached within a batch; committed to the ledger once the batch is acknowledged. */
+interface ScopeProgress {
+  cursor?: number;
+  points: number;
+  alreadyPresent: number;
+  counts: Record<string, number>;
+  omissions: Omission[];
+  /** History only: how many series-path assignments this batch covers. */
+  pathsAt?: number;
+}
+
+class RunBatch {
+  readonly floats = new Map<string, SeriesPoint<number>[]>();
+  readonly strings = new Map<string, SeriesPoint<string>[]>();
+  readonly scopes = new Map<StreamScope, ScopeProgress>();
+  fields: { assignments: readonly FieldAssignment[]; omissions: Omission[] } | undefined;
+  points = 0;
+
+  scope(s: StreamScope): ScopeProgress {
+    let p = this.scopes.get(s);
+    if (!p) this.scopes.set(s, (p = { points: 0, alreadyPresent: 0, counts: {}, omissions: [] }));
+    return p;
+  }
+
+  get empty(): boolean {
+    return this.points === 0 && !this.fields && this.scopes.size === 0;
+  }
+}
+
+const CURSOR_OF: Record<StreamScope, (position: number) => number> = {
+  history: (p) => p,
+  system: (p) => p,
+  // The console cursor is the next line to send.
+  console: (p) => p + 1,
+};
+
+const POINTS_COUNT: Record<StreamScope, string> = { history: 'historyPoints', system: 'systemPoints', console: 'consolePoints' };
+
+/**
+ * Gathers one run's fields and the points of all its streams into shared batches, so a small run
+ * costs one write request instead of one per stream. Double-buffered: while the target acknowledges
+ * batch N, the streams are read and mapped into batch N+1. The ledger records each stream's progress
+ * strictly in batch order, and only after the target acknowledged the batch.
+ */
+export class RunBatcher {
+  private current = new RunBatch();
+  private inflight: Promise<void> = Promise.resolve();
+  private committedPaths: number;
+  private readonly totals: Record<StreamScope, number> = { history: 0, system: 0, console: 0 };
+
+  constructor(
+    private readonly key: RunKey,
+    private readonly target: TargetRun,
+    private readonly lastSteps: ReadonlyMap<string, number>,
+    private readonly ledger: Ledger,
+    private readonly emit: EventSink,
+    /** The history planner's new assignments (grows as keys appear); committed up to each batch's `pathsAt`. */
+    private readonly planned: readonly SeriesPath[],
+    private readonly batchPoints: number,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.committedPaths = 0;
+  }
+
+  setFields(assignments: readonly FieldAssignment[], omissions: readonly Omission[]): void {
+    this.current.fields = { assignments, omissions: [...omissions] };
+  }
+
+  addFloat(scope: StreamScope, path: string, point: SeriesPoint<number>): void {
+    if (this.present(scope, path, point.step)) return;
+    let list = this.current.floats.get(path);
+    if (!list) this.current.floats.set(path, (list = []));
+    list.push(point);
+    this.current.points++;
+    this.current.scope(scope).points++;
+  }
+
+  addString(scope: StreamScope, path: string, point: SeriesPoint<string>): void {
+    if (this.present(scope, path, point.step)) return;
+    let list = this.current.strings.get(path);
+    if (!list) this.current.strings.set(path, (list = []));
+    list.push(point);
+    this.current.points++;
+    this.current.scope(scope).points++;
+  }
+
+  omit(scope: StreamScope, o: Omission): void {
+    addOmission(this.current.scope(scope).omissions, o);
+  }
+
+  /** Records how far a stream got (its cursor) and counts that go with it. */
+  progress(scope: StreamScope, p: { cursor?: number; counts?: Record<string, number>; pathsAt?: number }): void {
+    const s = this.current.scope(scope);
+    if (p.cursor !== undefined) s.cursor = p.cursor;
+    if (p.pathsAt !== undefined) s.pathsAt = p.pathsAt;
+    for (const [k, v] of Object.entries(p.counts ?? {})) s.counts[k] = (s.counts[k] ?? 0) + v;
+  }
+
+  /** Sends the current batch once it is big enough. */
+  async maybeSubmit(): Promise<void> {
+    if (this.current.points >= this.batchPoints) await this.submit();
+  }
+
+  /** Sends the current batch (waiting for the one in flight first). */
+  async submit(): Promise<void> {
+    const batch = this.current;
+    if (batch.empty) return;
+    this.current = new RunBatch();
+    await this.inflight;
+    this.inflight = this.send(batch);
+    // A failure surfaces at the next submit or drain; the chain itself must not be an unhandled rejection.
+    this.inflight.catch(() => {});
+  }
+
+  async drain(): Promise<void> {
+    await this.submit();
+    await this.inflight;
+  }
+
+  private present(scope: StreamScope, path: string, step: number): boolean {
+    const last = this.lastSteps.get(path);
+    if (last !== undefined && step <= last) {
+      this.current.scope(scope).alreadyPresent++;
+      return true;
+    }
+    return false;
+  }
+
+  private async send(batch: RunBatch): Promise<void> {
+    if (batch.fields) this.target.assign(batch.fields.assignments);
+    for (const [path, points] of batch.floats) this.target.appendFloats(path, points);
+    for (const [path, points] of batch.strings) this.target.appendStrings(path, points);
+    const refused = batch.points > 0 || batch.fields ? await this.target.flush(this.signal) : [];
+    this.acknowledge(batch, refused);
+  }
+
+  private scopeOf(subject: string, fieldPaths: ReadonlySet<string>): StreamScope | 'fields' {
+    if (fieldPaths.has(subject)) return 'fields';
+    if (subject === STDOUT_PATH) return 'console';
+    if (subject.startsWith('monitoring/')) return 'system';
+    return 'history';
+  }
+
+  private acknowledge(batch: RunBatch, refused: readonly Omission[]): void {
+    const fieldPaths = new Set(batch.fields?.assignments.map((f) => f.path) ?? []);
+    const refusedBy = new Map<StreamScope | 'fields', Omission[]>();
+    for (const o of refused) {
+      const s = this.scopeOf(o.subject, fieldPaths);
+      refusedBy.set(s, [...(refusedBy.get(s) ?? []), o]);
+    }
+    const sum = (list: readonly Omission[] | undefined) => (list ?? []).reduce((n, o) => n + o.count, 0);
+    if (batch.fields) {
+      const bad = refusedBy.get('fields');
+      this.ledger.replaceScope(this.key, 'fields', { fields: batch.fields.assignments.length - sum(bad) }, [...batch.fields.omissions, ...(bad ?? [])]);
+      this.emit({ type: 'run.progress', run: this.key, stream: 'fields', points: 0, files: 0, bytes: 0 });
+    }
+    for (const [scope, p] of batch.scopes) {
+      const bad = refusedBy.get(scope) ?? [];
+      const written = p.points - sum(bad);
+      const newPaths = scope === 'history' && p.pathsAt !== undefined ? this.planned.slice(this.committedPaths, p.pathsAt) : [];
+      if (scope === 'history' && p.pathsAt !== undefined) this.committedPaths = Math.max(this.committedPaths, p.pathsAt);
+      this.ledger.commit(this.key, scope, {
+        cursor: p.cursor === undefined ? undefined : { stream: scope, position: CURSOR_OF[scope](p.cursor) },
+        counts: { ...p.counts, points: written, [POINTS_COUNT[scope]]: written, pointsAlreadyPresent: p.alreadyPresent },
+        omissions: [...p.omissions, ...bad],
+        seriesPaths: newPaths,
+      });
+      this.totals[scope] += written;
+      this.emit({ type: 'run.progress', run: this.key, stream: scope, points: this.totals.history + this.totals.system + this.totals.console, files: 0, bytes: 0 });
+    }
+  }
+}
