@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,19 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
         }
       }
     }
+  });
+
+  it('secrets: neither the W&B key nor the Neptune token or its key appear in the log file, the ledger or the output', () => {
+    const neptuneKey = (JSON.parse(Buffer.from(stack.env.NEPTUNE_API_TOKEN, 'base64').toString()) as { api_key: string }).api_key;
+    const written = readdirSync(dir)
+      .filter((f) => f.endsWith('.log') || f.startsWith('ledger.sqlite'))
+      .map((f) => readFileSync(join(dir, f)).toString('latin1'));
+    expect(written.length).toBeGreaterThanOrEqual(2);
+    for (const text of [...written, stdout]) {
+      for (const secret of [stack.env.WANDB_API_KEY, stack.env.NEPTUNE_API_TOKEN, neptuneKey]) expect(text.includes(secret)).toBe(false);
+    }
+    // The key went to the W&B API only: never to a storage (signed) URL.
+    expect(stack.wandb.stats().downloadsWithAuth).toBe(0);
   });
 
   it('The report: counts NaN points dropped and media left out, by reason, for the runs that hold them', () => {
