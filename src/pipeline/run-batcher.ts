@@ -78,18 +78,17 @@ export class RunBatcher {
   }
 
   addFloat(scope: StreamScope, path: string, point: SeriesPoint<number>): void {
-    if (this.present(scope, path, point.step)) return;
-    let list = this.current.floats.get(path);
-    if (!list) this.current.floats.set(path, (list = []));
-    list.push(point);
-    this.current.points++;
-    this.current.scope(scope).points++;
+    this.add(this.current.floats, scope, path, point);
   }
 
   addString(scope: StreamScope, path: string, point: SeriesPoint<string>): void {
+    this.add(this.current.strings, scope, path, point);
+  }
+
+  private add<T extends number | string>(series: Map<string, SeriesPoint<T>[]>, scope: StreamScope, path: string, point: SeriesPoint<T>): void {
     if (this.present(scope, path, point.step)) return;
-    let list = this.current.strings.get(path);
-    if (!list) this.current.strings.set(path, (list = []));
+    let list = series.get(path);
+    if (!list) series.set(path, (list = []));
     list.push(point);
     this.current.points++;
     this.current.scope(scope).points++;
