@@ -77,12 +77,27 @@ export function formatReport(report: MigrationReport): string {
     for (const o of r.notWritten) byReason.set(o.reason, [...(byReason.get(o.reason) ?? []), o]);
     for (const [reason, items] of byReason) {
       const n = items.reduce((s, i) => s + i.count, 0);
-      const sample = items.slice(0, 5).map((i) => `${i.subject}${i.count > 1 ? ` ×${i.count}` : ''}${i.detail ? ` (${i.detail})` : ''}`);
-      lines.push(`          not written, ${reason}: ${n} — ${sample.join('; ')}${items.length > 5 ? `; … ${items.length - 5} more` : ''}`);
+      lines.push(`          not written, ${reason}: ${n} — ${describeItems(items)}`);
     }
     for (const nt of r.notices) lines.push(`          source ${nt.kind} (${nt.stream}): ${nt.message}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Items of one reason, readable at a glance: those sharing a detail ("W&B internal key") are grouped
+ * with a few names; the full list stays in the ledger and in `report --json`.
+ */
+function describeItems(items: ReadonlyArray<{ subject: string; count: number; detail?: string }>): string {
+  const groups = new Map<string, Array<{ subject: string; count: number }>>();
+  for (const i of items) groups.set(i.detail ?? '', [...(groups.get(i.detail ?? '') ?? []), i]);
+  const parts: string[] = [];
+  for (const [detail, members] of groups) {
+    const names = members.slice(0, 4).map((m) => `${m.subject}${m.count > 1 ? ` ×${m.count}` : ''}`);
+    const more = members.length > 4 ? `, … ${members.length - 4} more` : '';
+    parts.push(detail ? `${detail}: ${names.join(', ')}${more}` : `${names.join(', ')}${more}`);
+  }
+  return parts.join('; ');
 }
 
 export function formatBytes(n: number): string {

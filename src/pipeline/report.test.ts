@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { Ledger } from '../ledger/ledger.ts';
+import { buildReport, formatReport } from './report.ts';
+
+describe('report', () => {
+  it('gives each run a line with what was written, and what was not by reason, grouped by detail', () => {
+    const ledger = new Ledger(':memory:');
+    const a = { entity: 'e', project: 'p', runId: 'a' };
+    const b = { entity: 'e', project: 'p', runId: 'b' };
+    ledger.startRun(a, { targetProject: 'ws/p', displayName: 'first' });
+    ledger.replaceScope(a, 'fields', { fields: 12 }, [
+      { reason: 'excluded-by-default', subject: 'summary/_runtime', count: 1, detail: 'W&B internal key' },
+      { reason: 'excluded-by-default', subject: 'summary/_step', count: 1, detail: 'W&B internal key' },
+    ]);
+    ledger.commit(a, 'history', { counts: { points: 90, historyPoints: 90 }, omissions: [{ reason: 'non-finite', subject: 'loss', count: 10 }] });
+    ledger.finishRun(a, 'fp');
+    ledger.startRun(b, { targetProject: 'ws/p' });
+    ledger.commit(b, 'history', { omissions: [{ reason: 'rejected-by-server', subject: 'x', count: 2, detail: 'logSeriesValueError: step' }] });
+    ledger.failRun(b, 'W&B history of e/p/b: bad row');
+
+    const report = buildReport(ledger, undefined, new Set());
+    expect(report.totals).toMatchObject({ runs: 2, migrated: 1, failed: 1, points: 90, omitted: 14 });
+    expect(report.nonDefaultOmissions).toBe(2);
+    const text = formatReport(report);
+    expect(text).toContain('MIGRATED  e/p/a (first): fields 12, points 90 (history 90');
+    expect(text).toContain('not written, excluded-by-default: 2 — W&B internal key: summary/_runtime, summary/_step');
+    expect(text).toContain('not written, non-finite: 10 — loss ×10');
+    expect(text).toContain('FAILED    e/p/b');
+    expect(text).toContain('error: W&B history of e/p/b: bad row');
+    ledger.close();
+  });
+});
