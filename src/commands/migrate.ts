@@ -70,6 +70,10 @@ export async function runMigrate(
     },
   });
   const target = wiring.makeTarget({ dryRun: opts.dryRun, log: io.log });
+  if (opts.include.has('artifacts')) {
+    // Said plainly rather than silently half-done: logged artifacts (run.logged_artifacts) are not read yet.
+    io.log.warn('--include artifacts carries the files under artifact/ only; logged artifacts are not read by this version');
+  }
   io.emit({ type: 'migration.started', ledger: opts.dryRun ? '(in memory: dry run)' : ledgerPath, logFile: io.logFile, dryRun: opts.dryRun });
   const skipped = new Set<string>();
   try {
