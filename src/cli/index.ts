@@ -136,7 +136,7 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     }
     log.info(`report:\n${formatReport(report)}`);
     if (result.interrupted) return EXIT.interrupted;
-    if (report.totals.failed > 0 || report.totals.pending > 0) return EXIT.runsFailed;
+    if (result.failed > 0 || report.totals.failed > 0 || report.totals.pending > 0) return EXIT.runsFailed;
     if (opts.strict && report.nonDefaultOmissions > 0) return EXIT.strictOmissions;
     return EXIT.ok;
   } finally {
@@ -144,6 +144,12 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     process.off('SIGTERM', onSigint);
   }
 }
+
+// `wandb-to-neptune status | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(EXIT.ok);
+  throw e;
+});
 
 main(process.argv).then(
   (code) => {

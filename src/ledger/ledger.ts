@@ -108,10 +108,16 @@ export class Ledger {
       .run(fingerprint, now, now, runKeyString(key));
   }
 
-  failRun(key: RunKey, error: string): void {
+  /** Records a failure, also for a run that failed before it was started (e.g. its project could not be made). */
+  failRun(key: RunKey, error: string, displayName?: string): void {
+    const now = new Date().toISOString();
     this.db
-      .prepare(`UPDATE runs SET status = 'failed', last_error = ?, updated_at = ? WHERE run_key = ?`)
-      .run(error.slice(0, 2000), new Date().toISOString(), runKeyString(key));
+      .prepare(
+        `INSERT INTO runs(run_key, entity, project, run_id, display_name, status, attempts, last_error, updated_at)
+         VALUES (@k, @entity, @project, @runId, @name, 'failed', 1, @error, @now)
+         ON CONFLICT(run_key) DO UPDATE SET status = 'failed', last_error = @error, updated_at = @now`,
+      )
+      .run({ k: runKeyString(key), entity: key.entity, project: key.project, runId: key.runId, name: displayName ?? null, error: error.slice(0, 2000), now });
   }
 
   /** An interrupted pass: the run goes back to pending, its cursors kept. */

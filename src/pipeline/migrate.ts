@@ -1,7 +1,7 @@
 import type { RunKey, SourceProject } from '../core/records.ts';
 import type { TargetProject } from '../core/sink.ts';
 import type { RunFilter } from '../core/source.ts';
-import { isAbortError } from '../core/errors.ts';
+import { ConfigError, MigrationError, isAbortError } from '../core/errors.ts';
 import { planProjectNames } from '../mapping/project-name.ts';
 import { mapProjectFields, projectDescription } from '../mapping/run-fields.ts';
 import type { MigrationContext } from './context.ts';
@@ -44,8 +44,9 @@ export async function migrate(sel: MigrateSelection, ctx: MigrationContext): Pro
   const names = planProjectNames(wanted.map((p) => p.name), sel.projectMap);
   const result: MigrateResult = { runs: [], migrated: 0, skipped: 0, failed: 0, interrupted: false };
 
+  let fatal: unknown;
   for (const project of wanted) {
-    if (ctx.signal?.aborted) break;
+    if (ctx.signal?.aborted || fatal) break;
     const neptuneName = names.get(project.name)!;
     ctx.emit({ type: 'project.planned', wandbProject: project.name, neptuneProject: `${sel.workspace}/${neptuneName}` });
     // Looked up (or created) only when a run needs it: an unchanged re-run sends nothing to Neptune.
@@ -62,6 +63,7 @@ export async function migrate(sel: MigrateSelection, ctx: MigrationContext): Pro
       sel.concurrency,
       async (run) => {
         result.runs.push(run.key);
+        if (fatal) return;
         try {
           const outcome = await migrateRun(run, projectTarget, ctx);
           if (outcome.status === 'skipped') result.skipped++;
@@ -73,7 +75,9 @@ export async function migrate(sel: MigrateSelection, ctx: MigrationContext): Pro
             return;
           }
           const message = error instanceof Error ? error.message : String(error);
-          ctx.ledger.failRun(run.key, message);
+          ctx.ledger.failRun(run.key, message, run.displayName);
+          // Bad credentials or settings fail every run the same way: stop, and let the caller say so once.
+          if (isFatal(error)) fatal ??= error;
           ctx.emit({ type: 'run.failed', run: run.key, error: message });
           ctx.log.error(`${run.key.entity}/${run.key.project}/${run.key.runId}: ${message}`);
           result.failed++;
@@ -82,7 +86,12 @@ export async function migrate(sel: MigrateSelection, ctx: MigrationContext): Pro
       ctx.signal,
     );
   }
+  if (fatal) throw fatal;
   if (ctx.signal?.aborted) result.interrupted = true;
   ctx.emit({ type: 'migration.done', migrated: result.migrated, skipped: result.skipped, failed: result.failed, interrupted: result.interrupted });
   return result;
+}
+
+function isFatal(error: unknown): boolean {
+  return error instanceof ConfigError || (error instanceof MigrationError && error.code === 'AUTH');
 }

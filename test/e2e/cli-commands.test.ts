@@ -75,5 +75,19 @@ describe('wandb-to-neptune CLI', () => {
     expect(denied.code).toBe(2);
     expect(denied.stderr).toMatch(/W&B/);
     expect(denied.stderr).not.toContain(wrongKey);
+
+    // A token Neptune refuses stops the migration with one clear error instead of failing run after run.
+    const token = JSON.parse(Buffer.from(stack.env.NEPTUNE_API_TOKEN, 'base64').toString()) as Record<string, string>;
+    const badKey = 'refused-neptune-key-must-not-be-printed';
+    const badToken = Buffer.from(JSON.stringify({ ...token, api_key: badKey })).toString('base64');
+    const refusedLedger = join(dir, 'refused.sqlite');
+    const refused = await runCli(['migrate', '--workspace', 'demo', '--yes', '--concurrency', '2', '--ledger', refusedLedger], { ...stack.env, NEPTUNE_API_TOKEN: badToken }, dir).done;
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/error \(AUTH\): Neptune rejected the API token/);
+    expect(refused.stderr).not.toContain(badKey);
+    expect(refused.stderr).not.toContain(badToken);
+    const status = JSON.parse((await runCli(['status', '--ledger', refusedLedger, '--json'], {}, dir).done).stdout) as { counts: Record<string, number> };
+    expect(status.counts.failed).toBeGreaterThan(0);
+    expect(status.counts.failed).toBeLessThanOrEqual(2);
   });
 });
