@@ -49,6 +49,10 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
       expect(np, p.name).toBeDefined();
       expect(np!.visibility).toBe('priv');
       expect(np!.description).toMatch(/^Exported from /);
+      // The project-level field lives on the project's own container.
+      const url = stack.neptune.inspect.attributes(np!.id).wandb_url?.value;
+      expect(url).toBe(`${stack.wandb.url}/${stack.entity.name}/${p.name}`);
+      expect(np!.description).toBe(`Exported from ${url}`);
     }
   });
 
