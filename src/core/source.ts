@@ -39,5 +39,15 @@ export interface RunSource {
   files(run: RunInfo, signal?: AbortSignal): AsyncIterable<RunFile>;
   /** Makes the file's bytes available on disk, verified by size (and md5 where known). */
   fetchFile(run: RunInfo, file: RunFile, signal?: AbortSignal): Promise<LocalFile>;
+  /**
+   * Provenance that costs requests (W&B: the run's `wandb-metadata.json`: host, OS, Python, program);
+   * asked only for runs about to be migrated, never for runs skipped as unchanged.
+   */
+  provenance?(run: RunInfo, signal?: AbortSignal): Promise<RunProvenance>;
   close?(): Promise<void>;
+}
+
+export interface RunProvenance {
+  host?: string;
+  extra?: Record<string, string | number | boolean>;
 }

@@ -41,7 +41,7 @@ export async function migrateRun(
 
   const planner = new SeriesPathPlanner(ledger.seriesPaths(key));
   const batcher = new RunBatcher(key, target, state.lastSteps, ledger, ctx.emit, planner.added, ctx.batchPoints, ctx.signal);
-  const fields = mapRunFields(run, ctx.mapping);
+  const fields = mapRunFields(await withProvenance(run, ctx), ctx.mapping);
   batcher.setFields(fields.fields, fields.omissions);
 
   // Files move through their own pool while the point streams run.
@@ -133,5 +133,19 @@ async function pumpConsole(run: RunInfo, batcher: RunBatcher, fallbackTs: number
     for (const p of mapConsoleLine(line, fallbackTs)) batcher.addString('console', STDOUT_PATH, p);
     batcher.progress('console', { cursor: line.index, counts: { consoleLines: 1 } });
     await batcher.maybeSubmit();
+  }
+}
+
+/** The run with the provenance its source only gives at a cost (fetched now that the run is migrated). */
+async function withProvenance(run: RunInfo, ctx: MigrationContext): Promise<RunInfo> {
+  if (!ctx.source.provenance) return run;
+  try {
+    const p = await ctx.source.provenance(run, ctx.signal);
+    return { ...run, host: run.host ?? p.host, extra: { ...p.extra, ...run.extra } };
+  } catch (error) {
+    if (ctx.signal?.aborted) throw error;
+    // Provenance is worth a warning, not a failed run.
+    ctx.log.warn(`${run.key.entity}/${run.key.project}/${run.key.runId}: run metadata unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    return run;
   }
 }

@@ -72,6 +72,9 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
         expect(value('wandb/path')).toBe(`${stack.entity.name}/${p.name}/${run.id}`);
         expect(value('wandb/state')).toBe(run.state);
         expect(attrs['wandb/created_at']?.type).toBe('datetime');
+        // Provenance W&B keeps only in wandb-metadata.json.
+        if (run.host) expect(value('wandb/host')).toBe(run.host);
+        expect(value('wandb/python')).toBe('3.11.4');
         expect(attrs['wandb/migration/completed_at']?.type).toBe('datetime');
         for (const [path, want] of [...expectedTree('config', run.config), ...expectedTree('summary', run.summary)]) {
           expect(value(path), `${run.id} ${path}`).toEqual(want);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runFilterToMongo } from './filters.ts';
-import { lastStepOf, parseJsonStringField, runNodeToInfo, toIsoUtc, unwrapConfig, type RunNode } from './run-info.ts';
+import { lastStepOf, parseJsonStringField, provenanceOf, runNodeToInfo, toIsoUtc, unwrapConfig, type RunNode } from './run-info.ts';
 import { appUrlFromBase } from './settings.ts';
 
 describe('runFilterToMongo', () => {
@@ -86,5 +86,16 @@ describe('config and run metadata', () => {
     expect(appUrlFromBase('https://api.corp.example')).toBe('https://app.corp.example');
     expect(appUrlFromBase('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
     expect(appUrlFromBase('https://api.wandb.ai', 'https://custom.app/')).toBe('https://custom.app');
+  });
+});
+
+describe('provenance from wandb-metadata.json', () => {
+  it('takes the host and the scalar facts, under the names the local source uses', () => {
+    expect(provenanceOf({ host: 'gpu-07', os: 'Linux', python: '3.11.4', program: 'train.py', gpu_count: 2, git: { remote: 'r', commit: 'c' }, args: ['--x'] })).toEqual({
+      host: 'gpu-07',
+      extra: { os: 'Linux', python: '3.11.4', program: 'train.py', gpuCount: 2, gitRemote: 'r' },
+    });
+    expect(provenanceOf(null)).toEqual({});
+    expect(provenanceOf({ host: '' })).toEqual({ host: undefined, extra: {} });
   });
 });

@@ -123,3 +123,26 @@ export function projectNodeToSource(node: ProjectNode, entity: string, appUrl: s
   if (created) p.createdAt = created;
   return p;
 }
+
+/**
+ * The provenance W&B keeps only in the run's `wandb-metadata.json` (the run queries select no host):
+ * the host, as the W&B importer read it, and the scalars the local source reports under the same names.
+ */
+export function provenanceOf(meta: unknown): { host?: string; extra?: Record<string, string | number | boolean> } {
+  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) return {};
+  const m = meta as Record<string, unknown>;
+  const extra: Record<string, string | number | boolean> = {};
+  const take = (from: unknown, to: string) => {
+    if (typeof from === 'string' ? from !== '' : typeof from === 'number' || typeof from === 'boolean') extra[to] = from as string | number | boolean;
+  };
+  take(m.os, 'os');
+  take(m.python, 'python');
+  take(m.program, 'program');
+  take(m.codePath, 'codePath');
+  take(m.gpu, 'gpu');
+  take(m.gpu_count, 'gpuCount');
+  take(m.cpu_count, 'cpuCount');
+  const git = m.git && typeof m.git === 'object' ? (m.git as Record<string, unknown>) : undefined;
+  take(git?.remote, 'gitRemote');
+  return { host: typeof m.host === 'string' && m.host ? m.host : undefined, extra };
+}

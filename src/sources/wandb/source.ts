@@ -1,8 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConsoleLine, HistoryRow, LocalFile, RunFile, RunInfo, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
-import type { RunFilter, RunSource } from '../../core/source.ts';
+import type { RunFilter, RunProvenance, RunSource } from '../../core/source.ts';
 import { HttpError, SourceDataError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { HttpClient, type HttpClientOptions } from '../../http/client.ts';
@@ -13,7 +13,7 @@ import { GraphqlTransport } from './graphql.ts';
 import { readHistory } from './history.ts';
 import { fileLines } from './lines.ts';
 import { GET_DEFAULT_ENTITY, LIST_PROJECTS, LIST_RUNS } from './queries.ts';
-import { projectNodeToSource, runNodeToInfo, type ProjectNode, type RunNode } from './run-info.ts';
+import { projectNodeToSource, provenanceOf, runNodeToInfo, type ProjectNode, type RunNode } from './run-info.ts';
 import { resolveWandbSettings } from './settings.ts';
 import { eventToSample, eventsFromGraphql } from './system-metrics.ts';
 
@@ -56,6 +56,7 @@ interface RunsData {
 }
 
 const EVENTS_FILE = 'wandb-events.jsonl';
+const METADATA_FILE = 'wandb-metadata.json';
 
 /** A RunSource over the W&B API (cloud or self-hosted), reading as the official SDK's public API does. */
 export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
@@ -233,6 +234,23 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
 
     files,
     fetchFile,
+
+    async provenance(run: RunInfo, signal?: AbortSignal): Promise<RunProvenance> {
+      const file = (await listing(run, signal)).find((f) => f.name === METADATA_FILE);
+      if (!file || file.sizeBytes === 0) return {};
+      const local = await fetchFile(run, file, signal);
+      try {
+        return provenanceOf(JSON.parse(await readFile(local.path, 'utf8')) as unknown);
+      } catch (error) {
+        if (error instanceof SyntaxError) {
+          opts.onNotice?.({ run: run.key, stream: 'run', kind: 'invalid', message: `${METADATA_FILE} is not valid JSON: ${error.message}` });
+          return {};
+        }
+        throw error;
+      } finally {
+        await local.release();
+      }
+    },
 
     async close(): Promise<void> {
       const root = tmpRoot;
