@@ -129,12 +129,12 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     const { report, result } = outcome;
     if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'report', report, requests: outcome.requests })}\n`);
     else {
-      process.stderr.write(`\n${formatReport(report)}\n`);
+      process.stderr.write(`\n${formatReport(report, { dryRun: opts.dryRun })}\n`);
       process.stderr.write(`\nrequests: source ${JSON.stringify(outcome.requests.source ?? {})}, target ${JSON.stringify(outcome.requests.target)}\n`);
       process.stderr.write(`log file: ${logFile}\nledger: ${opts.dryRun ? '(dry run: none written)' : ledgerPath}\n`);
       if (opts.dryRun) process.stderr.write('dry run: nothing was written to Neptune\n');
     }
-    log.info(`report:\n${formatReport(report)}`);
+    log.info(`report:\n${formatReport(report, { dryRun: opts.dryRun })}`);
     if (result.interrupted) return EXIT.interrupted;
     if (result.failed > 0 || report.totals.failed > 0 || report.totals.pending > 0) return EXIT.runsFailed;
     if (opts.strict && report.nonDefaultOmissions > 0) return EXIT.strictOmissions;

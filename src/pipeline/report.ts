@@ -62,15 +62,18 @@ function runReport(ledger: Ledger, r: LedgerRun, skipped?: ReadonlySet<string>):
 }
 
 /** The report as text: a line per run, then what was not written, by reason. */
-export function formatReport(report: MigrationReport): string {
+export function formatReport(report: MigrationReport, opts: { dryRun?: boolean } = {}): string {
   const lines: string[] = [];
   const t = report.totals;
+  // A dry run wrote nothing: its lines say what a real run would write.
+  const label = (status: string) => (opts.dryRun && status === 'migrated' ? 'WOULD-MIGRATE' : status.toUpperCase());
+  if (opts.dryRun) lines.push('Dry run: nothing was written. A real run would write:');
   lines.push(`Runs: ${t.runs} (migrated ${t.migrated}, skipped ${t.skipped}, failed ${t.failed}, pending ${t.pending})`);
   lines.push(`Written: ${t.points.toLocaleString('en-US')} points, ${t.files} files, ${formatBytes(t.bytes)}; not written: ${t.omitted.toLocaleString('en-US')} items`);
   for (const r of report.runs) {
     const w = r.written;
     lines.push(
-      `${r.status.toUpperCase().padEnd(9)} ${r.run}${r.name ? ` (${r.name})` : ''}: fields ${w.fields ?? 0}, points ${w.points ?? 0} (history ${w.historyPoints ?? 0}, system ${w.systemPoints ?? 0}, console lines ${w.consoleLines ?? 0}), files ${w.files ?? 0} (${formatBytes(w.bytes ?? 0)})`,
+      `${label(r.status).padEnd(9)} ${r.run}${r.name ? ` (${r.name})` : ''}: fields ${w.fields ?? 0}, points ${w.points ?? 0} (history ${w.historyPoints ?? 0}, system ${w.systemPoints ?? 0}, console lines ${w.consoleLines ?? 0}), files ${w.files ?? 0} (${formatBytes(w.bytes ?? 0)})`,
     );
     if (r.error) lines.push(`          error: ${r.error}`);
     const byReason = new Map<string, Array<{ subject: string; count: number; detail?: string }>>();

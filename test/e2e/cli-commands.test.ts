@@ -34,6 +34,10 @@ describe('wandb-to-neptune CLI', () => {
     expect(report.runs.every((r) => r.status === 'migrated')).toBe(true);
     expect(stack.neptune.inspect.projects()).toEqual([]);
     expect(stack.neptune.stats().requests).toBe(0);
+    const text = await runCli(['migrate', '--workspace', 'demo', '--projects', stack.entity.projects[0].name, '--yes', '--dry-run', '--ledger', ledger], stack.env, dir).done;
+    expect(text.code).toBe(0);
+    expect(text.stderr).toContain('Dry run: nothing was written. A real run would write:');
+    expect(text.stderr).toMatch(/^WOULD-MIGRATE \S+ .*: fields \d+, points \d+/m);
     const status = await runCli(['status', '--ledger', ledger], {}, dir).done;
     expect(status.code).toBe(2);
     expect(status.stderr).toContain('no ledger');
@@ -60,6 +64,18 @@ describe('wandb-to-neptune CLI', () => {
     expect(report.code).toBe(0);
     for (const id of runIds) expect(report.stdout).toContain(id);
     expect(report.stdout).toMatch(/^Runs: 2 \(migrated 2/m);
+  });
+
+  it('--strict fails (exit 4) when something was left out for a reason other than the defaults', async () => {
+    // The all-shapes entity logs lists in history: not carried by Protocol A, counted as unsupported-value.
+    const ledger = join(dir, 'strict.sqlite');
+    const out = await runCli(['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--strict', '--ledger', ledger], stack.env, dir).done;
+    expect(out.code).toBe(4);
+    const report = events(out.stdout).find((e) => e.type === 'report') as unknown as { report: { nonDefaultOmissions: number; totals: { failed: number } } };
+    expect(report.report.nonDefaultOmissions).toBeGreaterThan(0);
+    expect(report.report.totals.failed).toBe(0);
+    // Without --strict the same, now complete, migration is a success.
+    expect((await runCli(['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--ledger', ledger], stack.env, dir).done).code).toBe(0);
   });
 
   it('bad options are usage errors (exit 2) listing every problem; a wrong W&B key names the service, not the key', async () => {
