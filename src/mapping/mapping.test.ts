@@ -6,6 +6,7 @@ import { mapHistoryRow } from './history.ts';
 import { defaultMappingOptions, type MappingOptions } from './options.ts';
 import { neptuneProjectName, parseProjectMap, planProjectNames } from './project-name.ts';
 import { mapMigrationFields, mapProjectFields, mapRunFields, projectDescription } from './run-fields.ts';
+import { neptuneCustomRunId } from './run-id.ts';
 import { SeriesPathPlanner } from './series-paths.ts';
 import { mapSystemSample, monitoringPath, systemStep } from './system.ts';
 import { toAtom } from './values.ts';
@@ -49,6 +50,15 @@ describe('mapping.md — Projects', () => {
 
 describe('mapping.md — Runs', () => {
   const f = fieldsOf(run);
+  it('row run.id: the custom run id; a user id longer than Neptune keeps is shortened deterministically', () => {
+    expect(neptuneCustomRunId('abc123xy')).toBe('abc123xy');
+    const long = 'experiment-2024-05-01-resnet50-imagenet-seed-1234';
+    const id = neptuneCustomRunId(long);
+    expect(id).toHaveLength(36);
+    expect(id).toBe(neptuneCustomRunId(long));
+    expect(id).not.toBe(neptuneCustomRunId(`${long}5`));
+    expect(id.startsWith('experiment-2024-05-01-r')).toBe(true);
+  });
   it('rows run.name, notes, tags, group', () => {
     expect(f['sys/name']).toEqual({ type: 'string', value: 'brave-sun-1' });
     expect(f['sys/description']).toEqual({ type: 'string', value: 'first try' });

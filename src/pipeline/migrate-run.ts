@@ -3,6 +3,7 @@ import type { TargetProject } from '../core/sink.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
 import { emptyPoints, mapHistoryRow } from '../mapping/history.ts';
 import { mapMigrationFields, mapRunFields, parseWandbDate } from '../mapping/run-fields.ts';
+import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import { SeriesPathPlanner } from '../mapping/series-paths.ts';
 import { mapSystemSample, systemStep } from '../mapping/system.ts';
 import type { MigrationContext } from './context.ts';
@@ -35,7 +36,7 @@ export async function migrateRun(
   ledger.startRun(key, { displayName: run.displayName, targetProject: project.qualifiedName });
   ctx.emit({ type: 'run.started', run: key, name: run.displayName, resumed: before !== undefined });
 
-  const target = await ctx.target.openRun(project, key.runId, ctx.signal);
+  const target = await ctx.target.openRun(project, neptuneCustomRunId(key.runId), ctx.signal);
   ledger.setTargetRun(key, target.id);
   const state = await target.state(ctx.signal);
 
