@@ -13,6 +13,10 @@ export const EXIT = {
 /** Maps an error that escaped a command to an exit code and a one-line message for people. */
 export function exitCodeFor(error: unknown): { code: number; message: string } {
   if (isAbortError(error)) return { code: EXIT.interrupted, message: 'interrupted' };
+  // Ctrl-C at a question: the prompt library ends the prompt with its own error.
+  if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) {
+    return { code: EXIT.interrupted, message: 'cancelled' };
+  }
   if (error instanceof ConfigError) return { code: EXIT.usage, message: error.problems.map((p) => `error: ${p}`).join('\n') };
   if (error instanceof MigrationError) {
     const code = error.code === 'AUTH' ? EXIT.usage : EXIT.internal;

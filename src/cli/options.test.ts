@@ -33,4 +33,9 @@ describe('migrate flags → options', () => {
     expect((error as ConfigError).problems).toHaveLength(5);
     expect(exitCodeFor(error).code).toBe(EXIT.usage);
   });
+
+  it('maps a prompt cancelled with Ctrl-C to the interrupted exit code, without a stack trace', () => {
+    const e = Object.assign(new Error('User force closed the prompt with 0 null'), { name: 'ExitPromptError' });
+    expect(exitCodeFor(e)).toEqual({ code: EXIT.interrupted, message: 'cancelled' });
+  });
 });
