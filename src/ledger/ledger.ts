@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { RunKey } from '../core/records.ts';
 import type { Omission, SeriesKind } from '../core/target.ts';
-import { LEDGER_SCHEMA, LEDGER_SCHEMA_VERSION } from './schema.ts';
+import { LEDGER_SCHEMA, LEDGER_SCHEMA_VERSION, LEDGER_UPGRADES } from './schema.ts';
 
 export type RunStatus = 'pending' | 'in_progress' | 'done' | 'failed';
 /** Streams whose progress is a number: last acknowledged step (history, system) or next line (console). */
@@ -16,6 +16,8 @@ export interface LedgerRun {
   targetRun?: string;
   status: RunStatus;
   fingerprint?: string;
+  /** The mapping options the run's streams were last read with. */
+  optionsKey?: string;
   attempts: number;
   lastError?: string;
   startedAt?: string;
@@ -37,7 +39,7 @@ export function runKeyString(key: RunKey): string {
 
 interface RunRow {
   entity: string; project: string; run_id: string; display_name: string | null; target_project: string | null;
-  target_run: string | null; status: RunStatus; fingerprint: string | null; attempts: number; last_error: string | null;
+  target_run: string | null; status: RunStatus; fingerprint: string | null; options_key: string | null; attempts: number; last_error: string | null;
   started_at: string | null; updated_at: string; completed_at: string | null;
 }
 
@@ -60,6 +62,12 @@ export class Ledger {
     if (version === undefined) this.setMeta('schema_version', String(LEDGER_SCHEMA_VERSION));
     else if (Number(version) > LEDGER_SCHEMA_VERSION)
       throw new Error(`ledger ${path} was written by a newer version (schema ${version})`);
+    else if (Number(version) < LEDGER_SCHEMA_VERSION) {
+      this.db.transaction(() => {
+        for (let v = Number(version) + 1; v <= LEDGER_SCHEMA_VERSION; v++) if (LEDGER_UPGRADES[v]) this.db.exec(LEDGER_UPGRADES[v]);
+        this.setMeta('schema_version', String(LEDGER_SCHEMA_VERSION));
+      })();
+    }
   }
 
   close(): void {
@@ -85,16 +93,29 @@ export class Ledger {
   }
 
   /** Marks a run as being migrated (new, resumed or brought up to date). */
-  startRun(key: RunKey, info: { displayName?: string; targetProject: string }): void {
+  startRun(key: RunKey, info: { displayName?: string; targetProject: string; optionsKey?: string }): void {
     const now = new Date().toISOString();
     this.db
       .prepare(
-        `INSERT INTO runs(run_key, entity, project, run_id, display_name, target_project, status, attempts, started_at, updated_at)
-         VALUES (@k, @entity, @project, @runId, @name, @tp, 'in_progress', 1, @now, @now)
+        `INSERT INTO runs(run_key, entity, project, run_id, display_name, target_project, options_key, status, attempts, started_at, updated_at)
+         VALUES (@k, @entity, @project, @runId, @name, @tp, @ok, 'in_progress', 1, @now, @now)
          ON CONFLICT(run_key) DO UPDATE SET status = 'in_progress', attempts = attempts + 1, display_name = @name,
-           target_project = @tp, started_at = @now, updated_at = @now, last_error = NULL`,
+           target_project = @tp, options_key = @ok, started_at = @now, updated_at = @now, last_error = NULL`,
       )
-      .run({ k: runKeyString(key), entity: key.entity, project: key.project, runId: key.runId, name: info.displayName ?? null, tp: info.targetProject, now });
+      .run({ k: runKeyString(key), entity: key.entity, project: key.project, runId: key.runId, name: info.displayName ?? null, tp: info.targetProject, ok: info.optionsKey ?? null, now });
+  }
+
+  /**
+   * The run is read again from the start with other mapping options (`--include`): the stream cursors
+   * go, and so do the stream omissions (the re-read counts them again). Written counts stay: the
+   * target already holds those points, and the re-read does not send them twice.
+   */
+  restartStreams(key: RunKey): void {
+    const k = runKeyString(key);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM cursors WHERE run_key = ?').run(k);
+      this.db.prepare(`DELETE FROM omissions WHERE run_key = ? AND scope IN ('history', 'system', 'console')`).run(k);
+    })();
   }
 
   setTargetRun(key: RunKey, targetRun: string): void {
@@ -134,9 +155,10 @@ export class Ledger {
     return this.db.prepare('SELECT key, path, kind FROM series_paths WHERE run_key = ? ORDER BY rowid').all(runKeyString(key)) as Array<{ key: string; path: string; kind: SeriesKind }>;
   }
 
-  uploadedFiles(key: RunKey): Map<string, { md5?: string; size: number }> {
-    const rows = this.db.prepare('SELECT name, md5, size FROM files WHERE run_key = ?').all(runKeyString(key)) as Array<{ name: string; md5: string | null; size: number }>;
-    return new Map(rows.map((r) => [r.name, { md5: r.md5 ?? undefined, size: r.size }]));
+  /** Files already handled: uploaded (target = the file set) or left out (target = 'skipped'). */
+  uploadedFiles(key: RunKey): Map<string, { md5?: string; size: number; target: string }> {
+    const rows = this.db.prepare('SELECT name, md5, size, target FROM files WHERE run_key = ?').all(runKeyString(key)) as Array<{ name: string; md5: string | null; size: number; target: string }>;
+    return new Map(rows.map((r) => [r.name, { md5: r.md5 ?? undefined, size: r.size, target: r.target }]));
   }
 
   /** Records acknowledged progress of one stream: cursor, counts, omissions, new series paths — atomically. */
@@ -158,6 +180,9 @@ export class Ledger {
       for (const o of p.omissions ?? []) addOmission.run(k, scope, o.reason, o.subject, o.count, o.detail ?? null);
       const addPath = this.db.prepare('INSERT OR IGNORE INTO series_paths(run_key, key, path, kind) VALUES (?, ?, ?, ?)');
       for (const sp of p.seriesPaths ?? []) addPath.run(k, sp.key, sp.path, sp.kind);
+      // A file that lands now clears what an earlier pass said about it (left out, download failed).
+      if (p.file && p.file.target !== 'skipped')
+        this.db.prepare(`DELETE FROM omissions WHERE run_key = ? AND scope = 'files' AND subject = ?`).run(k, p.file.name);
       if (p.file)
         this.db
           .prepare('INSERT INTO files(run_key, name, md5, size, target) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run_key, name) DO UPDATE SET md5 = excluded.md5, size = excluded.size, target = excluded.target')
@@ -209,6 +234,7 @@ function toLedgerRun(r: RunRow): LedgerRun {
     targetRun: r.target_run ?? undefined,
     status: r.status,
     fingerprint: r.fingerprint ?? undefined,
+    optionsKey: r.options_key ?? undefined,
     attempts: r.attempts,
     lastError: r.last_error ?? undefined,
     startedAt: r.started_at ?? undefined,

@@ -1,5 +1,5 @@
 /** The ledger's schema. Versioned: the file records the version it was made with. */
-export const LEDGER_SCHEMA_VERSION = 1;
+export const LEDGER_SCHEMA_VERSION = 2;
 
 export const LEDGER_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -13,6 +13,7 @@ CREATE TABLE IF NOT EXISTS runs (
   target_run TEXT,                     -- Neptune run id (sys/id or container id)
   status TEXT NOT NULL,                -- pending | in_progress | done | failed
   fingerprint TEXT,                    -- the source state the last completed pass migrated
+  options_key TEXT,                    -- the mapping options (--include) the run's streams were read with
   attempts INTEGER NOT NULL DEFAULT 0,
   last_error TEXT,
   started_at TEXT,
@@ -45,3 +46,8 @@ CREATE TABLE IF NOT EXISTS notices (
   PRIMARY KEY (run_key, stream, kind, message)
 );
 `;
+
+/** Upgrades a ledger made by an older version in place (columns are only ever added). */
+export const LEDGER_UPGRADES: Record<number, string> = {
+  2: 'ALTER TABLE runs ADD COLUMN options_key TEXT;',
+};

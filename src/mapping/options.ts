@@ -8,3 +8,8 @@ export interface MappingOptions {
 }
 
 export const defaultMappingOptions: MappingOptions = { include: new Set() };
+
+/** The options as a stable key: runs read with other options are read again (see migrate-run). */
+export function mappingOptionsKey(opts: MappingOptions): string {
+  return [...opts.include].sort().join(',') || 'defaults';
+}

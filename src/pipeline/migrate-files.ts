@@ -26,15 +26,17 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, ctx: Migrati
     listed++;
     const placement = placeFile(file, ctx.mapping);
     const done = uploaded.get(file.name);
-    if (done && done.size === file.sizeBytes && (done.md5 ?? '') === (file.md5 ?? '')) continue;
+    const unchanged = done !== undefined && done.size === file.sizeBytes && (done.md5 ?? '') === (file.md5 ?? '');
     if (placement.kind === 'skip') {
       // Counted once: skipped files are remembered like uploaded ones so a re-run does not count them again.
-      if (!done) {
+      if (!unchanged) {
         skipped.push({ reason: placement.reason, subject: file.name, count: 1, detail: placement.detail });
         ctx.ledger.commit(key, 'files', { file: { name: file.name, md5: file.md5, size: file.sizeBytes, target: 'skipped' } });
       }
       continue;
     }
+    // Already uploaded; a file left out before is uploaded now that the options include it.
+    if (unchanged && done.target !== 'skipped') continue;
     let lists = groups.get(placement.target);
     if (!lists) groups.set(placement.target, (lists = [[]]));
     let current = lists[lists.length - 1];

@@ -4,6 +4,7 @@ import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
 import { emptyPoints, mapHistoryRow } from '../mapping/history.ts';
 import { mapMigrationFields, mapRunFields, parseWandbDate } from '../mapping/run-fields.ts';
 import { neptuneCustomRunId } from '../mapping/run-id.ts';
+import { mappingOptionsKey } from '../mapping/options.ts';
 import { SeriesPathPlanner } from '../mapping/series-paths.ts';
 import { mapSystemSample, systemStep } from '../mapping/system.ts';
 import type { MigrationContext } from './context.ts';
@@ -27,13 +28,17 @@ export async function migrateRun(
   const { ledger } = ctx;
   const key = run.key;
   const fingerprint = runFingerprint(run);
+  const optionsKey = mappingOptionsKey(ctx.mapping);
   const before = ledger.getRun(key);
-  if (before?.status === 'done' && before.fingerprint === fingerprint) {
+  if (before?.status === 'done' && before.fingerprint === fingerprint && before.optionsKey === optionsKey) {
     ctx.emit({ type: 'run.skipped', run: key, reason: 'already migrated, unchanged' });
     return { status: 'skipped' };
   }
   const project = await projectTarget();
-  ledger.startRun(key, { displayName: run.displayName, targetProject: project.qualifiedName });
+  // Other options (e.g. `--include internal`) map rows already migrated differently: read them again;
+  // what the target already holds is filtered out by its last steps.
+  if (before && before.optionsKey !== optionsKey) ledger.restartStreams(key);
+  ledger.startRun(key, { displayName: run.displayName, targetProject: project.qualifiedName, optionsKey });
   ctx.emit({ type: 'run.started', run: key, name: run.displayName, resumed: before !== undefined });
 
   const target = await ctx.target.openRun(project, neptuneCustomRunId(key.runId), ctx.signal);

@@ -20,7 +20,7 @@ export class FakeSource implements RunSource {
     const n = this.rows.get(run.key.runId) ?? 0;
     for (let step = opts.fromStep ?? 0; step < n; step++) {
       signal?.throwIfAborted();
-      yield { step, timestamp: 1_700_000_000 + step, values: { loss: 1 / (step + 1), acc: step % 7 === 0 ? Number.NaN : step / n, 'train/x': step } };
+      yield { step, timestamp: 1_700_000_000 + step, values: { loss: 1 / (step + 1), acc: step % 7 === 0 ? Number.NaN : step / n, 'train/x': step, _runtime: step / 10 } };
     }
   }
   async systemMetrics(): Promise<SystemMetrics> {

@@ -116,6 +116,31 @@ describe('migration pipeline: resume and re-run (issue 4)', () => {
     expect(target.runs.get('ws/proj-one/r2')!.series.get('loss')!.map((p) => p.step)).toEqual([...Array(25).keys()]);
   });
 
+  it('a re-run with other --include options carries what they add, without sending anything twice', async () => {
+    const source = makeSource();
+    const target = new FakeTarget();
+    const { ctx, ledger } = setup(source, target);
+    await migrate(sel, ctx);
+    const r1 = target.runs.get('ws/proj-one/r1')!;
+    expect(r1.series.get('_runtime')).toBeUndefined();
+    expect(r1.files.get('files')).toBeUndefined();
+
+    const again = await migrate(sel, { ...ctx, mapping: { include: new Set(['internal', 'media']) } });
+    expect(again).toMatchObject({ migrated: 3, failed: 0 });
+    expect(r1.series.get('_runtime')).toHaveLength(1000);
+    expect(r1.series.get('loss')).toHaveLength(1000);
+    expect([...r1.files.get('files')!.keys()]).toEqual(['media/images/x.png']);
+    const key = { entity: 'ent', project: 'proj_one', runId: 'r1' };
+    const omissions = ledger.omissions(key);
+    expect(omissions.filter((o) => o.reason === 'step-not-increasing' || o.reason === 'rejected-by-server')).toEqual([]);
+    // The re-read counts NaN points once, not once per pass.
+    expect(omissions.find((o) => o.reason === 'non-finite' && o.subject === 'acc')?.count).toBe(Math.ceil(1000 / 7));
+    expect(omissions.find((o) => o.subject === 'media/images/x.png')).toBeUndefined();
+    // And a third pass with the same options is a no-op again.
+    const third = await migrate(sel, { ...ctx, mapping: { include: new Set(['internal', 'media']) } });
+    expect(third).toMatchObject({ skipped: 3, migrated: 0 });
+  });
+
   it('a failing run is recorded and the others complete', async () => {
     const source = makeSource();
     const target = new FakeTarget();
