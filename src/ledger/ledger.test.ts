@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { Ledger } from './ledger.ts';
+import { LEDGER_SCHEMA } from './schema.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -59,6 +61,22 @@ describe('Ledger', () => {
     l.startRun(key, { targetProject: 'ws/p' });
     l.finishRun(key, 'fp1');
     expect(l.getRun(key)).toMatchObject({ status: 'done', fingerprint: 'fp1', lastError: undefined });
+    l.close();
+  });
+
+  it('upgrades a ledger written by schema version 1 in place, keeping its runs', () => {
+    const path = tempLedgerPath();
+    const old = new Database(path);
+    old.exec(LEDGER_SCHEMA.replace(/\s*options_key TEXT,[^\n]*\n/, '\n'));
+    old.prepare("INSERT INTO meta(key, value) VALUES ('schema_version', '1')").run();
+    old.prepare("INSERT INTO runs(run_key, entity, project, run_id, status, updated_at, fingerprint) VALUES ('e/p/r1', 'e', 'p', 'r1', 'done', 'now', 'fp')").run();
+    expect((old.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>).map((c) => c.name)).not.toContain('options_key');
+    old.close();
+    const l = new Ledger(path);
+    expect(l.meta('schema_version')).toBe('2');
+    expect(l.getRun(key)).toMatchObject({ status: 'done', fingerprint: 'fp', optionsKey: undefined });
+    l.startRun(key, { targetProject: 'ws/p', optionsKey: 'media' });
+    expect(l.getRun(key)?.optionsKey).toBe('media');
     l.close();
   });
 });
