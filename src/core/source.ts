@@ -44,6 +44,8 @@ export interface RunSource {
    * asked only for runs about to be migrated, never for runs skipped as unchanged.
    */
   provenance?(run: RunInfo, signal?: AbortSignal): Promise<RunProvenance>;
+  /** Frees what the source kept while a run was migrated (downloads shared between its streams). */
+  releaseRun?(run: RunInfo): Promise<void>;
   close?(): Promise<void>;
 }
 

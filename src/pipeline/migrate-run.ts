@@ -7,6 +7,7 @@ import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import { mappingOptionsKey } from '../mapping/options.ts';
 import { SeriesPathPlanner } from '../mapping/series-paths.ts';
 import { mapSystemSample, systemStep } from '../mapping/system.ts';
+import type { LedgerRun } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 import { runFingerprint } from './fingerprint.ts';
 import { migrateFiles } from './migrate-files.ts';
@@ -34,6 +35,23 @@ export async function migrateRun(
     ctx.emit({ type: 'run.skipped', run: key, reason: 'already migrated, unchanged' });
     return { status: 'skipped' };
   }
+  try {
+    return await migrateChangedRun(run, fingerprint, optionsKey, before, projectTarget, ctx);
+  } finally {
+    await ctx.source.releaseRun?.(run);
+  }
+}
+
+async function migrateChangedRun(
+  run: RunInfo,
+  fingerprint: string,
+  optionsKey: string,
+  before: LedgerRun | undefined,
+  projectTarget: () => Promise<TargetProject>,
+  ctx: MigrationContext,
+): Promise<RunOutcome> {
+  const { ledger } = ctx;
+  const key = run.key;
   const project = await projectTarget();
   // Other options (e.g. `--include internal`) map rows already migrated differently: read them again;
   // what the target already holds is filtered out by its last steps.

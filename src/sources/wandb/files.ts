@@ -84,3 +84,8 @@ export function consoleFileOrder(names: string[]): string[] {
   const chunks = names.filter((n) => /^logs\/output_[^/]*\.log$/.test(n)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return [...(names.includes('output.log') ? ['output.log'] : []), ...chunks];
 }
+
+/** The console files the reader turns into lines: `output.log` and the multipart chunks `logs/output_*.log`. */
+export function isConsoleFile(name: string): boolean {
+  return name === 'output.log' || name.startsWith('logs/output_');
+}

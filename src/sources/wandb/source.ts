@@ -7,7 +7,7 @@ import { HttpError, SourceDataError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { HttpClient, type HttpClientOptions } from '../../http/client.ts';
 import { downloadToFile, safeTempName } from './download.ts';
-import { consoleFileOrder, listRunFiles, type FileLocation } from './files.ts';
+import { consoleFileOrder, isConsoleFile, listRunFiles, type FileLocation } from './files.ts';
 import { runFilterToMongo } from './filters.ts';
 import { GraphqlTransport } from './graphql.ts';
 import { readHistory } from './history.ts';
@@ -117,6 +117,24 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     return { path, sizeBytes: got.sizeBytes, release: () => rm(path, { force: true }) };
   }
 
+  // Console files are needed twice per run — as console lines and as files to upload — so they are
+  // downloaded once and kept until the migration releases the run.
+  const kept = new WeakMap<RunInfo, Map<string, Promise<LocalFile>>>();
+  async function fetchKept(run: RunInfo, file: RunFile, signal?: AbortSignal): Promise<LocalFile> {
+    if (!isConsoleFile(file.name)) return fetchFile(run, file, signal);
+    let files = kept.get(run);
+    if (!files) kept.set(run, (files = new Map()));
+    let p = files.get(file.name);
+    if (!p) {
+      const mine = files;
+      p = fetchFile(run, file, signal);
+      p.catch(() => mine.delete(file.name));
+      files.set(file.name, p);
+    }
+    const local = await p;
+    return { ...local, release: async () => {} };
+  }
+
   // One listing per run serves the file migration, the console and the system-metrics lookup:
   // three paged listings cost three times the requests against W&B's rate limit.
   const listings = new WeakMap<RunInfo, Promise<RunFile[]>>();
@@ -215,12 +233,12 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     async *console(run: RunInfo, o: { fromLine?: number }, signal?: AbortSignal): AsyncGenerator<ConsoleLine> {
       const candidates = new Map<string, RunFile>();
       for await (const f of files(run, signal)) {
-        if (f.name === 'output.log' || f.name.startsWith('logs/output_')) candidates.set(f.name, f);
+        if (isConsoleFile(f.name)) candidates.set(f.name, f);
       }
       const from = o.fromLine ?? 0;
       let index = 0;
       for (const name of consoleFileOrder([...candidates.keys()])) {
-        const local = await fetchFile(run, candidates.get(name)!, signal);
+        const local = await fetchKept(run, candidates.get(name)!, signal);
         try {
           for await (const text of fileLines(local.path, signal)) {
             if (index >= from) yield { index, text };
@@ -233,7 +251,13 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     },
 
     files,
-    fetchFile,
+    fetchFile: fetchKept,
+
+    async releaseRun(run: RunInfo): Promise<void> {
+      const files = kept.get(run);
+      kept.delete(run);
+      for (const p of files?.values() ?? []) await p.then((f) => rm(f.path, { force: true }), () => undefined);
+    },
 
     async provenance(run: RunInfo, signal?: AbortSignal): Promise<RunProvenance> {
       const file = (await listing(run, signal)).find((f) => f.name === METADATA_FILE);
