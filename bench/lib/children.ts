@@ -80,7 +80,8 @@ export interface CliRun { code: number; seconds: number; peakRssBytes: number; l
 export function runCli(args: string[], env: Record<string, string>, cwd: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['--import', TSX, `${ROOT}/src/cli/index.ts`, ...args], {
+    // The command a user runs: the compiled build (or the sources, when they are newer than it).
+    const child = spawn(process.execPath, [`${ROOT}/bin/wandb-to-neptune.js`, ...args], {
       cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(child);
