@@ -6,6 +6,8 @@ export interface TargetRunState {
   lastSteps: ReadonlyMap<string, number>;
   /** Fields the run already has (counts against the target's per-run field cap). */
   fieldCount: number;
+  /** File-set fields the run already has (`files`, `checkpoints`, …). */
+  fileSets?: readonly string[];
 }
 
 /**
@@ -22,6 +24,11 @@ export interface TargetRun {
   appendFloats(path: string, points: readonly SeriesPoint<number>[]): void;
   appendStrings(path: string, points: readonly SeriesPoint<string>[]): void;
   flush(signal?: AbortSignal): Promise<Omission[]>;
+  /**
+   * What a file set already holds (relative path → size). Used when the ledger knows nothing of a run
+   * the target already has, so files are not uploaded twice.
+   */
+  listFileSet?(path: string, signal?: AbortSignal): Promise<ReadonlyMap<string, number>>;
   /** Adds files to a file set (`source_code/files`, `checkpoints`, `files`). */
   uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]>;
 }

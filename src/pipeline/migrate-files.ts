@@ -1,5 +1,5 @@
 import type { LocalFile, RunFile, RunInfo } from '../core/records.ts';
-import type { TargetRun } from '../core/sink.ts';
+import type { TargetRun, TargetRunState } from '../core/sink.ts';
 import type { Omission } from '../core/target.ts';
 import { isAbortError } from '../core/errors.ts';
 import { placeFile, type FileTarget } from '../mapping/files.ts';
@@ -16,9 +16,10 @@ interface Pending {
  * already landed, then downloaded and uploaded in groups through the shared file pool. Each group is
  * recorded in the ledger only after the target acknowledged it.
  */
-export async function migrateFiles(run: RunInfo, target: TargetRun, ctx: MigrationContext): Promise<void> {
+export async function migrateFiles(run: RunInfo, target: TargetRun, state: TargetRunState, ctx: MigrationContext): Promise<void> {
   const key = run.key;
   const uploaded = ctx.ledger.uploadedFiles(key);
+  const present = await presentOnTarget(uploaded.size === 0, target, state, ctx.signal);
   const groups = new Map<FileTarget, Pending[][]>();
   const skipped: Omission[] = [];
   let listed = 0;
@@ -37,6 +38,11 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, ctx: Migrati
     }
     // Already uploaded; a file left out before is uploaded now that the options include it.
     if (unchanged && done.target !== 'skipped') continue;
+    // The target has it from a migration this ledger does not know of: recorded, not sent again.
+    if (!done && present.get(placement.target)?.get(placement.relativePath) === file.sizeBytes) {
+      ctx.ledger.commit(key, 'files', { file: { name: file.name, md5: file.md5, size: file.sizeBytes, target: placement.target }, counts: { filesAlreadyPresent: 1 } });
+      continue;
+    }
     let lists = groups.get(placement.target);
     if (!lists) groups.set(placement.target, (lists = [[]]));
     let current = lists[lists.length - 1];
@@ -112,4 +118,20 @@ async function fetchAll(run: RunInfo, group: Pending[], ctx: MigrationContext) {
     }
   }
   return { fetched, failed };
+}
+
+/**
+ * When the ledger knows nothing of a run's files but the target already has file sets for it (a lost
+ * ledger, another machine), what those sets hold — so a file is not uploaded a second time.
+ */
+async function presentOnTarget(
+  ledgerKnowsNothing: boolean,
+  target: TargetRun,
+  state: TargetRunState,
+  signal?: AbortSignal,
+): Promise<Map<string, ReadonlyMap<string, number>>> {
+  const present = new Map<string, ReadonlyMap<string, number>>();
+  if (!ledgerKnowsNothing || !target.listFileSet) return present;
+  for (const path of state.fileSets ?? []) present.set(path, await target.listFileSet(path, signal));
+  return present;
 }

@@ -69,7 +69,7 @@ async function migrateChangedRun(
   batcher.setFields(fields.fields, fields.omissions);
 
   // Files move through their own pool while the point streams run.
-  const files = migrateFiles(run, target, ctx);
+  const files = migrateFiles(run, target, state, ctx);
   // Handled here so a file failure while the streams still run is not an unhandled rejection;
   // it is re-raised by the `await files` below.
   files.catch(() => {});

@@ -58,9 +58,10 @@ describe('identity of runs migrated from disk', () => {
       const fresh = await migrateFolder(emu, src, join(tmp, `${runId}-fresh.sqlite`));
       expect(fresh.report.runs[0].status).toBe('migrated');
       expect(fresh.requests.target['points']).toBe(0);
-      // Files are the exception: TargetRunState (src/core/sink.ts) does not list file-set entries, so without
-      // the ledger they are uploaded again. They replace the same entries (checked below), never add any.
-      expect(fresh.requests.target['files']).toBeLessThanOrEqual(first.requests.target['files']);
+      // Nor any file: without a ledger the file sets Neptune holds are listed, and what is there stays.
+      expect(first.requests.target['files']).toBeGreaterThan(0);
+      expect(fresh.requests.target['files']).toBe(0);
+      expect(fresh.report.runs[0].written['filesAlreadyPresent']).toBe(first.requests.target['files']);
       expect(fresh.report.runs[0].written['historyPoints'] ?? 0).toBe(0);
 
       // A copy of the folder under another parent path is the same W&B run.
@@ -69,6 +70,7 @@ describe('identity of runs migrated from disk', () => {
       const moved = await migrateFolder(emu, copy, join(tmp, `${runId}-copy.sqlite`));
       expect(moved.report.runs[0].status).toBe('migrated');
       expect(moved.requests.target['points']).toBe(0);
+      expect(moved.requests.target['files']).toBe(0);
 
       const runs2 = findRuns(emu, runId);
       expect(runs2.map((r) => r.id)).toEqual([runs1[0].id]);

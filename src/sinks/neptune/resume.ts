@@ -36,3 +36,35 @@ export async function readExistingState(api: NeptuneApi, containerId: string, si
   }
   return { fields, lastSteps };
 }
+
+interface FileEntryJson {
+  name?: unknown;
+  fileType?: unknown;
+  size?: unknown;
+}
+
+/**
+ * Every file a FileSet field holds, as relative path → size, walking its directories with
+ * `GET /api/leaderboard/v1/attributes/ls` (swagger `lsFileSetAttribute`: one directory per call).
+ */
+export async function listFileSetEntries(api: NeptuneApi, containerId: string, attribute: string, signal?: AbortSignal): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const dirs = [''];
+  while (dirs.length > 0) {
+    const dir = dirs.shift()!;
+    const { data } = await api.json<FileEntryJson[]>({
+      method: 'GET',
+      path: '/api/leaderboard/v1/attributes/ls',
+      query: { experimentId: containerId, attribute, path: dir },
+      signal,
+      what: `files of ${attribute}`,
+    });
+    for (const e of Array.isArray(data) ? data : []) {
+      if (typeof e.name !== 'string') continue;
+      const rel = dir ? `${dir}/${e.name}` : e.name;
+      if (e.fileType === 'directory') dirs.push(rel);
+      else out.set(rel, typeof e.size === 'number' ? e.size : -1);
+    }
+  }
+  return out;
+}

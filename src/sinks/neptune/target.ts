@@ -29,7 +29,12 @@ class NeptuneTargetRun implements TargetRun {
 
   async state(signal?: AbortSignal): Promise<TargetRunState> {
     const { fields, lastSteps } = await this.writer.load(signal);
-    return { lastSteps, fieldCount: fields.size };
+    const fileSets = [...fields].filter(([, type]) => type === 'fileSet').map(([path]) => path);
+    return { lastSteps, fieldCount: fields.size, fileSets };
+  }
+
+  listFileSet(path: string, signal?: AbortSignal): Promise<ReadonlyMap<string, number>> {
+    return this.writer.listFileSet(path, signal);
   }
 
   private note(outcome: WriteOutcome): void {

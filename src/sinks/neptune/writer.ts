@@ -3,7 +3,7 @@ import type { AtomValue, FileSetEntry, Omission, OmissionReason, SeriesPoint } f
 import { planBatches, type Batch } from './batcher.ts';
 import type { WriterContext } from './context.ts';
 import { atomOp, attributeErrors, type OperationFailure, type WireOp } from './operations.ts';
-import { readExistingState } from './resume.ts';
+import { listFileSetEntries, readExistingState } from './resume.ts';
 import { charLength, checkAtom, checkPath, FieldRegistry, omission, StepTracker, type FieldType, type Violation } from './rules.ts';
 import { SeriesBuffer } from './series.ts';
 import { uploadFileAttribute, uploadFileSetAttribute, type FileSetUploadOptions } from './uploads.ts';
@@ -272,6 +272,11 @@ export class ContainerWriter {
     const { errors, omissions } = await uploadFileSetAttribute(this.ctx, this.containerId, path, entries, signal, opts);
     this.fields.add(path, 'fileSet');
     return { uploaded: errors.length === 0, omissions, errors };
+  }
+
+  /** What a FileSet field already holds (relative path → size). */
+  listFileSet(path: string, signal?: AbortSignal): Promise<Map<string, number>> {
+    return listFileSetEntries(this.ctx.api, this.containerId, path, signal);
   }
 
   /** Marks the container active (`sys/state`); Neptune derives activity from pings. */
