@@ -73,6 +73,10 @@ describe('Neptune writer round trip (emulator)', () => {
     const set = r.emu.inspect.fileSet(run.info.id, 'source_code/files');
     expect(Object.keys(set)).toHaveLength(621);
     expect(set['src/pkg3/m10.py']?.toString()).toBe('file 10\n'.repeat(0));
+    // Listing the set walks its directories and gives every entry with its size (used without a ledger).
+    const listed = await run.listFileSet('source_code/files');
+    expect(listed.size).toBe(621);
+    for (const e of entries) expect(listed.get(e.relativePath), e.relativePath).toBe(e.sizeBytes);
     expect(set['src/pkg4/m4.py']?.toString()).toBe('file 4\n'.repeat(4));
     expect(set['data/alone.bin']?.equals(big)).toBe(true);
     const byEndpoint = r.emu.stats().byEndpoint;
