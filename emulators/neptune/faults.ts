@@ -1,4 +1,5 @@
 /** Fault injection: latency, rate limiting, random 5xx and socket resets (seeded), exact one-shots. */
+import { mulberry32 as rng } from '../wandb/generator/prng.ts';
 import type { NeptuneFaultConfig } from './types.ts';
 
 export type FaultDecision =
@@ -6,18 +7,6 @@ export type FaultDecision =
   | { kind: '429'; retryAfterSeconds: number }
   | { kind: '503' }
   | { kind: 'reset' };
-
-/** mulberry32: small, fast, deterministic for a given seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Faults {
   private cfg: NeptuneFaultConfig = {};
