@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { AbortedError } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
 import { fileLogger, logFilePath } from './log-file.ts';
 import { createRenderer } from './progress.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
@@ -111,19 +112,19 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
   try {
     let flags = rawFlags;
     if (tty && !flags.yes && !flags.json) {
-      const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-      flags = await promptMissing(flags, (entity) => wiring.makeSource({ source: flags.source ?? 'api', entity, log: quiet, onNotice() {} }), env, controller.signal);
+      flags = await promptMissing(flags, (entity) => wiring.makeSource({ source: flags.source ?? 'api', entity, log: silentLogger, onNotice() {} }), env, controller.signal);
     }
     const opts = migrateOptionsFromFlags(flags, env);
     const ledgerPath = resolve(opts.ledgerPath);
     const logFile = logFilePath(ledgerPath);
-    const console = {
-      debug() {},
-      info() {},
-      warn: (m: string) => !flags.json && process.stderr.write(`warning: ${m}\n`),
-      error() {},
-    } as const;
-    const log = fileLogger(logFile, console as never);
+    // The log file gets everything; the terminal gets warnings (errors reach it through the renderer).
+    const terminal: Logger = {
+      ...silentLogger,
+      warn: (m) => {
+        if (!flags.json) process.stderr.write(`warning: ${m}\n`);
+      },
+    };
+    const log = fileLogger(logFile, terminal);
     const emit = createRenderer({ json: Boolean(flags.json), tty, log });
     const outcome = await runMigrate(opts, wiring, { log, emit, signal: controller.signal, logFile });
     const { report, result } = outcome;
