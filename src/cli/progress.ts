@@ -8,7 +8,7 @@ import type { Logger } from '../core/logger.ts';
 export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger; out?: NodeJS.WritableStream; err?: NodeJS.WriteStream | NodeJS.WritableStream }) {
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
-  const active = new Map<string, { name: string; points: number; files: number; bytes: number }>();
+  const active = new Map<string, { name: string; points: number; files: number; bytes: number; rows: number; expectedRows?: number }>();
   let done = 0;
   let failed = 0;
   let skipped = 0;
@@ -24,7 +24,7 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
     lastDraw = now;
     const lines = [`runs: ${done} migrated, ${skipped} skipped, ${failed} failed, ${active.size} active`];
     for (const [k, a] of [...active.entries()].slice(0, 8)) {
-      lines.push(`  ${k.padEnd(40).slice(0, 40)} ${bar(a.points)} ${a.points.toLocaleString('en-US')} points, ${a.files} files, ${(a.bytes / 1024 / 1024).toFixed(1)} MiB`);
+      lines.push(`  ${k.padEnd(40).slice(0, 40)} ${bar(a)} ${a.points.toLocaleString('en-US')} points, ${a.files} files, ${(a.bytes / 1024 / 1024).toFixed(1)} MiB`);
     }
     (err as NodeJS.WriteStream).write(`${drawn ? `\x1b[${drawn}A` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
     drawn = lines.length;
@@ -52,7 +52,7 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
         line(`project ${e.wandbProject} → ${e.neptuneProject}`);
         break;
       case 'run.started':
-        active.set(key(e.run), { name: e.name ?? '', points: 0, files: 0, bytes: 0 });
+        active.set(key(e.run), { name: e.name ?? '', points: 0, files: 0, bytes: 0, rows: 0, expectedRows: e.expectedRows });
         opts.log.info(`${key(e.run)}: ${e.resumed ? 'resuming' : 'starting'}`);
         if (!opts.tty) line(`${key(e.run)}: ${e.resumed ? 'resuming' : 'starting'}`);
         draw();
@@ -64,6 +64,7 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
             a.files = e.files;
             a.bytes = e.bytes;
           } else if (e.points) a.points = Math.max(a.points, e.points);
+          if (e.rows !== undefined) a.rows = Math.max(a.rows, e.rows);
         }
         draw();
         break;
@@ -99,8 +100,11 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
   };
 }
 
-function bar(points: number): string {
-  // Without a known total a bar cannot fill; show activity by magnitude instead (one block per decade).
-  const n = Math.min(10, Math.max(0, Math.floor(Math.log10(points + 1))));
-  return `[${'#'.repeat(n)}${' '.repeat(10 - n)}]`;
+/** History rows done of those W&B announced; without a count, one block per decade of points. */
+function bar(a: { points: number; rows: number; expectedRows?: number }): string {
+  const width = 20;
+  const n = a.expectedRows
+    ? Math.round(Math.min(1, a.rows / a.expectedRows) * width)
+    : Math.min(width, Math.max(0, Math.floor(Math.log10(a.points + 1) * 2)));
+  return `[${'#'.repeat(n)}${' '.repeat(width - n)}]`;
 }

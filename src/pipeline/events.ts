@@ -4,8 +4,8 @@ import type { RunKey } from '../core/records.ts';
 export type MigrationEvent =
   | { type: 'migration.started'; ledger: string; logFile?: string; dryRun: boolean }
   | { type: 'project.planned'; wandbProject: string; neptuneProject: string }
-  | { type: 'run.started'; run: RunKey; name?: string; resumed: boolean }
-  | { type: 'run.progress'; run: RunKey; stream: 'fields' | 'history' | 'system' | 'console' | 'files'; points: number; files: number; bytes: number }
+  | { type: 'run.started'; run: RunKey; name?: string; resumed: boolean; /** History rows W&B says the run has. */ expectedRows?: number }
+  | { type: 'run.progress'; run: RunKey; stream: 'fields' | 'history' | 'system' | 'console' | 'files'; points: number; files: number; bytes: number; /** History rows done in this pass. */ rows?: number }
   | { type: 'run.skipped'; run: RunKey; reason: string }
   | { type: 'run.done'; run: RunKey; points: number; files: number; bytes: number; omitted: number }
   | { type: 'run.failed'; run: RunKey; error: string }

@@ -57,7 +57,7 @@ async function migrateChangedRun(
   // what the target already holds is filtered out by its last steps.
   if (before && before.optionsKey !== optionsKey) ledger.restartStreams(key);
   ledger.startRun(key, { displayName: run.displayName, targetProject: project.qualifiedName, optionsKey });
-  ctx.emit({ type: 'run.started', run: key, name: run.displayName, resumed: before !== undefined });
+  ctx.emit({ type: 'run.started', run: key, name: run.displayName, resumed: before !== undefined, expectedRows: run.historyLineCount });
 
   const target = await ctx.target.openRun(project, neptuneCustomRunId(key.runId), ctx.signal);
   ledger.setTargetRun(key, target.id);

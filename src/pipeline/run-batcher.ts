@@ -58,6 +58,7 @@ export class RunBatcher {
   private inflight: Promise<void> = Promise.resolve();
   private committedPaths: number;
   private readonly totals: Record<StreamScope, number> = { history: 0, system: 0, console: 0 };
+  private rows = 0;
 
   constructor(
     private readonly key: RunKey,
@@ -176,7 +177,8 @@ export class RunBatcher {
         seriesPaths: newPaths,
       });
       this.totals[scope] += written;
-      this.emit({ type: 'run.progress', run: this.key, stream: scope, points: this.totals.history + this.totals.system + this.totals.console, files: 0, bytes: 0 });
+      this.rows += p.counts.historyRows ?? 0;
+      this.emit({ type: 'run.progress', run: this.key, stream: scope, points: this.totals.history + this.totals.system + this.totals.console, files: 0, bytes: 0, rows: this.rows });
     }
   }
 }
