@@ -99,3 +99,19 @@ describe('provenance from wandb-metadata.json', () => {
     expect(provenanceOf({ host: '' })).toEqual({ host: undefined, extra: {} });
   });
 });
+
+describe('a run whose config or summary is not valid JSON', () => {
+  const node = { id: 'UnVuOjE=', name: 'r1', createdAt: '2024-01-01T00:00:00', config: '{"lr": {"value": 0.1}', summaryMetrics: '{"acc": 1}' };
+  it('is still listed, with the field empty, its raw text kept, and a notice naming the run and the field', () => {
+    const notices: string[] = [];
+    const info = runNodeToInfo(node, 'e', 'p', 'https://wandb.example', (m, field) => notices.push(`${field}: ${m}`));
+    expect(info.config).toEqual({});
+    expect(info.summary).toEqual({ acc: 1 });
+    expect(info.extra?.configRaw).toBe('{"lr": {"value": 0.1}');
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/^config: run e\/p\/r1: config is not valid JSON/);
+  });
+  it('without a notice sink, is an error naming the run and the field', () => {
+    expect(() => runNodeToInfo(node, 'e', 'p', 'https://wandb.example')).toThrow(/run e\/p\/r1: config is not valid JSON/);
+  });
+});

@@ -85,13 +85,32 @@ export function lastStepOf(historyKeys: unknown): number {
   return n === undefined || !Number.isFinite(n) ? -1 : Math.trunc(n);
 }
 
-export function runNodeToInfo(node: RunNode, entity: string, project: string, appUrl: string): RunInfo {
+export function runNodeToInfo(
+  node: RunNode,
+  entity: string,
+  project: string,
+  appUrl: string,
+  onInvalid?: (message: string, field: 'config' | 'summary') => void,
+): RunInfo {
   const where = `run ${entity}/${project}/${node.name}`;
+  // One run's unreadable config or summary must not stop the listing of the others, nor lose the run:
+  // the run goes on with the field empty, its raw text kept under wandb/, and the report says why.
+  const raw: Record<string, string> = {};
+  const tolerant = (text: string | null | undefined, field: 'config' | 'summary', name: string) => {
+    try {
+      return parseJsonStringField(text, where, name);
+    } catch (error) {
+      if (!(error instanceof SourceDataError) || !onInvalid) throw error;
+      onInvalid(error.message, field);
+      raw[`${field}Raw`] = String(text);
+      return {};
+    }
+  };
   const info: RunInfo = {
     key: { entity, project, runId: node.name },
     tags: node.tags ?? [],
-    config: unwrapConfig(parseJsonStringField(node.config, where, 'config')),
-    summary: parseJsonStringField(node.summaryMetrics, where, 'summaryMetrics'),
+    config: unwrapConfig(tolerant(node.config, 'config', 'config')),
+    summary: tolerant(node.summaryMetrics, 'summary', 'summaryMetrics'),
     url: `${appUrl}/${encodeURIComponent(entity)}/${encodeURIComponent(project)}/runs/${encodeURIComponent(node.name)}`,
     lastStep: lastStepOf(node.historyKeys),
   };
@@ -112,7 +131,7 @@ export function runNodeToInfo(node: RunNode, entity: string, project: string, ap
   const extra: Record<string, string | number | boolean> = { storageId: node.id };
   if (node.projectId !== undefined) extra.projectId = String(node.projectId);
   if (typeof node.readOnly === 'boolean') extra.readOnly = node.readOnly;
-  info.extra = extra;
+  info.extra = { ...extra, ...raw };
   return info;
 }
 

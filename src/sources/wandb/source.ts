@@ -193,7 +193,10 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
         for (const edge of runs.edges) {
           if (!edge.node || seen.has(edge.node.name)) continue;
           seen.add(edge.node.name);
-          yield runNodeToInfo(edge.node, e, project, settings.appUrl);
+          const runKey = { entity: e, project, runId: edge.node.name };
+          yield runNodeToInfo(edge.node, e, project, settings.appUrl, (message, field) =>
+            opts.onNotice?.({ run: runKey, stream: field, kind: 'invalid', message: `${message}; its raw text is kept in wandb/${field}Raw` }),
+          );
         }
         const next = runs.edges.at(-1)?.cursor ?? runs.pageInfo.endCursor ?? null;
         if (!runs.pageInfo.hasNextPage || !next || next === cursor) return;
