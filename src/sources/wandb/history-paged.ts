@@ -18,6 +18,8 @@ export interface PagedScanOptions {
   stop: number;
   pageSize: number;
   signal?: AbortSignal;
+  /** A row that is not valid JSON: skipped and reported here (the rest of the run still comes); without it, an error. */
+  onBadRow?: (error: SourceDataError) => void;
 }
 
 /**
@@ -38,7 +40,15 @@ export async function* pagedHistoryScan(o: PagedScanOptions): AsyncGenerator<Raw
     );
     if (!data.project) throw missing(where, 'project');
     if (!data.project.run) throw missing(where, 'run');
-    const rows = data.project.run.history.map((s) => parseHistoryString(s, where, min));
+    const rows: RawRow[] = [];
+    for (const text of data.project.run.history) {
+      try {
+        rows.push(parseHistoryString(text, where, min));
+      } catch (error) {
+        if (!(error instanceof SourceDataError) || !o.onBadRow) throw error;
+        o.onBadRow(error);
+      }
+    }
     // The window contract is [min, max); keep to it and to step order whatever the server sends.
     return rows.filter((r) => (r._step as number) >= min && (r._step as number) < max).sort((a, b) => (a._step as number) - (b._step as number));
   };

@@ -53,6 +53,11 @@ export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromSt
     return toHistoryRow(r);
   };
 
+  // With somewhere to report it, a row W&B cannot give as JSON is skipped and reported; without, it is an error.
+  const notice = deps.onNotice;
+  const onBadRow = notice
+    ? (error: SourceDataError) => notice({ run: key, stream: 'history', kind: 'invalid', message: `${error.message}; the row was skipped`, count: 1 })
+    : undefined;
   let liveSteps: number[] = [];
   // A window that one HistoryPage covers costs one request; the export costs a query and downloads.
   const smallWindow = lastStep - Math.max(0, fromStep) + 1 <= deps.pageSize && run.state !== 'running';
@@ -78,7 +83,7 @@ export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromSt
       const stop = Math.max(lastStep, maxLive) + 1;
       const start = Math.max(fromStep, last + 1, minLive === Infinity ? -Infinity : minLive);
       if (start < stop) {
-        for await (const r of pagedHistoryScan({ gql: deps.gql, key, from: start, stop, pageSize: deps.pageSize, signal })) {
+        for await (const r of pagedHistoryScan({ gql: deps.gql, key, from: start, stop, pageSize: deps.pageSize, signal, onBadRow })) {
           const h = accept(r);
           if (h) yield h;
         }
@@ -88,7 +93,7 @@ export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromSt
     if (exp) liveSteps = exp.liveSteps;
   }
   const stop = Math.max(lastStep, minMax(liveSteps).max) + 1;
-  for await (const r of pagedHistoryScan({ gql: deps.gql, key, from: Math.max(0, fromStep), stop, pageSize: deps.pageSize, signal })) {
+  for await (const r of pagedHistoryScan({ gql: deps.gql, key, from: Math.max(0, fromStep), stop, pageSize: deps.pageSize, signal, onBadRow })) {
     const h = accept(r);
     if (h) yield h;
   }
