@@ -18,15 +18,19 @@ describe('report', () => {
     ledger.commit(b, 'history', { omissions: [{ reason: 'rejected-by-server', subject: 'x', count: 2, detail: 'logSeriesValueError: step' }] });
     ledger.failRun(b, 'W&B history of e/p/b: bad row');
 
+    ledger.addNotice(a, { stream: 'history', kind: 'invalid', message: 'history of e/p/a: the history row at step 7 is not valid JSON; the row was skipped', count: 1 });
+    ledger.addNotice(a, { stream: 'system', kind: 'sampled', message: 'only a sample of the system metrics' });
     const report = buildReport(ledger, undefined, new Set());
     expect(report.totals).toMatchObject({ runs: 2, migrated: 1, failed: 1, points: 90, omitted: 14 });
-    expect(report.nonDefaultOmissions).toBe(2);
+    // 2 refused by the server + 1 row the source could not give; a sampled source is counted by its omission line.
+    expect(report.nonDefaultOmissions).toBe(3);
     const text = formatReport(report);
     expect(text).toContain('MIGRATED  e/p/a (first): fields 12, points 90 (history 90');
     expect(text).toContain('not written, excluded-by-default: 2 — W&B internal key: summary/_runtime, summary/_step');
     expect(text).toContain('not written, non-finite: 10 — loss ×10');
     expect(text).toContain('FAILED    e/p/b');
     expect(text).toContain('error: W&B history of e/p/b: bad row');
+    expect(text).toContain('source invalid (history): history of e/p/a: the history row at step 7 is not valid JSON; the row was skipped');
     ledger.close();
   });
 });

@@ -41,6 +41,8 @@ export function buildReport(ledger: Ledger, only?: readonly RunKey[], skippedThi
       totals.omitted += o.count;
       if (!DEFAULT_REASONS.has(o.reason)) nonDefault += o.count;
     }
+    // What the source could not give (a damaged log, a row that is not JSON) is left out too.
+    for (const n of r.notices) if (n.kind !== 'sampled') nonDefault += Math.max(1, n.count ?? 1);
   }
   return { runs: reports, totals, nonDefaultOmissions: nonDefault };
 }
