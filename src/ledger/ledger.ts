@@ -30,7 +30,8 @@ export interface Progress {
   counts?: Record<string, number>;
   omissions?: readonly Omission[];
   seriesPaths?: ReadonlyArray<{ key: string; path: string; kind: SeriesKind }>;
-  file?: { name: string; md5?: string; size: number; target: string };
+  /** Files now handled: uploaded (target = the file set) or left out (target = 'skipped'). */
+  files?: ReadonlyArray<{ name: string; md5?: string; size: number; target: string }>;
 }
 
 export function runKeyString(key: RunKey): string {
@@ -51,6 +52,8 @@ interface RunRow {
  */
 export class Ledger {
   private readonly db: Database.Database;
+  /** Prepared once: commits run several times per batch on the migration's hot path. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(readonly path: string) {
     this.db = new Database(path);
@@ -74,29 +77,34 @@ export class Ledger {
     this.db.close();
   }
 
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   meta(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   getRun(key: RunKey): LedgerRun | undefined {
-    const row = this.db.prepare('SELECT * FROM runs WHERE run_key = ?').get(runKeyString(key)) as RunRow | undefined;
+    const row = this.stmt('SELECT * FROM runs WHERE run_key = ?').get(runKeyString(key)) as RunRow | undefined;
     return row && toLedgerRun(row);
   }
 
   listRuns(): LedgerRun[] {
-    return (this.db.prepare('SELECT * FROM runs ORDER BY entity, project, run_id').all() as RunRow[]).map(toLedgerRun);
+    return (this.stmt('SELECT * FROM runs ORDER BY entity, project, run_id').all() as RunRow[]).map(toLedgerRun);
   }
 
   /** Marks a run as being migrated (new, resumed or brought up to date). */
   startRun(key: RunKey, info: { displayName?: string; targetProject: string; optionsKey?: string }): void {
     const now = new Date().toISOString();
-    this.db
-      .prepare(
+    this.stmt(
         `INSERT INTO runs(run_key, entity, project, run_id, display_name, target_project, options_key, status, attempts, started_at, updated_at)
          VALUES (@k, @entity, @project, @runId, @name, @tp, @ok, 'in_progress', 1, @now, @now)
          ON CONFLICT(run_key) DO UPDATE SET status = 'in_progress', attempts = attempts + 1, display_name = @name,
@@ -113,27 +121,25 @@ export class Ledger {
   restartStreams(key: RunKey): void {
     const k = runKeyString(key);
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM cursors WHERE run_key = ?').run(k);
-      this.db.prepare(`DELETE FROM omissions WHERE run_key = ? AND scope IN ('history', 'system', 'console')`).run(k);
+      this.stmt('DELETE FROM cursors WHERE run_key = ?').run(k);
+      this.stmt(`DELETE FROM omissions WHERE run_key = ? AND scope IN ('history', 'system', 'console')`).run(k);
     })();
   }
 
   setTargetRun(key: RunKey, targetRun: string): void {
-    this.db.prepare('UPDATE runs SET target_run = ?, updated_at = ? WHERE run_key = ?').run(targetRun, new Date().toISOString(), runKeyString(key));
+    this.stmt('UPDATE runs SET target_run = ?, updated_at = ? WHERE run_key = ?').run(targetRun, new Date().toISOString(), runKeyString(key));
   }
 
   finishRun(key: RunKey, fingerprint: string): void {
     const now = new Date().toISOString();
-    this.db
-      .prepare(`UPDATE runs SET status = 'done', fingerprint = ?, completed_at = ?, updated_at = ?, last_error = NULL WHERE run_key = ?`)
+    this.stmt(`UPDATE runs SET status = 'done', fingerprint = ?, completed_at = ?, updated_at = ?, last_error = NULL WHERE run_key = ?`)
       .run(fingerprint, now, now, runKeyString(key));
   }
 
   /** Records a failure, also for a run that failed before it was started (e.g. its project could not be made). */
   failRun(key: RunKey, error: string, displayName?: string): void {
     const now = new Date().toISOString();
-    this.db
-      .prepare(
+    this.stmt(
         `INSERT INTO runs(run_key, entity, project, run_id, display_name, status, attempts, last_error, updated_at)
          VALUES (@k, @entity, @project, @runId, @name, 'failed', 1, @error, @now)
          ON CONFLICT(run_key) DO UPDATE SET status = 'failed', last_error = @error, updated_at = @now`,
@@ -143,21 +149,21 @@ export class Ledger {
 
   /** An interrupted pass: the run goes back to pending, its cursors kept. */
   interruptRun(key: RunKey): void {
-    this.db.prepare(`UPDATE runs SET status = 'pending', updated_at = ? WHERE run_key = ? AND status = 'in_progress'`).run(new Date().toISOString(), runKeyString(key));
+    this.stmt(`UPDATE runs SET status = 'pending', updated_at = ? WHERE run_key = ? AND status = 'in_progress'`).run(new Date().toISOString(), runKeyString(key));
   }
 
   cursor(key: RunKey, stream: CursorStream): number | undefined {
-    const row = this.db.prepare('SELECT position FROM cursors WHERE run_key = ? AND stream = ?').get(runKeyString(key), stream) as { position: number } | undefined;
+    const row = this.stmt('SELECT position FROM cursors WHERE run_key = ? AND stream = ?').get(runKeyString(key), stream) as { position: number } | undefined;
     return row?.position;
   }
 
   seriesPaths(key: RunKey): Array<{ key: string; path: string; kind: SeriesKind }> {
-    return this.db.prepare('SELECT key, path, kind FROM series_paths WHERE run_key = ? ORDER BY rowid').all(runKeyString(key)) as Array<{ key: string; path: string; kind: SeriesKind }>;
+    return this.stmt('SELECT key, path, kind FROM series_paths WHERE run_key = ? ORDER BY rowid').all(runKeyString(key)) as Array<{ key: string; path: string; kind: SeriesKind }>;
   }
 
   /** Files already handled: uploaded (target = the file set) or left out (target = 'skipped'). */
   uploadedFiles(key: RunKey): Map<string, { md5?: string; size: number; target: string }> {
-    const rows = this.db.prepare('SELECT name, md5, size, target FROM files WHERE run_key = ?').all(runKeyString(key)) as Array<{ name: string; md5: string | null; size: number; target: string }>;
+    const rows = this.stmt('SELECT name, md5, size, target FROM files WHERE run_key = ?').all(runKeyString(key)) as Array<{ name: string; md5: string | null; size: number; target: string }>;
     return new Map(rows.map((r) => [r.name, { md5: r.md5 ?? undefined, size: r.size, target: r.target }]));
   }
 
@@ -166,28 +172,27 @@ export class Ledger {
     const k = runKeyString(key);
     const tx = this.db.transaction(() => {
       if (p.cursor)
-        this.db
-          .prepare('INSERT INTO cursors(run_key, stream, position) VALUES (?, ?, ?) ON CONFLICT(run_key, stream) DO UPDATE SET position = excluded.position')
+        this.stmt('INSERT INTO cursors(run_key, stream, position) VALUES (?, ?, ?) ON CONFLICT(run_key, stream) DO UPDATE SET position = excluded.position')
           .run(k, p.cursor.stream, p.cursor.position);
-      const addCount = this.db.prepare(
+      const addCount = this.stmt(
         'INSERT INTO counts(run_key, scope, name, value) VALUES (?, ?, ?, ?) ON CONFLICT(run_key, scope, name) DO UPDATE SET value = value + excluded.value',
       );
       for (const [name, value] of Object.entries(p.counts ?? {})) if (value) addCount.run(k, scope, name, value);
-      const addOmission = this.db.prepare(
+      const addOmission = this.stmt(
         `INSERT INTO omissions(run_key, scope, reason, subject, count, detail) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(run_key, scope, reason, subject) DO UPDATE SET count = count + excluded.count`,
       );
       for (const o of p.omissions ?? []) addOmission.run(k, scope, o.reason, o.subject, o.count, o.detail ?? null);
-      const addPath = this.db.prepare('INSERT OR IGNORE INTO series_paths(run_key, key, path, kind) VALUES (?, ?, ?, ?)');
+      const addPath = this.stmt('INSERT OR IGNORE INTO series_paths(run_key, key, path, kind) VALUES (?, ?, ?, ?)');
       for (const sp of p.seriesPaths ?? []) addPath.run(k, sp.key, sp.path, sp.kind);
-      // A file that lands now clears what an earlier pass said about it (left out, download failed).
-      if (p.file && p.file.target !== 'skipped')
-        this.db.prepare(`DELETE FROM omissions WHERE run_key = ? AND scope = 'files' AND subject = ?`).run(k, p.file.name);
-      if (p.file)
-        this.db
-          .prepare('INSERT INTO files(run_key, name, md5, size, target) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run_key, name) DO UPDATE SET md5 = excluded.md5, size = excluded.size, target = excluded.target')
-          .run(k, p.file.name, p.file.md5 ?? null, p.file.size, p.file.target);
-      this.db.prepare('UPDATE runs SET updated_at = ? WHERE run_key = ?').run(new Date().toISOString(), k);
+      for (const f of p.files ?? []) {
+        // A file that lands now clears what an earlier pass said about it (left out, download failed).
+        if (f.target !== 'skipped') this.stmt(`DELETE FROM omissions WHERE run_key = ? AND scope = 'files' AND subject = ?`).run(k, f.name);
+        this.stmt(
+          'INSERT INTO files(run_key, name, md5, size, target) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run_key, name) DO UPDATE SET md5 = excluded.md5, size = excluded.size, target = excluded.target',
+        ).run(k, f.name, f.md5 ?? null, f.size, f.target);
+      }
+      this.stmt('UPDATE runs SET updated_at = ? WHERE run_key = ?').run(new Date().toISOString(), k);
     });
     tx();
   }
@@ -196,32 +201,30 @@ export class Ledger {
   replaceScope(key: RunKey, scope: CountScope, counts: Record<string, number>, omissions: readonly Omission[]): void {
     const k = runKeyString(key);
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM counts WHERE run_key = ? AND scope = ?').run(k, scope);
-      this.db.prepare('DELETE FROM omissions WHERE run_key = ? AND scope = ?').run(k, scope);
+      this.stmt('DELETE FROM counts WHERE run_key = ? AND scope = ?').run(k, scope);
+      this.stmt('DELETE FROM omissions WHERE run_key = ? AND scope = ?').run(k, scope);
     })();
     this.commit(key, scope, { counts, omissions });
   }
 
   addNotice(key: RunKey, n: { stream: string; kind: string; message: string; count?: number }): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO notices(run_key, stream, kind, message, count) VALUES (?, ?, ?, ?, ?)')
+    this.stmt('INSERT OR REPLACE INTO notices(run_key, stream, kind, message, count) VALUES (?, ?, ?, ?, ?)')
       .run(runKeyString(key), n.stream, n.kind, n.message.slice(0, 1000), n.count ?? null);
   }
 
   counts(key: RunKey): Record<string, number> {
-    const rows = this.db.prepare('SELECT name, SUM(value) AS value FROM counts WHERE run_key = ? GROUP BY name').all(runKeyString(key)) as Array<{ name: string; value: number }>;
+    const rows = this.stmt('SELECT name, SUM(value) AS value FROM counts WHERE run_key = ? GROUP BY name').all(runKeyString(key)) as Array<{ name: string; value: number }>;
     return Object.fromEntries(rows.map((r) => [r.name, r.value]));
   }
 
   omissions(key: RunKey): Array<Omission & { scope: string }> {
-    return (this.db
-      .prepare('SELECT scope, reason, subject, count, detail FROM omissions WHERE run_key = ? ORDER BY scope, reason, subject')
+    return (this.stmt('SELECT scope, reason, subject, count, detail FROM omissions WHERE run_key = ? ORDER BY scope, reason, subject')
       .all(runKeyString(key)) as Array<{ scope: string; reason: Omission['reason']; subject: string; count: number; detail: string | null }>)
       .map((r) => ({ scope: r.scope, reason: r.reason, subject: r.subject, count: r.count, detail: r.detail ?? undefined }));
   }
 
   notices(key: RunKey): Array<{ stream: string; kind: string; message: string; count?: number }> {
-    return (this.db.prepare('SELECT stream, kind, message, count FROM notices WHERE run_key = ?').all(runKeyString(key)) as Array<{ stream: string; kind: string; message: string; count: number | null }>)
+    return (this.stmt('SELECT stream, kind, message, count FROM notices WHERE run_key = ?').all(runKeyString(key)) as Array<{ stream: string; kind: string; message: string; count: number | null }>)
       .map((r) => ({ ...r, count: r.count ?? undefined }));
   }
 }

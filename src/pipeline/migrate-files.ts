@@ -3,6 +3,7 @@ import type { TargetRun, TargetRunState } from '../core/sink.ts';
 import type { Omission } from '../core/target.ts';
 import { isAbortError } from '../core/errors.ts';
 import { placeFile, type FileTarget } from '../mapping/files.ts';
+import type { Progress } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 
 interface Pending {
@@ -20,8 +21,11 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
   const key = run.key;
   const uploaded = ctx.ledger.uploadedFiles(key);
   const present = await presentOnTarget(uploaded.size === 0, target, state, ctx.signal);
-  const groups = new Map<FileTarget, Pending[][]>();
+  const groups = new Map<FileTarget, Array<{ files: Pending[]; bytes: number }>>();
   const skipped: Omission[] = [];
+  // Decisions made while listing (left out, already on the target) go to the ledger in one commit.
+  const settled: NonNullable<Progress['files']>[number][] = [];
+  let alreadyPresent = 0;
   let listed = 0;
   for await (const file of ctx.source.files(run, ctx.signal)) {
     listed++;
@@ -32,7 +36,7 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
       // Counted once: skipped files are remembered like uploaded ones so a re-run does not count them again.
       if (!unchanged) {
         skipped.push({ reason: placement.reason, subject: file.name, count: 1, detail: placement.detail });
-        ctx.ledger.commit(key, 'files', { file: { name: file.name, md5: file.md5, size: file.sizeBytes, target: 'skipped' } });
+        settled.push({ name: file.name, md5: file.md5, size: file.sizeBytes, target: 'skipped' });
       }
       continue;
     }
@@ -40,25 +44,28 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
     if (unchanged && done.target !== 'skipped') continue;
     // The target has it from a migration this ledger does not know of: recorded, not sent again.
     if (!done && present.get(placement.target)?.get(placement.relativePath) === file.sizeBytes) {
-      ctx.ledger.commit(key, 'files', { file: { name: file.name, md5: file.md5, size: file.sizeBytes, target: placement.target }, counts: { filesAlreadyPresent: 1 } });
+      settled.push({ name: file.name, md5: file.md5, size: file.sizeBytes, target: placement.target });
+      alreadyPresent++;
       continue;
     }
     let lists = groups.get(placement.target);
-    if (!lists) groups.set(placement.target, (lists = [[]]));
+    if (!lists) groups.set(placement.target, (lists = [{ files: [], bytes: 0 }]));
     let current = lists[lists.length - 1];
-    const bytes = current.reduce((n, p) => n + p.file.sizeBytes, 0);
-    if (current.length >= ctx.fileBatchCount || (current.length > 0 && bytes + file.sizeBytes > ctx.fileBatchBytes)) {
-      lists.push((current = []));
+    if (current.files.length >= ctx.fileBatchCount || (current.files.length > 0 && current.bytes + file.sizeBytes > ctx.fileBatchBytes)) {
+      lists.push((current = { files: [], bytes: 0 }));
     }
-    current.push({ file, target: placement.target, relativePath: placement.relativePath });
+    current.files.push({ file, target: placement.target, relativePath: placement.relativePath });
+    current.bytes += file.sizeBytes;
   }
-  if (skipped.length) ctx.ledger.commit(key, 'files', { omissions: skipped });
+  if (settled.length || skipped.length) {
+    ctx.ledger.commit(key, 'files', { files: settled, omissions: skipped, counts: { filesAlreadyPresent: alreadyPresent } });
+  }
 
   const jobs: Promise<void>[] = [];
   let filesDone = 0;
   let bytesDone = 0;
   for (const [path, lists] of groups) {
-    for (const group of lists) {
+    for (const { files: group } of lists) {
       if (group.length === 0) continue;
       jobs.push(
         ctx.filePool.run(async () => {
@@ -72,18 +79,15 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
                 )
               : [];
             const refusedNames = new Set(refused.map((o) => o.subject));
-            for (const { p } of fetched) {
-              const ok = !refusedNames.has(p.relativePath);
-              ctx.ledger.commit(key, 'files', {
-                file: ok ? { name: p.file.name, md5: p.file.md5, size: p.file.sizeBytes, target: path } : undefined,
-                counts: ok ? { files: 1, bytes: p.file.sizeBytes } : {},
-              });
-              if (ok) {
-                filesDone++;
-                bytesDone += p.file.sizeBytes;
-              }
-            }
-            ctx.ledger.commit(key, 'files', { omissions: [...refused, ...failed] });
+            const landed = fetched.filter(({ p }) => !refusedNames.has(p.relativePath)).map(({ p }) => p.file);
+            const bytes = landed.reduce((n, f) => n + f.sizeBytes, 0);
+            ctx.ledger.commit(key, 'files', {
+              files: landed.map((f) => ({ name: f.name, md5: f.md5, size: f.sizeBytes, target: path })),
+              counts: { files: landed.length, bytes },
+              omissions: [...refused, ...failed],
+            });
+            filesDone += landed.length;
+            bytesDone += bytes;
             ctx.emit({ type: 'run.progress', run: key, stream: 'files', points: 0, files: filesDone, bytes: bytesDone });
           } finally {
             await Promise.all(fetched.map(({ local }) => local.release().catch(() => {})));
