@@ -2,7 +2,8 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { isPlainObject, parseJsonLoose } from './values.ts';
+import { parseExtendedJson } from '../extended-json.ts';
+import { isPlainObject } from './values.ts';
 
 /** Yields each non-empty line parsed as a JSON object; `onInvalid(lineNo)` for the others. */
 export async function* readJsonLines(
@@ -19,7 +20,7 @@ export async function* readJsonLines(
       if (line.trim() === '') continue;
       let v: unknown;
       try {
-        v = parseJsonLoose(line);
+        v = parseExtendedJson(line);
       } catch {
         v = undefined;
       }
@@ -40,7 +41,7 @@ export async function readJsonObject(path: string): Promise<Record<string, unkno
     return undefined;
   }
   try {
-    const v = parseJsonLoose(text);
+    const v = parseExtendedJson(text);
     return isPlainObject(v) ? v : undefined;
   } catch {
     return undefined;

@@ -2,12 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { ConsoleAssembler } from './console-lines.ts';
 import { unwrapConfig } from './run-model.ts';
-import { parseJsonLoose, parseValue, removePath, setPath } from './values.ts';
+import { parseExtendedJson } from '../extended-json.ts';
+import { parseValue, removePath, setPath } from './values.ts';
 import { parseYamlLite } from './yaml-lite.ts';
 
-describe('parseJsonLoose', () => {
+describe('parseExtendedJson', () => {
   it('accepts NaN and ±Infinity outside strings only', () => {
-    const v = parseJsonLoose('{"a": NaN, "b": [Infinity, -Infinity], "s": "NaN Infinity \\" NaN"}') as Record<string, unknown>;
+    const v = parseExtendedJson('{"a": NaN, "b": [Infinity, -Infinity], "s": "NaN Infinity \\" NaN"}') as Record<string, unknown>;
     expect(Number.isNaN(v['a'])).toBe(true);
     expect(v['b']).toEqual([Infinity, -Infinity]);
     expect(v['s']).toBe('NaN Infinity " NaN');

@@ -1,65 +1,14 @@
 /**
- * Value helpers shared by the log and the JSON files around it: W&B writes JSON with Python's
- * non-standard `NaN`, `Infinity` and `-Infinity` tokens, and addresses values by key or nested path.
+ * Value helpers shared by the log and the JSON files around it: W&B writes extended JSON (bare `NaN`,
+ * `Infinity`, `-Infinity`; parsed by the sources' one parser) and addresses values by key or nested path.
  */
-
-// Sentinels stand in for the non-standard tokens during JSON.parse; a reviver turns them back.
-const SENTINELS: Record<string, number> = {
-  '\u0000w2n:NaN': NaN,
-  '\u0000w2n:Infinity': Infinity,
-  '\u0000w2n:-Infinity': -Infinity,
-};
-
-/** JSON.parse that also accepts bare NaN / Infinity / -Infinity (outside strings). Throws on other errors. */
-export function parseJsonLoose(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    if (!/NaN|Infinity/.test(text)) throw e;
-  }
-  return JSON.parse(replaceSpecialTokens(text), (_k, v) => (typeof v === 'string' && v in SENTINELS ? SENTINELS[v] : v));
-}
-
-function replaceSpecialTokens(text: string): string {
-  let out = '';
-  let i = 0;
-  let inString = false;
-  while (i < text.length) {
-    const c = text[i];
-    if (inString) {
-      out += c;
-      if (c === '\\') {
-        out += text[i + 1] ?? '';
-        i += 2;
-        continue;
-      }
-      if (c === '"') inString = false;
-      i++;
-      continue;
-    }
-    if (c === '"') {
-      inString = true;
-      out += c;
-      i++;
-      continue;
-    }
-    const token = ['-Infinity', 'Infinity', 'NaN'].find((t) => text.startsWith(t, i));
-    if (token) {
-      out += JSON.stringify(`\u0000w2n:${token}`);
-      i += token.length;
-      continue;
-    }
-    out += c;
-    i++;
-  }
-  return out;
-}
+import { parseExtendedJson } from '../extended-json.ts';
 
 /** Parses a `value_json`; undecodable text is kept as the raw string (reported by the caller). */
 export function parseValue(text: string): { ok: true; value: unknown } | { ok: false; value: string } {
   if (text === '') return { ok: true, value: null };
   try {
-    return { ok: true, value: parseJsonLoose(text) };
+    return { ok: true, value: parseExtendedJson(text) };
   } catch {
     return { ok: false, value: text };
   }

@@ -4,7 +4,7 @@
  * block scalars, wrapped long scalars, and simple flow collections. Not a general YAML parser;
  * the project has no YAML dependency and config.yaml is only a fallback to the log.
  */
-import { parseJsonLoose } from './values.ts';
+import { parseExtendedJson } from '../extended-json.ts';
 
 interface Line {
   indent: number;
@@ -138,7 +138,7 @@ function scalar(t: string): unknown {
   if (/^\.(nan|NaN|NAN)$/.test(s)) return NaN;
   if (/^[[{]/.test(s)) {
     try {
-      return parseJsonLoose(s);
+      return parseExtendedJson(s);
     } catch {
       return flowFallback(s);
     }

@@ -1,6 +1,6 @@
 import { SourceDataError } from '../../core/errors.ts';
 import type { HistoryRow } from '../../core/records.ts';
-import { parseExtendedJsonObject } from './extended-json.ts';
+import { parseExtendedJsonObject } from '../extended-json.ts';
 import type { RawRow } from './parquet-rows.ts';
 
 /** One `history` string (extended JSON) → a raw row with a numeric `_step`; names run and step on failure. */

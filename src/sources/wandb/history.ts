@@ -4,7 +4,7 @@ import { GraphQLError, SourceDataError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { HttpClient } from '../../http/client.ts';
 import { downloadToFile, makeTempDir } from './download.ts';
-import { numberFromJsonField } from './extended-json.ts';
+import { numberFromJsonField } from '../extended-json.ts';
 import type { GraphqlTransport } from './graphql.ts';
 import { pagedHistoryScan } from './history-paged.ts';
 import { toHistoryRow } from './history-rows.ts';

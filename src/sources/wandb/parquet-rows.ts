@@ -1,6 +1,6 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
 import { SourceDataError } from '../../core/errors.ts';
-import { parseExtendedJson } from './extended-json.ts';
+import { parseExtendedJson } from '../extended-json.ts';
 
 /** A decoded parquet history row: `_step` is a number; absent keys (parquet nulls) are dropped. */
 export type RawRow = Record<string, unknown>;

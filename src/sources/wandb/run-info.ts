@@ -1,6 +1,6 @@
 import { SourceDataError } from '../../core/errors.ts';
 import type { RunInfo, SourceProject } from '../../core/records.ts';
-import { numberFromJsonField, parseExtendedJson } from './extended-json.ts';
+import { numberFromJsonField, parseExtendedJson } from '../extended-json.ts';
 
 /** The run node as `RunFragment` selects it. JSONString fields are strings; `historyKeys` is real JSON. */
 export interface RunNode {

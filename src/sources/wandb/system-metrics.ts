@@ -1,6 +1,6 @@
 import type { RunKey, SourceNotice, SystemMetrics, SystemSample } from '../../core/records.ts';
 import { SourceDataError } from '../../core/errors.ts';
-import { parseExtendedJsonObject } from './extended-json.ts';
+import { parseExtendedJsonObject } from '../extended-json.ts';
 import type { GraphqlTransport } from './graphql.ts';
 import { RUN_EVENTS, RUN_EVENTS_COUNT } from './queries.ts';
 
