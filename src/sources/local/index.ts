@@ -6,7 +6,7 @@ export {
 } from './wandb-log/container.ts';
 export * from './wandb-log/proto.ts';
 export { scanLog, applyUpdate, type LogScan } from './log-scan.ts';
-export { loadFolder, buildRunInfo, folderIdentity, unwrapConfig, runState, sdkVersion, type LoadedFolder, type IdentityDefaults } from './run-model.ts';
+export { loadFolder, buildRunInfo, folderIdentity, runState, sdkVersion, type LoadedFolder, type IdentityDefaults } from './run-model.ts';
 export { folderHistory, folderConsole, folderSystem } from './streams.ts';
 export { listRunFiles, md5Base64, type ListedFile } from './files.ts';
 export { ConsoleAssembler } from './console-lines.ts';

@@ -1,7 +1,7 @@
 /** Value parsing, the YAML subset of config.yaml, and console line assembly. */
 import { describe, expect, it } from 'vitest';
 import { ConsoleAssembler } from './console-lines.ts';
-import { unwrapConfig } from './run-model.ts';
+import { unwrapConfig } from '../config.ts';
 import { parseExtendedJson } from '../extended-json.ts';
 import { parseValue, removePath, setPath } from './values.ts';
 import { parseYamlLite } from './yaml-lite.ts';

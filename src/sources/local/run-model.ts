@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { RunInfo, SourceNotice } from '../../core/records.ts';
+import { unwrapConfig } from '../config.ts';
 import type { RunFolder } from './discover.ts';
 import { liftRow, StepSequencer } from './history-rows.ts';
 import { readJsonLines, readJsonObject, readTextIfExists } from './jsonl.ts';
@@ -73,17 +74,6 @@ export async function* safeJsonLines(path: string, signal?: AbortSignal, onInval
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-}
-
-/** Removes config.yaml's `{value, desc}` wrapping and the `wandb_version` marker. */
-export function unwrapConfig(raw: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    if (k === 'wandb_version') continue;
-    const wrapped = isPlainObject(v) && 'value' in v && Object.keys(v).every((x) => x === 'value' || x === 'desc');
-    out[k] = wrapped ? (v as { value: unknown }).value : v;
-  }
-  return out;
 }
 
 export interface IdentityDefaults {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runFilterToMongo } from './filters.ts';
-import { lastStepOf, parseJsonStringField, provenanceOf, runNodeToInfo, toIsoUtc, unwrapConfig, type RunNode } from './run-info.ts';
+import { unwrapConfig } from '../config.ts';
+import { lastStepOf, parseJsonStringField, provenanceOf, runNodeToInfo, toIsoUtc, type RunNode } from './run-info.ts';
 import { appUrlFromBase } from './settings.ts';
 
 describe('runFilterToMongo', () => {

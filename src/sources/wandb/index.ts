@@ -4,6 +4,7 @@ export { GraphqlTransport, basicAuth, type GraphqlTransportOptions } from './gra
 export * as wandbQueries from './queries.ts';
 export { parseExtendedJson, parseExtendedJsonObject, ExtendedJsonError } from '../extended-json.ts';
 export { runFilterToMongo } from './filters.ts';
-export { unwrapConfig, runNodeToInfo, projectNodeToSource, lastStepOf, toIsoUtc, type RunNode, type ProjectNode } from './run-info.ts';
+export { unwrapConfig } from '../config.ts';
+export { runNodeToInfo, projectNodeToSource, lastStepOf, toIsoUtc, type RunNode, type ProjectNode } from './run-info.ts';
 export { decodeParquetValue } from './parquet-rows.ts';
 export { consoleFileOrder } from './files.ts';

@@ -1,4 +1,5 @@
 import { SourceDataError } from '../../core/errors.ts';
+import { unwrapConfig } from '../config.ts';
 import type { RunInfo, SourceProject } from '../../core/records.ts';
 import { numberFromJsonField, parseExtendedJson } from '../extended-json.ts';
 
@@ -56,18 +57,6 @@ export function parseJsonStringField(text: string | null | undefined, where: str
   if (v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw new SourceDataError(`${where}: ${field} is not a JSON object`);
   return v as Record<string, unknown>;
-}
-
-/**
- * Removes the `{value, desc}` wrapping from each top-level config entry, one level only, like the SDK's
- * `_load_from_attrs`: an entry that is an object with a `value` key becomes that value; others stay as they are.
- */
-export function unwrapConfig(raw: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) && 'value' in v ? (v as { value: unknown }).value : v;
-  }
-  return out;
 }
 
 /** `historyKeys.lastStep`, or -1 when absent (SDK `lastHistoryStep`). */
