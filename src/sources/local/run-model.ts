@@ -10,7 +10,8 @@ import type { RunFolder } from './discover.ts';
 import { liftRow, StepSequencer } from './history-rows.ts';
 import { readJsonLines, readJsonObject, readTextIfExists } from './jsonl.ts';
 import { scanLog, type LogScan } from './log-scan.ts';
-import { isoFromNaiveUtc, isoFromSeconds, isPlainObject } from './values.ts';
+import { isoUtc } from '../dates.ts';
+import { isoFromSeconds, isPlainObject } from './values.ts';
 import { parseYamlLite } from './yaml-lite.ts';
 
 export interface LoadedFolder {
@@ -191,7 +192,7 @@ export function runState(s: LoadedFolder): string {
 
 function startedFromMeta(s: LoadedFolder): string | undefined {
   const v = str(s.metadata?.['startedAt']);
-  return v ? isoFromNaiveUtc(v) : undefined;
+  return v ? isoUtc(v) : undefined;
 }
 
 /** The folder name's local start time, read as UTC (its zone is not recorded anywhere). */
@@ -203,7 +204,7 @@ function timespecIso(t?: string): string | undefined {
 /** Last sign of life: legacy metadata's heartbeat, else start + exit runtime (modern metadata's is written at start). */
 function heartbeat(s: LoadedFolder): string | undefined {
   const hb = str(s.metadata?.['heartbeatAt']);
-  if (s.folder.format === 'legacy') return hb ? isoFromNaiveUtc(hb) : undefined;
+  if (s.folder.format === 'legacy') return hb ? isoUtc(hb) : undefined;
   const start = s.scan?.run?.startTime;
   return s.scan?.exit && start !== undefined ? isoFromSeconds(start + s.scan.exit.runtime) : undefined;
 }

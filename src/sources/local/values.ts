@@ -65,9 +65,3 @@ export function isoFromSeconds(s: number): string {
   return new Date(Math.round(s * 1000)).toISOString();
 }
 
-/** W&B's legacy metadata times carry no zone; the SDK wrote them with utcnow(), so read them as UTC. */
-export function isoFromNaiveUtc(s: string): string | undefined {
-  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}Z`;
-  const d = new Date(withZone);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}

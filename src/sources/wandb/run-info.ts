@@ -1,5 +1,6 @@
 import { SourceDataError } from '../../core/errors.ts';
 import { unwrapConfig } from '../config.ts';
+import { isoUtc as toIsoUtc } from '../dates.ts';
 import type { RunInfo, SourceProject } from '../../core/records.ts';
 import { numberFromJsonField, parseExtendedJson } from '../extended-json.ts';
 
@@ -35,13 +36,7 @@ export interface ProjectNode {
   createdAt?: string | null;
 }
 
-/** W&B DateTimes may lack a zone designator; they are UTC (wandb-api.md §4.6). Output: ISO 8601 with `Z`. */
-export function toIsoUtc(v: string | null | undefined): string | undefined {
-  if (!v) return undefined;
-  const hasZone = /(?:Z|[+-]\d\d:?\d\d)$/i.test(v);
-  const d = new Date(hasZone ? v : `${v}Z`);
-  return Number.isNaN(d.getTime()) ? v : d.toISOString();
-}
+export { toIsoUtc };
 
 /** Parses a JSONString field (extended JSON) into an object; names the run and field when it is broken. */
 export function parseJsonStringField(text: string | null | undefined, where: string, field: string): Record<string, unknown> {
