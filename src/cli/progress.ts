@@ -1,3 +1,4 @@
+import { runPath } from '../core/records.ts';
 import type { MigrationEvent } from '../pipeline/events.ts';
 import type { Logger } from '../core/logger.ts';
 
@@ -15,7 +16,7 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
   let drawn = 0;
   let lastDraw = 0;
 
-  const key = (r: { entity: string; project: string; runId: string }) => `${r.entity}/${r.project}/${r.runId}`;
+  const key = runPath;
 
   const draw = (force = false) => {
     if (!opts.tty || opts.json) return;

@@ -1,3 +1,4 @@
+import { runPath } from '../core/records.ts';
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../core/errors.ts';
 import { Ledger } from '../ledger/ledger.ts';
@@ -22,7 +23,7 @@ export function readStatus(ledgerPath: string): { runs: StatusLine[]; counts: Re
   const ledger = openExisting(ledgerPath);
   try {
     const runs = ledger.listRuns().map((r) => ({
-      run: `${r.key.entity}/${r.key.project}/${r.key.runId}`,
+      run: runPath(r.key),
       status: r.status === 'in_progress' ? 'pending' : r.status,
       attempts: r.attempts,
       updatedAt: r.updatedAt,

@@ -12,6 +12,11 @@ export interface RunKey {
   runId: string;
 }
 
+/** `entity/project/runId`: how a run is named in messages, the ledger and the report. */
+export function runPath(key: RunKey): string {
+  return `${key.entity}/${key.project}/${key.runId}`;
+}
+
 export interface SourceProject {
   entity: string;
   name: string;

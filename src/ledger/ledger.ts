@@ -1,3 +1,4 @@
+import { runPath } from '../core/records.ts';
 import Database from 'better-sqlite3';
 import type { RunKey } from '../core/records.ts';
 import type { Omission, SeriesKind } from '../core/target.ts';
@@ -34,9 +35,8 @@ export interface Progress {
   files?: ReadonlyArray<{ name: string; md5?: string; size: number; target: string }>;
 }
 
-export function runKeyString(key: RunKey): string {
-  return `${key.entity}/${key.project}/${key.runId}`;
-}
+/** The ledger's key of a run. */
+export const runKeyString = runPath;
 
 interface RunRow {
   entity: string; project: string; run_id: string; display_name: string | null; target_project: string | null;

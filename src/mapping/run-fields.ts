@@ -1,3 +1,4 @@
+import { runPath } from '../core/records.ts';
 import type { RunInfo, SourceProject } from '../core/records.ts';
 import type { FieldAssignment, Omission } from '../core/target.ts';
 import type { MappingOptions } from './options.ts';
@@ -70,9 +71,9 @@ export function mapRunFields(run: RunInfo, opts: MappingOptions): MappedFields {
   flattenTree('config', run.config, opts, out);
   flattenTree('summary', run.summary, opts, out);
 
-  const { entity, project, runId } = run.key;
+  const { runId } = run.key;
   str('wandb/run_id', runId);
-  str('wandb/path', `${entity}/${project}/${runId}`);
+  str('wandb/path', runPath(run.key));
   str('wandb/url', run.url);
   str('wandb/job_type', run.jobType);
   str('wandb/state', run.state);

@@ -1,3 +1,4 @@
+import { runPath } from '../core/records.ts';
 import type { LocalFile, RunFile, RunInfo } from '../core/records.ts';
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
 import type { Omission } from '../core/target.ts';
@@ -99,7 +100,7 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
   const results = await Promise.allSettled(jobs);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
-  ctx.log.debug(`${key.entity}/${key.project}/${key.runId}: ${listed} files listed, ${filesDone} uploaded`);
+  ctx.log.debug(`${runPath(key)}: ${listed} files listed, ${filesDone} uploaded`);
 }
 
 /** Downloads a group; a file that cannot be fetched is reported and the others still go. */

@@ -1,3 +1,4 @@
+import { runPath } from '../core/records.ts';
 import type { RunInfo } from '../core/records.ts';
 import type { TargetProject } from '../core/sink.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
@@ -169,7 +170,7 @@ async function withProvenance(run: RunInfo, ctx: MigrationContext): Promise<RunI
   } catch (error) {
     if (ctx.signal?.aborted) throw error;
     // Provenance is worth a warning, not a failed run.
-    ctx.log.warn(`${run.key.entity}/${run.key.project}/${run.key.runId}: run metadata unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    ctx.log.warn(`${runPath(run.key)}: run metadata unavailable: ${error instanceof Error ? error.message : String(error)}`);
     return run;
   }
 }

@@ -1,3 +1,4 @@
+import { runPath } from '../core/records.ts';
 import type { RunKey, SourceProject } from '../core/records.ts';
 import type { TargetProject } from '../core/sink.ts';
 import type { RunFilter } from '../core/source.ts';
@@ -79,7 +80,7 @@ export async function migrate(sel: MigrateSelection, ctx: MigrationContext): Pro
           // Bad credentials or settings fail every run the same way: stop, and let the caller say so once.
           if (isFatal(error)) fatal ??= error;
           ctx.emit({ type: 'run.failed', run: run.key, error: message });
-          ctx.log.error(`${run.key.entity}/${run.key.project}/${run.key.runId}: ${message}`);
+          ctx.log.error(`${runPath(run.key)}: ${message}`);
           result.failed++;
         }
       },

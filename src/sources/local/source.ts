@@ -3,6 +3,7 @@
  * `run-*` / `dryrun-*`). Folders are discovered and scanned once (one pass over each log), then every
  * stream is a fresh streaming pass. Folders sharing a run id (resumes) form one run, oldest first.
  */
+import { runPath } from '../../core/records.ts';
 import { stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import type { ConsoleLine, HistoryRow, LocalFile, RunFile, RunInfo, RunKey, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
@@ -44,7 +45,7 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
   const runOf = async (run: RunInfo, signal?: AbortSignal): Promise<LocalRun> => {
     signal?.throwIfAborted();
     const r = (await load(signal)).get(keyString(run.key));
-    if (!r) throw new SourceDataError(`run ${run.key.entity}/${run.key.project}/${run.key.runId} is not in ${opts.path}`);
+    if (!r) throw new SourceDataError(`run ${runPath(run.key)} is not in ${opts.path}`);
     return r;
   };
 

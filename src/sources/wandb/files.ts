@@ -1,3 +1,4 @@
+import { runPath } from '../../core/records.ts';
 import type { RunFile, RunKey } from '../../core/records.ts';
 import { SourceDataError } from '../../core/errors.ts';
 import type { GraphqlTransport } from './graphql.ts';
@@ -42,7 +43,7 @@ export async function* listRunFiles(
   opts: { names?: string[]; pageSize?: number },
   signal?: AbortSignal,
 ): AsyncGenerator<ListedFile> {
-  const where = `files of ${key.entity}/${key.project}/${key.runId}`;
+  const where = `files of ${runPath(key)}`;
   let cursor: string | null = null;
   for (;;) {
     const data: RunFilesData = await gql.graphql<RunFilesData>(

@@ -1,3 +1,4 @@
+import { runPath } from '../../core/records.ts';
 import { SourceDataError } from '../../core/errors.ts';
 import { HISTORY_PAGE } from './queries.ts';
 import type { GraphqlTransport } from './graphql.ts';
@@ -29,7 +30,7 @@ export interface PagedScanOptions {
  * current one is consumed (one page ahead, so memory stays at two pages).
  */
 export async function* pagedHistoryScan(o: PagedScanOptions): AsyncGenerator<RawRow> {
-  const where = `history of ${o.key.entity}/${o.key.project}/${o.key.runId}`;
+  const where = `history of ${runPath(o.key)}`;
   const fetchPage = async (min: number): Promise<RawRow[]> => {
     const max = Math.min(min + o.pageSize, o.stop);
     const data = await o.gql.graphql<HistoryPageData>(

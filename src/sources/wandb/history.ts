@@ -1,3 +1,4 @@
+import { runPath } from '../../core/records.ts';
 import { rm } from 'node:fs/promises';
 import type { HistoryRow, RunInfo, RunKey, SourceNotice } from '../../core/records.ts';
 import { GraphQLError, SourceDataError } from '../../core/errors.ts';
@@ -40,7 +41,7 @@ interface HistoryKeysData {
  */
 export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromStep: number, signal?: AbortSignal): AsyncGenerator<HistoryRow> {
   const key = run.key;
-  const where = `history of ${key.entity}/${key.project}/${key.runId}`;
+  const where = `history of ${runPath(key)}`;
   // Re-read lastStep only for a running run: it may have logged past what the listing said.
   const historyKeys = run.state === 'running' || run.lastStep === undefined ? await freshHistoryKeys(deps.gql, key, where, signal) : undefined;
   const lastStep = Math.max(run.lastStep ?? -1, historyKeys === undefined ? -1 : lastStepOf(historyKeys));

@@ -1,3 +1,4 @@
+import { runPath } from '../../core/records.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,12 +90,12 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     for await (const f of listRunFiles(gql, run.key, { names: [file.name], pageSize: 10 }, signal)) {
       if (f.file.name === file.name) return f.location;
     }
-    throw new SourceDataError(`file ${file.name} of ${run.key.entity}/${run.key.project}/${run.key.runId} is no longer listed`);
+    throw new SourceDataError(`file ${file.name} of ${runPath(run.key)} is no longer listed`);
   }
 
   async function fetchFile(run: RunInfo, file: RunFile, signal?: AbortSignal): Promise<LocalFile> {
     const loc = await locate(run, file, signal);
-    const what = `file ${file.name} of ${run.key.entity}/${run.key.project}/${run.key.runId}`;
+    const what = `file ${file.name} of ${runPath(run.key)}`;
     const dir = await tmp();
     const common = { dir, fileName: safeTempName(file.name), expectedSize: file.sizeBytes, md5: file.md5, what, signal };
     let got;
@@ -217,7 +218,7 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
       const listed = (await listing(run, signal)).find((f) => f.name === EVENTS_FILE);
       if (!listed) return eventsFromGraphql(gql, run.key, opts.onNotice, signal);
       const file = listed;
-      const where = `system metrics of ${run.key.entity}/${run.key.project}/${run.key.runId}`;
+      const where = `system metrics of ${runPath(run.key)}`;
       async function* samples(): AsyncGenerator<SystemSample> {
         const local = await fetchFile(run, file, signal);
         try {

@@ -1,3 +1,4 @@
+import { runPath } from '../../core/records.ts';
 import type { RunKey, SourceNotice, SystemMetrics, SystemSample } from '../../core/records.ts';
 import { SourceDataError } from '../../core/errors.ts';
 import { parseExtendedJsonObject } from '../extended-json.ts';
@@ -26,7 +27,7 @@ export async function eventsFromGraphql(
   onNotice: ((n: SourceNotice) => void) | undefined,
   signal?: AbortSignal,
 ): Promise<SystemMetrics> {
-  const where = `system metrics of ${key.entity}/${key.project}/${key.runId}`;
+  const where = `system metrics of ${runPath(key)}`;
   const vars = { project: key.project, entity: key.entity, name: key.runId };
   const countData = await gql.graphql<EventsCountData>(RUN_EVENTS_COUNT, vars, where, signal);
   if (!countData.project?.run) throw new SourceDataError(`${where}: the run was not found`);
