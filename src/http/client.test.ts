@@ -80,15 +80,15 @@ describe('HttpClient', () => {
       res.end('ok');
     });
     closers.push(s.close);
-    const headers: Record<string, string> = { authorization: 'Bearer old' };
+    let token = 'old';
     const r = await client().request({
       method: 'GET',
       url: s.url,
-      headers,
+      headers: () => ({ authorization: `Bearer ${token}` }),
       retryStatus: (status) => {
         if (status !== 401 || refreshed) return false;
         refreshed = true;
-        headers.authorization = 'Bearer new';
+        token = 'new';
         return true;
       },
     });

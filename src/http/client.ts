@@ -26,7 +26,8 @@ export interface HttpClientOptions {
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
-  headers?: Record<string, string>;
+  /** A function is called for every attempt, so a retry can carry new headers (a refreshed token). */
+  headers?: Record<string, string> | (() => Record<string, string>);
   /** A function so that every retry sends a fresh body (streams can only be read once). */
   body?: string | Uint8Array | (() => string | Uint8Array | Readable);
   signal?: AbortSignal;
@@ -130,7 +131,7 @@ export class HttpClient {
         const body = typeof req.body === 'function' ? req.body() : req.body;
         res = await request(req.url, {
           method: req.method,
-          headers: req.headers,
+          headers: typeof req.headers === 'function' ? req.headers() : req.headers,
           body,
           signal: req.signal,
           dispatcher: this.dispatcher,

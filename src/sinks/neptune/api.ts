@@ -45,9 +45,7 @@ export class NeptuneApi {
   async call(c: ApiCall): Promise<HttpResponse> {
     const url = await this.url(c.path, c.query, c.signal);
     let token = await this.auth.accessToken(c.signal);
-    // The HttpClient passes this same object on every attempt, so a refreshed token is picked up on retry.
     const headers: Record<string, string> = {
-      authorization: `Bearer ${token}`,
       'user-agent': USER_AGENT,
       'x-neptune-legacyclient': 'false',
       accept: 'application/json',
@@ -70,7 +68,8 @@ export class NeptuneApi {
     return this.http.request({
       method: c.method,
       url,
-      headers,
+      // Built per attempt: a token refreshed after a 401 goes out on the retry.
+      headers: () => ({ ...headers, authorization: `Bearer ${token}` }),
       body,
       signal: c.signal,
       acceptStatus: c.acceptStatus,
@@ -78,7 +77,6 @@ export class NeptuneApi {
       retryStatus: async (status, text) => {
         if (status !== 401 || !isAuthExpiredBody(text)) return false;
         token = await this.auth.renewAfterExpiry(token, c.signal);
-        headers.authorization = `Bearer ${token}`;
         return true;
       },
     });
