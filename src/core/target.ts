@@ -3,6 +3,17 @@
  * paths are `/`-joined attribute paths (`config/lr`, `monitoring/cpu`).
  */
 
+/**
+ * Limits of Neptune's Protocol A that the mapping shapes data to fit (splitting console lines,
+ * shortening run ids) and the writer enforces: one place for both (neptune-client 1.x `limits.py`,
+ * `types/series/string_series.py`).
+ */
+export const PROTOCOL_A_LIMITS = {
+  customRunIdLength: 36,
+  stringSeriesEntryLength: 1000,
+  stringAtomLength: 16384,
+} as const;
+
 export type AtomValue =
   | { type: 'string'; value: string }
   | { type: 'int'; value: number }

@@ -1,16 +1,14 @@
 import type { ConsoleLine } from '../core/records.ts';
-import type { SeriesPoint } from '../core/target.ts';
+import { PROTOCOL_A_LIMITS, type SeriesPoint } from '../core/target.ts';
 
 export const STDOUT_PATH = 'monitoring/stdout';
-/** Protocol A's string-series entry limit (neptune-client `StringSeries` max length). */
-export const DEFAULT_ENTRY_LIMIT = 1000;
 
 /**
  * One console line → string-series entries. Step = line index; a line longer than the entry limit is
  * split into pieces at fractional steps (index + j/pieces) — never truncated — so order is kept and
  * steps stay strictly increasing.
  */
-export function mapConsoleLine(line: ConsoleLine, fallbackTimestampMs: number, limit = DEFAULT_ENTRY_LIMIT): SeriesPoint<string>[] {
+export function mapConsoleLine(line: ConsoleLine, fallbackTimestampMs: number, limit = PROTOCOL_A_LIMITS.stringSeriesEntryLength): SeriesPoint<string>[] {
   const ts = line.timestamp !== undefined ? Math.round(line.timestamp * 1000) : fallbackTimestampMs;
   const chars = Array.from(line.text);
   if (chars.length <= limit) return [{ step: line.index, timestampMs: ts, value: line.text }];

@@ -1,10 +1,9 @@
 /**
  * Attribute paths. Neptune paths are `/`-joined segments; a segment may not be empty. W&B keys may hold
- * `/` (namespaces, kept), empty segments (`a//b`, `/a`) and very long names: both are made valid
- * deterministically, so the same key always lands on the same path.
+ * `/` (namespaces, kept) and empty segments (`a//b`, `/a`, made `_` deterministically, so the same key
+ * always lands on the same path). A path over Neptune's length limit is refused by the writer and
+ * reported, not shortened.
  */
-export const MAX_PATH_LENGTH = 1024;
-
 export function sanitizeSegment(segment: string): string {
   const trimmed = segment.trim();
   return trimmed === '' ? '_' : trimmed;

@@ -1,3 +1,5 @@
+import { PROTOCOL_A_LIMITS } from '../../core/target.ts';
+
 /**
  * Write limits. Defaults follow what neptune-client 1.x does (batch shapes) and what Neptune documents
  * (value limits); each can be overridden, e.g. for a server that accepts larger batches.
@@ -30,8 +32,8 @@ export interface NeptuneLimits {
 
 export const DEFAULT_LIMITS: NeptuneLimits = {
   maxFieldsPerRun: 9000,
-  maxStringLength: 16384,
-  maxSeriesStringLength: 1000,
+  maxStringLength: PROTOCOL_A_LIMITS.stringAtomLength,
+  maxSeriesStringLength: PROTOCOL_A_LIMITS.stringSeriesEntryLength,
   maxPathBytes: 1024,
   maxFloatPointsPerOp: 100,
   maxStringPointsPerOp: 10,

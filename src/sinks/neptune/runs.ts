@@ -1,9 +1,10 @@
 import { HttpError, TargetError } from '../../core/errors.ts';
+import { PROTOCOL_A_LIMITS } from '../../core/target.ts';
 import { CLIENT_VERSION, type NeptuneApi } from './api.ts';
 import type { ProjectInfo } from './projects.ts';
 
 /** neptune-client 1.x keeps at most this many characters of a custom run id (and silently drops longer ones). */
-export const CUSTOM_RUN_ID_MAX = 36;
+export const CUSTOM_RUN_ID_MAX = PROTOCOL_A_LIMITS.customRunIdLength;
 
 export interface RunInfo {
   /** UUID: the container id for every later call. */
