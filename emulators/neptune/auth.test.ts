@@ -22,7 +22,7 @@ describe('auth', () => {
 
   it('client config advertises own url, multipart limits and security', async () => {
     const emu = await start();
-    const r = await call(`${emu.url}/api/backend/v1/clients/config?alpha=true`);
+    const r = await call(`${emu.url}/api/backend/v1/clients/config?alpha=true`, { headers: { 'X-Neptune-Api-Token': emu.apiToken() } });
     expect(r.status).toBe(200);
     expect(r.json.apiUrl).toBe(emu.url);
     expect(r.json.multiPartUpload).toEqual({ enabled: true, minChunkSize: 5242880, maxChunkSize: 1073741824, maxChunkCount: 1000, maxSinglePartSize: 5242880 });

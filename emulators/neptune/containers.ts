@@ -37,12 +37,27 @@ const validationError = (field: string, context: string) =>
     validationErrors: [{ path: field, errors: [{ errorCode: { name: 'ERR_NOT_UNIQUE' }, context }] }],
   });
 
-/** `POST /api/backend/v1/projects`: accepts `organizationId` (1.x client) or `organizationIdentifier` (newer swagger). */
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `POST /api/backend/v1/projects` (createProject). The served specs' `NewProjectDTO` (2023 and minfx
+ * backend.json) requires `organizationId`, a uuid, and has no `organizationIdentifier` at all: a body
+ * with only the workspace name is what those servers refuse, so it is refused here (400). The name
+ * form belongs to the 2025 copy (neptune-legacy-swagger/backend.json), a server this emulator is not.
+ * An unknown `organizationIdentifier` next to a valid `organizationId` is ignored, as Jackson ignores
+ * unknown properties.
+ */
 export function createProject(db: Db, body: unknown, owner: string): ProjectWithWs {
   if (!isPlainObject(body)) throw new HttpError(400, 'Body must be a NewProjectDTO object');
-  const orgIdent = typeof body.organizationIdentifier === 'string' ? body.organizationIdentifier
-    : typeof body.organizationId === 'string' ? body.organizationId : undefined;
-  if (!orgIdent) throw new HttpError(400, 'organizationIdentifier (or organizationId) is required');
+  const orgId = body.organizationId;
+  if (orgId === undefined || orgId === null) {
+    throw new HttpError(400, 'NewProjectDTO.organizationId is required', {
+      validationErrors: [{ path: 'organizationId', errors: [{ errorCode: { name: 'ERR_NOT_NULL' }, context: 'must not be null' }] }],
+    });
+  }
+  // Jackson cannot read a non-uuid into java.util.UUID: HttpMessageNotReadableException → 400.
+  if (typeof orgId !== 'string' || !UUID_RE.test(orgId)) throw new HttpError(400, `JSON parse error: organizationId '${String(orgId)}' is not a UUID`);
+  const orgIdent = orgId;
   if (typeof body.name !== 'string') throw new HttpError(400, 'name is required');
   const ws = findWorkspace(db, orgIdent);
   if (!ws) throw new HttpError(404, `Workspace '${orgIdent}' not found`, { errorType: 'INCORRECT_IDENTIFIER', identifier: orgIdent });

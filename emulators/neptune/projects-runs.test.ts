@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(async () => { await emu.close(); });
 
 describe('projects', () => {
-  it('creates with organizationIdentifier (name) or organizationId (uuid), gets, lists', async () => {
+  it('creates with organizationId (uuid), gets, lists', async () => {
     const a = await s.createProject('sandbox');
     expect(a.projectKey).toBe('SAN');
     const orgs = await s.api('/api/backend/v1/myOrganizations');
@@ -33,15 +33,16 @@ describe('projects', () => {
 
   it('duplicate name → 400 with ERR_NOT_UNIQUE validation error; invalid name/key have their errorType', async () => {
     await s.createProject('dup-me');
-    const dup = await s.api('/api/backend/v1/projects', {}, { body: { name: 'dup-me', organizationIdentifier: 'demo' } });
+    const demo = (await s.api('/api/backend/v1/myOrganizations')).json.find((o: { name: string }) => o.name === 'demo').id as string;
+    const dup = await s.api('/api/backend/v1/projects', {}, { body: { name: 'dup-me', organizationId: demo } });
     expect(dup.status).toBe(400);
     expect(dup.json.validationErrors[0].errors[0].errorCode.name).toBe('ERR_NOT_UNIQUE');
-    const bad = await s.api('/api/backend/v1/projects', {}, { body: { name: 'a/b', organizationIdentifier: 'demo' } });
+    const bad = await s.api('/api/backend/v1/projects', {}, { body: { name: 'a/b', organizationId: demo } });
     expect(bad.status).toBe(400);
     expect(bad.json.errorType).toBe('PROJECT_NAME_INVALID');
-    const badKey = await s.api('/api/backend/v1/projects', {}, { body: { name: 'keyed', organizationIdentifier: 'demo', projectKey: 'lower' } });
+    const badKey = await s.api('/api/backend/v1/projects', {}, { body: { name: 'keyed', organizationId: demo, projectKey: 'lower' } });
     expect(badKey.json.errorType).toBe('PROJECT_KEY_INVALID');
-    const noWs = await s.api('/api/backend/v1/projects', {}, { body: { name: 'xyz', organizationIdentifier: 'ghost' } });
+    const noWs = await s.api('/api/backend/v1/projects', {}, { body: { name: 'xyz', organizationId: '00000000-0000-4000-8000-000000000000' } });
     expect(noWs.status).toBe(404);
   });
 });

@@ -10,6 +10,8 @@ import { Auth } from './auth.ts';
 import { Faults } from './faults.ts';
 import { HttpError, readBody, sendJson } from './http-util.ts';
 import { makeInspect } from './inspect.ts';
+import { checkParams } from './openapi.ts';
+import { makeRouter } from './router.ts';
 import { buildRoutes, type Ctx, type ServerState } from './routes.ts';
 import { ensureWorkspace, getMeta, metaOrCreate, openDb, randomSecret, setMeta } from './store.ts';
 import { resolveLimits, type NeptuneEmulator, type NeptuneEmulatorOptions, type NeptuneStats } from './types.ts';
@@ -37,6 +39,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
   const limits = resolveLimits(opts.limits);
   const faults = new Faults(opts.faults);
   const routes = buildRoutes();
+  const findRoute = makeRouter(routes);
   let stats = emptyStats();
   let state: ServerState | undefined;
 
@@ -47,7 +50,8 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const key = `${req.method ?? 'GET'} ${url.pathname.replace(/\/+$/, '') || '/'}`;
-    const route = routes[key];
+    const match = findRoute(req.method ?? 'GET', url.pathname.replace(/\/+$/, '') || '/');
+    const route = match?.route;
     stats.requests += 1;
     const name = route?.name ?? 'unknown';
     stats.byEndpoint[name] = (stats.byEndpoint[name] ?? 0) + 1;
@@ -73,8 +77,10 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
       if (!route || !state) throw new HttpError(404, `No such endpoint: ${key}`);
       const st = state;
       const user = route.auth === 'bearer' ? st.auth.verifyBearer(req.headers.authorization) : '';
+      // Spring checks parameters after the security filter: 401 first, then 400.
+      if (route.spec) checkParams(route.spec, req, url.searchParams, match.params);
       const ctx: Ctx = {
-        req, res, q: url.searchParams, state: st, user,
+        req, res, q: url.searchParams, state: st, user, params: match.params,
         body: async (max = limits.maxBodyBytes) => {
           const b = await readBody(req, max);
           stats.bodyBytes += b.length;
