@@ -87,6 +87,7 @@ export function checkParams(spec: OpSpec, req: IncomingMessage, query: URLSearch
     }
     const bad = (p.type === 'integer' && !INT_RE.test(value.trim()))
       || (p.type === 'boolean' && !/^(true|false)$/i.test(value.trim()))
+      || (p.format === 'uuid' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.trim()))
       || (p.enum !== undefined && !p.enum.includes(value));
     if (bad) {
       throw new HttpError(400, `Failed to convert value of type 'java.lang.String' to required type '${javaType(p)}'; Invalid value '${value}' for '${p.name}'`);

@@ -15,11 +15,14 @@ import {
 import { executeOperations, type BatchTarget } from './operations.ts';
 import { attributeProperties, experimentAttributesDto, seriesValues, typedAttribute } from './reads.ts';
 import {
-  blobEntries, findProject, findWorkspace, listProjects, listWorkspaces, putAttr, resolveContainer, type ContainerRow, type Db, stmt } from './store.ts';
+  blobEntries, deleteProjectCascade, findProject, findWorkspace, listProjects, listWorkspaces, putAttr, resolveContainer, type ContainerRow, type Db, stmt } from './store.ts';
 import type { ResolvedLimits } from './types.ts';
+import { buildSwagger, SWAGGER_APIS } from './swagger.ts';
 import * as up from './uploads.ts';
+import { Downloads } from './downloads.ts';
+import { searchAttributes, searchEntries } from './leaderboard.ts';
 
-export interface ServerState { db: Db; limits: ResolvedLimits; auth: Auth; baseUrl: string }
+export interface ServerState { db: Db; limits: ResolvedLimits; auth: Auth; baseUrl: string; downloads: Downloads }
 
 export interface Ctx {
   req: IncomingMessage; res: ServerResponse; q: URLSearchParams; state: ServerState;
@@ -96,7 +99,7 @@ function uploadRoutes(kind: 'file' | 'fileset', op: 'fileAtom' | 'fileSetFile'):
 const seriesSpec = (model: string): OpSpec => lbGet([rq('attribute'), ...HOLDER, int32('limit'), int32('offset')], ref(model));
 
 export function buildRoutes(): Record<string, Route> {
-  return {
+  const table: Record<string, Route> = {
     'GET /api/backend/v1/clients/config': { name: 'getClientConfig', auth: 'none', spec: backend([hdr('X-Neptune-Api-Token', true), q('alpha')], ref('ClientConfig')), handle(ctx) {
       const { baseUrl, limits } = ctx.state;
       sendJson(ctx.res, 200, {
@@ -143,6 +146,15 @@ export function buildRoutes(): Record<string, Route> {
     } },
     'POST /api/backend/v1/projects': { name: 'createProject', auth: 'bearer', spec: backend([body('projectToCreate', ref('NewProjectDTO'))], ref('ProjectWithRoleDTO')), async handle(ctx) {
       sendJson(ctx.res, 200, projectDto(createProject(ctx.state.db, parseJson(await ctx.body()), ctx.user)));
+    } },
+    'DELETE /api/backend/v1/projects': { name: 'deleteProject', auth: 'bearer', spec: backend([rq('projectIdentifier')]), handle(ctx) {
+      // 2023 backend.json deleteProject (neptune-client 1.x management/internal/api.py delete_project).
+      const ident = ctx.q.get('projectIdentifier') ?? '';
+      const p = findProject(ctx.state.db, ident);
+      if (!p) throw new HttpError(404, `Project '${ident}' not found`, { errorType: 'PROJECT_NOT_FOUND' });
+      deleteProjectCascade(ctx.state.db, p.id);
+      ctx.res.writeHead(200, { 'content-length': 0 });
+      ctx.res.end();
     } },
     'GET /api/backend/v1/projects/get': { name: 'getProject', auth: 'bearer', spec: backend([rq('projectIdentifier')], ref('ProjectDTO')), handle(ctx) {
       const ident = requireParam(ctx.q, 'projectIdentifier');
@@ -226,6 +238,34 @@ export function buildRoutes(): Record<string, Route> {
       }
       sendJson(ctx.res, 200, [...seen.values()]);
     } },
+    'POST /api/leaderboard/v1/leaderboard/entries/search': { name: 'searchLeaderboardEntries', auth: 'bearer',
+      spec: lbPost([body('params', ref('SearchLeaderboardEntriesParamsDTO')), rq('projectIdentifier'), qa('type')], ref('LeaderboardEntriesSearchResultDTO')),
+      async handle(ctx) {
+        const params = parseJson(await ctx.body());
+        sendJson(ctx.res, 200, searchEntries(ctx.state.db, ctx.q.get('projectIdentifier') ?? '', ctx.q.getAll('type'), params));
+      } },
+    'POST /api/leaderboard/v1/leaderboard/attributes/search': { name: 'searchLeaderboardAttributes', auth: 'bearer',
+      spec: lbPost([int32('limit'), body('params', ref('SearchLeaderboardParamsDTO')), rq('projectIdentifier'), q('search'), qa('type')], ref('AttributesSearchResultDTO')),
+      async handle(ctx) {
+        await ctx.body();
+        sendJson(ctx.res, 200, searchAttributes(ctx.state.db, ctx.q.get('projectIdentifier') ?? '', ctx.q.getAll('type'), ctx.q.get('search') ?? ''));
+      } },
+    'POST /api/leaderboard/v1/attributes/downloadFileSetZipRequest': { name: 'prepareForDownloadFileSetAttributeZip', auth: 'bearer',
+      spec: lbPost([rq('attribute'), ...HOLDER], ref('DownloadPrepareRequest')),
+      handle(ctx) {
+        const { c } = container(ctx, ...EXP);
+        const a = typedAttribute(ctx.state.db, c, ctx.q.get('attribute') ?? '', ['fileSet']);
+        sendJson(ctx.res, 200, ctx.state.downloads.prepare(ctx.state.db, c.id, a.path));
+      } },
+    'GET /api/leaderboard/v1/download/downloadRequest': { name: 'getDownloadPrepareRequest', auth: 'bearer',
+      spec: lbGet([rq('id', 'string', { format: 'uuid' })], ref('DownloadPrepareRequest')),
+      handle: (ctx) => sendJson(ctx.res, 200, ctx.state.downloads.status(ctx.q.get('id') ?? '', ctx.state.baseUrl)) },
+    'GET /api/leaderboard/v1/download/downloadFile': { name: 'download', auth: 'bearer',
+      spec: lbGet([rq('id', 'string', { format: 'uuid' })], { type: 'file' }),
+      handle(ctx) {
+        const d = ctx.state.downloads.get(ctx.q.get('id') ?? '');
+        sendBytes(ctx.res, d.zip, d.name, 'application/zip');
+      } },
     ...uploadRoutes('file', 'fileAtom'),
     ...uploadRoutes('fileset', 'fileSetFile'),
     'POST /api/leaderboard/v1/attributes/uploadFileSetTar': { name: 'uploadFileSetAttributeTar', auth: 'bearer', spec: lbPost([rq('attribute'), q('experimentId'), q('reset', 'boolean', { default: false })], ref('Optional«OperationError»')), async handle(ctx) {
@@ -239,4 +279,10 @@ export function buildRoutes(): Record<string, Route> {
       sendJson(ctx.res, 200, up.legacyUpload(u, await ctx.body(ctx.state.limits.maxSinglePartSize)));
     } },
   };
+  for (const api of SWAGGER_APIS) {
+    table[`GET /api/${api}/swagger.json`] = { name: `${api}Swagger`, auth: 'none', handle(ctx) {
+      sendJson(ctx.res, 200, buildSwagger(api, table, ctx.req.headers.host));
+    } };
+  }
+  return table;
 }
