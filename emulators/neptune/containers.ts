@@ -102,6 +102,15 @@ export function createProject(db: Db, body: unknown, owner: string): ProjectWith
   })();
 }
 
+/**
+ * `GET /projects/get` answers only these (recorded 2023 traffic, issue 8; the served ProjectDTO,
+ * 2023 backend.json, has exactly these six properties).
+ */
+export function projectGetDto(p: ProjectWithWs): Record<string, unknown> {
+  return { id: p.id, organizationId: p.workspace_id, organizationName: p.workspace, projectKey: p.key, name: p.name, version: 2 };
+}
+
+/** ProjectWithRoleDTO (createProject, listProjects entries). */
 export function projectDto(p: ProjectWithWs): Record<string, unknown> {
   const created = new Date(p.created_ms).toISOString();
   return {
@@ -151,7 +160,9 @@ export function createExperiment(db: Db, body: unknown, owner: string): Containe
     }
     const n = (stmt(db, 'UPDATE projects SET run_counter = run_counter + 1 WHERE id = ? RETURNING run_counter').get(p.id) as { run_counter: number }).run_counter;
     const now = Date.now();
-    const row: ContainerRow = { id: randomUUID(), project_id: p.id, type: 'run', short_id: `${p.key}-${n}`, custom_id: customId, created_ms: now, ping_ms: null };
+    // `sys/state` is `running` right after createExperiment (recorded 2023 traffic, issue 8): creation
+    // counts as the first ping.
+    const row: ContainerRow = { id: randomUUID(), project_id: p.id, type: 'run', short_id: `${p.key}-${n}`, custom_id: customId, created_ms: now, ping_ms: now };
     stmt(db, 
       'INSERT INTO containers(id, project_id, type, short_id, custom_id, created_ms, ping_ms) VALUES (@id, @project_id, @type, @short_id, @custom_id, @created_ms, @ping_ms)',
     ).run(row);

@@ -23,7 +23,8 @@ describe('projects', () => {
 
     const got = await s.api('/api/backend/v1/projects/get', { projectIdentifier: 'demo/sandbox' });
     expect(got.status).toBe(200);
-    expect(got.json).toMatchObject({ id: a.id, organizationName: 'demo', projectKey: 'SAN' });
+    // projects/get answers exactly these six (recorded 2023 traffic, issue 8).
+    expect(got.json).toEqual({ id: a.id, organizationId: orgs.json.find((o: { name: string }) => o.name === 'demo').id, organizationName: 'demo', projectKey: 'SAN', name: 'sandbox', version: 2 });
     expect((await s.api('/api/backend/v1/projects/get', { projectIdentifier: 'demo/missing' })).status).toBe(404);
 
     const list = await s.api('/api/backend/v1/projects', { organizationIdentifier: 'team', limit: 5 });
@@ -63,7 +64,8 @@ describe('createExperiment', () => {
     expect(attrs['sys/id']).toEqual({ type: 'string', value: 'RUN-1' });
     expect(attrs['sys/custom_run_id']).toEqual({ type: 'string', value: 'wandb-abc' });
     expect(attrs['sys/name']).toEqual({ type: 'string', value: 'Untitled' });
-    expect(attrs['sys/state']).toEqual({ type: 'experimentState', value: 'idle' });
+    // `running` right after createExperiment (recorded 2023 traffic, issue 8).
+    expect(attrs['sys/state']).toEqual({ type: 'experimentState', value: 'running' });
     expect(attrs['sys/creation_time'].type).toBe('datetime');
 
     const ping = await s.api('/api/leaderboard/v1/attributes/ping', { experimentId: r1.id }, { method: 'POST' });

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Auth } from './auth.ts';
 import { CLIENT_ID, REALM_PATH } from './auth.ts';
 import {
-  createExperiment, createProject, experimentDto, organizationDto, projectDto,
+  createExperiment, createProject, experimentDto, organizationDto, projectDto, projectGetDto,
 } from './containers.ts';
 import { HttpError, parseJson, requireParam, sendBytes, sendJson } from './http-util.ts';
 import {
@@ -160,7 +160,7 @@ export function buildRoutes(): Record<string, Route> {
       const ident = requireParam(ctx.q, 'projectIdentifier');
       const p = findProject(ctx.state.db, ident);
       if (!p) throw new HttpError(404, `Project '${ident}' not found`);
-      sendJson(ctx.res, 200, projectDto(p));
+      sendJson(ctx.res, 200, projectGetDto(p));
     } },
     'POST /api/leaderboard/v1/experiments': { name: 'createExperiment', auth: 'bearer',
       spec: lbPost([hdr('User-Agent'), hdr('X-Neptune-CliVersion'), hdr('X-Neptune-LegacyClient', false, 'boolean'), body('experimentCreationParams', ref('ExperimentCreationParams'))], ref('Experiment')),

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Auth } from './auth.ts';
+import { Auth, DEFAULT_ACCESS_TTL_S } from './auth.ts';
 import { Downloads } from './downloads.ts';
 import { Faults } from './faults.ts';
 import { HttpError, readBody, sendJson } from './http-util.ts';
@@ -109,7 +109,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
   });
   const port = (server.address() as AddressInfo).port;
   const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const auth = new Auth({ baseUrl, secret, ttlSeconds: opts.accessTokenTtlSeconds ?? 3600, keys });
+  const auth = new Auth({ baseUrl, secret, ttlSeconds: opts.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TTL_S, keys });
   state = { db, limits, auth, baseUrl, downloads: new Downloads() };
   const firstKey = [...keys.keys()][0];
 
