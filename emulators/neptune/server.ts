@@ -3,6 +3,7 @@
  * stats → latency → faults → auth → handler.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +12,7 @@ import { Downloads } from './downloads.ts';
 import { Faults } from './faults.ts';
 import { HttpError, readBody, sendJson } from './http-util.ts';
 import { makeInspect } from './inspect.ts';
+import { makeTls } from './tls.ts';
 import { checkParams } from './openapi.ts';
 import { makeRouter } from './router.ts';
 import { buildRoutes, type Ctx, type ServerState } from './routes.ts';
@@ -44,9 +46,12 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
   let stats = emptyStats();
   let state: ServerState | undefined;
 
-  const server = createServer((req, res) => {
+  const host = opts.host ?? '127.0.0.1';
+  const tls = opts.tls ? await makeTls(host, typeof opts.tls === 'object' ? opts.tls.caFile : undefined) : undefined;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res);
-  });
+  };
+  const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createServer(onRequest);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
@@ -102,19 +107,19 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
     }
   }
 
-  const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const baseUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const auth = new Auth({ baseUrl, secret, ttlSeconds: opts.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TTL_S, keys });
   state = { db, limits, auth, baseUrl, downloads: new Downloads() };
   const firstKey = [...keys.keys()][0];
 
   return {
     url: baseUrl,
+    ...(tls ? { caFile: tls.caFile } : {}),
     apiToken: (key = firstKey) => auth.apiToken(key),
     setFaults: (f) => faults.set(f),
     expireAccessTokens: () => auth.expireAll(),
