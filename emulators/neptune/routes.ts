@@ -21,6 +21,7 @@ import { buildSwagger, SWAGGER_APIS } from './swagger.ts';
 import * as up from './uploads.ts';
 import { Downloads } from './downloads.ts';
 import { searchAttributes, searchEntries } from './leaderboard.ts';
+import { notAnUpgrade } from './signals.ts';
 
 export interface ServerState { db: Db; limits: ResolvedLimits; auth: Auth; baseUrl: string; downloads: Downloads }
 
@@ -266,6 +267,8 @@ export function buildRoutes(): Record<string, Route> {
         const d = ctx.state.downloads.get(ctx.q.get('id') ?? '');
         sendBytes(ctx.res, d.zip, d.name, 'application/zip');
       } },
+    // Not in the swagger specs: the WebSocket channel (signals.ts); a plain GET is refused as Spring does.
+    'GET /api/notifications/v1/runs/{projectId}/{runId}/signal': { name: 'signalChannel', auth: 'bearer', handle: notAnUpgrade },
     ...uploadRoutes('file', 'fileAtom'),
     ...uploadRoutes('fileset', 'fileSetFile'),
     'POST /api/leaderboard/v1/attributes/uploadFileSetTar': { name: 'uploadFileSetAttributeTar', auth: 'bearer', spec: lbPost([rq('attribute'), q('experimentId'), q('reset', 'boolean', { default: false })], ref('Optional«OperationError»')), async handle(ctx) {

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Auth, DEFAULT_ACCESS_TTL_S } from './auth.ts';
@@ -12,6 +13,7 @@ import { Downloads } from './downloads.ts';
 import { Faults } from './faults.ts';
 import { HttpError, readBody, sendJson } from './http-util.ts';
 import { makeInspect } from './inspect.ts';
+import { Signals } from './signals.ts';
 import { makeTls } from './tls.ts';
 import { checkParams } from './openapi.ts';
 import { makeRouter } from './router.ts';
@@ -52,6 +54,13 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
     void handle(req, res);
   };
   const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createServer(onRequest);
+  const signals = new Signals(() => db, () => {
+    if (!state) throw new Error('not started');
+    return state.auth;
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    if (!signals.upgrade(req, socket)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
@@ -129,6 +138,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        signals.closeAll();
       });
       db.close();
       stats = emptyStats();
