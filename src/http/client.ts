@@ -37,6 +37,13 @@ export interface HttpRequest {
   retryStatus?: (status: number, body: string) => Promise<boolean> | boolean;
   /** What the request is about, for error messages: "runs of entity/project". */
   what?: string;
+  /**
+   * Called before a retry that follows an outcome after which the server may have applied the
+   * request: a transport error, a 5xx, a 2xx whose body broke off. A write that is not idempotent
+   * (appending series points) learns there what the server kept, so the next attempt (its body is a
+   * function) sends only the rest.
+   */
+  beforeAmbiguousRetry?: () => Promise<void>;
 }
 
 export interface HttpResponse {
@@ -122,8 +129,12 @@ export class HttpClient {
   ): Promise<T> {
     const limiter = this.limiterFor(req.url);
     const host = new URL(req.url).host;
+    // Set when the last attempt may have been applied; settled before the next one, outside the limiter.
+    let ambiguous = false;
     for (let attempt = 1; ; attempt++) {
       if (req.signal?.aborted) throw new AbortedError(`${this.describe(req)}: aborted`);
+      if (ambiguous && req.beforeAmbiguousRetry) await req.beforeAmbiguousRetry();
+      ambiguous = false;
       const release = await limiter.acquire(req.signal);
       let res: Dispatcher.ResponseData;
       try {
@@ -149,6 +160,7 @@ export class HttpClient {
         }
         this.log.debug(`${this.describe(req)}: ${this.scrub(reason)}; retry ${attempt} in ${delay} ms`);
         await sleep(delay, req.signal);
+        ambiguous = true;
         continue;
       }
       this.opts.onAttempt?.({ method: req.method, host, status: res.statusCode });
@@ -169,6 +181,7 @@ export class HttpClient {
             });
           }
           await sleep(delay, req.signal);
+          ambiguous = true;
           continue;
         } finally {
           release();
@@ -190,6 +203,7 @@ export class HttpClient {
       }
       this.log.debug(`${this.describe(req)}: HTTP ${status}; retry ${attempt} in ${delay} ms`);
       await sleep(delay, req.signal);
+      ambiguous = status >= 500;
     }
   }
 }

@@ -202,12 +202,18 @@ export class ContainerWriter {
 
   private async send(batch: Batch, signal?: AbortSignal): Promise<OperationFailure[]> {
     let data: unknown;
+    let ops = batch.ops;
     try {
       ({ data } = await this.ctx.api.json({
         method: 'POST',
         path: '/api/leaderboard/v1/attributes/operations',
         query: { experimentId: this.containerId },
-        json: batch.ops,
+        jsonPerAttempt: () => ops,
+        // The server may have applied the lost attempt: resending its points would be refused as
+        // "not increasing" although they are stored. Ask what it holds, and send only the rest.
+        beforeAmbiguousRetry: async () => {
+          ops = await this.withoutStored(ops, signal);
+        },
         signal,
         what: `executeOperations (${batch.ops.length} ops)`,
       }));
@@ -235,6 +241,31 @@ export class ContainerWriter {
       this.atomsCommitted = 0;
     }
     for (const b of this.series.values()) b.compact();
+  }
+
+  /**
+   * `ops` without the series points the server already holds (steps at or below its last step), read
+   * from the server after an attempt whose answer was lost. Assignments are kept: they are idempotent.
+   */
+  private async withoutStored(ops: WireOp[], signal?: AbortSignal): Promise<WireOp[]> {
+    const { fields, lastSteps } = await readExistingState(this.ctx.api, this.containerId, signal);
+    this.fields.seed(fields);
+    const out: WireOp[] = [];
+    let stored = 0;
+    for (const op of ops) {
+      const last = lastSteps.get(op.path);
+      const entries = 'logFloats' in op ? op.logFloats.entries : 'logStrings' in op ? op.logStrings.entries : undefined;
+      if (!entries || last === undefined) {
+        out.push(op);
+        continue;
+      }
+      const rest = entries.filter((e) => e.step > last);
+      stored += entries.length - rest.length;
+      if (rest.length === 0) continue;
+      out.push(('logFloats' in op ? { path: op.path, logFloats: { entries: rest } } : { path: op.path, logStrings: { entries: rest } }) as WireOp);
+    }
+    if (stored > 0) this.ctx.log.debug(`Neptune: ${stored} points of a request whose answer was lost were already stored`);
+    return out;
   }
 
   /** Drops pending points the server already stored (the failed request may have been applied). */
