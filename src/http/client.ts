@@ -58,6 +58,9 @@ export interface HttpStreamResponse {
   body: Readable;
 }
 
+/** Retries after a caller's fix (`retryStatus`, e.g. a refreshed token) one request may take on top of its budget. */
+const MAX_RENEWALS_PER_REQUEST = 10;
+
 /**
  * One HTTP client per service: a keep-alive pool, bounded retries honouring Retry-After, a per-host
  * concurrency limit that backs off on 429, and one AbortSignal threaded through every wait.
@@ -131,6 +134,7 @@ export class HttpClient {
     const host = new URL(req.url).host;
     // Set when the last attempt may have been applied; settled before the next one, outside the limiter.
     let ambiguous = false;
+    let renewals = 0;
     for (let attempt = 1; ; attempt++) {
       if (req.signal?.aborted) throw new AbortedError(`${this.describe(req)}: aborted`);
       if (ambiguous && req.beforeAmbiguousRetry) await req.beforeAmbiguousRetry();
@@ -194,8 +198,12 @@ export class HttpClient {
         limiter.rateLimited(serverRequestedDelayMs(res.headers) ?? 1000);
       }
       let delay = retryDelayMs({ kind: 'response', status, headers: res.headers }, attempt, this.opts.retry);
-      if (delay === undefined && req.retryStatus && attempt <= (this.opts.retry?.retries ?? 6)) {
-        if (await req.retryStatus(status, text)) delay = 0;
+      if (delay === undefined && req.retryStatus && renewals < MAX_RENEWALS_PER_REQUEST && (await req.retryStatus(status, text))) {
+        // The caller fixed what was wrong (a refreshed token): not a failed attempt, so it does not
+        // use up the retry budget. Bounded, so a server that refuses every new token still ends.
+        renewals++;
+        attempt--;
+        delay = 0;
       }
       if (delay === undefined) {
         const snippet = this.scrub(text.slice(0, 500));
