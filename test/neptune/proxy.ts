@@ -19,7 +19,8 @@ export interface RecordedRequest {
 }
 
 export type ProxyAction =
-  | { kind: 'forward' }
+  /** Forward, with another body when given (a server rule the product does not know). */
+  | { kind: 'forward'; body?: Buffer }
   /** Answer without reaching the emulator. */
   | { kind: 'respond'; status: number; json: unknown }
   /** Forward, let the emulator apply it, then destroy the connection instead of answering. */
@@ -84,7 +85,7 @@ export async function startNeptuneProxy(emu: NeptuneEmulator): Promise<NeptunePr
       res.end(JSON.stringify(action.json));
       return;
     }
-    const up = await forward(target, req, body);
+    const up = await forward(target, req, action.kind === 'forward' && action.body ? action.body : body);
     if (action.kind === 'drop-response') {
       req.socket.destroy();
       return;

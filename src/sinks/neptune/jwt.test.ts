@@ -22,13 +22,4 @@ describe('JWT exp handling', () => {
     expect(needsRefresh(claims(-5), now)).toBe(true);
     expect(needsRefresh(decodeJwtClaims(jwt({ sub: 'x' })), now)).toBe(false);
   });
-
-  it('a short-lived token is refreshed at half its life, not before every request', () => {
-    const now = 1_000_000_000_000;
-    const fiveSeconds = (left: number) => decodeJwtClaims(jwt({ iat: now / 1000 + left - 5, exp: now / 1000 + left }));
-    expect(needsRefresh(fiveSeconds(4), now)).toBe(false);
-    expect(needsRefresh(fiveSeconds(2), now)).toBe(true);
-    // A normal 300 s token keeps the 30 s margin.
-    expect(needsRefresh(decodeJwtClaims(jwt({ iat: now / 1000 - 275, exp: now / 1000 + 25 })), now)).toBe(true);
-  });
 });

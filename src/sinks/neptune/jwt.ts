@@ -29,14 +29,7 @@ export function secondsLeft(claims: JwtClaims | undefined, nowMs: number): numbe
 /** Refresh when fewer than this many seconds remain, as both Neptune clients do. */
 export const REFRESH_MARGIN_SECONDS = 30;
 
-/**
- * A token that lives less than twice the margin (a server issuing 5-second tokens) is refreshed
- * at half its life instead, so not every request starts with a refresh.
- */
 export function needsRefresh(claims: JwtClaims | undefined, nowMs: number, marginSeconds = REFRESH_MARGIN_SECONDS): boolean {
   const left = secondsLeft(claims, nowMs);
-  if (left === undefined) return false;
-  const life = typeof claims?.iat === 'number' && typeof claims.exp === 'number' ? claims.exp - claims.iat : undefined;
-  const margin = life !== undefined && life > 0 ? Math.min(marginSeconds, life / 2) : marginSeconds;
-  return left < margin;
+  return left !== undefined && left < marginSeconds;
 }
