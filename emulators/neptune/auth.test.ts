@@ -22,7 +22,7 @@ describe('auth', () => {
 
   it('client config advertises own url, multipart limits and security', async () => {
     const emu = await start();
-    const r = await call(`${emu.url}/api/backend/v1/clients/config?alpha=true`);
+    const r = await call(`${emu.url}/api/backend/v1/clients/config?alpha=true`, { headers: { 'X-Neptune-Api-Token': emu.apiToken() } });
     expect(r.status).toBe(200);
     expect(r.json.apiUrl).toBe(emu.url);
     expect(r.json.multiPartUpload).toEqual({ enabled: true, minChunkSize: 5242880, maxChunkSize: 1073741824, maxChunkCount: 1000, maxSinglePartSize: 5242880 });
@@ -69,7 +69,12 @@ describe('auth', () => {
       method: 'POST', raw: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(rr.status).toBe(200);
-    expect(rr.json.expires_in).toBe(3600);
+    // Recorded 2023 traffic (issue 8): 300 s access tokens by default; an offline refresh token, no expiry.
+    expect(rr.json.expires_in).toBe(300);
+    expect(rr.json.refresh_expires_in).toBe(0);
+    expect(claims(t.accessToken).exp - claims(t.accessToken).iat).toBe(300);
+    expect(claims(t.refreshToken).exp).toBeUndefined();
+    expect(claims(t.refreshToken).typ).toBe('Offline');
     expect((await orgs(emu, rr.json.access_token)).status).toBe(200);
 
     const badGrant = await call(`${c.iss}/protocol/openid-connect/token`, {

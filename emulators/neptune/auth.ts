@@ -9,7 +9,12 @@ import { HttpError } from './http-util.ts';
 
 export const CLIENT_ID = 'neptune-cli';
 export const REALM_PATH = '/auth/realms/neptune';
-const REFRESH_TTL_S = 30 * 24 * 3600;
+/**
+ * Access tokens live 300 s unless told otherwise; the refresh token is an offline token with no
+ * expiry (recorded 2023 traffic, issue 8 "Real behaviours": Keycloak answers `refresh_expires_in: 0`
+ * and its refresh token carries no `exp`).
+ */
+export const DEFAULT_ACCESS_TTL_S = 300;
 
 export interface AuthConfig {
   baseUrl: string;
@@ -89,7 +94,7 @@ export class Auth {
       sub: username, preferred_username: username, seq: this.seq,
     });
     const refreshToken = this.sign({
-      jti: randomUUID(), typ: 'Refresh', iat: now, exp: now + REFRESH_TTL_S, iss: this.issuer, azp: CLIENT_ID, sub: username,
+      jti: randomUUID(), typ: 'Offline', iat: now, iss: this.issuer, azp: CLIENT_ID, sub: username, scope: 'offline_access',
     });
     return { accessToken, refreshToken, expiresIn: this.cfg.ttlSeconds };
   }
@@ -125,13 +130,13 @@ export class Auth {
       throw new HttpError(401, 'invalid_client', { error: 'invalid_client', error_description: 'Invalid client credentials' });
     }
     const p = this.decode(form.get('refresh_token') ?? '');
-    if (!p || p.typ !== 'Refresh' || typeof p.sub !== 'string' || typeof p.exp !== 'number' || Date.now() >= p.exp * 1000) {
+    if (!p || p.typ !== 'Offline' || typeof p.sub !== 'string') {
       throw new HttpError(400, 'invalid_grant', { error: 'invalid_grant', error_description: 'Invalid refresh token' });
     }
     const t = this.issue(p.sub);
     return {
       access_token: t.accessToken, refresh_token: t.refreshToken, expires_in: t.expiresIn,
-      refresh_expires_in: REFRESH_TTL_S, token_type: 'Bearer', 'not-before-policy': 0, scope: 'profile email',
+      refresh_expires_in: 0, token_type: 'Bearer', 'not-before-policy': 0, scope: 'offline_access profile email',
     };
   }
 }

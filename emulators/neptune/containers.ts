@@ -37,12 +37,27 @@ const validationError = (field: string, context: string) =>
     validationErrors: [{ path: field, errors: [{ errorCode: { name: 'ERR_NOT_UNIQUE' }, context }] }],
   });
 
-/** `POST /api/backend/v1/projects`: accepts `organizationId` (1.x client) or `organizationIdentifier` (newer swagger). */
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `POST /api/backend/v1/projects` (createProject). The served specs' `NewProjectDTO` (2023 and minfx
+ * backend.json) requires `organizationId`, a uuid, and has no `organizationIdentifier` at all: a body
+ * with only the workspace name is what those servers refuse, so it is refused here (400). The name
+ * form belongs to the 2025 copy (neptune-legacy-swagger/backend.json), a server this emulator is not.
+ * An unknown `organizationIdentifier` next to a valid `organizationId` is ignored, as Jackson ignores
+ * unknown properties.
+ */
 export function createProject(db: Db, body: unknown, owner: string): ProjectWithWs {
   if (!isPlainObject(body)) throw new HttpError(400, 'Body must be a NewProjectDTO object');
-  const orgIdent = typeof body.organizationIdentifier === 'string' ? body.organizationIdentifier
-    : typeof body.organizationId === 'string' ? body.organizationId : undefined;
-  if (!orgIdent) throw new HttpError(400, 'organizationIdentifier (or organizationId) is required');
+  const orgId = body.organizationId;
+  if (orgId === undefined || orgId === null) {
+    throw new HttpError(400, 'NewProjectDTO.organizationId is required', {
+      validationErrors: [{ path: 'organizationId', errors: [{ errorCode: { name: 'ERR_NOT_NULL' }, context: 'must not be null' }] }],
+    });
+  }
+  // Jackson cannot read a non-uuid into java.util.UUID: HttpMessageNotReadableException → 400.
+  if (typeof orgId !== 'string' || !UUID_RE.test(orgId)) throw new HttpError(400, `JSON parse error: organizationId '${String(orgId)}' is not a UUID`);
+  const orgIdent = orgId;
   if (typeof body.name !== 'string') throw new HttpError(400, 'name is required');
   const ws = findWorkspace(db, orgIdent);
   if (!ws) throw new HttpError(404, `Workspace '${orgIdent}' not found`, { errorType: 'INCORRECT_IDENTIFIER', identifier: orgIdent });
@@ -87,6 +102,15 @@ export function createProject(db: Db, body: unknown, owner: string): ProjectWith
   })();
 }
 
+/**
+ * `GET /projects/get` answers only these (recorded 2023 traffic, issue 8; the served ProjectDTO,
+ * 2023 backend.json, has exactly these six properties).
+ */
+export function projectGetDto(p: ProjectWithWs): Record<string, unknown> {
+  return { id: p.id, organizationId: p.workspace_id, organizationName: p.workspace, projectKey: p.key, name: p.name, version: 2 };
+}
+
+/** ProjectWithRoleDTO (createProject, listProjects entries). */
 export function projectDto(p: ProjectWithWs): Record<string, unknown> {
   const created = new Date(p.created_ms).toISOString();
   return {
@@ -136,7 +160,9 @@ export function createExperiment(db: Db, body: unknown, owner: string): Containe
     }
     const n = (stmt(db, 'UPDATE projects SET run_counter = run_counter + 1 WHERE id = ? RETURNING run_counter').get(p.id) as { run_counter: number }).run_counter;
     const now = Date.now();
-    const row: ContainerRow = { id: randomUUID(), project_id: p.id, type: 'run', short_id: `${p.key}-${n}`, custom_id: customId, created_ms: now, ping_ms: null };
+    // `sys/state` is `running` right after createExperiment (recorded 2023 traffic, issue 8): creation
+    // counts as the first ping.
+    const row: ContainerRow = { id: randomUUID(), project_id: p.id, type: 'run', short_id: `${p.key}-${n}`, custom_id: customId, created_ms: now, ping_ms: now };
     stmt(db, 
       'INSERT INTO containers(id, project_id, type, short_id, custom_id, created_ms, ping_ms) VALUES (@id, @project_id, @type, @short_id, @custom_id, @created_ms, @ping_ms)',
     ).run(row);

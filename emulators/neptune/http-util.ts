@@ -26,9 +26,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendBytes(res: ServerResponse, data: Buffer, filename: string): void {
+export function sendBytes(res: ServerResponse, data: Buffer, filename: string, contentType = 'application/octet-stream'): void {
   res.writeHead(200, {
-    'content-type': 'application/octet-stream',
+    'content-type': contentType,
     'content-length': data.length,
     // The Python client names downloads after this header when no destination is given.
     'content-disposition': `attachment; filename="${filename.replace(/"/g, '')}"`,

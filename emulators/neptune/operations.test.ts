@@ -75,7 +75,11 @@ describe('executeOperations', () => {
     expect(r.status).toBe(200);
     expect(r.json).toHaveLength(2);
     expect(r.json[0]).toMatchObject({ errorType: 'logSeriesValueError' });
-    expect(r.json[0].errorDescription).toContain("'m'");
+    // The server's exact words (recorded 2023 traffic, issue 8).
+    expect(r.json.map((e: { errorDescription: string }) => e.errorDescription)).toEqual([
+      'X-coordinates (step) must be strictly increasing for series attribute: m. Invalid point: 5.0',
+      'X-coordinates (step) must be strictly increasing for series attribute: m. Invalid point: 4.0',
+    ]);
     expect(emu.inspect.floatSeries(run, 'm').map((p) => [p.step, p.value])).toEqual([[5, 1], [6, 3]]);
     expect(emu.inspect.attributes(run)['other'].value).toBe(1);
   });

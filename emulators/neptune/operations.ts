@@ -35,6 +35,16 @@ const READ_ONLY = new Set([
 
 class FieldLimitExceeded extends Error {}
 
+/**
+ * The server's words for a step at or below the series' last one (recorded 2023 traffic, issue 8).
+ * The step prints as a Java double does (3 → "3.0"): the server is a JVM one; the recording shows
+ * only `<step>`, so the number format is this emulator's assumption.
+ */
+export function stepRefusal(path: string, step: number): string {
+  const shown = Number.isInteger(step) && Math.abs(step) < 1e7 ? step.toFixed(1) : String(step);
+  return `X-coordinates (step) must be strictly increasing for series attribute: ${path}. Invalid point: ${shown}`;
+}
+
 function codePoints(s: string, max: number): number {
   // UTF-16 length is an upper bound of the code-point count: only count when it matters.
   return s.length <= max ? s.length : [...s].length;
@@ -170,7 +180,7 @@ function applyOne(
       for (const e of entries) {
         const step = typeof e.step === 'number' ? e.step : last === null ? 0 : last + 1;
         if (last !== null && step <= last) {
-          errors.push({ errorType: 'logSeriesValueError', errorDescription: `Attribute '${path}': step ${step} is not greater than the last step ${last}; steps must be strictly increasing` });
+          errors.push({ errorType: 'logSeriesValueError', errorDescription: stepRefusal(path, step) });
           continue;
         }
         if (key === 'logStrings' && codePoints(e.value as string, limits.stringSeriesEntryMax) > limits.stringSeriesEntryMax) {

@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(async () => { await emu.close(); });
 
 describe('projects', () => {
-  it('creates with organizationIdentifier (name) or organizationId (uuid), gets, lists', async () => {
+  it('creates with organizationId (uuid), gets, lists', async () => {
     const a = await s.createProject('sandbox');
     expect(a.projectKey).toBe('SAN');
     const orgs = await s.api('/api/backend/v1/myOrganizations');
@@ -23,7 +23,8 @@ describe('projects', () => {
 
     const got = await s.api('/api/backend/v1/projects/get', { projectIdentifier: 'demo/sandbox' });
     expect(got.status).toBe(200);
-    expect(got.json).toMatchObject({ id: a.id, organizationName: 'demo', projectKey: 'SAN' });
+    // projects/get answers exactly these six (recorded 2023 traffic, issue 8).
+    expect(got.json).toEqual({ id: a.id, organizationId: orgs.json.find((o: { name: string }) => o.name === 'demo').id, organizationName: 'demo', projectKey: 'SAN', name: 'sandbox', version: 2 });
     expect((await s.api('/api/backend/v1/projects/get', { projectIdentifier: 'demo/missing' })).status).toBe(404);
 
     const list = await s.api('/api/backend/v1/projects', { organizationIdentifier: 'team', limit: 5 });
@@ -33,15 +34,16 @@ describe('projects', () => {
 
   it('duplicate name → 400 with ERR_NOT_UNIQUE validation error; invalid name/key have their errorType', async () => {
     await s.createProject('dup-me');
-    const dup = await s.api('/api/backend/v1/projects', {}, { body: { name: 'dup-me', organizationIdentifier: 'demo' } });
+    const demo = (await s.api('/api/backend/v1/myOrganizations')).json.find((o: { name: string }) => o.name === 'demo').id as string;
+    const dup = await s.api('/api/backend/v1/projects', {}, { body: { name: 'dup-me', organizationId: demo } });
     expect(dup.status).toBe(400);
     expect(dup.json.validationErrors[0].errors[0].errorCode.name).toBe('ERR_NOT_UNIQUE');
-    const bad = await s.api('/api/backend/v1/projects', {}, { body: { name: 'a/b', organizationIdentifier: 'demo' } });
+    const bad = await s.api('/api/backend/v1/projects', {}, { body: { name: 'a/b', organizationId: demo } });
     expect(bad.status).toBe(400);
     expect(bad.json.errorType).toBe('PROJECT_NAME_INVALID');
-    const badKey = await s.api('/api/backend/v1/projects', {}, { body: { name: 'keyed', organizationIdentifier: 'demo', projectKey: 'lower' } });
+    const badKey = await s.api('/api/backend/v1/projects', {}, { body: { name: 'keyed', organizationId: demo, projectKey: 'lower' } });
     expect(badKey.json.errorType).toBe('PROJECT_KEY_INVALID');
-    const noWs = await s.api('/api/backend/v1/projects', {}, { body: { name: 'xyz', organizationIdentifier: 'ghost' } });
+    const noWs = await s.api('/api/backend/v1/projects', {}, { body: { name: 'xyz', organizationId: '00000000-0000-4000-8000-000000000000' } });
     expect(noWs.status).toBe(404);
   });
 });
@@ -62,7 +64,8 @@ describe('createExperiment', () => {
     expect(attrs['sys/id']).toEqual({ type: 'string', value: 'RUN-1' });
     expect(attrs['sys/custom_run_id']).toEqual({ type: 'string', value: 'wandb-abc' });
     expect(attrs['sys/name']).toEqual({ type: 'string', value: 'Untitled' });
-    expect(attrs['sys/state']).toEqual({ type: 'experimentState', value: 'idle' });
+    // `running` right after createExperiment (recorded 2023 traffic, issue 8).
+    expect(attrs['sys/state']).toEqual({ type: 'experimentState', value: 'running' });
     expect(attrs['sys/creation_time'].type).toBe('datetime');
 
     const ping = await s.api('/api/leaderboard/v1/attributes/ping', { experimentId: r1.id }, { method: 'POST' });

@@ -84,10 +84,9 @@ export function experimentAttributesDto(db: Db, c: ContainerRow): Record<string,
   }
   return {
     id: c.id, organizationId: p.workspace_id, organizationName: p.workspace, projectId: p.id, projectName: p.name,
+    // No `fields` key: the served ExperimentAttributesDTO (2023 leaderboard.json) has `attributes`
+    // only, and neptune-client 1.13 hosted_neptune_backend.py reads `result.attributes`.
     trashed: false, systemAttributes, attributes,
-    // neptune-client 1.x reads `.fields` from this response (hosted_neptune_backend.get_attributes);
-    // the 2025 swagger names it `attributes`. Both are sent.
-    fields: attributes,
   };
 }
 

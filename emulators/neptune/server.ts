@@ -3,13 +3,18 @@
  * stats → latency → faults → auth → handler.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Auth } from './auth.ts';
+import { Auth, DEFAULT_ACCESS_TTL_S } from './auth.ts';
+import { Downloads } from './downloads.ts';
 import { Faults } from './faults.ts';
 import { HttpError, readBody, sendJson } from './http-util.ts';
 import { makeInspect } from './inspect.ts';
+import { makeTls } from './tls.ts';
+import { checkParams } from './openapi.ts';
+import { makeRouter } from './router.ts';
 import { buildRoutes, type Ctx, type ServerState } from './routes.ts';
 import { ensureWorkspace, getMeta, metaOrCreate, openDb, randomSecret, setMeta } from './store.ts';
 import { resolveLimits, type NeptuneEmulator, type NeptuneEmulatorOptions, type NeptuneStats } from './types.ts';
@@ -37,17 +42,22 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
   const limits = resolveLimits(opts.limits);
   const faults = new Faults(opts.faults);
   const routes = buildRoutes();
+  const findRoute = makeRouter(routes);
   let stats = emptyStats();
   let state: ServerState | undefined;
 
-  const server = createServer((req, res) => {
+  const host = opts.host ?? '127.0.0.1';
+  const tls = opts.tls ? await makeTls(host, typeof opts.tls === 'object' ? opts.tls.caFile : undefined) : undefined;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res);
-  });
+  };
+  const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createServer(onRequest);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const key = `${req.method ?? 'GET'} ${url.pathname.replace(/\/+$/, '') || '/'}`;
-    const route = routes[key];
+    const match = findRoute(req.method ?? 'GET', url.pathname.replace(/\/+$/, '') || '/');
+    const route = match?.route;
     stats.requests += 1;
     const name = route?.name ?? 'unknown';
     stats.byEndpoint[name] = (stats.byEndpoint[name] ?? 0) + 1;
@@ -73,8 +83,10 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
       if (!route || !state) throw new HttpError(404, `No such endpoint: ${key}`);
       const st = state;
       const user = route.auth === 'bearer' ? st.auth.verifyBearer(req.headers.authorization) : '';
+      // Spring checks parameters after the security filter: 401 first, then 400.
+      if (route.spec) checkParams(route.spec, req, url.searchParams, match.params);
       const ctx: Ctx = {
-        req, res, q: url.searchParams, state: st, user,
+        req, res, q: url.searchParams, state: st, user, params: match.params,
         body: async (max = limits.maxBodyBytes) => {
           const b = await readBody(req, max);
           stats.bodyBytes += b.length;
@@ -95,19 +107,19 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
     }
   }
 
-  const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const auth = new Auth({ baseUrl, secret, ttlSeconds: opts.accessTokenTtlSeconds ?? 3600, keys });
-  state = { db, limits, auth, baseUrl };
+  const baseUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const auth = new Auth({ baseUrl, secret, ttlSeconds: opts.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TTL_S, keys });
+  state = { db, limits, auth, baseUrl, downloads: new Downloads() };
   const firstKey = [...keys.keys()][0];
 
   return {
     url: baseUrl,
+    ...(tls ? { caFile: tls.caFile } : {}),
     apiToken: (key = firstKey) => auth.apiToken(key),
     setFaults: (f) => faults.set(f),
     expireAccessTokens: () => auth.expireAll(),

@@ -248,3 +248,18 @@ export function putBlob(db: Db, containerId: string, path: string, subPath: stri
      ON CONFLICT(container_id, path, sub_path) DO UPDATE SET data = excluded.data, mtime_ms = excluded.mtime_ms`,
   ).run(containerId, path, subPath, data, Date.now());
 }
+
+/** Removes a project with every container, field, point, file and pending upload in it. */
+export function deleteProjectCascade(db: Db, projectId: string): void {
+  db.transaction(() => {
+    const ids = (stmt(db, 'SELECT id FROM containers WHERE project_id = ?').all(projectId) as Array<{ id: string }>).map((r) => r.id);
+    for (const id of ids) {
+      stmt(db, 'DELETE FROM series_points WHERE series_id IN (SELECT id FROM series WHERE container_id = ?)').run(id);
+      for (const t of ['series', 'attrs', 'set_values', 'blobs']) stmt(db, `DELETE FROM ${t} WHERE container_id = ?`).run(id);
+      stmt(db, 'DELETE FROM upload_parts WHERE upload_id IN (SELECT id FROM uploads WHERE container_id = ?)').run(id);
+      stmt(db, 'DELETE FROM uploads WHERE container_id = ?').run(id);
+    }
+    stmt(db, 'DELETE FROM containers WHERE project_id = ?').run(projectId);
+    stmt(db, 'DELETE FROM projects WHERE id = ?').run(projectId);
+  })();
+}

@@ -37,7 +37,9 @@ export async function session(emu: NeptuneEmulator) {
     return call(`${emu.url}${path}${qs ? `?${qs}` : ''}`, { ...init, headers: { authorization: `Bearer ${accessToken}`, ...init.headers } });
   };
   const createProject = async (name: string, workspace = 'demo') => {
-    const r = await api('/api/backend/v1/projects', {}, { body: { name, organizationIdentifier: workspace, visibility: 'priv' } });
+    const orgs = await api('/api/backend/v1/myOrganizations');
+    const org = (orgs.json as Array<{ id: string; name: string }>).find((o) => o.name === workspace);
+    const r = await api('/api/backend/v1/projects', {}, { body: { name, organizationId: org?.id, visibility: 'priv' } });
     if (r.status !== 200) throw new Error(`createProject ${r.status} ${JSON.stringify(r.json)}`);
     return r.json as { id: string; projectKey: string; name: string };
   };

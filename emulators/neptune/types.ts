@@ -38,7 +38,13 @@ export interface NeptuneEmulatorOptions {
   workspaces?: string[];
   /** ':memory:' (default) or a SQLite file path. */
   storage?: ':memory:' | string;
+  /** Access token lifetime; default 300 s (recorded 2023 traffic). */
   accessTokenTtlSeconds?: number;
+  /**
+   * Serve HTTPS with a self-signed certificate made at start; the API token's `api_address` is then
+   * https. `caFile`: where to write the certificate (default: a new temporary folder).
+   */
+  tls?: boolean | { caFile?: string };
   limits?: NeptuneLimits;
   faults?: NeptuneFaultConfig;
 }
@@ -67,6 +73,8 @@ export interface NeptuneInspect {
 
 export interface NeptuneEmulator {
   url: string;
+  /** With `tls`: the PEM file a client must trust (NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE). */
+  caFile?: string;
   apiToken(key?: string): string;
   setFaults(f?: NeptuneFaultConfig): void;
   expireAccessTokens(): void;

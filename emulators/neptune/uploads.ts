@@ -89,6 +89,11 @@ function findUpload(ctx: UploadCtx, kind: string): UploadRow {
   if (!u || u.container_id !== ctx.target.id || u.kind !== kind || u.path !== requireParam(ctx.q, 'attribute')) {
     throw new HttpError(404, `Upload '${id}' not found for this attribute`);
   }
+  // part/finish of a file set name the entry again (required `subPath`, 2023 leaderboard.json
+  // fileSetFileMultipartUploadPart/Finish); one that differs from start's is not this upload.
+  if (kind === 'fileset' && cleanSubPath(requireParam(ctx.q, 'subPath')) !== u.sub_path) {
+    throw new HttpError(400, `subPath does not match the subPath upload '${id}' was started with`);
+  }
   return u;
 }
 

@@ -1,0 +1,114 @@
+/**
+ * The part of NQL (Neptune Query Language) the official 1.x client writes for the runs table:
+ * `(`name`:type OP value)` atoms joined with AND / OR in parentheses, OP one of = != > >= < <= CONTAINS,
+ * value a "quoted string", true/false or a number (neptune-client 1.x `internal/backends/nql.py`,
+ * `api/searching_entries.py`). Anything else is the 400 with `title: "Syntax error"` the client
+ * turns into NeptuneInvalidQueryException (searching_entries.py get_single_page).
+ */
+import { HttpError } from './http-util.ts';
+
+export type NqlValue = string | number | boolean;
+export type Nql =
+  | { kind: 'all' }
+  | { kind: 'atom'; name: string; type: string; op: string; value: NqlValue }
+  | { kind: 'and' | 'or'; items: Nql[] };
+
+const syntaxError = (detail: string) => new HttpError(400, `Syntax error: ${detail}`, { title: 'Syntax error' });
+
+const TOKEN = /\s*(`(?:[^`\\]|\\.)*`|"(?:[^"\\]|\\.)*"|\(|\)|:|!=|>=|<=|=|>|<|[A-Za-z_][\w-]*|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/y;
+
+function tokenize(text: string): string[] {
+  const out: string[] = [];
+  TOKEN.lastIndex = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    if (/^\s*$/.test(text.slice(pos))) break;
+    TOKEN.lastIndex = pos;
+    const m = TOKEN.exec(text);
+    if (!m) throw syntaxError(`unexpected input at ${pos}`);
+    out.push(m[1]);
+    pos = TOKEN.lastIndex;
+  }
+  return out;
+}
+
+const unquote = (t: string) => t.slice(1, -1).replace(/\\(.)/g, '$1');
+
+export function parseNql(text: string): Nql {
+  const toks = tokenize(text);
+  if (toks.length === 0) return { kind: 'all' };
+  let i = 0;
+  const peek = () => toks[i];
+  const take = (want?: string) => {
+    const t = toks[i++];
+    if (t === undefined || (want !== undefined && t.toUpperCase() !== want)) throw syntaxError(`expected ${want ?? 'more'} at token ${i}`);
+    return t;
+  };
+  function atom(): Nql {
+    const name = take();
+    if (!name.startsWith('`')) throw syntaxError(`expected a quoted attribute name, got ${name}`);
+    take(':');
+    const type = take();
+    const op = take().toUpperCase();
+    if (!['=', '!=', '>', '>=', '<', '<=', 'CONTAINS'].includes(op)) throw syntaxError(`unknown operator ${op}`);
+    const v = take();
+    let value: NqlValue;
+    if (v.startsWith('"')) value = unquote(v);
+    else if (/^(true|false)$/i.test(v)) value = v.toLowerCase() === 'true';
+    else if (/^-?\d/.test(v)) value = Number(v);
+    else throw syntaxError(`bad value ${v}`);
+    return { kind: 'atom', name: unquote(name), type, op, value };
+  }
+  function primary(): Nql {
+    if (peek() === '(') {
+      take('(');
+      const inner = expr();
+      take(')');
+      return inner;
+    }
+    return atom();
+  }
+  function conj(): Nql {
+    const items = [primary()];
+    while (peek()?.toUpperCase() === 'AND') { take(); items.push(primary()); }
+    return items.length === 1 ? items[0] : { kind: 'and', items };
+  }
+  function expr(): Nql {
+    const items = [conj()];
+    while (peek()?.toUpperCase() === 'OR') { take(); items.push(conj()); }
+    return items.length === 1 ? items[0] : { kind: 'or', items };
+  }
+  const q = expr();
+  if (i !== toks.length) throw syntaxError(`unexpected ${toks[i]}`);
+  return q;
+}
+
+/** A field's value as the query compares it: number (numbers, datetimes in ms), boolean, string or string list. */
+export type Comparable = number | boolean | string | string[] | undefined;
+
+function compare(a: Comparable, op: string, b: NqlValue, type: string): boolean {
+  if (a === undefined) return op === '!=';
+  if (op === 'CONTAINS') return Array.isArray(a) ? a.includes(String(b)) : String(a).includes(String(b));
+  let left: number | string | boolean = Array.isArray(a) ? a.join(',') : a;
+  let right: number | string | boolean = b;
+  if (type === 'datetime') right = typeof b === 'number' ? b : Date.parse(String(b));
+  else if (typeof left === 'number') right = Number(b);
+  if (typeof left === 'boolean' || typeof right === 'boolean') { left = String(left); right = String(right); }
+  switch (op) {
+    case '=': return left === right;
+    case '!=': return left !== right;
+    case '>': return left > right;
+    case '>=': return left >= right;
+    case '<': return left < right;
+    default: return left <= right;
+  }
+}
+
+export function matches(q: Nql, value: (name: string) => Comparable): boolean {
+  switch (q.kind) {
+    case 'all': return true;
+    case 'and': return q.items.every((x) => matches(x, value));
+    case 'or': return q.items.some((x) => matches(x, value));
+    default: return compare(value(q.name), q.op, q.value, q.type);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The swagger specs the official 1.x client downloads first and builds its whole HTTP client from
+ * (`GET /api/{backend,leaderboard,artifacts}/swagger.json`, neptune-client 1.x
+ * `internal/backends/hosted_client.py`, bravado). Paths and operations are generated from the route
+ * table (each route's `spec`), so nothing is served that is not routed and enforced, and nothing routed
+ * is missing. Models are the 2023 served definitions reachable from those operations
+ * (`served-models.json`, transcribed from neptune-served-swagger/2023/*.json without descriptions).
+ */
+import { readFileSync } from 'node:fs';
+import type { ApiName, Param, Schema } from './openapi.ts';
+import type { Route } from './routes.ts';
+
+export const SWAGGER_APIS: ApiName[] = ['backend', 'leaderboard', 'artifacts'];
+
+const MODELS = JSON.parse(readFileSync(new URL('./served-models.json', import.meta.url), 'utf8')) as Record<ApiName, Record<string, Schema>>;
+
+/** `info` and `basePath` as each served spec has them (2023 backend/leaderboard/artifacts.json). */
+const HEADS: Record<ApiName, { title: string; version: string; basePath: string }> = {
+  backend: { title: 'Neptune Backend API', version: '2.8', basePath: '' },
+  leaderboard: { title: 'Neptune Leaderboard REST API', version: '1.0.0', basePath: '/' },
+  artifacts: { title: 'Neptune Leaderboard REST API', version: '1.0.0', basePath: '/' },
+};
+
+/** The error statuses every served operation lists (2023 leaderboard.json, e.g. executeOperations). */
+const ERROR_RESPONSES: Record<string, { description: string }> = {
+  400: { description: 'Bad Request' }, 401: { description: 'Unauthorized' }, 403: { description: 'Forbidden' },
+  404: { description: 'Not Found' }, 408: { description: 'Request Timeout' }, 409: { description: 'Conflict' },
+  422: { description: 'Unprocessable Entity' }, 429: { description: 'Too Many Requests' },
+};
+
+export function servedDefinitions(api: ApiName): Record<string, Schema> {
+  return MODELS[api];
+}
+
+function paramObject(p: Param): Record<string, unknown> {
+  return { ...p, description: p.name };
+}
+
+/**
+ * One spec. `host` is the request's Host header, as Springfox fills it in: bravado builds request URLs
+ * from the spec's host, so a fixed one would send the client elsewhere.
+ */
+export function buildSwagger(api: ApiName, routes: Record<string, Route>, host: string | undefined): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [key, route] of Object.entries(routes)) {
+    const spec = route.spec;
+    if (!spec || spec.api !== api) continue;
+    const [method, path] = key.split(' ');
+    paths[path] ??= {};
+    paths[path][method.toLowerCase()] = {
+      operationId: route.name,
+      ...(spec.consumes ? { consumes: spec.consumes } : {}),
+      ...(spec.produces ? { produces: spec.produces } : {}),
+      parameters: spec.params.map(paramObject),
+      responses: { 200: { description: 'OK', ...(spec.response ? { schema: spec.response } : {}) }, ...ERROR_RESPONSES },
+      deprecated: false,
+    };
+  }
+  const head = HEADS[api];
+  return {
+    swagger: '2.0',
+    info: { title: head.title, version: head.version, description: '' },
+    ...(api !== 'backend' && host ? { host } : {}),
+    basePath: head.basePath,
+    paths,
+    definitions: MODELS[api],
+    ...(api === 'backend' ? { securityDefinitions: { oauth2: { type: 'oauth2', flow: 'accessCode', authorizationUrl: '', tokenUrl: '', scopes: {} } } } : {}),
+  };
+}
