@@ -37,6 +37,13 @@ export interface HttpRequest {
   retryStatus?: (status: number, body: string) => Promise<boolean> | boolean;
   /** What the request is about, for error messages: "runs of entity/project". */
   what?: string;
+  /**
+   * Called before a retry that follows an outcome after which the server may have applied the
+   * request: a transport error, a 5xx, a 2xx whose body broke off. A write that is not idempotent
+   * (appending series points) learns there what the server kept, so the next attempt (its body is a
+   * function) sends only the rest.
+   */
+  beforeAmbiguousRetry?: () => Promise<void>;
 }
 
 export interface HttpResponse {
@@ -50,6 +57,9 @@ export interface HttpStreamResponse {
   headers: Record<string, string | string[] | undefined>;
   body: Readable;
 }
+
+/** Retries after a caller's fix (`retryStatus`, e.g. a refreshed token) one request may take on top of its budget. */
+const MAX_RENEWALS_PER_REQUEST = 10;
 
 /**
  * One HTTP client per service: a keep-alive pool, bounded retries honouring Retry-After, a per-host
@@ -122,8 +132,13 @@ export class HttpClient {
   ): Promise<T> {
     const limiter = this.limiterFor(req.url);
     const host = new URL(req.url).host;
+    // Set when the last attempt may have been applied; settled before the next one, outside the limiter.
+    let ambiguous = false;
+    let renewals = 0;
     for (let attempt = 1; ; attempt++) {
       if (req.signal?.aborted) throw new AbortedError(`${this.describe(req)}: aborted`);
+      if (ambiguous && req.beforeAmbiguousRetry) await req.beforeAmbiguousRetry();
+      ambiguous = false;
       const release = await limiter.acquire(req.signal);
       let res: Dispatcher.ResponseData;
       try {
@@ -149,6 +164,7 @@ export class HttpClient {
         }
         this.log.debug(`${this.describe(req)}: ${this.scrub(reason)}; retry ${attempt} in ${delay} ms`);
         await sleep(delay, req.signal);
+        ambiguous = true;
         continue;
       }
       this.opts.onAttempt?.({ method: req.method, host, status: res.statusCode });
@@ -169,6 +185,7 @@ export class HttpClient {
             });
           }
           await sleep(delay, req.signal);
+          ambiguous = true;
           continue;
         } finally {
           release();
@@ -181,8 +198,12 @@ export class HttpClient {
         limiter.rateLimited(serverRequestedDelayMs(res.headers) ?? 1000);
       }
       let delay = retryDelayMs({ kind: 'response', status, headers: res.headers }, attempt, this.opts.retry);
-      if (delay === undefined && req.retryStatus && attempt <= (this.opts.retry?.retries ?? 6)) {
-        if (await req.retryStatus(status, text)) delay = 0;
+      if (delay === undefined && req.retryStatus && renewals < MAX_RENEWALS_PER_REQUEST && (await req.retryStatus(status, text))) {
+        // The caller fixed what was wrong (a refreshed token): not a failed attempt, so it does not
+        // use up the retry budget. Bounded, so a server that refuses every new token still ends.
+        renewals++;
+        attempt--;
+        delay = 0;
       }
       if (delay === undefined) {
         const snippet = this.scrub(text.slice(0, 500));
@@ -190,6 +211,7 @@ export class HttpClient {
       }
       this.log.debug(`${this.describe(req)}: HTTP ${status}; retry ${attempt} in ${delay} ms`);
       await sleep(delay, req.signal);
+      ambiguous = status >= 500;
     }
   }
 }

@@ -13,6 +13,10 @@ export interface ApiCall {
   query?: Record<string, string | number | boolean | undefined>;
   /** JSON body (serialised once; retries resend the same bytes). */
   json?: unknown;
+  /** JSON body built anew for every attempt (after `beforeAmbiguousRetry` changed what is left to send). */
+  jsonPerAttempt?: () => unknown;
+  /** See `HttpRequest.beforeAmbiguousRetry`. */
+  beforeAmbiguousRetry?: () => Promise<void>;
   /** Raw body: bytes, or a factory so a retry gets a fresh stream. */
   raw?: Uint8Array | (() => Readable);
   contentType?: string;
@@ -56,10 +60,17 @@ export class NeptuneApi {
       payload = Buffer.from(JSON.stringify(c.json), 'utf8');
       headers['content-type'] = 'application/json';
     } else if (c.contentType) headers['content-type'] = c.contentType;
+    const perAttempt = c.jsonPerAttempt;
+    if (perAttempt) headers['content-type'] = 'application/json';
     const fixed = payload instanceof Uint8Array ? payload : undefined;
     const factory = typeof payload === 'function' ? payload : undefined;
-    const body =
-      fixed !== undefined
+    const body = perAttempt
+      ? () => {
+          const bytes = Buffer.from(JSON.stringify(perAttempt()), 'utf8');
+          this.stats.bytes += bytes.byteLength;
+          return bytes;
+        }
+      : fixed !== undefined
         ? () => {
             this.stats.bytes += fixed.byteLength;
             return fixed;
@@ -74,6 +85,7 @@ export class NeptuneApi {
       signal: c.signal,
       acceptStatus: c.acceptStatus,
       what: c.what,
+      beforeAmbiguousRetry: c.beforeAmbiguousRetry,
       retryStatus: async (status, text) => {
         if (status !== 401 || !isAuthExpiredBody(text)) return false;
         token = await this.auth.renewAfterExpiry(token, c.signal);

@@ -25,6 +25,8 @@ export interface OperationFailure {
   path?: string;
   errorType: string;
   description: string;
+  /** Values this failure stands for (series points of `path` the server does not hold). @default 1 */
+  count?: number;
 }
 
 /** The wire operation for an atom (checked beforehand by rules.ts). `stringSet` → `insertStrings`, as the client does. */
@@ -43,6 +45,13 @@ export function atomOp(path: string, v: AtomValue): WireOp {
     case 'stringSet':
       return { path, insertStrings: { values: [...v.values] } };
   }
+}
+
+/** The points of a `logFloats`/`logStrings` operation; undefined for any other operation. */
+export function logEntries(op: WireOp): LogEntry<number | string>[] | undefined {
+  if ('logFloats' in op) return op.logFloats.entries;
+  if ('logStrings' in op) return op.logStrings.entries;
+  return undefined;
 }
 
 /** Rough JSON size of an atom op, for the request byte cap. */

@@ -1,4 +1,4 @@
-import { HttpError, TargetError } from '../../core/errors.ts';
+import { ConfigError, HttpError, TargetError } from '../../core/errors.ts';
 import type { NeptuneApi } from './api.ts';
 
 export interface ProjectInfo {
@@ -49,14 +49,23 @@ export async function getProject(api: NeptuneApi, workspace: string, name: strin
   return status === 404 ? undefined : toInfo(data, workspace, name);
 }
 
-/** Workspace UUID by name (older servers require `organizationId` to create a project). */
-async function workspaceId(api: NeptuneApi, workspace: string, signal?: AbortSignal): Promise<string | undefined> {
+/**
+ * The workspace's uuid, which the served specs' `NewProjectDTO` requires as `organizationId`. As the
+ * official 1.x client does (`management.create_project`), from `listOrganizations`; a workspace it
+ * does not list is asked for by name (`getOrganization`, `GET /organizations2/{organization}`).
+ * `listed` is undefined when the server has no `listOrganizations`.
+ */
+async function workspaceId(api: NeptuneApi, workspace: string, signal?: AbortSignal): Promise<{ id?: string; listed?: string[] }> {
   const { status, data } = await api.json<Array<{ id?: unknown; name?: unknown }>>({
     method: 'GET', path: '/api/backend/v1/myOrganizations', acceptStatus: [404], signal, what: 'workspaces',
   });
-  if (status !== 200 || !Array.isArray(data)) return undefined;
-  const hit = data.find((w) => w.name === workspace);
-  return typeof hit?.id === 'string' ? hit.id : undefined;
+  const listed = status === 200 && Array.isArray(data) ? data.map((w) => String(w.name)) : undefined;
+  const hit = Array.isArray(data) ? data.find((w) => w.name === workspace) : undefined;
+  if (typeof hit?.id === 'string') return { id: hit.id, listed };
+  const one = await api.json<{ id?: unknown }>({
+    method: 'GET', path: `/api/backend/v1/organizations2/${encodeURIComponent(workspace)}`, acceptStatus: [403, 404], signal, what: `workspace ${workspace}`,
+  });
+  return { id: one.status === 200 && typeof one.data?.id === 'string' ? one.data.id : undefined, listed };
 }
 
 /** "Already exists" in any of the forms servers use: 409, ERR_NOT_UNIQUE validation errors, name collision. */
@@ -69,8 +78,11 @@ export function isAlreadyExists(status: number, body: string): boolean {
 export async function ensureProject(api: NeptuneApi, workspace: string, name: string, opts: EnsureProjectOptions = {}, signal?: AbortSignal): Promise<ProjectInfo & { created: boolean }> {
   const existing = await getProject(api, workspace, name, signal);
   if (existing) return { ...existing, created: false };
-  const organizationId = await workspaceId(api, workspace, signal);
-  // Newer servers take the workspace name (`organizationIdentifier`), 1.x-era servers its UUID: send both.
+  const { id: organizationId, listed } = await workspaceId(api, workspace, signal);
+  if (!organizationId && listed) {
+    throw new ConfigError([`Neptune workspace "${workspace}" not found; your workspaces: ${listed.length ? listed.join(', ') : '(none)'}`]);
+  }
+  // Newer servers take the workspace name (`organizationIdentifier`), the served 2023/minfx specs its uuid: send both.
   const body = {
     name,
     description: opts.description ?? '',

@@ -51,6 +51,19 @@ export function checkPath(path: string, limits: NeptuneLimits): Violation | unde
   return undefined;
 }
 
+/**
+ * A point's or datetime's milliseconds, as the server takes them: `timestampMilliseconds` is an
+ * int64 in the served specs, and only integers within ±2^53 survive JSON exactly (the emulator, like
+ * a strict server, refuses the whole operation otherwise). Rounded to an integer before sending.
+ */
+export function checkTimestamp(ms: number, what = 'timestamp'): Violation | undefined {
+  if (!Number.isFinite(ms)) return { reason: 'non-finite', detail: `${what} is not a finite number of ms` };
+  if (Math.abs(Math.round(ms)) > Number.MAX_SAFE_INTEGER) {
+    return { reason: 'int-out-of-range', detail: `${what} ${ms} ms is outside the integers the server takes (±2^53)` };
+  }
+  return undefined;
+}
+
 export function atomFieldType(value: AtomValue): FieldType {
   return value.type;
 }
@@ -66,7 +79,7 @@ export function checkAtom(value: AtomValue, limits: NeptuneLimits): Violation | 
     case 'float':
       return Number.isFinite(value.value) ? undefined : { reason: 'non-finite', detail: `${value.value} cannot be sent as JSON` };
     case 'datetime':
-      return Number.isFinite(value.value) ? undefined : { reason: 'non-finite', detail: 'datetime is not a finite number of ms' };
+      return checkTimestamp(value.value, 'datetime');
     case 'string':
       return charLength(value.value, limits.maxStringLength) > limits.maxStringLength
         ? { reason: 'too-large', detail: `string of ${charLength(value.value, Infinity)} characters (max ${limits.maxStringLength})` }

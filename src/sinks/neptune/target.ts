@@ -12,7 +12,7 @@ interface NeptuneProject extends TargetProject {
 function refused(failures: readonly OperationFailure[]): Omission[] {
   const out: Omission[] = [];
   for (const f of failures) {
-    addOmission(out, { reason: 'rejected-by-server', subject: f.path ?? '(operation without a path)', count: 1, detail: `${f.errorType}: ${f.description}` });
+    addOmission(out, { reason: 'rejected-by-server', subject: f.path ?? '(operation without a path)', count: f.count ?? 1, detail: `${f.errorType}: ${f.description}` });
   }
   return out;
 }

@@ -60,6 +60,10 @@ async function uploadOnce(ctx: WriterContext, containerId: string, attribute: st
   const base = target.kind === 'file' ? `${LB}/storage/file/upload` : `${LB}/storage/fileset/upload`;
   const q = { experimentIdentifier: containerId, attribute };
   const named = target.kind === 'file' ? { ...q, ext: target.ext } : { ...q, subPath: target.subPath };
+  // Every call of a file-set upload names the entry: the served specs mark `subPath` required on
+  // start, part and finish (neptune-served-swagger/{2023,minfx}/leaderboard.json); a File's part and
+  // finish take no `ext`.
+  const everyCall = target.kind === 'file' ? q : named;
   const total = (await stat(localPath)).size;
   if (total <= multipart.maxSinglePartSize) {
     const data = await readFile(localPath);
@@ -83,14 +87,14 @@ async function uploadOnce(ctx: WriterContext, containerId: string, attribute: st
       return createReadStream(localPath, { start: from, end: to });
     };
     const res = await ctx.api.call({
-      method: 'POST', path: `${base}/part`, query: { ...q, uploadId, uploadPartIdx: idx }, raw: body,
+      method: 'POST', path: `${base}/part`, query: { ...everyCall, uploadId, uploadPartIdx: idx }, raw: body,
       contentType: 'application/octet-stream', headers: { 'x-range': `bytes=${from}-${to}/${total}`, 'content-length': String(length) },
       signal, what: `upload part ${idx} of ${attribute}`,
     });
     const errs = uploadErrors(res.body, attribute);
     if (errs.length) return errs;
   }
-  const fin = await ctx.api.call({ method: 'POST', path: `${base}/finish`, query: { ...q, uploadId }, signal, what: `upload finish ${attribute}` });
+  const fin = await ctx.api.call({ method: 'POST', path: `${base}/finish`, query: { ...everyCall, uploadId }, signal, what: `upload finish ${attribute}` });
   ctx.stats.files++;
   return uploadErrors(fin.body, attribute);
 }

@@ -2,9 +2,10 @@ import { HttpError, TargetError } from '../../core/errors.ts';
 import type { AtomValue, FileSetEntry, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
 import { planBatches, type Batch } from './batcher.ts';
 import type { WriterContext } from './context.ts';
-import { atomOp, attributeErrors, type OperationFailure, type WireOp } from './operations.ts';
+import { atomOp, attributeErrors, logEntries, type OperationFailure, type WireOp } from './operations.ts';
+import { lastStepsHeld } from './series-readback.ts';
 import { listFileSetEntries, readExistingState } from './resume.ts';
-import { charLength, checkAtom, checkPath, FieldRegistry, omission, StepTracker, type FieldType, type Violation } from './rules.ts';
+import { charLength, checkAtom, checkPath, checkTimestamp, FieldRegistry, omission, StepTracker, type FieldType, type Violation } from './rules.ts';
 import { SeriesBuffer } from './series.ts';
 import { uploadFileAttribute, uploadFileSetAttribute, type FileSetUploadOptions } from './uploads.ts';
 
@@ -31,6 +32,17 @@ export interface UploadOutcome {
 }
 
 type AnySeries = SeriesBuffer<number> | SeriesBuffer<string>;
+
+/** The entries whose step the server does not hold; each held step accounts for one entry (a repeated step was refused). */
+function notHeld<T extends { step: number }>(sent: readonly T[], heldSteps: readonly number[]): T[] {
+  const held = new Map<number, number>();
+  for (const s of heldSteps) held.set(s, (held.get(s) ?? 0) + 1);
+  return sent.filter((e) => {
+    const n = held.get(e.step) ?? 0;
+    if (n > 0) held.set(e.step, n - 1);
+    return n === 0;
+  });
+}
 
 /** Buffers writes for one container (a run, or the project itself) and sends them in batches. */
 export class ContainerWriter {
@@ -133,6 +145,11 @@ export class ContainerWriter {
         refuse('non-finite', 'step or timestamp is not a finite number');
         continue;
       }
+      const badTime = skip ? undefined : checkTimestamp(p.timestampMs);
+      if (badTime) {
+        refuse(badTime.reason, badTime.detail);
+        continue;
+      }
       if (kind === 'float' && !Number.isFinite(p.value as number)) {
         refuse('non-finite', 'NaN/±Infinity cannot be sent as JSON');
         continue;
@@ -184,7 +201,8 @@ export class ContainerWriter {
       for (const batch of planBatches(view, this.ctx.limits)) {
         if (batch.ops.length > 0) {
           this.uncertain = true;
-          this.unreported.push(...(await this.send(batch, signal)));
+          const sent = await this.send(batch.ops, signal);
+          this.unreported.push(...(await this.settleRefusedSeries(sent.ops, sent.failures, signal)));
           this.uncertain = false;
           result.requests++;
           result.operations += batch.ops.length;
@@ -200,16 +218,23 @@ export class ContainerWriter {
     return result;
   }
 
-  private async send(batch: Batch, signal?: AbortSignal): Promise<OperationFailure[]> {
+  /** One `executeOperations`; returns the per-operation errors and the operations its last attempt carried. */
+  private async send(sentOps: WireOp[], signal?: AbortSignal): Promise<{ failures: OperationFailure[]; ops: WireOp[] }> {
     let data: unknown;
+    let ops = sentOps;
     try {
       ({ data } = await this.ctx.api.json({
         method: 'POST',
         path: '/api/leaderboard/v1/attributes/operations',
         query: { experimentId: this.containerId },
-        json: batch.ops,
+        jsonPerAttempt: () => ops,
+        // The server may have applied the lost attempt: resending its points would be refused as
+        // "not increasing" although they are stored. Ask what it holds, and send only the rest.
+        beforeAmbiguousRetry: async () => {
+          ops = await this.withoutStored(ops, signal);
+        },
         signal,
-        what: `executeOperations (${batch.ops.length} ops)`,
+        what: `executeOperations (${sentOps.length} ops)`,
       }));
     } catch (e) {
       if (e instanceof HttpError && e.status === 404) throw new TargetError(`Neptune container ${this.containerId} not found`, { cause: e });
@@ -219,9 +244,50 @@ export class ContainerWriter {
       throw e;
     }
     this.ctx.stats.batches++;
-    this.ctx.stats.operations += batch.ops.length;
-    this.ctx.stats.points += batch.points;
-    return attributeErrors(data, batch.paths);
+    this.ctx.stats.operations += ops.length;
+    this.ctx.stats.points += ops.reduce((n, op) => n + (logEntries(op)?.length ?? 0), 0);
+    return { failures: attributeErrors(data, ops.map((op) => op.path)), ops };
+  }
+
+  /**
+   * The server refused some series operations of a request (a rule the checks before sending did
+   * not know; a whole operation refused for one bad point). Finds out exactly which points of those
+   * series it holds, re-sends the others one point per operation (so one bad point loses only
+   * itself), and returns, per series, one failure counting the points it still does not hold. Points
+   * below a step the server already holds cannot be placed any more and are counted too.
+   */
+  private async settleRefusedSeries(ops: WireOp[], failures: OperationFailure[], signal?: AbortSignal): Promise<OperationFailure[]> {
+    const refused = new Set(failures.map((f) => f.path).filter((p): p is string => p !== undefined && this.series.has(p)));
+    if (refused.size === 0) return failures;
+    const out = failures.filter((f) => f.path === undefined || !refused.has(f.path));
+    for (const path of refused) {
+      const kind = this.series.get(path)!.kind;
+      const sent = ops.filter((op) => op.path === path).flatMap((op) => logEntries(op) ?? []);
+      const why = failures.filter((f) => f.path === path);
+      const held = await lastStepsHeld(this.ctx.api, this.containerId, path, kind, sent.length, signal);
+      let last = -Infinity;
+      for (const step of held) if (step > last) last = step;
+      const missing = notHeld(sent, held);
+      const retry = missing.filter((e) => e.step > last);
+      let lost = missing.length - retry.length;
+      if (retry.length > 0) {
+        const singles = retry.map((e) => (kind === 'float' ? { path, logFloats: { entries: [e] } } : { path, logStrings: { entries: [e] } }) as WireOp);
+        let again: OperationFailure[] = [];
+        for (let i = 0; i < singles.length; i += this.ctx.limits.maxOpsPerRequest) {
+          again.push(...(await this.send(singles.slice(i, i + this.ctx.limits.maxOpsPerRequest), signal)).failures);
+        }
+        if (again.length > 0) {
+          lost += notHeld(retry, await lastStepsHeld(this.ctx.api, this.containerId, path, kind, retry.length, signal)).length;
+          why.push(...again);
+        }
+      }
+      this.ctx.log.debug(`Neptune: refused writes to ${path}: ${sent.length - missing.length} points held, ${retry.length} sent again, ${lost} lost`);
+      if (lost > 0) {
+        const descriptions = [...new Set(why.map((f) => f.description))];
+        out.push({ path, errorType: why[0].errorType, description: descriptions.slice(0, 3).join(' | '), count: lost });
+      }
+    }
+    return out;
   }
 
   private commit(batch: Batch): void {
@@ -235,6 +301,31 @@ export class ContainerWriter {
       this.atomsCommitted = 0;
     }
     for (const b of this.series.values()) b.compact();
+  }
+
+  /**
+   * `ops` without the series points the server already holds (steps at or below its last step), read
+   * from the server after an attempt whose answer was lost. Assignments are kept: they are idempotent.
+   */
+  private async withoutStored(ops: WireOp[], signal?: AbortSignal): Promise<WireOp[]> {
+    const { fields, lastSteps } = await readExistingState(this.ctx.api, this.containerId, signal);
+    this.fields.seed(fields);
+    const out: WireOp[] = [];
+    let stored = 0;
+    for (const op of ops) {
+      const last = lastSteps.get(op.path);
+      const entries = logEntries(op);
+      if (!entries || last === undefined) {
+        out.push(op);
+        continue;
+      }
+      const rest = entries.filter((e) => e.step > last);
+      stored += entries.length - rest.length;
+      if (rest.length === 0) continue;
+      out.push(('logFloats' in op ? { path: op.path, logFloats: { entries: rest } } : { path: op.path, logStrings: { entries: rest } }) as WireOp);
+    }
+    if (stored > 0) this.ctx.log.debug(`Neptune: ${stored} points of a request whose answer was lost were already stored`);
+    return out;
   }
 
   /** Drops pending points the server already stored (the failed request may have been applied). */
