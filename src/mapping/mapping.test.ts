@@ -22,7 +22,7 @@ const run: RunInfo = {
   createdAt: '2024-03-01T10:00:00',
   heartbeatAt: '2024-03-01T11:00:00Z',
   url: 'https://wandb.ai/ent/my_project/runs/abc123',
-  config: { lr: 0.1, epochs: 10, big: 2 ** 40, huge: 2 ** 60 + 1, opt: { name: 'adam', betas: [0.9, 0.99] }, none: null, _wandb: { x: 1 } },
+  config: { lr: 0.1, epochs: 10, big: 2 ** 40, huge: 2n ** 60n + 1n, exact: 2n ** 60n, e308: 1e308, opt: { name: 'adam', betas: [0.9, 0.99] }, none: null, _wandb: { x: 1 } },
   summary: { acc: 0.9, _runtime: 12, img: { _type: 'image-file', path: 'x.png' } },
 };
 
@@ -69,7 +69,9 @@ describe('mapping.md — Runs', () => {
     expect(f['config/lr']).toEqual({ type: 'float', value: 0.1 });
     expect(f['config/epochs']).toEqual({ type: 'int', value: 10 });
     expect(f['config/big']).toEqual({ type: 'float', value: 2 ** 40 });
-    expect(f['config/huge']).toEqual({ type: 'string', value: String(2 ** 60 + 1) });
+    expect(f['config/huge']).toEqual({ type: 'string', value: '1152921504606846977' });
+    expect(f['config/exact']).toEqual({ type: 'float', value: 2 ** 60 });
+    expect(f['config/e308']).toEqual({ type: 'float', value: 1e308 });
     expect(f['config/opt/name']).toEqual({ type: 'string', value: 'adam' });
     expect(f['config/opt/betas']).toEqual({ type: 'string', value: '[0.9,0.99]' });
     expect(f['config/none']).toEqual({ type: 'string', value: 'null' });

@@ -11,6 +11,6 @@ export { folderHistory, folderConsole, folderSystem } from './streams.ts';
 export { listRunFiles, md5Base64, type ListedFile } from './files.ts';
 export { ConsoleAssembler } from './console-lines.ts';
 export { rowFromRecord, liftRow, StepSequencer, type RawRow } from './history-rows.ts';
-export { parseYamlLite } from './yaml-lite.ts';
+export { parseConfigYaml } from './config-yaml.ts';
 export * from './values.ts';
 export { readJsonLines, readJsonObject } from './jsonl.ts';

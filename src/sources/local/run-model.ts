@@ -12,7 +12,7 @@ import { readJsonLines, readJsonObject, readTextIfExists } from './jsonl.ts';
 import { scanLog, type LogScan } from './log-scan.ts';
 import { isoUtc } from '../dates.ts';
 import { isoFromSeconds, isPlainObject } from './values.ts';
-import { parseYamlLite } from './yaml-lite.ts';
+import { parseConfigYaml } from './config-yaml.ts';
 
 export interface LoadedFolder {
   folder: RunFolder;
@@ -25,11 +25,13 @@ export interface LoadedFolder {
   legacy?: { rows: number; lastStep: number; lastValues: Record<string, unknown>; events: number };
   description?: string;
   requirementsWandb?: string;
+  /** What could not be read around the log (a config.yaml that is not YAML…), for the run's notices. */
+  problems: Array<{ stream: 'config' | 'history' | 'system'; kind: 'invalid' | 'skipped'; message: string; count?: number }>;
 }
 
 export async function loadFolder(folder: RunFolder, signal?: AbortSignal): Promise<LoadedFolder> {
   const f = folder.filesDir;
-  const lf: LoadedFolder = { folder };
+  const lf: LoadedFolder = { folder, problems: [] };
   if (folder.logPath) lf.scan = await scanLog(folder.logPath, signal);
   lf.metadata = await readJsonObject(join(f, 'wandb-metadata.json'));
   lf.summaryFile = await readJsonObject(join(f, 'wandb-summary.json'));
@@ -37,10 +39,16 @@ export async function loadFolder(folder: RunFolder, signal?: AbortSignal): Promi
   let rawConfig: unknown;
   if (yaml !== undefined) {
     try {
-      rawConfig = parseYamlLite(yaml);
-    } catch {
-      rawConfig = undefined;
+      rawConfig = parseConfigYaml(yaml);
+    } catch (error) {
+      const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      const from = lf.scan && lf.scan.configUpdates > 0 ? 'the config is read from the log instead' : 'its config is left out';
+      lf.problems.push({ stream: 'config', kind: 'invalid', message: `${folder.name}: config.yaml is not valid YAML (${why}); ${from}`, count: 1 });
     }
+  }
+  if (rawConfig !== undefined && rawConfig !== null && !isPlainObject(rawConfig)) {
+    lf.problems.push({ stream: 'config', kind: 'invalid', message: `${folder.name}: config.yaml holds no mapping of config keys; it is left out`, count: 1 });
+    rawConfig = undefined;
   }
   rawConfig ??= await readJsonObject(join(f, 'config.json'));
   if (isPlainObject(rawConfig)) lf.configFile = unwrapConfig(rawConfig);

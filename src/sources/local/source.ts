@@ -153,6 +153,7 @@ async function loadAll(opts: LocalSourceOptions, notify: (n: SourceNotice) => vo
         message: `${folder.name}: ${d.reason} at byte ${d.offset}; ${d.bytes} bytes skipped, ${d.records} record(s) lost`,
       });
     }
+    for (const p of lf.problems) notify({ run: key, ...p });
     const k = keyString(key);
     groups.set(k, [...(groups.get(k) ?? []), lf]);
   }
