@@ -22,7 +22,7 @@ export interface LoadedFolder {
   /** config.yaml / config.json with the `{value, desc}` wrapping removed. */
   configFile?: Record<string, unknown>;
   /** Legacy folders: history counts from `wandb-history.jsonl`. */
-  legacy?: { rows: number; lastStep: number; lastValues: Record<string, unknown>; events: number };
+  legacy?: { rows: number; lastStep: number; lastValues: Record<string, unknown>; events: number; droppedRows: number };
   description?: string;
   requirementsWandb?: string;
   /** What could not be read around the log (a config.yaml that is not YAML…), for the run's notices. */
@@ -73,13 +73,18 @@ async function scanLegacy(folder: RunFolder, signal?: AbortSignal): Promise<Load
   }
   let events = 0;
   for await (const _ of safeJsonLines(join(folder.dir, 'wandb-events.jsonl'), signal)) events++;
-  return { rows, lastStep: seq.lastStep, lastValues, events };
+  return { rows, lastStep: seq.lastStep, lastValues, events, droppedRows: seq.dropped };
 }
 
 /** readJsonLines over a file that may not exist (legacy folders omit files freely). */
-export async function* safeJsonLines(path: string, signal?: AbortSignal, onInvalid?: (n: number) => void): AsyncGenerator<Record<string, unknown>> {
+export async function* safeJsonLines(
+  path: string,
+  signal?: AbortSignal,
+  onInvalid?: (n: number) => void,
+  onLine?: (n: number) => void,
+): AsyncGenerator<Record<string, unknown>> {
   try {
-    yield* readJsonLines(path, onInvalid, signal);
+    yield* readJsonLines(path, onInvalid, signal, onLine);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -148,7 +153,7 @@ export function buildRunInfo(segments: LoadedFolder[], d: IdentityDefaults, noti
   set('commit', run.gitCommit || env?.gitCommit || str(git?.['commit']));
   set('user', env?.username || str(meta?.['username']));
   info.extra = extraOf(segments, run, meta, git);
-  const dropped = segments.reduce((n, s) => n + (s.scan?.droppedRows ?? 0), 0);
+  const dropped = segments.reduce((n, s) => n + (s.scan?.droppedRows ?? s.legacy?.droppedRows ?? 0), 0);
   if (dropped > 0) {
     notify?.({ run: key, stream: 'history', kind: 'skipped', count: dropped, message: `${dropped} history rows skipped: their step was not above the previous row's (rewind or duplicate)` });
   }
