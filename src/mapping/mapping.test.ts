@@ -8,7 +8,7 @@ import { neptuneProjectName, parseProjectMap, planProjectNames } from './project
 import { mapMigrationFields, mapProjectFields, mapRunFields, projectDescription } from './run-fields.ts';
 import { neptuneCustomRunId } from './run-id.ts';
 import { SeriesPathPlanner } from './series-paths.ts';
-import { mapSystemSample, monitoringPath, systemStep } from './system.ts';
+import { mapSystemSample, monitoringPath, SeriesStepGuard, systemStep } from './system.ts';
 import { toAtom } from './values.ts';
 
 const run: RunInfo = {
@@ -136,6 +136,15 @@ describe('mapping.md — Series', () => {
     expect(systemStep(s, 90)).toBe(5.5);
     expect(systemStep({ timestamp: 100.25, values: {} }, 90)).toBe(10.25);
     expect(mapSystemSample(s, 5.5)).toEqual({ points: [{ path: 'monitoring/cpu', point: { step: 5.5, timestampMs: 100250, value: 12 } }], nonFinite: 1 });
+  });
+  it('row "system metrics": steps increase per series, not across series', () => {
+    const guard = new SeriesStepGuard();
+    const pt = (path: string, step: number) => ({ path, point: { step, timestampMs: 0, value: 1 } });
+    expect(guard.accept([pt('monitoring/cpu', 15), pt('monitoring/gpu', 15)]).kept).toHaveLength(2);
+    expect(guard.accept([pt('monitoring/mem', 14.999)]).kept).toEqual([pt('monitoring/mem', 14.999)]);
+    const back = guard.accept([pt('monitoring/cpu', 15), pt('monitoring/mem', 30)]);
+    expect(back.kept).toEqual([pt('monitoring/mem', 30)]);
+    expect([...back.backward]).toEqual([['monitoring/cpu', 1]]);
   });
   it('row "output.log": step = line number; long lines split, never truncated', () => {
     const long = 'x'.repeat(2500);

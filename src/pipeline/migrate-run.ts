@@ -7,7 +7,7 @@ import { mapMigrationFields, mapRunFields, parseWandbDate } from '../mapping/run
 import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import { mappingOptionsKey } from '../mapping/options.ts';
 import { SeriesPathPlanner } from '../mapping/series-paths.ts';
-import { mapSystemSample, systemStep } from '../mapping/system.ts';
+import { mapSystemSample, SeriesStepGuard, systemStep } from '../mapping/system.ts';
 import type { LedgerRun } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 import { runFingerprint } from './fingerprint.ts';
@@ -122,21 +122,23 @@ async function pumpSystem(run: RunInfo, batcher: RunBatcher, ctx: MigrationConte
   const metrics = await ctx.source.systemMetrics(run, ctx.signal);
   const cursor = ctx.ledger.cursor(run.key, 'system');
   let first: number | undefined;
-  let lastStep = -Infinity;
   let seen = 0;
+  const guard = new SeriesStepGuard();
+  // Resume: the samples up to the cursor's own (in stream order) went in an earlier pass. Steps are
+  // not monotonic across series, so after the cursor's sample nothing is skipped by step alone.
+  let pastCursor = cursor === undefined;
   for await (const sample of metrics.samples) {
     first ??= sample.timestamp;
     seen++;
     const step = systemStep(sample, first);
-    // Samples must keep strictly increasing steps; a clock that went backwards cannot be placed.
-    if (step <= lastStep) {
-      if (cursor === undefined || step > cursor) batcher.omit('system', { reason: 'step-not-increasing', subject: 'system metrics', count: Object.keys(sample.values).length });
-      continue;
-    }
-    lastStep = step;
-    if (cursor !== undefined && step <= cursor) continue;
     const mapped = mapSystemSample(sample, step);
-    for (const p of mapped.points) batcher.addFloat('system', p.path, p.point);
+    const { kept, backward } = guard.accept(mapped.points);
+    if (!pastCursor && cursor !== undefined) {
+      if (step === cursor) pastCursor = true;
+      if (step <= cursor) continue;
+    }
+    for (const p of kept) batcher.addFloat('system', p.path, p.point);
+    for (const [path, count] of backward) batcher.omit('system', { reason: 'step-not-increasing', subject: path, count });
     if (mapped.nonFinite) batcher.omit('system', { reason: 'non-finite', subject: 'system metrics', count: mapped.nonFinite });
     batcher.progress('system', { cursor: step, counts: { systemSamples: 1 } });
     await batcher.maybeSubmit();
