@@ -181,6 +181,14 @@ describe('mapping.md — Files', () => {
     expect(place('output.log')).toMatchObject({ target: 'files' });
     expect(place('empty.txt', 0)).toMatchObject({ kind: 'skip', reason: 'empty-file' });
   });
+  it('names that are not a clean relative path are renamed (with the reason) or, with "..", not placed', () => {
+    expect(place('back\\slash.txt')).toEqual({ kind: 'upload', target: 'files', relativePath: 'back/slash.txt', renamed: '"\\" read as a folder separator' });
+    expect(place('/tmp/X.txt')).toMatchObject({ relativePath: 'tmp/X.txt', renamed: 'leading "/" dropped (a file saved by absolute path)' });
+    expect(place('//double.txt')).toMatchObject({ relativePath: 'double.txt', renamed: expect.stringMatching(/^leading "\/" dropped.*; empty and "\." segments dropped$/) });
+    expect(place('code/./a.py')).toMatchObject({ target: 'source_code/files', relativePath: 'code/a.py', renamed: 'empty and "." segments dropped' });
+    expect(place('plain.txt')).toEqual({ kind: 'upload', target: 'files', relativePath: 'plain.txt' });
+    for (const n of ['../x.txt', 'a/../../x', '..\\x']) expect(place(n)).toMatchObject({ kind: 'skip', reason: 'invalid-path', detail: expect.stringContaining('..') });
+  });
   it('left out by default: media/, artifact/, config.yaml, wandb-* — each with its switch', () => {
     for (const n of ['media/images/a.png', 'artifact/x', 'config.yaml', 'wandb-summary.json', 'wandb-metadata.json']) {
       expect(place(n)).toMatchObject({ kind: 'skip', reason: 'excluded-by-default' });
