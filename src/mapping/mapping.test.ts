@@ -148,10 +148,20 @@ describe('mapping.md — Series', () => {
   });
   it('row "output.log": step = line number; long lines split, never truncated', () => {
     const long = 'x'.repeat(2500);
-    const pts = mapConsoleLine({ index: 4, text: long }, 0);
+    const pts = mapConsoleLine({ index: 4, text: long }, 0).points;
     expect(pts.map((p) => p.value).join('')).toBe(long);
     expect(pts.map((p) => p.step)).toEqual([4, 4 + 1 / 3, 4 + 2 / 3]);
     expect(pts.every((p) => p.value.length <= 1000)).toBe(true);
+  });
+  it('row "output.log": a line is what the terminal showed; overwritten states counted, or kept with --include console-raw', () => {
+    const line = { index: 2, text: 'XYcdef', overwritten: ['abcdef'], timestamp: 1.5 };
+    expect(mapConsoleLine(line, 0)).toEqual({
+      points: [{ step: 2, timestampMs: 1500, value: 'XYcdef' }],
+      omission: { reason: 'console-overwritten', subject: 'monitoring/stdout', count: 1, detail: expect.stringContaining('console-raw') },
+    });
+    const raw = mapConsoleLine({ ...line, overwritten: ['ab', 'x'.repeat(1500)] }, 0, { include: new Set(['console-raw']) });
+    expect(raw.omission).toBeUndefined();
+    expect(raw.points.map((p) => [p.step, p.value.length])).toEqual([[2, 2], [2.25, 1000], [2.5, 500], [2.75, 6]]);
   });
   it('collisions with a key namespace or a reserved namespace are renamed deterministically and listed', () => {
     const planner = new SeriesPathPlanner();

@@ -157,7 +157,9 @@ async function pumpSystem(run: RunInfo, batcher: RunBatcher, ctx: MigrationConte
 async function pumpConsole(run: RunInfo, batcher: RunBatcher, fallbackTs: number, ctx: MigrationContext): Promise<void> {
   const fromLine = ctx.ledger.cursor(run.key, 'console');
   for await (const line of ctx.source.console(run, { fromLine }, ctx.signal)) {
-    for (const p of mapConsoleLine(line, fallbackTs)) batcher.addString('console', STDOUT_PATH, p);
+    const mapped = mapConsoleLine(line, fallbackTs, ctx.mapping);
+    for (const p of mapped.points) batcher.addString('console', STDOUT_PATH, p);
+    if (mapped.omission) batcher.omit('console', mapped.omission);
     batcher.progress('console', { cursor: line.index, counts: { consoleLines: 1 } });
     await batcher.maybeSubmit();
   }

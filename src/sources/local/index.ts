@@ -9,7 +9,7 @@ export { scanLog, applyUpdate, type LogScan } from './log-scan.ts';
 export { loadFolder, buildRunInfo, folderIdentity, runState, sdkVersion, type LoadedFolder, type IdentityDefaults } from './run-model.ts';
 export { folderHistory, folderConsole, folderSystem } from './streams.ts';
 export { listRunFiles, md5Base64, type ListedFile } from './files.ts';
-export { ConsoleAssembler } from './console-lines.ts';
+export { ConsoleAssembler } from '../console-lines.ts';
 export { rowFromRecord, liftRow, StepSequencer, type RawRow } from './history-rows.ts';
 export { parseConfigYaml } from './config-yaml.ts';
 export * from './values.ts';

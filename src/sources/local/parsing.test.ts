@@ -1,6 +1,5 @@
 /** Value parsing, the YAML subset of config.yaml, and console line assembly. */
 import { describe, expect, it } from 'vitest';
-import { ConsoleAssembler } from './console-lines.ts';
 import { unwrapConfig } from '../config.ts';
 import { parseExtendedJson } from '../extended-json.ts';
 import { parseValue, removePath, setPath } from './values.ts';
@@ -62,38 +61,5 @@ describe('parseConfigYaml', () => {
     expect(v['text']).toBe('line1\nline2\n');
     expect(Number.isNaN(v['n'])).toBe(true);
     expect(v['i']).toBe(-Infinity);
-  });
-});
-
-describe('ConsoleAssembler', () => {
-  it('keeps the last redraw of a \\r line, emits empty lines, splits multi-line fragments', () => {
-    const a = new ConsoleAssembler();
-    const out = [
-      ...a.push('stdout', '\r 10%'),
-      ...a.push('stdout', '\r 50%'),
-      ...a.push('stdout', '\r100%\n\nnext '),
-      ...a.push('stdout', 'part\r\nlast'),
-      ...a.end(),
-    ];
-    expect(out.map((l) => l.text)).toEqual(['100%', '', 'next part', 'last']);
-    expect(out.map((l) => l.index)).toEqual([0, 1, 2, 3]);
-  });
-
-  it('assembles stdout and stderr separately and numbers lines in completion order', () => {
-    const a = new ConsoleAssembler();
-    const out = [
-      ...a.push('stdout', 'a', 1),
-      ...a.push('stderr', 'err\n', 2),
-      ...a.push('stdout', 'b\n', 3),
-      ...a.push('stderr', 'tail', 4),
-      ...a.push('stdout', 'tail2', 5),
-      ...a.end(),
-    ];
-    expect(out.map((l) => [l.index, l.stream, l.text, l.timestamp])).toEqual([
-      [0, 'stderr', 'err', 2],
-      [1, 'stdout', 'ab', 3],
-      [2, 'stderr', 'tail', 4],
-      [3, 'stdout', 'tail2', 5],
-    ]);
   });
 });

@@ -9,7 +9,7 @@ import { resolve, sep } from 'node:path';
 import type { ConsoleLine, HistoryRow, LocalFile, RunFile, RunInfo, RunKey, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
 import type { RunFilter, RunSource } from '../../core/source.ts';
 import { SourceDataError } from '../../core/errors.ts';
-import { ConsoleAssembler } from './console-lines.ts';
+import { ConsoleAssembler } from '../console-lines.ts';
 import { discoverRunFolders } from './discover.ts';
 import { listRunFiles, type ListedFile } from './files.ts';
 import { StepSequencer } from './history-rows.ts';

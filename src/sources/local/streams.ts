@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { ConsoleLine, HistoryRow, SystemSample } from '../../core/records.ts';
-import { ConsoleAssembler } from './console-lines.ts';
+import { ConsoleAssembler, endTextConsole, textConsoleLines } from '../console-lines.ts';
 import { liftRow, rowFromRecord, type StepSequencer } from './history-rows.ts';
 import type { LoadedFolder } from './run-model.ts';
 import { safeJsonLines } from './run-model.ts';
@@ -78,22 +78,13 @@ export async function* folderConsole(lf: LoadedFolder, asm: ConsoleAssembler, si
   }
   const input = createReadStream(join(lf.folder.filesDir, 'output.log'), { encoding: 'utf8' });
   try {
-    // output.log mixes both streams and carries no timestamps: its lines have neither.
-    for await (const chunk of input) {
-      signal?.throwIfAborted();
-      for (const l of asm.push('stdout', chunk as string)) yield withoutStream(l);
-    }
+    yield* textConsoleLines(asm, input as AsyncIterable<string>, signal);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   } finally {
     input.destroy();
   }
-  for (const l of asm.end()) yield withoutStream(l);
-}
-
-function withoutStream(l: ConsoleLine): ConsoleLine {
-  const { stream: _s, ...rest } = l;
-  return rest;
+  yield* endTextConsole(asm);
 }
 
 /**
