@@ -89,6 +89,8 @@ export interface ConsoleLine {
   stream?: 'stdout' | 'stderr';
   /** Unix seconds, where the source knows it. */
   timestamp?: number;
+  /** What the line showed before each bare-`\r` redraw, in order (sources/console-lines.ts). */
+  overwritten?: string[];
 }
 
 /** A file the run holds, as listed by the source. */

@@ -66,6 +66,8 @@ export type OmissionReason =
   | 'sampled-source'
   | 'type-mismatch'
   | 'unsupported-value'
+  | 'null-value'
+  | 'console-overwritten'
   | 'upload-failed';
 
 export interface Omission {

@@ -178,11 +178,6 @@ export class Ledger {
         'INSERT INTO counts(run_key, scope, name, value) VALUES (?, ?, ?, ?) ON CONFLICT(run_key, scope, name) DO UPDATE SET value = value + excluded.value',
       );
       for (const [name, value] of Object.entries(p.counts ?? {})) if (value) addCount.run(k, scope, name, value);
-      const addOmission = this.stmt(
-        `INSERT INTO omissions(run_key, scope, reason, subject, count, detail) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(run_key, scope, reason, subject) DO UPDATE SET count = count + excluded.count`,
-      );
-      for (const o of p.omissions ?? []) addOmission.run(k, scope, o.reason, o.subject, o.count, o.detail ?? null);
       const addPath = this.stmt('INSERT OR IGNORE INTO series_paths(run_key, key, path, kind) VALUES (?, ?, ?, ?)');
       for (const sp of p.seriesPaths ?? []) addPath.run(k, sp.key, sp.path, sp.kind);
       for (const f of p.files ?? []) {
@@ -192,6 +187,12 @@ export class Ledger {
           'INSERT INTO files(run_key, name, md5, size, target) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run_key, name) DO UPDATE SET md5 = excluded.md5, size = excluded.size, target = excluded.target',
         ).run(k, f.name, f.md5 ?? null, f.size, f.target);
       }
+      // After the files: what this commit says about a file that lands now (its rename) is kept.
+      const addOmission = this.stmt(
+        `INSERT INTO omissions(run_key, scope, reason, subject, count, detail) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(run_key, scope, reason, subject) DO UPDATE SET count = count + excluded.count`,
+      );
+      for (const o of p.omissions ?? []) addOmission.run(k, scope, o.reason, o.subject, o.count, o.detail ?? null);
       this.stmt('UPDATE runs SET updated_at = ? WHERE run_key = ?').run(new Date().toISOString(), k);
     });
     tx();

@@ -22,7 +22,7 @@ export function timestampMs(seconds: number | undefined, fallbackMs: number): nu
 /**
  * One history row → series points (mapping.md, Series). Every key not starting with `_` becomes a
  * series at `<key>` with step `_step` and the row's timestamp. Numbers and booleans go to float series,
- * strings to string series; NaN/±Infinity are dropped and counted (Protocol A cannot carry them);
+ * strings to string series; NaN/±Infinity are dropped and counted (Protocol A cannot carry them), nulls too;
  * media and tables are left out by default and counted per kind; nested dicts become namespaces.
  */
 export function mapHistoryRow(
@@ -34,7 +34,11 @@ export function mapHistoryRow(
 ): MappedPoints {
   const ts = timestampMs(row.timestamp, fallbackTimestampMs);
   const visit = (key: string, value: unknown) => {
-    if (value === null || value === undefined) return;
+    if (value === null || value === undefined) {
+      // W&B keeps a logged None as null: there is no point to write, but the user logged something.
+      addOmission(out.omissions, { reason: 'null-value', subject: key, count: 1, detail: 'null value: no point to write' });
+      return;
+    }
     if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
       const n = Number(value);
       if (!Number.isFinite(n)) {

@@ -8,7 +8,7 @@ import { neptuneProjectName, parseProjectMap, planProjectNames } from './project
 import { mapMigrationFields, mapProjectFields, mapRunFields, projectDescription } from './run-fields.ts';
 import { neptuneCustomRunId } from './run-id.ts';
 import { SeriesPathPlanner } from './series-paths.ts';
-import { mapSystemSample, monitoringPath, systemStep } from './system.ts';
+import { mapSystemSample, monitoringPath, SeriesStepGuard, systemStep } from './system.ts';
 import { toAtom } from './values.ts';
 
 const run: RunInfo = {
@@ -22,7 +22,7 @@ const run: RunInfo = {
   createdAt: '2024-03-01T10:00:00',
   heartbeatAt: '2024-03-01T11:00:00Z',
   url: 'https://wandb.ai/ent/my_project/runs/abc123',
-  config: { lr: 0.1, epochs: 10, big: 2 ** 40, huge: 2 ** 60 + 1, opt: { name: 'adam', betas: [0.9, 0.99] }, none: null, _wandb: { x: 1 } },
+  config: { lr: 0.1, epochs: 10, big: 2 ** 40, huge: 2n ** 60n + 1n, exact: 2n ** 60n, e308: 1e308, opt: { name: 'adam', betas: [0.9, 0.99] }, none: null, _wandb: { x: 1 } },
   summary: { acc: 0.9, _runtime: 12, img: { _type: 'image-file', path: 'x.png' } },
 };
 
@@ -69,7 +69,9 @@ describe('mapping.md — Runs', () => {
     expect(f['config/lr']).toEqual({ type: 'float', value: 0.1 });
     expect(f['config/epochs']).toEqual({ type: 'int', value: 10 });
     expect(f['config/big']).toEqual({ type: 'float', value: 2 ** 40 });
-    expect(f['config/huge']).toEqual({ type: 'string', value: String(2 ** 60 + 1) });
+    expect(f['config/huge']).toEqual({ type: 'string', value: '1152921504606846977' });
+    expect(f['config/exact']).toEqual({ type: 'float', value: 2 ** 60 });
+    expect(f['config/e308']).toEqual({ type: 'float', value: 1e308 });
     expect(f['config/opt/name']).toEqual({ type: 'string', value: 'adam' });
     expect(f['config/opt/betas']).toEqual({ type: 'string', value: '[0.9,0.99]' });
     expect(f['config/none']).toEqual({ type: 'string', value: 'null' });
@@ -135,12 +137,31 @@ describe('mapping.md — Series', () => {
     expect(systemStep({ timestamp: 100.25, values: {} }, 90)).toBe(10.25);
     expect(mapSystemSample(s, 5.5)).toEqual({ points: [{ path: 'monitoring/cpu', point: { step: 5.5, timestampMs: 100250, value: 12 } }], nonFinite: 1 });
   });
+  it('row "system metrics": steps increase per series, not across series', () => {
+    const guard = new SeriesStepGuard();
+    const pt = (path: string, step: number) => ({ path, point: { step, timestampMs: 0, value: 1 } });
+    expect(guard.accept([pt('monitoring/cpu', 15), pt('monitoring/gpu', 15)]).kept).toHaveLength(2);
+    expect(guard.accept([pt('monitoring/mem', 14.999)]).kept).toEqual([pt('monitoring/mem', 14.999)]);
+    const back = guard.accept([pt('monitoring/cpu', 15), pt('monitoring/mem', 30)]);
+    expect(back.kept).toEqual([pt('monitoring/mem', 30)]);
+    expect([...back.backward]).toEqual([['monitoring/cpu', 1]]);
+  });
   it('row "output.log": step = line number; long lines split, never truncated', () => {
     const long = 'x'.repeat(2500);
-    const pts = mapConsoleLine({ index: 4, text: long }, 0);
+    const pts = mapConsoleLine({ index: 4, text: long }, 0).points;
     expect(pts.map((p) => p.value).join('')).toBe(long);
     expect(pts.map((p) => p.step)).toEqual([4, 4 + 1 / 3, 4 + 2 / 3]);
     expect(pts.every((p) => p.value.length <= 1000)).toBe(true);
+  });
+  it('row "output.log": a line is what the terminal showed; overwritten states counted, or kept with --include console-raw', () => {
+    const line = { index: 2, text: 'XYcdef', overwritten: ['abcdef'], timestamp: 1.5 };
+    expect(mapConsoleLine(line, 0)).toEqual({
+      points: [{ step: 2, timestampMs: 1500, value: 'XYcdef' }],
+      omission: { reason: 'console-overwritten', subject: 'monitoring/stdout', count: 1, detail: expect.stringContaining('console-raw') },
+    });
+    const raw = mapConsoleLine({ ...line, overwritten: ['ab', 'x'.repeat(1500)] }, 0, { include: new Set(['console-raw']) });
+    expect(raw.omission).toBeUndefined();
+    expect(raw.points.map((p) => [p.step, p.value.length])).toEqual([[2, 2], [2.25, 1000], [2.5, 500], [2.75, 6]]);
   });
   it('collisions with a key namespace or a reserved namespace are renamed deterministically and listed', () => {
     const planner = new SeriesPathPlanner();
@@ -169,6 +190,14 @@ describe('mapping.md — Files', () => {
   it('every other file → files; zero-byte files skipped', () => {
     expect(place('output.log')).toMatchObject({ target: 'files' });
     expect(place('empty.txt', 0)).toMatchObject({ kind: 'skip', reason: 'empty-file' });
+  });
+  it('names that are not a clean relative path are renamed (with the reason) or, with "..", not placed', () => {
+    expect(place('back\\slash.txt')).toEqual({ kind: 'upload', target: 'files', relativePath: 'back/slash.txt', renamed: '"\\" read as a folder separator' });
+    expect(place('/tmp/X.txt')).toMatchObject({ relativePath: 'tmp/X.txt', renamed: 'leading "/" dropped (a file saved by absolute path)' });
+    expect(place('//double.txt')).toMatchObject({ relativePath: 'double.txt', renamed: expect.stringMatching(/^leading "\/" dropped.*; empty and "\." segments dropped$/) });
+    expect(place('code/./a.py')).toMatchObject({ target: 'source_code/files', relativePath: 'code/a.py', renamed: 'empty and "." segments dropped' });
+    expect(place('plain.txt')).toEqual({ kind: 'upload', target: 'files', relativePath: 'plain.txt' });
+    for (const n of ['../x.txt', 'a/../../x', '..\\x']) expect(place(n)).toMatchObject({ kind: 'skip', reason: 'invalid-path', detail: expect.stringContaining('..') });
   });
   it('left out by default: media/, artifact/, config.yaml, wandb-* — each with its switch', () => {
     for (const n of ['media/images/a.png', 'artifact/x', 'config.yaml', 'wandb-summary.json', 'wandb-metadata.json']) {

@@ -1,7 +1,7 @@
 /** What the user asked to carry beyond the defaults (mapping.md, "Left out by default"). */
-export type IncludeOption = 'artifacts' | 'tables' | 'internal' | 'media' | 'wandb-files';
+export type IncludeOption = 'artifacts' | 'tables' | 'internal' | 'media' | 'wandb-files' | 'console-raw';
 
-export const INCLUDE_OPTIONS: readonly IncludeOption[] = ['artifacts', 'tables', 'internal', 'media', 'wandb-files'];
+export const INCLUDE_OPTIONS: readonly IncludeOption[] = ['artifacts', 'tables', 'internal', 'media', 'wandb-files', 'console-raw'];
 
 export interface MappingOptions {
   include: ReadonlySet<IncludeOption>;

@@ -13,11 +13,6 @@ export function joinPath(...segments: string[]): string {
   return segments.map(sanitizeSegment).join('/');
 }
 
-/** A W&B key (where `/` makes namespaces) as path segments. */
-export function keySegments(key: string): string[] {
-  return key.split('/').map(sanitizeSegment);
-}
-
 /** Namespaces the tool writes itself; W&B keys that start with one are moved aside. */
 export const RESERVED_ROOTS: ReadonlySet<string> = new Set([
   'sys',

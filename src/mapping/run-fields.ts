@@ -2,7 +2,8 @@ import { runPath } from '../core/records.ts';
 import type { RunInfo, SourceProject } from '../core/records.ts';
 import type { FieldAssignment, Omission } from '../core/target.ts';
 import type { MappingOptions } from './options.ts';
-import { joinPath, keySegments } from './paths.ts';
+import { joinPath, sanitizeSegment } from './paths.ts';
+import { SeriesPathPlanner } from './series-paths.ts';
 import { addOmission, isPlainObject, mediaType, toAtom } from './values.ts';
 
 export interface MappedFields {
@@ -26,21 +27,26 @@ function datetime(iso: string | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+interface Leaf {
+  subject: string;
+  raw: string[];
+  value: unknown;
+}
+
+/** mapping.md: summary keys starting with `_` are W&B internals; in config only `_wandb` is. */
+function isInternal(root: 'config' | 'summary', key: string): boolean {
+  return root === 'config' ? key === '_wandb' : key.startsWith('_');
+}
+
 /**
- * Flattens a config or summary tree under `root`: nested dicts become namespaces, leaves become atoms.
- * Keys starting with `_` are W&B internals (left out unless `--include internal`); media and table
- * values in a summary are left out unless `--include media`/`tables` (they are not atoms anyway).
+ * The leaves of a config or summary tree: nested dicts become namespaces; internal keys (unless
+ * `--include internal`) and media values (not atoms) are left out and counted.
  */
-function flattenTree(
-  root: 'config' | 'summary',
-  tree: Record<string, unknown>,
-  opts: MappingOptions,
-  out: MappedFields,
-  prefix: string[] = [],
-): void {
+function collectLeaves(root: 'config' | 'summary', tree: Record<string, unknown>, opts: MappingOptions, out: MappedFields, prefix: string[], leaves: Leaf[]): void {
   for (const [key, value] of Object.entries(tree)) {
-    const subject = `${root}/${[...prefix, key].join('/')}`;
-    if (prefix.length === 0 && key.startsWith('_') && !opts.include.has('internal')) {
+    const raw = [...prefix, ...key.split('/')];
+    const subject = `${root}/${raw.join('/')}`;
+    if (prefix.length === 0 && isInternal(root, key) && !opts.include.has('internal')) {
       addOmission(out.omissions, { reason: 'excluded-by-default', subject, count: 1, detail: 'W&B internal key' });
       continue;
     }
@@ -49,11 +55,33 @@ function flattenTree(
       addOmission(out.omissions, { reason: 'excluded-by-default', subject, count: 1, detail: `${media} value` });
       continue;
     }
-    if (isPlainObject(value) && Object.keys(value).length > 0) {
-      flattenTree(root, value, opts, out, [...prefix, ...keySegments(key)]);
-      continue;
-    }
-    out.fields.push({ path: joinPath(root, ...prefix, ...keySegments(key)), value: toAtom(value) });
+    if (isPlainObject(value) && Object.keys(value).length > 0) collectLeaves(root, value, opts, out, raw, leaves);
+    else leaves.push({ subject, raw, value });
+  }
+}
+
+/**
+ * Flattens a config or summary tree under `root` with the history keys' collision rule
+ * (SeriesPathPlanner): invalid segments made valid, a key clashing with another's field or namespace
+ * renamed with `_`, each rename reported. Keys whose text is already a valid path go first, then the
+ * rest, each group in code-unit order: the outcome depends on the keys alone, not on the order a
+ * source listed them in, and a clean key never gives way to a sanitized twin (`"spaced"` vs `" spaced "`).
+ */
+function flattenTree(root: 'config' | 'summary', tree: Record<string, unknown>, opts: MappingOptions, out: MappedFields): void {
+  const leaves: Leaf[] = [];
+  collectLeaves(root, tree, opts, out, [], leaves);
+  const clean = (l: Leaf) => l.raw.every((r) => sanitizeSegment(r) === r);
+  const ordered = leaves
+    .map((l) => ({ l, clean: clean(l) }))
+    .sort((a, b) => Number(b.clean) - Number(a.clean) || (a.l.subject < b.l.subject ? -1 : a.l.subject > b.l.subject ? 1 : 0));
+  const planner = new SeriesPathPlanner([], [root]);
+  ordered.forEach(({ l }, i) => {
+    const sp = planner.assignSegments(String(i), l.raw, 'string');
+    out.fields.push({ path: sp.path, value: toAtom(l.value) });
+  });
+  for (const r of planner.renames) {
+    const l = ordered[Number(r.key)].l;
+    addOmission(out.omissions, { reason: 'renamed', subject: l.subject, count: 1, detail: `→ ${r.path}: ${r.why}` });
   }
 }
 

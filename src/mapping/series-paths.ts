@@ -1,5 +1,5 @@
 import type { SeriesKind } from '../core/target.ts';
-import { RESERVED_ROOTS, keySegments } from './paths.ts';
+import { RESERVED_ROOTS, sanitizeSegment } from './paths.ts';
 
 export interface SeriesPath {
   key: string;
@@ -19,6 +19,9 @@ export interface Rename {
  * `loss/val`: a field cannot also be a namespace) is renamed by suffixing `_` to the clashing segment.
  * The later key is the one renamed; assignments are persisted in the ledger and handed back on resume,
  * so a resumed or incremental migration maps every key exactly as the first pass did.
+ * Segments Neptune cannot hold (empty, space-padded) are made valid first (paths.ts), and that is a
+ * rename too: every key whose path is not its own text is listed in `renames`.
+ * The same rule places config and summary keys (run-fields.ts), one planner per root.
  */
 export class SeriesPathPlanner {
   private readonly byKey = new Map<string, SeriesPath>();
@@ -37,11 +40,18 @@ export class SeriesPathPlanner {
 
   /** The path for `key`, assigning one (with `kind`) the first time the key is seen. */
   assign(key: string, kind: SeriesKind): SeriesPath {
+    return this.assignSegments(key, key.split('/'), kind);
+  }
+
+  /** As `assign`, for a key already split into raw segments (nested config/summary dicts). */
+  assignSegments(key: string, raw: readonly string[], kind: SeriesKind): SeriesPath {
     const known = this.byKey.get(key);
     if (known) return known;
-    const wanted = [...this.root, ...keySegments(key)];
+    const wanted = [...this.root, ...raw.map(sanitizeSegment)];
     const segments = [...wanted];
     const reasons: string[] = [];
+    const invalid = raw.filter((r) => sanitizeSegment(r) !== r);
+    if (invalid.length) reasons.push(`${invalid.map((r) => (r === '' ? 'an empty segment' : `"${r}"`)).join(', ')} ${invalid.length > 1 ? 'are' : 'is'} not a valid path segment (empty → "_", spaces trimmed)`);
     if (this.root.length === 0 && RESERVED_ROOTS.has(segments[0])) {
       segments[0] = `${segments[0]}_`;
       reasons.push(`"${wanted[0]}" is a namespace the migration writes itself`);

@@ -33,3 +33,28 @@ export function mapSystemSample(
   }
   return { points, nonFinite };
 }
+
+/**
+ * Neptune wants each series' steps to increase, series by series. wandb-core (SDK ≥ 0.18) writes one
+ * stats record per collector, and records of different collectors can carry timestamps a few µs out
+ * of order: a sample may step back for some series and not for others. Points that do not step
+ * forward in their own series are held back and counted per path; the others go.
+ */
+export class SeriesStepGuard {
+  private readonly last = new Map<string, number>();
+
+  accept<P extends { path: string; point: { step: number } }>(points: readonly P[]): { kept: P[]; backward: Map<string, number> } {
+    const kept: P[] = [];
+    const backward = new Map<string, number>();
+    for (const p of points) {
+      const last = this.last.get(p.path);
+      if (last !== undefined && p.point.step <= last) {
+        backward.set(p.path, (backward.get(p.path) ?? 0) + 1);
+        continue;
+      }
+      this.last.set(p.path, p.point.step);
+      kept.push(p);
+    }
+    return { kept, backward };
+  }
+}

@@ -27,8 +27,10 @@ export function jsonText(value: unknown): string {
 
 /**
  * A config or summary leaf as a Neptune atom (mapping.md, `run.config` row): int/float/bool/str keep
- * their type; an int beyond int32 becomes a float when that loses nothing, else a string; lists, null,
- * NaN/±Infinity and other values become their JSON text.
+ * their type; an int beyond int32 becomes a float when that loses nothing, else a string of all its
+ * digits; lists, null, NaN/±Infinity and other values become their JSON text. Sources hand integers
+ * that do not fit a double as `bigint` (see extended-json); a `number` is already a double, so one
+ * beyond int32 (`1e308`, `2**40`) is a float as it stands.
  */
 export function toAtom(value: unknown): AtomValue {
   switch (typeof value) {
@@ -37,13 +39,10 @@ export function toAtom(value: unknown): AtomValue {
     case 'boolean':
       return { type: 'bool', value };
     case 'bigint':
-      return Number.isSafeInteger(Number(value)) ? toAtom(Number(value)) : { type: 'string', value: value.toString() };
+      return BigInt(Number(value)) === value ? toAtom(Number(value)) : { type: 'string', value: value.toString() };
     case 'number':
       if (!Number.isFinite(value)) return { type: 'string', value: String(value) };
-      if (Number.isInteger(value)) {
-        if (value >= INT32_MIN && value <= INT32_MAX) return { type: 'int', value };
-        return Number.isSafeInteger(value) ? { type: 'float', value } : { type: 'string', value: String(value) };
-      }
+      if (Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX) return { type: 'int', value };
       return { type: 'float', value };
     default:
       return { type: 'string', value: jsonText(value ?? null) };

@@ -11,6 +11,7 @@ interface Pending {
   file: RunFile;
   target: FileTarget;
   relativePath: string;
+  renamed?: string;
 }
 
 /**
@@ -55,7 +56,7 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
     if (current.files.length >= ctx.fileBatchCount || (current.files.length > 0 && current.bytes + file.sizeBytes > ctx.fileBatchBytes)) {
       lists.push((current = { files: [], bytes: 0 }));
     }
-    current.files.push({ file, target: placement.target, relativePath: placement.relativePath });
+    current.files.push({ file, target: placement.target, relativePath: placement.relativePath, renamed: placement.renamed });
     current.bytes += file.sizeBytes;
   }
   if (settled.length || skipped.length) {
@@ -80,12 +81,17 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
                 )
               : [];
             const refusedNames = new Set(refused.map((o) => o.subject));
-            const landed = fetched.filter(({ p }) => !refusedNames.has(p.relativePath)).map(({ p }) => p.file);
+            const landedPending = fetched.filter(({ p }) => !refusedNames.has(p.relativePath)).map(({ p }) => p);
+            const landed = landedPending.map((p) => p.file);
+            // A file that landed under another name than W&B's is a rename the report lists.
+            const renamed: Omission[] = landedPending
+              .filter((p) => p.renamed)
+              .map((p) => ({ reason: 'renamed', subject: p.file.name, count: 1, detail: `→ ${p.relativePath}: ${p.renamed}` }));
             const bytes = landed.reduce((n, f) => n + f.sizeBytes, 0);
             ctx.ledger.commit(key, 'files', {
               files: landed.map((f) => ({ name: f.name, md5: f.md5, size: f.sizeBytes, target: path })),
               counts: { files: landed.length, bytes },
-              omissions: [...refused, ...failed],
+              omissions: [...refused, ...failed, ...renamed],
             });
             filesDone += landed.length;
             bytesDone += bytes;

@@ -7,7 +7,7 @@ import { mapMigrationFields, mapRunFields, parseWandbDate } from '../mapping/run
 import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import { mappingOptionsKey } from '../mapping/options.ts';
 import { SeriesPathPlanner } from '../mapping/series-paths.ts';
-import { mapSystemSample, systemStep } from '../mapping/system.ts';
+import { mapSystemSample, SeriesStepGuard, systemStep } from '../mapping/system.ts';
 import type { LedgerRun } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 import { runFingerprint } from './fingerprint.ts';
@@ -122,21 +122,23 @@ async function pumpSystem(run: RunInfo, batcher: RunBatcher, ctx: MigrationConte
   const metrics = await ctx.source.systemMetrics(run, ctx.signal);
   const cursor = ctx.ledger.cursor(run.key, 'system');
   let first: number | undefined;
-  let lastStep = -Infinity;
   let seen = 0;
+  const guard = new SeriesStepGuard();
+  // Resume: the samples up to the cursor's own (in stream order) went in an earlier pass. Steps are
+  // not monotonic across series, so after the cursor's sample nothing is skipped by step alone.
+  let pastCursor = cursor === undefined;
   for await (const sample of metrics.samples) {
     first ??= sample.timestamp;
     seen++;
     const step = systemStep(sample, first);
-    // Samples must keep strictly increasing steps; a clock that went backwards cannot be placed.
-    if (step <= lastStep) {
-      if (cursor === undefined || step > cursor) batcher.omit('system', { reason: 'step-not-increasing', subject: 'system metrics', count: Object.keys(sample.values).length });
-      continue;
-    }
-    lastStep = step;
-    if (cursor !== undefined && step <= cursor) continue;
     const mapped = mapSystemSample(sample, step);
-    for (const p of mapped.points) batcher.addFloat('system', p.path, p.point);
+    const { kept, backward } = guard.accept(mapped.points);
+    if (!pastCursor && cursor !== undefined) {
+      if (step === cursor) pastCursor = true;
+      if (step <= cursor) continue;
+    }
+    for (const p of kept) batcher.addFloat('system', p.path, p.point);
+    for (const [path, count] of backward) batcher.omit('system', { reason: 'step-not-increasing', subject: path, count });
     if (mapped.nonFinite) batcher.omit('system', { reason: 'non-finite', subject: 'system metrics', count: mapped.nonFinite });
     batcher.progress('system', { cursor: step, counts: { systemSamples: 1 } });
     await batcher.maybeSubmit();
@@ -155,7 +157,9 @@ async function pumpSystem(run: RunInfo, batcher: RunBatcher, ctx: MigrationConte
 async function pumpConsole(run: RunInfo, batcher: RunBatcher, fallbackTs: number, ctx: MigrationContext): Promise<void> {
   const fromLine = ctx.ledger.cursor(run.key, 'console');
   for await (const line of ctx.source.console(run, { fromLine }, ctx.signal)) {
-    for (const p of mapConsoleLine(line, fallbackTs)) batcher.addString('console', STDOUT_PATH, p);
+    const mapped = mapConsoleLine(line, fallbackTs, ctx.mapping);
+    for (const p of mapped.points) batcher.addString('console', STDOUT_PATH, p);
+    if (mapped.omission) batcher.omit('console', mapped.omission);
     batcher.progress('console', { cursor: line.index, counts: { consoleLines: 1 } });
     await batcher.maybeSubmit();
   }

@@ -31,6 +31,16 @@ describe('parseExtendedJson', () => {
     expect(Object.keys(v)).toEqual(['__proto__', 'n']);
   });
 
+  it('keeps every digit of integers beyond 2^53 as bigint; safe integers and floats stay numbers', () => {
+    const v = parseExtendedJsonObject('{"a": 9007199254740993, "b": -123456789012345678901, "c": 9007199254740991, "d": 1e308, "e": 1.7420297498444626e+09, "s": "12345678901234567890", "n": NaN}');
+    expect(v.a).toBe(9007199254740993n);
+    expect(v.b).toBe(-123456789012345678901n);
+    expect(v.c).toBe(9007199254740991);
+    expect(v.d).toBe(1e308);
+    expect(v.e).toBe(1742029749.8444626);
+    expect(v.s).toBe('12345678901234567890');
+    expect(parseExtendedJson('[12345678901234567890]')).toEqual([12345678901234567890n]);
+  });
   it('rejects broken text with a position', () => {
     for (const bad of ['{"a": NaN', '{"a": Nan}', '{"a": 1,}', '[Infinity', '{"a": -Inf}', '{"a": NaN} x', '']) {
       expect(() => parseExtendedJson(bad), bad).toThrow(ExtendedJsonError);

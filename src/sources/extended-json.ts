@@ -3,6 +3,11 @@
  * tokens `NaN`, `Infinity` and `-Infinity` (Python's json and Go's simplejsonext both emit them).
  * `JSON.parse` rejects those, so: try the fast native parser first, and only when it fails fall back
  * to a small recursive-descent parser that accepts the three tokens. Nothing else is relaxed.
+ *
+ * Python ints have no size limit, and `JSON.parse` rounds an integer beyond 2^53 before anyone can
+ * see its digits. So a text holding such a literal goes through the small parser too, which returns
+ * an integer literal that is not a safe integer as a `bigint` (every digit kept; mapping.md decides
+ * how it lands). Integers that fit stay numbers; `1e308` or `2.5` are floats as written.
  */
 
 export class ExtendedJsonError extends Error {
@@ -12,9 +17,13 @@ export class ExtendedJsonError extends Error {
   }
 }
 
+/** An integer literal of 16+ digits (outside a fraction or exponent): one that may not fit a double. */
+const LONG_INTEGER = /(?<![\w.+-])-?\d{16,}(?![\d.eE])/;
+
 export function parseExtendedJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    const v = JSON.parse(text) as unknown;
+    if (!LONG_INTEGER.test(text)) return v;
   } catch (error) {
     // Only texts that could contain the extra tokens are worth a second, slower pass.
     if (!text.includes('NaN') && !text.includes('Infinity')) {
@@ -93,12 +102,13 @@ class Parser {
     }
   }
 
-  private number(): number {
+  private number(): number | bigint {
     NUMBER.lastIndex = this.i;
     const m = NUMBER.exec(this.s);
     if (!m) this.fail('bad number');
     this.i += m[0].length;
-    return Number(m[0]);
+    const n = Number(m[0]);
+    return Number.isInteger(n) && !Number.isSafeInteger(n) && /^-?\d+$/.test(m[0]) ? BigInt(m[0]) : n;
   }
 
   private string(): string {

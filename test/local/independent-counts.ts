@@ -47,13 +47,16 @@ function countRow(c: FolderCounts, row: Tree): void {
   for (const [k, v] of Object.entries(row)) if (!k.startsWith('_')) countValue(c, k, v);
 }
 
-/** Leaves a config/summary tree becomes (`_` top-level keys and media left out, `{}` is one leaf). */
-export function leaves(tree: Tree, top = true): number {
+/**
+ * Leaves a config/summary tree becomes (internal top-level keys and media left out, `{}` is one leaf).
+ * mapping.md: in a summary every `_` key is internal; in a config only `_wandb` is.
+ */
+export function leaves(tree: Tree, internal: (key: string) => boolean = (k) => k.startsWith('_')): number {
   let n = 0;
   for (const [k, v] of Object.entries(tree)) {
-    if (top && k.startsWith('_')) continue;
+    if (internal(k)) continue;
     if (isMedia(v)) continue;
-    n += isObj(v) && Object.keys(v).length > 0 ? leaves(v, false) : 1;
+    n += isObj(v) && Object.keys(v).length > 0 ? leaves(v, () => false) : 1;
   }
   return n;
 }
@@ -149,7 +152,7 @@ export function countFolder(dir: string): FolderCounts {
       }
     }
     c.configTopKeys = Object.keys(config).filter((k) => k !== '_wandb').length;
-    c.configLeaves = leaves(config);
+    c.configLeaves = leaves(config, (k) => k === '_wandb');
     if (sawSummary) summary = logSummary;
     c.consoleLines = [...consoleLinesOf(streams.stdout), ...consoleLinesOf(streams.stderr)];
   } else {

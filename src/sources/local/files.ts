@@ -13,7 +13,11 @@ export interface ListedFile {
   path: string;
 }
 
-/** Walks `root`; symlinks are followed when they resolve to a file, reported through `onSkip` when dangling. */
+/**
+ * Walks `root`; symlinks are followed when they resolve to a file. What is not listed is reported
+ * through `onSkip` with its reason: dangling symlinks, symlinks to folders (not followed: they may
+ * point anywhere on the machine, or loop), FIFOs, sockets and devices, folders that cannot be read.
+ */
 export async function* listRunFiles(
   root: string,
   onSkip: (name: string, why: string) => void,
@@ -23,7 +27,10 @@ export async function* listRunFiles(
     let entries: import('node:fs').Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
-    } catch {
+    } catch (error) {
+      // The root may legitimately be missing (a modern folder without files/); anything else is said.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!(dir === root && code === 'ENOENT')) onSkip(relative(root, dir).split(sep).join('/') || '.', `folder cannot be read (${code ?? String(error)})`);
       return;
     }
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -40,12 +47,26 @@ export async function* listRunFiles(
         onSkip(name, 'dangling symlink');
         continue;
       }
-      if (!st.isFile()) continue; // directories behind symlinks, sockets, fifos: not run files
+      if (st.isDirectory()) {
+        onSkip(name, 'symlink to a directory (not followed)');
+        continue;
+      }
+      if (!st.isFile()) {
+        onSkip(name, `not a regular file (${kindOf(st)})`);
+        continue;
+      }
       const md5 = await md5Base64(p, signal);
       yield { path: p, file: { name, sizeBytes: st.size, md5, updatedAt: st.mtime.toISOString() } };
     }
   };
   yield* walk(root);
+}
+
+function kindOf(st: import('node:fs').Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a file';
 }
 
 export async function md5Base64(path: string, signal?: AbortSignal): Promise<string> {

@@ -5,11 +5,12 @@ import { createInterface } from 'node:readline';
 import { parseExtendedJson } from '../extended-json.ts';
 import { isPlainObject } from './values.ts';
 
-/** Yields each non-empty line parsed as a JSON object; `onInvalid(lineNo)` for the others. */
+/** Yields each non-empty line parsed as a JSON object (`onLine(lineNo)` just before); `onInvalid(lineNo)` for the others. */
 export async function* readJsonLines(
   path: string,
   onInvalid?: (lineNo: number) => void,
   signal?: AbortSignal,
+  onLine?: (lineNo: number) => void,
 ): AsyncGenerator<Record<string, unknown>> {
   const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let no = 0;
@@ -24,8 +25,10 @@ export async function* readJsonLines(
       } catch {
         v = undefined;
       }
-      if (isPlainObject(v)) yield v;
-      else onInvalid?.(no);
+      if (isPlainObject(v)) {
+        onLine?.(no);
+        yield v;
+      } else onInvalid?.(no);
     }
   } finally {
     rl.close();
@@ -54,4 +57,11 @@ export async function readTextIfExists(path: string): Promise<string | undefined
   } catch {
     return undefined;
   }
+}
+
+/** Line numbers for a message: "line 4", "lines 2, 3", "lines 2, 3, 5, … (12 in all)". */
+export function describeLines(lines: readonly number[], shown = 10): string {
+  if (lines.length === 1) return `line ${lines[0]}`;
+  const head = lines.slice(0, shown).join(', ');
+  return lines.length > shown ? `lines ${head}, … (${lines.length} in all)` : `lines ${head}`;
 }

@@ -1,10 +1,9 @@
 /** Value parsing, the YAML subset of config.yaml, and console line assembly. */
 import { describe, expect, it } from 'vitest';
-import { ConsoleAssembler } from './console-lines.ts';
 import { unwrapConfig } from '../config.ts';
 import { parseExtendedJson } from '../extended-json.ts';
 import { parseValue, removePath, setPath } from './values.ts';
-import { parseYamlLite } from './yaml-lite.ts';
+import { parseConfigYaml } from './config-yaml.ts';
 
 describe('parseExtendedJson', () => {
   it('accepts NaN and ±Infinity outside strings only', () => {
@@ -27,60 +26,40 @@ describe('parseExtendedJson', () => {
   });
 });
 
-describe('parseYamlLite', () => {
+describe('parseConfigYaml', () => {
   it('reads PyYAML config.yaml: desc/value wrapping, same-indent sequences, quoted keys, floats', () => {
     const y = [
       'wandb_version: 1', '', '_wandb:', '  desc: null', '  value:', '    cli_version: 0.15.8', '    t:', '      1:', '      - 1', '      - 41',
       '      "4": 3.7.12', 'gpu_ids:', '  desc: null', '  value:', '  - 0', '  - 1', 'lr:', '  desc: null', '  value: 1.0e-06',
       'name:', '  value: \'it\'\'s\'', 'flag:', '  value: true', 'items:', '  value:', '  - a: 1', '    b: x y', '  - [1, 2]', 'empty:', '  value: {}',
     ].join('\n');
-    const c = unwrapConfig(parseYamlLite(y) as Record<string, unknown>);
+    const c = unwrapConfig(parseConfigYaml(y) as Record<string, unknown>);
     expect(c).toEqual({
       _wandb: { cli_version: '0.15.8', t: { 1: [1, 41], 4: '3.7.12' } },
       gpu_ids: [0, 1], lr: 1e-6, name: "it's", flag: true, items: [{ a: 1, b: 'x y' }, [1, 2]], empty: {},
     });
   });
 
+  it('resolves anchors, aliases and merge keys; keeps big integers exact', () => {
+    const y = ['base:', '  value: &B', '    lr: 0.5', '    layers: [1, 2]', 'copy:', '  value: *B', 'merged:', '  value:', '    <<: *B', '    lr: 0.25',
+      'big:', '  value: 9007199254740993', 'small:', '  value: 42', 'huge:', '  value: 1e308'].join('\n');
+    expect(unwrapConfig(parseConfigYaml(y) as Record<string, unknown>)).toEqual({
+      base: { lr: 0.5, layers: [1, 2] }, copy: { lr: 0.5, layers: [1, 2] }, merged: { lr: 0.25, layers: [1, 2] },
+      big: 9007199254740993n, small: 42, huge: 1e308,
+    });
+  });
+
+  it('throws on text that is not YAML', () => {
+    expect(() => parseConfigYaml('lr:\n  value: [0.1,\n  desc: "open\n')).toThrow(/line/);
+  });
+
   it('joins wrapped long scalars and reads block scalars', () => {
     const y = ['path:', '  value: /a/very/long', '    /continued', 'q:', '  value: "two', '    words"', 'text: |', '  line1', '  line2', 'n: .nan', 'i: -.inf'].join('\n');
-    const v = parseYamlLite(y) as Record<string, Record<string, unknown>>;
+    const v = parseConfigYaml(y) as Record<string, Record<string, unknown>>;
     expect(v['path']['value']).toBe('/a/very/long /continued');
     expect(v['q']['value']).toBe('two words');
     expect(v['text']).toBe('line1\nline2\n');
     expect(Number.isNaN(v['n'])).toBe(true);
     expect(v['i']).toBe(-Infinity);
-  });
-});
-
-describe('ConsoleAssembler', () => {
-  it('keeps the last redraw of a \\r line, emits empty lines, splits multi-line fragments', () => {
-    const a = new ConsoleAssembler();
-    const out = [
-      ...a.push('stdout', '\r 10%'),
-      ...a.push('stdout', '\r 50%'),
-      ...a.push('stdout', '\r100%\n\nnext '),
-      ...a.push('stdout', 'part\r\nlast'),
-      ...a.end(),
-    ];
-    expect(out.map((l) => l.text)).toEqual(['100%', '', 'next part', 'last']);
-    expect(out.map((l) => l.index)).toEqual([0, 1, 2, 3]);
-  });
-
-  it('assembles stdout and stderr separately and numbers lines in completion order', () => {
-    const a = new ConsoleAssembler();
-    const out = [
-      ...a.push('stdout', 'a', 1),
-      ...a.push('stderr', 'err\n', 2),
-      ...a.push('stdout', 'b\n', 3),
-      ...a.push('stderr', 'tail', 4),
-      ...a.push('stdout', 'tail2', 5),
-      ...a.end(),
-    ];
-    expect(out.map((l) => [l.index, l.stream, l.text, l.timestamp])).toEqual([
-      [0, 'stderr', 'err', 2],
-      [1, 'stdout', 'ab', 3],
-      [2, 'stderr', 'tail', 4],
-      [3, 'stdout', 'tail2', 5],
-    ]);
   });
 });

@@ -12,7 +12,7 @@ import { readJsonLines, readJsonObject, readTextIfExists } from './jsonl.ts';
 import { scanLog, type LogScan } from './log-scan.ts';
 import { isoUtc } from '../dates.ts';
 import { isoFromSeconds, isPlainObject } from './values.ts';
-import { parseYamlLite } from './yaml-lite.ts';
+import { parseConfigYaml } from './config-yaml.ts';
 
 export interface LoadedFolder {
   folder: RunFolder;
@@ -22,14 +22,16 @@ export interface LoadedFolder {
   /** config.yaml / config.json with the `{value, desc}` wrapping removed. */
   configFile?: Record<string, unknown>;
   /** Legacy folders: history counts from `wandb-history.jsonl`. */
-  legacy?: { rows: number; lastStep: number; lastValues: Record<string, unknown>; events: number };
+  legacy?: { rows: number; lastStep: number; lastValues: Record<string, unknown>; events: number; droppedRows: number };
   description?: string;
   requirementsWandb?: string;
+  /** What could not be read around the log (a config.yaml that is not YAML…), for the run's notices. */
+  problems: Array<{ stream: 'config' | 'history' | 'system'; kind: 'invalid' | 'skipped'; message: string; count?: number }>;
 }
 
 export async function loadFolder(folder: RunFolder, signal?: AbortSignal): Promise<LoadedFolder> {
   const f = folder.filesDir;
-  const lf: LoadedFolder = { folder };
+  const lf: LoadedFolder = { folder, problems: [] };
   if (folder.logPath) lf.scan = await scanLog(folder.logPath, signal);
   lf.metadata = await readJsonObject(join(f, 'wandb-metadata.json'));
   lf.summaryFile = await readJsonObject(join(f, 'wandb-summary.json'));
@@ -37,10 +39,16 @@ export async function loadFolder(folder: RunFolder, signal?: AbortSignal): Promi
   let rawConfig: unknown;
   if (yaml !== undefined) {
     try {
-      rawConfig = parseYamlLite(yaml);
-    } catch {
-      rawConfig = undefined;
+      rawConfig = parseConfigYaml(yaml);
+    } catch (error) {
+      const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      const from = lf.scan && lf.scan.configUpdates > 0 ? 'the config is read from the log instead' : 'its config is left out';
+      lf.problems.push({ stream: 'config', kind: 'invalid', message: `${folder.name}: config.yaml is not valid YAML (${why}); ${from}`, count: 1 });
     }
+  }
+  if (rawConfig !== undefined && rawConfig !== null && !isPlainObject(rawConfig)) {
+    lf.problems.push({ stream: 'config', kind: 'invalid', message: `${folder.name}: config.yaml holds no mapping of config keys; it is left out`, count: 1 });
+    rawConfig = undefined;
   }
   rawConfig ??= await readJsonObject(join(f, 'config.json'));
   if (isPlainObject(rawConfig)) lf.configFile = unwrapConfig(rawConfig);
@@ -65,13 +73,18 @@ async function scanLegacy(folder: RunFolder, signal?: AbortSignal): Promise<Load
   }
   let events = 0;
   for await (const _ of safeJsonLines(join(folder.dir, 'wandb-events.jsonl'), signal)) events++;
-  return { rows, lastStep: seq.lastStep, lastValues, events };
+  return { rows, lastStep: seq.lastStep, lastValues, events, droppedRows: seq.dropped };
 }
 
 /** readJsonLines over a file that may not exist (legacy folders omit files freely). */
-export async function* safeJsonLines(path: string, signal?: AbortSignal, onInvalid?: (n: number) => void): AsyncGenerator<Record<string, unknown>> {
+export async function* safeJsonLines(
+  path: string,
+  signal?: AbortSignal,
+  onInvalid?: (n: number) => void,
+  onLine?: (n: number) => void,
+): AsyncGenerator<Record<string, unknown>> {
   try {
-    yield* readJsonLines(path, onInvalid, signal);
+    yield* readJsonLines(path, onInvalid, signal, onLine);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -140,7 +153,7 @@ export function buildRunInfo(segments: LoadedFolder[], d: IdentityDefaults, noti
   set('commit', run.gitCommit || env?.gitCommit || str(git?.['commit']));
   set('user', env?.username || str(meta?.['username']));
   info.extra = extraOf(segments, run, meta, git);
-  const dropped = segments.reduce((n, s) => n + (s.scan?.droppedRows ?? 0), 0);
+  const dropped = segments.reduce((n, s) => n + (s.scan?.droppedRows ?? s.legacy?.droppedRows ?? 0), 0);
   if (dropped > 0) {
     notify?.({ run: key, stream: 'history', kind: 'skipped', count: dropped, message: `${dropped} history rows skipped: their step was not above the previous row's (rewind or duplicate)` });
   }

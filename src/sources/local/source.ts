@@ -9,12 +9,13 @@ import { resolve, sep } from 'node:path';
 import type { ConsoleLine, HistoryRow, LocalFile, RunFile, RunInfo, RunKey, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
 import type { RunFilter, RunSource } from '../../core/source.ts';
 import { SourceDataError } from '../../core/errors.ts';
-import { ConsoleAssembler } from './console-lines.ts';
+import { ConsoleAssembler } from '../console-lines.ts';
 import { discoverRunFolders } from './discover.ts';
 import { listRunFiles, type ListedFile } from './files.ts';
 import { StepSequencer } from './history-rows.ts';
 import { buildRunInfo, folderIdentity, loadFolder, type LoadedFolder } from './run-model.ts';
-import { folderConsole, folderHistory, folderSystem } from './streams.ts';
+import { describeLines } from './jsonl.ts';
+import { folderConsole, folderHistory, folderSystem, type HistoryProblems, type SystemProblems } from './streams.ts';
 
 export interface LocalSourceOptions {
   /** A `wandb/` folder of run folders, a project root holding `wandb/`, or one run folder. */
@@ -75,17 +76,27 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
     async *history(run, { fromStep = 0 }, signal): AsyncGenerator<HistoryRow> {
       const r = await runOf(run, signal);
       const seq = new StepSequencer();
-      let invalid = 0;
+      const problems: HistoryProblems = { badLines: new Map(), badValues: { count: 0, keys: [] } };
       for (const s of r.segments) {
-        for await (const row of folderHistory(s, seq, () => invalid++, signal)) if (row.step >= fromStep) yield row;
+        for await (const row of folderHistory(s, seq, problems, signal)) if (row.step >= fromStep) yield row;
       }
-      if (invalid > 0) notify({ run: run.key, stream: 'history', kind: 'invalid', count: invalid, message: `${invalid} history values were not valid JSON and were kept as text` });
+      for (const [folder, lines] of problems.badLines) {
+        notify({ run: run.key, stream: 'history', kind: 'invalid', count: lines.length, message: `${folder}/wandb-history.jsonl: ${describeLines(lines)} not valid JSON; ${lines.length > 1 ? 'these rows were' : 'the row was'} skipped` });
+      }
+      const bad = problems.badValues;
+      if (bad.count > 0) {
+        notify({ run: run.key, stream: 'history', kind: 'invalid', count: bad.count, message: `${bad.count} history value(s) in the log were not valid JSON and were kept as their text (keys ${bad.keys.join(', ')})` });
+      }
     },
     async systemMetrics(run, signal): Promise<SystemMetrics> {
       const r = await runOf(run, signal);
       const total = r.segments.reduce((n, s) => n + (s.scan?.statsSamples ?? s.legacy?.events ?? 0), 0);
       async function* samples(): AsyncGenerator<SystemSample> {
-        for (const s of r.segments) yield* folderSystem(s, s.scan?.run?.startTime, signal);
+        for (const s of r.segments) {
+          const p: SystemProblems = { badJson: [], noTimestamp: [], otherKeys: new Map() };
+          yield* folderSystem(s, s.scan?.run?.startTime, p, signal);
+          reportSystemProblems(run.key, s.folder.name, p, notify);
+        }
       }
       return { sampled: false, totalAvailable: total, samples: samples() };
     },
@@ -153,6 +164,7 @@ async function loadAll(opts: LocalSourceOptions, notify: (n: SourceNotice) => vo
         message: `${folder.name}: ${d.reason} at byte ${d.offset}; ${d.bytes} bytes skipped, ${d.records} record(s) lost`,
       });
     }
+    for (const p of lf.problems) notify({ run: key, ...p });
     const k = keyString(key);
     groups.set(k, [...(groups.get(k) ?? []), lf]);
   }
@@ -162,6 +174,21 @@ async function loadAll(opts: LocalSourceOptions, notify: (n: SourceNotice) => vo
     runs.set(k, { info: buildRunInfo(segments, defaults, notify), segments });
   }
   return runs;
+}
+
+function reportSystemProblems(run: RunKey, folder: string, p: SystemProblems, notify: (n: SourceNotice) => void): void {
+  const file = `${folder}/wandb-events.jsonl`;
+  if (p.badJson.length) {
+    notify({ run, stream: 'system', kind: 'invalid', count: p.badJson.length, message: `${file}: ${describeLines(p.badJson)} not valid JSON; skipped` });
+  }
+  if (p.noTimestamp.length) {
+    notify({ run, stream: 'system', kind: 'invalid', count: p.noTimestamp.length, message: `${file}: ${describeLines(p.noTimestamp)} without a numeric _timestamp; skipped` });
+  }
+  if (p.otherKeys.size) {
+    const n = [...p.otherKeys.values()].reduce((a, b) => a + b, 0);
+    const keys = [...p.otherKeys].map(([k, c]) => `${k} (${c})`).join(', ');
+    notify({ run, stream: 'system', kind: 'skipped', count: n, message: `${file}: values of keys not starting with "system." are not system metrics; skipped: ${keys}` });
+  }
 }
 
 function matches(info: RunInfo, f: RunFilter): boolean {

@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { ConsoleLine, HistoryRow, SystemSample } from '../../core/records.ts';
-import { ConsoleAssembler } from './console-lines.ts';
+import { ConsoleAssembler, endTextConsole, textConsoleLines } from '../console-lines.ts';
 import { liftRow, rowFromRecord, type StepSequencer } from './history-rows.ts';
 import type { LoadedFolder } from './run-model.ts';
 import { safeJsonLines } from './run-model.ts';
@@ -31,14 +31,27 @@ async function* records(lf: LoadedFolder, want: ReadonlySet<RecordKind>, signal?
   }
 }
 
+/** What a history pass could not read as it is: legacy lines that are not JSON, log values that are not. */
+export interface HistoryProblems {
+  /** Legacy `wandb-history.jsonl`: line numbers (1-based) skipped, by folder name. */
+  badLines: Map<string, number[]>;
+  /** Log `value_json`s that are not JSON (kept as their text): how many, and the first keys. */
+  badValues: { count: number; keys: string[] };
+}
+
 export async function* folderHistory(
   lf: LoadedFolder,
   seq: StepSequencer,
-  onInvalid: () => void,
+  problems: HistoryProblems,
   signal?: AbortSignal,
 ): AsyncGenerator<HistoryRow> {
   if (lf.folder.format === 'legacy') {
-    for await (const obj of safeJsonLines(join(lf.folder.dir, 'wandb-history.jsonl'), signal, onInvalid)) {
+    const onBadLine = (no: number): void => {
+      const list = problems.badLines.get(lf.folder.name) ?? [];
+      list.push(no);
+      problems.badLines.set(lf.folder.name, list);
+    };
+    for await (const obj of safeJsonLines(join(lf.folder.dir, 'wandb-history.jsonl'), signal, onBadLine)) {
       const row = seq.accept(liftRow(obj));
       if (row) yield row;
     }
@@ -46,7 +59,10 @@ export async function* folderHistory(
   }
   for await (const r of records(lf, HISTORY, signal)) {
     if (r.kind !== 'history') continue;
-    const row = seq.accept(rowFromRecord(r.history, onInvalid));
+    const row = seq.accept(rowFromRecord(r.history, (key) => {
+      problems.badValues.count++;
+      if (problems.badValues.keys.length < 5 && !problems.badValues.keys.includes(key)) problems.badValues.keys.push(key);
+    }));
     if (row) yield row;
   }
 }
@@ -62,22 +78,13 @@ export async function* folderConsole(lf: LoadedFolder, asm: ConsoleAssembler, si
   }
   const input = createReadStream(join(lf.folder.filesDir, 'output.log'), { encoding: 'utf8' });
   try {
-    // output.log mixes both streams and carries no timestamps: its lines have neither.
-    for await (const chunk of input) {
-      signal?.throwIfAborted();
-      for (const l of asm.push('stdout', chunk as string)) yield withoutStream(l);
-    }
+    yield* textConsoleLines(asm, input as AsyncIterable<string>, signal);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   } finally {
     input.destroy();
   }
-  for (const l of asm.end()) yield withoutStream(l);
-}
-
-function withoutStream(l: ConsoleLine): ConsoleLine {
-  const { stream: _s, ...rest } = l;
-  return rest;
+  yield* endTextConsole(asm);
 }
 
 /**
@@ -85,13 +92,31 @@ function withoutStream(l: ConsoleLine): ConsoleLine {
  * events stream has them); records sharing a timestamp (wandb-core splits one sample) are merged.
  * Object values (`network: {sent, recv}` in 0.10–0.13) are flattened; non-numbers are dropped.
  */
-export async function* folderSystem(lf: LoadedFolder, startTime: number | undefined, signal?: AbortSignal): AsyncGenerator<SystemSample> {
+/** What a legacy events pass could not place: lines (1-based) that are not JSON or have no numeric `_timestamp`, and other keys. */
+export interface SystemProblems {
+  badJson: number[];
+  noTimestamp: number[];
+  otherKeys: Map<string, number>;
+}
+
+/** Bookkeeping keys of `wandb-events.jsonl` lines (W@v0.9.7 `wandb/stats.py`), not metrics. */
+const EVENT_BOOKKEEPING = new Set(['_timestamp', '_runtime', '_wandb']);
+
+export async function* folderSystem(lf: LoadedFolder, startTime: number | undefined, problems: SystemProblems, signal?: AbortSignal): AsyncGenerator<SystemSample> {
   if (lf.folder.format === 'legacy') {
-    for await (const obj of safeJsonLines(join(lf.folder.dir, 'wandb-events.jsonl'), signal)) {
+    let no = 0;
+    const lines = safeJsonLines(join(lf.folder.dir, 'wandb-events.jsonl'), signal, (n) => problems.badJson.push(n), (n) => (no = n));
+    for await (const obj of lines) {
       const ts = obj['_timestamp'];
-      if (typeof ts !== 'number') continue;
+      if (typeof ts !== 'number' || !Number.isFinite(ts)) {
+        problems.noTimestamp.push(no);
+        continue;
+      }
       const values: Record<string, number> = {};
-      for (const [k, v] of Object.entries(obj)) if (k.startsWith('system.')) flattenNumbers(k, v, values);
+      for (const [k, v] of Object.entries(obj)) {
+        if (k.startsWith('system.')) flattenNumbers(k, v, values);
+        else if (!EVENT_BOOKKEEPING.has(k)) problems.otherKeys.set(k, (problems.otherKeys.get(k) ?? 0) + 1);
+      }
       const s: SystemSample = { timestamp: ts, values };
       if (typeof obj['_runtime'] === 'number') s.runtime = obj['_runtime'];
       yield s;

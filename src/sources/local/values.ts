@@ -49,6 +49,7 @@ export function removePath(obj: Record<string, unknown>, path: string[]): void {
 /** A finite-or-not number from a JSON value (numbers and booleans); undefined otherwise. */
 export function toNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'boolean') return v ? 1 : 0;
   return undefined;
 }

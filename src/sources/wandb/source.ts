@@ -1,4 +1,5 @@
 import { runPath } from '../../core/records.ts';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { consoleFileOrder, isConsoleFile, listRunFiles, type FileLocation } from
 import { runFilterToMongo } from './filters.ts';
 import { GraphqlTransport } from './graphql.ts';
 import { readHistory } from './history.ts';
+import { ConsoleAssembler, endTextConsole, textConsoleLines } from '../console-lines.ts';
 import { fileLines } from './lines.ts';
 import { GET_DEFAULT_ENTITY, LIST_PROJECTS, LIST_RUNS } from './queries.ts';
 import { projectNodeToSource, provenanceOf, runNodeToInfo, type ProjectNode, type RunNode } from './run-info.ts';
@@ -240,18 +242,18 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
         if (isConsoleFile(f.name)) candidates.set(f.name, f);
       }
       const from = o.fromLine ?? 0;
-      let index = 0;
+      // The console rule of both sources (`\r` redraws as a terminal shows them): sources/console-lines.ts.
+      const asm = new ConsoleAssembler();
       for (const name of consoleFileOrder([...candidates.keys()])) {
         const local = await fetchKept(run, candidates.get(name)!, signal);
         try {
-          for await (const text of fileLines(local.path, signal)) {
-            if (index >= from) yield { index, text };
-            index++;
-          }
+          const text = createReadStream(local.path, { encoding: 'utf8', highWaterMark: 256 * 1024, signal }) as AsyncIterable<string>;
+          for await (const line of textConsoleLines(asm, text, signal)) if (line.index >= from) yield line;
         } finally {
           await local.release();
         }
       }
+      for (const line of endTextConsole(asm)) if (line.index >= from) yield line;
     },
 
     files,

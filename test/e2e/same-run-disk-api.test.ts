@@ -1,0 +1,106 @@
+/**
+ * Issue 9, item 25: the same run, migrated once from its run folder on disk and once from the W&B API,
+ * lands identically in Neptune — config, summary, every history point, the console (one `\r` rule
+ * for both sources) and the files. Both go through the real CLI into one Neptune emulator, under two
+ * W&B project names so that they are two Neptune runs to compare.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../../emulators/stack.ts';
+import type { GenRun } from '../../emulators/wandb/index.ts';
+import { bufferFile } from '../../emulators/wandb/generator/files.ts';
+import { events, runCli } from '../support/cli.ts';
+
+const T0 = 1_704_067_200; // 2024-01-01T00:00:00Z
+const CREATED = '2024-01-01T00:00:00';
+const RUN_ID = 'same1';
+const ROWS = [
+  { _step: 0, _timestamp: T0 + 1.25, _runtime: 1.25, loss: 1.5, phase: 'warm' },
+  { _step: 1, _timestamp: T0 + 2.5, _runtime: 2.5, loss: 1.25, phase: 'main' },
+  { _step: 2, _timestamp: T0 + 3.75, _runtime: 3.75, loss: 1.0, 'eval/acc': 0.5 },
+];
+const CONFIG = { lr: 0.125, epochs: 3, opt: { name: 'adam', betas: [0.9, 0.999] }, _name_or_path: 'bert-base', spaced: 1, ' spaced ': 2 };
+const SUMMARY = { loss: 1.0, 'eval/acc': 0.5, best: 'yes' };
+// Redraws with a bare \r, a shorter redraw leaving the tail of the longer one, a plain line.
+const OUTPUT = 'start\nload 1\rload 22\rload 3\nlong text\rshort\nplain end\n';
+
+let stack: Stack;
+let dir: string;
+
+function apiRun(): GenRun {
+  return {
+    id: RUN_ID, displayName: 'same-run', tags: [], state: 'finished', createdAt: CREATED, heartbeatAt: CREATED, user: 'u',
+    config: CONFIG, summary: SUMMARY, historyRowCount: ROWS.length, lastStep: ROWS.length - 1,
+    history: () => ROWS, exportedBelowStep: 0,
+    systemEvents: () => [], systemEventCount: 0, eventsFileListed: false,
+    consoleLines: OUTPUT.split('\n').slice(0, -1),
+    files: [bufferFile('output.log', OUTPUT)],
+  };
+}
+
+function diskRun(parent: string): void {
+  const run = join(parent, 'wandb', `run-20240101_000000-${RUN_ID}`);
+  mkdirSync(run, { recursive: true });
+  writeFileSync(join(run, 'wandb-metadata.json'), JSON.stringify({ project: 'same_disk', state: 'finished', startedAt: CREATED }));
+  writeFileSync(join(run, 'wandb-history.jsonl'), ROWS.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(join(run, 'wandb-summary.json'), JSON.stringify(SUMMARY));
+  writeFileSync(join(run, 'config.yaml'), ['wandb_version: 1', ...Object.entries(CONFIG).flatMap(([k, v]) => [`${JSON.stringify(k)}:`, '  desc: null', `  value: ${JSON.stringify(v)}`])].join('\n') + '\n');
+  writeFileSync(join(run, 'output.log'), OUTPUT);
+}
+
+async function migrate(args: string[]): Promise<void> {
+  const out = await runCli(['migrate', ...args, '--workspace', 'demo', '--projects', 'all', '--yes', '--json'], stack.env, dir).done;
+  expect(out.code, out.stderr).toBe(0);
+  const report = events(out.stdout).find((e) => e.type === 'report') as unknown as { report: { totals: { migrated: number } } };
+  expect(report.report.totals.migrated).toBe(1);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'w2n-same-run-'));
+  stack = await startStack({ entity: { name: 'same-team', projects: [{ name: 'same_api', createdAt: CREATED, runs: [apiRun()] }] } });
+  diskRun(join(dir, 'disk'));
+  await migrate(['--ledger', join(dir, 'api.sqlite')]);
+  await migrate(['--source', join(dir, 'disk'), '--ledger', join(dir, 'disk.sqlite')]);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Everything a run holds that comes from the W&B data (not provenance): fields, series, files. */
+function landed(project: string) {
+  const neptune = stack.neptune;
+  const run = neptune.inspect.runs(project).find((r) => r.customId === RUN_ID);
+  expect(run, project).toBeDefined();
+  const attrs = neptune.inspect.attributes(run!.id);
+  const fields: Record<string, unknown> = {};
+  const series: Record<string, unknown> = {};
+  for (const [path, a] of Object.entries(attrs)) {
+    if (path.startsWith('config/') || path.startsWith('summary/')) fields[path] = a;
+    else if (a.type === 'floatSeries') series[path] = neptune.inspect.floatSeries(run!.id, path);
+    else if (a.type === 'stringSeries') series[path] = neptune.inspect.stringSeries(run!.id, path);
+  }
+  const files = Object.fromEntries(Object.entries(neptune.inspect.fileSet(run!.id, 'files')).map(([k, v]) => [k, v.toString('utf8')]));
+  return { fields, series, files };
+}
+
+describe('the same run from disk and from the API', () => {
+  it('lands identically: config, summary, every history point, the console and the files', () => {
+    const api = landed('demo/same-api');
+    const disk = landed('demo/same-disk');
+    expect(disk).toEqual(api);
+    // And it is what the run held (not two equal mistakes).
+    expect((api.series['monitoring/stdout'] as Array<{ value: string }>).map((p) => p.value)).toEqual(['start', 'load 32', 'shorttext', 'plain end']);
+    expect((api.series['loss'] as Array<{ step: number; value: number; timestampMs: number }>)).toEqual([
+      { step: 0, value: 1.5, timestampMs: (T0 + 1.25) * 1000 }, { step: 1, value: 1.25, timestampMs: (T0 + 2.5) * 1000 }, { step: 2, value: 1.0, timestampMs: (T0 + 3.75) * 1000 },
+    ]);
+    expect(api.fields['config/_name_or_path']).toEqual({ type: 'string', value: 'bert-base' });
+    expect(api.fields['config/spaced']).toEqual({ type: 'int', value: 1 });
+    expect(api.fields['config/spaced_']).toEqual({ type: 'int', value: 2 });
+    expect(api.fields['config/opt/betas']).toEqual({ type: 'string', value: '[0.9,0.999]' });
+    expect(api.files).toEqual({ 'output.log': OUTPUT });
+  });
+});
