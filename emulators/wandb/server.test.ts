@@ -255,7 +255,7 @@ describe('other read paths', () => {
     expect(lines).toEqual(want);
   });
 
-  it('sampledHistory returns rows holding all requested keys, maxStep inclusive, NaN as a string', async () => {
+  it('sampledHistory returns rows holding all requested keys, maxStep exclusive, NaN as a string', async () => {
     const r = run('vision-models', 'sparse-and-gaps');
     const q = `query SampledHistoryPage($entity: String!, $project: String!, $run: String!, $spec: JSONString!) {
       project(name: $project, entityName: $entity) { run(name: $run) { sampledHistory(specs: [$spec]) } } }`;
@@ -263,9 +263,9 @@ describe('other read paths', () => {
     const maxStep = all[9]._step as number;
     const spec = JSON.stringify({ keys: ['_step', 'every7'], minStep: 0, maxStep, samples: 1000 });
     const res = await gql(emu, q, { entity: ENT, project: 'vision-models', run: r.id, spec });
-    expect(res.body.data?.project.run.sampledHistory[0]).toEqual(all.slice(0, 10).map((x) => ({ _step: x._step, every7: x.every7 })));
+    expect(res.body.data?.project.run.sampledHistory[0]).toEqual(all.slice(0, 9).map((x) => ({ _step: x._step, every7: x.every7 })));
     const nan = run('rl-sandbox', 'nan-and-strings');
-    const res2 = await gql(emu, q, { entity: ENT, project: 'rl-sandbox', run: nan.id, spec: JSON.stringify({ keys: ['_step', 'reward'], maxStep: 2, samples: 10 }) });
+    const res2 = await gql(emu, q, { entity: ENT, project: 'rl-sandbox', run: nan.id, spec: JSON.stringify({ keys: ['_step', 'reward'], maxStep: 3, samples: 10 }) });
     expect(res2.body.data?.project.run.sampledHistory[0].map((x: { reward: unknown }) => x.reward)).toEqual(['NaN', 'Infinity', '-Infinity']);
   });
 });

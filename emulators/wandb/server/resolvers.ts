@@ -4,6 +4,7 @@ import { paginate, type PageArgs } from './connection.ts';
 import { type Core, findProject, findRun } from './core.ts';
 import { matchesFilter, parseFilters, sortRuns } from './filters.ts';
 import { RunNode } from './run-node.ts';
+import { sweepNode, type SweepNode } from './sweep-node.ts';
 
 function b64(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64');
@@ -37,6 +38,7 @@ export class ProjectNode {
     return r ? new RunNode(this.core, r, this.p, this.index, this) : null;
   }
   bucket(args: { name: string }): RunNode | null { return this.run(args); }
+  sweep(args: { sweepName: string }): SweepNode | null { return sweepNode(this.p, args.sweepName); }
 }
 
 export class EntityNode {

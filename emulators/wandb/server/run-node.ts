@@ -103,13 +103,17 @@ export class RunNode {
     return [...evenSample(this.r.systemEvents(), this.r.systemEventCount, args.samples ?? 500)].map(stringifyExtJson);
   }
 
+  /**
+   * `maxStep` is exclusive, as in `history(minStep, maxStep)`: the SDK's `scan_history(keys=[…])` pages
+   * `[offset, offset + page_size)` and starts the next page at the previous `maxStep` (wandb 0.17.9
+   * wandb/apis/public/history.py `SampledHistoryScan._load_next`), so an inclusive bound repeats rows.
+   */
   sampledHistory(args: { specs: string[] }): unknown[] {
     return args.specs.map((specText) => {
       const spec = JSON.parse(specText) as { keys?: string[]; minStep?: number; maxStep?: number; samples?: number };
       const keys = spec.keys ?? [];
-      const maxIncl = spec.maxStep ?? Infinity;
       const matching = (): Iterable<Row> => (function* (r: GenRun) {
-        for (const row of rowsInRange(r, spec.minStep ?? -Infinity, maxIncl + 1)) {
+        for (const row of rowsInRange(r, spec.minStep ?? -Infinity, spec.maxStep ?? Infinity)) {
           if (keys.every((k) => k in row)) yield keys.length ? pick(row, keys) : row;
         }
       })(this.r);
@@ -171,6 +175,10 @@ export class RunNode {
       pageInfo: { hasNextPage: end < total, hasPreviousPage: start > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null },
     };
   }
+
+  /** No artifacts are served yet (a later issue): empty connections, so `run.logged_artifacts()` iterates. */
+  outputArtifacts(args: PageArgs): unknown { return paginate('artifact', [], args, 50, (a) => a); }
+  inputArtifacts(args: PageArgs): unknown { return paginate('artifact', [], args, 50, (a) => a); }
 
   get runInfo(): Row {
     return {
