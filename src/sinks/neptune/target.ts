@@ -75,6 +75,10 @@ export class NeptuneTarget implements Target {
     this.client = createNeptuneClient(opts);
   }
 
+  preflight(workspace: string, signal?: AbortSignal): Promise<void> {
+    return this.client.checkWorkspace(workspace, signal);
+  }
+
   async ensureProject(
     workspace: string,
     name: string,
