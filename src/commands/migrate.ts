@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from '../core/logger.ts';
@@ -75,6 +75,13 @@ export async function runMigrate(
   try {
     // A dry run plans against a private copy of the ledger: it skips what a real run would skip,
     // and the real ledger never believes anything happened.
+    let isFolder = false;
+    try {
+      isFolder = statSync(ledgerPath, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    } catch (e) {
+      throw asLedgerError(e, ledgerPath);
+    }
+    if (isFolder) throw asLedgerError(Object.assign(new Error('is a folder'), { code: 'EISDIR' }), ledgerPath);
     if (opts.dryRun) ledger = Ledger.copyInMemory(ledgerPath);
     else {
       try {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { runPath } from '../core/records.ts';
 import type { RunKey, SourceProject } from '../core/records.ts';
 import type { TargetProject } from '../core/sink.ts';
@@ -55,6 +56,8 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   // A fatal error in one run (credentials, the ledger) stops the others too, as an interrupt does.
   const stop = new AbortController();
   const signal = outer.signal ? AbortSignal.any([outer.signal, stop.signal]) : stop.signal;
+  // Every request in flight listens to it (runs × streams × files).
+  setMaxListeners(0, signal);
   const ctx: MigrationContext = { ...outer, signal };
   const result: MigrateResult = { runs: [], migrated: 0, skipped: 0, failed: 0, interrupted: false };
 
