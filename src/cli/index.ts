@@ -118,7 +118,24 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
   try {
     let flags = rawFlags;
     if (tty && !flags.yes && !json) {
-      flags = await promptMissing(flags, (entity) => wiring.makeSource({ source: flags.source ?? 'api', entity, log: silentLogger, onNotice() {} }), env, controller.signal);
+      const source = flags.source ?? 'api';
+      flags = await promptMissing(
+        flags,
+        {
+          sourceFor: (entity) => wiring.makeSource({ source: source === 'api' ? source : resolve(source), entity, log: silentLogger, onNotice() {} }),
+          async workspaces(signal) {
+            const target = wiring.makeTarget({ dryRun: false, log: silentLogger });
+            try {
+              return await target.workspaces?.(signal);
+            } finally {
+              await target.close();
+            }
+          },
+          write: (text) => process.stderr.write(text),
+        },
+        env,
+        controller.signal,
+      );
     }
     const opts = migrateOptionsFromFlags(flags, env);
     const ledgerPath = resolve(opts.ledgerPath);
@@ -140,7 +157,7 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     else {
       process.stderr.write(`\n${formatReport(report, { dryRun: opts.dryRun })}\n`);
       process.stderr.write(`\n${formatRequests(outcome.requests, opts.dryRun)}\n`);
-      if (opts.dryRun) process.stderr.write(`dry run: nothing was written (no Neptune request, no ledger, no log file); the plan used ledger ${ledgerPath}\n`);
+      if (opts.dryRun) process.stderr.write(`dry run: nothing was written (not to Neptune, not to the ledger, no log file); the plan used ledger ${ledgerPath}\n`);
       else process.stderr.write(`log file: ${logFile}\nledger: ${ledgerPath}\n`);
     }
     log.info(`report:\n${formatReport(report, { dryRun: opts.dryRun })}`);

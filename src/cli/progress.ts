@@ -121,9 +121,11 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
         break;
       case 'migration.done':
         network = undefined;
-        opts.log.info(`migration ${e.interrupted ? 'interrupted' : 'finished'}: ${e.migrated} migrated, ${e.skipped} skipped, ${e.failed} failed`);
+        opts.log.info(`migration ${e.interrupted ? 'interrupted' : 'finished'}: ${e.migrated} ${dryRun ? 'would migrate' : 'migrated'}, ${e.skipped} skipped, ${e.failed} failed`);
         active.clear();
-        draw(true);
+        // The bars go: the report that follows says the same once ("Runs: …"), not twice.
+        if (opts.tty && drawn) (err as NodeJS.WriteStream).write(`\x1b[${drawn}A\x1b[0J`);
+        drawn = 0;
         break;
     }
   };

@@ -46,6 +46,8 @@ export interface Target {
    * workspace exists (a ConfigError listing the workspaces the credentials reach when it does not).
    */
   preflight?(workspace: string, signal?: AbortSignal): Promise<void>;
+  /** The workspaces the credentials reach, for the workspace prompt (undefined: not listable). */
+  workspaces?(signal?: AbortSignal): Promise<string[] | undefined>;
   /** Looks the project up, creating it (private, with the description) when missing. */
   ensureProject(
     workspace: string,

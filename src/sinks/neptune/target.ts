@@ -79,6 +79,10 @@ export class NeptuneTarget implements Target {
     return this.client.checkWorkspace(workspace, signal);
   }
 
+  workspaces(signal?: AbortSignal): Promise<string[] | undefined> {
+    return this.client.listWorkspaces(signal);
+  }
+
   async ensureProject(
     workspace: string,
     name: string,
