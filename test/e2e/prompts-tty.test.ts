@@ -37,6 +37,9 @@ describe.skipIf(!HAS_TMUX)('the CLI in a terminal (needs tmux; skipped when it i
 
   it('asks nothing when the flags answer everything, and prints the run summary once', async () => {
     const t = terminal(['--workspace', 'demo', '--projects', 'all', '--ledger', join(dir, 'flags.sqlite')]);
+    // The end, or a question: whichever comes first.
+    const first = await t.waitFor(/^EXIT=\d+$|^\? /m);
+    expect(first).not.toMatch(/^\? /m);
     expect(await t.exitCode()).toBe(0);
     const screen = t.screen();
     expect(screen).not.toContain('W&B entity');
