@@ -19,7 +19,8 @@ export function exitCodeFor(error: unknown): { code: number; message: string } {
   }
   if (error instanceof ConfigError) return { code: EXIT.usage, message: error.problems.map((p) => `error: ${p}`).join('\n') };
   if (error instanceof MigrationError) {
-    const code = error.code === 'AUTH' ? EXIT.usage : EXIT.internal;
+    // Credentials, and a ledger that is locked, damaged, unwritable or on a full disk: the user's to fix.
+    const code = error.code === 'AUTH' || error.code === 'LEDGER' ? EXIT.usage : EXIT.internal;
     return { code, message: `error (${error.code}): ${error.message}` };
   }
   return { code: EXIT.internal, message: `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` };

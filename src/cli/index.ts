@@ -9,7 +9,9 @@ import { createRenderer } from './progress.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { DEFAULT_LEDGER, migrateOptionsFromFlags, type MigrateFlags } from './options.ts';
 import { promptMissing } from './prompts.ts';
-import { runMigrate } from '../commands/migrate.ts';
+import { emptyReport, reportOfFailure, runMigrate } from '../commands/migrate.ts';
+import type { EventSink } from '../pipeline/events.ts';
+import { formatRequests } from './requests-line.ts';
 import { readReport, readStatus } from '../commands/status.ts';
 import { defaultWiring } from '../commands/wiring.ts';
 import { formatReport } from '../pipeline/report.ts';
@@ -45,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--project-map <pairs>', 'explicit project names: old=new,old2=new2')
     .option('--ledger <path>', 'ledger file (SQLite) that makes the migration resumable', DEFAULT_LEDGER)
     .option('--batch-points <n>', 'points per acknowledged batch (default 20000)')
+    .option('--timeout <seconds>', 'seconds to wait for a server\'s answer before retrying (default 60)')
+    .option('--retries <n>', 'retries of a failed request before it counts as failed (default 6)')
     .option('--dry-run', 'read the source and plan; write nothing; print what would be written')
     .option('--json', 'machine-readable events (NDJSON) on stdout')
     .option('--strict', 'exit non-zero when anything was left out for a reason other than the defaults')
@@ -94,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
 
 async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
   const env = process.env;
+  const json = Boolean(rawFlags.json);
   const controller = new AbortController();
   // One signal reaches every request in flight (runs × streams × files); each adds a listener.
   setMaxListeners(0, controller.signal);
@@ -109,37 +114,67 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
   process.on('SIGTERM', onSigint);
   const tty = Boolean(process.stderr.isTTY && process.stdin.isTTY);
   const wiring = defaultWiring(env);
+  const jsonLine = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...event, time: new Date().toISOString() })}\n`);
   try {
     let flags = rawFlags;
-    if (tty && !flags.yes && !flags.json) {
-      flags = await promptMissing(flags, (entity) => wiring.makeSource({ source: flags.source ?? 'api', entity, log: silentLogger, onNotice() {} }), env, controller.signal);
+    if (tty && !flags.yes && !json) {
+      const source = flags.source ?? 'api';
+      flags = await promptMissing(
+        flags,
+        {
+          sourceFor: (entity) => wiring.makeSource({ source: source === 'api' ? source : resolve(source), entity, log: silentLogger, onNotice() {} }),
+          async workspaces(signal) {
+            const target = wiring.makeTarget({ dryRun: false, log: silentLogger });
+            try {
+              return await target.workspaces?.(signal);
+            } finally {
+              await target.close();
+            }
+          },
+          write: (text) => process.stderr.write(text),
+        },
+        env,
+        controller.signal,
+      );
     }
     const opts = migrateOptionsFromFlags(flags, env);
     const ledgerPath = resolve(opts.ledgerPath);
-    const logFile = logFilePath(ledgerPath);
-    // The log file gets everything; the terminal gets warnings (errors reach it through the renderer).
-    const terminal: Logger = {
-      ...silentLogger,
-      warn: (m) => {
-        if (!flags.json) process.stderr.write(`warning: ${m}\n`);
-      },
-    };
-    const log = fileLogger(logFile, terminal);
-    const emit = createRenderer({ json: Boolean(flags.json), tty, log });
+    // A dry run writes nothing: no log file either.
+    const logFile = opts.dryRun ? undefined : logFilePath(ledgerPath);
+    let emit: EventSink = () => {};
+    const warnTerminal = (message: string) => emit({ type: 'warning', message });
+    // The log file gets everything; the terminal gets warnings, through the display so they never
+    // break its redrawn lines (errors reach it as run events).
+    const fileLog = logFile ? fileLogger(logFile, warnTerminal) : silentLogger;
+    const log: Logger = { ...fileLog, warn: (m) => {
+      fileLog.warn(m);
+      warnTerminal(m);
+    } };
+    emit = createRenderer({ json, tty, log: fileLog });
     const outcome = await runMigrate(opts, wiring, { log, emit, signal: controller.signal, logFile });
     const { report, result } = outcome;
-    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'report', report, requests: outcome.requests })}\n`);
+    if (json) jsonLine({ type: 'report', report, requests: outcome.requests });
     else {
       process.stderr.write(`\n${formatReport(report, { dryRun: opts.dryRun })}\n`);
-      process.stderr.write(`\nrequests: source ${JSON.stringify(outcome.requests.source ?? {})}, target ${JSON.stringify(outcome.requests.target)}\n`);
-      process.stderr.write(`log file: ${logFile}\nledger: ${opts.dryRun ? '(dry run: none written)' : ledgerPath}\n`);
-      if (opts.dryRun) process.stderr.write('dry run: nothing was written to Neptune\n');
+      process.stderr.write(`\n${formatRequests(outcome.requests, opts.dryRun)}\n`);
+      if (opts.dryRun) process.stderr.write(`dry run: nothing was written (not to Neptune, not to the ledger, no log file); the plan used ledger ${ledgerPath}\n`);
+      else process.stderr.write(`log file: ${logFile}\nledger: ${ledgerPath}\n`);
     }
     log.info(`report:\n${formatReport(report, { dryRun: opts.dryRun })}`);
     if (result.interrupted) return EXIT.interrupted;
     if (result.failed > 0 || report.totals.failed > 0 || report.totals.pending > 0) return EXIT.runsFailed;
     if (opts.strict && report.nonDefaultOmissions > 0) return EXIT.strictOmissions;
     return EXIT.ok;
+  } catch (error) {
+    const { code, message } = exitCodeFor(error);
+    const report = reportOfFailure(error);
+    if (json) {
+      // A machine reading the events learns why it stopped, then gets the report it always gets.
+      jsonLine({ type: 'error', code: (error as { code?: unknown })?.code ?? 'INTERNAL', message, exitCode: code });
+      jsonLine({ type: 'report', report: report ?? emptyReport(), requests: {} });
+    } else if (report && report.totals.runs > 0) process.stderr.write(`\n${formatReport(report)}\n\n`);
+    process.stderr.write(`${message}\n`);
+    return code;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

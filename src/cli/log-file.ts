@@ -8,24 +8,29 @@ export function logFilePath(ledgerPath: string, now = new Date()): string {
   return join(dirname(ledgerPath), `wandb-to-neptune_${stamp}.log`);
 }
 
-export function fileLogger(path: string, echo?: Logger): Logger {
-  mkdirSync(dirname(path), { recursive: true });
+/**
+ * Appends to the log file, made on the first line. A log that cannot be written (folder not
+ * writable, disk full) is said once through `onProblem` and the migration goes on: the ledger, not
+ * the log, is what must be written, and it reports its own problems.
+ */
+export function fileLogger(path: string, onProblem?: (message: string) => void): Logger {
+  let broken = false;
+  let made = false;
   const write = (level: string, message: string) => {
-    appendFileSync(path, `${new Date().toISOString()} ${level.padEnd(5)} ${message}\n`);
+    if (broken) return;
+    try {
+      if (!made) mkdirSync(dirname(path), { recursive: true });
+      made = true;
+      appendFileSync(path, `${new Date().toISOString()} ${level.padEnd(5)} ${message}\n`);
+    } catch (e) {
+      broken = true;
+      onProblem?.(`cannot write the log file ${path}: ${(e as Error).message}`);
+    }
   };
   return {
     debug: (m) => write('DEBUG', m),
-    info: (m) => {
-      write('INFO', m);
-      echo?.info(m);
-    },
-    warn: (m) => {
-      write('WARN', m);
-      echo?.warn(m);
-    },
-    error: (m) => {
-      write('ERROR', m);
-      echo?.error(m);
-    },
+    info: (m) => write('INFO', m),
+    warn: (m) => write('WARN', m),
+    error: (m) => write('ERROR', m),
   };
 }

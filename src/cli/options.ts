@@ -25,11 +25,27 @@ export interface MigrateFlags {
   strict?: boolean;
   yes?: boolean;
   batchPoints?: string;
+  timeout?: string;
+  retries?: string;
 }
 
 export const DEFAULT_LEDGER = 'wandb-to-neptune.sqlite';
 
 const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+
+/** W&B's run states (the SDK's `RunState`): anything else selects nothing and is a typo. */
+export const RUN_STATES = ['running', 'finished', 'crashed', 'failed', 'killed', 'preempting', 'preempted', 'pending'] as const;
+
+/**
+ * A list flag that was given but holds nothing (`--runs ,,,`, `--projects ""`) must not turn into
+ * "no filter" (everything): it is a usage error.
+ */
+function givenList(name: string, value: string | undefined, problems: string[]): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = list(value);
+  if (!items?.length) problems.push(`${name} was given but names nothing (got "${value}")`);
+  return items?.length ? items : undefined;
+}
 
 function positiveInt(name: string, value: string | undefined, fallback: number, problems: string[]): number {
   if (value === undefined) return fallback;
@@ -37,6 +53,15 @@ function positiveInt(name: string, value: string | undefined, fallback: number, 
   if (!Number.isInteger(n) || n < 1) {
     problems.push(`${name} must be a positive whole number, got "${value}"`);
     return fallback;
+  }
+  return n;
+}
+
+function nonNegativeInt(name: string, value: string, problems: string[]): number | undefined {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    problems.push(`${name} must be a whole number (0 or more), got "${value}"`);
+    return undefined;
   }
   return n;
 }
@@ -61,14 +86,20 @@ export function migrateOptionsFromFlags(flags: MigrateFlags, env: NodeJS.Process
     if ((INCLUDE_OPTIONS as readonly string[]).includes(item)) include.add(item as IncludeOption);
     else problems.push(`--include ${item}: expected one of ${INCLUDE_OPTIONS.join(', ')}`);
   }
+  const states = givenList('--state', flags.state, problems);
+  for (const st of states ?? []) {
+    if (!(RUN_STATES as readonly string[]).includes(st)) problems.push(`--state ${st}: expected one of ${RUN_STATES.join(', ')}`);
+  }
+  if (flags.entity !== undefined && !flags.entity.trim()) problems.push('--entity is empty: pass a W&B entity name, or leave the flag out for the key\'s default entity');
+  if (flags.source !== undefined && !flags.source.trim()) problems.push('--source is empty: pass "api" or the path of a wandb/ folder or run folder');
   const filter: RunFilter = {
-    runIds: list(flags.runs),
-    states: list(flags.state),
-    tags: list(flags.tags),
+    runIds: givenList('--runs', flags.runs, problems),
+    states,
+    tags: givenList('--tags', flags.tags, problems),
     createdAfter: isoDate('--since', flags.since, problems),
     createdBefore: isoDate('--until', flags.until, problems),
   };
-  const projectsList = list(flags.projects);
+  const projectsList = givenList('--projects', flags.projects, problems);
   let projectMap = new Map<string, string>();
   try {
     projectMap = parseProjectMap(flags.projectMap);
@@ -90,6 +121,10 @@ export function migrateOptionsFromFlags(flags: MigrateFlags, env: NodeJS.Process
     ledgerPath: flags.ledger ?? DEFAULT_LEDGER,
     strict: flags.strict ?? false,
     batchPoints: positiveInt('--batch-points', flags.batchPoints, 20_000, problems),
+    http: {
+      timeoutMs: flags.timeout === undefined ? undefined : positiveInt('--timeout', flags.timeout, 60, problems) * 1000,
+      retries: flags.retries === undefined ? undefined : nonNegativeInt('--retries', flags.retries, problems),
+    },
   };
   if (problems.length) throw new ConfigError(problems);
   return opts;

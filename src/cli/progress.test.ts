@@ -32,4 +32,30 @@ describe('progress renderer', () => {
     expect(JSON.parse(out.text)).toMatchObject({ type: 'run.skipped', run, reason: 'unchanged' });
     expect(err.text).toBe('');
   });
+
+  it('on a TTY shows a request being retried or waited on under the bars, until work moves again; the bars go at the end', () => {
+    const err = sink();
+    const render = createRenderer({ json: false, tty: true, log: silentLogger, err: err as unknown as NodeJS.WritableStream });
+    render({ type: 'migration.started', ledger: 'l.sqlite', dryRun: false });
+    render({ type: 'http.waiting', service: 'Neptune', what: 'Neptune project demo/p (GET http://x/api)', waitedMs: 10_000 });
+    expect(err.text).toContain('  waiting: Neptune project demo/p (GET http://x/api): no answer for 10 s');
+    render({ type: 'http.retry', service: 'Neptune', what: 'Neptune project demo/p (GET http://x/api)', attempt: 1, attempts: 7, delayMs: 1500, reason: 'Headers Timeout Error' });
+    expect(err.text).toContain('  retrying: Neptune project demo/p (GET http://x/api): Headers Timeout Error; retry 1 of 6 in 1.5 s');
+    const before = err.text.length;
+    render({ type: 'run.done', run, points: 1, files: 0, bytes: 0, omitted: 0 });
+    expect(err.text.slice(before)).not.toContain('retrying:');
+    const end = err.text.length;
+    render({ type: 'migration.done', migrated: 1, skipped: 0, failed: 0, interrupted: false });
+    // Cursor up over the drawn block and clear it: the report that follows is the one summary.
+    expect(err.text.slice(end)).toBe('\x1b[1A\x1b[0J');
+  });
+
+  it('a dry run says "would migrate", never "migrated"', () => {
+    const err = sink();
+    const render = createRenderer({ json: false, tty: false, log: silentLogger, err: err as unknown as NodeJS.WritableStream });
+    render({ type: 'migration.started', ledger: 'l.sqlite', dryRun: true });
+    render({ type: 'run.done', run, points: 3, files: 1, bytes: 0, omitted: 0 });
+    expect(err.text).toContain('e/p/r1: would migrate (3 points, 1 files)');
+    expect(err.text).not.toContain('migrated');
+  });
 });

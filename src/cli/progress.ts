@@ -15,6 +15,9 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
   let skipped = 0;
   let drawn = 0;
   let lastDraw = 0;
+  let dryRun = false;
+  /** What the network is doing when it is not answering (retrying, waiting), until work moves again. */
+  let network: string | undefined;
 
   const key = runPath;
 
@@ -23,10 +26,11 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
     const now = Date.now();
     if (!force && now - lastDraw < 100) return;
     lastDraw = now;
-    const lines = [`runs: ${done} migrated, ${skipped} skipped, ${failed} failed, ${active.size} active`];
+    const lines = [`runs: ${done} ${dryRun ? 'would migrate' : 'migrated'}, ${skipped} skipped, ${failed} failed, ${active.size} active`];
     for (const [k, a] of [...active.entries()].slice(0, 8)) {
       lines.push(`  ${k.padEnd(40).slice(0, 40)} ${bar(a)} ${a.points.toLocaleString('en-US')} points, ${a.files} files, ${(a.bytes / 1024 / 1024).toFixed(1)} MiB`);
     }
+    if (network) lines.push(`  ${network}`);
     (err as NodeJS.WriteStream).write(`${drawn ? `\x1b[${drawn}A` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
     drawn = lines.length;
   };
@@ -45,6 +49,7 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
     if (opts.json) out.write(`${JSON.stringify({ ...e, time: new Date().toISOString() })}\n`);
     switch (e.type) {
       case 'migration.started':
+        dryRun = e.dryRun;
         opts.log.info(`migration started; ledger ${e.ledger}${e.logFile ? `, log ${e.logFile}` : ''}${e.dryRun ? ' (dry run)' : ''}`);
         line(`ledger: ${e.ledger}${e.logFile ? `\nlog file: ${e.logFile}` : ''}${e.dryRun ? '\ndry run: nothing will be written' : ''}`);
         break;
@@ -59,6 +64,7 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
         draw();
         break;
       case 'run.progress': {
+        network = undefined;
         const a = active.get(key(e.run));
         if (a) {
           if (e.stream === 'files') {
@@ -78,9 +84,10 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
         break;
       case 'run.done':
         done++;
+        network = undefined;
         active.delete(key(e.run));
-        opts.log.info(`${key(e.run)}: migrated, ${e.points} points, ${e.files} files, ${e.bytes} bytes, ${e.omitted} items not written`);
-        line(`${key(e.run)}: migrated (${e.points.toLocaleString('en-US')} points, ${e.files} files${e.omitted ? `, ${e.omitted} not written — see report` : ''})`);
+        opts.log.info(`${key(e.run)}: ${dryRun ? 'would migrate' : 'migrated'}, ${e.points} points, ${e.files} files, ${e.bytes} bytes, ${e.omitted} items not written`);
+        line(`${key(e.run)}: ${dryRun ? 'would migrate' : 'migrated'} (${e.points.toLocaleString('en-US')} points, ${e.files} files${e.omitted ? `, ${e.omitted} not written — see report` : ''})`);
         break;
       case 'run.failed':
         failed++;
@@ -92,10 +99,33 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
         opts.log.warn(`${e.run ? `${key(e.run)}: ` : ''}${e.stream} ${e.kind}: ${e.message}`);
         line(`${e.run ? `${key(e.run)}: ` : ''}note (${e.stream}, ${e.kind}): ${e.message}`);
         break;
+      case 'http.retry': {
+        const text = `${e.what}: ${e.reason}; retry ${e.attempt} of ${e.attempts - 1} in ${(e.delayMs / 1000).toFixed(1)} s`;
+        opts.log.warn(text);
+        network = `retrying: ${text}`;
+        if (opts.tty) draw(true);
+        else line(`retrying: ${text}`);
+        break;
+      }
+      case 'http.waiting': {
+        const text = `${e.what}: no answer for ${Math.round(e.waitedMs / 1000)} s`;
+        opts.log.info(`waiting: ${text}`);
+        network = `waiting: ${text}`;
+        if (opts.tty) draw(true);
+        else line(`waiting: ${text}`);
+        break;
+      }
+      case 'warning':
+        // Already in the log file (it came from there); the terminal gets it between the bars.
+        line(`warning: ${e.message}`);
+        break;
       case 'migration.done':
-        opts.log.info(`migration ${e.interrupted ? 'interrupted' : 'finished'}: ${e.migrated} migrated, ${e.skipped} skipped, ${e.failed} failed`);
+        network = undefined;
+        opts.log.info(`migration ${e.interrupted ? 'interrupted' : 'finished'}: ${e.migrated} ${dryRun ? 'would migrate' : 'migrated'}, ${e.skipped} skipped, ${e.failed} failed`);
         active.clear();
-        draw(true);
+        // The bars go: the report that follows says the same once ("Runs: …"), not twice.
+        if (opts.tty && drawn) (err as NodeJS.WriteStream).write(`\x1b[${drawn}A\x1b[0J`);
+        drawn = 0;
         break;
     }
   };

@@ -1,16 +1,22 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from '../core/logger.ts';
+import type { HttpClientOptions } from '../http/client.ts';
 import type { RunKey, SourceNotice } from '../core/records.ts';
 import type { Target } from '../core/sink.ts';
 import type { RunFilter, RunSource } from '../core/source.ts';
+import { asLedgerError } from '../ledger/errors.ts';
 import { Ledger, runKeyString } from '../ledger/ledger.ts';
+import { lockLedger, type LedgerLock } from '../ledger/lock.ts';
 import type { IncludeOption } from '../mapping/options.ts';
 import type { EventSink } from '../pipeline/events.ts';
 import { migrate, type MigrateResult } from '../pipeline/migrate.ts';
 import { Pool } from '../pipeline/pool.ts';
 import { buildReport, type MigrationReport } from '../pipeline/report.ts';
 import { TOOL_VERSION } from '../version.ts';
+import { checkSourcePath } from './source-path.ts';
+import { prepareStaging, type Staging } from './staging.ts';
 
 export interface MigrateOptions {
   /** `api` for the W&B API, or a path to a `wandb/` folder or one run folder. */
@@ -30,12 +36,17 @@ export interface MigrateOptions {
   strict: boolean;
   /** Points per acknowledged batch. @default 20_000 */
   batchPoints?: number;
+  /** Request timeouts and retries (`--timeout`, `--retries`). */
+  http?: { timeoutMs?: number; retries?: number };
 }
+
+/** What the wiring hands every HTTP client: the user's timeouts, and the display's retry/wait hooks. */
+export type HttpSettings = Pick<HttpClientOptions, 'timeoutMs' | 'retry' | 'onRetry' | 'onWaiting'>;
 
 /** How the command gets its source and target: the CLI passes the real ones, tests may pass others. */
 export interface Wiring {
-  makeSource(o: { source: string; entity?: string; log: Logger; onNotice: (n: SourceNotice) => void }): RunSource;
-  makeTarget(o: { dryRun: boolean; log: Logger }): Target;
+  makeSource(o: { source: string; entity?: string; log: Logger; onNotice: (n: SourceNotice) => void; http?: HttpSettings; stagingDir?: string }): RunSource;
+  makeTarget(o: { dryRun: boolean; log: Logger; http?: HttpSettings }): Target;
 }
 
 export interface MigrateOutcome {
@@ -54,57 +65,127 @@ export async function runMigrate(
   wiring: Wiring,
   io: { log: Logger; emit: EventSink; signal?: AbortSignal; logFile?: string },
 ): Promise<MigrateOutcome> {
-  // A dry run keeps its plan in memory: it must not make the real ledger believe anything happened.
-  const ledgerPath = opts.dryRun ? ':memory:' : resolve(opts.ledgerPath);
-  if (!opts.dryRun) mkdirSync(dirname(ledgerPath), { recursive: true });
-  const ledger = new Ledger(ledgerPath);
-  const notices: SourceNotice[] = [];
-  const source = wiring.makeSource({
-    source: opts.source,
-    entity: opts.entity,
-    log: io.log,
-    onNotice: (n) => {
-      notices.push(n);
-      if (n.run) ledger.addNotice(n.run, n);
-      io.emit({ type: 'source.notice', run: n.run, stream: n.stream, kind: n.kind, message: n.message });
-    },
-  });
-  const target = wiring.makeTarget({ dryRun: opts.dryRun, log: io.log });
-  if (opts.include.has('artifacts')) {
-    // Said plainly rather than silently half-done: logged artifacts (run.logged_artifacts) are not read yet.
-    io.log.warn('--include artifacts carries the files under artifact/ only; logged artifacts are not read by this version');
-  }
-  io.emit({ type: 'migration.started', ledger: opts.dryRun ? '(in memory: dry run)' : ledgerPath, logFile: io.logFile, dryRun: opts.dryRun });
-  const skipped = new Set<string>();
+  const sourcePath = opts.source === 'api' ? undefined : await checkSourcePath(opts.source);
+  const ledgerPath = resolve(opts.ledgerPath);
+  let lock: LedgerLock | undefined;
+  let ledger: Ledger | undefined;
+  let staging: Staging | undefined;
+  let source: RunSource | undefined;
+  let target: Target | undefined;
   try {
-    const result = await migrate(
-      { workspace: opts.workspace, projects: opts.projects, projectMap: opts.projectMap, filter: opts.filter, concurrency: opts.concurrency },
-      {
-        source,
-        target,
-        ledger,
-        mapping: { include: opts.include },
-        log: io.log,
-        emit: (e) => {
-          if (e.type === 'run.skipped') skipped.add(runKeyString(e.run));
-          io.emit(e);
-        },
-        filePool: new Pool(opts.fileConcurrency),
-        signal: io.signal,
-        batchPoints: opts.batchPoints ?? 20_000,
-        fileBatchBytes: 5 * 1024 * 1024,
-        fileBatchCount: 500,
-        toolVersion: TOOL_VERSION,
-        dryRun: opts.dryRun,
+    // A dry run plans against a private copy of the ledger: it skips what a real run would skip,
+    // and the real ledger never believes anything happened.
+    let isFolder = false;
+    try {
+      isFolder = statSync(ledgerPath, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    } catch (e) {
+      throw asLedgerError(e, ledgerPath);
+    }
+    if (isFolder) throw asLedgerError(Object.assign(new Error('is a folder'), { code: 'EISDIR' }), ledgerPath);
+    if (opts.dryRun) ledger = Ledger.copyInMemory(ledgerPath);
+    else {
+      try {
+        mkdirSync(dirname(ledgerPath), { recursive: true });
+      } catch (e) {
+        throw asLedgerError(e, ledgerPath);
+      }
+      lock = lockLedger(ledgerPath);
+      ledger = new Ledger(ledgerPath);
+    }
+    const theLedger = ledger;
+    staging = prepareStaging(opts.dryRun ? tmpdir() : dirname(ledgerPath));
+    for (const c of staging.cleaned) io.log.info(`removed staging left by a stopped process: ${c}`);
+    const http: HttpSettings = {
+      ...(opts.http?.timeoutMs !== undefined ? { timeoutMs: opts.http.timeoutMs } : {}),
+      ...(opts.http?.retries !== undefined ? { retry: { retries: opts.http.retries } } : {}),
+      onRetry: (r) => io.emit({ type: 'http.retry', service: r.service, what: r.what, attempt: r.attempt, attempts: r.attempts, delayMs: r.delayMs, reason: r.reason }),
+      onWaiting: (w) => io.emit({ type: 'http.waiting', service: w.service, what: w.what, waitedMs: w.waitedMs }),
+    };
+    source = wiring.makeSource({
+      source: sourcePath ?? opts.source,
+      entity: opts.entity,
+      log: io.log,
+      http,
+      stagingDir: staging.dir,
+      onNotice: (n) => {
+        if (n.run) theLedger.addNotice(n.run, n);
+        io.emit({ type: 'source.notice', run: n.run, stream: n.stream, kind: n.kind, message: n.message });
       },
-    );
-    const report = buildReport(ledger, dedupe(result.runs), skipped);
-    const sourceStats = (source as { stats?: () => Record<string, number> }).stats?.();
-    return { result, report, requests: { source: sourceStats, target: target.stats() } };
+    });
+    target = wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, http });
+    if (opts.include.has('artifacts')) {
+      // Said plainly rather than silently half-done: logged artifacts (run.logged_artifacts) are not read yet.
+      io.log.warn('--include artifacts carries the files under artifact/ only; logged artifacts are not read by this version');
+    }
+    io.emit({ type: 'migration.started', ledger: opts.dryRun ? `(dry run: a copy of ${ledgerPath} in memory)` : ledgerPath, logFile: io.logFile, dryRun: opts.dryRun });
+    const skipped = new Set<string>();
+    const selected: RunKey[] = [];
+    try {
+      const result = await migrate(
+        {
+          workspace: opts.workspace,
+          projects: opts.projects,
+          projectMap: opts.projectMap,
+          filter: opts.filter,
+          concurrency: opts.concurrency,
+          sourceLabel: sourcePath ? `folder ${sourcePath}` : opts.entity ? `W&B entity "${opts.entity}"` : undefined,
+        },
+        {
+          source,
+          target,
+          ledger,
+          mapping: { include: opts.include },
+          log: io.log,
+          emit: (e) => {
+            if (e.type === 'run.skipped') skipped.add(runKeyString(e.run));
+            io.emit(e);
+          },
+          onSelected: (key) => selected.push(key),
+          filePool: new Pool(opts.fileConcurrency),
+          signal: io.signal,
+          batchPoints: opts.batchPoints ?? 20_000,
+          fileBatchBytes: 5 * 1024 * 1024,
+          fileBatchCount: 500,
+          toolVersion: TOOL_VERSION,
+          dryRun: opts.dryRun,
+        },
+      );
+      const report = buildReport(ledger, dedupe(result.runs), skipped);
+      const sourceStats = (source as { stats?: () => Record<string, number> }).stats?.();
+      return { result, report, requests: { source: sourceStats, target: target.stats() } };
+    } catch (error) {
+      // The runs this pass selected, as the ledger holds them now: the caller still prints a report.
+      const partial = safeReport(ledger, dedupe(selected), skipped);
+      if (partial && typeof error === 'object' && error !== null) failureReports.set(error, partial);
+      throw error;
+    }
   } finally {
-    await source.close?.();
-    await target.close();
-    ledger.close();
+    await source?.close?.();
+    await target?.close();
+    ledger?.close();
+    staging?.remove();
+    lock?.release();
+  }
+}
+
+const failureReports = new WeakMap<object, MigrationReport>();
+
+/** The report of a migration that stopped on `error` (runs selected before it stopped), if any. */
+export function reportOfFailure(error: unknown): MigrationReport | undefined {
+  return typeof error === 'object' && error !== null ? failureReports.get(error) : undefined;
+}
+
+/** The report of a migration that stopped before selecting any run. */
+export function emptyReport(): MigrationReport {
+  return { runs: [], totals: { runs: 0, migrated: 0, skipped: 0, failed: 0, pending: 0, points: 0, files: 0, bytes: 0, omitted: 0 }, nonDefaultOmissions: 0 };
+}
+
+function safeReport(ledger: Ledger, runs: RunKey[], skipped: ReadonlySet<string>): MigrationReport | undefined {
+  try {
+    return buildReport(ledger, runs, skipped);
+  } catch {
+    // The ledger is what failed: the error says so; there is no report to give.
+    return undefined;
   }
 }
 

@@ -41,6 +41,13 @@ export interface TargetProject {
 /** A Neptune server (Protocol A or B), or a dry run that only counts. */
 export interface Target {
   readonly kind: string;
+  /**
+   * Checked once before any run is read: the credentials are accepted, the server answers, the
+   * workspace exists (a ConfigError listing the workspaces the credentials reach when it does not).
+   */
+  preflight?(workspace: string, signal?: AbortSignal): Promise<void>;
+  /** The workspaces the credentials reach, for the workspace prompt (undefined: not listable). */
+  workspaces?(signal?: AbortSignal): Promise<string[] | undefined>;
   /** Looks the project up, creating it (private, with the description) when missing. */
   ensureProject(
     workspace: string,

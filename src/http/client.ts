@@ -13,15 +13,42 @@ export interface HttpClientOptions {
   retry?: RetryOptions;
   /** Requests in flight per host. @default 8 */
   concurrencyPerHost?: number;
-  /** Time to wait for response headers, and between body chunks. @default 120_000 */
+  /**
+   * Time to wait for response headers, and between body chunks. A server that accepts connections
+   * and never answers costs this much per attempt. @default 60_000
+   */
   timeoutMs?: number;
+  /** Time to wait for a connection. @default 10_000 */
+  connectTimeoutMs?: number;
+  /** Told before every wait for a retry, so the progress display can say what is being retried. */
+  onRetry?: (info: HttpRetryInfo) => void;
+  /** Told when an attempt has had no answer for `waitNoticeMs` (the display says "waiting"). */
+  onWaiting?: (info: { service: string; what: string; waitedMs: number }) => void;
+  /** @default 10_000 */
+  waitNoticeMs?: number;
   log?: Logger;
   /** Values to scrub from any error text (the API key, tokens). */
   secrets?: () => readonly (string | undefined)[];
   dispatcher?: Dispatcher;
   /** Called for every HTTP attempt (for request counting in benchmarks and reports). */
-  onAttempt?: (info: { method: string; host: string; status?: number }) => void;
+  onAttempt?: (info: { method: string; host: string; status?: number; /** The caller asked for this status (a 404 meaning "not there"): not a failure. */ accepted?: boolean }) => void;
 }
+
+export interface HttpRetryInfo {
+  service: string;
+  /** The request in words, with its URL redacted. */
+  what: string;
+  /** The attempt that failed (1 = the first). */
+  attempt: number;
+  /** Attempts allowed in all. */
+  attempts: number;
+  delayMs: number;
+  reason: string;
+}
+
+/** Defaults a user can change (`--timeout`): sane for a hung server, generous for a slow one. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -81,8 +108,9 @@ export class HttpClient {
       new Agent({
         keepAliveTimeout: 30_000,
         connections: Math.max(4, (opts.concurrencyPerHost ?? 8) * 2),
-        headersTimeout: opts.timeoutMs ?? 120_000,
-        bodyTimeout: opts.timeoutMs ?? 120_000,
+        headersTimeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        bodyTimeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        connect: { timeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
       });
   }
 
@@ -122,6 +150,35 @@ export class HttpClient {
     return req.what ? `${this.opts.service} ${req.what} (${where})` : `${this.opts.service} ${where}`;
   }
 
+  /** Says a retry is coming (log and display), then waits for it. */
+  private async retryWait(req: HttpRequest, attempt: number, delayMs: number, reason: string): Promise<void> {
+    const info: HttpRetryInfo = {
+      service: this.opts.service,
+      what: this.describe(req),
+      attempt,
+      attempts: (this.opts.retry?.retries ?? 6) + 1,
+      delayMs,
+      reason: this.scrub(reason),
+    };
+    this.log.debug(`${info.what}: ${info.reason}; retry ${attempt} in ${delayMs} ms`);
+    this.opts.onRetry?.(info);
+    await sleep(delayMs, req.signal);
+  }
+
+  /** Starts the "no answer yet" notice of one attempt; returns its cancel. */
+  private waitingNotice(req: HttpRequest): () => void {
+    const onWaiting = this.opts.onWaiting;
+    if (!onWaiting) return () => {};
+    const every = this.opts.waitNoticeMs ?? 10_000;
+    let waited = 0;
+    const timer = setInterval(() => {
+      waited += every;
+      onWaiting({ service: this.opts.service, what: this.describe(req), waitedMs: waited });
+    }, every);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   private scrub(text: string): string {
     return scrubSecrets(text, this.opts.secrets?.() ?? []);
   }
@@ -141,6 +198,7 @@ export class HttpClient {
       ambiguous = false;
       const release = await limiter.acquire(req.signal);
       let res: Dispatcher.ResponseData;
+      const answered = this.waitingNotice(req);
       try {
         this.requests++;
         const body = typeof req.body === 'function' ? req.body() : req.body;
@@ -152,6 +210,7 @@ export class HttpClient {
           dispatcher: this.dispatcher,
         });
       } catch (error) {
+        answered();
         release();
         this.opts.onAttempt?.({ method: req.method, host });
         if (req.signal?.aborted) throw new AbortedError(`${this.describe(req)}: aborted`);
@@ -162,13 +221,13 @@ export class HttpClient {
             cause: error,
           });
         }
-        this.log.debug(`${this.describe(req)}: ${this.scrub(reason)}; retry ${attempt} in ${delay} ms`);
-        await sleep(delay, req.signal);
+        await this.retryWait(req, attempt, delay, reason);
         ambiguous = true;
         continue;
       }
-      this.opts.onAttempt?.({ method: req.method, host, status: res.statusCode });
+      answered();
       const status = res.statusCode;
+      this.opts.onAttempt?.({ method: req.method, host, status, accepted: req.acceptStatus?.includes(status) ?? false });
       if ((status >= 200 && status < 300) || req.acceptStatus?.includes(status)) {
         try {
           const out = await onOk(res);
@@ -184,7 +243,7 @@ export class HttpClient {
               cause: error,
             });
           }
-          await sleep(delay, req.signal);
+          await this.retryWait(req, attempt, delay, `body: ${reason}`);
           ambiguous = true;
           continue;
         } finally {
@@ -209,8 +268,7 @@ export class HttpClient {
         const snippet = this.scrub(text.slice(0, 500));
         throw new HttpError(status, req.method, redactUrl(req.url), `${this.describe(req)}: HTTP ${status}${snippet ? `: ${snippet}` : ''}`, snippet);
       }
-      this.log.debug(`${this.describe(req)}: HTTP ${status}; retry ${attempt} in ${delay} ms`);
-      await sleep(delay, req.signal);
+      await this.retryWait(req, attempt, delay, `HTTP ${status}`);
       ambiguous = status >= 500;
     }
   }

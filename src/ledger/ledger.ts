@@ -2,6 +2,8 @@ import { runPath } from '../core/records.ts';
 import Database from 'better-sqlite3';
 import type { RunKey } from '../core/records.ts';
 import type { Omission, SeriesKind } from '../core/target.ts';
+import { existsSync } from 'node:fs';
+import { LedgerError, asLedgerError } from './errors.ts';
 import { LEDGER_SCHEMA, LEDGER_SCHEMA_VERSION, LEDGER_UPGRADES } from './schema.ts';
 
 export type RunStatus = 'pending' | 'in_progress' | 'done' | 'failed';
@@ -55,16 +57,51 @@ export class Ledger {
   /** Prepared once: commits run several times per batch on the migration's hot path. */
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(readonly path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(LEDGER_SCHEMA);
+  /** `path`, or the bytes of a ledger to work on in memory (a dry run's copy). */
+  constructor(readonly path: string, image?: Buffer) {
+    let db: Database.Database | undefined;
+    try {
+      db = image ? new Database(image) : new Database(path);
+      this.db = db;
+      if (!image) this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(LEDGER_SCHEMA);
+      this.upgrade();
+    } catch (e) {
+      db?.close();
+      throw asLedgerError(e, path);
+    }
+  }
+
+  /**
+   * A private in-memory copy of the ledger at `path` (empty when there is none): a dry run plans
+   * against what a real run would skip, and changes nothing on disk.
+   */
+  static copyInMemory(path: string): Ledger {
+    if (!existsSync(path)) return new Ledger(':memory:');
+    let image: Buffer;
+    try {
+      const source = new Database(path, { readonly: true, fileMustExist: true });
+      try {
+        image = source.serialize();
+      } finally {
+        source.close();
+      }
+    } catch (e) {
+      throw asLedgerError(e, path);
+    }
+    // Bytes 18–19 mark WAL mode, which an in-memory database cannot open: mark it a rollback-journal file.
+    if (image.length >= 20) image[18] = image[19] = 1;
+    return new Ledger(path, image);
+  }
+
+  private upgrade(): void {
+    const path = this.path;
     const version = this.meta('schema_version');
     if (version === undefined) this.setMeta('schema_version', String(LEDGER_SCHEMA_VERSION));
     else if (Number(version) > LEDGER_SCHEMA_VERSION)
-      throw new Error(`ledger ${path} was written by a newer version (schema ${version})`);
+      throw new LedgerError(`ledger ${path} was written by a newer version (schema ${version}); use that version or another --ledger`);
     else if (Number(version) < LEDGER_SCHEMA_VERSION) {
       this.db.transaction(() => {
         for (let v = Number(version) + 1; v <= LEDGER_SCHEMA_VERSION; v++) if (LEDGER_UPGRADES[v]) this.db.exec(LEDGER_UPGRADES[v]);
@@ -99,6 +136,17 @@ export class Ledger {
 
   listRuns(): LedgerRun[] {
     return (this.stmt('SELECT * FROM runs ORDER BY entity, project, run_id').all() as RunRow[]).map(toLedgerRun);
+  }
+
+  /**
+   * A run the migration selected, before any work on it: counted as pending until started, so an
+   * interrupted pass reports every run it selected. A run the ledger knows keeps its state.
+   */
+  notePending(key: RunKey, displayName?: string): void {
+    this.stmt(
+      `INSERT INTO runs(run_key, entity, project, run_id, display_name, status, attempts, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT(run_key) DO NOTHING`,
+    ).run(runKeyString(key), key.entity, key.project, key.runId, displayName ?? null, new Date().toISOString());
   }
 
   /** Marks a run as being migrated (new, resumed or brought up to date). */

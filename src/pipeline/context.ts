@@ -14,6 +14,8 @@ export interface MigrationContext {
   mapping: MappingOptions;
   log: Logger;
   emit: EventSink;
+  /** Told of every run the selection yields, before its migration starts. */
+  onSelected?: (key: import('../core/records.ts').RunKey) => void;
   /** Shared by all runs: bounds concurrent file downloads + uploads. */
   filePool: Pool;
   signal?: AbortSignal;

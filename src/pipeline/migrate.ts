@@ -1,13 +1,16 @@
+import { setMaxListeners } from 'node:events';
 import { runPath } from '../core/records.ts';
 import type { RunKey, SourceProject } from '../core/records.ts';
 import type { TargetProject } from '../core/sink.ts';
 import type { RunFilter } from '../core/source.ts';
 import { ConfigError, MigrationError, isAbortError } from '../core/errors.ts';
+import { LedgerError, asLedgerError } from '../ledger/errors.ts';
 import { planProjectNames } from '../mapping/project-name.ts';
 import { mapProjectFields, projectDescription } from '../mapping/run-fields.ts';
 import type { MigrationContext } from './context.ts';
 import { migrateRun } from './migrate-run.ts';
 import { forEachConcurrent } from './pool.ts';
+import { emptySelectionError, selectProjects } from './selection.ts';
 
 export interface MigrateSelection {
   /** Neptune workspace the projects go to. */
@@ -18,6 +21,8 @@ export interface MigrateSelection {
   filter: RunFilter;
   /** Runs migrated at once. */
   concurrency: number;
+  /** The source in words, for messages ("folder ./wandb"); default: `W&B entity "<entity>"`. */
+  sourceLabel?: string;
 }
 
 export interface MigrateResult {
@@ -29,25 +34,36 @@ export interface MigrateResult {
 }
 
 /**
- * The migration: plan project names (collisions are an error before anything is written), make sure
- * each Neptune project exists, then migrate the runs of every project, `concurrency` at a time. A run
- * that fails is recorded as failed in the ledger and the others go on; an abort (Ctrl-C) stops taking
- * new runs, and runs in flight go back to pending with their acknowledged progress kept.
+ * The migration: check both ends before reading any run (the source's projects against the
+ * selection, the target's credentials and workspace), plan project names (collisions are an error
+ * before anything is written), then migrate the runs of every project, `concurrency` at a time, each
+ * project made in the target only when a run needs it. A run that fails is recorded as failed in the
+ * ledger and the others go on; an abort (Ctrl-C) or a fatal error (credentials, the ledger) stops
+ * taking new runs, and runs in flight go back to pending with their acknowledged progress kept.
+ * A selection that matched no run is a usage error naming what exists.
  */
-export async function migrate(sel: MigrateSelection, ctx: MigrationContext): Promise<MigrateResult> {
-  const all: SourceProject[] = [];
-  for await (const p of ctx.source.listProjects(ctx.signal)) all.push(p);
-  const wanted = sel.projects === 'all' ? all : all.filter((p) => sel.projects.includes(p.name));
-  if (sel.projects !== 'all') {
-    const missing = sel.projects.filter((n) => !all.some((p) => p.name === n));
-    for (const m of missing) ctx.log.warn(`W&B project "${m}" was not found in the source`);
-  }
+export async function migrate(sel: MigrateSelection, outer: MigrationContext): Promise<MigrateResult> {
+  const where = sel.sourceLabel ?? `W&B entity "${await preflightStep('W&B', () => outer.source.entity(outer.signal))}"`;
+  const all: SourceProject[] = await preflightStep('W&B', async () => {
+    const out: SourceProject[] = [];
+    for await (const p of outer.source.listProjects(outer.signal)) out.push(p);
+    return out;
+  });
+  const wanted = selectProjects(all, sel.projects, where);
   const names = planProjectNames(wanted.map((p) => p.name), sel.projectMap);
+  await preflightStep('Neptune', async () => outer.target.preflight?.(sel.workspace, outer.signal));
+
+  // A fatal error in one run (credentials, the ledger) stops the others too, as an interrupt does.
+  const stop = new AbortController();
+  const signal = outer.signal ? AbortSignal.any([outer.signal, stop.signal]) : stop.signal;
+  // Every request in flight listens to it (runs × streams × files).
+  setMaxListeners(0, signal);
+  const ctx: MigrationContext = { ...outer, signal };
   const result: MigrateResult = { runs: [], migrated: 0, skipped: 0, failed: 0, interrupted: false };
 
   let fatal: unknown;
   for (const project of wanted) {
-    if (ctx.signal?.aborted || fatal) break;
+    if (signal.aborted) break;
     const neptuneName = names.get(project.name)!;
     ctx.emit({ type: 'project.planned', wandbProject: project.name, neptuneProject: `${sel.workspace}/${neptuneName}` });
     // Looked up (or created) only when a run needs it: an unchanged re-run sends nothing to Neptune.
@@ -64,35 +80,75 @@ export async function migrate(sel: MigrateSelection, ctx: MigrationContext): Pro
       sel.concurrency,
       async (run) => {
         result.runs.push(run.key);
+        ctx.onSelected?.(run.key);
         if (fatal) return;
         try {
+          ctx.ledger.notePending(run.key, run.displayName);
           const outcome = await migrateRun(run, projectTarget, ctx);
           if (outcome.status === 'skipped') result.skipped++;
           else result.migrated++;
-        } catch (error) {
-          if (isAbortError(error) || ctx.signal?.aborted) {
-            ctx.ledger.interruptRun(run.key);
+        } catch (caught) {
+          const error = asLedgerError(caught, ctx.ledger.path);
+          if (isFatal(error)) {
+            fatal ??= error;
+            stop.abort(error);
+          }
+          if (!fatal && (isAbortError(error) || outer.signal?.aborted)) {
+            bestEffort(() => ctx.ledger.interruptRun(run.key));
             result.interrupted = true;
             return;
           }
           const message = error instanceof Error ? error.message : String(error);
-          ctx.ledger.failRun(run.key, message, run.displayName);
-          // Bad credentials or settings fail every run the same way: stop, and let the caller say so once.
-          if (isFatal(error)) fatal ??= error;
-          ctx.emit({ type: 'run.failed', run: run.key, error: message });
-          ctx.log.error(`${runPath(run.key)}: ${message}`);
-          result.failed++;
+          // Bad credentials or settings fail every run the same way: recorded once, said once by the caller.
+          if (error === fatal || !fatal) {
+            bestEffort(() => ctx.ledger.failRun(run.key, message, run.displayName));
+            ctx.emit({ type: 'run.failed', run: run.key, error: message });
+            ctx.log.error(`${runPath(run.key)}: ${message}`);
+            result.failed++;
+          } else bestEffort(() => ctx.ledger.interruptRun(run.key));
         }
       },
-      ctx.signal,
-    );
+      signal,
+    ).catch((e: unknown) => {
+      // The listing itself failed (W&B unreachable mid-way, the run iterator aborted).
+      if (isAbortError(e) && signal.aborted) return;
+      throw e;
+    });
   }
   if (fatal) throw fatal;
-  if (ctx.signal?.aborted) result.interrupted = true;
+  if (outer.signal?.aborted) result.interrupted = true;
+  if (result.runs.length === 0 && !result.interrupted) {
+    throw await emptySelectionError(outer.source, wanted, sel.filter, where, outer.signal);
+  }
   ctx.emit({ type: 'migration.done', migrated: result.migrated, skipped: result.skipped, failed: result.failed, interrupted: result.interrupted });
   return result;
 }
 
+/**
+ * A check made before any run is read: an unreachable server, a refused key or a missing workspace
+ * is the user's to fix, said once (exit 2), instead of failing run after run.
+ */
+async function preflightStep<T>(service: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (isAbortError(error) || error instanceof ConfigError) throw error;
+    if (error instanceof MigrationError && (error.code === 'NETWORK' || error.code === 'HTTP' || error.code === 'GRAPHQL' || error.code === 'SOURCE_DATA')) {
+      throw new ConfigError([`cannot use ${service}: ${error.message}`]);
+    }
+    throw error;
+  }
+}
+
+/** The ledger may be what failed (disk full): recording the run's state then is best effort. */
+function bestEffort(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // The ledger error itself is what the caller reports.
+  }
+}
+
 function isFatal(error: unknown): boolean {
-  return error instanceof ConfigError || (error instanceof MigrationError && error.code === 'AUTH');
+  return error instanceof ConfigError || error instanceof LedgerError || (error instanceof MigrationError && error.code === 'AUTH');
 }

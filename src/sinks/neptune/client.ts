@@ -5,6 +5,7 @@ import { NeptuneAuth } from './auth.ts';
 import type { WriterContext } from './context.ts';
 import { resolveLimits, type NeptuneLimits } from './limits.ts';
 import { ensureProject, type EnsureProjectOptions, type ProjectInfo } from './projects.ts';
+import { checkWorkspace, listWorkspaces } from './preflight.ts';
 import { createOrOpenRun, type RunInfo } from './runs.ts';
 import { emptyStats, type NeptuneStats } from './stats.ts';
 import { parseNeptuneToken, resolveNeptuneSettings, type NeptuneCredentials } from './token.ts';
@@ -42,6 +43,10 @@ export interface OpenRunOptions {
 
 export interface NeptuneClient {
   readonly credentials: Pick<NeptuneCredentials, 'apiBase'>;
+  /** Credentials, reachability and the workspace, checked before any work (see preflight.ts). */
+  checkWorkspace(workspace: string, signal?: AbortSignal): Promise<void>;
+  /** The workspaces the token reaches (undefined: the server does not list them). */
+  listWorkspaces(signal?: AbortSignal): Promise<string[] | undefined>;
   ensureProject(workspace: string, name: string, opts?: EnsureProjectOptions, signal?: AbortSignal): Promise<ProjectHandle>;
   openRun(project: ProjectHandle | ProjectInfo, customId: string, opts?: OpenRunOptions, signal?: AbortSignal): Promise<RunWriter>;
   stats(): NeptuneStats;
@@ -61,7 +66,7 @@ export function createNeptuneClient(opts: NeptuneClientOptions = {}): NeptuneCli
     onAttempt: (info) => {
       stats.requests++;
       if (info.status === 429) stats.rateLimited++;
-      if (info.status === undefined || info.status >= 300) stats.failedAttempts++;
+      if (info.status === undefined || (info.status >= 300 && !info.accepted)) stats.failedAttempts++;
       opts.http?.onAttempt?.(info);
     },
   });
@@ -71,6 +76,8 @@ export function createNeptuneClient(opts: NeptuneClientOptions = {}): NeptuneCli
 
   return {
     credentials: { apiBase: creds.apiBase },
+    checkWorkspace: (workspace, signal) => checkWorkspace(api, workspace, signal),
+    listWorkspaces: (signal) => listWorkspaces(api, signal),
     async ensureProject(workspace, name, projectOpts, signal) {
       const info = await ensureProject(api, workspace, name, projectOpts, signal);
       const handle = new ProjectHandle(ctx, info);

@@ -4,7 +4,7 @@ export interface NeptuneStats {
   requests: number;
   /** Attempts answered with 429. */
   rateLimited: number;
-  /** Attempts without a 2xx answer (network errors, retried statuses, and accepted 404s such as "project missing"). */
+  /** Attempts without a 2xx answer (network errors, retried statuses); an expected 404 ("project missing") is not one. */
   failedAttempts: number;
   /** executeOperations requests acknowledged. */
   batches: number;

@@ -75,6 +75,14 @@ export class NeptuneTarget implements Target {
     this.client = createNeptuneClient(opts);
   }
 
+  preflight(workspace: string, signal?: AbortSignal): Promise<void> {
+    return this.client.checkWorkspace(workspace, signal);
+  }
+
+  workspaces(signal?: AbortSignal): Promise<string[] | undefined> {
+    return this.client.listWorkspaces(signal);
+  }
+
   async ensureProject(
     workspace: string,
     name: string,

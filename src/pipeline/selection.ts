@@ -1,0 +1,69 @@
+import { ConfigError } from '../core/errors.ts';
+import type { SourceProject } from '../core/records.ts';
+import type { RunFilter, RunSource } from '../core/source.ts';
+
+/** How many names a message lists before it says "… N more". */
+const SHOWN = 12;
+
+export function nameList(names: readonly string[]): string {
+  if (names.length === 0) return '(none)';
+  const shown = names.slice(0, SHOWN).join(', ');
+  return names.length > SHOWN ? `${shown}, … ${names.length - SHOWN} more` : shown;
+}
+
+/**
+ * The projects asked for, checked against those the source has: a name that is not there is a typo
+ * (or the wrong entity), never a quiet "Runs: 0". Throws a usage error naming what exists.
+ */
+export function selectProjects(all: readonly SourceProject[], asked: readonly string[] | 'all', where: string): SourceProject[] {
+  if (all.length === 0) {
+    throw new ConfigError([`${where} has no projects (check the entity name and that the API key can see it, or the folder)`]);
+  }
+  if (asked === 'all') return [...all];
+  const missing = asked.filter((n) => !all.some((p) => p.name === n));
+  if (missing.length) {
+    throw new ConfigError([`W&B project${missing.length > 1 ? 's' : ''} not found in ${where}: ${missing.join(', ')}; it has: ${nameList(all.map((p) => p.name))}`]);
+  }
+  return all.filter((p) => asked.includes(p.name));
+}
+
+/** Words for a filter, as the user typed it. */
+export function describeFilter(f: RunFilter): string {
+  const parts: string[] = [];
+  if (f.runIds?.length) parts.push(`--runs ${f.runIds.join(',')}`);
+  if (f.states?.length) parts.push(`--state ${f.states.join(',')}`);
+  if (f.tags?.length) parts.push(`--tags ${f.tags.join(',')}`);
+  if (f.createdAfter) parts.push(`--since ${f.createdAfter}`);
+  if (f.createdBefore) parts.push(`--until ${f.createdBefore}`);
+  return parts.join(' ');
+}
+
+/**
+ * No run matched: says which filter matched nothing and what the projects do hold (run ids, states,
+ * tags), read again without the filter — only on this error path.
+ */
+export async function emptySelectionError(
+  source: RunSource,
+  projects: readonly SourceProject[],
+  filter: RunFilter,
+  where: string,
+  signal?: AbortSignal,
+): Promise<ConfigError> {
+  const filterText = describeFilter(filter);
+  const ids: string[] = [];
+  const states = new Set<string>();
+  const tags = new Set<string>();
+  for (const p of projects) {
+    for await (const r of source.listRuns(p.name, {}, signal)) {
+      ids.push(r.key.runId);
+      if (r.state) states.add(r.state);
+      for (const t of r.tags) tags.add(t);
+    }
+  }
+  const scope = `${where}, project${projects.length > 1 ? 's' : ''} ${nameList(projects.map((p) => p.name))}`;
+  if (ids.length === 0) return new ConfigError([`no runs in ${scope}`]);
+  const has = [`run ids: ${nameList(ids)}`];
+  if (filter.states?.length) has.push(`states: ${nameList([...states].sort())}`);
+  if (filter.tags?.length) has.push(`tags: ${nameList([...tags].sort())}`);
+  return new ConfigError([`${filterText || 'the selection'} matched no run in ${scope}; there are ${ids.length} runs (${has.join('; ')})`]);
+}
