@@ -1,5 +1,5 @@
 /** Shared pieces of the run-folder → Neptune emulator tests: a library migration and read-back. */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NeptuneEmulator } from '../../emulators/neptune/index.ts';
@@ -10,9 +10,9 @@ import { NeptuneTarget } from '../../src/sinks/neptune/target.ts';
 import { createLocalSource } from '../../src/sources/local/index.ts';
 import { sharedPath } from '../support/shared.ts';
 
+/** The real sample run folders (`../shared/wandb-samples`); a missing folder fails the tests that need it. */
 export const SAMPLES = sharedPath('wandb-samples');
-export const HAVE_SAMPLES = existsSync(join(SAMPLES, 'SOURCES.md'));
-export const sampleDirs = (): string[] => (HAVE_SAMPLES ? readdirSync(SAMPLES).filter((n) => n.includes('__')).sort() : []);
+export const sampleDirs = (): string[] => readdirSync(SAMPLES).filter((n) => n.includes('__')).sort();
 export const runIdOf = (folder: string): string => folder.split('-').pop()!;
 
 /** Migrates `source` (a folder of run folders or one run folder) with the real local source and Neptune target. */
