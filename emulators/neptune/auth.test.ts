@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startNeptuneEmulator } from './index.ts';
 import type { NeptuneEmulator } from './types.ts';
 import { call, exchange } from './test-client.ts';
@@ -88,8 +88,15 @@ describe('auth', () => {
     const emu = await start(1);
     const t = await exchange(emu);
     const exp = claims(t.accessToken).exp as number;
-    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 50));
-    const r = await orgs(emu, t.accessToken);
+    // The clock moved past exp (only Date is faked: sockets and timers run for real), no sleep.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let r;
+    try {
+      vi.setSystemTime(exp * 1000 + 1000);
+      r = await orgs(emu, t.accessToken);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(r.status).toBe(401);
     expect(r.json.errorType).toBe('AUTHORIZATION_TOKEN_EXPIRED');
   });

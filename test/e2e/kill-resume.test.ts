@@ -13,6 +13,10 @@ import { neptuneSnapshot } from '../support/neptune-snapshot.ts';
  * state equals an uninterrupted migration's — no point missing, none duplicated.
  */
 const dirs: string[] = [];
+const reportOf = (stdout: string) =>
+  (events(stdout).find((e) => e.type === 'report') as unknown as {
+    report: { runs: Array<{ notWritten: Array<{ reason: string }> }>; totals: { failed: number; migrated: number } };
+  }).report;
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -24,6 +28,7 @@ describe('kill -9 and resume', () => {
     const entity = generateEntity({ seed: 11, preset: 'all-shapes', entity: 'kill-team' });
     const stack = await startStack({ entity, workDir: join(dir, 'export') });
     const other = await startNeptuneEmulator({ workspaces: [STACK_WORKSPACE] });
+    const runCount = entity.projects.reduce((n, p) => n + p.runs.length, 0);
     try {
       const args = (ledger: string) => ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--batch-points', '1500', '--concurrency', '3', '--ledger', ledger];
 
@@ -31,38 +36,33 @@ describe('kill -9 and resume', () => {
       const reference = await runCli(args(join(dir, 'reference.sqlite')), { ...stack.env, NEPTUNE_API_TOKEN: other.apiToken() }, dir).done;
       expect(reference.code).toBe(0);
 
-      // Ctrl-C first (on a fresh ledger, so it surely lands mid-migration): in-flight batches settle
-      // and the process exits within seconds with 130.
+      // Ctrl-C first (on a fresh ledger, so it surely lands mid-migration): in-flight batches settle,
+      // the process exits 130 and still prints its report, naming what is left to do.
       const ledger = join(dir, 'killed.sqlite');
       const interrupted = runCli(args(ledger), stack.env, dir);
       await interrupted.waitForEvents('run.progress', 5);
-      const sent = Date.now();
       interrupted.child.kill('SIGINT');
       const stopped = await interrupted.done;
-      expect(Date.now() - sent).toBeLessThan(10_000);
       expect(stopped.code, stopped.stderr.slice(-3000)).toBe(130);
+      const partial = reportOf(stopped.stdout);
+      expect(partial.totals.migrated).toBeLessThan(runCount);
 
-      // Then SIGKILL after a few acknowledged batches, three times over.
-      let kills = 0;
-      for (const after of [2, 12, 30]) {
+      // Then SIGKILL after a few acknowledged batches, three times over. The all-shapes entity makes
+      // ~150 progress events, so each of the three resumed processes surely gets this far: every kill
+      // happens (a process that ended first fails the test through waitForEvents).
+      for (const after of [3, 6, 9]) {
         const cli = runCli(args(ledger), stack.env, dir);
-        const reached = await cli.waitForEvents('run.progress', after).then(() => true, () => false);
-        if (reached) {
-          cli.child.kill('SIGKILL');
-          kills++;
-        }
+        await cli.waitForEvents('run.progress', after);
+        cli.child.kill('SIGKILL');
         const out = await cli.done;
-        if (reached) expect(out.signal).toBe('SIGKILL');
+        expect(out.signal).toBe('SIGKILL');
       }
-      expect(kills).toBeGreaterThanOrEqual(2);
       const final = await runCli(args(ledger), stack.env, dir).done;
       expect(final.code).toBe(0);
 
       expect(neptuneSnapshot(stack.neptune)).toEqual(neptuneSnapshot(other));
       // Nothing was sent twice: the target never had to refuse a point for its step.
-      const report = (events(final.stdout).find((e) => e.type === 'report') as unknown as {
-        report: { runs: Array<{ notWritten: Array<{ reason: string }> }>; totals: { failed: number } };
-      }).report;
+      const report = reportOf(final.stdout);
       expect(report.totals.failed).toBe(0);
       expect(report.runs.flatMap((r) => r.notWritten).filter((o) => o.reason === 'step-not-increasing' || o.reason === 'rejected-by-server')).toEqual([]);
     } finally {

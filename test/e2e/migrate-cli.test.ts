@@ -63,7 +63,7 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
         expect(id, `${p.name}/${run.id}`).toBeDefined();
         const attrs = stack.neptune.inspect.attributes(id!);
         const value = (path: string) => attrs[path]?.value;
-        expect(value('sys/custom_run_id')).toBe(run.id);
+        expect(value('wandb/run_id')).toBe(run.id);
         expect(value('sys/name')).toBe(run.displayName);
         if (run.notes) expect(value('sys/description')).toBe(run.notes);
         expect([...stack.neptune.inspect.stringSet(id!, 'sys/tags')].sort()).toEqual([...run.tags].sort());
@@ -71,12 +71,23 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
         if (run.jobType) expect(value('wandb/job_type')).toBe(run.jobType);
         expect(value('wandb/path')).toBe(`${stack.entity.name}/${p.name}/${run.id}`);
         expect(value('wandb/state')).toBe(run.state);
-        expect(attrs['wandb/created_at']?.type).toBe('datetime');
+        // Dates W&B serves without a zone are UTC.
+        const utc = (iso: string) => Date.parse(/Z$/.test(iso) ? iso : `${iso}Z`);
+        expect(attrs['wandb/created_at']).toEqual({ type: 'datetime', value: utc(run.createdAt) });
+        expect(attrs['wandb/heartbeat_at']).toEqual({ type: 'datetime', value: utc(run.heartbeatAt) });
+        expect(value('wandb/sweep'), run.id).toBe(run.sweep);
+        expect(value('wandb/commit'), run.id).toBe(run.commit);
+        expect(value('wandb/user'), run.id).toBe(run.user);
+        expect(attrs['wandb/history_line_count'], run.id).toEqual({ type: 'int', value: run.historyRowCount });
+        // A config W&B serves as invalid JSON: no config fields, its raw text kept.
+        expect(value('wandb/configRaw'), run.id).toBe(run.configJson);
         // Provenance W&B keeps only in wandb-metadata.json.
         if (run.host) expect(value('wandb/host')).toBe(run.host);
         expect(value('wandb/python')).toBe('3.11.4');
         expect(attrs['wandb/migration/completed_at']?.type).toBe('datetime');
-        for (const [path, want] of [...expectedTree('config', run.config), ...expectedTree('summary', run.summary)]) {
+        // (The summary of the run with colliding keys has its own test below.)
+        const summary = run.displayName === 'colliding-keys' ? [] : expectedTree('summary', run.summary);
+        for (const [path, want] of [...expectedTree('config', run.config), ...summary]) {
           expect(value(path), `${run.id} ${path}`).toEqual(want);
         }
       }
@@ -166,5 +177,64 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
         }
       }
     }
+  });
+});
+
+describe('migrate through the CLI: the shapes mapping.md singles out', () => {
+  const runNamed = (name: string) => {
+    const p = stack.entity.projects.find((x) => x.runs.some((r) => r.displayName === name))!;
+    const run = p.runs.find((r) => r.displayName === name)!;
+    const id = neptuneRunId(stack.neptune, neptuneProject(p.name), run.id)!;
+    expect(id, name).toBeDefined();
+    const report = (events(stdout).find((e) => e.type === 'report') as unknown as {
+      report: { runs: Array<{ run: string; notWritten: Array<{ reason: string; subject: string; count: number; detail?: string }>; notices: Array<{ kind: string; message: string }> }> };
+    }).report.runs.find((r) => r.run === `${stack.entity.name}/${p.name}/${run.id}`)!;
+    return { p, run, id, attrs: stack.neptune.inspect.attributes(id), report };
+  };
+
+  it('a run id longer than Neptune keeps: a shorter custom run id derived from it, the full id in wandb/run_id', () => {
+    const { run, attrs } = runNamed('long-run-id');
+    expect(run.id.length).toBeGreaterThan(36);
+    const custom = attrs['sys/custom_run_id']?.value as string;
+    expect(custom.length).toBeLessThanOrEqual(36);
+    expect(custom).not.toBe(run.id);
+    // A readable prefix of the W&B id, then what tells it apart.
+    expect(run.id.startsWith(custom.slice(0, 16))).toBe(true);
+    expect(attrs['wandb/run_id']?.value).toBe(run.id);
+  });
+
+  it('a sweep run carries its sweep', () => {
+    const { run, attrs } = runNamed('sweep-trial-0');
+    expect(run.sweep).toBeTruthy();
+    expect(attrs['wandb/sweep']?.value).toBe(run.sweep);
+  });
+
+  it('invalid config JSON: the run migrates with no config field, raw text in wandb/configRaw, a line in the report', () => {
+    const { run, attrs, report } = runNamed('invalid-config-json');
+    expect(run.configJson).toBeTruthy();
+    expect(attrs['wandb/configRaw']?.value).toBe(run.configJson);
+    expect(Object.keys(attrs).filter((k) => k.startsWith('config/'))).toEqual([]);
+    expect(JSON.stringify(report.notices)).toMatch(/config/i);
+  });
+
+  it('system metrics W&B offers only sampled: every sample it gave lands, the report says sampled and how many of how many', () => {
+    const { run, id, report } = runNamed('sampled-system-metrics');
+    const served = [...run.systemEvents()];
+    expect(served.length).toBeLessThan(run.systemEventCount);
+    const cpu = stack.neptune.inspect.floatSeries(id, 'monitoring/cpu');
+    expect(cpu.map((x) => x.value)).toEqual(served.map((e) => e['system.cpu']));
+    expect(cpu.map((x) => x.timestampMs)).toEqual(served.map((e) => Math.round((e._timestamp as number) * 1000)));
+    const line = report.notWritten.find((o) => o.reason === 'sampled-source');
+    expect(line, JSON.stringify(report.notWritten)).toBeDefined();
+    expect(line!.detail).toContain(`${served.length} of ${run.systemEventCount}`);
+  });
+
+  it('colliding history keys `loss` and `loss/val`: both land, the later renamed `loss_/val`, the rename reported', () => {
+    const { run, id, report } = runNamed('colliding-keys');
+    const rows = [...run.history()];
+    expect(stack.neptune.inspect.floatSeries(id, 'loss').map((x) => x.value)).toEqual(rows.map((r) => r.loss));
+    expect(stack.neptune.inspect.floatSeries(id, 'loss_/val').map((x) => x.value)).toEqual(rows.filter((r) => 'loss/val' in r).map((r) => r['loss/val']));
+    const renamed = report.notWritten.filter((o) => o.reason === 'renamed');
+    expect(renamed.map((o) => o.subject)).toContain('loss/val');
   });
 });

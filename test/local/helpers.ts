@@ -1,18 +1,21 @@
 /** Shared pieces of the run-folder → Neptune emulator tests: a library migration and read-back. */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import { runMigrate, type MigrateOutcome, type Wiring } from '../../src/commands/migrate.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { SourceNotice } from '../../src/core/records.ts';
 import { NeptuneTarget } from '../../src/sinks/neptune/target.ts';
 import { createLocalSource } from '../../src/sources/local/index.ts';
+import { expectedTree } from '../support/expected.ts';
 import { sharedPath } from '../support/shared.ts';
+import type { FolderTruth } from './folder-truth.ts';
 
+/** The real sample run folders (`../shared/wandb-samples`); a missing folder fails the tests that need it. */
 export const SAMPLES = sharedPath('wandb-samples');
-export const HAVE_SAMPLES = existsSync(join(SAMPLES, 'SOURCES.md'));
-export const sampleDirs = (): string[] => (HAVE_SAMPLES ? readdirSync(SAMPLES).filter((n) => n.includes('__')).sort() : []);
+export const sampleDirs = (): string[] => readdirSync(SAMPLES).filter((n) => n.includes('__')).sort();
 export const runIdOf = (folder: string): string => folder.split('-').pop()!;
 
 /** Migrates `source` (a folder of run folders or one run folder) with the real local source and Neptune target. */
@@ -64,3 +67,51 @@ export function seriesOf(emu: NeptuneEmulator, run: StoredRun): Map<string, Arra
 }
 
 export const pointTotal = (s: Map<string, unknown[]>): number => [...s.values()].reduce((n, v) => n + v.length, 0);
+
+/**
+ * Every value the independent folder reader found is what Neptune holds (mapping.md): each history
+ * point with its step, timestamp and value; each system point (step = runtime seconds, compared to
+ * the microsecond); every console line (redrawn ones by position only: their kept text is the
+ * console rule's); every config and summary leaf; every file byte for byte. Nothing more either.
+ */
+export function expectFolderInNeptune(emu: NeptuneEmulator, run: StoredRun, t: FolderTruth): void {
+  const where = (s: string) => `${t.runId} ${s}`;
+  const attrs = Object.entries(run.attrs);
+  const history = attrs.filter(([p, a]) => (a.type === 'floatSeries' || a.type === 'stringSeries') && !p.startsWith('monitoring/')).map(([p]) => p);
+  expect(history.sort(), where('history series')).toEqual([...t.floats.keys(), ...t.strings.keys()].sort());
+  for (const [path, pts] of t.floats) expect(emu.inspect.floatSeries(run.id, path), where(path)).toEqual(pts);
+  for (const [path, pts] of t.strings) expect(emu.inspect.stringSeries(run.id, path), where(path)).toEqual(pts);
+
+  const system = attrs.filter(([p, a]) => a.type === 'floatSeries' && p.startsWith('monitoring/')).map(([p]) => p);
+  expect(system.sort(), where('monitoring series')).toEqual([...t.system.keys()].sort());
+  for (const [path, want] of t.system) {
+    const got = emu.inspect.floatSeries(run.id, path);
+    expect(got.map((p) => [p.timestampMs, p.value]), where(path)).toEqual(want.map((p) => [p.timestampMs, p.value]));
+    got.forEach((p, i) => expect(Math.abs(p.step - want[i].step), where(`${path} step ${i}`)).toBeLessThan(1e-6));
+  }
+
+  // Pieces of a split line share the integer part of their step; lines are numbered from 0.
+  const joined = new Map<number, string>();
+  for (const e of emu.inspect.stringSeries(run.id, 'monitoring/stdout')) joined.set(Math.floor(e.step), (joined.get(Math.floor(e.step)) ?? '') + e.value);
+  expect([...joined.keys()], where('console line numbers')).toEqual(t.console.map((_, i) => i));
+  const got = [...joined.values()].sort();
+  const plain = t.console.filter((l) => !l.redrawn).map((l) => l.text).sort();
+  const missing = plain.filter((text) => {
+    const i = got.indexOf(text);
+    if (i < 0) return true;
+    got.splice(i, 1);
+    return false;
+  });
+  expect(missing, where('console lines')).toEqual([]);
+
+  const fields = new Map(attrs.filter(([p]) => p.startsWith('config/') || p.startsWith('summary/')).map(([p, a]) => [p, a.value]));
+  const want = new Map([...expectedTree('config', t.config), ...expectedTree('summary', t.summary)]);
+  expect([...fields.keys()].sort(), where('config and summary fields')).toEqual([...want.keys()].sort());
+  for (const [path, value] of want) expect(fields.get(path), where(path)).toEqual(value);
+
+  for (const [set, files] of Object.entries(t.fileSets)) {
+    const stored = emu.inspect.fileSet(run.id, set);
+    expect(Object.keys(stored).sort(), where(set)).toEqual([...files.keys()].sort());
+    for (const [name, bytes] of files) expect(stored[name]?.equals(bytes), where(`${set}/${name}`)).toBe(true);
+  }
+}

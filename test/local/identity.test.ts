@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
-import { findRuns, HAVE_SAMPLES, migrateFolder, pointTotal, SAMPLES, seriesOf } from './helpers.ts';
+import { findRuns, migrateFolder, pointTotal, SAMPLES, seriesOf } from './helpers.ts';
 
 // The 22charlesduck row of SOURCES.md: 61 history rows, entity and project named in the run record.
 const FOLDER = '22charlesduck__reversal__run-20241107_025355-qn1qcodi';
@@ -26,14 +26,6 @@ describe('identity of runs migrated from disk', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  if (!HAVE_SAMPLES) {
-    it('cannot use the samples (missing): checks an empty folder migrates nothing', async () => {
-      console.warn(`\n*** ${SAMPLES} not found: the identity checks of test/local ran on an empty folder only ***\n`);
-      const out = await migrateFolder(emu, tmp, join(tmp, 'l.sqlite'));
-      expect(out.report.totals.runs).toBe(0);
-    });
-    return;
-  }
 
   for (const [folder, runId, project] of [[FOLDER, 'qn1qcodi', 'demo/next-token-failures'], [FOLDER_NO_PROJECT, 'm6pivih1', 'demo/uncategorized']] as const) {
     it(`${runId}: same ledger, lost ledger, and a copy elsewhere all land in one run without duplicates`, async () => {

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import type { MigrateOutcome } from '../../src/commands/migrate.ts';
-import { countFolder, type FolderCounts } from './independent-counts.ts';
-import { findRuns, HAVE_SAMPLES, migrateFolder, runIdOf, SAMPLES, sampleDirs, seriesOf, type StoredRun } from './helpers.ts';
+import { pointCount, readFolder, type FolderTruth } from './folder-truth.ts';
+import { expectFolderInNeptune, findRuns, migrateFolder, runIdOf, SAMPLES, sampleDirs, type StoredRun } from './helpers.ts';
 
 /** SOURCES.md facts, one entry per row (named by its run id). */
 const FACTS: Record<string, { rows?: number; metrics?: number; lines?: number; samples?: number; sysPoints?: number; sysKeys?: number; configKeys?: number; nan?: Record<string, number>; media?: number; state: string; exitCode?: number }> = {
@@ -30,145 +30,107 @@ const FACTS: Record<string, { rows?: number; metrics?: number; lines?: number; s
   rmwhmprr: { rows: 12, media: 12, samples: 5, state: 'killed', exitCode: 1 }, // "12 history rows with images objects … 5 system-metrics lines … state killed, exit code 1"
 };
 
-const pieces = (text: string): number => Math.max(1, Math.ceil([...text].length / 1000));
 const sum = (xs: Iterable<number>): number => [...xs].reduce((a, b) => a + b, 0);
 
-if (!HAVE_SAMPLES) {
-  describe('sample run folders → Neptune', () => {
-    it('cannot run: the samples folder is missing', () => {
-      console.warn(`\n*** ${SAMPLES} not found: the sample migration checks of test/local did not run ***\n`);
-      expect(sampleDirs()).toEqual([]);
+describe('sample run folders → Neptune emulator (library)', () => {
+  let emu: NeptuneEmulator;
+  let outcome: MigrateOutcome;
+  const tmp = mkdtempSync(join(tmpdir(), 'w2n-samples-'));
+
+  beforeAll(async () => {
+    emu = await startNeptuneEmulator({ workspaces: ['demo'] });
+    // The samples folder is read-only on disk: migrating it in place also proves the source never writes.
+    outcome = await migrateFolder(emu, SAMPLES, join(tmp, 'ledger.sqlite'));
+  });
+  afterAll(async () => {
+    await emu?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('finds all twelve folders and migrates every run', () => {
+    expect(sampleDirs()).toHaveLength(12);
+    expect(Object.keys(FACTS).sort()).toEqual(sampleDirs().map(runIdOf).sort());
+    expect(outcome.report.totals).toMatchObject({ runs: 12, migrated: 12, failed: 0, pending: 0 });
+    expect(outcome.report.runs.every((r) => r.status === 'migrated')).toBe(true);
+  });
+
+  describe.each(sampleDirs())('%s', (folder) => {
+    const runId = runIdOf(folder);
+    const facts = FACTS[runId];
+    let t: FolderTruth;
+    let run: StoredRun;
+    beforeAll(() => {
+      t = readFolder(join(SAMPLES, folder));
+      const runs = findRuns(emu, runId);
+      expect(runs).toHaveLength(1);
+      run = runs[0];
+    });
+    const report = () => outcome.report.runs.find((r) => r.run.endsWith(`/${runId}`))!;
+    const historyPoints = () => pointCount(t.floats) + pointCount(t.strings);
+
+    it('the independent reader agrees with SOURCES.md', () => {
+      if (facts.rows !== undefined) expect(t.historyRows).toBe(facts.rows);
+      if (facts.metrics !== undefined) expect(t.floats.size + t.strings.size).toBe(facts.metrics);
+      if (facts.lines !== undefined) expect(t.console).toHaveLength(facts.lines);
+      if (facts.sysPoints !== undefined) expect(pointCount(t.system)).toBe(facts.sysPoints);
+      if (facts.sysKeys !== undefined) expect(t.system.size).toBe(facts.sysKeys);
+      if (facts.configKeys !== undefined) expect(Object.keys(t.config).filter((k) => k !== '_wandb')).toHaveLength(facts.configKeys);
+      if (facts.media !== undefined) expect(t.mediaValues).toBe(facts.media);
+      expect(Object.fromEntries(t.nonFinite)).toEqual(facts.nan ?? {});
+    });
+
+    it('Neptune holds every value: each point with its step and timestamp, config, summary, console, file bytes', () => {
+      expectFolderInNeptune(emu, run, t);
+      // Lines over 1000 characters are split into pieces at fractional steps, never truncated.
+      const stdout = emu.inspect.stringSeries(run.id, 'monitoring/stdout');
+      expect(stdout.every((e) => [...e.value].length <= 1000)).toBe(true);
+    });
+
+    it('the report: migrated, counts, NaN and media left out with a line, state and exit code', () => {
+      const r = report();
+      expect(r.status).toBe('migrated');
+      expect(r.written.historyPoints ?? 0).toBe(historyPoints());
+      expect(r.written.systemPoints ?? 0).toBe(pointCount(t.system));
+      expect(r.written.consoleLines ?? 0).toBe(t.console.length);
+      expect(r.written.systemSamples ?? 0).toBe(t.systemSamples);
+      if (facts.samples !== undefined) expect(r.written.systemSamples ?? 0).toBe(facts.samples);
+      const nonFinite = Object.fromEntries(r.notWritten.filter((o) => o.reason === 'non-finite').map((o) => [o.subject, o.count]));
+      expect(nonFinite).toEqual(facts.nan ?? {});
+      const media = r.notWritten.filter((o) => o.reason === 'excluded-by-default' && !o.subject.includes('/') && !o.subject.includes('.'));
+      expect(sum(media.map((o) => o.count))).toBe(t.mediaValues);
+      expect(run.attrs['wandb/state']?.value).toBe(facts.state);
+      expect(run.attrs['wandb/exitCode']?.value).toBe(facts.exitCode);
+      expect(run.attrs['sys/custom_run_id']?.value).toBe(runId);
+      expect(run.attrs['wandb/migration/completed_at']).toBeDefined();
     });
   });
-} else {
-  describe('sample run folders → Neptune emulator (library)', () => {
-    let emu: NeptuneEmulator;
-    let outcome: MigrateOutcome;
-    const tmp = mkdtempSync(join(tmpdir(), 'w2n-samples-'));
+});
 
-    beforeAll(async () => {
-      emu = await startNeptuneEmulator({ workspaces: ['demo'] });
-      // The samples folder is read-only on disk: migrating it in place also proves the source never writes.
-      outcome = await migrateFolder(emu, SAMPLES, join(tmp, 'ledger.sqlite'));
-    });
-    afterAll(async () => {
-      await emu?.close();
+describe('sample run folder → Neptune emulator (real CLI, child process)', () => {
+  it('migrates 22charlesduck qn1qcodi: every value the independent reader finds', async () => {
+    const folder = '22charlesduck__reversal__run-20241107_025355-qn1qcodi';
+    const emu = await startNeptuneEmulator({ workspaces: ['demo'] });
+    const tmp = mkdtempSync(join(tmpdir(), 'w2n-cli-'));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, NEPTUNE_API_TOKEN: emu.apiToken() };
+      delete env.NEPTUNE_PROJECT;
+      // Asynchronous child: a synchronous one would block the emulator, which lives in this process.
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'migrate', '--source', join(SAMPLES, folder),
+        '--workspace', 'demo', '--projects', 'all', '--yes', '--concurrency', '1', '--ledger', join(tmp, 'ledger.sqlite')], { env, cwd: join(import.meta.dirname, '../..') });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      const code = await new Promise<number | null>((res) => child.on('close', res));
+      expect(code, out).toBe(0);
+      const runs = findRuns(emu, 'qn1qcodi');
+      expect(runs).toHaveLength(1);
+      expect(emu.inspect.floatSeries(runs[0].id, 'train/loss')).toHaveLength(61); // row 22charlesduck: "61 history rows"
+      expectFolderInNeptune(emu, runs[0], readFolder(join(SAMPLES, folder)));
+      expect(runs[0].attrs['wandb/state']?.value).toBe('failed');
+      expect(runs[0].project).toBe('demo/next-token-failures');
+    } finally {
+      await emu.close();
       rmSync(tmp, { recursive: true, force: true });
-    });
-
-    it('finds all twelve folders and migrates every run', () => {
-      expect(sampleDirs()).toHaveLength(12);
-      expect(Object.keys(FACTS).sort()).toEqual(sampleDirs().map(runIdOf).sort());
-      expect(outcome.report.totals).toMatchObject({ runs: 12, migrated: 12, failed: 0, pending: 0 });
-      expect(outcome.report.runs.every((r) => r.status === 'migrated')).toBe(true);
-    });
-
-    describe.each(sampleDirs())('%s', (folder) => {
-      const runId = runIdOf(folder);
-      const facts = FACTS[runId];
-      let c: FolderCounts;
-      let run: StoredRun;
-      let series: Map<string, Array<[number, number | string]>>;
-      beforeAll(() => {
-        c = countFolder(join(SAMPLES, folder));
-        const runs = findRuns(emu, runId);
-        expect(runs).toHaveLength(1);
-        run = runs[0];
-        series = seriesOf(emu, run);
-      });
-      const report = () => outcome.report.runs.find((r) => r.run.endsWith(`/${runId}`))!;
-
-      it('the independent counter agrees with SOURCES.md', () => {
-        if (facts.rows !== undefined) expect(c.historyRows).toBe(facts.rows);
-        if (facts.metrics !== undefined) expect(c.points.size).toBe(facts.metrics);
-        if (facts.lines !== undefined) expect(c.consoleLines).toHaveLength(facts.lines);
-        if (facts.sysPoints !== undefined) expect(c.systemPoints).toBe(facts.sysPoints);
-        if (facts.sysKeys !== undefined) expect(c.systemKeys.size).toBe(facts.sysKeys);
-        if (facts.configKeys !== undefined) expect(c.configTopKeys).toBe(facts.configKeys);
-        if (facts.media !== undefined) expect(c.mediaValues).toBe(facts.media);
-        expect(Object.fromEntries(c.nonFinite)).toEqual(facts.nan ?? {});
-      });
-
-      it('history: one series per key, a point per row holding the key', () => {
-        const history = new Map([...series].filter(([p]) => !p.startsWith('monitoring/')).map(([p, pts]) => [p, pts.length]));
-        expect(Object.fromEntries(history)).toEqual(Object.fromEntries(c.points));
-        // A series never has more points than there are rows, and its steps strictly increase.
-        for (const [p, pts] of series) {
-          if (!p.startsWith('monitoring/')) expect(pts.length).toBeLessThanOrEqual(c.historyRows);
-          for (let i = 1; i < pts.length; i++) expect(pts[i][0]).toBeGreaterThan(pts[i - 1][0]);
-        }
-        if (facts.rows) expect(Math.max(...history.values())).toBeLessThanOrEqual(facts.rows);
-      });
-
-      it('system metrics under monitoring/, console lines in monitoring/stdout', () => {
-        const sys = [...series].filter(([p]) => p.startsWith('monitoring/') && p !== 'monitoring/stdout');
-        expect(sys.length).toBe(c.systemKeys.size);
-        expect(sum(sys.map(([, v]) => v.length))).toBe(c.systemPoints);
-        if (facts.sysPoints !== undefined) expect(sum(sys.map(([, v]) => v.length))).toBe(facts.sysPoints);
-        const stdout = series.get('monitoring/stdout') ?? [];
-        // Lines over 1000 characters are split into pieces at fractional steps: count each line once.
-        expect(new Set(stdout.map(([s]) => Math.floor(s))).size).toBe(c.consoleLines.length);
-        expect(stdout.length).toBe(sum(c.consoleLines.map(pieces)));
-        if (facts.lines !== undefined) expect(new Set(stdout.map(([s]) => Math.floor(s))).size).toBe(facts.lines);
-      });
-
-      it('config, summary, and the three file sets', () => {
-        const paths = Object.keys(run.attrs);
-        expect(paths.filter((p) => p.startsWith('config/'))).toHaveLength(c.configLeaves);
-        expect(paths.filter((p) => p.startsWith('summary/'))).toHaveLength(c.summaryLeaves);
-        for (const set of ['source_code/files', 'checkpoints', 'files'] as const) {
-          expect(Object.keys(emu.inspect.fileSet(run.id, set)).sort()).toEqual([...c.fileSets[set]].sort());
-        }
-      });
-
-      it('the report: migrated, counts, NaN and media left out with a line, state and exit code', () => {
-        const r = report();
-        expect(r.status).toBe('migrated');
-        expect(r.written.historyPoints ?? 0).toBe(sum(c.points.values()));
-        expect(r.written.systemPoints ?? 0).toBe(c.systemPoints);
-        expect(r.written.consoleLines ?? 0).toBe(c.consoleLines.length);
-        if (facts.samples !== undefined) expect(r.written.systemSamples ?? 0).toBe(facts.samples);
-        const nonFinite = Object.fromEntries(r.notWritten.filter((o) => o.reason === 'non-finite').map((o) => [o.subject, o.count]));
-        expect(nonFinite).toEqual(facts.nan ?? {});
-        const media = r.notWritten.filter((o) => o.reason === 'excluded-by-default' && !o.subject.includes('/') && !o.subject.includes('.'));
-        expect(sum(media.map((o) => o.count))).toBe(c.mediaValues);
-        expect(run.attrs['wandb/state']?.value).toBe(facts.state);
-        expect(run.attrs['wandb/exitCode']?.value).toBe(facts.exitCode);
-        expect(run.attrs['sys/custom_run_id']?.value).toBe(runId);
-        expect(run.attrs['wandb/migration/completed_at']).toBeDefined();
-      });
-    });
+    }
   });
-
-  describe('sample run folder → Neptune emulator (real CLI, child process)', () => {
-    it('migrates 22charlesduck qn1qcodi with the same counts as the library', async () => {
-      const folder = '22charlesduck__reversal__run-20241107_025355-qn1qcodi';
-      const emu = await startNeptuneEmulator({ workspaces: ['demo'] });
-      const tmp = mkdtempSync(join(tmpdir(), 'w2n-cli-'));
-      try {
-        const env: NodeJS.ProcessEnv = { ...process.env, NEPTUNE_API_TOKEN: emu.apiToken() };
-        delete env.NEPTUNE_PROJECT;
-        // Asynchronous child: a synchronous one would block the emulator, which lives in this process.
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'migrate', '--source', join(SAMPLES, folder),
-          '--workspace', 'demo', '--projects', 'all', '--yes', '--concurrency', '1', '--ledger', join(tmp, 'ledger.sqlite')], { env, cwd: join(import.meta.dirname, '../..') });
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-        child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-        const code = await new Promise<number | null>((res) => child.on('close', res));
-        expect(code, out).toBe(0);
-        const runs = findRuns(emu, 'qn1qcodi');
-        expect(runs).toHaveLength(1);
-        const c = countFolder(join(SAMPLES, folder));
-        const s = seriesOf(emu, runs[0]);
-        expect(s.get('train/loss')).toHaveLength(61); // row 22charlesduck: "61 history rows"
-        expect(new Set((s.get('monitoring/stdout') ?? []).map(([st]) => Math.floor(st))).size).toBe(c.consoleLines.length);
-        expect(sum([...s].filter(([p]) => p.startsWith('monitoring/') && p !== 'monitoring/stdout').map(([, v]) => v.length))).toBe(c.systemPoints);
-        expect(runs[0].attrs['wandb/state']?.value).toBe('failed');
-        expect(runs[0].project).toBe('demo/next-token-failures');
-      } finally {
-        await emu.close();
-        rmSync(tmp, { recursive: true, force: true });
-      }
-    });
-  });
-}
+});

@@ -1,6 +1,6 @@
 /**
  * A deliberately small, test-only reader of `.wandb` logs, written from the format description in
- * /work/shared/reference/wandb-local.md §2-3 and sharing no code with src/sources/local, so the
+ * ../shared/reference/wandb-local.md §2-3 and sharing no code with src/sources/local, so the
  * sample tests can count what a folder holds independently of the reader under test.
  */
 import { crc32 } from 'node:zlib';

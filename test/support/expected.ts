@@ -1,7 +1,6 @@
 /**
  * What mapping.md says a generated W&B run must become in Neptune, computed here from the
  * generator's ground truth, independently of src/mapping (so the two cannot share a mistake).
- * The generator's keys never collide, so every history key keeps its own path.
  */
 import type { GenFile, GenRun } from '../../emulators/wandb/index.ts';
 
@@ -18,8 +17,37 @@ function isMedia(v: unknown): string | undefined {
     : undefined;
 }
 
+/**
+ * README, "What goes where": a path that would turn an earlier path into a namespace (`loss` then
+ * `loss/val`), or sit where an earlier one's namespace is, gets `_` on the clashing segment
+ * (`loss_/val`). Paths in first-seen order → the path each one lands on.
+ */
+export function collisionFree(paths: Iterable<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  const taken = new Set<string>();
+  const spaces = new Set<string>();
+  for (const path of paths) {
+    if (out.has(path)) continue;
+    const segs = path.split('/');
+    const upTo = (i: number) => segs.slice(0, i + 1).join('/');
+    // Suffix a segment until it is free: never an earlier field, and the last never an earlier namespace.
+    for (let i = 0; i < segs.length; i++) while (taken.has(upTo(i)) || (i === segs.length - 1 && spaces.has(upTo(i)))) segs[i] += '_';
+    const final = segs.join('/');
+    out.set(path, final);
+    taken.add(final);
+    for (let i = 1; i < segs.length; i++) spaces.add(segs.slice(0, i).join('/'));
+  }
+  return out;
+}
+
+function renamedKeys<T>(m: Map<string, T>): Map<string, T> {
+  const to = collisionFree(m.keys());
+  return new Map([...m].map(([k, v]) => [to.get(k)!, v]));
+}
+
 export function expectedHistory(run: GenRun): ExpectedSeries {
   const out: ExpectedSeries = { floats: new Map(), strings: new Map(), nonFinite: 0, media: new Map() };
+  const seen = new Set<string>();
   for (const row of run.history()) {
     const step = row._step as number;
     const ts = Math.round((row._timestamp as number) * 1000);
@@ -28,10 +56,12 @@ export function expectedHistory(run: GenRun): ExpectedSeries {
       if (typeof v === 'number' || typeof v === 'boolean') {
         const n = Number(v);
         if (!Number.isFinite(n)) return void out.nonFinite++;
+        seen.add(key);
         let list = out.floats.get(key);
         if (!list) out.floats.set(key, (list = []));
         list.push({ step, timestampMs: ts, value: n });
       } else if (typeof v === 'string') {
+        seen.add(key);
         let list = out.strings.get(key);
         if (!list) out.strings.set(key, (list = []));
         list.push({ step, timestampMs: ts, value: v });
@@ -43,6 +73,10 @@ export function expectedHistory(run: GenRun): ExpectedSeries {
     };
     for (const [k, v] of Object.entries(row)) if (!k.startsWith('_')) visit(k, v);
   }
+  // Float and string series share one namespace: rename over both, in first-seen order.
+  const to = collisionFree(seen);
+  out.floats = new Map([...out.floats].map(([k, v]) => [to.get(k)!, v]));
+  out.strings = new Map([...out.strings].map(([k, v]) => [to.get(k)!, v]));
   return out;
 }
 
@@ -64,7 +98,7 @@ export function expectedTree(root: string, tree: Record<string, unknown>): Map<s
     }
   };
   walk(root, tree, true);
-  return out;
+  return renamedKeys(out);
 }
 
 /** mapping.md, Files: the file set a generated file lands in, or undefined when left out by default. */

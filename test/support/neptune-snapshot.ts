@@ -34,7 +34,11 @@ export function neptuneSnapshot(emu: NeptuneEmulator): Record<string, unknown> {
   return out;
 }
 
-/** Finds the Neptune run id of a W&B run (custom run id = W&B run id). */
-export function neptuneRunId(emu: NeptuneEmulator, project: string, customId: string): string | undefined {
-  return emu.inspect.runs(project).find((r) => r.customId === customId)?.id;
+/**
+ * Finds the Neptune run of a W&B run: custom run id = W&B run id, or for an id longer than Neptune
+ * keeps, the run whose `wandb/run_id` holds the full id.
+ */
+export function neptuneRunId(emu: NeptuneEmulator, project: string, wandbRunId: string): string | undefined {
+  const runs = emu.inspect.runs(project);
+  return (runs.find((r) => r.customId === wandbRunId) ?? runs.find((r) => emu.inspect.attributes(r.id)['wandb/run_id']?.value === wandbRunId))?.id;
 }

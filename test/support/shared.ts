@@ -3,15 +3,15 @@ import { resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/** The steering repo's `shared/` folder: it sits beside the clone (`<repo>/../shared`), in CI and on developer machines. */
+export const SHARED_ROOT = resolve(ROOT, '../shared');
+
 /**
- * A path inside the steering repo's `shared/` folder, which sits beside the clone (`../shared`) in
- * CI and on developer machines. `W2N_SHARED` overrides. Tests that need it say so when it is absent.
+ * A path inside `../shared`, resolved from the repo root. A test that needs it fails when it is
+ * missing (at collection, naming the path): a check that silently did not run is not a pass.
  */
 export function sharedPath(relative: string): string {
-  const roots = [process.env.W2N_SHARED, resolve(ROOT, '../shared'), '/work/shared'].filter((r): r is string => !!r);
-  for (const root of roots) {
-    const p = resolve(root, relative);
-    if (existsSync(p)) return p;
-  }
-  return resolve(roots[0] ?? resolve(ROOT, '../shared'), relative);
+  const p = resolve(SHARED_ROOT, relative);
+  if (!existsSync(p)) throw new Error(`${p} is missing: the tests need the shared reference folder beside the clone (${SHARED_ROOT})`);
+  return p;
 }

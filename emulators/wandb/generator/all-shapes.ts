@@ -55,11 +55,12 @@ function notebook(): string {
 export function allShapes(seed: number, entity: string): GenEntity {
   const rand = mulberry32(seed);
   let n = 0;
-  const plan = (p: Omit<RunPlan, 'id' | 'createdMs' | 'user' | 'history'> & { rows: number; keys: KeyPlan[]; hist?: Partial<HistoryPlan> }): RunPlan => {
+  const plan = (p: Omit<RunPlan, 'id' | 'createdMs' | 'user' | 'history'> & { rows: number; keys: KeyPlan[]; hist?: Partial<HistoryPlan>; id?: string }): RunPlan => {
     const createdMs = BASE_MS + (n++) * DAY / 4;
-    const { rows, keys, hist: h, ...rest } = p;
+    const { rows, keys, hist: h, id, ...rest } = p;
+    const generated = runId(rand);
     return {
-      id: runId(rand), createdMs, user: n % 3 === 0 ? 'bob' : 'alice', host: `gpu-node-0${n % 4}`,
+      id: id ?? generated, createdMs, user: n % 3 === 0 ? 'bob' : 'alice', host: `gpu-node-0${n % 4}`,
       commit: n % 2 ? 'a3f9c2e1b7d4405f8e6a2b1c9d0e7f6a5b4c3d2e' : undefined,
       history: hist(seed * 100 + n, rows, keys, { startSec: createdMs / 1000, ...h }),
       ...rest,
@@ -101,6 +102,9 @@ export function allShapes(seed: number, entity: string): GenEntity {
         bufferFile('empty.txt', '', ts(BASE_MS)),
         bufferFile('diff.patch', 'diff --git a/x b/x\n', ts(BASE_MS)),
       ] }),
+    // No events file and W&B kept a third of the 90 samples it counts: only a sampled form is offered.
+    plan({ displayName: 'sampled-system-metrics', state: 'finished', rows: 60, keys: floatKeys(['loss']), systemEvents: 90, systemEventsKeptEvery: 3,
+      eventsFileListed: false, consoleLines: 5, config: { sampled: true } }),
   ];
 
   const sweep = 'swp7k2q9';
@@ -110,6 +114,14 @@ export function allShapes(seed: number, entity: string): GenEntity {
     keys: [...floatKeys(['loss', 'accuracy']), { key: 'tokens/sec', kind: 'int', every: 5 }],
     config: { lr: 10 ** -(i + 2), dropout: i / 10, model: { name: 'bert-base', layers: 12 } }, tags: [`fold-${i}`, 'sweep'],
   }));
+  nlp.push(
+    // A user-chosen run id longer than the 36 characters Neptune keeps as a custom run id.
+    plan({ id: 'user-chosen-run-id-longer-than-neptune-allows-0001', displayName: 'long-run-id', state: 'finished', rows: 40,
+      keys: floatKeys(['loss']), systemEvents: 4, eventsFileListed: false, consoleLines: 3, config: { lr: 0.02 } }),
+    // W&B serves a config that is not valid JSON (cut short): the run still migrates, raw text kept.
+    plan({ displayName: 'invalid-config-json', state: 'crashed', rows: 30, keys: floatKeys(['loss']), systemEvents: 3, eventsFileListed: false,
+      consoleLines: 3, config: {}, configJson: '{"lr": {"value": 0.1}, "layers": {"value": [64, 128' }),
+  );
 
   const rl: RunPlan[] = [
     plan({ displayName: 'nan-and-strings', state: 'finished', rows: 500, systemEvents: 25, eventsFileListed: true, consoleLines: 20,
@@ -120,6 +132,9 @@ export function allShapes(seed: number, entity: string): GenEntity {
     plan({ displayName: 'running-not-exported', state: 'running', rows: 80, liveTail: 'all', systemEvents: 8, eventsFileListed: false, consoleLines: 15,
       keys: floatKeys(['loss']), config: { fresh: true } }),
     plan({ displayName: 'killed-system-only', state: 'killed', rows: 0, keys: [], systemEvents: 30, eventsFileListed: true, consoleLines: 5, config: {} }),
+    // `loss` is a series and `loss/val` would make it a namespace: one of them must be renamed.
+    plan({ displayName: 'colliding-keys', state: 'finished', rows: 120, systemEvents: 6, eventsFileListed: false, consoleLines: 4, config: { collide: true },
+      keys: [{ key: 'loss', kind: 'float' }, { key: 'loss/val', kind: 'float', every: 4 }, { key: 'acc', kind: 'float' }] }),
   ];
 
   const project = (name: string, plans: RunPlan[], i: number): GenProject => ({

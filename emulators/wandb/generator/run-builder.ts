@@ -25,11 +25,15 @@ export interface RunPlan {
   user: string;
   config: Record<string, unknown>;
   configWrap?: 'value-desc' | 'value';
+  /** Served instead of the config: a text that is not valid JSON. */
+  configJson?: string;
   history: HistoryPlan;
   /** Rows at the end not yet exported to parquet; `'all'` = nothing exported yet. */
   liveTail?: number | 'all';
   extraSummary?: Record<string, unknown>;
   systemEvents: number;
+  /** W&B kept only every n-th sample (no events file): `systemEvents` logged, a thinned set served. */
+  systemEventsKeptEvery?: number;
   eventsFileListed: boolean;
   consoleLines: number;
   /** Make every 25th console line longer than 2000 characters. */
@@ -89,8 +93,9 @@ export function buildRun(plan: RunPlan): GenRun {
   const lines = (): Iterable<string> => (function* () {
     for (let j = 0; j < plan.consoleLines; j++) yield consoleLine(plan, j);
   })();
+  const keptEvery = plan.systemEventsKeptEvery ?? 1;
   const events = (): Iterable<Record<string, unknown>> => (function* () {
-    for (let j = 0; j < plan.systemEvents; j++) yield systemEvent(plan, j);
+    for (let j = 0; j < plan.systemEvents; j += keptEvery) yield systemEvent(plan, j);
   })();
 
   const files: GenFile[] = [];
@@ -143,6 +148,7 @@ export function buildRun(plan: RunPlan): GenRun {
     user: plan.user,
     config: plan.config,
     configWrap: plan.configWrap,
+    configJson: plan.configJson,
     summary,
     historyRowCount: rows,
     lastStep,

@@ -48,6 +48,11 @@ export interface GenRun {
   config: Record<string, unknown>;
   /** How the server wraps config: old SDKs `{value, desc: null}` (default), new ones `{value}`. */
   configWrap?: 'value-desc' | 'value';
+  /**
+   * A config text that is not valid JSON, served instead of `config` (then `{}`), so the reader's
+   * promise for unreadable config (README, "The report": raw text kept under `wandb/configRaw`) is tested.
+   */
+  configJson?: string;
   summary: Record<string, unknown>;
   historyRowCount: number;
   /** -1 when no history. */
@@ -58,7 +63,13 @@ export interface GenRun {
   historyFrom?(minStep: number): Iterable<Record<string, unknown>>;
   /** Rows with `_step < exportedBelowStep` are in the parquet export; the rest is the live tail. */
   exportedBelowStep: number;
+  /** The system-metric samples W&B can still give (all of them, or the thinned set it kept). */
   systemEvents(): Iterable<Record<string, unknown>>;
+  /**
+   * `eventsLineCount`: the samples the run logged. `events(samples:)` is sampled and the total is
+   * known only from this count (wandb-api.md §2.6.3, open question Q5): a run whose count exceeds what
+   * `systemEvents()` yields is one W&B offers only in sampled form.
+   */
   systemEventCount: number;
   /** Whether `wandb-events.jsonl` is among the run's files (older runs). */
   eventsFileListed: boolean;

@@ -75,7 +75,8 @@ export class RunNode {
     for (const [k, v] of Object.entries(pick(this.r.config, keys))) out[k] = this.r.configWrap === 'value' ? { value: v } : { value: v, desc: null };
     return out;
   }
-  config(args: { keys?: string[] | null }): string { return stringifyExtJson(this.wrappedConfig(args.keys)); }
+  // An unreadable config text is served as is (GenRun.configJson, generator/types.ts).
+  config(args: { keys?: string[] | null }): string { return this.r.configJson ?? stringifyExtJson(this.wrappedConfig(args.keys)); }
   wandbConfig(args: { keys?: string[] | null }): string { return stringifyExtJson(this.wrappedConfig(args.keys ?? ['_wandb'])); }
   summaryMetrics(args: { keys?: string[] | null }): string { return stringifyExtJson(pick(this.r.summary, args.keys)); }
 

@@ -1,5 +1,5 @@
 /**
- * Every real sample run folder in /work/shared/wandb-samples, read through createLocalSource, checked
+ * Every real sample run folder in ../shared/wandb-samples, read through createLocalSource, checked
  * against the facts listed for it in SOURCES.md (each literal names its row).
  */
 import { createHash } from 'node:crypto';
