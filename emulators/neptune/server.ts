@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mountProtocolB } from '../neptune-b/mount.ts';
 import { Auth, DEFAULT_ACCESS_TTL_S } from './auth.ts';
 import { Downloads } from './downloads.ts';
 import { Faults } from './faults.ts';
@@ -43,7 +44,9 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
   const secret = metaOrCreate(db, 'jwt_secret', randomSecret);
   const limits = resolveLimits(opts.limits);
   const faults = new Faults(opts.faults);
-  const routes = buildRoutes();
+  // Protocol B (emulators/neptune-b) shares this store, auth and pipeline; its routes sit beside A's.
+  const b = mountProtocolB(db, opts.protocolB, () => state?.baseUrl ?? '', secret);
+  const routes = { ...buildRoutes(), ...b.routes };
   const findRoute = makeRouter(routes);
   let stats = emptyStats();
   let state: ServerState | undefined;
@@ -134,12 +137,14 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
     expireAccessTokens: () => auth.expireAll(),
     stats: () => ({ ...stats, byEndpoint: { ...stats.byEndpoint } }),
     inspect: makeInspect(db),
+    b: b.handle,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
         signals.closeAll();
       });
+      b.close();
       db.close();
       stats = emptyStats();
     },

@@ -1,4 +1,5 @@
 /** Public types of the Neptune (Protocol A, legacy REST/JSON) emulator. */
+import type { ProtocolBHandle, ProtocolBOptions } from '../neptune-b/types.ts';
 
 export interface NeptuneFaultConfig {
   /** Added to every request before it is handled. */
@@ -47,6 +48,8 @@ export interface NeptuneEmulatorOptions {
   tls?: boolean | { caFile?: string };
   limits?: NeptuneLimits;
   faults?: NeptuneFaultConfig;
+  /** Protocol B (3.x protobuf ingest) settings: emulators/neptune-b. */
+  protocolB?: ProtocolBOptions;
 }
 
 export interface NeptuneStats {
@@ -80,6 +83,8 @@ export interface NeptuneEmulator {
   expireAccessTokens(): void;
   stats(): NeptuneStats;
   inspect: NeptuneInspect;
+  /** Protocol B's inspect, faults and processing control. */
+  b: ProtocolBHandle;
   close(): Promise<void>;
 }
 
