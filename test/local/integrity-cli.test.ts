@@ -38,6 +38,10 @@ function modernRun(parent: string, id: string, records: Uint8Array[], files: Rec
 const jl = (rows: unknown[]): string => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n';
 
 async function migrate(source: string, ledger: string, extra: string[] = []): Promise<MigrationReport> {
+  return (await migrateWithCode(source, ledger, extra)).report;
+}
+
+async function migrateWithCode(source: string, ledger: string, extra: string[] = []): Promise<{ report: MigrationReport; code: number | null }> {
   const cli = runCli(
     ['migrate', '--source', source, '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--concurrency', '1', '--ledger', ledger, ...extra],
     { NEPTUNE_API_TOKEN: emu.apiToken(), NEPTUNE_PROJECT: 'demo/placeholder' },
@@ -47,7 +51,7 @@ async function migrate(source: string, ledger: string, extra: string[] = []): Pr
   stderr += out.stderr;
   const ev = events(out.stdout).find((e) => e.type === 'report') as unknown as { report: MigrationReport } | undefined;
   if (!ev) throw new Error(`no report (exit ${out.code}): ${out.stderr}`);
-  return ev.report;
+  return { report: ev.report, code: out.code };
 }
 
 beforeAll(async () => {
@@ -307,5 +311,16 @@ describe('integrity of run folders migrated through the CLI', () => {
     const skipped = r.notices.filter((n) => n.stream === 'files' && n.kind === 'skipped').map((n) => n.message);
     expect(skipped.find((m) => m.includes('linkdir'))).toMatch(/directory/);
     expect(skipped.find((m) => m.includes('pipe'))).toMatch(/not a regular file/);
+  });
+
+  it('item 6: overwritten console states are a documented default, so --strict does not fail on a progress bar', async () => {
+    const src = join(tmp, 'strict', 'wandb');
+    mkdirSync(src, { recursive: true });
+    modernRun(src, 'strictcons', [rec.output('10%\r50%\r100%\n', 'stdout', T0 + 1)]);
+    const out = await migrateWithCode(join(tmp, 'strict'), join(tmp, 'ledger-strict.sqlite'), ['--strict']);
+    expect(runReport(out.report, 'strictcons').notWritten.find((o) => o.reason === 'console-overwritten')?.count).toBe(2);
+    expect(strings(stored('strictcons'), 'monitoring/stdout')).toEqual([[0, '100%']]);
+    expect(out.report.nonDefaultOmissions).toBe(0);
+    expect(out.code).toBe(0);
   });
 });

@@ -33,7 +33,7 @@ describe('parseConfigYaml', () => {
       '      "4": 3.7.12', 'gpu_ids:', '  desc: null', '  value:', '  - 0', '  - 1', 'lr:', '  desc: null', '  value: 1.0e-06',
       'name:', '  value: \'it\'\'s\'', 'flag:', '  value: true', 'items:', '  value:', '  - a: 1', '    b: x y', '  - [1, 2]', 'empty:', '  value: {}',
     ].join('\n');
-    const c = unwrapConfig(parseConfigYaml(y) as Record<string, unknown>);
+    const c = unwrapConfig(parseConfigYaml(y).value as Record<string, unknown>);
     expect(c).toEqual({
       _wandb: { cli_version: '0.15.8', t: { 1: [1, 41], 4: '3.7.12' } },
       gpu_ids: [0, 1], lr: 1e-6, name: "it's", flag: true, items: [{ a: 1, b: 'x y' }, [1, 2]], empty: {},
@@ -43,10 +43,16 @@ describe('parseConfigYaml', () => {
   it('resolves anchors, aliases and merge keys; keeps big integers exact', () => {
     const y = ['base:', '  value: &B', '    lr: 0.5', '    layers: [1, 2]', 'copy:', '  value: *B', 'merged:', '  value:', '    <<: *B', '    lr: 0.25',
       'big:', '  value: 9007199254740993', 'small:', '  value: 42', 'huge:', '  value: 1e308'].join('\n');
-    expect(unwrapConfig(parseConfigYaml(y) as Record<string, unknown>)).toEqual({
+    expect(unwrapConfig(parseConfigYaml(y).value as Record<string, unknown>)).toEqual({
       base: { lr: 0.5, layers: [1, 2] }, copy: { lr: 0.5, layers: [1, 2] }, merged: { lr: 0.25, layers: [1, 2] },
       big: 9007199254740993n, small: 42, huge: 1e308,
     });
+  });
+
+  it('reads Python-only tags as plain YAML, with a warning instead of terminal output', () => {
+    const r = parseConfigYaml('t:\n  value: !!python/tuple [1, 2]\n');
+    expect(r.value).toEqual({ t: { value: [1, 2] } });
+    expect(r.warnings).toEqual([expect.stringContaining('python/tuple')]);
   });
 
   it('throws on text that is not YAML', () => {
@@ -55,7 +61,7 @@ describe('parseConfigYaml', () => {
 
   it('joins wrapped long scalars and reads block scalars', () => {
     const y = ['path:', '  value: /a/very/long', '    /continued', 'q:', '  value: "two', '    words"', 'text: |', '  line1', '  line2', 'n: .nan', 'i: -.inf'].join('\n');
-    const v = parseConfigYaml(y) as Record<string, Record<string, unknown>>;
+    const v = parseConfigYaml(y).value as Record<string, Record<string, unknown>>;
     expect(v['path']['value']).toBe('/a/very/long /continued');
     expect(v['q']['value']).toBe('two words');
     expect(v['text']).toBe('line1\nline2\n');

@@ -39,7 +39,11 @@ export async function loadFolder(folder: RunFolder, signal?: AbortSignal): Promi
   let rawConfig: unknown;
   if (yaml !== undefined) {
     try {
-      rawConfig = parseConfigYaml(yaml);
+      const parsed = parseConfigYaml(yaml);
+      rawConfig = parsed.value;
+      if (parsed.warnings.length) {
+        lf.problems.push({ stream: 'config', kind: 'invalid', count: parsed.warnings.length, message: `${folder.name}: config.yaml read with ${parsed.warnings.length} warning(s), values kept as plain YAML: ${parsed.warnings.slice(0, 3).join('; ')}` });
+      }
     } catch (error) {
       const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
       const from = lf.scan && lf.scan.configUpdates > 0 ? 'the config is read from the log instead' : 'its config is left out';
