@@ -78,6 +78,11 @@ const emu = await startNeptuneEmulator({
   tls: o.tls ? { caFile: o.caFile } : undefined,
   legacy: o.legacy,
   faults,
+}).catch((e: unknown) => {
+  // e.g. EADDRINUSE: one line naming the address, not a stack trace.
+  const code = (e as { code?: string }).code;
+  process.stderr.write(`error: cannot serve on ${o.host}:${o.port}: ${code === 'EADDRINUSE' ? 'address already in use' : (e as Error).message}\n`);
+  process.exit(1);
 });
 // This is a local test server: printing its token is the point of the command.
 process.stdout.write(`Neptune emulator listening on ${emu.url}\nNEPTUNE_API_TOKEN=${emu.apiToken()}\n`);
