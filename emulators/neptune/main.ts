@@ -4,6 +4,7 @@
  * fault the library has is a flag here (see --help).
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { buildRoutes } from './routes.ts';
 import { startNeptuneEmulator } from './server.ts';
 import type { NeptuneFaultConfig } from './types.ts';
 
@@ -63,6 +64,10 @@ const o = program.opts<{
   force5xx?: number; forceDropAfterApply?: number; seed?: number;
 }>();
 if (o.caFile && !o.tls) program.error('error: --ca-file needs --tls');
+const operations = new Set(Object.values(buildRoutes()).map((r) => r.name));
+for (const op of o.dropAfterApplyOp) {
+  if (!operations.has(op)) program.error(`error: --drop-after-apply-op: no operation '${op}' (e.g. executeOperations, fileSetFileMultipartUploadFinish)`);
+}
 
 const faults: NeptuneFaultConfig = {
   latencyMs: o.latencyMs, rateLimitPerSecond: o.rateLimit, status5xxRate: o.status5xxRate, resetRate: o.resetRate,
