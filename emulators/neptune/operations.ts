@@ -16,7 +16,7 @@ export interface OperationError { errorType: OperationErrorType; errorDescriptio
 /** Attribute type each operation creates or requires. */
 const OP_TYPE: Record<string, string> = {
   assignString: 'string', assignInt: 'int', assignFloat: 'float', assignBool: 'bool', assignDatetime: 'datetime',
-  assignComplex: 'complex', logFloats: 'floatSeries', clearFloatSeries: 'floatSeries', configFloatSeries: 'floatSeries',
+  assignArtifact: 'artifact', logFloats: 'floatSeries', clearFloatSeries: 'floatSeries', configFloatSeries: 'floatSeries',
   logStrings: 'stringSeries', clearStringSeries: 'stringSeries', logImages: 'imageSeries', clearImageSeries: 'imageSeries',
   insertStrings: 'stringSet', removeStrings: 'stringSet', clearStringSet: 'stringSet', deleteFiles: 'fileSet',
 };
@@ -60,7 +60,10 @@ export function fieldLimitError(limits: ResolvedLimits, target: BatchTarget): Ht
 
 export interface BatchTarget { id: string; type: string; qualifiedName: string }
 
-export function executeOperations(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unknown): OperationError[] {
+/** Server generation: `legacy` = an older server that does not know `sys/group_tags` (types.ts `legacy`). */
+export interface ServerProfile { legacy?: boolean }
+
+export function executeOperations(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unknown, profile: ServerProfile = {}): OperationError[] {
   if (!Array.isArray(raw)) throw new HttpError(400, 'Request body must be a JSON array of operations');
   if (limits.maxOperationsPerRequest > 0 && raw.length > limits.maxOperationsPerRequest) {
     throw new HttpError(400, `Too many operations in one request: ${raw.length} > ${limits.maxOperationsPerRequest}`);
@@ -72,14 +75,14 @@ export function executeOperations(db: Db, limits: ResolvedLimits, target: BatchT
     throw e;
   }
   try {
-    return db.transaction(() => applyAll(db, limits, target, raw))();
+    return db.transaction(() => applyAll(db, limits, target, raw, profile))();
   } catch (e) {
     if (e instanceof FieldLimitExceeded) throw fieldLimitError(limits, target);
     throw e;
   }
 }
 
-function applyAll(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unknown[]): OperationError[] {
+function applyAll(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unknown[], profile: ServerProfile): OperationError[] {
   const errors: OperationError[] = [];
   let fieldCount = countAttrs(db, target.id);
   let applied = 0;
@@ -90,6 +93,12 @@ function applyAll(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unkn
     if ('errorType' in op) return fail(op.errorType, op.errorDescription);
     const { path, key, body } = op;
     if (READ_ONLY.has(path)) return fail('metadata_inconsistency', `Attribute '${path}' is read-only`);
+    // An older server has no such system attribute: the operation is refused on its own, the rest of
+    // the batch lands. The OperationError type is the served enum's (2023 leaderboard.json
+    // OperationError); the description's wording is this emulator's, no recording of it exists.
+    if (profile.legacy && path === 'sys/group_tags') {
+      return fail('metadata_inconsistency', `Attribute '${path}' is not a known system attribute on this server`);
+    }
     const existing = getAttr(db, target.id, path);
 
     if (key === 'deleteAttribute') {
@@ -143,8 +152,9 @@ function applyOne(
     case 'assignDatetime':
       putAttr(db, cid, path, type, body.valueMilliseconds);
       break;
-    case 'assignComplex':
-      putAttr(db, cid, path, type, { type: (body.__type as { name?: string }).name ?? null, content: body.__content });
+    case 'assignArtifact':
+      // 2023 leaderboard.json AssignArtifactOperation{hash}; read back as ArtifactAttributeDTO{hash}.
+      putAttr(db, cid, path, type, body.hash);
       break;
     case 'insertStrings': case 'removeStrings': case 'clearStringSet': {
       if (!existing) putAttr(db, cid, path, type, undefined);

@@ -23,7 +23,7 @@ import { Downloads } from './downloads.ts';
 import { searchAttributes, searchEntries } from './leaderboard.ts';
 import { notAnUpgrade } from './signals.ts';
 
-export interface ServerState { db: Db; limits: ResolvedLimits; auth: Auth; baseUrl: string; downloads: Downloads }
+export interface ServerState { db: Db; limits: ResolvedLimits; auth: Auth; baseUrl: string; downloads: Downloads; legacy: boolean }
 
 export interface Ctx {
   req: IncomingMessage; res: ServerResponse; q: URLSearchParams; state: ServerState;
@@ -176,7 +176,7 @@ export function buildRoutes(): Record<string, Route> {
       spec: lbPost([hdr('User-Agent'), ...HOLDER, body('operations', arrayOf('Operation'))], arrayOf('OperationError')),
       async handle(ctx) {
       const { target } = container(ctx, ...EXP);
-      const errors = executeOperations(ctx.state.db, ctx.state.limits, target, parseJson(await ctx.body()));
+      const errors = executeOperations(ctx.state.db, ctx.state.limits, target, parseJson(await ctx.body()), { legacy: ctx.state.legacy });
       ctx.res.setHeader('x-emulator-rejected-operations', String(errors.length));
       sendJson(ctx.res, 200, errors);
     } },

@@ -23,7 +23,7 @@ import { ensureWorkspace, getMeta, metaOrCreate, openDb, randomSecret, setMeta }
 import { resolveLimits, type NeptuneEmulator, type NeptuneEmulatorOptions, type NeptuneStats } from './types.ts';
 
 function emptyStats(): NeptuneStats {
-  return { requests: 0, byEndpoint: {}, status429: 0, status5xx: 0, resets: 0, rejectedOperations: 0, authFailures: 0, bodyBytes: 0 };
+  return { requests: 0, byEndpoint: {}, status429: 0, status5xx: 0, resets: 0, droppedResponses: 0, signalChannels: 0, rejectedOperations: 0, authFailures: 0, bodyBytes: 0 };
 }
 
 /** API keys: the given ones, else the key remembered in the SQLite file, else a new random one. */
@@ -35,6 +35,21 @@ function resolveKeys(db: ReturnType<typeof openDb>, given: string[] | undefined)
     if (!stored) setMeta(db, 'default_api_key', keys[0]);
   }
   return new Map(keys.map((k, i) => [k, i === 0 ? 'emulator-user' : `emulator-user-${i + 1}`]));
+}
+
+/**
+ * Lets the handler apply the request, then destroys the connection instead of answering a success:
+ * headers are only sent at `end`, so not one byte of the response leaves. Refusals (4xx/5xx) are
+ * still answered, as nothing was applied.
+ */
+function dropAfterApply(req: IncomingMessage, res: ServerResponse, counted: () => void): void {
+  const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    if (res.statusCode >= 400) return end(...args);
+    counted();
+    req.socket.destroy();
+    return res;
+  }) as typeof res.end;
 }
 
 export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): Promise<NeptuneEmulator> {
@@ -62,7 +77,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
     return state.auth;
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    if (!signals.upgrade(req, socket)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (!signals.upgrade(req, socket, () => { stats.signalChannels += 1; })) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -105,6 +120,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
           return b;
         },
       };
+      if (faults.dropAfterApply(route.name, req.method ?? 'GET')) dropAfterApply(req, res, () => { stats.droppedResponses += 1; });
       await route.handle(ctx);
     } catch (e) {
       if (res.headersSent) { res.destroy(); return; }
@@ -126,7 +142,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
   const port = (server.address() as AddressInfo).port;
   const baseUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const auth = new Auth({ baseUrl, secret, ttlSeconds: opts.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TTL_S, keys });
-  state = { db, limits, auth, baseUrl, downloads: new Downloads() };
+  state = { db, limits, auth, baseUrl, downloads: new Downloads(), legacy: opts.legacy === true };
   const firstKey = [...keys.keys()][0];
 
   return {
