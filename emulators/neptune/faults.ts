@@ -13,6 +13,7 @@ export class Faults {
   private random: () => number = rng(1);
   private force429Left = 0;
   private force5xxLeft = 0;
+  private forceDropLeft = 0;
   private windowStart = 0;
   private windowCount = 0;
 
@@ -25,6 +26,7 @@ export class Faults {
     this.random = rng(cfg.seed ?? 1);
     this.force429Left = cfg.force429?.count ?? 0;
     this.force5xxLeft = cfg.force5xx?.count ?? 0;
+    this.forceDropLeft = cfg.forceDropAfterApply?.count ?? 0;
     this.windowStart = 0;
     this.windowCount = 0;
   }
@@ -51,5 +53,18 @@ export class Faults {
     if ((this.cfg.status5xxRate ?? 0) > 0 && this.random() < (this.cfg.status5xxRate ?? 0)) return { kind: '503' };
     if ((this.cfg.resetRate ?? 0) > 0 && this.random() < (this.cfg.resetRate ?? 0)) return { kind: 'reset' };
     return { kind: 'none' };
+  }
+
+  /**
+   * Whether this routed request is applied and then its response dropped. Asked after `decide`, once
+   * per routed request, so the seeded sequence is the same for the same requests.
+   */
+  dropAfterApply(operation: string, method: string): boolean {
+    const ops = this.cfg.dropAfterApplyOps;
+    const eligible = ops ? ops.includes(operation) : method !== 'GET' && method !== 'HEAD';
+    if (!eligible) return false;
+    if (this.forceDropLeft > 0) { this.forceDropLeft -= 1; return true; }
+    const rate = this.cfg.dropAfterApplyRate ?? 0;
+    return rate > 0 && this.random() < rate;
   }
 }

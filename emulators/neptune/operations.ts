@@ -60,7 +60,10 @@ export function fieldLimitError(limits: ResolvedLimits, target: BatchTarget): Ht
 
 export interface BatchTarget { id: string; type: string; qualifiedName: string }
 
-export function executeOperations(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unknown): OperationError[] {
+/** Server generation: `legacy` = an older server that does not know `sys/group_tags` (types.ts `legacy`). */
+export interface ServerProfile { legacy?: boolean }
+
+export function executeOperations(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unknown, profile: ServerProfile = {}): OperationError[] {
   if (!Array.isArray(raw)) throw new HttpError(400, 'Request body must be a JSON array of operations');
   if (limits.maxOperationsPerRequest > 0 && raw.length > limits.maxOperationsPerRequest) {
     throw new HttpError(400, `Too many operations in one request: ${raw.length} > ${limits.maxOperationsPerRequest}`);
@@ -72,14 +75,14 @@ export function executeOperations(db: Db, limits: ResolvedLimits, target: BatchT
     throw e;
   }
   try {
-    return db.transaction(() => applyAll(db, limits, target, raw))();
+    return db.transaction(() => applyAll(db, limits, target, raw, profile))();
   } catch (e) {
     if (e instanceof FieldLimitExceeded) throw fieldLimitError(limits, target);
     throw e;
   }
 }
 
-function applyAll(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unknown[]): OperationError[] {
+function applyAll(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unknown[], profile: ServerProfile): OperationError[] {
   const errors: OperationError[] = [];
   let fieldCount = countAttrs(db, target.id);
   let applied = 0;
@@ -90,6 +93,12 @@ function applyAll(db: Db, limits: ResolvedLimits, target: BatchTarget, raw: unkn
     if ('errorType' in op) return fail(op.errorType, op.errorDescription);
     const { path, key, body } = op;
     if (READ_ONLY.has(path)) return fail('metadata_inconsistency', `Attribute '${path}' is read-only`);
+    // An older server has no such system attribute: the operation is refused on its own, the rest of
+    // the batch lands. The OperationError type is the served enum's (2023 leaderboard.json
+    // OperationError); the description's wording is this emulator's, no recording of it exists.
+    if (profile.legacy && path === 'sys/group_tags') {
+      return fail('metadata_inconsistency', `Attribute '${path}' is not a known system attribute on this server`);
+    }
     const existing = getAttr(db, target.id, path);
 
     if (key === 'deleteAttribute') {

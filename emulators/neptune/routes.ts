@@ -21,8 +21,9 @@ import { buildSwagger, SWAGGER_APIS } from './swagger.ts';
 import * as up from './uploads.ts';
 import { Downloads } from './downloads.ts';
 import { searchAttributes, searchEntries } from './leaderboard.ts';
+import { notAnUpgrade } from './signals.ts';
 
-export interface ServerState { db: Db; limits: ResolvedLimits; auth: Auth; baseUrl: string; downloads: Downloads }
+export interface ServerState { db: Db; limits: ResolvedLimits; auth: Auth; baseUrl: string; downloads: Downloads; legacy: boolean }
 
 export interface Ctx {
   req: IncomingMessage; res: ServerResponse; q: URLSearchParams; state: ServerState;
@@ -175,7 +176,7 @@ export function buildRoutes(): Record<string, Route> {
       spec: lbPost([hdr('User-Agent'), ...HOLDER, body('operations', arrayOf('Operation'))], arrayOf('OperationError')),
       async handle(ctx) {
       const { target } = container(ctx, ...EXP);
-      const errors = executeOperations(ctx.state.db, ctx.state.limits, target, parseJson(await ctx.body()));
+      const errors = executeOperations(ctx.state.db, ctx.state.limits, target, parseJson(await ctx.body()), { legacy: ctx.state.legacy });
       ctx.res.setHeader('x-emulator-rejected-operations', String(errors.length));
       sendJson(ctx.res, 200, errors);
     } },
@@ -266,6 +267,8 @@ export function buildRoutes(): Record<string, Route> {
         const d = ctx.state.downloads.get(ctx.q.get('id') ?? '');
         sendBytes(ctx.res, d.zip, d.name, 'application/zip');
       } },
+    // Not in the swagger specs: the WebSocket channel (signals.ts); a plain GET is refused as Spring does.
+    'GET /api/notifications/v1/runs/{projectId}/{runId}/signal': { name: 'signalChannel', auth: 'bearer', handle: notAnUpgrade },
     ...uploadRoutes('file', 'fileAtom'),
     ...uploadRoutes('fileset', 'fileSetFile'),
     'POST /api/leaderboard/v1/attributes/uploadFileSetTar': { name: 'uploadFileSetAttributeTar', auth: 'bearer', spec: lbPost([rq('attribute'), q('experimentId'), q('reset', 'boolean', { default: false })], ref('Optional«OperationError»')), async handle(ctx) {

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Auth, DEFAULT_ACCESS_TTL_S } from './auth.ts';
@@ -12,6 +13,7 @@ import { Downloads } from './downloads.ts';
 import { Faults } from './faults.ts';
 import { HttpError, readBody, sendJson } from './http-util.ts';
 import { makeInspect } from './inspect.ts';
+import { Signals } from './signals.ts';
 import { makeTls } from './tls.ts';
 import { checkParams } from './openapi.ts';
 import { makeRouter } from './router.ts';
@@ -20,7 +22,7 @@ import { ensureWorkspace, getMeta, metaOrCreate, openDb, randomSecret, setMeta }
 import { resolveLimits, type NeptuneEmulator, type NeptuneEmulatorOptions, type NeptuneStats } from './types.ts';
 
 function emptyStats(): NeptuneStats {
-  return { requests: 0, byEndpoint: {}, status429: 0, status5xx: 0, resets: 0, rejectedOperations: 0, authFailures: 0, bodyBytes: 0 };
+  return { requests: 0, byEndpoint: {}, status429: 0, status5xx: 0, resets: 0, droppedResponses: 0, rejectedOperations: 0, authFailures: 0, bodyBytes: 0 };
 }
 
 /** API keys: the given ones, else the key remembered in the SQLite file, else a new random one. */
@@ -32,6 +34,21 @@ function resolveKeys(db: ReturnType<typeof openDb>, given: string[] | undefined)
     if (!stored) setMeta(db, 'default_api_key', keys[0]);
   }
   return new Map(keys.map((k, i) => [k, i === 0 ? 'emulator-user' : `emulator-user-${i + 1}`]));
+}
+
+/**
+ * Lets the handler apply the request, then destroys the connection instead of answering a success:
+ * headers are only sent at `end`, so not one byte of the response leaves. Refusals (4xx/5xx) are
+ * still answered, as nothing was applied.
+ */
+function dropAfterApply(req: IncomingMessage, res: ServerResponse, counted: () => void): void {
+  const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    if (res.statusCode >= 400) return end(...args);
+    counted();
+    req.socket.destroy();
+    return res;
+  }) as typeof res.end;
 }
 
 export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): Promise<NeptuneEmulator> {
@@ -52,6 +69,13 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
     void handle(req, res);
   };
   const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createServer(onRequest);
+  const signals = new Signals(() => db, () => {
+    if (!state) throw new Error('not started');
+    return state.auth;
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    if (!signals.upgrade(req, socket)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
@@ -93,6 +117,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
           return b;
         },
       };
+      if (faults.dropAfterApply(route.name, req.method ?? 'GET')) dropAfterApply(req, res, () => { stats.droppedResponses += 1; });
       await route.handle(ctx);
     } catch (e) {
       if (res.headersSent) { res.destroy(); return; }
@@ -114,7 +139,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
   const port = (server.address() as AddressInfo).port;
   const baseUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const auth = new Auth({ baseUrl, secret, ttlSeconds: opts.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TTL_S, keys });
-  state = { db, limits, auth, baseUrl, downloads: new Downloads() };
+  state = { db, limits, auth, baseUrl, downloads: new Downloads(), legacy: opts.legacy === true };
   const firstKey = [...keys.keys()][0];
 
   return {
@@ -129,6 +154,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        signals.closeAll();
       });
       db.close();
       stats = emptyStats();

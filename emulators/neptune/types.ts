@@ -15,6 +15,15 @@ export interface NeptuneFaultConfig {
   force429?: { count: number; retryAfterSeconds: number };
   /** The next `count` requests get 503. */
   force5xx?: { count: number };
+  /**
+   * Probability (0..1) that a request is applied and then its connection destroyed before any byte
+   * of the response: the write committed, the client never hears (issue 8, "apply, then drop").
+   */
+  dropAfterApplyRate?: number;
+  /** The next `count` requests of `dropAfterApplyOps` are applied, then dropped. */
+  forceDropAfterApply?: { count: number };
+  /** Operation names (e.g. `executeOperations`) the drop applies to; default every POST/PUT/PATCH/DELETE. */
+  dropAfterApplyOps?: string[];
 }
 
 export interface NeptuneLimits {
@@ -45,6 +54,12 @@ export interface NeptuneEmulatorOptions {
    * https. `caFile`: where to write the certificate (default: a new temporary folder).
    */
   tls?: boolean | { caFile?: string };
+  /**
+   * Behave as an older server that does not know `sys/group_tags` (group tags came to the hosted
+   * server in 2024: neptune-client's e2e tests skipped them behind NEPTUNE_GROUP_TAGS_ENABLED until
+   * commit a4e7d8bb, 2024-06-27; the 2023 served SystemAttributesDTO has no group tags).
+   */
+  legacy?: boolean;
   limits?: NeptuneLimits;
   faults?: NeptuneFaultConfig;
 }
@@ -55,6 +70,8 @@ export interface NeptuneStats {
   status429: number;
   status5xx: number;
   resets: number;
+  /** Requests applied whose response was then dropped (dropAfterApply). */
+  droppedResponses: number;
   rejectedOperations: number;
   authFailures: number;
   bodyBytes: number;
