@@ -61,6 +61,9 @@ describe('emulator:neptune CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.text).toContain('--reset-rate');
     expect((await exitOf(['--ca-file', '/tmp/x.pem'])).code).toBe(2);
+    const typo = await exitOf(['--drop-after-apply-op', 'executeOperation']);
+    expect(typo.code).toBe(2);
+    expect(typo.text).toContain("no operation 'executeOperation'");
     const help = await exitOf(['--help']);
     expect(help.code).toBe(0);
     for (const flag of ['--tls', '--ca-file', '--legacy', '--latency-ms', '--rate-limit', '--status-5xx-rate', '--reset-rate',

@@ -4,6 +4,7 @@
  * fault the library has is a flag here (see --help).
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { buildRoutes } from './routes.ts';
 import { startNeptuneEmulator } from './server.ts';
 import type { NeptuneFaultConfig } from './types.ts';
 
@@ -63,6 +64,10 @@ const o = program.opts<{
   force5xx?: number; forceDropAfterApply?: number; seed?: number;
 }>();
 if (o.caFile && !o.tls) program.error('error: --ca-file needs --tls');
+const operations = new Set(Object.values(buildRoutes()).map((r) => r.name));
+for (const op of o.dropAfterApplyOp) {
+  if (!operations.has(op)) program.error(`error: --drop-after-apply-op: no operation '${op}' (e.g. executeOperations, fileSetFileMultipartUploadFinish)`);
+}
 
 const faults: NeptuneFaultConfig = {
   latencyMs: o.latencyMs, rateLimitPerSecond: o.rateLimit, status5xxRate: o.status5xxRate, resetRate: o.resetRate,
@@ -78,6 +83,11 @@ const emu = await startNeptuneEmulator({
   tls: o.tls ? { caFile: o.caFile } : undefined,
   legacy: o.legacy,
   faults,
+}).catch((e: unknown) => {
+  // e.g. EADDRINUSE: one line naming the address, not a stack trace.
+  const code = (e as { code?: string }).code;
+  process.stderr.write(`error: cannot serve on ${o.host}:${o.port}: ${code === 'EADDRINUSE' ? 'address already in use' : (e as Error).message}\n`);
+  process.exit(1);
 });
 // This is a local test server: printing its token is the point of the command.
 process.stdout.write(`Neptune emulator listening on ${emu.url}\nNEPTUNE_API_TOKEN=${emu.apiToken()}\n`);

@@ -22,7 +22,7 @@ import { ensureWorkspace, getMeta, metaOrCreate, openDb, randomSecret, setMeta }
 import { resolveLimits, type NeptuneEmulator, type NeptuneEmulatorOptions, type NeptuneStats } from './types.ts';
 
 function emptyStats(): NeptuneStats {
-  return { requests: 0, byEndpoint: {}, status429: 0, status5xx: 0, resets: 0, droppedResponses: 0, rejectedOperations: 0, authFailures: 0, bodyBytes: 0 };
+  return { requests: 0, byEndpoint: {}, status429: 0, status5xx: 0, resets: 0, droppedResponses: 0, signalChannels: 0, rejectedOperations: 0, authFailures: 0, bodyBytes: 0 };
 }
 
 /** API keys: the given ones, else the key remembered in the SQLite file, else a new random one. */
@@ -74,7 +74,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
     return state.auth;
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    if (!signals.upgrade(req, socket)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (!signals.upgrade(req, socket, () => { stats.signalChannels += 1; })) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

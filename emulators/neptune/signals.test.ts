@@ -57,6 +57,7 @@ describe('signals channel', () => {
     const path = `/api/notifications/v1/runs/${projectId}/${runId}/signal`;
     const ws = await open(path, s.accessToken);
     expect(ws.status).toBe(101);
+    expect(emu.stats().signalChannels).toBe(1);
     expect(ws.accept).toBe(createHash('sha1').update(`${ws.key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64'));
     const socket = ws.socket!;
     ws.socket!.write(clientFrame(0x9, Buffer.from('hb')));

@@ -31,7 +31,7 @@ export class Signals {
   constructor(private readonly db: () => Db, private readonly auth: () => Auth) {}
 
   /** Handles a server 'upgrade' event; returns false when the path is not the signals channel. */
-  upgrade(req: IncomingMessage, socket: Duplex): boolean {
+  upgrade(req: IncomingMessage, socket: Duplex, accepted: () => void = () => {}): boolean {
     const m = SIGNAL_PATH.exec(new URL(req.url ?? '/', 'http://emulator').pathname);
     if (!m) return false;
     try {
@@ -47,6 +47,7 @@ export class Signals {
     const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
     this.open.add(socket);
+    accepted();
     socket.on('close', () => this.open.delete(socket));
     socket.on('error', () => socket.destroy());
     let buf = Buffer.alloc(0);

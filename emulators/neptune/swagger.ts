@@ -21,12 +21,23 @@ const HEADS: Record<ApiName, { title: string; version: string; basePath: string 
   artifacts: { title: 'Neptune Leaderboard REST API', version: '1.0.0', basePath: '/' },
 };
 
-/** The error statuses every served operation lists (2023 leaderboard.json, e.g. executeOperations). */
-const ERROR_RESPONSES: Record<string, { description: string }> = {
-  400: { description: 'Bad Request' }, 401: { description: 'Unauthorized' }, 403: { description: 'Forbidden' },
-  404: { description: 'Not Found' }, 408: { description: 'Request Timeout' }, 409: { description: 'Conflict' },
-  422: { description: 'Unprocessable Entity' }, 429: { description: 'Too Many Requests' },
+const DESCRIPTIONS: Record<string, string> = {
+  201: 'Created', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout',
+  409: 'Conflict', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
 };
+
+/**
+ * Non-200 responses as each served spec lists them (2023): the backend declares its 400 as the
+ * `Error` model (the client reads `swagger_result.validationErrors` from it on createProject,
+ * management/internal/api.py), the leaderboard lists bare statuses, with `201` on its writes.
+ */
+function otherResponses(api: ApiName, method: string): Record<string, Record<string, unknown>> {
+  const codes = api === 'backend' ? [400, 401, 403, 404, 408, 422] : [400, 401, 403, 404, 408, 409, 422, 429];
+  if (api !== 'backend' && method === 'POST') codes.push(201);
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const c of codes) out[c] = { description: DESCRIPTIONS[c], ...(api === 'backend' && c === 400 ? { schema: { $ref: '#/definitions/Error' } } : {}) };
+  return out;
+}
 
 export function servedDefinitions(api: ApiName): Record<string, Schema> {
   return MODELS[api];
@@ -52,7 +63,7 @@ export function buildSwagger(api: ApiName, routes: Record<string, Route>, host: 
       ...(spec.consumes ? { consumes: spec.consumes } : {}),
       ...(spec.produces ? { produces: spec.produces } : {}),
       parameters: spec.params.map(paramObject),
-      responses: { 200: { description: 'OK', ...(spec.response ? { schema: spec.response } : {}) }, ...ERROR_RESPONSES },
+      responses: { 200: { description: 'OK', ...(spec.response ? { schema: spec.response } : {}) }, ...otherResponses(api, method) },
       deprecated: false,
     };
   }

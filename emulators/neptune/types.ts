@@ -72,6 +72,8 @@ export interface NeptuneStats {
   resets: number;
   /** Requests applied whose response was then dropped (dropAfterApply). */
   droppedResponses: number;
+  /** Run signal WebSockets accepted (signals.ts). */
+  signalChannels: number;
   rejectedOperations: number;
   authFailures: number;
   bodyBytes: number;
