@@ -23,7 +23,7 @@ function runFolder(id: string, seed: number): void {
   const d = join(dir, 'wandb', `run-20240301_120000-${id}`);
   mkdirSync(d, { recursive: true });
   writeFileSync(join(d, 'wandb-metadata.json'), JSON.stringify({ project: 'resume-report' }));
-  const rows = Array.from({ length: ROWS }, (_, i) => JSON.stringify({ _step: i, _timestamp: 1_709_294_400 + i, a: seed + i, b: seed - i }));
+  const rows = Array.from({ length: ROWS }, (_, i) => JSON.stringify({ _step: i, _timestamp: 1_709_294_400 + i, _runtime: i + 0.5, a: seed + i, b: seed - i }));
   writeFileSync(join(d, 'wandb-history.jsonl'), rows.join('\n') + '\n');
 }
 
@@ -99,5 +99,15 @@ describe('the report after a resume tells what Neptune holds', () => {
     expect(Object.fromEntries(got.perRun)).toEqual(Object.fromEntries(held(emu)));
     expect(got.total).toBe(4 * ROWS);
     expect(again.stderr).toMatch(/of which 4,800 points were already in Neptune/);
+  }, 120_000);
+
+  it('read again with other options (--include internal): every point counted once', async () => {
+    const wider = await runCli([...args('killed.sqlite'), '--include', 'internal'], env(), dir).done;
+    expect(wider.code, wider.stderr).toBe(0);
+    const want = held(emu);
+    // `_runtime` (internal) is a new series now, so Neptune holds more than before.
+    expect([...want.values()].every((n) => n > 2 * ROWS)).toBe(true);
+    const got = reported(wider.stderr);
+    expect(Object.fromEntries(got.perRun)).toEqual(Object.fromEntries(want));
   }, 120_000);
 });
