@@ -40,7 +40,6 @@ function bigFile(name: string, seed: number, mib: number) {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'w2n-spec-'));
   const entity = generateEntity({ seed: 11, preset: 'all-shapes', entity: 'spec-team' });
-  entity.projects = entity.projects.slice(0, 1);
   const run = entity.projects[0].runs.find((r) => r.files.length > 0) ?? entity.projects[0].runs[0];
   run.files.push(bigFile('checkpoints/big-model.ckpt', 1, 6), bigFile('outputs/big-table.bin', 2, 6));
   // Small chunks so each big file takes several parts.
