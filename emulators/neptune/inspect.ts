@@ -23,7 +23,7 @@ export function makeInspect(db: Db): NeptuneInspect {
       if (!c) return out;
       for (const a of listAttrs(db, runId)) {
         if (a.type === 'experimentState') out[a.path] = { type: a.type, value: stateOf(c) };
-        else if (['string', 'int', 'float', 'bool', 'datetime', 'complex', 'gitRef'].includes(a.type)) {
+        else if (['string', 'int', 'float', 'bool', 'datetime', 'artifact', 'gitRef'].includes(a.type)) {
           out[a.path] = { type: a.type, value: a.value === null ? undefined : (JSON.parse(a.value) as unknown) };
         } else out[a.path] = { type: a.type };
       }

@@ -21,11 +21,13 @@ const real = (api: string): Json => {
   return JSON.parse(readFileSync(file, 'utf8')) as Json;
 };
 
-/** Drops what is documentation only (descriptions, examples). */
-function strip(x: unknown): unknown {
-  if (Array.isArray(x)) return x.map(strip);
+/** Drops what is documentation only (descriptions, examples), never a property named `description`. */
+function strip(x: unknown, inProperties = false): unknown {
+  if (Array.isArray(x)) return x.map((v) => strip(v));
   if (x && typeof x === 'object') {
-    return Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'description' && k !== 'example').map(([k, v]) => [k, strip(v)]));
+    return Object.fromEntries(Object.entries(x)
+      .filter(([k]) => inProperties || (k !== 'description' && k !== 'example'))
+      .map(([k, v]) => [k, strip(v, k === 'properties')]));
   }
   return x;
 }

@@ -16,7 +16,7 @@ export interface OperationError { errorType: OperationErrorType; errorDescriptio
 /** Attribute type each operation creates or requires. */
 const OP_TYPE: Record<string, string> = {
   assignString: 'string', assignInt: 'int', assignFloat: 'float', assignBool: 'bool', assignDatetime: 'datetime',
-  assignComplex: 'complex', logFloats: 'floatSeries', clearFloatSeries: 'floatSeries', configFloatSeries: 'floatSeries',
+  assignArtifact: 'artifact', logFloats: 'floatSeries', clearFloatSeries: 'floatSeries', configFloatSeries: 'floatSeries',
   logStrings: 'stringSeries', clearStringSeries: 'stringSeries', logImages: 'imageSeries', clearImageSeries: 'imageSeries',
   insertStrings: 'stringSet', removeStrings: 'stringSet', clearStringSet: 'stringSet', deleteFiles: 'fileSet',
 };
@@ -152,8 +152,9 @@ function applyOne(
     case 'assignDatetime':
       putAttr(db, cid, path, type, body.valueMilliseconds);
       break;
-    case 'assignComplex':
-      putAttr(db, cid, path, type, { type: (body.__type as { name?: string }).name ?? null, content: body.__content });
+    case 'assignArtifact':
+      // 2023 leaderboard.json AssignArtifactOperation{hash}; read back as ArtifactAttributeDTO{hash}.
+      putAttr(db, cid, path, type, body.hash);
       break;
     case 'insertStrings': case 'removeStrings': case 'clearStringSet': {
       if (!existing) putAttr(db, cid, path, type, undefined);

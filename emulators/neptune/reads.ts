@@ -20,10 +20,8 @@ export function attributeProperties(db: Db, c: ContainerRow, a: AttrRow): Record
       return { ...base, value: new Date(v as number).toISOString() };
     case 'experimentState':
       return { ...base, value: stateOf(c) };
-    case 'complex': {
-      const cv = v as { type: string | null; content: string };
-      return { ...base, content: cv.content, typeDefinition: { name: cv.type ?? undefined } };
-    }
+    case 'artifact':
+      return { ...base, hash: v };
     case 'floatSeries': {
       const cfg = (v ?? {}) as { min?: number | null; max?: number | null; unit?: string | null };
       const stats = seriesStats(db, c.id, a.path);

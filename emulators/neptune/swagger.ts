@@ -6,13 +6,11 @@
  * is missing. Models are the 2023 served definitions reachable from those operations
  * (`served-models.json`, transcribed from neptune-served-swagger/2023/*.json without descriptions).
  */
-import { readFileSync } from 'node:fs';
-import type { ApiName, Param, Schema } from './openapi.ts';
+import type { ApiName, Param } from './openapi.ts';
 import type { Route } from './routes.ts';
+import { servedDefinitions } from './served-models.ts';
 
 export const SWAGGER_APIS: ApiName[] = ['backend', 'leaderboard', 'artifacts'];
-
-const MODELS = JSON.parse(readFileSync(new URL('./served-models.json', import.meta.url), 'utf8')) as Record<ApiName, Record<string, Schema>>;
 
 /** `info` and `basePath` as each served spec has them (2023 backend/leaderboard/artifacts.json). */
 const HEADS: Record<ApiName, { title: string; version: string; basePath: string }> = {
@@ -37,10 +35,6 @@ function otherResponses(api: ApiName, method: string): Record<string, Record<str
   const out: Record<string, Record<string, unknown>> = {};
   for (const c of codes) out[c] = { description: DESCRIPTIONS[c], ...(api === 'backend' && c === 400 ? { schema: { $ref: '#/definitions/Error' } } : {}) };
   return out;
-}
-
-export function servedDefinitions(api: ApiName): Record<string, Schema> {
-  return MODELS[api];
 }
 
 function paramObject(p: Param): Record<string, unknown> {
@@ -74,7 +68,7 @@ export function buildSwagger(api: ApiName, routes: Record<string, Route>, host: 
     ...(api !== 'backend' && host ? { host } : {}),
     basePath: head.basePath,
     paths,
-    definitions: MODELS[api],
+    definitions: servedDefinitions(api),
     ...(api === 'backend' ? { securityDefinitions: { oauth2: { type: 'oauth2', flow: 'accessCode', authorizationUrl: '', tokenUrl: '', scopes: {} } } } : {}),
   };
 }

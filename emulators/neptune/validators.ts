@@ -1,13 +1,15 @@
 /**
- * Hand-written request validators for `executeOperations`, transcribed from the leaderboard
- * swagger's `Operation` model and the models it references (neptune-api.md §2.4). The
- * conformance test compares these tables with leaderboard.json when that file is present.
+ * Request validators for `executeOperations`, derived from the served leaderboard spec's `Operation`
+ * model and the models it references (2023 leaderboard.json, via served-models.ts): the operations the
+ * emulator accepts are exactly the ones its served spec declares.
  */
 import { isPlainObject } from './http-util.ts';
+import type { Schema } from './openapi.ts';
+import { servedDefinitions } from './served-models.ts';
 
 export type FieldKind =
   | 'string' | 'int32' | 'int64' | 'double' | 'bool' | 'stringArray'
-  | 'floatEntries' | 'stringEntries' | 'imageEntries' | 'typeDef' | 'image';
+  | 'floatEntries' | 'stringEntries' | 'imageEntries' | 'image';
 
 export interface ModelSpec {
   /** Swagger definition name. */
@@ -16,36 +18,51 @@ export interface ModelSpec {
   fields: Record<string, FieldKind>;
 }
 
+const DEFS = servedDefinitions('leaderboard');
+const refName = (s: Schema | undefined) => String(s?.$ref ?? '').replace('#/definitions/', '');
+/** Entry models of the series operations, by the FieldKind that names their arrays. */
+const ENTRY_KIND: Record<string, FieldKind> = { LogFloatEntry: 'floatEntries', LogStringEntry: 'stringEntries', LogImageEntry: 'imageEntries' };
+
+/** A served property as the validator checks it. */
+export function fieldKind(p: Schema, where: string): FieldKind {
+  const type = p.type;
+  if (type === 'string') return 'string';
+  if (type === 'boolean') return 'bool';
+  if (type === 'number') return 'double';
+  if (type === 'integer') return p.format === 'int32' ? 'int32' : 'int64';
+  if (type === 'array') {
+    const items = p.items as Schema | undefined;
+    if (items?.type === 'string') return 'stringArray';
+    const kind = ENTRY_KIND[refName(items)];
+    if (kind) return kind;
+  }
+  if (refName(p) === 'Image') return 'image';
+  throw new Error(`served model ${where} has a property shape the validator does not know`);
+}
+
+function modelSpec(name: string): ModelSpec {
+  const d = DEFS[name];
+  if (!d) throw new Error(`served-models.json has no leaderboard model ${name}`);
+  const props = (d.properties ?? {}) as Record<string, Schema>;
+  return {
+    model: name,
+    required: (d.required as string[] | undefined) ?? [],
+    fields: Object.fromEntries(Object.entries(props).map(([k, p]) => [k, fieldKind(p, `${name}.${k}`)])),
+  };
+}
+
 /** Operation wire key → body model. */
-export const OPERATION_MODELS: Record<string, ModelSpec> = {
-  assignComplex: { model: 'AssignComplexOperation', required: ['__content', '__type'], fields: { __type: 'typeDef', __content: 'string' } },
-  assignFloat: { model: 'AssignFloatOperation', required: ['value'], fields: { value: 'double' } },
-  assignInt: { model: 'AssignIntOperation', required: ['value'], fields: { value: 'int32' } },
-  assignBool: { model: 'AssignBoolOperation', required: ['value'], fields: { value: 'bool' } },
-  assignString: { model: 'AssignStringOperation', required: ['value'], fields: { currentValueCond: 'string', value: 'string' } },
-  assignDatetime: { model: 'AssignDatetimeOperation', required: ['valueMilliseconds'], fields: { valueMilliseconds: 'int64' } },
-  logFloats: { model: 'LogFloatsOperation', required: ['entries'], fields: { entries: 'floatEntries' } },
-  logStrings: { model: 'LogStringsOperation', required: ['entries'], fields: { entries: 'stringEntries' } },
-  logImages: { model: 'LogImages', required: ['entries'], fields: { entries: 'imageEntries' } },
-  clearFloatSeries: { model: 'ClearFloatSeriesOperation', required: [], fields: {} },
-  clearStringSeries: { model: 'ClearStringSeriesOperation', required: [], fields: {} },
-  clearImageSeries: { model: 'ClearImageSeries', required: [], fields: {} },
-  configFloatSeries: { model: 'ConfigFloatSeries', required: [], fields: { min: 'double', max: 'double', unit: 'string' } },
-  insertStrings: { model: 'InsertStringsOperation', required: ['values'], fields: { values: 'stringArray' } },
-  removeStrings: { model: 'RemoveStringsOperation', required: ['values'], fields: { values: 'stringArray' } },
-  clearStringSet: { model: 'ClearStringSetOperation', required: [], fields: {} },
-  deleteFiles: { model: 'DeleteFilesOperation', required: ['filePaths'], fields: { filePaths: 'stringArray' } },
-  deleteAttribute: { model: 'DeleteVariableOperation', required: [], fields: {} },
-};
+export const OPERATION_MODELS: Record<string, ModelSpec> = Object.fromEntries(
+  Object.entries((DEFS.Operation.properties ?? {}) as Record<string, Schema>)
+    .filter(([k]) => k !== 'path')
+    .map(([k, p]) => [k, modelSpec(refName(p))]),
+);
 
 /** Series entry models referenced by the log* operations. */
-export const ENTRY_MODELS: Record<string, ModelSpec> = {
-  floatEntries: { model: 'LogFloatEntry', required: ['timestampMilliseconds', 'value'], fields: { value: 'double', step: 'double', timestampMilliseconds: 'int64' } },
-  stringEntries: { model: 'LogStringEntry', required: ['timestampMilliseconds', 'value'], fields: { value: 'string', step: 'double', timestampMilliseconds: 'int64' } },
-  imageEntries: { model: 'LogImageEntry', required: ['timestampMilliseconds'], fields: { value: 'image', step: 'double', timestampMilliseconds: 'int64' } },
-};
-export const IMAGE_MODEL: ModelSpec = { model: 'Image', required: ['data'], fields: { data: 'string', name: 'string', description: 'string' } };
-export const TYPE_DEF_MODEL: ModelSpec = { model: 'TypeDefinitionDTO', required: [], fields: { name: 'string' } };
+export const ENTRY_MODELS: Record<string, ModelSpec> = Object.fromEntries(
+  Object.entries(ENTRY_KIND).map(([model, kind]) => [kind, modelSpec(model)]),
+);
+export const IMAGE_MODEL: ModelSpec = modelSpec('Image');
 
 export const OPERATION_KEYS = Object.keys(OPERATION_MODELS);
 const INT32_MIN = -(2 ** 31);
@@ -90,7 +107,6 @@ function kindProblem(v: unknown, kind: FieldKind, where: string): string | undef
     case 'int64': return typeof v === 'number' && Number.isSafeInteger(v) ? undefined : `${where} must be an integer`;
     case 'stringArray':
       return Array.isArray(v) && v.every((s) => typeof s === 'string') ? undefined : `${where} must be an array of strings`;
-    case 'typeDef': return modelProblem(v, TYPE_DEF_MODEL, where);
     case 'image': return modelProblem(v, IMAGE_MODEL, where);
     case 'floatEntries': case 'stringEntries': case 'imageEntries': {
       if (!Array.isArray(v)) return `${where} must be an array`;
