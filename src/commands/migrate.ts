@@ -177,7 +177,7 @@ export function reportOfFailure(error: unknown): MigrationReport | undefined {
 
 /** The report of a migration that stopped before selecting any run. */
 export function emptyReport(): MigrationReport {
-  return { runs: [], totals: { runs: 0, migrated: 0, skipped: 0, failed: 0, pending: 0, points: 0, files: 0, bytes: 0, omitted: 0 }, nonDefaultOmissions: 0 };
+  return { runs: [], totals: { runs: 0, migrated: 0, skipped: 0, failed: 0, pending: 0, points: 0, pointsAlreadyPresent: 0, files: 0, filesAlreadyPresent: 0, bytes: 0, omitted: 0 }, nonDefaultOmissions: 0 };
 }
 
 function safeReport(ledger: Ledger, runs: RunKey[], skipped: ReadonlySet<string>): MigrationReport | undefined {

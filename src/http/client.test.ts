@@ -95,3 +95,62 @@ describe('HttpClient', () => {
     expect(r.body.toString()).toBe('ok');
   });
 });
+
+describe('HttpClient: what a retry costs', () => {
+  it('a retry after the caller fixed the cause (a refreshed token) does not use up the retry budget', async () => {
+    // 4 retries allowed; 4 failures and 3 expired tokens interleaved would be 7 bad answers.
+    const script = ['503', '401', '503', '401', '503', '401', '503', 'ok'];
+    const s = await serve((_req, res, n) => {
+      const what = script[n - 1];
+      if (what === '503') return void res.writeHead(503).end();
+      if (what === '401') return void res.writeHead(401).end('AUTHORIZATION_TOKEN_EXPIRED');
+      res.end('ok');
+    });
+    closers.push(s.close);
+    let renewed = 0;
+    const r = await client().request({ method: 'GET', url: `${s.url}/x`, retryStatus: (status) => status === 401 && ++renewed > 0 });
+    expect(r.body.toString()).toBe('ok');
+    expect([s.count(), renewed]).toEqual([8, 3]);
+  });
+
+  it('renewals are bounded: a server refusing every new token still ends', async () => {
+    const s = await serve((_req, res) => void res.writeHead(401).end('AUTHORIZATION_TOKEN_EXPIRED'));
+    closers.push(s.close);
+    const err = await client().request({ method: 'GET', url: `${s.url}/x`, retryStatus: () => true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    expect(s.count()).toBe(11);
+  });
+
+  it('after an attempt the server may have applied, asks the caller first and sends the body it rebuilt', async () => {
+    const bodies: string[] = [];
+    const s = await serve((req, res, n) => {
+      let b = '';
+      req.on('data', (c: Buffer) => (b += c));
+      req.on('end', () => {
+        bodies.push(b);
+        if (n === 1) return void req.socket.destroy();
+        res.end('ok');
+      });
+    });
+    closers.push(s.close);
+    let left = 'points 1-10';
+    const order: string[] = [];
+    await client().request({
+      method: 'POST', url: `${s.url}/x`, body: () => left,
+      beforeAmbiguousRetry: async () => {
+        order.push('asked');
+        left = 'points 6-10';
+      },
+    });
+    expect(bodies).toEqual(['points 1-10', 'points 6-10']);
+    expect(order).toEqual(['asked']);
+  });
+
+  it('a refused request (4xx other than a fixed cause) is not ambiguous: nothing to ask', async () => {
+    const s = await serve((_req, res, n) => void (n === 1 ? res.writeHead(429, { 'retry-after': '0' }).end() : res.end('ok')));
+    closers.push(s.close);
+    let asked = 0;
+    await client().request({ method: 'POST', url: `${s.url}/x`, body: 'b', beforeAmbiguousRetry: async () => void asked++ });
+    expect(asked).toBe(0);
+  });
+});

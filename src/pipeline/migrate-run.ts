@@ -56,7 +56,12 @@ async function migrateChangedRun(
   const project = await projectTarget();
   // Other options (e.g. `--include internal`) map rows already migrated differently: read them again;
   // what the target already holds is filtered out by its last steps.
-  if (before && before.optionsKey !== optionsKey) ledger.restartStreams(key);
+  if (before && before.optionsKey !== optionsKey) {
+    ledger.restartStreams(key);
+    // The re-read counts every point again (the target's own as already present): start the stream
+    // counts afresh so the report does not count a point twice.
+    for (const scope of ['history', 'system', 'console'] as const) ledger.replaceScope(key, scope, {}, []);
+  }
   ledger.startRun(key, { displayName: run.displayName, targetProject: project.qualifiedName, optionsKey });
   ctx.emit({ type: 'run.started', run: key, name: run.displayName, resumed: before !== undefined, expectedRows: run.historyLineCount });
 

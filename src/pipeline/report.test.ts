@@ -33,4 +33,20 @@ describe('report', () => {
     expect(text).toContain('source invalid (history): history of e/p/a: the history row at step 7 is not valid JSON; the row was skipped');
     ledger.close();
   });
+
+  it('counts what the target held before a pass as held, and says how much of it was already there', () => {
+    const ledger = new Ledger(':memory:');
+    const a = { entity: 'e', project: 'p', runId: 'a' };
+    ledger.startRun(a, { targetProject: 'ws/p' });
+    ledger.commit(a, 'history', { counts: { points: 70, historyPoints: 70, pointsAlreadyPresent: 30, historyPointsAlreadyPresent: 30 } });
+    ledger.commit(a, 'system', { counts: { points: 5, systemPoints: 5 } });
+    ledger.commit(a, 'files', { counts: { files: 1, filesAlreadyPresent: 2, bytes: 10 } });
+    ledger.finishRun(a, 'fp');
+    const report = buildReport(ledger, undefined, new Set());
+    expect(report.totals).toMatchObject({ points: 105, pointsAlreadyPresent: 30, files: 3, filesAlreadyPresent: 2 });
+    const text = formatReport(report);
+    expect(text).toContain('Written: 105 points, 3 files, 10 B (of which 30 points and 2 files were already in Neptune)');
+    expect(text).toContain('points 105 (history 100, system 5, console lines 0), files 3 (10 B) (of which 30 points and 2 files were already in Neptune)');
+    ledger.close();
+  });
 });

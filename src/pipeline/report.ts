@@ -15,7 +15,15 @@ export interface RunReport {
 
 export interface MigrationReport {
   runs: RunReport[];
-  totals: { runs: number; migrated: number; skipped: number; failed: number; pending: number; points: number; files: number; bytes: number; omitted: number };
+  /**
+   * `points` and `files` are what the target holds for the runs: written by this ledger's passes plus
+   * what a pass found already there (`pointsAlreadyPresent`, `filesAlreadyPresent`: acknowledged
+   * before a kill, or migrated with a ledger since lost).
+   */
+  totals: {
+    runs: number; migrated: number; skipped: number; failed: number; pending: number;
+    points: number; pointsAlreadyPresent: number; files: number; filesAlreadyPresent: number; bytes: number; omitted: number;
+  };
   /** Omissions beyond the documented defaults (what `--strict` fails on). */
   nonDefaultOmissions: number;
 }
@@ -28,15 +36,18 @@ export function buildReport(ledger: Ledger, only?: readonly RunKey[], skippedThi
   const wanted = only ? new Set(only.map(runKeyString)) : undefined;
   const runs = ledger.listRuns().filter((r) => !wanted || wanted.has(runKeyString(r.key)));
   const reports = runs.map((r) => runReport(ledger, r, skippedThisPass));
-  const totals = { runs: reports.length, migrated: 0, skipped: 0, failed: 0, pending: 0, points: 0, files: 0, bytes: 0, omitted: 0 };
+  const totals = { runs: reports.length, migrated: 0, skipped: 0, failed: 0, pending: 0, points: 0, pointsAlreadyPresent: 0, files: 0, filesAlreadyPresent: 0, bytes: 0, omitted: 0 };
   let nonDefault = 0;
   for (const r of reports) {
     if (r.status === 'migrated') totals.migrated++;
     else if (r.status === 'skipped') totals.skipped++;
     else if (r.status === 'failed') totals.failed++;
     else totals.pending++;
-    totals.points += r.written.points ?? 0;
-    totals.files += r.written.files ?? 0;
+    const held = inTarget(r.written);
+    totals.points += held.points;
+    totals.pointsAlreadyPresent += r.written.pointsAlreadyPresent ?? 0;
+    totals.files += held.files;
+    totals.filesAlreadyPresent += r.written.filesAlreadyPresent ?? 0;
     totals.bytes += r.written.bytes ?? 0;
     for (const o of r.notWritten) {
       totals.omitted += o.count;
@@ -46,6 +57,12 @@ export function buildReport(ledger: Ledger, only?: readonly RunKey[], skippedThi
     for (const n of r.notices) if (n.kind !== 'sampled') nonDefault += Math.max(1, n.count ?? 1);
   }
   return { runs: reports, totals, nonDefaultOmissions: nonDefault };
+}
+
+/** What the target holds of a run, from its counts: written by this ledger's passes plus found already there. */
+export function inTarget(w: Readonly<Record<string, number>>): { points: number; history: number; system: number; console: number; files: number } {
+  const both = (name: string) => (w[name] ?? 0) + (w[`${name}AlreadyPresent`] ?? 0);
+  return { points: both('points'), history: both('historyPoints'), system: both('systemPoints'), console: both('consolePoints'), files: both('files') };
 }
 
 function runReport(ledger: Ledger, r: LedgerRun, skipped?: ReadonlySet<string>): RunReport {
@@ -72,11 +89,14 @@ export function formatReport(report: MigrationReport, opts: { dryRun?: boolean }
   const label = (status: string) => (opts.dryRun && status === 'migrated' ? 'WOULD-MIGRATE' : status.toUpperCase());
   if (opts.dryRun) lines.push('Dry run: nothing was written. A real run would write:');
   lines.push(`Runs: ${t.runs} (migrated ${t.migrated}, skipped ${t.skipped}, failed ${t.failed}, pending ${t.pending})`);
-  lines.push(`Written: ${t.points.toLocaleString('en-US')} points, ${t.files} files, ${formatBytes(t.bytes)}; not written: ${t.omitted.toLocaleString('en-US')} items`);
+  lines.push(
+    `Written: ${t.points.toLocaleString('en-US')} points, ${t.files} files, ${formatBytes(t.bytes)}${alreadyThere(t.pointsAlreadyPresent, t.filesAlreadyPresent)}; not written: ${t.omitted.toLocaleString('en-US')} items`,
+  );
   for (const r of report.runs) {
     const w = r.written;
+    const held = inTarget(w);
     lines.push(
-      `${label(r.status).padEnd(9)} ${r.run}${r.name ? ` (${r.name})` : ''}: fields ${w.fields ?? 0}, points ${w.points ?? 0} (history ${w.historyPoints ?? 0}, system ${w.systemPoints ?? 0}, console lines ${w.consoleLines ?? 0}), files ${w.files ?? 0} (${formatBytes(w.bytes ?? 0)})`,
+      `${label(r.status).padEnd(9)} ${r.run}${r.name ? ` (${r.name})` : ''}: fields ${w.fields ?? 0}, points ${held.points} (history ${held.history}, system ${held.system}, console lines ${w.consoleLines ?? 0}), files ${held.files} (${formatBytes(w.bytes ?? 0)})${alreadyThere(w.pointsAlreadyPresent ?? 0, w.filesAlreadyPresent ?? 0)}`,
     );
     if (r.error) lines.push(`          error: ${r.error}`);
     const byReason = new Map<string, Array<{ subject: string; count: number; detail?: string }>>();
@@ -88,6 +108,12 @@ export function formatReport(report: MigrationReport, opts: { dryRun?: boolean }
     for (const nt of r.notices) lines.push(`          source ${nt.kind} (${nt.stream}): ${nt.message}`);
   }
   return lines.join('\n');
+}
+
+/** Said when part of what the target holds was there before this pass wrote anything. */
+function alreadyThere(points: number, files: number): string {
+  const parts = [points ? `${points.toLocaleString('en-US')} points` : '', files ? `${files} files` : ''].filter(Boolean);
+  return parts.length ? ` (of which ${parts.join(' and ')} were already in Neptune)` : '';
 }
 
 /**

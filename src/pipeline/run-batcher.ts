@@ -172,7 +172,15 @@ export class RunBatcher {
       if (scope === 'history' && p.pathsAt !== undefined) this.committedPaths = Math.max(this.committedPaths, p.pathsAt);
       this.ledger.commit(this.key, scope, {
         cursor: p.cursor === undefined ? undefined : { stream: scope, position: CURSOR_OF[scope](p.cursor) },
-        counts: { ...p.counts, points: written, [POINTS_COUNT[scope]]: written, pointsAlreadyPresent: p.alreadyPresent },
+        counts: {
+          ...p.counts,
+          points: written,
+          [POINTS_COUNT[scope]]: written,
+          // Points the target held before this pass (acknowledged before a kill, or a lost ledger): the
+          // report adds them to tell what the target holds.
+          pointsAlreadyPresent: p.alreadyPresent,
+          [`${POINTS_COUNT[scope]}AlreadyPresent`]: p.alreadyPresent,
+        },
         omissions: [...p.omissions, ...bad],
         seriesPaths: newPaths,
       });

@@ -85,3 +85,42 @@ describe('a write applied by the server whose answer was lost', () => {
     expect(report.totals.points).toBe(held);
   });
 });
+
+describe("the emulator's own fault: applied, then the connection closed before the answer", () => {
+  let emuStack: Stack;
+  let emuDir: string;
+  let res: { code: number | null; stdout: string; stderr: string };
+  beforeAll(async () => {
+    emuDir = mkdtempSync(join(tmpdir(), 'w2n-lost-emu-'));
+    const entity = generateEntity({ seed: 6, preset: 'all-shapes', entity: 'drop-team' });
+    entity.projects = entity.projects.slice(0, 1);
+    emuStack = await startStack({ entity, workDir: join(emuDir, 'export'), neptune: { faults: { seed: 4, dropAfterApplyRate: 0.3, dropAfterApplyOps: ['executeOperations'] } } });
+    res = await runCli(
+      ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--concurrency', '2', '--ledger', join(emuDir, 'ledger.sqlite')],
+      emuStack.env,
+      emuDir,
+    ).done;
+  }, 180_000);
+  afterAll(async () => {
+    await emuStack?.close();
+    rmSync(emuDir, { recursive: true, force: true });
+  });
+
+  it('completes with every history point once, nothing reported refused, written = held', () => {
+    expect(emuStack.neptune.stats().droppedResponses).toBeGreaterThan(1);
+    expect(res.code, res.stderr).toBe(0);
+    const report = (events(res.stdout).find((e) => e.type === 'report') as unknown as { report: Report }).report;
+    expect(report.runs.flatMap((r) => r.notWritten).filter((o) => o.reason === 'rejected-by-server' || o.reason === 'step-not-increasing')).toEqual([]);
+    const project = emuStack.entity.projects[0];
+    let held = 0;
+    for (const run of project.runs) {
+      const id = neptuneRunId(emuStack.neptune, `demo/${project.name.replace(/_/g, '-')}`, run.id)!;
+      for (const [path, points] of expectedHistory(run).floats) expect(emuStack.neptune.inspect.floatSeries(id, path), `${run.id} ${path}`).toEqual(points);
+      for (const [path, a] of Object.entries(emuStack.neptune.inspect.attributes(id))) {
+        if (a.type === 'floatSeries') held += emuStack.neptune.inspect.floatSeries(id, path).length;
+        if (a.type === 'stringSeries') held += emuStack.neptune.inspect.stringSeries(id, path).length;
+      }
+    }
+    expect(report.totals.points).toBe(held);
+  });
+});

@@ -89,6 +89,8 @@ export class NeptuneApi {
       retryStatus: async (status, text) => {
         if (status !== 401 || !isAuthExpiredBody(text)) return false;
         token = await this.auth.renewAfterExpiry(token, c.signal);
+        // An expired token is a refresh (counted in tokenRefreshes), not a failed attempt.
+        this.stats.failedAttempts--;
         return true;
       },
     });

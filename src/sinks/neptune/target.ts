@@ -9,10 +9,20 @@ interface NeptuneProject extends TargetProject {
   handle: ProjectHandle;
 }
 
+/**
+ * Refusals that have a known meaning, said plainly in the report. An older server does not know
+ * `sys/group_tags` (group tags came later to Neptune 2.x); the mapping keeps the group in `wandb/group`.
+ */
+const EXPLAINED: Record<string, string> = {
+  'sys/group_tags': 'this server does not take sys/group_tags (an older Neptune); the W&B group is kept in wandb/group',
+};
+
 function refused(failures: readonly OperationFailure[]): Omission[] {
   const out: Omission[] = [];
   for (const f of failures) {
-    addOmission(out, { reason: 'rejected-by-server', subject: f.path ?? '(operation without a path)', count: f.count ?? 1, detail: `${f.errorType}: ${f.description}` });
+    const subject = f.path ?? '(operation without a path)';
+    const said = EXPLAINED[subject];
+    addOmission(out, { reason: 'rejected-by-server', subject, count: f.count ?? 1, detail: said ? `${said} (${f.errorType}: ${f.description})` : `${f.errorType}: ${f.description}` });
   }
   return out;
 }
