@@ -197,7 +197,7 @@ describe('files and storage', () => {
     }
     // a download carrying the key is served but counted, so tests can prove the key never goes to storage
     const before = emu.stats().downloadsWithAuth;
-    await (await fetch(nodes[0].url, { headers: { Authorization: basic(KEY) } })).arrayBuffer();
+    await (await fetch(nodes[0].directUrl, { headers: { Authorization: basic(KEY) } })).arrayBuffer();
     expect(emu.stats().downloadsWithAuth).toBe(before + 1);
   });
 
@@ -220,7 +220,14 @@ describe('files and storage', () => {
     expect((await fetch(url.replace(/sig=./, 'sig=A'))).status).toBe(403);
     now += 61_000;
     try {
-      expect((await fetch(url)).status).toBe(403);
+      const expired = await fetch(url);
+      expect(expired.status).toBe(403);
+      expect(await expired.text()).toContain('Request has expired');
+      // the W&B-hosted URL signs a fresh one at every request
+      const hosted: string = res.body.data?.project.run.files.edges[0].node.url;
+      const redirect = await fetch(hosted, { headers: { Authorization: basic(KEY) }, redirect: 'manual' });
+      expect(redirect.status).toBe(302);
+      expect((await fetch(redirect.headers.get('location')!)).status).toBe(200);
     } finally {
       now -= 61_000;
     }
@@ -228,12 +235,19 @@ describe('files and storage', () => {
 });
 
 describe('other read paths', () => {
-  it('serves /files/<entity>/<project>/<run>/<name> only with Basic auth', async () => {
+  it('redirects /files/<entity>/<project>/<run>/<name> to a signed URL on the storage origin, only with Basic auth', async () => {
     const r = run('vision-models', 'many-files');
     const url = `${emu.url}/files/${ENT}/vision-models/${r.id}/code/train.py`;
     expect((await fetch(url)).status).toBe(401);
-    const ok = await fetch(url, { headers: { Authorization: basic(KEY) } });
-    expect(await ok.text()).toBe('import wandb\nrun = wandb.init()\n');
+    expect((await fetch(`${url}.nosuch`, { headers: { Authorization: basic(KEY) }, redirect: 'manual' })).status).toBe(404);
+    const redirect = await fetch(url, { headers: { Authorization: basic(KEY) }, redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    const location = redirect.headers.get('location')!;
+    expect(location.startsWith(`${emu.storageUrl}/_storage/files/`)).toBe(true);
+    expect(emu.storageUrl).not.toBe(emu.url);
+    expect(await (await fetch(location)).text()).toBe('import wandb\nrun = wandb.init()\n');
+    // the storage origin serves nothing but signed URLs
+    expect((await fetch(`${emu.storageUrl}/graphql`, { method: 'POST' })).status).toBe(404);
   });
 
   it('pages console lines with logLines and reports logLineCount', async () => {

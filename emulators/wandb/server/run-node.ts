@@ -2,7 +2,7 @@
 import { stringifyExtJson, toPlainJsonValue } from '../ext-json.ts';
 import type { GenFile, GenProject, GenRun } from '../generator/types.ts';
 import { paginate, decodeCursor, encodeCursor, type PageArgs } from './connection.ts';
-import { type Core, filePath, historyPath } from './core.ts';
+import { type Core, filePath, historyPath, hostedFilePath } from './core.ts';
 import { consoleLinesOf, evenSample, rowsFrom, rowsInRange } from './run-data.ts';
 
 type Row = Record<string, unknown>;
@@ -27,12 +27,15 @@ export class FileNode {
   constructor(private readonly core: Core, private readonly runNode: RunNode, private readonly f: GenFile) {}
   get id(): string { return Buffer.from(`File:${this.runNode.name}:${this.f.name}`).toString('base64'); }
   get name(): string { return this.f.name; }
-  private signed(): string {
-    const p = this.runNode.projectName;
-    return this.core.baseUrl() + this.core.signer.sign(filePath(this.core.entity.name, p, this.runNode.name, this.f.name));
+  /**
+   * `url` is the W&B-hosted URL, which answers a 302 to a signed storage URL; `directUrl` is a signed
+   * storage URL itself, valid for the signer's lifetime (wandb-api.md §2.5; issue 8: on real W&B
+   * `File.url` redirects, and signed URLs expire).
+   */
+  url(): string { return this.core.baseUrl() + hostedFilePath(this.core.entity.name, this.runNode.projectName, this.runNode.name, this.f.name); }
+  get directUrl(): string {
+    return this.core.storageUrl() + this.core.signer.sign(filePath(this.core.entity.name, this.runNode.projectName, this.runNode.name, this.f.name));
   }
-  url(): string { return this.signed(); }
-  get directUrl(): string { return this.signed(); }
   get sizeBytes(): number { return this.f.sizeBytes; }
   get md5(): string { return this.f.md5; }
   get digest(): string { return this.f.md5; }
@@ -123,7 +126,7 @@ export class RunNode {
 
   async parquetHistory(args: { liveKeys: string[] }): Promise<{ parquetUrls: string[]; liveData: unknown[] }> {
     const files = await this.core.exporter.files(this.core.entity.name, this.p.name, this.r);
-    const parquetUrls = files.map((_, i) => this.core.baseUrl() + this.core.signer.sign(historyPath(this.core.entity.name, this.p.name, this.r.id, i)));
+    const parquetUrls = files.map((_, i) => this.core.storageUrl() + this.core.signer.sign(historyPath(this.core.entity.name, this.p.name, this.r.id, i)));
     const liveData: unknown[] = [];
     for (const row of rowsFrom(this.r, this.r.exportedBelowStep)) liveData.push(toPlainJsonValue(pick(row, args.liveKeys)));
     return { parquetUrls, liveData };
