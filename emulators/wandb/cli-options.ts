@@ -67,6 +67,7 @@ export function emulatorCommand(): Command {
     .option('--reset-rate <x>', 'fraction of requests whose connection is reset', rate)
     .option('--truncate-rate <x>', 'fraction of downloads cut off half-way', rate)
     .option('--download-bytes-per-second <n>', 'throttle every download body', int(1))
+    .option('--stale-first-urls', "the first file listing and parquet export of each run hand out already-expired signed URLs")
     .option('--force-429 <count:seconds>', 'the first COUNT GraphQL requests get 429 with Retry-After SECONDS', force429)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -86,6 +87,7 @@ export function parseEmulatorArgs(argv: string[]): EmulatorCliOptions {
   if (o.resetRate !== undefined) faults.resetRate = o.resetRate as number;
   if (o.truncateRate !== undefined) faults.truncateRate = o.truncateRate as number;
   if (o.downloadBytesPerSecond !== undefined) faults.downloadBytesPerSecond = o.downloadBytesPerSecond as number;
+  if (o.staleFirstUrls === true) faults.staleFirstUrls = true;
   if (o.force429 !== undefined) faults.force429 = o.force429 as FaultConfig['force429'];
   return {
     port: o.port as number,

@@ -51,7 +51,7 @@ describe('emulator:wandb flags', () => {
   it('--help lists every fault flag and exits 0; a bad value names the flag and exits 2', async () => {
     const help = await run(['--help']).done;
     expect(help.code).toBe(0);
-    for (const flag of ['--latency-ms', '--rate-limit', '--error-rate', '--reset-rate', '--truncate-rate', '--download-bytes-per-second', '--force-429', '--url-ttl-seconds', '--expired-url-status', '--storage-port']) {
+    for (const flag of ['--latency-ms', '--rate-limit', '--error-rate', '--reset-rate', '--truncate-rate', '--download-bytes-per-second', '--force-429', '--url-ttl-seconds', '--expired-url-status', '--storage-port', '--stale-first-urls']) {
       expect(help.out).toContain(flag);
     }
     const bad = await run(['--api-key', KEY, '--truncate-rate', '1.5']).done;
@@ -73,6 +73,14 @@ describe('emulator:wandb flags', () => {
     expect(await expired.text()).toContain('ExpiredToken');
     // the hosted URL's redirect target is born expired too
     expect((await fetch(file.url, { headers: { Authorization: basic(KEY) } })).status).toBe(400);
+  });
+
+  it('--stale-first-urls: the first listing of a run hands out expired URLs, the next one fresh URLs', async () => {
+    const url = await start(['--stale-first-urls']);
+    const first = await biggestFile(url);
+    expect((await fetch(first.directUrl)).status).toBe(403);
+    const again = await biggestFile(url);
+    expect((await fetch(again.directUrl)).status).toBe(200);
   });
 
   it('--truncate-rate 1 cuts every download short', async () => {

@@ -17,6 +17,8 @@ export interface Core {
    * there, so a client that sends its W&B key to another host is seen doing it.
    */
   storageUrl(): string;
+  /** Whether the signed URLs of this answer are handed out already expired (fault `staleFirstUrls`). */
+  staleUrls(key: string): boolean;
 }
 
 export function findProject(core: Core, entity: string | null | undefined, name: string | null | undefined): GenProject | undefined {

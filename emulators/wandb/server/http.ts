@@ -97,6 +97,7 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     signer: new UrlSigner(randomBytes(32), opts.urlTtlSeconds ?? 3600, clock),
     baseUrl: () => baseUrl,
     storageUrl: () => storageUrl,
+    staleUrls: (key) => faults.staleUrls(key),
   };
   const stats: EmulatorStats = {
     requests: 0, graphql: 0, byOperation: {}, downloads: 0, downloadsWithAuth: 0, status429: 0, status5xx: 0, resets: 0, authFailures: 0, redirects: 0, expiredUrls: 0,

@@ -24,7 +24,7 @@ function pick(obj: Row, keys: string[] | null | undefined): Row {
 }
 
 export class FileNode {
-  constructor(private readonly core: Core, private readonly runNode: RunNode, private readonly f: GenFile) {}
+  constructor(private readonly core: Core, private readonly runNode: RunNode, private readonly f: GenFile, private readonly stale = false) {}
   get id(): string { return Buffer.from(`File:${this.runNode.name}:${this.f.name}`).toString('base64'); }
   get name(): string { return this.f.name; }
   /**
@@ -34,7 +34,7 @@ export class FileNode {
    */
   url(): string { return this.core.baseUrl() + hostedFilePath(this.core.entity.name, this.runNode.projectName, this.runNode.name, this.f.name); }
   get directUrl(): string {
-    return this.core.storageUrl() + this.core.signer.sign(filePath(this.core.entity.name, this.runNode.projectName, this.runNode.name, this.f.name));
+    return this.core.storageUrl() + this.core.signer.sign(filePath(this.core.entity.name, this.runNode.projectName, this.runNode.name, this.f.name), this.stale);
   }
   get sizeBytes(): number { return this.f.sizeBytes; }
   get md5(): string { return this.f.md5; }
@@ -48,6 +48,7 @@ export class RunNode {
   constructor(private readonly core: Core, private readonly r: GenRun, private readonly p: GenProject, private readonly projectIndex: number, readonly projectNode: unknown) {}
 
   get projectName(): string { return this.p.name; }
+  private get runKey(): string { return `${this.core.entity.name}/${this.p.name}/${this.r.id}`; }
   get id(): string { return Buffer.from(`Run:v1:${this.r.id}:${this.p.name}:${this.core.entity.name}`).toString('base64'); }
   get name(): string { return this.r.id; }
   get projectId(): string { return String(1000 + this.projectIndex); }
@@ -126,7 +127,8 @@ export class RunNode {
 
   async parquetHistory(args: { liveKeys: string[] }): Promise<{ parquetUrls: string[]; liveData: unknown[] }> {
     const files = await this.core.exporter.files(this.core.entity.name, this.p.name, this.r);
-    const parquetUrls = files.map((_, i) => this.core.storageUrl() + this.core.signer.sign(historyPath(this.core.entity.name, this.p.name, this.r.id, i)));
+    const stale = this.core.staleUrls(`parquetHistory:${this.runKey}`);
+    const parquetUrls = files.map((_, i) => this.core.storageUrl() + this.core.signer.sign(historyPath(this.core.entity.name, this.p.name, this.r.id, i), stale));
     const liveData: unknown[] = [];
     for (const row of rowsFrom(this.r, this.r.exportedBelowStep)) liveData.push(toPlainJsonValue(pick(row, args.liveKeys)));
     return { parquetUrls, liveData };
@@ -150,7 +152,8 @@ export class RunNode {
     if (names.length && args.pattern) throw new Error('names and pattern are mutually exclusive');
     if (names.length) list = list.filter((f) => names.includes(f.name));
     if (args.pattern) { const re = likeToRegExp(args.pattern); list = list.filter((f) => re.test(f.name)); }
-    return paginate('file', list, args, 50, (f) => new FileNode(this.core, this, f));
+    const stale = this.core.staleUrls(`files:${this.runKey}`);
+    return paginate('file', list, args, 50, (f) => new FileNode(this.core, this, f, stale));
   }
 
   logLines(args: PageArgs & { last?: number | null }): unknown {
