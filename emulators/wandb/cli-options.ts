@@ -37,6 +37,11 @@ const oneOf = <T extends string>(...allowed: T[]) => (v: string): T => {
   if (!(allowed as string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}`);
   return v as T;
 };
+const fileStatus = (v: string, prev: Record<string, number> | undefined): Record<string, number> => {
+  const m = /^(.+):(\d{3})$/.exec(v);
+  if (!m || Number(m[2]) < 400) throw new InvalidArgumentError('expected NAME:STATUS with a 4xx/5xx status, e.g. wandb-metadata.json:503');
+  return { ...prev, [m[1]]: Number(m[2]) };
+};
 const force429 = (v: string): { count: number; retryAfterSeconds: number } => {
   const m = /^(\d+):(\d+)$/.exec(v.trim());
   if (!m) throw new InvalidArgumentError('expected COUNT:RETRY_AFTER_SECONDS, e.g. 3:2');
@@ -68,6 +73,7 @@ export function emulatorCommand(): Command {
     .option('--truncate-rate <x>', 'fraction of downloads cut off half-way', rate)
     .option('--download-bytes-per-second <n>', 'throttle every download body', int(1))
     .option('--stale-first-urls', "the first file listing and parquet export of each run hand out already-expired signed URLs")
+    .option('--fail-file <name:status>', 'storage answers STATUS for the run file NAME (repeatable)', fileStatus)
     .option('--force-429 <count:seconds>', 'the first COUNT GraphQL requests get 429 with Retry-After SECONDS', force429)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -88,6 +94,7 @@ export function parseEmulatorArgs(argv: string[]): EmulatorCliOptions {
   if (o.truncateRate !== undefined) faults.truncateRate = o.truncateRate as number;
   if (o.downloadBytesPerSecond !== undefined) faults.downloadBytesPerSecond = o.downloadBytesPerSecond as number;
   if (o.staleFirstUrls === true) faults.staleFirstUrls = true;
+  if (o.failFile !== undefined) faults.fileStatus = o.failFile as Record<string, number>;
   if (o.force429 !== undefined) faults.force429 = o.force429 as FaultConfig['force429'];
   return {
     port: o.port as number,

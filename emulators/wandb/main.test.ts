@@ -51,7 +51,7 @@ describe('emulator:wandb flags', () => {
   it('--help lists every fault flag and exits 0; a bad value names the flag and exits 2', async () => {
     const help = await run(['--help']).done;
     expect(help.code).toBe(0);
-    for (const flag of ['--latency-ms', '--rate-limit', '--error-rate', '--reset-rate', '--truncate-rate', '--download-bytes-per-second', '--force-429', '--url-ttl-seconds', '--expired-url-status', '--storage-port', '--stale-first-urls']) {
+    for (const flag of ['--latency-ms', '--rate-limit', '--error-rate', '--reset-rate', '--truncate-rate', '--download-bytes-per-second', '--force-429', '--url-ttl-seconds', '--expired-url-status', '--storage-port', '--stale-first-urls', '--fail-file']) {
       expect(help.out).toContain(flag);
     }
     const bad = await run(['--api-key', KEY, '--truncate-rate', '1.5']).done;
@@ -81,6 +81,15 @@ describe('emulator:wandb flags', () => {
     expect((await fetch(first.directUrl)).status).toBe(403);
     const again = await biggestFile(url);
     expect((await fetch(again.directUrl)).status).toBe(200);
+  });
+
+  it('--fail-file NAME:STATUS makes storage fail that file only', async () => {
+    const probe = await start([]);
+    const name = (await biggestFile(probe)).name;
+    const url = await start(['--fail-file', `${name}:503`, '--fail-file', 'other.txt:404']);
+    const file = await biggestFile(url);
+    expect((await fetch(file.directUrl)).status).toBe(503);
+    expect((await fetch(file.url, { headers: { Authorization: basic(KEY) } })).status).toBe(503);
   });
 
   it('--truncate-rate 1 cuts every download short', async () => {

@@ -19,6 +19,11 @@ export interface FaultConfig {
    * `_download_chunk_with_refresh`). Later answers, and `/files/…` redirects, sign fresh ones.
    */
   staleFirstUrls?: boolean;
+  /**
+   * Storage answers this status for these run files (by name), whoever asks: 404 as for a file deleted
+   * after it was listed, 403 as for a URL the bucket no longer honours, 5xx for a failing bucket.
+   */
+  fileStatus?: Record<string, number>;
   /** Fixed one-shot: the next N GraphQL requests get 429 with this Retry-After (seconds). */
   force429?: { count: number; retryAfterSeconds: number };
 }
@@ -58,6 +63,11 @@ export class FaultInjector {
     if (!this.cfg.staleFirstUrls || this.staleServed.has(key)) return false;
     this.staleServed.add(key);
     return true;
+  }
+
+  /** The status storage answers for this run file, when a fault makes it fail. */
+  fileStatus(name: string): number | undefined {
+    return this.cfg.fileStatus?.[name];
   }
 
   get latencyMs(): number {

@@ -191,6 +191,8 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     if (verdict !== 'ok') return sendJson(res, 403, { errors: [{ message: 'SignatureDoesNotMatch' }] });
     const [kind, ...parts] = path.slice('/_storage/'.length).split('/');
     if (req.method === 'GET' && req.headers.authorization) stats.downloadsWithAuth++;
+    const failing = kind === 'files' ? faults.fileStatus(parts.slice(3).map(decodeURIComponent).join('/')) : undefined;
+    if (failing) return sendJson(res, failing, { errors: [{ message: `injected storage failure ${failing}` }] });
     const src = await bodyFor(kind, parts);
     if (!src) return sendJson(res, 404, { errors: [{ message: 'file not found' }] });
     if (req.method === 'GET') stats.downloads++;
