@@ -56,6 +56,9 @@ interface RunsData {
   } | null;
 }
 
+/** A listed file that W&B no longer has. */
+class FileGoneError extends SourceDataError {}
+
 const EVENTS_FILE = 'wandb-events.jsonl';
 /** Fresh listings asked for after storage refused a file's signed URLs, before giving up. */
 const URL_REFRESHES = 2;
@@ -94,7 +97,7 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     for await (const f of listRunFiles(gql, run.key, { names: [name], pageSize: 10 }, signal)) {
       if (f.file.name === name) return f.location;
     }
-    throw new SourceDataError(`file ${name} of ${runPath(run.key)} is no longer listed`);
+    throw new FileGoneError(`file ${name} of ${runPath(run.key)} is no longer listed`);
   }
 
   /**
@@ -274,15 +277,32 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
       for (const p of files?.values() ?? []) await p.then((f) => rm(f.path, { force: true }), () => undefined);
     },
 
+    /**
+     * The 8 `wandb/*` fields W&B keeps only in `wandb-metadata.json` (host, os, python, gpu, …). A file
+     * that is gone (deleted after the listing) or not JSON is a source notice: a report line `--strict`
+     * counts. Any other failure to read it (network, storage refusing its URLs, 5xx) throws: the run
+     * stays incomplete and is read again on the next pass, rather than done without those fields.
+     */
     async provenance(run: RunInfo, signal?: AbortSignal): Promise<RunProvenance> {
       const file = (await listing(run, signal)).find((f) => f.name === METADATA_FILE);
       if (!file || file.sizeBytes === 0) return {};
-      const local = await fetchFile(run, file, signal);
+      const lost = `its host, os, python, gpu, gpuCount, cpuCount, program and codePath (wandb/*) are not written`;
+      let local: LocalFile;
+      try {
+        local = await fetchFile(run, file, signal);
+      } catch (error) {
+        if (error instanceof FileGoneError || (error instanceof HttpError && error.status === 404)) {
+          opts.onNotice?.({ run: run.key, stream: 'run', kind: 'damaged', message: `${METADATA_FILE} is listed but cannot be downloaded (${error.message}): ${lost}`, count: 1 });
+          return {};
+        }
+        if (signal?.aborted) throw error;
+        throw new SourceDataError(`${METADATA_FILE} of ${runPath(run.key)} could not be read; the run stays incomplete and is read again on the next pass: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
       try {
         return provenanceOf(JSON.parse(await readFile(local.path, 'utf8')) as unknown);
       } catch (error) {
         if (error instanceof SyntaxError) {
-          opts.onNotice?.({ run: run.key, stream: 'run', kind: 'invalid', message: `${METADATA_FILE} is not valid JSON: ${error.message}` });
+          opts.onNotice?.({ run: run.key, stream: 'run', kind: 'invalid', message: `${METADATA_FILE} is not valid JSON: ${error.message}; ${lost}`, count: 1 });
           return {};
         }
         throw error;
