@@ -38,6 +38,6 @@ describe('fixture folder', () => {
     const files = await gql(emu, RUN_FILES, { project: 'demo-project', entity: 'example-team', name: 'run0001', pattern: '%.log' });
     const node = files.body.data?.project.run.files.edges[0].node;
     expect(node.name).toBe('output.log');
-    expect(await (await fetch(node.url)).text()).toBe('starting training\nepoch 0 loss=1.0\nünïcödé line ✓\ndone\n');
+    expect(await (await fetch(node.directUrl)).text()).toBe('starting training\nepoch 0 loss=1.0\nünïcödé line ✓\ndone\n');
   });
 });

@@ -56,6 +56,13 @@ describe('wandb 0.17.9 public API', () => {
       expect(config.parameters.lr.values).toEqual(runs.map((r) => r.config.lr));
       expect(config.parameters.model).toBeUndefined();
     }
+    // project.sweeps(): GetSweeps (wandb/apis/public/projects.py) with SWEEP_FRAGMENT (sweeps.py)
+    const all = await gql(emu, `query GetSweeps($project: String!, $entity: String!) { project(name: $project, entityName: $entity) {
+      totalSweeps sweeps { edges { node { id name method state description displayName bestLoss config createdAt updatedAt runCount } cursor } pageInfo { endCursor hasNextPage } } } }`, { project: project.name, entity: ENT });
+    expect(all.body.errors).toBeUndefined();
+    expect(all.body.data!.project.totalSweeps).toBe(sweepNames.size);
+    expect(all.body.data!.project.sweeps.edges.map((e: { node: { name: string; runCount: number } }) => [e.node.name, e.node.runCount]))
+      .toEqual([...sweepNames].map((n) => [n, project.runs.filter((r) => r.sweep === n).length]));
     const none = await gql(emu, SWEEP_QUERY, { project: project.name, entity: ENT, name: 'nosuch' });
     expect(none.body).toEqual({ data: { project: { sweep: null } } });
   });

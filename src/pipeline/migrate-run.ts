@@ -1,4 +1,3 @@
-import { runPath } from '../core/records.ts';
 import type { RunInfo } from '../core/records.ts';
 import type { TargetProject } from '../core/sink.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
@@ -71,7 +70,15 @@ async function migrateChangedRun(
 
   const planner = new SeriesPathPlanner(ledger.seriesPaths(key));
   const batcher = new RunBatcher(key, target, state.lastSteps, ledger, ctx.emit, planner.added, ctx.batchPoints, ctx.signal);
-  const fields = mapRunFields(await withProvenance(run, ctx), ctx.mapping);
+  // Provenance that could not be read does not hold the rest back: everything else is migrated, and
+  // the run is then left incomplete (not done), so the next pass reads it again.
+  let provenanceError: unknown;
+  const withMeta = await withProvenance(run, ctx).catch((error: unknown) => {
+    if (ctx.signal?.aborted) throw error;
+    provenanceError = error;
+    return run;
+  });
+  const fields = mapRunFields(withMeta, ctx.mapping);
   batcher.setFields(fields.fields, fields.omissions);
 
   // Files move through their own pool while the point streams run.
@@ -89,6 +96,7 @@ async function migrateChangedRun(
     await files.catch(() => {});
   }
   await files;
+  if (provenanceError !== undefined) throw provenanceError;
 
   target.assign(mapMigrationFields({ toolVersion: ctx.toolVersion, fingerprint, completedAtMs: Date.now() }));
   await target.flush(ctx.signal);
@@ -170,16 +178,12 @@ async function pumpConsole(run: RunInfo, batcher: RunBatcher, fallbackTs: number
   }
 }
 
-/** The run with the provenance its source only gives at a cost (fetched now that the run is migrated). */
+/**
+ * The run with the provenance its source only gives at a cost. What the source can never give is its
+ * notice (a report line); a failure to read it leaves the run incomplete (issue 9, item 3).
+ */
 async function withProvenance(run: RunInfo, ctx: MigrationContext): Promise<RunInfo> {
   if (!ctx.source.provenance) return run;
-  try {
-    const p = await ctx.source.provenance(run, ctx.signal);
-    return { ...run, host: run.host ?? p.host, extra: { ...p.extra, ...run.extra } };
-  } catch (error) {
-    if (ctx.signal?.aborted) throw error;
-    // Provenance is worth a warning, not a failed run.
-    ctx.log.warn(`${runPath(run.key)}: run metadata unavailable: ${error instanceof Error ? error.message : String(error)}`);
-    return run;
-  }
+  const p = await ctx.source.provenance(run, ctx.signal);
+  return { ...run, host: run.host ?? p.host, extra: { ...p.extra, ...run.extra } };
 }

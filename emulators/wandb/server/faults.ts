@@ -12,6 +12,18 @@ export interface FaultConfig {
   truncateRate?: number;
   downloadBytesPerSecond?: number;
   seed?: number;
+  /**
+   * The first answer that carries signed URLs for each run and field (`files`, `parquetHistory`) hands
+   * out URLs that have already expired, as a listing made longer ago than the URL lifetime would (on
+   * W&B signed URLs expire, and the SDK refetches them: wandb/sdk/artifacts/storage_policies/_multipart.py
+   * `_download_chunk_with_refresh`). Later answers, and `/files/…` redirects, sign fresh ones.
+   */
+  staleFirstUrls?: boolean;
+  /**
+   * Storage answers this status for these run files (by name), whoever asks: 404 as for a file deleted
+   * after it was listed, 403 as for a URL the bucket no longer honours, 5xx for a failing bucket.
+   */
+  fileStatus?: Record<string, number>;
   /** Fixed one-shot: the next N GraphQL requests get 429 with this Retry-After (seconds). */
   force429?: { count: number; retryAfterSeconds: number };
 }
@@ -42,6 +54,20 @@ export class FaultInjector {
     this.forced = this.cfg.force429?.count ?? 0;
     this.windowStart = 0;
     this.windowCount = 0;
+  }
+
+  private staleServed = new Set<string>();
+
+  /** Whether URLs signed for this answer (`<field>:<entity>/<project>/<run>`) are stale; true once per key. */
+  staleUrls(key: string): boolean {
+    if (!this.cfg.staleFirstUrls || this.staleServed.has(key)) return false;
+    this.staleServed.add(key);
+    return true;
+  }
+
+  /** The status storage answers for this run file, when a fault makes it fail. */
+  fileStatus(name: string): number | undefined {
+    return this.cfg.fileStatus?.[name];
   }
 
   get latencyMs(): number {

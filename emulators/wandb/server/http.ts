@@ -1,7 +1,10 @@
-/** startWandbEmulator: the loopback HTTP server (GraphQL, signed storage URLs, `/files`, faults, stats). */
+/**
+ * startWandbEmulator: two loopback HTTP servers, as W&B has two origins: the API (GraphQL, and
+ * `/files/…`, which redirects to a signed URL) and the storage bucket (signed, expiring URLs).
+ */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +27,13 @@ export interface WandbEmulatorOptions {
   faults?: FaultConfig;
   /** Signed-URL lifetime, default 3600. */
   urlTtlSeconds?: number;
+  /**
+   * Status of an expired signed URL: S3 answers 403 "Request has expired", GCS answers 400
+   * "ExpiredToken" (their documented presigned-URL behaviour). Default 403.
+   */
+  expiredUrlStatus?: 400 | 403;
+  /** Port of the storage origin (0 = any free port). */
+  storagePort?: number;
   /** Where parquet exports are cached; default a fresh temp dir. */
   workDir?: string;
   /** Rows per exported parquet file (default 200_000). */
@@ -37,10 +47,16 @@ export interface EmulatorStats {
   /** Storage downloads that carried an Authorization header (the key must never go to storage). */
   downloadsWithAuth: number;
   status429: number; status5xx: number; resets: number; authFailures: number;
+  /** `/files/…` requests answered with a redirect to a signed URL. */
+  redirects: number;
+  /** Signed URLs refused because they had expired. */
+  expiredUrls: number;
 }
 
 export interface WandbEmulator {
   url: string;
+  /** The storage origin signed URLs point to. */
+  storageUrl: string;
   setFaults(f: FaultConfig | undefined): void;
   stats(): EmulatorStats;
   close(): Promise<void>;
@@ -72,6 +88,7 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
   const schema = loadSchema();
   const cache = new RunDataCache();
   let baseUrl = '';
+  let storageUrl = '';
   const core: Core = {
     entity: opts.entity,
     viewer: opts.viewer ?? { username: 'emulator-user', defaultEntity: opts.entity.name },
@@ -79,10 +96,15 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     exporter: new ParquetExporter(opts.workDir ?? mkdtempSync(join(tmpdir(), 'wandb-emulator-')), cache, { rowsPerFile: opts.exportRowsPerFile }),
     signer: new UrlSigner(randomBytes(32), opts.urlTtlSeconds ?? 3600, clock),
     baseUrl: () => baseUrl,
+    storageUrl: () => storageUrl,
+    staleUrls: (key) => faults.staleUrls(key),
   };
-  const stats: EmulatorStats = { requests: 0, graphql: 0, byOperation: {}, downloads: 0, downloadsWithAuth: 0, status429: 0, status5xx: 0, resets: 0, authFailures: 0 };
+  const stats: EmulatorStats = {
+    requests: 0, graphql: 0, byOperation: {}, downloads: 0, downloadsWithAuth: 0, status429: 0, status5xx: 0, resets: 0, authFailures: 0, redirects: 0, expiredUrls: 0,
+  };
+  const expiredStatus = opts.expiredUrlStatus ?? 403;
 
-  /** Resolves a storage or /files path to a body; undefined = 404. */
+  /** Resolves a storage path (`history/…` or `files/…`) to a body; undefined = 404. */
   async function bodyFor(kind: string, parts: string[]): Promise<BodySource | undefined> {
     const [e, p, r, ...rest] = parts.map(decodeURIComponent);
     if (e !== core.entity.name || !p || !r) return undefined;
@@ -98,12 +120,14 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     return f && chunkSource(f.sizeBytes, f.mimetype ?? 'application/octet-stream', f.content);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(origin: 'api' | 'storage', req: IncomingMessage, res: ServerResponse): Promise<void> {
     stats.requests++;
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
     const [rawPath, query = ''] = (req.url ?? '/').split('?', 2);
     const path = rawPath.replace(/\/+$/, '') || '/';
-    const cls: RequestClass | undefined = path === '/graphql' ? 'graphql' : path.startsWith('/files/') ? 'files' : path.startsWith('/_storage/') ? 'storage' : undefined;
+    const cls: RequestClass | undefined = origin === 'storage'
+      ? (path.startsWith('/_storage/') ? 'storage' : undefined)
+      : path === '/graphql' ? 'graphql' : path.startsWith('/files/') ? 'files' : undefined;
     if (!cls) return sendJson(res, 404, { errors: [{ message: 'not found' }] });
 
     if (cls !== 'storage') {
@@ -144,42 +168,71 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     }
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { errors: [{ message: 'use GET' }] });
-    let kind = 'files';
-    let parts = path.slice('/files/'.length).split('/');
-    if (cls === 'storage') {
-      const params = new URLSearchParams(query);
-      const verdict = core.signer.verify(rawPath, params.get('exp'), params.get('sig'));
-      if (verdict !== 'ok') return sendJson(res, 403, { errors: [{ message: verdict === 'expired' ? 'Request has expired' : 'SignatureDoesNotMatch' }] });
-      [kind, ...parts] = path.slice('/_storage/'.length).split('/');
-      if (req.method === 'GET' && req.headers.authorization) stats.downloadsWithAuth++;
+    if (cls === 'files') {
+      // The W&B-hosted file URL answers a redirect to a signed storage URL, signed now (issue 8; the SDK's
+      // `requests.get` follows it and drops the Authorization header on the new host: requests
+      // `Session.rebuild_auth`). A file the run does not have is 404 here, before any redirect.
+      const [e, p, r, ...rest] = path.slice('/files/'.length).split('/');
+      const project = findProject(core, decodeURIComponent(e ?? ''), decodeURIComponent(p ?? ''));
+      const run = project && findRun(project, decodeURIComponent(r ?? ''));
+      const name = rest.map(decodeURIComponent).join('/');
+      if (!run || !run.files.some((f) => f.name === name)) return sendJson(res, 404, { errors: [{ message: 'file not found' }] });
+      stats.redirects++;
+      const location = storageUrl + core.signer.sign(`/_storage/files/${path.slice('/files/'.length)}`);
+      res.writeHead(302, { Location: location, 'Content-Length': '0' }).end();
+      return;
     }
+    const params = new URLSearchParams(query);
+    const verdict = core.signer.verify(rawPath, params.get('exp'), params.get('sig'));
+    if (verdict === 'expired') {
+      stats.expiredUrls++;
+      return sendJson(res, expiredStatus, { errors: [{ message: expiredStatus === 400 ? 'ExpiredToken: the provided token has expired' : 'AccessDenied: Request has expired' }] });
+    }
+    if (verdict !== 'ok') return sendJson(res, 403, { errors: [{ message: 'SignatureDoesNotMatch' }] });
+    const [kind, ...parts] = path.slice('/_storage/'.length).split('/');
+    if (req.method === 'GET' && req.headers.authorization) stats.downloadsWithAuth++;
+    const failing = kind === 'files' ? faults.fileStatus(parts.slice(3).map(decodeURIComponent).join('/')) : undefined;
+    if (failing) return sendJson(res, failing, { errors: [{ message: `injected storage failure ${failing}` }] });
     const src = await bodyFor(kind, parts);
     if (!src) return sendJson(res, 404, { errors: [{ message: 'file not found' }] });
     if (req.method === 'GET') stats.downloads++;
     await sendBody(req, res, src, { bytesPerSecond: faults.downloadBytesPerSecond, truncate: req.method === 'GET' && faults.truncateDownload() });
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: `emulator failure: ${(e as Error).message}` }] });
-      else res.destroy();
+  const listen = async (origin: 'api' | 'storage', port: number): Promise<{ server: Server; url: string }> => {
+    const server = createServer((req, res) => {
+      handle(origin, req, res).catch((e: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: `emulator failure: ${(e as Error).message}` }] });
+        else res.destroy();
+      });
     });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, opts.host ?? '127.0.0.1', () => resolve());
+    });
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    return { server, url: `http://${host}:${addr.port}` };
+  };
+  const api = await listen('api', opts.port ?? 0);
+  const bucket = await listen('storage', opts.storagePort ?? 0).catch(async (e: unknown) => {
+    await new Promise((r) => api.server.close(r));
+    throw e;
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  baseUrl = api.url;
+  storageUrl = bucket.url;
+  const closeOne = (server: Server) => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
   });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  baseUrl = `http://${host}:${addr.port}`;
 
   return {
     url: baseUrl,
+    storageUrl,
     setFaults: (f) => faults.set(f),
     stats: () => ({ ...stats, byOperation: { ...stats.byOperation } }),
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: async () => {
+      await Promise.all([closeOne(api.server), closeOne(bucket.server)]);
+    },
   };
 }

@@ -10,6 +10,7 @@ import { ParquetWriter, fileWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet-writer';
 import { stringifyExtJson } from '../ext-json.ts';
 import type { GenRun } from '../generator/types.ts';
+import { mergeShape, shapeSchema, writable, type Shape } from './parquet-nested.ts';
 import { type ColumnKind, type RunDataCache, rowsInRange } from './run-data.ts';
 
 export interface ExportOptions {
@@ -26,7 +27,11 @@ function schemaElement(name: string, kind: ColumnKind): SchemaElement {
   }
 }
 
-function cell(kind: ColumnKind, v: unknown): unknown {
+/** A column as written: its kind, and for a `json` key the nested shape it is written as (parquet-nested.ts). */
+type Column = [name: string, kind: ColumnKind | 'nested'];
+
+function cell(kind: ColumnKind | 'nested', v: unknown): unknown {
+  if (kind === 'nested') return v ?? null;
   if (kind === 'int64') return BigInt(v as number);
   if (v === null || v === undefined) return null;
   switch (kind) {
@@ -63,18 +68,32 @@ export class ParquetExporter {
     return p;
   }
 
+  /** The `json` keys written as nested columns, with their shapes (one pass over the exported rows). */
+  private nestedShapes(run: GenRun, kinds: [string, ColumnKind][]): Map<string, Shape | undefined> {
+    const json = kinds.filter(([, k]) => k === 'json').map(([name]) => name);
+    const shapes = new Map<string, Shape | undefined>();
+    if (json.length === 0) return shapes;
+    for (const row of rowsInRange(run, -Infinity, run.exportedBelowStep)) {
+      for (const k of json) if (k in row) shapes.set(k, mergeShape(shapes.get(k), row[k]));
+    }
+    for (const [k, s] of shapes) if (!s || !writable(s)) shapes.delete(k);
+    return shapes;
+  }
+
   private async build(dir: string, run: GenRun): Promise<string[]> {
-    const fingerprint = `${run.historyRowCount}:${run.lastStep}:${run.exportedBelowStep}:${this.rowsPerFile}`;
+    const fingerprint = `v2:${run.historyRowCount}:${run.lastStep}:${run.exportedBelowStep}:${this.rowsPerFile}`;
     const manifestPath = join(dir, 'manifest.json');
     if (existsSync(manifestPath)) {
       const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { fingerprint: string; files: string[] };
       if (m.fingerprint === fingerprint) return m.files.map((f) => join(dir, f));
     }
     mkdirSync(dir, { recursive: true });
-    const columns = [...this.cache.statsOf(run).columns];
+    const kinds = [...this.cache.statsOf(run).columns];
+    const shapes = this.nestedShapes(run, kinds);
+    const columns: Column[] = kinds.map(([name, kind]) => [name, shapes.has(name) ? 'nested' : kind]);
     const schema: SchemaElement[] = [
       { name: 'root', num_children: columns.length },
-      ...columns.map(([name, kind]) => schemaElement(name, kind)),
+      ...columns.flatMap(([name, kind]) => (kind === 'nested' ? shapeSchema(name, shapes.get(name)) : [schemaElement(name, kind)])),
     ];
     const names: string[] = [];
     let writer: ParquetWriter | undefined;
@@ -108,7 +127,7 @@ export class ParquetExporter {
       if (!writer) {
         tmpPath = join(dir, `part-${names.length}.tmp`);
         writer = new ParquetWriter({ writer: fileWriter(tmpPath), schema, createdBy: 'wandb-emulator',
-          kvMetadata: [{ key: 'wandb-emulator.layout', value: 'v1' }] });
+          kvMetadata: [{ key: 'wandb-emulator.layout', value: 'v2' }] });
       }
       for (let ci = 0; ci < columns.length; ci++) chunk[ci].push(cell(columns[ci][1], row[columns[ci][0]]));
       chunkRows++;

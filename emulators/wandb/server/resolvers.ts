@@ -4,7 +4,7 @@ import { paginate, type PageArgs } from './connection.ts';
 import { type Core, findProject, findRun } from './core.ts';
 import { matchesFilter, parseFilters, sortRuns } from './filters.ts';
 import { RunNode } from './run-node.ts';
-import { sweepNode, type SweepNode } from './sweep-node.ts';
+import { sweepNames, sweepNode, type SweepNode } from './sweep-node.ts';
 
 function b64(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64');
@@ -39,6 +39,8 @@ export class ProjectNode {
   }
   bucket(args: { name: string }): RunNode | null { return this.run(args); }
   sweep(args: { sweepName: string }): SweepNode | null { return sweepNode(this.p, args.sweepName); }
+  get totalSweeps(): number { return sweepNames(this.p).length; }
+  sweeps(args: PageArgs): unknown { return paginate('sweep', sweepNames(this.p), args, 50, (name) => sweepNode(this.p, name)); }
 }
 
 export class EntityNode {

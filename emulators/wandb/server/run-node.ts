@@ -2,7 +2,7 @@
 import { stringifyExtJson, toPlainJsonValue } from '../ext-json.ts';
 import type { GenFile, GenProject, GenRun } from '../generator/types.ts';
 import { paginate, decodeCursor, encodeCursor, type PageArgs } from './connection.ts';
-import { type Core, filePath, historyPath } from './core.ts';
+import { type Core, filePath, historyPath, hostedFilePath } from './core.ts';
 import { consoleLinesOf, evenSample, rowsFrom, rowsInRange } from './run-data.ts';
 
 type Row = Record<string, unknown>;
@@ -24,15 +24,18 @@ function pick(obj: Row, keys: string[] | null | undefined): Row {
 }
 
 export class FileNode {
-  constructor(private readonly core: Core, private readonly runNode: RunNode, private readonly f: GenFile) {}
+  constructor(private readonly core: Core, private readonly runNode: RunNode, private readonly f: GenFile, private readonly stale = false) {}
   get id(): string { return Buffer.from(`File:${this.runNode.name}:${this.f.name}`).toString('base64'); }
   get name(): string { return this.f.name; }
-  private signed(): string {
-    const p = this.runNode.projectName;
-    return this.core.baseUrl() + this.core.signer.sign(filePath(this.core.entity.name, p, this.runNode.name, this.f.name));
+  /**
+   * `url` is the W&B-hosted URL, which answers a 302 to a signed storage URL; `directUrl` is a signed
+   * storage URL itself, valid for the signer's lifetime (wandb-api.md §2.5; issue 8: on real W&B
+   * `File.url` redirects, and signed URLs expire).
+   */
+  url(): string { return this.core.baseUrl() + hostedFilePath(this.core.entity.name, this.runNode.projectName, this.runNode.name, this.f.name); }
+  get directUrl(): string {
+    return this.core.storageUrl() + this.core.signer.sign(filePath(this.core.entity.name, this.runNode.projectName, this.runNode.name, this.f.name), this.stale);
   }
-  url(): string { return this.signed(); }
-  get directUrl(): string { return this.signed(); }
   get sizeBytes(): number { return this.f.sizeBytes; }
   get md5(): string { return this.f.md5; }
   get digest(): string { return this.f.md5; }
@@ -45,6 +48,7 @@ export class RunNode {
   constructor(private readonly core: Core, private readonly r: GenRun, private readonly p: GenProject, private readonly projectIndex: number, readonly projectNode: unknown) {}
 
   get projectName(): string { return this.p.name; }
+  private get runKey(): string { return `${this.core.entity.name}/${this.p.name}/${this.r.id}`; }
   get id(): string { return Buffer.from(`Run:v1:${this.r.id}:${this.p.name}:${this.core.entity.name}`).toString('base64'); }
   get name(): string { return this.r.id; }
   get projectId(): string { return String(1000 + this.projectIndex); }
@@ -124,7 +128,8 @@ export class RunNode {
 
   async parquetHistory(args: { liveKeys: string[] }): Promise<{ parquetUrls: string[]; liveData: unknown[] }> {
     const files = await this.core.exporter.files(this.core.entity.name, this.p.name, this.r);
-    const parquetUrls = files.map((_, i) => this.core.baseUrl() + this.core.signer.sign(historyPath(this.core.entity.name, this.p.name, this.r.id, i)));
+    const stale = this.core.staleUrls(`parquetHistory:${this.runKey}`);
+    const parquetUrls = files.map((_, i) => this.core.storageUrl() + this.core.signer.sign(historyPath(this.core.entity.name, this.p.name, this.r.id, i), stale));
     const liveData: unknown[] = [];
     for (const row of rowsFrom(this.r, this.r.exportedBelowStep)) liveData.push(toPlainJsonValue(pick(row, args.liveKeys)));
     return { parquetUrls, liveData };
@@ -148,7 +153,8 @@ export class RunNode {
     if (names.length && args.pattern) throw new Error('names and pattern are mutually exclusive');
     if (names.length) list = list.filter((f) => names.includes(f.name));
     if (args.pattern) { const re = likeToRegExp(args.pattern); list = list.filter((f) => re.test(f.name)); }
-    return paginate('file', list, args, 50, (f) => new FileNode(this.core, this, f));
+    const stale = this.core.staleUrls(`files:${this.runKey}`);
+    return paginate('file', list, args, 50, (f) => new FileNode(this.core, this, f, stale));
   }
 
   logLines(args: PageArgs & { last?: number | null }): unknown {

@@ -14,9 +14,12 @@ export class UrlSigner {
     return createHmac('sha256', this.secret).update(`${path}\n${exp}`).digest('base64url');
   }
 
-  /** `path?exp=<unix seconds>&sig=<hmac>`; the path must already be URL-encoded. */
-  sign(path: string): string {
-    const exp = String(Math.floor(this.now() / 1000) + this.ttlSeconds);
+  /**
+   * `path?exp=<unix seconds>&sig=<hmac>`; the path must already be URL-encoded. `stale` signs a URL
+   * that has already expired, as one handed out longer ago than its lifetime.
+   */
+  sign(path: string, stale = false): string {
+    const exp = String(Math.floor(this.now() / 1000) + (stale ? -1 : this.ttlSeconds));
     return `${path}?exp=${exp}&sig=${this.mac(path, exp)}`;
   }
 

@@ -48,3 +48,10 @@ export function sweepNode(project: GenProject, sweepName: string): SweepNode | n
     runCountExpected: null,
   };
 }
+
+/** The project's sweeps, by the creation of their first run (the sweep names its runs carry). */
+export function sweepNames(project: GenProject): string[] {
+  const first = new Map<string, string>();
+  for (const r of project.runs) if (r.sweep && (!first.has(r.sweep) || r.createdAt < first.get(r.sweep)!)) first.set(r.sweep, r.createdAt);
+  return [...first].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)).map(([name]) => name);
+}

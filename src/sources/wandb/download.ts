@@ -2,18 +2,27 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NetworkError, SourceDataError, isAbortError, AbortedError } from '../../core/errors.ts';
+import { HttpError, NetworkError, SourceDataError, isAbortError, AbortedError } from '../../core/errors.ts';
 import type { HttpClient } from '../../http/client.ts';
 import { backoffDelayMs } from '../../http/retry-policy.ts';
 import { sleep } from '../../http/sleep.ts';
 
-export interface DownloadOptions {
+/** Which client fetches a URL, and with which headers (the W&B key only on the API host). */
+export interface Route {
   http: HttpClient;
+  headers: Record<string, string>;
+}
+
+export interface DownloadOptions {
   url: string;
-  /** Only what the caller decided this URL may get (never the key on storage URLs). */
-  headers?: Record<string, string>;
+  /**
+   * Decided afresh for every URL of the chain, redirects included, so a redirect to storage never
+   * carries what the first hop had (the SDK: requests `rebuild_auth` drops Authorization on another
+   * host; wandb-core attaches credentials only under the base URL, wandb-api.md §1.3).
+   */
+  route: (url: string) => Route;
   dir: string;
   /** File name inside `dir` (sanitised by the caller). */
   fileName: string;
@@ -32,6 +41,50 @@ export interface Downloaded {
   md5: string;
 }
 
+const REDIRECTS: readonly number[] = [301, 302, 303, 307, 308];
+const MAX_REDIRECTS = 5;
+/** What storage answers for a signed URL that expired or no longer verifies (S3 403, GCS 400; the SDK also treats 401 so). */
+const REFUSED: readonly number[] = [400, 401, 403];
+
+/**
+ * A signed URL (one that carried no W&B credentials) was refused: it expired or no longer verifies.
+ * The caller asks W&B for a fresh one (wandb/sdk/artifacts/storage_policies/_multipart.py
+ * `_download_chunk_with_refresh` refetches the URL on 401/403 from storage).
+ */
+export class SignedUrlRefusedError extends SourceDataError {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** Opens the body of `url`, following redirects (each hop routed on its own). */
+async function openFollowing(o: DownloadOptions): Promise<Readable> {
+  let url = o.url;
+  for (let hop = 0; ; hop++) {
+    const route = o.route(url);
+    let res;
+    try {
+      res = await route.http.stream({ method: 'GET', url, headers: route.headers, signal: o.signal, what: o.what, acceptStatus: REDIRECTS });
+    } catch (error) {
+      if (error instanceof HttpError && REFUSED.includes(error.status) && !('authorization' in lowerKeys(route.headers))) {
+        throw new SignedUrlRefusedError(error.status, `${o.what}: storage refused the signed URL (HTTP ${error.status}): ${error.message}`);
+      }
+      throw error;
+    }
+    if (!REDIRECTS.includes(res.status)) return res.body;
+    res.body.resume();
+    const location = res.headers.location;
+    const target = Array.isArray(location) ? location[0] : location;
+    if (!target) throw new SourceDataError(`${o.what}: HTTP ${res.status} without a Location`);
+    if (hop >= MAX_REDIRECTS) throw new SourceDataError(`${o.what}: more than ${MAX_REDIRECTS} redirects`);
+    url = new URL(target, url).href;
+  }
+}
+
+function lowerKeys(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
 /**
  * Streams a download to disk (never into memory), hashing on the way, and checks size and MD5. A body
  * that breaks off, or arrives short or different, is fetched again from the start: HttpClient retries
@@ -44,7 +97,7 @@ export async function downloadToFile(o: DownloadOptions): Promise<Downloaded> {
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (o.signal?.aborted) throw new AbortedError(`${o.what}: aborted`);
     try {
-      const res = await o.http.stream({ method: 'GET', url: o.url, headers: o.headers, signal: o.signal, what: o.what });
+      const body = await openFollowing(o);
       const hash = createHash('md5');
       let size = 0;
       const counter = new Transform({
@@ -54,7 +107,7 @@ export async function downloadToFile(o: DownloadOptions): Promise<Downloaded> {
           cb(null, chunk);
         },
       });
-      await pipeline(res.body, counter, createWriteStream(path), { signal: o.signal });
+      await pipeline(body, counter, createWriteStream(path), { signal: o.signal });
       const md5 = hash.digest('base64');
       if (o.expectedSize !== undefined && size !== o.expectedSize) {
         lastProblem = `got ${size} bytes, expected ${o.expectedSize}`;

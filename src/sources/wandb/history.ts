@@ -3,8 +3,7 @@ import { rm } from 'node:fs/promises';
 import type { HistoryRow, RunInfo, RunKey, SourceNotice } from '../../core/records.ts';
 import { GraphQLError, SourceDataError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { HttpClient } from '../../http/client.ts';
-import { downloadToFile, makeTempDir } from './download.ts';
+import { downloadToFile, makeTempDir, SignedUrlRefusedError, type Route } from './download.ts';
 import { numberFromJsonField } from '../extended-json.ts';
 import type { GraphqlTransport } from './graphql.ts';
 import { pagedHistoryScan } from './history-paged.ts';
@@ -15,8 +14,8 @@ import { lastStepOf } from './run-info.ts';
 
 export interface HistoryReaderDeps {
   gql: GraphqlTransport;
-  /** Client for signed storage URLs: no credentials, its own per-host limiters. */
-  storage: HttpClient;
+  /** Client and headers per URL: signed storage URLs get no credentials, whatever redirects they take. */
+  route: (url: string) => Route;
   tmpDir: string;
   pageSize: number;
   preferParquet: boolean;
@@ -63,14 +62,28 @@ export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromSt
   // A window that one HistoryPage covers costs one request; the export costs a query and downloads.
   const smallWindow = lastStep - Math.max(0, fromStep) + 1 <= deps.pageSize && run.state !== 'running';
   if (deps.preferParquet && !smallWindow) {
-    const exp = await parquetExport(deps.gql, key, where, signal, deps.log);
+    let exp = await parquetExport(deps.gql, key, where, signal, deps.log);
     if (exp && exp.urls.length > 0) {
-      liveSteps = exp.liveSteps;
       // The export's text columns are told apart (plain strings vs JSON text) by the run's historyKeys.
       const textRule = textColumnRule(historyKeys ?? (await freshHistoryKeys(deps.gql, key, where, signal)));
       const tmp = await makeTempDir(deps.tmpDir, 'w2n-history');
       try {
-        const files = await downloadAll(deps, exp.urls, tmp.dir, where, signal);
+        let files: string[];
+        // Signed export URLs expire: when storage refuses one, ask for the export again (fresh URLs; the
+        // list's order may differ, so every file is fetched again) — as the SDK refetches expired URLs.
+        for (let refresh = 0; ; refresh++) {
+          try {
+            files = await downloadAll(deps, exp.urls, tmp.dir, where, refresh, signal);
+            break;
+          } catch (error) {
+            if (!(error instanceof SignedUrlRefusedError) || refresh >= URL_REFRESHES) throw error;
+            deps.log.debug(`${where}: ${error.message}; asking for fresh export URLs`);
+            const again = await parquetExport(deps.gql, key, where, signal, deps.log);
+            if (!again || again.urls.length === 0) throw error;
+            exp = again;
+          }
+        }
+        liveSteps = exp.liveSteps;
         for await (const r of exportRows(files, { fromStep, textRule, where })) {
           const h = accept(r);
           if (h) yield h;
@@ -99,6 +112,9 @@ export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromSt
     if (h) yield h;
   }
 }
+
+/** Fresh signed URLs asked for after storage refused one, before giving up. */
+const URL_REFRESHES = 2;
 
 async function freshHistoryKeys(gql: GraphqlTransport, key: RunKey, where: string, signal?: AbortSignal): Promise<unknown> {
   const data = await gql.graphql<HistoryKeysData>(RUN_HISTORY_KEYS, { entity: key.entity, project: key.project, name: key.runId }, where, signal);
@@ -153,22 +169,27 @@ function safeJson(s: string): unknown {
   }
 }
 
-async function downloadAll(deps: HistoryReaderDeps, urls: string[], dir: string, where: string, signal?: AbortSignal): Promise<string[]> {
+async function downloadAll(deps: HistoryReaderDeps, urls: string[], dir: string, where: string, batch: number, signal?: AbortSignal): Promise<string[]> {
   const paths: string[] = new Array(urls.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < urls.length) {
+    while (next < urls.length && !failure) {
       const i = next++;
-      // Signed storage URLs: no W&B credentials, ever.
-      const d = await downloadToFile({ http: deps.storage, url: urls[i], dir, fileName: `export-${i}.parquet`, what: `${where} (export file ${i + 1})`, signal });
-      paths[i] = d.path;
+      try {
+        // Signed storage URLs: no W&B credentials, ever (the route decides per hop).
+        const d = await downloadToFile({ route: deps.route, url: urls[i], dir, fileName: `export-${batch}-${i}.parquet`, what: `${where} (export file ${i + 1})`, signal });
+        paths[i] = d.path;
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.min(4, urls.length) }, worker));
-  } catch (error) {
+  // Every worker stops before this returns, so no download of a failed batch outlives it.
+  await Promise.all(Array.from({ length: Math.min(4, urls.length) }, worker));
+  if (failure) {
     await Promise.all(paths.filter(Boolean).map((p) => rm(p, { force: true })));
-    throw error;
+    throw failure.error;
   }
   return paths;
 }

@@ -8,7 +8,7 @@ import type { RunFilter, RunProvenance, RunSource } from '../../core/source.ts';
 import { HttpError, SourceDataError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { HttpClient, type HttpClientOptions } from '../../http/client.ts';
-import { downloadToFile, safeTempName } from './download.ts';
+import { downloadToFile, safeTempName, SignedUrlRefusedError, type Route } from './download.ts';
 import { consoleFileOrder, isConsoleFile, listRunFiles, type FileLocation } from './files.ts';
 import { runFilterToMongo } from './filters.ts';
 import { GraphqlTransport } from './graphql.ts';
@@ -58,7 +58,12 @@ interface RunsData {
   } | null;
 }
 
+/** A listed file that W&B no longer has. */
+class FileGoneError extends SourceDataError {}
+
 const EVENTS_FILE = 'wandb-events.jsonl';
+/** Fresh listings asked for after storage refused a file's signed URLs, before giving up. */
+const URL_REFRESHES = 2;
 const METADATA_FILE = 'wandb-metadata.json';
 
 /** A RunSource over the W&B API (cloud or self-hosted), reading as the official SDK's public API does. */
@@ -86,38 +91,47 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     return entityName;
   };
 
-  async function locate(run: RunInfo, file: RunFile, signal?: AbortSignal): Promise<FileLocation> {
-    const known = locations.get(file);
-    if (known) return known;
-    for await (const f of listRunFiles(gql, run.key, { names: [file.name], pageSize: 10 }, signal)) {
-      if (f.file.name === file.name) return f.location;
+  // The W&B key goes only to URLs under the API base; everything else (signed storage URLs, and any
+  // redirect to them) through the storage client, without credentials.
+  const route = (url: string): Route => (gql.isUnderBase(url) ? { http: api, headers: gql.authHeadersFor(url) } : { http: storage, headers: {} });
+
+  async function listedLocation(run: RunInfo, name: string, signal?: AbortSignal): Promise<FileLocation> {
+    for await (const f of listRunFiles(gql, run.key, { names: [name], pageSize: 10 }, signal)) {
+      if (f.file.name === name) return f.location;
     }
-    throw new SourceDataError(`file ${file.name} of ${runPath(run.key)} is no longer listed`);
+    throw new FileGoneError(`file ${name} of ${runPath(run.key)} is no longer listed`);
   }
 
+  /**
+   * Downloads a listed file. `directUrl` (presigned) first, then the W&B-hosted `url`, whose redirect is
+   * followed. Signed URLs expire (a run's files may be reached hours after its listing): when storage
+   * refuses every URL of a listing, the file is listed again (`fileNames: [name]`) for fresh URLs,
+   * as the SDK refetches an expired URL (wandb/sdk/artifacts/storage_policies/wandb_storage_policy.py
+   * `fetch_fresh_url`).
+   */
   async function fetchFile(run: RunInfo, file: RunFile, signal?: AbortSignal): Promise<LocalFile> {
-    const loc = await locate(run, file, signal);
     const what = `file ${file.name} of ${runPath(run.key)}`;
     const dir = await tmp();
-    const common = { dir, fileName: safeTempName(file.name), expectedSize: file.sizeBytes, md5: file.md5, what, signal };
-    let got;
-    // `directUrl` is presigned: fetched without credentials (and through the storage client), wherever it lives.
-    if (loc.directUrl) {
-      try {
-        got = await downloadToFile({ ...common, http: storage, url: loc.directUrl });
-      } catch (error) {
-        // A presigned URL that expired or is refused: the W&B-hosted `url` (key sent only under the base URL) may work.
-        if (!(error instanceof HttpError && (error.status === 401 || error.status === 403)) || !loc.url || loc.url === loc.directUrl) throw error;
+    const common = { dir, fileName: safeTempName(file.name), expectedSize: file.sizeBytes, md5: file.md5, what, signal, route };
+    let loc = locations.get(file) ?? (await listedLocation(run, file.name, signal));
+    for (let refresh = 0; ; refresh++) {
+      const urls = [...new Set([loc.directUrl, loc.url].filter((u): u is string => !!u))];
+      if (urls.length === 0) throw new SourceDataError(`${what}: the listing gives no URL`);
+      let refused: SignedUrlRefusedError | undefined;
+      for (const url of urls) {
+        try {
+          const got = await downloadToFile({ ...common, url });
+          return { path: got.path, sizeBytes: got.sizeBytes, release: () => rm(got.path, { force: true }) };
+        } catch (error) {
+          if (!(error instanceof SignedUrlRefusedError)) throw error;
+          refused = error;
+        }
       }
+      if (refresh >= URL_REFRESHES) throw refused!;
+      log.debug(`${refused!.message}; listing the file again for fresh URLs`);
+      loc = await listedLocation(run, file.name, signal);
+      locations.set(file, loc);
     }
-    if (!got) {
-      const url = loc.url;
-      if (!url) throw new SourceDataError(`${what}: the listing gives no URL`);
-      const underBase = gql.isUnderBase(url);
-      got = await downloadToFile({ ...common, http: underBase ? api : storage, url, headers: gql.authHeadersFor(url) });
-    }
-    const path = got.path;
-    return { path, sizeBytes: got.sizeBytes, release: () => rm(path, { force: true }) };
   }
 
   // Console files are needed twice per run — as console lines and as files to upload — so they are
@@ -209,7 +223,7 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
 
     async *history(run: RunInfo, o: { fromStep?: number }, signal?: AbortSignal): AsyncGenerator<HistoryRow> {
       yield* readHistory(
-        { gql, storage, tmpDir: await tmp(), pageSize, preferParquet: opts.preferParquet ?? true, log, onNotice: opts.onNotice },
+        { gql, route, tmpDir: await tmp(), pageSize, preferParquet: opts.preferParquet ?? true, log, onNotice: opts.onNotice },
         run,
         o.fromStep ?? 0,
         signal,
@@ -265,15 +279,32 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
       for (const p of files?.values() ?? []) await p.then((f) => rm(f.path, { force: true }), () => undefined);
     },
 
+    /**
+     * The 8 `wandb/*` fields W&B keeps only in `wandb-metadata.json` (host, os, python, gpu, …). A file
+     * that is gone (deleted after the listing) or not JSON is a source notice: a report line `--strict`
+     * counts. Any other failure to read it (network, storage refusing its URLs, 5xx) throws: the run
+     * stays incomplete and is read again on the next pass, rather than done without those fields.
+     */
     async provenance(run: RunInfo, signal?: AbortSignal): Promise<RunProvenance> {
       const file = (await listing(run, signal)).find((f) => f.name === METADATA_FILE);
       if (!file || file.sizeBytes === 0) return {};
-      const local = await fetchFile(run, file, signal);
+      const lost = `its host, os, python, gpu, gpuCount, cpuCount, program and codePath (wandb/*) are not written`;
+      let local: LocalFile;
+      try {
+        local = await fetchFile(run, file, signal);
+      } catch (error) {
+        if (error instanceof FileGoneError || (error instanceof HttpError && error.status === 404)) {
+          opts.onNotice?.({ run: run.key, stream: 'run', kind: 'damaged', message: `${METADATA_FILE} is listed but cannot be downloaded (${error.message}): ${lost}`, count: 1 });
+          return {};
+        }
+        if (signal?.aborted) throw error;
+        throw new SourceDataError(`${METADATA_FILE} of ${runPath(run.key)} could not be read; the run stays incomplete and is read again on the next pass: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
       try {
         return provenanceOf(JSON.parse(await readFile(local.path, 'utf8')) as unknown);
       } catch (error) {
         if (error instanceof SyntaxError) {
-          opts.onNotice?.({ run: run.key, stream: 'run', kind: 'invalid', message: `${METADATA_FILE} is not valid JSON: ${error.message}` });
+          opts.onNotice?.({ run: run.key, stream: 'run', kind: 'invalid', message: `${METADATA_FILE} is not valid JSON: ${error.message}; ${lost}`, count: 1 });
           return {};
         }
         throw error;
