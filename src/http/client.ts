@@ -239,9 +239,13 @@ export class HttpClient {
         this.rateLimited++;
         limiter.rateLimited(serverRequestedDelayMs(res.headers) ?? 1000);
       }
-      let delay = retryDelayMs({ kind: 'response', status, headers: res.headers }, attempt, this.opts.retry);
+      const delay = retryDelayMs({ kind: 'response', status, headers: res.headers }, attempt, this.opts.retry);
       if (delay === undefined && req.retryStatus && attempt <= (this.opts.retry?.retries ?? 6)) {
-        if (await req.retryStatus(status, text)) delay = 0;
+        // The caller fixed the cause (a refreshed token): sent again at once, not a wait to show.
+        if (await req.retryStatus(status, text)) {
+          this.log.debug(`${this.describe(req)}: HTTP ${status}; sent again after the caller's fix`);
+          continue;
+        }
       }
       if (delay === undefined) {
         const snippet = this.scrub(text.slice(0, 500));
