@@ -10,7 +10,7 @@ import { mapProjectFields, projectDescription } from '../mapping/run-fields.ts';
 import type { MigrationContext } from './context.ts';
 import { migrateRun } from './migrate-run.ts';
 import { forEachConcurrent } from './pool.ts';
-import { emptySelectionError, selectProjects } from './selection.ts';
+import { emptySelectionError, preflightStep, selectProjects } from './selection.ts';
 
 export interface MigrateSelection {
   /** Neptune workspace the projects go to. */
@@ -122,22 +122,6 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   }
   ctx.emit({ type: 'migration.done', migrated: result.migrated, skipped: result.skipped, failed: result.failed, interrupted: result.interrupted });
   return result;
-}
-
-/**
- * A check made before any run is read: an unreachable server, a refused key or a missing workspace
- * is the user's to fix, said once (exit 2), instead of failing run after run.
- */
-async function preflightStep<T>(service: string, step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    if (isAbortError(error) || error instanceof ConfigError) throw error;
-    if (error instanceof MigrationError && (error.code === 'NETWORK' || error.code === 'HTTP' || error.code === 'GRAPHQL' || error.code === 'SOURCE_DATA')) {
-      throw new ConfigError([`cannot use ${service}: ${error.message}`]);
-    }
-    throw error;
-  }
 }
 
 /** The ledger may be what failed (disk full): recording the run's state then is best effort. */

@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, MigrationError, isAbortError } from '../core/errors.ts';
 import type { SourceProject } from '../core/records.ts';
 import type { RunFilter, RunSource } from '../core/source.ts';
 
@@ -66,4 +66,20 @@ export async function emptySelectionError(
   if (filter.states?.length) has.push(`states: ${nameList([...states].sort())}`);
   if (filter.tags?.length) has.push(`tags: ${nameList([...tags].sort())}`);
   return new ConfigError([`${filterText || 'the selection'} matched no run in ${scope}; there are ${ids.length} runs (${has.join('; ')})`]);
+}
+
+/**
+ * A check made before any run is read: an unreachable server, a refused key or a missing workspace
+ * is the user's to fix, said once (exit 2), instead of failing run after run.
+ */
+export async function preflightStep<T>(service: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (isAbortError(error) || error instanceof ConfigError) throw error;
+    if (error instanceof MigrationError && (error.code === 'NETWORK' || error.code === 'HTTP' || error.code === 'GRAPHQL' || error.code === 'SOURCE_DATA')) {
+      throw new ConfigError([`cannot use ${service}: ${error.message}`]);
+    }
+    throw error;
+  }
 }
