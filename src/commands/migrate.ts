@@ -129,6 +129,19 @@ export async function runMigrate(
           filter: opts.filter,
           concurrency: opts.concurrency,
           sourceLabel: sourcePath ? `folder ${sourcePath}` : opts.entity ? `W&B entity "${opts.entity}"` : undefined,
+          defaultEntity:
+            opts.source === 'api' && opts.entity
+              ? async () => {
+                  const probe = wiring.makeSource({ source: 'api', log: io.log, http, onNotice() {} });
+                  try {
+                    return await probe.entity(io.signal);
+                  } catch {
+                    return undefined;
+                  } finally {
+                    await probe.close?.();
+                  }
+                }
+              : undefined,
         },
         {
           source,

@@ -23,6 +23,8 @@ export interface MigrateSelection {
   concurrency: number;
   /** The source in words, for messages ("folder ./wandb"); default: `W&B entity "<entity>"`. */
   sourceLabel?: string;
+  /** The entity the key would read without `--entity`, for the message when the chosen one has nothing. */
+  defaultEntity?: () => Promise<string | undefined>;
 }
 
 export interface MigrateResult {
@@ -49,7 +51,7 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
     for await (const p of outer.source.listProjects(outer.signal)) out.push(p);
     return out;
   });
-  const wanted = selectProjects(all, sel.projects, where);
+  const wanted = selectProjects(all, sel.projects, where, all.length === 0 ? await sel.defaultEntity?.() : undefined);
   const names = planProjectNames(wanted.map((p) => p.name), sel.projectMap);
   await preflightStep('Neptune', async () => outer.target.preflight?.(sel.workspace, outer.signal));
 

@@ -15,9 +15,10 @@ export function nameList(names: readonly string[]): string {
  * The projects asked for, checked against those the source has: a name that is not there is a typo
  * (or the wrong entity), never a quiet "Runs: 0". Throws a usage error naming what exists.
  */
-export function selectProjects(all: readonly SourceProject[], asked: readonly string[] | 'all', where: string): SourceProject[] {
+export function selectProjects(all: readonly SourceProject[], asked: readonly string[] | 'all', where: string, defaultEntity?: string): SourceProject[] {
   if (all.length === 0) {
-    throw new ConfigError([`${where} has no projects (check the entity name and that the API key can see it, or the folder)`]);
+    const hint = defaultEntity ? `; the API key's default entity is "${defaultEntity}"` : '';
+    throw new ConfigError([`${where} has no projects (it does not exist, or the API key cannot see it)${hint}`]);
   }
   if (asked === 'all') return [...all];
   const missing = asked.filter((n) => !all.some((p) => p.name === n));

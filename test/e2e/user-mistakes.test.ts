@@ -38,7 +38,7 @@ const tokenWith = (fields: Record<string, string>) => {
 describe('item 13: a selection that matches nothing is exit 2, naming what exists', () => {
   it('--entity nosuch', async () => {
     const out = await migrate(['--entity', 'nosuch', '--ledger', ledgerAt('e')]);
-    expect(out.stderr).toContain('W&B entity "nosuch" has no projects');
+    expect(out.stderr).toContain('W&B entity "nosuch" has no projects (it does not exist, or the API key cannot see it); the API key\'s default entity is "mistake-team"');
     expect(out.code).toBe(2);
   });
 
