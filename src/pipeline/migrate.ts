@@ -10,6 +10,7 @@ import { mapProjectFields, projectDescription } from '../mapping/run-fields.ts';
 import type { MigrationContext } from './context.ts';
 import { migrateRun } from './migrate-run.ts';
 import { forEachConcurrent } from './pool.ts';
+import { readAhead } from './read-ahead.ts';
 import { emptySelectionError, preflightStep, selectProjects } from './selection.ts';
 
 export interface MigrateSelection {
@@ -26,6 +27,9 @@ export interface MigrateSelection {
   /** The entity the key would read without `--entity`, for the message when the chosen one has nothing. */
   defaultEntity?: () => Promise<string | undefined>;
 }
+
+/** Runs selected ahead of their migration (at least twice the concurrency). */
+const READ_AHEAD = 50;
 
 export interface MigrateResult {
   runs: RunKey[];
@@ -77,15 +81,23 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
         { description: projectDescription(project), fields: mapProjectFields(project) },
         ctx.signal,
       ));
+    // Runs are selected (and counted as pending) a little ahead of their migration: an interrupt
+    // reports every run the listing already handed over, started or not.
+    const selected = readAhead(ctx.source.listRuns(project.name, sel.filter, ctx.signal), Math.max(READ_AHEAD, 2 * sel.concurrency), (run) => {
+      result.runs.push(run.key);
+      ctx.onSelected?.(run.key);
+      try {
+        ctx.ledger.notePending(run.key, run.displayName);
+      } catch (e) {
+        throw asLedgerError(e, ctx.ledger.path);
+      }
+    });
     await forEachConcurrent(
-      ctx.source.listRuns(project.name, sel.filter, ctx.signal),
+      selected,
       sel.concurrency,
       async (run) => {
-        result.runs.push(run.key);
-        ctx.onSelected?.(run.key);
         if (fatal) return;
         try {
-          ctx.ledger.notePending(run.key, run.displayName);
           const outcome = await migrateRun(run, projectTarget, ctx);
           if (outcome.status === 'skipped') result.skipped++;
           else result.migrated++;
@@ -112,7 +124,8 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
       },
       signal,
     ).catch((e: unknown) => {
-      // The listing itself failed (W&B unreachable mid-way, the run iterator aborted).
+      // The listing itself failed (W&B unreachable mid-way, the run iterator aborted), or the ledger
+      // could not note a selected run.
       if (isAbortError(e) && signal.aborted) return;
       throw e;
     });
