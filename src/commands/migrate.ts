@@ -93,7 +93,12 @@ export async function runMigrate(
       ledger = new Ledger(ledgerPath);
     }
     const theLedger = ledger;
-    staging = prepareStaging(opts.dryRun ? tmpdir() : dirname(ledgerPath));
+    try {
+      staging = prepareStaging(opts.dryRun ? tmpdir() : dirname(ledgerPath));
+    } catch (e) {
+      // The staging folder lives beside the ledger: the same folder, the same problems (full, not writable).
+      throw asLedgerError(e, ledgerPath);
+    }
     for (const c of staging.cleaned) io.log.info(`removed staging left by a stopped process: ${c}`);
     const http: HttpSettings = {
       ...(opts.http?.timeoutMs !== undefined ? { timeoutMs: opts.http.timeoutMs } : {}),
