@@ -103,10 +103,13 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
   // One signal reaches every request in flight (runs × streams × files); each adds a listener.
   setMaxListeners(0, controller.signal);
   let interrupts = 0;
+  // Until the display exists (prompts), said directly; then through the display, so its redrawn
+  // lines stay whole.
+  let sayStopping = (): void => void process.stderr.write('\nstopping (Ctrl-C again to quit at once)\n');
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write('\nstopping: finishing in-flight batches (Ctrl-C again to quit at once)\n');
+      sayStopping();
       controller.abort(new AbortedError('interrupted by the user'));
     } else process.exit(EXIT.interrupted);
   };
@@ -151,6 +154,7 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
       warnTerminal(m);
     } };
     emit = createRenderer({ json, tty, log: fileLog });
+    sayStopping = () => emit({ type: 'stopping' });
     const outcome = await runMigrate(opts, wiring, { log, emit, signal: controller.signal, logFile });
     const { report, result } = outcome;
     if (json) jsonLine({ type: 'report', report, requests: outcome.requests });

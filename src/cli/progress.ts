@@ -115,6 +115,10 @@ export function createRenderer(opts: { json: boolean; tty: boolean; log: Logger;
         else line(`waiting: ${text}`);
         break;
       }
+      case 'stopping':
+        opts.log.info('stopping: interrupted by the user');
+        line('stopping: finishing in-flight batches (Ctrl-C again to quit at once)');
+        break;
       case 'warning':
         // Already in the log file (it came from there); the terminal gets it between the bars.
         line(`warning: ${e.message}`);

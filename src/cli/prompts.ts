@@ -1,6 +1,6 @@
 import { input, number, select } from '@inquirer/prompts';
 import type { RunSource } from '../core/source.ts';
-import { nameList } from '../pipeline/selection.ts';
+import { nameList, preflightStep } from '../pipeline/selection.ts';
 import type { MigrateFlags } from './options.ts';
 
 export interface PromptSources {
@@ -57,7 +57,9 @@ export async function promptMissing(flags: MigrateFlags, io: PromptSources, env:
     const names: string[] = [];
     const source = io.sourceFor(out.entity);
     try {
-      for await (const p of source.listProjects(signal)) names.push(p.name);
+      await preflightStep('W&B', async () => {
+        for await (const p of source.listProjects(signal)) names.push(p.name);
+      });
     } finally {
       await source.close?.();
     }

@@ -7,7 +7,7 @@ export function formatRequests(requests: { source?: Record<string, number>; targ
   const s = requests.source;
   const source = s
     ? `W&B ${n((s.apiRequests ?? 0) + (s.storageRequests ?? 0))} (API ${n(s.apiRequests)}, storage ${n(s.storageRequests)}${s.rateLimited ? `, ${n(s.rateLimited)} rate-limited` : ''})`
-    : 'source: files on disk';
+    : 'W&B none (run folders on disk)';
   const t = requests.target;
   const target = dryRun
     ? 'Neptune: none (dry run)'

@@ -1,4 +1,3 @@
-import { mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from '../core/logger.ts';
@@ -7,8 +6,8 @@ import type { RunKey, SourceNotice } from '../core/records.ts';
 import type { Target } from '../core/sink.ts';
 import type { RunFilter, RunSource } from '../core/source.ts';
 import { asLedgerError } from '../ledger/errors.ts';
-import { Ledger, runKeyString } from '../ledger/ledger.ts';
-import { lockLedger, type LedgerLock } from '../ledger/lock.ts';
+import { type Ledger, runKeyString } from '../ledger/ledger.ts';
+import { openLedgerForMigration, type OpenedLedger } from '../ledger/open.ts';
 import type { IncludeOption } from '../mapping/options.ts';
 import type { EventSink } from '../pipeline/events.ts';
 import { migrate, type MigrateResult } from '../pipeline/migrate.ts';
@@ -67,33 +66,19 @@ export async function runMigrate(
 ): Promise<MigrateOutcome> {
   const sourcePath = opts.source === 'api' ? undefined : await checkSourcePath(opts.source);
   const ledgerPath = resolve(opts.ledgerPath);
-  let lock: LedgerLock | undefined;
-  let ledger: Ledger | undefined;
+  let opened: OpenedLedger | undefined;
   let staging: Staging | undefined;
   let source: RunSource | undefined;
   let target: Target | undefined;
   try {
-    // A dry run plans against a private copy of the ledger: it skips what a real run would skip,
-    // and the real ledger never believes anything happened.
-    let isFolder = false;
+    opened = openLedgerForMigration(ledgerPath, opts.dryRun);
+    const ledger = opened.ledger;
     try {
-      isFolder = statSync(ledgerPath, { throwIfNoEntry: false })?.isDirectory() ?? false;
+      staging = prepareStaging(opts.dryRun ? tmpdir() : dirname(ledgerPath));
     } catch (e) {
+      // The staging folder lives beside the ledger: the same folder, the same problems (full, not writable).
       throw asLedgerError(e, ledgerPath);
     }
-    if (isFolder) throw asLedgerError(Object.assign(new Error('is a folder'), { code: 'EISDIR' }), ledgerPath);
-    if (opts.dryRun) ledger = Ledger.copyInMemory(ledgerPath);
-    else {
-      try {
-        mkdirSync(dirname(ledgerPath), { recursive: true });
-      } catch (e) {
-        throw asLedgerError(e, ledgerPath);
-      }
-      lock = lockLedger(ledgerPath);
-      ledger = new Ledger(ledgerPath);
-    }
-    const theLedger = ledger;
-    staging = prepareStaging(opts.dryRun ? tmpdir() : dirname(ledgerPath));
     for (const c of staging.cleaned) io.log.info(`removed staging left by a stopped process: ${c}`);
     const http: HttpSettings = {
       ...(opts.http?.timeoutMs !== undefined ? { timeoutMs: opts.http.timeoutMs } : {}),
@@ -108,7 +93,7 @@ export async function runMigrate(
       http,
       stagingDir: staging.dir,
       onNotice: (n) => {
-        if (n.run) theLedger.addNotice(n.run, n);
+        if (n.run) ledger.addNotice(n.run, n);
         io.emit({ type: 'source.notice', run: n.run, stream: n.stream, kind: n.kind, message: n.message });
       },
     });
@@ -129,6 +114,19 @@ export async function runMigrate(
           filter: opts.filter,
           concurrency: opts.concurrency,
           sourceLabel: sourcePath ? `folder ${sourcePath}` : opts.entity ? `W&B entity "${opts.entity}"` : undefined,
+          defaultEntity:
+            opts.source === 'api' && opts.entity
+              ? async () => {
+                  const probe = wiring.makeSource({ source: 'api', log: io.log, http, onNotice() {} });
+                  try {
+                    return await probe.entity(io.signal);
+                  } catch {
+                    return undefined;
+                  } finally {
+                    await probe.close?.();
+                  }
+                }
+              : undefined,
         },
         {
           source,
@@ -162,9 +160,8 @@ export async function runMigrate(
   } finally {
     await source?.close?.();
     await target?.close();
-    ledger?.close();
+    opened?.close();
     staging?.remove();
-    lock?.release();
   }
 }
 

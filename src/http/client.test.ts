@@ -94,6 +94,29 @@ describe('HttpClient', () => {
     });
     expect(r.body.toString()).toBe('ok');
   });
+
+  it('tells the display about each retry and about a request left unanswered; --timeout bounds the wait', async () => {
+    const held: ServerResponse[] = [];
+    const s = await serve((_req, res, n) => {
+      if (n === 1) return void res.writeHead(503).end();
+      held.push(res); // accepts and never answers
+    });
+    closers.push(async () => {
+      for (const r of held) r.destroy();
+      await s.close();
+    });
+    const retries: Array<{ attempt: number; attempts: number; reason: string; what: string }> = [];
+    const waits: number[] = [];
+    const c = new HttpClient({
+      service: 'Test', retry: { baseDelayMs: 1, retries: 1 }, timeoutMs: 300, waitNoticeMs: 100,
+      onRetry: (r) => retries.push(r), onWaiting: (w) => waits.push(w.waitedMs),
+    });
+    closers.push(() => c.close());
+    const error = await c.request({ method: 'GET', url: `${s.url}/slow`, what: 'the slow thing' }).catch((e: unknown) => e);
+    expect(String(error)).toMatch(/Test the slow thing \(GET http:\/\/127\.0\.0\.1:\d+\/slow\) failed after 2 attempts: Headers Timeout Error/);
+    expect(retries).toEqual([expect.objectContaining({ attempt: 1, attempts: 2, reason: 'HTTP 503', what: expect.stringContaining('the slow thing') })]);
+    expect(waits[0]).toBe(100);
+  });
 });
 
 describe('HttpClient: what a retry costs', () => {

@@ -256,13 +256,15 @@ export class HttpClient {
         this.rateLimited++;
         limiter.rateLimited(serverRequestedDelayMs(res.headers) ?? 1000);
       }
-      let delay = retryDelayMs({ kind: 'response', status, headers: res.headers }, attempt, this.opts.retry);
+      const delay = retryDelayMs({ kind: 'response', status, headers: res.headers }, attempt, this.opts.retry);
       if (delay === undefined && req.retryStatus && renewals < MAX_RENEWALS_PER_REQUEST && (await req.retryStatus(status, text))) {
-        // The caller fixed what was wrong (a refreshed token): not a failed attempt, so it does not
-        // use up the retry budget. Bounded, so a server that refuses every new token still ends.
+        // The caller fixed what was wrong (a refreshed token): sent again at once, and not a failed
+        // attempt, so it does not use up the retry budget. Bounded, so a server that refuses every
+        // new token still ends.
         renewals++;
         attempt--;
-        delay = 0;
+        this.log.debug(`${this.describe(req)}: HTTP ${status}; sent again after the caller's fix`);
+        continue;
       }
       if (delay === undefined) {
         const snippet = this.scrub(text.slice(0, 500));

@@ -84,6 +84,8 @@ export class Ledger {
     try {
       const source = new Database(path, { readonly: true, fileMustExist: true });
       try {
+        // Read first: a file that is not SQLite says so here (serialize would only run out of memory).
+        source.prepare('SELECT count(*) FROM sqlite_master').get();
         image = source.serialize();
       } finally {
         source.close();

@@ -14,6 +14,8 @@ export type MigrationEvent =
   | { type: 'http.retry'; service: string; what: string; attempt: number; attempts: number; delayMs: number; reason: string }
   /** A request has had no answer for `waitedMs`. */
   | { type: 'http.waiting'; service: string; what: string; waitedMs: number }
+  /** The user asked to stop (Ctrl-C, SIGTERM): in-flight batches finish, nothing new starts. */
+  | { type: 'stopping' }
   /** Something the user should know that is not tied to one run's data (the log file cannot be written…). */
   | { type: 'warning'; message: string }
   /** The migration stopped on an error (with `--json`, before the final `report` event). */

@@ -10,7 +10,8 @@ import { mapProjectFields, projectDescription } from '../mapping/run-fields.ts';
 import type { MigrationContext } from './context.ts';
 import { migrateRun } from './migrate-run.ts';
 import { forEachConcurrent } from './pool.ts';
-import { emptySelectionError, selectProjects } from './selection.ts';
+import { readAhead } from './read-ahead.ts';
+import { emptySelectionError, preflightStep, selectProjects } from './selection.ts';
 
 export interface MigrateSelection {
   /** Neptune workspace the projects go to. */
@@ -23,7 +24,12 @@ export interface MigrateSelection {
   concurrency: number;
   /** The source in words, for messages ("folder ./wandb"); default: `W&B entity "<entity>"`. */
   sourceLabel?: string;
+  /** The entity the key would read without `--entity`, for the message when the chosen one has nothing. */
+  defaultEntity?: () => Promise<string | undefined>;
 }
+
+/** Runs selected ahead of their migration (at least twice the concurrency). */
+const READ_AHEAD = 50;
 
 export interface MigrateResult {
   runs: RunKey[];
@@ -49,7 +55,7 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
     for await (const p of outer.source.listProjects(outer.signal)) out.push(p);
     return out;
   });
-  const wanted = selectProjects(all, sel.projects, where);
+  const wanted = selectProjects(all, sel.projects, where, all.length === 0 ? await sel.defaultEntity?.() : undefined);
   const names = planProjectNames(wanted.map((p) => p.name), sel.projectMap);
   await preflightStep('Neptune', async () => outer.target.preflight?.(sel.workspace, outer.signal));
 
@@ -75,15 +81,23 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
         { description: projectDescription(project), fields: mapProjectFields(project) },
         ctx.signal,
       ));
+    // Runs are selected (and counted as pending) a little ahead of their migration: an interrupt
+    // reports every run the listing already handed over, started or not.
+    const selected = readAhead(ctx.source.listRuns(project.name, sel.filter, ctx.signal), Math.max(READ_AHEAD, 2 * sel.concurrency), (run) => {
+      result.runs.push(run.key);
+      ctx.onSelected?.(run.key);
+      try {
+        ctx.ledger.notePending(run.key, run.displayName);
+      } catch (e) {
+        throw asLedgerError(e, ctx.ledger.path);
+      }
+    });
     await forEachConcurrent(
-      ctx.source.listRuns(project.name, sel.filter, ctx.signal),
+      selected,
       sel.concurrency,
       async (run) => {
-        result.runs.push(run.key);
-        ctx.onSelected?.(run.key);
         if (fatal) return;
         try {
-          ctx.ledger.notePending(run.key, run.displayName);
           const outcome = await migrateRun(run, projectTarget, ctx);
           if (outcome.status === 'skipped') result.skipped++;
           else result.migrated++;
@@ -110,7 +124,8 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
       },
       signal,
     ).catch((e: unknown) => {
-      // The listing itself failed (W&B unreachable mid-way, the run iterator aborted).
+      // The listing itself failed (W&B unreachable mid-way, the run iterator aborted), or the ledger
+      // could not note a selected run.
       if (isAbortError(e) && signal.aborted) return;
       throw e;
     });
@@ -122,22 +137,6 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   }
   ctx.emit({ type: 'migration.done', migrated: result.migrated, skipped: result.skipped, failed: result.failed, interrupted: result.interrupted });
   return result;
-}
-
-/**
- * A check made before any run is read: an unreachable server, a refused key or a missing workspace
- * is the user's to fix, said once (exit 2), instead of failing run after run.
- */
-async function preflightStep<T>(service: string, step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    if (isAbortError(error) || error instanceof ConfigError) throw error;
-    if (error instanceof MigrationError && (error.code === 'NETWORK' || error.code === 'HTTP' || error.code === 'GRAPHQL' || error.code === 'SOURCE_DATA')) {
-      throw new ConfigError([`cannot use ${service}: ${error.message}`]);
-    }
-    throw error;
-  }
 }
 
 /** The ledger may be what failed (disk full): recording the run's state then is best effort. */

@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, MigrationError, isAbortError } from '../core/errors.ts';
 import type { SourceProject } from '../core/records.ts';
 import type { RunFilter, RunSource } from '../core/source.ts';
 
@@ -15,9 +15,10 @@ export function nameList(names: readonly string[]): string {
  * The projects asked for, checked against those the source has: a name that is not there is a typo
  * (or the wrong entity), never a quiet "Runs: 0". Throws a usage error naming what exists.
  */
-export function selectProjects(all: readonly SourceProject[], asked: readonly string[] | 'all', where: string): SourceProject[] {
+export function selectProjects(all: readonly SourceProject[], asked: readonly string[] | 'all', where: string, defaultEntity?: string): SourceProject[] {
   if (all.length === 0) {
-    throw new ConfigError([`${where} has no projects (check the entity name and that the API key can see it, or the folder)`]);
+    const hint = defaultEntity ? `; the API key's default entity is "${defaultEntity}"` : '';
+    throw new ConfigError([`${where} has no projects (it does not exist, or the API key cannot see it)${hint}`]);
   }
   if (asked === 'all') return [...all];
   const missing = asked.filter((n) => !all.some((p) => p.name === n));
@@ -66,4 +67,20 @@ export async function emptySelectionError(
   if (filter.states?.length) has.push(`states: ${nameList([...states].sort())}`);
   if (filter.tags?.length) has.push(`tags: ${nameList([...tags].sort())}`);
   return new ConfigError([`${filterText || 'the selection'} matched no run in ${scope}; there are ${ids.length} runs (${has.join('; ')})`]);
+}
+
+/**
+ * A check made before any run is read: an unreachable server, a refused key or a missing workspace
+ * is the user's to fix, said once (exit 2), instead of failing run after run.
+ */
+export async function preflightStep<T>(service: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (isAbortError(error) || error instanceof ConfigError) throw error;
+    if (error instanceof MigrationError && (error.code === 'NETWORK' || error.code === 'HTTP' || error.code === 'GRAPHQL' || error.code === 'SOURCE_DATA')) {
+      throw new ConfigError([`cannot use ${service}: ${error.message}`]);
+    }
+    throw error;
+  }
 }

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../emulators/stack.ts';
 import { generateEntity } from '../../emulators/wandb/index.ts';
+import { startHangProxy } from '../support/hang-proxy.ts';
 import { HAS_TMUX, TmuxCli } from '../support/tmux.ts';
 
 /**
  * Issue 9 items 19 and 23, in a real terminal (tmux): the prompts offer the workspaces, default from
  * NEPTUNE_PROJECT, check answers at the prompt, and are skipped when flags answer them; the progress
- * display leaves one summary ("Runs: …"), not two.
+ * display leaves one summary ("Runs: …"), not two; a hung server shows as retrying (item 17).
  */
 let stack: Stack;
 let dir: string;
@@ -69,5 +70,25 @@ describe.skipIf(!HAS_TMUX)('the CLI in a terminal (needs tmux; skipped when it i
     t.send('Enter');
     expect(await t.exitCode()).toBe(0);
     expect(stack.neptune.inspect.projects().map((p) => `${p.workspace}/${p.name}`)).toContain('other/many-runs');
+  });
+
+  it('a server that never answers shows as retrying; Ctrl-C leaves one clean report, every selected run pending', async () => {
+    const proxy = await startHangProxy(stack.neptune.url, (req) => (req.url ?? '').startsWith('/api/backend/v1/projects/get'));
+    try {
+      const token = JSON.parse(Buffer.from(stack.env.NEPTUNE_API_TOKEN, 'base64').toString()) as Record<string, string>;
+      const hung = Buffer.from(JSON.stringify({ ...token, api_address: proxy.url, api_url: proxy.url })).toString('base64');
+      const t = terminal(['--workspace', 'demo', '--projects', 'all', '--concurrency', '1', '--timeout', '2', '--ledger', join(dir, 'hung.sqlite')], { NEPTUNE_API_TOKEN: hung });
+      await t.waitFor(/^ {2}retrying: Neptune project demo\/many-runs \(GET http:\/\/127\.0\.0\.1:\d+\/api\/backend\/v1\/projects\/get\?…\): Headers Timeout Error; retry 1 of 6 in [\d.]+ s$/m);
+      t.send('C-c');
+      expect(await t.exitCode()).toBe(130);
+      const screen = t.screen();
+      expect(screen.match(/stopping: finishing in-flight batches/g)).toHaveLength(1);
+      // The bars were redrawn in place and cleared at the end: none left behind.
+      expect(screen).not.toMatch(/^runs: \d+ migrated/m);
+      expect(screen).not.toMatch(/retrying:/);
+      expect(screen.match(/^Runs: 2 \(migrated 0, skipped 0, failed 0, pending 2\)$/gm)).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -38,7 +38,7 @@ const tokenWith = (fields: Record<string, string>) => {
 describe('item 13: a selection that matches nothing is exit 2, naming what exists', () => {
   it('--entity nosuch', async () => {
     const out = await migrate(['--entity', 'nosuch', '--ledger', ledgerAt('e')]);
-    expect(out.stderr).toContain('W&B entity "nosuch" has no projects');
+    expect(out.stderr).toContain('W&B entity "nosuch" has no projects (it does not exist, or the API key cannot see it); the API key\'s default entity is "mistake-team"');
     expect(out.code).toBe(2);
   });
 
@@ -118,7 +118,8 @@ describe('items 15 and 17: one process per ledger; a hung server is visible and 
     try {
       const ledger = ledgerAt('hang');
       const env = { ...stack.env, NEPTUNE_API_TOKEN: tokenWith({ api_address: proxy.url, api_url: proxy.url }) };
-      const first = runCli(['migrate', '--workspace', 'demo', '--yes', '--json', '--timeout', '3', '--ledger', ledger], env, dir);
+      // One run at a time: the three runs not started yet are selected too, and must be reported pending.
+      const first = runCli(['migrate', '--workspace', 'demo', '--yes', '--json', '--timeout', '3', '--concurrency', '1', '--ledger', ledger], env, dir);
       await first.waitForEvents('http.retry', 1);
 
       const second = await migrate(['--ledger', ledger]);
