@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startNeptuneEmulator } from '../../emulators/neptune/index.ts';
+import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import { startStack, STACK_WORKSPACE } from '../../emulators/stack.ts';
 import { generateEntity } from '../../emulators/wandb/index.ts';
 import { mulberry32 } from '../../emulators/wandb/generator/prng.ts';
@@ -37,6 +37,32 @@ function reliabilityEntity() {
   const entity = generateEntity({ seed: SEED % 1000, preset: 'all-shapes', entity: 'reliable-team' });
   for (const p of entity.projects) p.runs = p.runs.filter((r) => r.displayName !== 'huge-summary' && r.displayName !== 'many-files' && r.displayName !== 'many-keys');
   return entity;
+}
+
+/** A run's counts as the report gives them: written by this ledger's passes plus found already there (after a kill). */
+const pick = (w: Record<string, number>) => {
+  const held = (name: string) => (w[name] ?? 0) + (w[`${name}AlreadyPresent`] ?? 0);
+  return { historyPoints: held('historyPoints'), systemPoints: held('systemPoints'), consoleLines: held('consoleLines'), files: held('files') };
+};
+
+/** What the emulator holds per W&B run id: history and system points, console lines, files. */
+function heldByRun(emu: NeptuneEmulator): Map<string, ReturnType<typeof pick>> {
+  const out = new Map<string, ReturnType<typeof pick>>();
+  for (const p of emu.inspect.projects()) {
+    for (const r of emu.inspect.runs(`${p.workspace}/${p.name}`)) {
+      const attrs = emu.inspect.attributes(r.id);
+      const h = { historyPoints: 0, systemPoints: 0, consoleLines: 0, files: 0 };
+      for (const [path, a] of Object.entries(attrs)) {
+        if (path === 'monitoring/stdout') h.consoleLines = new Set(emu.inspect.stringSeries(r.id, path).map((e) => Math.floor(e.step))).size;
+        else if (a.type === 'floatSeries' && path.startsWith('monitoring/')) h.systemPoints += emu.inspect.floatSeries(r.id, path).length;
+        else if (a.type === 'floatSeries') h.historyPoints += emu.inspect.floatSeries(r.id, path).length;
+        else if (a.type === 'stringSeries') h.historyPoints += emu.inspect.stringSeries(r.id, path).length;
+        else if (a.type === 'fileSet') h.files += Object.keys(emu.inspect.fileSet(r.id, path)).length;
+      }
+      out.set(String(attrs['wandb/run_id']?.value ?? r.customId), h);
+    }
+  }
+  return out;
 }
 
 describe('reliability: faults on both sides, SIGKILL at seeded random points, resumed until done', () => {
@@ -86,6 +112,10 @@ describe('reliability: faults on both sides, SIGKILL at seeded random points, re
       // Nothing was sent twice: the target never had to refuse a point for its step.
       expect(report.runs.flatMap((r) => r.notWritten).filter((o) => o.reason === 'step-not-increasing' || o.reason === 'rejected-by-server')).toEqual([]);
 
+      // The report tells what the target holds: per run, its written counts are what the emulator kept.
+      const held = heldByRun(stack.neptune);
+      const said = Object.fromEntries(report.runs.map((r) => [r.run.split('/').pop()!, pick(r.written)]));
+      expect(said).toEqual(Object.fromEntries(held));
     } finally {
       await clean.close();
       await stack.close();
