@@ -14,7 +14,7 @@ import { neptuneSnapshot } from '../support/neptune-snapshot.ts';
 /**
  * Reliability end to end: with faults on both sides at once — W&B answering 5xx, resetting
  * connections and cutting downloads short; Neptune answering 5xx, resetting connections and expiring
- * access tokens every few seconds — the migration ends in exactly the state of a clean one.
+ * access tokens every 40 requests — the migration ends in exactly the state of a clean one.
  */
 const dirs: string[] = [];
 afterAll(() => {
@@ -23,10 +23,10 @@ afterAll(() => {
 
 const fastRetries = { retry: { baseDelayMs: 10, maxDelayMs: 100, retries: 12 } };
 
-function wiring(env: Record<string, string>): Wiring {
+function wiring(env: Record<string, string>, onNeptuneAttempt?: () => void): Wiring {
   return {
     makeSource: (o) => createWandbSource({ env, entity: o.entity, log: o.log, onNotice: o.onNotice, http: fastRetries }),
-    makeTarget: (o) => new NeptuneTarget({ env, log: o.log, http: fastRetries }),
+    makeTarget: (o) => new NeptuneTarget({ env, log: o.log, http: { ...fastRetries, service: 'Neptune', onAttempt: onNeptuneAttempt } }),
   };
 }
 
@@ -49,18 +49,18 @@ describe('migration under faults', () => {
 
       stack.wandb.setFaults({ seed: 7, status5xxRate: 0.08, resetRate: 0.04, truncateRate: 0.1, latencyMs: 1 });
       stack.neptune.setFaults({ seed: 9, status5xxRate: 0.08, resetRate: 0.04 });
-      const expiry = setInterval(() => stack.neptune.expireAccessTokens(), 700);
-      let faulty;
-      try {
-        faulty = await runMigrate(opts('faulty.sqlite'), wiring(stack.env), io);
-      } finally {
-        clearInterval(expiry);
-      }
+      // Access tokens expire under the writer every 40 Neptune requests: counted, not timed.
+      let attempts = 0;
+      const faulty = await runMigrate(opts('faulty.sqlite'), wiring(stack.env, () => {
+        if (++attempts % 40 === 0) stack.neptune.expireAccessTokens();
+      }), io);
       expect(faulty.result).toMatchObject({ failed: 0, interrupted: false });
       expect(faulty.report.totals.failed).toBe(0);
 
       const st = stack.neptune.stats();
-      // The faults really happened on both sides.
+      // The faults really happened on both sides, tokens expired included.
+      expect(attempts).toBeGreaterThanOrEqual(80);
+      expect(st.byEndpoint.refreshToken ?? 0).toBeGreaterThan(0);
       expect(st.status5xx + st.resets).toBeGreaterThan(0);
       const ws = stack.wandb.stats();
       expect(ws.status5xx + ws.resets).toBeGreaterThan(0);

@@ -237,4 +237,12 @@ describe('migrate through the CLI: the shapes mapping.md singles out', () => {
     const renamed = report.notWritten.filter((o) => o.reason === 'renamed');
     expect(renamed.map((o) => o.subject)).toContain('loss/val');
   });
+
+  it('colliding keys: the summary twins follow the same rename (summary/loss and summary/loss_/val), nothing lost', () => {
+    const { run, attrs } = runNamed('colliding-keys');
+    const want = expectedTree('summary', run.summary);
+    expect(want.has('summary/loss_/val')).toBe(true);
+    const got = Object.fromEntries(Object.entries(attrs).filter(([k]) => k.startsWith('summary/')).map(([k, a]) => [k, a.value]));
+    expect(got).toEqual(Object.fromEntries(want));
+  });
 });

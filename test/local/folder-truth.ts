@@ -265,15 +265,4 @@ export function readFolder(dir: string): FolderTruth {
   return t;
 }
 
-/** Leaves a config/summary tree becomes (`_` top-level keys and media left out, `{}` is one leaf). */
-export function leaves(tree: Tree, top = true): number {
-  let n = 0;
-  for (const [k, v] of Object.entries(tree)) {
-    if (top && k.startsWith('_')) continue;
-    if (isMedia(v)) continue;
-    n += isObj(v) && Object.keys(v).length > 0 ? leaves(v, false) : 1;
-  }
-  return n;
-}
-
 export const pointCount = (m: Map<string, unknown[]>): number => [...m.values()].reduce((n, v) => n + v.length, 0);

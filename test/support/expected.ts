@@ -80,12 +80,17 @@ export function expectedHistory(run: GenRun): ExpectedSeries {
   return out;
 }
 
-/** Flattened config/summary leaves: `root/a/b` → the JS value Neptune should hold. */
-export function expectedTree(root: string, tree: Record<string, unknown>): Map<string, unknown> {
+/**
+ * Flattened config/summary leaves: `root/a/b` → the JS value Neptune should hold. mapping.md: in a
+ * summary every top-level `_` key is a W&B internal; in a config only `_wandb` is (`_name_or_path`
+ * is user data).
+ */
+export function expectedTree(root: 'config' | 'summary', tree: Record<string, unknown>): Map<string, unknown> {
   const out = new Map<string, unknown>();
+  const internal = (k: string) => (root === 'config' ? k === '_wandb' : k.startsWith('_'));
   const walk = (prefix: string, obj: Record<string, unknown>, top: boolean) => {
     for (const [k, v] of Object.entries(obj)) {
-      if (top && k.startsWith('_')) continue;
+      if (top && internal(k)) continue;
       if (isMedia(v)) continue;
       if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length) {
         walk(`${prefix}/${k}`, v as Record<string, unknown>, false);

@@ -5,7 +5,13 @@
  */
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { crc32 } from 'node:zlib';
-import { BLOCK_SIZE, CHUNK_FIRST, CHUNK_FULL, CHUNK_HEADER_SIZE, CHUNK_LAST, CHUNK_MIDDLE, FILE_HEADER } from './container.ts';
+
+// The container's numbers written down again from ../shared/reference/wandb-local.md §2.1-2.2, not
+// imported from container.ts: a wrong constant in the reader must not be mirrored by the writer its tests use.
+const BLOCK_SIZE = 32768;
+const CHUNK_HEADER_SIZE = 7;
+const FILE_HEADER = Uint8Array.from([0x3a, 0x57, 0x26, 0x42, 0xe1, 0xbe, 0x00]);
+const [CHUNK_FULL, CHUNK_FIRST, CHUNK_MIDDLE, CHUNK_LAST] = [1, 2, 3, 4];
 
 /** Chunks records into a log exactly as the W&B writers do (zero padding, zero-length FIRST chunks). */
 export function encodeLog(records: Uint8Array[]): { bytes: Uint8Array; offsets: number[] } {
