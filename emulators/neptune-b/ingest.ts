@@ -9,7 +9,7 @@ import { createExperiment, createProject } from '../neptune/containers.ts';
 import { findProject, findWorkspace, getAttr, insertPoints, putAttr, seriesId, stmt, type Db } from '../neptune/store.ts';
 import { IngestCode, type IngestCodeValue } from './codes.ts';
 import { bRun, lastPointWithTs, pointAt, putAttrJson, putBRun, runByRunId, type StoredPoint } from './store.ts';
-import type { Path, RunCreate, RunOperation, SetOp, Snapshot, Step, Timestamp, Value } from './wire.ts';
+import type { FileRef, Path, RunCreate, RunOperation, SetOp, Snapshot, Step, Timestamp, Value } from './wire.ts';
 
 export interface Issue { path: string; code: IngestCodeValue; message: string }
 
@@ -56,17 +56,17 @@ const enc = new TextEncoder();
 const byteLen = (s: string) => (s.length * 3 <= 1024 ? enc.encode(s).length : Buffer.byteLength(s, 'utf8'));
 
 export function stepNumber(s: Step): number {
-  return Number(s.whole) + Number(s.micro) / 1e6;
+  return s.whole + s.micro / 1e6;
 }
 
 /** Milliseconds of a Timestamp: the read side reports `timestamp_millis` (series_values.proto). */
 export function timestampMs(t: Timestamp): number {
-  return Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6);
+  return t.seconds * 1000 + Math.floor(t.nanos / 1e6);
 }
 
 function stepProblem(s: Step): Issue['code'] | undefined {
-  if (s.micro >= BigInt(LIMITS.maxMicro)) return IngestCode.SERIES_STEP_INVALID;
-  if (s.whole >= BigInt(LIMITS.maxStep)) return IngestCode.SERIES_STEP_TOO_LARGE;
+  if (s.micro >= LIMITS.maxMicro) return IngestCode.SERIES_STEP_INVALID;
+  if (s.whole >= LIMITS.maxStep) return IngestCode.SERIES_STEP_TOO_LARGE;
   return undefined;
 }
 
@@ -186,7 +186,7 @@ const SERIES_TYPE: Partial<Record<Value['kind'], string>> = {
   float64: 'floatSeries', string: 'stringSeries', histogram: 'histogramSeries', fileRef: 'fileRefSeries',
 };
 
-interface SeriesState { sid: number; type: string; last?: StoredPoint; created: boolean }
+interface SeriesState { sid: number; type: string; last?: StoredPoint; created: boolean; previewStep?: number }
 
 class SnapshotApplier {
   private readonly out: Outcome = { ok: 0, issues: [], pointsStored: 0 };
@@ -211,7 +211,7 @@ class SnapshotApplier {
 
   /** Points are inserted in batches (see insertPoints); flushed before reading points back. */
   private flush(): void {
-    insertPoints(this.db, this.rows);
+    insertPoints(this.db, sortedBySeries(this.rows));
     this.rows.length = 0;
   }
 
@@ -320,7 +320,8 @@ class SnapshotApplier {
     const existed = this.typeOf(path) !== null;
     if (!this.claimType(path, type)) return undefined;
     const sid = seriesId(this.db, this.cid, path);
-    st = { sid, type, last: lastPointWithTs(this.db, sid), created: !existed };
+    const pv = stmt(this.db, 'SELECT step FROM b_previews WHERE series_id = ?').get(sid) as { step: number } | undefined;
+    st = { sid, type, last: lastPointWithTs(this.db, sid), created: !existed, previewStep: pv?.step };
     this.series.set(path, st);
     return st;
   }
@@ -375,7 +376,7 @@ class SnapshotApplier {
         break;
       case 'histogram': {
         const h = v.v;
-        const values = h.counts ? h.counts.map(Number) : h.densities ?? [];
+        const values = h.counts ?? h.densities ?? [];
         if (h.edges.some(Number.isNaN)) return this.issue(path, IngestCode.HISTOGRAM_BIN_EDGES_CONTAINS_NAN, `'${path}': NaN bin edge`);
         if (h.edges.length > LIMITS.histogramEdges) return this.issue(path, IngestCode.HISTOGRAM_TOO_MANY_BINS, `'${path}': ${h.edges.length - 1} bins, more than 512`);
         if (h.edges.some((e, i) => i > 0 && !(e > h.edges[i - 1]))) return this.issue(path, IngestCode.HISTOGRAM_BIN_EDGES_NOT_INCREASING, `'${path}': bin edges do not increase`);
@@ -416,7 +417,10 @@ class SnapshotApplier {
     this.rows.push(st.sid, step, ts, num, str);
     st.last = { step, ts, num, str };
     // A committed point at or after a preview's step replaces that preview.
-    stmt(this.db, 'DELETE FROM b_previews WHERE series_id = ? AND step <= ?').run(st.sid, step);
+    if (st.previewStep !== undefined && step >= st.previewStep) {
+      stmt(this.db, 'DELETE FROM b_previews WHERE series_id = ?').run(st.sid);
+      st.previewStep = undefined;
+    }
     this.out.ok += 1;
     this.out.pointsStored += 1;
   }
@@ -430,8 +434,25 @@ class SnapshotApplier {
     stmt(this.db, `INSERT INTO b_previews(series_id, step, ts, num, ratio) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(series_id) DO UPDATE SET step = excluded.step, ts = excluded.ts, num = excluded.num, ratio = excluded.ratio`)
       .run(st.sid, step, ts, num, ratio);
+    st.previewStep = step;
     this.out.ok += 1;
   }
+}
+
+/**
+ * Flat (series_id, step, ts, num, str) rows reordered by series then step: a snapshot interleaves
+ * every metric, and inserting into the (series_id, step) B-tree in key order is several times faster.
+ */
+function sortedBySeries(rows: unknown[]): unknown[] {
+  const n = rows.length / 5;
+  if (n < 2) return rows;
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => ((rows[a * 5] as number) - (rows[b * 5] as number)) || ((rows[a * 5 + 1] as number) - (rows[b * 5 + 1] as number)));
+  const out = new Array<unknown>(rows.length);
+  order.forEach((from, to) => {
+    for (let k = 0; k < 5; k++) out[to * 5 + k] = rows[from * 5 + k];
+  });
+  return out;
 }
 
 function sameValue(last: StoredPoint, num: number | null, str: string | null): boolean {
@@ -441,7 +462,7 @@ function sameValue(last: StoredPoint, num: number | null, str: string | null): b
   return last.num === num;
 }
 
-function fileRefJson(f: { path: string; sizeBytes: bigint; mimeType: string }): { path: string; sizeBytes: number; mimeType: string } {
-  return { path: f.path, sizeBytes: Number(f.sizeBytes), mimeType: f.mimeType };
+function fileRefJson(f: FileRef): FileRef {
+  return { path: f.path, sizeBytes: f.sizeBytes, mimeType: f.mimeType };
 }
 
