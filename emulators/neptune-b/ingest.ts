@@ -8,6 +8,7 @@ import { HttpError } from '../neptune/http-util.ts';
 import { createExperiment, createProject } from '../neptune/containers.ts';
 import { findProject, findWorkspace, getAttr, insertPoints, putAttr, seriesId, stmt, type Db } from '../neptune/store.ts';
 import { IngestCode, type IngestCodeValue } from './codes.ts';
+import { chunkPointAt, lastChunkPoint, writeChunk } from './chunks.ts';
 import { bRun, lastPointWithTs, pointAt, putAttrJson, putBRun, runByRunId, type StoredPoint } from './store.ts';
 import type { FileRef, Path, RunCreate, RunOperation, SetOp, Snapshot, Step, Timestamp, Value } from './wire.ts';
 
@@ -103,6 +104,9 @@ function resolveProject(db: Db, op: RunOperation, user: string): { id: string } 
   }
 }
 
+/** Paths already found writable (the decoder hands out one Path object per distinct key). */
+const writable = new WeakSet<Path>();
+
 const isIssue = (x: unknown): x is Issue => typeof x === 'object' && x !== null && 'code' in x;
 const fatal = (i: Issue): Outcome => ({ ok: 0, issues: [], fatal: i, pointsStored: 0 });
 
@@ -186,7 +190,11 @@ const SERIES_TYPE: Partial<Record<Value['kind'], string>> = {
   float64: 'floatSeries', string: 'stringSeries', histogram: 'histogramSeries', fileRef: 'fileRefSeries',
 };
 
-interface SeriesState { sid: number; type: string; last?: StoredPoint; created: boolean; previewStep?: number }
+interface SeriesState {
+  sid: number; type: string; last?: StoredPoint; created: boolean; previewStep?: number;
+  /** Float points of this request, written as one chunk (chunks.ts). */
+  buf?: { steps: number[]; ts: number[]; vals: number[] };
+}
 
 class SnapshotApplier {
   private readonly out: Outcome = { ok: 0, issues: [], pointsStored: 0 };
@@ -213,6 +221,11 @@ class SnapshotApplier {
   private flush(): void {
     insertPoints(this.db, sortedBySeries(this.rows));
     this.rows.length = 0;
+    for (const st of this.series.values()) {
+      if (!st.buf || st.buf.steps.length === 0) continue;
+      writeChunk(this.db, st.sid, st.buf.steps, st.buf.ts, st.buf.vals);
+      st.buf = { steps: [], ts: [], vals: [] };
+    }
   }
 
   private issue(path: string, code: IngestCodeValue, message: string): void {
@@ -321,7 +334,10 @@ class SnapshotApplier {
     if (!this.claimType(path, type)) return undefined;
     const sid = seriesId(this.db, this.cid, path);
     const pv = stmt(this.db, 'SELECT step FROM b_previews WHERE series_id = ?').get(sid) as { step: number } | undefined;
-    st = { sid, type, last: lastPointWithTs(this.db, sid), created: !existed, previewStep: pv?.step };
+    const rowLast = lastPointWithTs(this.db, sid);
+    const chunkLast = type === 'floatSeries' ? lastChunkPoint(this.db, sid) : undefined;
+    const last = rowLast && chunkLast ? (chunkLast.step > rowLast.step ? chunkLast : rowLast) : rowLast ?? chunkLast;
+    st = { sid, type, last, created: !existed, previewStep: pv?.step, ...(type === 'floatSeries' ? { buf: { steps: [], ts: [], vals: [] } } : {}) };
     this.series.set(path, st);
     return st;
   }
@@ -358,8 +374,11 @@ class SnapshotApplier {
   }
 
   private appendOne(p: Path, v: Value, step: number, ts: number, preview: Snapshot['preview']): void {
-    const bad = pathProblem(p, true);
-    if (bad) return this.issue(bad.path, bad.code, bad.message);
+    if (!writable.has(p)) {
+      const bad = pathProblem(p, true);
+      if (bad) return this.issue(bad.path, bad.code, bad.message);
+      writable.add(p);
+    }
     const path = p.text;
     const type = SERIES_TYPE[v.kind];
     if (!type) return this.issue(path, IngestCode.FIELD_TYPE_UNSUPPORTED, `'${path}': a ${v.kind} cannot be appended to a series`);
@@ -408,14 +427,20 @@ class SnapshotApplier {
       if (step < last.step) {
         // A re-sent old point (resume after a crash) is still "the exact same data point": a duplicate (§3.4).
         this.flush();
-        const old = pointAt(this.db, st.sid, step);
+        const old = pointAt(this.db, st.sid, step) ?? (st.type === 'floatSeries' ? chunkPointAt(this.db, st.sid, step) : undefined);
         if (old && sameValue(old, num, str)) return this.issue(path, IngestCode.SERIES_POINT_DUPLICATE, `'${path}': step ${step} already holds this value`);
         return this.issue(path, IngestCode.SERIES_STEP_NON_INCREASING, `'${path}': step ${step} is lower than the last step ${last.step}`);
       }
       if (ts < last.ts) return this.issue(path, IngestCode.SERIES_TIMESTAMP_DECREASING, `'${path}': timestamp goes back in time`);
     }
-    this.rows.push(st.sid, step, ts, num, str);
-    st.last = { step, ts, num, str };
+    if (st.buf) {
+      st.buf.steps.push(step);
+      st.buf.ts.push(ts);
+      st.buf.vals.push(num ?? NaN);
+    } else this.rows.push(st.sid, step, ts, num, str);
+    // NaN is compared as SQLite keeps it: NULL.
+    const keep = num !== null && Number.isNaN(num) ? null : num;
+    if (st.last) { st.last.step = step; st.last.ts = ts; st.last.num = keep; st.last.str = str; } else st.last = { step, ts, num: keep, str };
     // A committed point at or after a preview's step replaces that preview.
     if (st.previewStep !== undefined && step >= st.previewStep) {
       stmt(this.db, 'DELETE FROM b_previews WHERE series_id = ?').run(st.sid);
