@@ -22,9 +22,13 @@ export interface MountedB {
   close(): void;
 }
 
-/** Routes that write or poll without reading points: they must stay fast and need no materialization. */
+/**
+ * Routes that never read series points (B's write side, auth, projects): they must stay fast while a
+ * B client writes — a token refresh in the middle of a run must not move every pending chunk.
+ */
 const NO_MATERIALIZE = new Set(['ingest', 'bulkCheckStatus', 'checkStatus', 'checkDetails', 'signedUrlGeneric', 'completeMultipartUpload',
-  'storagePutObject', 'storageGetObject', 'storagePutPart', 'storageGcsStart', 'storageGcsChunk']);
+  'storagePutObject', 'storageGetObject', 'storagePutPart', 'storageGcsStart', 'storageGcsChunk',
+  'getClientConfig', 'exchangeApiToken', 'openIdDiscovery', 'refreshToken', 'listOrganizations', 'listProjects', 'createProject', 'getProject']);
 
 function materializing<T extends object>(db: Db, target: T): T {
   return new Proxy(target, {
