@@ -30,7 +30,10 @@ export async function bSession(emu: NeptuneEmulator) {
   return { ...s, proto, ingest, check, ingestProcessed, call };
 }
 
-/** The ingest codes (detail) of a status with their counts, e.g. {0: 3, 24: 1}. */
-export function codes(s: TStatus): Record<number, number> {
-  return Object.fromEntries(s.codes.map((c) => [c.detail, c.count]));
+/**
+ * The ingest codes (detail) of a processed status with their counts, e.g. {0: 3, 24: 1}; a status not
+ * processed yet (google_rpc UNAVAILABLE, detail 0) is {UNAVAILABLE: 1}, never mistaken for OK.
+ */
+export function codes(s: TStatus): Record<string, number> {
+  return Object.fromEntries(s.codes.map((c) => [c.code === 14 ? 'UNAVAILABLE' : String(c.detail), c.count]));
 }
