@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../emulators/stack.ts';
 import { generateEntity } from '../../emulators/wandb/index.ts';
-import { startHangProxy } from '../support/hang-proxy.ts';
+import { startHangProxy, tokenWith } from '../support/hang-proxy.ts';
 import { HAS_TMUX, TmuxCli } from '../support/tmux.ts';
 
 /**
@@ -75,8 +75,7 @@ describe.skipIf(!HAS_TMUX)('the CLI in a terminal (needs tmux; skipped when it i
   it('a server that never answers shows as retrying; Ctrl-C leaves one clean report, every selected run pending', async () => {
     const proxy = await startHangProxy(stack.neptune.url, (req) => (req.url ?? '').startsWith('/api/backend/v1/projects/get'));
     try {
-      const token = JSON.parse(Buffer.from(stack.env.NEPTUNE_API_TOKEN, 'base64').toString()) as Record<string, string>;
-      const hung = Buffer.from(JSON.stringify({ ...token, api_address: proxy.url, api_url: proxy.url })).toString('base64');
+      const hung = tokenWith(stack.env.NEPTUNE_API_TOKEN, { api_address: proxy.url, api_url: proxy.url });
       const t = terminal(['--workspace', 'demo', '--projects', 'all', '--concurrency', '1', '--timeout', '2', '--ledger', join(dir, 'hung.sqlite')], { NEPTUNE_API_TOKEN: hung });
       await t.waitFor(/^ {2}retrying: Neptune project demo\/many-runs \(GET http:\/\/127\.0\.0\.1:\d+\/api\/backend\/v1\/projects\/get\?…\): Headers Timeout Error; retry 1 of 6 in [\d.]+ s$/m);
       t.send('C-c');

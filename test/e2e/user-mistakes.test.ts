@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../emulators/stack.ts';
 import { generateEntity } from '../../emulators/wandb/index.ts';
 import { CLI, events, runCli } from '../support/cli.ts';
-import { closedPort, startHangProxy } from '../support/hang-proxy.ts';
+import { closedPort, startHangProxy, tokenWith } from '../support/hang-proxy.ts';
 
 /**
  * Issue 9, "A mistake gets a clear error, not a quiet success": every user mistake is exit 2 with a
@@ -30,10 +30,7 @@ const project = () => stack.entity.projects[0];
 const ledgerAt = (name: string) => join(dir, name, 'ledger.sqlite');
 const migrate = (args: string[], env: Record<string, string> = stack.env) =>
   runCli(['migrate', '--workspace', 'demo', '--yes', ...args], env, dir).done;
-const tokenWith = (fields: Record<string, string>) => {
-  const token = JSON.parse(Buffer.from(stack.env.NEPTUNE_API_TOKEN, 'base64').toString()) as Record<string, string>;
-  return Buffer.from(JSON.stringify({ ...token, ...fields })).toString('base64');
-};
+const tokenAt = (url: string) => tokenWith(stack.env.NEPTUNE_API_TOKEN, { api_address: url, api_url: url });
 
 describe('item 13: a selection that matches nothing is exit 2, naming what exists', () => {
   it('--entity nosuch', async () => {
@@ -102,7 +99,7 @@ describe('item 14: both ends are checked before any run is read', () => {
 
   it('an unreachable Neptune or W&B is exit 2 naming the service', async () => {
     const port = await closedPort();
-    const neptune = await migrate(['--retries', '0', '--ledger', ledgerAt('nep')], { ...stack.env, NEPTUNE_API_TOKEN: tokenWith({ api_address: `http://127.0.0.1:${port}`, api_url: `http://127.0.0.1:${port}` }) });
+    const neptune = await migrate(['--retries', '0', '--ledger', ledgerAt('nep')], { ...stack.env, NEPTUNE_API_TOKEN: tokenAt(`http://127.0.0.1:${port}`) });
     expect(neptune.stderr).toMatch(/error: cannot use Neptune: .*127\.0\.0\.1:\d+/);
     expect(neptune.code).toBe(2);
     const wandb = await migrate(['--retries', '0', '--ledger', ledgerAt('wb')], { ...stack.env, WANDB_BASE_URL: `http://127.0.0.1:${port}` });
@@ -117,7 +114,7 @@ describe('items 15 and 17: one process per ledger; a hung server is visible and 
     const proxy = await startHangProxy(stack.neptune.url, (req) => (req.url ?? '').startsWith('/api/backend/v1/projects/get'));
     try {
       const ledger = ledgerAt('hang');
-      const env = { ...stack.env, NEPTUNE_API_TOKEN: tokenWith({ api_address: proxy.url, api_url: proxy.url }) };
+      const env = { ...stack.env, NEPTUNE_API_TOKEN: tokenAt(proxy.url) };
       // One run at a time: the three runs not started yet are selected too, and must be reported pending.
       const first = runCli(['migrate', '--workspace', 'demo', '--yes', '--json', '--timeout', '3', '--concurrency', '1', '--ledger', ledger], env, dir);
       await first.waitForEvents('http.retry', 1);

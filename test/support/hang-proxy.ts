@@ -60,3 +60,9 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((r) => server.close(() => r()));
   return port;
 }
+
+/** A copy of a Neptune API token whose fields are replaced (e.g. its address pointing at a proxy). */
+export function tokenWith(token: string, fields: Record<string, string>): string {
+  const parsed = JSON.parse(Buffer.from(token, 'base64').toString()) as Record<string, string>;
+  return Buffer.from(JSON.stringify({ ...parsed, ...fields })).toString('base64');
+}
