@@ -84,6 +84,24 @@ describe('W&B GraphQL transport', () => {
     expect(JSON.parse(seenApi.at(-1)!.body!).variables).toMatchObject({ entity: 'acme', project: 'vision', name: 'ab12cd34', fileCursor: null });
   });
 
+  it('sends no key with a presigned directUrl, even one under the API host (single-origin servers)', async () => {
+    const md5 = (await import('node:crypto')).createHash('md5').update('api-file-bytes').digest('base64');
+    graphqlAnswer = () => ({
+      json: { data: { project: { internalId: '1', run: { fileCount: 1, files: {
+        edges: [{ cursor: 'c1', node: { id: 'f1', name: 'b.txt', url: `${apiUrl}/files/acme/vision/ab12cd34/b.txt`, directUrl: `${apiUrl}/local-files/b.txt?sig=xyz`, sizeBytes: 14, md5 } }],
+        pageInfo: { endCursor: 'c1', hasNextPage: false } } } } } },
+    });
+    const s = source();
+    const files = [];
+    for await (const f of s.files(run)) files.push(f);
+    const local = await s.fetchFile(run, files[0]);
+    await local.release();
+    await s.close();
+    const download = seenApi.filter((r) => r.path.startsWith('/local-files/'));
+    expect(download).toHaveLength(1);
+    expect(download[0].auth).toBeUndefined();
+  });
+
   it('turns errors in a 200 answer into GraphQLError naming the subject', async () => {
     graphqlAnswer = () => ({ json: { data: null, errors: [{ message: 'project not found' }, 'second'] } });
     const s = source();

@@ -48,4 +48,20 @@ describe('nested parquet export columns', () => {
       { _step: 2, media: { _type: 'image-file', path: 'b.png', size: 4, caption: 'x' } },
     ]);
   });
+
+  it('reads a Binary (unannotated BYTE_ARRAY) cell of UTF-8 text as that text', async () => {
+    const filename = join(mkdtempSync(join(tmpdir(), 'w2n-pqb-')), 'binary.parquet');
+    parquetWriteFile({
+      filename,
+      columnData: [{ name: '_step', data: [0n] as never }, { name: 'note', data: [new TextEncoder().encode('héllo')] as never }],
+      schema: [
+        { name: 'root', num_children: 2 },
+        { name: '_step', type: 'INT64', repetition_type: 'REQUIRED' },
+        { name: 'note', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
+      ],
+    });
+    const rows = [];
+    for await (const r of parquetFileRows(filename, { fromStep: 0, where: 'history of e/p/r', textRule: textColumnRule({ keys: { note: { typeCounts: [{ type: 'string', count: 1 }] } } }) })) rows.push(r);
+    expect(rows).toEqual([{ _step: 0, note: 'héllo' }]);
+  });
 });

@@ -120,7 +120,9 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
       let refused: SignedUrlRefusedError | undefined;
       for (const url of urls) {
         try {
-          const got = await downloadToFile({ ...common, url });
+          // `directUrl` is presigned: never credentials, even on a server that keeps storage under its API host.
+          const start = url === loc.directUrl ? (u: string): Route => (u === url ? { http: storage, headers: {} } : route(u)) : route;
+          const got = await downloadToFile({ ...common, url, route: start });
           return { path: got.path, sizeBytes: got.sizeBytes, release: () => rm(got.path, { force: true }) };
         } catch (error) {
           if (!(error instanceof SignedUrlRefusedError)) throw error;
