@@ -108,6 +108,10 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
       if (faults.hit(ctx, 'storage')) return;
       sendJson(ctx.res, 200, storage.signUrls(parseJson(await ctx.body(16 * 1024 * 1024))));
     } },
+    // storagebridge_openapi.json: 410 when Azure is not configured — this server offers aws or gcp only.
+    'POST /api/storagebridge/v1/azure/signedUrl': { name: 'signedUrlAzure', auth: 'bearer', handle() {
+      throw new HttpError(410, 'Azure storage is not configured on this server');
+    } },
     'POST /api/storagebridge/v1/s3/completeMultipartUpload': { name: 'completeMultipartUpload', auth: 'bearer', async handle(ctx) {
       if (faults.hit(ctx, 'storage')) return;
       storage.complete(parseJson(await ctx.body(16 * 1024 * 1024)));
