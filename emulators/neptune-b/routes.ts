@@ -14,7 +14,7 @@ import {
 } from './encode.ts';
 import type { BFaults } from './faults.ts';
 import type { IngestQueue } from './queue.ts';
-import { attrOf, encodeAttributes, floatPoints, resolveRun, seriesValues } from './reads.ts';
+import { attrOf, encodeAttributes, floatPoints, resolveRun, seriesRequest, seriesValues } from './reads.ts';
 import { StorageError, type StorageBridge } from './storage.ts';
 import { decodeBulkCheckDetail, decodeRequestIds, decodeRunOperation, Malformed, type RunOperation } from './wire.ts';
 
@@ -152,13 +152,8 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
       if (!isPlainObject(body) || !Array.isArray(body.requests)) throw new HttpError(400, 'Body must be a FloatTimeSeriesValuesRequest');
       const limit = typeof body.perSeriesPointsLimit === 'number' ? body.perSeriesPointsLimit : 10_000;
       const range = isPlainObject(body.stepRange) ? body.stepRange : {};
-      const out = body.requests.map((rq: unknown) => {
-        if (!isPlainObject(rq) || typeof rq.requestId !== 'string' || !isPlainObject(rq.series) || !isPlainObject(rq.series.holder)
-          || typeof rq.series.holder.identifier !== 'string' || typeof rq.series.attribute !== 'string') {
-          throw new HttpError(400, 'Each request needs requestId and series{holder{identifier,type}, attribute}');
-        }
-        const c = resolveRun(ctx.state.db, rq.series.holder.identifier);
-        const a = attrOf(ctx.state.db, c.id, rq.series.attribute);
+      const out = body.requests.map((raw: unknown) => {
+        const { rq, c, a } = seriesRequest(ctx.state.db, raw);
         const from = typeof rq.afterStep === 'number' ? rq.afterStep : typeof range.from === 'number' ? range.from : undefined;
         const r = floatPoints(ctx.state.db, c.id, a.path, {
           from, to: typeof range.to === 'number' ? range.to : undefined, limit, desc: body.order === 'descending',
