@@ -80,6 +80,8 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
       if (faults.hit(ctx, 'ingest')) return;
       const body = await ctx.body(d.maxRequestBytes); // 413 over 16 MiB (§3.8)
       const op = decodeOr400(() => decodeRunOperation(body));
+      // pub/ingest.proto: "Required. Operation to be performed on the run."
+      if (!op.create && !op.snapshots) throw new HttpError(400, 'RunOperation has no operation (create, update or update_batch)');
       checkSnapshotSizes(op);
       sendProto(ctx.res, encodeSubmitResponse(queue.submit(op, body, ctx.user)));
     } },
