@@ -39,6 +39,7 @@ export function statusOf(o: Outcome): RequestStatus {
 export class IngestQueue {
   private readonly pending: Pending[] = [];
   private stuck = false;
+  private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   readonly counters = { ingestRequests: 0, processed: 0, pointsStored: 0, duplicatePoints: 0 };
 
@@ -62,7 +63,9 @@ export class IngestQueue {
     this.timer.unref();
   }
 
+  /** After this nothing is processed: a scheduled run must not touch a closed database. */
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
   }
 
@@ -83,6 +86,7 @@ export class IngestQueue {
 
   /** Applies queued requests in order, stopping at the first that is not ready (order per run must hold). */
   processReady(): void {
+    if (this.stopped) return;
     const now = this.cfg.now();
     while (this.pending.length > 0 && this.ready(this.pending[0], now)) {
       const p = this.pending.shift() as Pending;
