@@ -79,7 +79,9 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
     'POST /api/client/v1/ingest': { name: 'ingest', auth: 'bearer', async handle(ctx) {
       if (faults.hit(ctx, 'ingest')) return;
       const body = await ctx.body(d.maxRequestBytes); // 413 over 16 MiB (§3.8)
+      const t0 = performance.now();
       const op = decodeOr400(() => decodeRunOperation(body));
+      queue.counters.decodeMs += performance.now() - t0;
       // pub/ingest.proto: "Required. Operation to be performed on the run."
       if (!op.create && !op.snapshots) throw new HttpError(400, 'RunOperation has no operation (create, update or update_batch)');
       checkSnapshotSizes(op);
