@@ -38,6 +38,9 @@ describe('Protocol B faults and HTTP-level refusals (neptune-api.md §3.5, §3.8
   it('a body that is not a RunOperation is a 400; no token is a 401', async () => {
     const { b, post } = await start();
     expect((await post(new Uint8Array([0x0a, 0xff, 0x01]))).status).toBe(400);
+    const noOperation = await post(new Uint8Array([0x0a, 0x03, 0x61, 0x2f, 0x62])); // project "a/b" only
+    expect(noOperation.status).toBe(400);
+    expect(noOperation.json.message).toContain('no operation');
     const anon = await b.call(`${emu.url}/api/client/v1/ingest`, { method: 'POST', raw: Buffer.from(point(1)) });
     expect(anon.status).toBe(401);
   });

@@ -133,7 +133,9 @@ describe('series (§3.4)', () => {
     expect(codes((await b.ingestProcessed(batch)).status)).toEqual({ 0: 2 });
     expect(codes((await b.ingestProcessed(batch)).status)).toEqual({ 24: 2 });
     expect(emu.b.inspect.floatSeries(PROJECT, RUN, 'm').map((p) => p.value)).toEqual([1, 2]);
-    expect(emu.b.stats().duplicatePoints).toBe(2);
+    expect(emu.b.stats()).toMatchObject({ duplicatePoints: 2, pointsStored: 2, ingestRequests: 3, processed: 3 });
+    expect(emu.b.stats().applyMs).toBeGreaterThan(0);
+    expect(emu.b.stats().decodeMs).toBeGreaterThan(0);
   });
 
   it('steps must increase (25), timestamps must not decrease (27), step limits (40, 41)', async () => {

@@ -165,19 +165,34 @@ function createRun(db: Db, op: RunOperation, c: RunCreate, projectId: string, us
   const row = createExperiment(db, { projectIdentifier: projectId, customId: op.runId }, c.owner ?? user);
   // Back-dating is the point of creation_time (common.proto: "useful for getting consistent relative timestamps").
   putAttr(db, row.id, 'sys/creation_time', 'datetime', creationMs);
+  // System attribute names and types: neptune-query@00fcb6b `src/neptune_query/internal/composition/type_inference.py`.
   putAttr(db, row.id, 'sys/family', 'string', family);
   if (c.experimentId !== undefined) {
-    // experiment_id is unique per project: assigning it moves it from the previous holder (common.proto Run.experiment_id).
+    // experiment_id is unique per project: assigning it moves it from the previous holder (common.proto
+    // Run.experiment_id, "exposed as sys/name"); the previous holder stops being the experiment's head.
+    const previous = stmt(db, 'SELECT container_id FROM b_runs WHERE project_id = ? AND experiment_id = ?').all(projectId, c.experimentId) as Array<{ container_id: string }>;
+    for (const p of previous) putAttr(db, p.container_id, 'sys/experiment/is_head', 'bool', false);
     stmt(db, 'UPDATE b_runs SET experiment_id = NULL WHERE project_id = ? AND experiment_id = ?').run(projectId, c.experimentId);
     putAttr(db, row.id, 'sys/name', 'string', c.experimentId);
+    putAttr(db, row.id, 'sys/experiment/name', 'string', c.experimentId);
+    putAttr(db, row.id, 'sys/experiment/is_head', 'bool', true);
   }
   if (c.tracker !== undefined) putAttr(db, row.id, 'sys/diagnostics/tracker_client', 'string', c.tracker);
-  if (fp) putAttr(db, row.id, 'sys/forking/parent', 'string', fp.parentRunId);
+  putAttr(db, row.id, 'sys/forking/depth', 'int', forkDepth(db, fp ? { project: forkProject as string, runId: fp.parentRunId } : undefined));
   putBRun(db, {
     container_id: row.id, project_id: projectId, run_id: op.runId, family, fork_project: forkProject,
     fork_run_id: fp ? fp.parentRunId : null, fork_step: forkStep, experiment_id: c.experimentId ?? null, creation_ms: creationMs,
   });
   return { ok: 1, issues, pointsStored: 0 };
+}
+
+/** `sys/forking/depth`: 0 for a run that is no fork, else its parent's depth + 1 (a missing parent counts as depth 0). */
+function forkDepth(db: Db, parent: { project: string; runId: string } | undefined): number {
+  if (!parent) return 0;
+  const p = findProject(db, parent.project);
+  const run = p ? runByRunId(db, p.id, parent.runId) : undefined;
+  const depth = run ? getAttr(db, run.id, 'sys/forking/depth')?.value : undefined;
+  return (depth ? Number(JSON.parse(depth)) : 0) + 1;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ export interface MountedB {
  * Routes that never read series points (B's write side, auth, projects): they must stay fast while a
  * B client writes — a token refresh in the middle of a run must not move every pending chunk.
  */
-const NO_MATERIALIZE = new Set(['ingest', 'bulkCheckStatus', 'checkStatus', 'checkDetails', 'signedUrlGeneric', 'completeMultipartUpload',
+const NO_MATERIALIZE = new Set(['ingest', 'bulkCheckStatus', 'checkStatus', 'checkDetails', 'signedUrlGeneric', 'signedUrlAzure', 'completeMultipartUpload',
   'storagePutObject', 'storageGetObject', 'storagePutPart', 'storageGcsStart', 'storageGcsChunk',
   'getClientConfig', 'exchangeApiToken', 'openIdDiscovery', 'refreshToken', 'listOrganizations', 'listProjects', 'createProject', 'getProject']);
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startNeptuneEmulator } from '../neptune/server.ts';
 import type { NeptuneEmulator } from '../neptune/types.ts';
 import { bSession, codes, PROJECT } from './test-session.ts';
-import { decodeAttributes, decodeFloatSeries, decodeSeriesValues, encodeCreate, encodeUpdate } from './test-wire.ts';
+import { decodeAttributes, decodeFloatSeries, decodeFloatSeriesResponse, decodeSeriesValues, encodeCreate, encodeUpdate } from './test-wire.ts';
 
 let emu: NeptuneEmulator;
 let b: Awaited<ReturnType<typeof bSession>>;
@@ -39,6 +39,16 @@ describe('B read-back over HTTP (neptune-query retrieval.json proto endpoints)',
     expect(s.points.map((p) => p.value)).toEqual([1, 0.5, NaN, 0.25]);
     const paged = decodeFloatSeries((await b.api('/api/leaderboard/v1/proto/attributes/series/float', { experimentId: `${PROJECT}/${RUN}`, attribute: 'loss', skipToStep: 2, limit: 1 })).bytes);
     expect(paged.points.map((p) => p.step)).toEqual([2.5]);
+  });
+
+  it('several float series in one call, after a step', async () => {
+    const r = await b.api('/api/leaderboard/v1/proto/attributes/series/float', {}, {
+      body: { perSeriesPointsLimit: 10, requests: [{ requestId: 'x', afterStep: 1.5, series: { holder: holder(`${PROJECT}/${RUN}`), attribute: 'loss' } }] },
+    });
+    expect(r.status).toBe(200);
+    const [s] = decodeFloatSeriesResponse(r.bytes);
+    expect(s.requestId).toBe('x');
+    expect(s.points.map((p) => [p.step, p.timestampMillis])).toEqual([[2.5, T0 + 2000], [3.5, T0 + 3000]]);
   });
 
   it('string, histogram and file series, paged with searchAfter', async () => {

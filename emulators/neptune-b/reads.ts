@@ -65,19 +65,28 @@ export function attrOf(db: Db, cid: string, path: string): AttrRow {
   return a;
 }
 
+/**
+ * One entry of `SeriesValuesRequest.requests` / `FloatTimeSeriesValuesRequest.requests` (retrieval.json:
+ * `{requestId, series: TimeSeries{holder: AttributesHolderIdentifier{identifier, type}, attribute, includePreview}}`)
+ * with its run and attribute.
+ */
+export function seriesRequest(db: Db, rq: unknown): { rq: Record<string, unknown> & { requestId: string; series: Record<string, unknown> }; c: ContainerRow; a: AttrRow } {
+  if (!isPlainObject(rq) || typeof rq.requestId !== 'string' || !isPlainObject(rq.series) || !isPlainObject(rq.series.holder)
+    || typeof rq.series.holder.identifier !== 'string' || typeof rq.series.attribute !== 'string') {
+    throw new HttpError(400, 'Each request needs requestId and series{holder{identifier,type}, attribute}');
+  }
+  const c = resolveRun(db, rq.series.holder.identifier);
+  return { rq: rq as Record<string, unknown> & { requestId: string; series: Record<string, unknown> }, c, a: attrOf(db, c.id, rq.series.attribute) };
+}
+
 /** `SeriesValuesRequest` (JSON) → points per request, paged by `searchAfter.token` (the last step read). */
 export function seriesValues(db: Db, body: unknown): Array<{ requestId: string; finished: boolean; token: string; points: ObjectPoint[] }> {
   if (!isPlainObject(body) || !Array.isArray(body.requests)) throw new HttpError(400, 'Body must be a SeriesValuesRequest {requests: [...]}');
   const limit = typeof body.perSeriesPointsLimit === 'number' ? body.perSeriesPointsLimit : 10_000;
   const desc = body.order === 'descending';
   const range = isPlainObject(body.stepRange) ? body.stepRange : {};
-  return body.requests.map((rq: unknown) => {
-    if (!isPlainObject(rq) || typeof rq.requestId !== 'string' || !isPlainObject(rq.series) || !isPlainObject(rq.series.holder)
-      || typeof rq.series.holder.identifier !== 'string' || typeof rq.series.attribute !== 'string') {
-      throw new HttpError(400, 'Each request needs requestId and series{holder{identifier,type}, attribute}');
-    }
-    const c = resolveRun(db, rq.series.holder.identifier);
-    const a = attrOf(db, c.id, rq.series.attribute);
+  return body.requests.map((raw: unknown) => {
+    const { rq, c, a } = seriesRequest(db, raw);
     const after = isPlainObject(rq.searchAfter) && typeof rq.searchAfter.token === 'string' && rq.searchAfter.token !== '' ? Number(rq.searchAfter.token) : undefined;
     const from = typeof range.from === 'number' ? range.from : -Infinity;
     const to = typeof range.to === 'number' ? range.to : Infinity;

@@ -14,7 +14,7 @@ import {
 } from './encode.ts';
 import type { BFaults } from './faults.ts';
 import type { IngestQueue } from './queue.ts';
-import { attrOf, encodeAttributes, floatPoints, resolveRun, seriesValues } from './reads.ts';
+import { attrOf, encodeAttributes, floatPoints, resolveRun, seriesRequest, seriesValues } from './reads.ts';
 import { StorageError, type StorageBridge } from './storage.ts';
 import { decodeBulkCheckDetail, decodeRequestIds, decodeRunOperation, Malformed, type RunOperation } from './wire.ts';
 
@@ -79,7 +79,11 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
     'POST /api/client/v1/ingest': { name: 'ingest', auth: 'bearer', async handle(ctx) {
       if (faults.hit(ctx, 'ingest')) return;
       const body = await ctx.body(d.maxRequestBytes); // 413 over 16 MiB (§3.8)
+      const t0 = performance.now();
       const op = decodeOr400(() => decodeRunOperation(body));
+      queue.counters.decodeMs += performance.now() - t0;
+      // pub/ingest.proto: "Required. Operation to be performed on the run."
+      if (!op.create && !op.snapshots) throw new HttpError(400, 'RunOperation has no operation (create, update or update_batch)');
       checkSnapshotSizes(op);
       sendProto(ctx.res, encodeSubmitResponse(queue.submit(op, body, ctx.user)));
     } },
@@ -107,6 +111,10 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
     'POST /api/storagebridge/v1/signedUrl': { name: 'signedUrlGeneric', auth: 'bearer', async handle(ctx) {
       if (faults.hit(ctx, 'storage')) return;
       sendJson(ctx.res, 200, storage.signUrls(parseJson(await ctx.body(16 * 1024 * 1024))));
+    } },
+    // storagebridge_openapi.json: 410 when Azure is not configured — this server offers aws or gcp only.
+    'POST /api/storagebridge/v1/azure/signedUrl': { name: 'signedUrlAzure', auth: 'bearer', handle() {
+      throw new HttpError(410, 'Azure storage is not configured on this server');
     } },
     'POST /api/storagebridge/v1/s3/completeMultipartUpload': { name: 'completeMultipartUpload', auth: 'bearer', async handle(ctx) {
       if (faults.hit(ctx, 'storage')) return;
@@ -148,13 +156,8 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
       if (!isPlainObject(body) || !Array.isArray(body.requests)) throw new HttpError(400, 'Body must be a FloatTimeSeriesValuesRequest');
       const limit = typeof body.perSeriesPointsLimit === 'number' ? body.perSeriesPointsLimit : 10_000;
       const range = isPlainObject(body.stepRange) ? body.stepRange : {};
-      const out = body.requests.map((rq: unknown) => {
-        if (!isPlainObject(rq) || typeof rq.requestId !== 'string' || !isPlainObject(rq.series) || !isPlainObject(rq.series.holder)
-          || typeof rq.series.holder.identifier !== 'string' || typeof rq.series.attribute !== 'string') {
-          throw new HttpError(400, 'Each request needs requestId and series{holder{identifier,type}, attribute}');
-        }
-        const c = resolveRun(ctx.state.db, rq.series.holder.identifier);
-        const a = attrOf(ctx.state.db, c.id, rq.series.attribute);
+      const out = body.requests.map((raw: unknown) => {
+        const { rq, c, a } = seriesRequest(ctx.state.db, raw);
         const from = typeof rq.afterStep === 'number' ? rq.afterStep : typeof range.from === 'number' ? range.from : undefined;
         const r = floatPoints(ctx.state.db, c.id, a.path, {
           from, to: typeof range.to === 'number' ? range.to : undefined, limit, desc: body.order === 'descending',

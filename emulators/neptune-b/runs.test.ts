@@ -17,6 +17,8 @@ describe('forks, experiments, projects (common.proto Run, ingest.proto IngestCod
   it('a fork records its parent; its points must come after the fork step (26); a missing parent is a warning (13)', async () => {
     expect(codes((await b.ingestProcessed(encodeCreate(PROJECT, 'child', { fork: { parentRunId: 'parent', step: 10 } }))).status)).toEqual({ 0: 1 });
     expect(emu.b.inspect.run(PROJECT, 'child')?.forkParent).toEqual({ project: PROJECT, runId: 'parent', step: 10 });
+    expect(emu.b.inspect.attributes(PROJECT, 'child')['sys/forking/depth']).toEqual({ type: 'int', value: 1n });
+    expect(emu.b.inspect.attributes(PROJECT, 'parent')['sys/forking/depth']).toEqual({ type: 'int', value: 0n });
     const { status } = await b.ingestProcessed(encodeUpdate(PROJECT, 'child', [
       { step: 10, timestamp: 1, append: { m: { float: 1 } } }, { step: 10.5, timestamp: 2, append: { m: { float: 2 } } },
     ]));
@@ -33,6 +35,10 @@ describe('forks, experiments, projects (common.proto Run, ingest.proto IngestCod
     await b.ingestProcessed(encodeCreate(PROJECT, 'b', { experimentId: 'exp' }));
     expect(emu.b.inspect.run(PROJECT, 'a')?.experimentId).toBeUndefined();
     expect(emu.b.inspect.run(PROJECT, 'b')?.experimentId).toBe('exp');
+    expect(emu.b.inspect.attributes(PROJECT, 'a')['sys/experiment/is_head']).toEqual({ type: 'bool', value: false });
+    expect(emu.b.inspect.attributes(PROJECT, 'b')).toMatchObject({
+      'sys/experiment/is_head': { type: 'bool', value: true }, 'sys/experiment/name': { type: 'string', value: 'exp' }, 'sys/name': { type: 'string', value: 'exp' },
+    });
   });
 
   it('create_missing_project needs an existing workspace (8); a name without a workspace is 9', async () => {

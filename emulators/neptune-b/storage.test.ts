@@ -85,6 +85,7 @@ describe('storage bridge (neptune-api.md §3.6, §3.9 "Files")', () => {
     expect(bad.status).toBe(400);
     const other = await b.api('/api/storagebridge/v1/signedUrl', {}, { body: { files: [{ project_identifier: 'demo/none', path: 'p', permission: 'write' }] } });
     expect(other.status).toBe(403);
+    expect((await b.api('/api/storagebridge/v1/azure/signedUrl', {}, { body: { files: [] } })).status).toBe(410);
     const huge = await b.api('/api/storagebridge/v1/signedUrl', {}, { body: { files: [{ project_identifier: PROJECT, path: 'p', permission: 'write', size: 6 * 1024 ** 3 }] } });
     expect(huge.status).toBe(413);
   });

@@ -225,6 +225,14 @@ export function decodeFloatSeries(buf: Uint8Array): { total: number; points: TFl
   };
 }
 
+/** `ProtoFloatSeriesValuesResponseDTO{series=1 [{requestId=1, series=2 ProtoFloatSeriesValuesDTO}]}`. */
+export function decodeFloatSeriesResponse(buf: Uint8Array): Array<{ requestId: string } & ReturnType<typeof decodeFloatSeries>> {
+  return (fieldsOf(buf).get(1) ?? []).map((b) => {
+    const s = fieldsOf(b as Uint8Array);
+    return { requestId: text(s.get(1)?.[0]), ...decodeFloatSeries((s.get(2)?.[0] as Uint8Array) ?? new Uint8Array()) };
+  });
+}
+
 export interface TObjectPoint {
   timestampMillis: number; step: number;
   string?: string; histogram?: { type: string; edges: number[]; values: number[] }; fileRef?: { path: string; sizeBytes: number; mimeType: string };

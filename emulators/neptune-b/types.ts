@@ -69,5 +69,6 @@ export interface ProtocolBHandle {
   setFaults(f?: ProtocolBFaults): void;
   /** Processes every received request whose delay and check count allow it (also done by each status check). */
   processReady(): void;
-  stats(): { ingestRequests: number; processed: number; pointsStored: number; duplicatePoints: number };
+  /** Counters; `decodeMs` (at submit) and `applyMs` (processing) are the emulator's own CPU time for B ingest. */
+  stats(): { ingestRequests: number; processed: number; pointsStored: number; duplicatePoints: number; decodeMs: number; applyMs: number };
 }
