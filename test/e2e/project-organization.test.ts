@@ -70,6 +70,6 @@ describe('project creation names the workspace by uuid', () => {
   it('a workspace that does not exist is one clear error naming the workspaces there are, exit 2', async () => {
     const out = await migrate('nosuch', 'b.sqlite');
     expect(out.code).toBe(2);
-    expect(out.stderr + out.stdout).toMatch(/workspace "nosuch" not found; your workspaces: other/);
+    expect(out.stderr + out.stdout).toMatch(/workspace "nosuch" not found; the API token reaches: other/);
   });
 });
