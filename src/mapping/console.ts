@@ -8,7 +8,7 @@ export const STDOUT_PATH = 'monitoring/stdout';
  * split into pieces at fractional steps (index + j/pieces) — never truncated — so order is kept and
  * steps stay strictly increasing.
  */
-export function mapConsoleLine(line: ConsoleLine, fallbackTimestampMs: number, limit = PROTOCOL_A_LIMITS.stringSeriesEntryLength): SeriesPoint<string>[] {
+export function mapConsoleLine(line: ConsoleLine, fallbackTimestampMs: number, limit: number = PROTOCOL_A_LIMITS.stringSeriesEntryLength): SeriesPoint<string>[] {
   const ts = line.timestamp !== undefined ? Math.round(line.timestamp * 1000) : fallbackTimestampMs;
   const chars = Array.from(line.text);
   if (chars.length <= limit) return [{ step: line.index, timestampMs: ts, value: line.text }];

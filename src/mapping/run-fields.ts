@@ -1,7 +1,7 @@
 import { runPath } from '../core/records.ts';
 import type { RunInfo, SourceProject } from '../core/records.ts';
 import type { FieldAssignment, Omission } from '../core/target.ts';
-import type { MappingOptions } from './options.ts';
+import { capabilitiesOf, type MappingOptions } from './options.ts';
 import { joinPath, keySegments } from './paths.ts';
 import { addOmission, isPlainObject, mediaType, toAtom } from './values.ts';
 
@@ -53,13 +53,14 @@ function flattenTree(
       flattenTree(root, value, opts, out, [...prefix, ...keySegments(key)]);
       continue;
     }
-    out.fields.push({ path: joinPath(root, ...prefix, ...keySegments(key)), value: toAtom(value) });
+    out.fields.push({ path: joinPath(root, ...prefix, ...keySegments(key)), value: toAtom(value, capabilitiesOf(opts).intRange) });
   }
 }
 
 /** A run's fields (mapping.md, Runs): sys/…, config/…, summary/…, wandb/… provenance. */
 export function mapRunFields(run: RunInfo, opts: MappingOptions): MappedFields {
   const out: MappedFields = { fields: [], omissions: [] };
+  const { intRange } = capabilitiesOf(opts);
   const str = (path: string, v: string | undefined) => {
     if (v !== undefined && v !== '') out.fields.push({ path, value: { type: 'string', value: v } });
   };
@@ -87,8 +88,8 @@ export function mapRunFields(run: RunInfo, opts: MappingOptions): MappedFields {
   const heartbeat = datetime(run.heartbeatAt);
   if (heartbeat !== undefined) out.fields.push({ path: 'wandb/heartbeat_at', value: { type: 'datetime', value: heartbeat } });
   if (run.historyLineCount !== undefined)
-    out.fields.push({ path: 'wandb/history_line_count', value: toAtom(run.historyLineCount) });
-  for (const [k, v] of Object.entries(run.extra ?? {})) out.fields.push({ path: joinPath('wandb', k), value: toAtom(v) });
+    out.fields.push({ path: 'wandb/history_line_count', value: toAtom(run.historyLineCount, intRange) });
+  for (const [k, v] of Object.entries(run.extra ?? {})) out.fields.push({ path: joinPath('wandb', k), value: toAtom(v, intRange) });
   return out;
 }
 
