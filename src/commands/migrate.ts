@@ -30,12 +30,16 @@ export interface MigrateOptions {
   strict: boolean;
   /** Points per acknowledged batch. @default 20_000 */
   batchPoints?: number;
+  /** Neptune protocol: `auto` (default) asks the server. */
+  protocol?: 'a' | 'b' | 'auto';
+  /** NaN/±Infinity: dropped and counted (default), or sent (Protocol B servers that accept them). */
+  nan?: 'drop' | 'send';
 }
 
 /** How the command gets its source and target: the CLI passes the real ones, tests may pass others. */
 export interface Wiring {
   makeSource(o: { source: string; entity?: string; log: Logger; onNotice: (n: SourceNotice) => void }): RunSource;
-  makeTarget(o: { dryRun: boolean; log: Logger }): Target;
+  makeTarget(o: { dryRun: boolean; log: Logger; protocol?: 'a' | 'b' | 'auto'; nan?: 'drop' | 'send' }): Target;
 }
 
 export interface MigrateOutcome {
@@ -69,7 +73,7 @@ export async function runMigrate(
       io.emit({ type: 'source.notice', run: n.run, stream: n.stream, kind: n.kind, message: n.message });
     },
   });
-  const target = wiring.makeTarget({ dryRun: opts.dryRun, log: io.log });
+  const target = wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, protocol: opts.protocol, nan: opts.nan });
   if (opts.include.has('artifacts')) {
     // Said plainly rather than silently half-done: logged artifacts (run.logged_artifacts) are not read yet.
     io.log.warn('--include artifacts carries the files under artifact/ only; logged artifacts are not read by this version');
