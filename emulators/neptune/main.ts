@@ -4,6 +4,7 @@
  * token to use, then stays up until SIGINT/SIGTERM.
  */
 import { Command } from 'commander';
+import { addProtocolBOptions, protocolBOptionsFrom } from '../neptune-b/cli.ts';
 import { startNeptuneEmulator } from './server.ts';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
@@ -16,8 +17,8 @@ const program = new Command()
   .option('--workspace <name>', 'existing workspace (repeatable; default demo)', collect, [] as string[])
   .option('--latency-ms <n>', 'latency added to each request')
   .option('--rate-limit <n>', 'requests per second before 429')
-  .option('--token-ttl <s>', 'access token lifetime in seconds')
-  .parse();
+  .option('--token-ttl <s>', 'access token lifetime in seconds');
+addProtocolBOptions(program).parse();
 
 const o = program.opts<{
   port: string; host: string; storage?: string; apiKey: string[]; workspace: string[];
@@ -29,6 +30,7 @@ const emu = await startNeptuneEmulator({
   apiKeys: o.apiKey.length ? o.apiKey : undefined,
   workspaces: o.workspace.length ? o.workspace : undefined,
   accessTokenTtlSeconds: o.tokenTtl ? Number(o.tokenTtl) : undefined,
+  protocolB: protocolBOptionsFrom(program.opts()),
   faults: {
     latencyMs: o.latencyMs ? Number(o.latencyMs) : undefined,
     rateLimitPerSecond: o.rateLimit ? Number(o.rateLimit) : undefined,

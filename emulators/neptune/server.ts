@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mountProtocolB } from '../neptune-b/mount.ts';
 import { Auth } from './auth.ts';
 import { Faults } from './faults.ts';
 import { HttpError, readBody, sendJson } from './http-util.ts';
@@ -36,7 +37,9 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
   const secret = metaOrCreate(db, 'jwt_secret', randomSecret);
   const limits = resolveLimits(opts.limits);
   const faults = new Faults(opts.faults);
-  const routes = buildRoutes();
+  // Protocol B (emulators/neptune-b) shares this store, auth and pipeline; its routes sit beside A's.
+  const b = mountProtocolB(db, opts.protocolB, () => state?.baseUrl ?? '', secret);
+  const routes = { ...buildRoutes(), ...b.routes };
   let stats = emptyStats();
   let state: ServerState | undefined;
 
@@ -113,11 +116,13 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
     expireAccessTokens: () => auth.expireAll(),
     stats: () => ({ ...stats, byEndpoint: { ...stats.byEndpoint } }),
     inspect: makeInspect(db),
+    b: b.handle,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      b.close();
       db.close();
       stats = emptyStats();
     },

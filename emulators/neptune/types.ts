@@ -1,4 +1,5 @@
 /** Public types of the Neptune (Protocol A, legacy REST/JSON) emulator. */
+import type { ProtocolBHandle, ProtocolBOptions } from '../neptune-b/types.ts';
 
 export interface NeptuneFaultConfig {
   /** Added to every request before it is handled. */
@@ -41,6 +42,8 @@ export interface NeptuneEmulatorOptions {
   accessTokenTtlSeconds?: number;
   limits?: NeptuneLimits;
   faults?: NeptuneFaultConfig;
+  /** Protocol B (3.x protobuf ingest) settings: emulators/neptune-b. */
+  protocolB?: ProtocolBOptions;
 }
 
 export interface NeptuneStats {
@@ -72,6 +75,8 @@ export interface NeptuneEmulator {
   expireAccessTokens(): void;
   stats(): NeptuneStats;
   inspect: NeptuneInspect;
+  /** Protocol B's inspect, faults and processing control. */
+  b: ProtocolBHandle;
   close(): Promise<void>;
 }
 

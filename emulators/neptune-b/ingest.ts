@@ -1,0 +1,447 @@
+/**
+ * Applies one decoded `RunOperation` to the shared store with Protocol B's rules and ingest codes
+ * (neptune-api.md §3.3, §3.4, §3.8; neptune-query@00fcb6b `.../ingest/v1/ingest.proto` IngestCode comments,
+ * `.../ingest/v1/common.proto` Run / UpdateRunSnapshot comments). Called by the queue, long after
+ * the POST was answered: everything here ends up in a RequestStatus, never in an HTTP error.
+ */
+import { HttpError } from '../neptune/http-util.ts';
+import { createExperiment, createProject } from '../neptune/containers.ts';
+import { findProject, findWorkspace, getAttr, insertPoints, putAttr, seriesId, stmt, type Db } from '../neptune/store.ts';
+import { IngestCode, type IngestCodeValue } from './codes.ts';
+import { bRun, lastPointWithTs, pointAt, putAttrJson, putBRun, runByRunId, type StoredPoint } from './store.ts';
+import type { Path, RunCreate, RunOperation, SetOp, Snapshot, Step, Timestamp, Value } from './wire.ts';
+
+export interface Issue { path: string; code: IngestCodeValue; message: string }
+
+export interface Outcome {
+  /** Field operations (or the create) that were applied. */
+  ok: number;
+  issues: Issue[];
+  /** Set when the whole request was refused (project/run-level code). */
+  fatal?: Issue;
+  pointsStored: number;
+}
+
+export interface IngestRules {
+  nanInf: 'accept' | 'refuse';
+}
+
+/** Limits of §3.8 (ingest.proto comments; SCALE `sync/parameters.py`). */
+export const LIMITS = {
+  pathBytes: 1024,
+  stringBytes: 1024 * 1024,
+  stringSetBytes: 1024 * 1024,
+  fileRefBytes: 4 * 1024,
+  maxStep: 1_000_000_000_000,
+  maxMicro: 1_000_000,
+  histogramEdges: 513,
+  /** docs.neptune.ai/3.4.8/run: run id at most 128 bytes. */
+  runIdBytes: 128,
+  /** SCALE `sync/parameters.py MAX_EXPERIMENT_NAME_LENGTH`. */
+  experimentIdChars: 730,
+  /** ingest.proto DATETIME_VALUE_OUT_OF_RANGE: 1900-01-01 .. 2299-12-31. */
+  minDatetimeMs: Date.UTC(1900, 0, 1),
+  maxDatetimeMs: Date.UTC(2300, 0, 1) - 1,
+};
+
+/**
+ * `sys/*` paths a client may write: tags and group tags (SCALE `api/run.py add_tags` writes
+ * `sys/tags` / `sys/group_tags` through modify_sets), and the ones neptune-client 1.x assigns
+ * (emulators/neptune/operations.ts READ_ONLY is the complement for A). Every other `sys/` path is
+ * FIELD_PATH_NON_WRITABLE (ingest.proto: "Some special sys/ fields are read-only").
+ */
+const WRITABLE_SYS = new Set(['sys/tags', 'sys/group_tags', 'sys/description', 'sys/failed']);
+
+const enc = new TextEncoder();
+const byteLen = (s: string) => (s.length * 3 <= 1024 ? enc.encode(s).length : Buffer.byteLength(s, 'utf8'));
+
+export function stepNumber(s: Step): number {
+  return Number(s.whole) + Number(s.micro) / 1e6;
+}
+
+/** Milliseconds of a Timestamp: the read side reports `timestamp_millis` (series_values.proto). */
+export function timestampMs(t: Timestamp): number {
+  return Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6);
+}
+
+function stepProblem(s: Step): Issue['code'] | undefined {
+  if (s.micro >= BigInt(LIMITS.maxMicro)) return IngestCode.SERIES_STEP_INVALID;
+  if (s.whole >= BigInt(LIMITS.maxStep)) return IngestCode.SERIES_STEP_TOO_LARGE;
+  return undefined;
+}
+
+function pathProblem(p: Path, forWrite: boolean): Issue | undefined {
+  if (!p.valid) return { path: p.text, code: IngestCode.FIELD_PATH_INVALID, message: 'path is not valid UTF-8' };
+  if (p.bytes === 0) return { path: '', code: IngestCode.FIELD_PATH_EMPTY, message: 'path is empty' };
+  if (p.bytes > LIMITS.pathBytes) {
+    return { path: p.text, code: IngestCode.FIELD_PATH_EXCEEDS_SIZE_LIMIT, message: `path is ${p.bytes} bytes, more than ${LIMITS.pathBytes}` };
+  }
+  if (forWrite && p.text.startsWith('sys/') && !WRITABLE_SYS.has(p.text)) {
+    return { path: p.text, code: IngestCode.FIELD_PATH_NON_WRITABLE, message: `'${p.text}' is read-only` };
+  }
+  return undefined;
+}
+
+/** Project `workspace/name` of a RunOperation, created when asked (`create_missing_project`, ingest.proto). */
+function resolveProject(db: Db, op: RunOperation, user: string): { id: string } | Issue {
+  const slash = op.project.indexOf('/');
+  if (op.project === '' || slash <= 0 || slash === op.project.length - 1) {
+    return { path: '', code: IngestCode.PROJECT_INVALID_NAME, message: `'${op.project}' is not a workspace/project name` };
+  }
+  const found = findProject(db, op.project);
+  if (found) return found;
+  if (!op.createMissingProject) return { path: '', code: IngestCode.PROJECT_NOT_FOUND, message: `project '${op.project}' not found` };
+  const ws = findWorkspace(db, op.project.slice(0, slash));
+  if (!ws) return { path: '', code: IngestCode.PROJECT_NOT_FOUND, message: `workspace '${op.project.slice(0, slash)}' not found` };
+  try {
+    // The workspace by uuid under both spellings A's createProject has accepted (organizationId / organizationIdentifier).
+    return createProject(db, { organizationId: ws.id, organizationIdentifier: ws.id, name: op.project.slice(slash + 1) }, user);
+  } catch (e) {
+    if (!(e instanceof HttpError)) throw e;
+    const code = e.status === 404 ? IngestCode.PROJECT_NOT_FOUND : IngestCode.PROJECT_INVALID_NAME;
+    return { path: '', code, message: e.message };
+  }
+}
+
+const isIssue = (x: unknown): x is Issue => typeof x === 'object' && x !== null && 'code' in x;
+const fatal = (i: Issue): Outcome => ({ ok: 0, issues: [], fatal: i, pointsStored: 0 });
+
+export function applyRunOperation(db: Db, rules: IngestRules, op: RunOperation, user: string, nowMs: number): Outcome {
+  return db.transaction(() => {
+    const project = resolveProject(db, op, user);
+    if (isIssue(project)) return fatal(project);
+    if (op.create) return createRun(db, op, op.create, project.id, user, nowMs);
+    const run = runByRunId(db, project.id, op.runId);
+    if (!run) return fatal({ path: '', code: IngestCode.RUN_NOT_FOUND, message: `run '${op.runId}' not found in '${op.project}'` });
+    return new SnapshotApplier(db, rules, run.id, nowMs).applyAll(op.snapshots ?? []);
+  })();
+}
+
+// ---------------------------------------------------------------------------------------------
+// CreateRun (§3.3; common.proto `Run`: "CreateRun is idempotent, as long as fork_point and family are the same")
+
+function createRun(db: Db, op: RunOperation, c: RunCreate, projectId: string, user: string, nowMs: number): Outcome {
+  const bad = (message: string) => fatal({ path: '', code: IngestCode.RUN_INVALID_CREATION_PARAMETERS, message });
+  if (op.runId === '') return bad('run_id is empty');
+  if (byteLen(op.runId) > LIMITS.runIdBytes) return bad(`run_id is longer than ${LIMITS.runIdBytes} bytes`);
+  if (c.runId !== undefined && c.runId !== op.runId) return bad('Run.run_id differs from RunOperation.run_id');
+  if (c.experimentId !== undefined && [...c.experimentId].length > LIMITS.experimentIdChars) {
+    return bad(`experiment_id is longer than ${LIMITS.experimentIdChars} characters`);
+  }
+  const creationMs = c.creationTime ? timestampMs(c.creationTime) : nowMs;
+  if (creationMs < LIMITS.minDatetimeMs || creationMs > LIMITS.maxDatetimeMs) return bad('creation_time is out of range');
+  const fp = c.forkPoint;
+  if (fp && fp.step && stepProblem(fp.step)) return bad('fork_point step is invalid');
+  const family = c.family ?? op.runId;
+  const forkProject = fp ? (fp.parentProject || op.project) : null;
+  const forkStep = fp?.step ? stepNumber(fp.step) : null;
+
+  const existing = runByRunId(db, projectId, op.runId);
+  if (existing) {
+    // A run made over Protocol A (customId) has no B parameters: it counts as family = run id, no fork.
+    const b = bRun(db, existing.id);
+    const same = (b?.family ?? op.runId) === family && (b?.fork_project ?? null) === forkProject
+      && (b?.fork_run_id ?? null) === (fp ? fp.parentRunId : null) && (b?.fork_step ?? null) === forkStep;
+    // The original run keeps its creation time and experiment id (§3.9: resume re-sends CreateRun with now()).
+    return {
+      ok: 0, pointsStored: 0,
+      issues: [same
+        ? { path: '', code: IngestCode.RUN_DUPLICATE, message: `run '${op.runId}' already exists` }
+        : { path: '', code: IngestCode.RUN_CONFLICTING, message: `run '${op.runId}' exists with a different family or fork point` }],
+    };
+  }
+  const issues: Issue[] = [];
+  if (fp) {
+    const parentProject = findProject(db, forkProject as string);
+    if (!parentProject || !runByRunId(db, parentProject.id, fp.parentRunId)) {
+      // "Warning: Missing fork parent run." — the run is still created.
+      issues.push({ path: '', code: IngestCode.RUN_FORK_PARENT_NOT_FOUND, message: `fork parent '${forkProject}/${fp.parentRunId}' not found` });
+    }
+  }
+  const row = createExperiment(db, { projectIdentifier: projectId, customId: op.runId }, c.owner ?? user);
+  // Back-dating is the point of creation_time (common.proto: "useful for getting consistent relative timestamps").
+  putAttr(db, row.id, 'sys/creation_time', 'datetime', creationMs);
+  putAttr(db, row.id, 'sys/family', 'string', family);
+  if (c.experimentId !== undefined) {
+    // experiment_id is unique per project: assigning it moves it from the previous holder (common.proto Run.experiment_id).
+    stmt(db, 'UPDATE b_runs SET experiment_id = NULL WHERE project_id = ? AND experiment_id = ?').run(projectId, c.experimentId);
+    putAttr(db, row.id, 'sys/name', 'string', c.experimentId);
+  }
+  if (c.tracker !== undefined) putAttr(db, row.id, 'sys/diagnostics/tracker_client', 'string', c.tracker);
+  if (fp) putAttr(db, row.id, 'sys/forking/parent', 'string', fp.parentRunId);
+  putBRun(db, {
+    container_id: row.id, project_id: projectId, run_id: op.runId, family, fork_project: forkProject,
+    fork_run_id: fp ? fp.parentRunId : null, fork_step: forkStep, experiment_id: c.experimentId ?? null, creation_ms: creationMs,
+  });
+  return { ok: 1, issues, pointsStored: 0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// UpdateRunSnapshot(s) (§3.4)
+
+const ATOM_TYPE: Partial<Record<Value['kind'], string>> = {
+  float64: 'float', int64: 'int', bool: 'bool', string: 'string', timestamp: 'datetime', stringSet: 'stringSet', fileRef: 'fileRef',
+};
+const SERIES_TYPE: Partial<Record<Value['kind'], string>> = {
+  float64: 'floatSeries', string: 'stringSeries', histogram: 'histogramSeries', fileRef: 'fileRefSeries',
+};
+
+interface SeriesState { sid: number; type: string; last?: StoredPoint; created: boolean }
+
+class SnapshotApplier {
+  private readonly out: Outcome = { ok: 0, issues: [], pointsStored: 0 };
+  private readonly series = new Map<string, SeriesState>();
+  private readonly rows: unknown[] = [];
+  private readonly forkStep: number | null;
+  private readonly types = new Map<string, string | null>();
+
+  constructor(private readonly db: Db, private readonly rules: IngestRules, private readonly cid: string, private readonly nowMs: number) {
+    this.forkStep = bRun(db, cid)?.fork_step ?? null;
+  }
+
+  applyAll(snapshots: Snapshot[]): Outcome {
+    for (const s of snapshots) this.snapshot(s);
+    this.flush();
+    for (const [path, st] of this.series) {
+      if (st.created || st.last) putAttr(this.db, this.cid, path, st.type, undefined, st.last?.step ?? null);
+    }
+    if (this.out.ok > 0) putAttr(this.db, this.cid, 'sys/modification_time', 'datetime', this.nowMs);
+    return this.out;
+  }
+
+  /** Points are inserted in batches (see insertPoints); flushed before reading points back. */
+  private flush(): void {
+    insertPoints(this.db, this.rows);
+    this.rows.length = 0;
+  }
+
+  private issue(path: string, code: IngestCodeValue, message: string): void {
+    this.out.issues.push({ path, code, message });
+  }
+
+  /** The type an attribute has (cached for the request), or null when it does not exist yet. */
+  private typeOf(path: string): string | null {
+    if (!this.types.has(path)) this.types.set(path, getAttr(this.db, this.cid, path)?.type ?? null);
+    return this.types.get(path) ?? null;
+  }
+
+  /** FIELD_TYPE_CONFLICTING (21): "Once a field type is set, it cannot be changed." */
+  private claimType(path: string, type: string): boolean {
+    const t = this.typeOf(path);
+    if (t !== null && t !== type) {
+      this.issue(path, IngestCode.FIELD_TYPE_CONFLICTING, `'${path}' is a ${t}, not a ${type}`);
+      return false;
+    }
+    this.types.set(path, type);
+    return true;
+  }
+
+  private snapshot(s: Snapshot): void {
+    for (const [p, v] of s.assign) this.assign(p, v);
+    for (const [p, ops] of s.modifySets) this.modifySet(p, ops);
+    if (s.append.length > 0) this.appendAll(s);
+  }
+
+  private floatProblem(path: string, x: number): boolean {
+    if (Number.isFinite(x) || this.rules.nanInf === 'accept') return false;
+    this.issue(path, IngestCode.FLOAT_VALUE_NAN_INF_UNSUPPORTED, `'${path}': ${x} is not supported by this server`);
+    return true;
+  }
+
+  private assign(p: Path, v: Value): void {
+    const bad = pathProblem(p, true);
+    if (bad) return this.issue(bad.path, bad.code, bad.message);
+    const path = p.text;
+    const type = ATOM_TYPE[v.kind];
+    if (!type) return this.issue(path, IngestCode.FIELD_TYPE_UNSUPPORTED, `'${path}': a ${v.kind} cannot be assigned`);
+    let json: string;
+    switch (v.kind) {
+      case 'float64':
+        if (this.floatProblem(path, v.v)) return;
+        // JSON has no NaN/Infinity: kept as strings, as neptune's JSON DTOs spell them.
+        json = Number.isFinite(v.v) ? JSON.stringify(v.v) : JSON.stringify(String(v.v));
+        break;
+      case 'int64': json = v.v.toString(); break;
+      case 'bool': json = JSON.stringify(v.v); break;
+      case 'string':
+        if (v.bytes > LIMITS.stringBytes) return this.issue(path, IngestCode.STRING_VALUE_EXCEEDS_SIZE_LIMIT, `'${path}': string of ${v.bytes} bytes`);
+        json = JSON.stringify(v.v);
+        break;
+      case 'timestamp': {
+        const ms = timestampMs(v.v);
+        if (ms < LIMITS.minDatetimeMs || ms > LIMITS.maxDatetimeMs) return this.issue(path, IngestCode.DATETIME_VALUE_OUT_OF_RANGE, `'${path}': datetime out of range`);
+        json = JSON.stringify(ms);
+        break;
+      }
+      case 'stringSet':
+        if (v.bytes > LIMITS.stringSetBytes) return this.issue(path, IngestCode.STRING_SET_EXCEEDS_SIZE_LIMIT, `'${path}': string set of ${v.bytes} bytes`);
+        if (!this.claimType(path, type)) return;
+        putAttrJson(this.db, this.cid, path, type, null);
+        stmt(this.db, 'DELETE FROM set_values WHERE container_id = ? AND path = ?').run(this.cid, path);
+        for (const s of v.v) stmt(this.db, 'INSERT OR IGNORE INTO set_values(container_id, path, value) VALUES (?, ?, ?)').run(this.cid, path, s);
+        this.out.ok += 1;
+        return;
+      case 'fileRef':
+        if (v.bytes > LIMITS.fileRefBytes) return this.issue(path, IngestCode.FILE_REF_EXCEEDS_SIZE_LIMIT, `'${path}': file ref of ${v.bytes} bytes`);
+        json = JSON.stringify(fileRefJson(v.v));
+        break;
+      default: return;
+    }
+    if (!this.claimType(path, type)) return;
+    putAttrJson(this.db, this.cid, path, type, json);
+    this.out.ok += 1;
+  }
+
+  private modifySet(p: Path, ops: Array<[string, SetOp]>): void {
+    const bad = pathProblem(p, true);
+    if (bad) return this.issue(bad.path, bad.code, bad.message);
+    const path = p.text;
+    if (!this.claimType(path, 'stringSet')) return;
+    const add = stmt(this.db, 'INSERT OR IGNORE INTO set_values(container_id, path, value) VALUES (?, ?, ?)');
+    const del = stmt(this.db, 'DELETE FROM set_values WHERE container_id = ? AND path = ? AND value = ?');
+    const sizeOf = () => (stmt(this.db, 'SELECT COALESCE(SUM(LENGTH(CAST(value AS BLOB))), 0) AS n FROM set_values WHERE container_id = ? AND path = ?')
+      .get(this.cid, path) as { n: number }).n;
+    if (this.typeOf(path) === 'stringSet' && !getAttr(this.db, this.cid, path)) putAttrJson(this.db, this.cid, path, 'stringSet', null);
+    for (const [value, op] of ops) {
+      if (op === 1) add.run(this.cid, path, value);
+      else if (op === 2) del.run(this.cid, path, value);
+    }
+    if (sizeOf() > LIMITS.stringSetBytes) {
+      // Refused whole: undo this modification's additions.
+      for (const [value, op] of ops) if (op === 1) del.run(this.cid, path, value);
+      return this.issue(path, IngestCode.STRING_SET_EXCEEDS_SIZE_LIMIT, `'${path}': string set over ${LIMITS.stringSetBytes} bytes`);
+    }
+    this.out.ok += 1;
+  }
+
+  private seriesState(path: string, type: string): SeriesState | undefined {
+    let st = this.series.get(path);
+    if (st) return st.type === type ? st : (this.claimType(path, type), undefined);
+    const existed = this.typeOf(path) !== null;
+    if (!this.claimType(path, type)) return undefined;
+    const sid = seriesId(this.db, this.cid, path);
+    st = { sid, type, last: lastPointWithTs(this.db, sid), created: !existed };
+    this.series.set(path, st);
+    return st;
+  }
+
+  /**
+   * "In case the step is not set, it will select the successor of the highest last_step value among
+   * metrics currently being updated" (pub/ingest.proto RunOperation.update) — 0 when none has points.
+   */
+  private implicitStep(s: Snapshot): number {
+    let hi = -1;
+    for (const [p] of s.append) {
+      const st = this.series.get(p.text);
+      const last = st ? st.last?.step : (() => {
+        const a = getAttr(this.db, this.cid, p.text);
+        return a?.last_step ?? undefined;
+      })();
+      if (last !== undefined && last > hi) hi = last;
+    }
+    return hi < 0 ? 0 : Math.floor(hi) + 1;
+  }
+
+  private appendAll(s: Snapshot): void {
+    let step: number;
+    if (s.step) {
+      const sp = stepProblem(s.step);
+      if (sp !== undefined) {
+        for (const [p] of s.append) this.issue(p.text, sp, sp === IngestCode.SERIES_STEP_INVALID ? 'step micro must be < 1000000' : 'step must be < 1e12');
+        return;
+      }
+      step = stepNumber(s.step);
+    } else step = this.implicitStep(s);
+    const ts = s.timestamp ? timestampMs(s.timestamp) : this.nowMs;
+    for (const [p, v] of s.append) this.appendOne(p, v, step, ts, s.preview);
+  }
+
+  private appendOne(p: Path, v: Value, step: number, ts: number, preview: Snapshot['preview']): void {
+    const bad = pathProblem(p, true);
+    if (bad) return this.issue(bad.path, bad.code, bad.message);
+    const path = p.text;
+    const type = SERIES_TYPE[v.kind];
+    if (!type) return this.issue(path, IngestCode.FIELD_TYPE_UNSUPPORTED, `'${path}': a ${v.kind} cannot be appended to a series`);
+    let num: number | null = null;
+    let str: string | null = null;
+    switch (v.kind) {
+      case 'float64':
+        if (this.floatProblem(path, v.v)) return;
+        num = v.v;
+        break;
+      case 'string':
+        if (v.bytes > LIMITS.stringBytes) return this.issue(path, IngestCode.STRING_VALUE_EXCEEDS_SIZE_LIMIT, `'${path}': point of ${v.bytes} bytes`);
+        str = v.v;
+        break;
+      case 'histogram': {
+        const h = v.v;
+        const values = h.counts ? h.counts.map(Number) : h.densities ?? [];
+        if (h.edges.some(Number.isNaN)) return this.issue(path, IngestCode.HISTOGRAM_BIN_EDGES_CONTAINS_NAN, `'${path}': NaN bin edge`);
+        if (h.edges.length > LIMITS.histogramEdges) return this.issue(path, IngestCode.HISTOGRAM_TOO_MANY_BINS, `'${path}': ${h.edges.length - 1} bins, more than 512`);
+        if (h.edges.some((e, i) => i > 0 && !(e > h.edges[i - 1]))) return this.issue(path, IngestCode.HISTOGRAM_BIN_EDGES_NOT_INCREASING, `'${path}': bin edges do not increase`);
+        if (values.length !== h.edges.length - 1) {
+          return this.issue(path, IngestCode.HISTOGRAM_VALUES_LENGTH_DOESNT_MATCH_BINS, `'${path}': ${values.length} values for ${h.edges.length} edges`);
+        }
+        str = JSON.stringify({ type: h.counts ? 'COUNTS' : 'DENSITIES', edges: h.edges, values });
+        break;
+      }
+      case 'fileRef':
+        if (v.bytes > LIMITS.fileRefBytes) return this.issue(path, IngestCode.FILE_REF_EXCEEDS_SIZE_LIMIT, `'${path}': file ref of ${v.bytes} bytes`);
+        str = JSON.stringify(fileRefJson(v.v));
+        break;
+      default: return;
+    }
+    const st = this.seriesState(path, type);
+    if (!st) return;
+    if (this.forkStep !== null && step <= this.forkStep) {
+      return this.issue(path, IngestCode.SERIES_STEP_NOT_AFTER_FORK_POINT, `'${path}': step ${step} is not after the fork step ${this.forkStep}`);
+    }
+    if (preview?.isPreview) return this.previewPoint(st, path, step, ts, num, preview.completionRatio);
+    const last = st.last;
+    if (last) {
+      if (step === last.step) {
+        // SERIES_POINT_DUPLICATE: "The exact same data point was already logged" — a warning, not stored twice.
+        if (sameValue(last, num, str)) return this.issue(path, IngestCode.SERIES_POINT_DUPLICATE, `'${path}': step ${step} already holds this value`);
+        return this.issue(path, IngestCode.SERIES_STEP_NON_INCREASING, `'${path}': step ${step} already holds a different value`);
+      }
+      if (step < last.step) {
+        // A re-sent old point (resume after a crash) is still "the exact same data point": a duplicate (§3.4).
+        this.flush();
+        const old = pointAt(this.db, st.sid, step);
+        if (old && sameValue(old, num, str)) return this.issue(path, IngestCode.SERIES_POINT_DUPLICATE, `'${path}': step ${step} already holds this value`);
+        return this.issue(path, IngestCode.SERIES_STEP_NON_INCREASING, `'${path}': step ${step} is lower than the last step ${last.step}`);
+      }
+      if (ts < last.ts) return this.issue(path, IngestCode.SERIES_TIMESTAMP_DECREASING, `'${path}': timestamp goes back in time`);
+    }
+    this.rows.push(st.sid, step, ts, num, str);
+    st.last = { step, ts, num, str };
+    // A committed point at or after a preview's step replaces that preview.
+    stmt(this.db, 'DELETE FROM b_previews WHERE series_id = ? AND step <= ?').run(st.sid, step);
+    this.out.ok += 1;
+    this.out.pointsStored += 1;
+  }
+
+  /** Preview (not yet committed) point: only the newest is kept, after the last committed step (code 42). */
+  private previewPoint(st: SeriesState, path: string, step: number, ts: number, num: number | null, ratio: number): void {
+    if (st.type !== 'floatSeries') return this.issue(path, IngestCode.FIELD_TYPE_UNSUPPORTED, `'${path}': previews exist for float series only`);
+    if (st.last && step <= st.last.step) {
+      return this.issue(path, IngestCode.SERIES_PREVIEW_STEP_NOT_AFTER_LAST_COMMITTED_STEP, `'${path}': preview step ${step} is not after ${st.last.step}`);
+    }
+    stmt(this.db, `INSERT INTO b_previews(series_id, step, ts, num, ratio) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(series_id) DO UPDATE SET step = excluded.step, ts = excluded.ts, num = excluded.num, ratio = excluded.ratio`)
+      .run(st.sid, step, ts, num, ratio);
+    this.out.ok += 1;
+  }
+}
+
+function sameValue(last: StoredPoint, num: number | null, str: string | null): boolean {
+  if (str !== null) return last.str === str;
+  // SQLite stores NaN as NULL.
+  if (num === null || Number.isNaN(num)) return last.num === null;
+  return last.num === num;
+}
+
+function fileRefJson(f: { path: string; sizeBytes: bigint; mimeType: string }): { path: string; sizeBytes: number; mimeType: string } {
+  return { path: f.path, sizeBytes: Number(f.sizeBytes), mimeType: f.mimeType };
+}
+

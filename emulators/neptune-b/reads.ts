@@ -1,0 +1,178 @@
+/**
+ * Protocol B's read side over HTTP: the protobuf read endpoints of the 3.x API that neptune-query uses
+ * (neptune-query@00fcb6b `.../swagger/retrieval.json`, messages in `.../proto/neptune_pb/api/v1/model/
+ * {series_values.proto, leaderboard_entries.proto}`), served from the same store as A's reads.
+ */
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { HttpError, isPlainObject } from '../neptune/http-util.ts';
+import { findProject, listAttrs, resolveContainer, setValues, stmt, type AttrRow, type ContainerRow, type Db } from '../neptune/store.ts';
+import { type FloatPoint, type ObjectPoint, type PointObject } from './encode.ts';
+
+/** A run by uuid, `workspace/project/SHORT-ID` (A's identifiers) or `workspace/project/<B run id>`. */
+export function resolveRun(db: Db, ident: string): ContainerRow {
+  const c = resolveContainer(db, ident);
+  if (c) return c;
+  const cut = ident.lastIndexOf('/');
+  const p = cut > 0 ? findProject(db, ident.slice(0, cut)) : undefined;
+  const byRunId = p
+    ? (stmt(db, "SELECT * FROM containers WHERE project_id = ? AND custom_id = ? AND type = 'run'").get(p.id, ident.slice(cut + 1)) as ContainerRow | undefined)
+    : undefined;
+  if (!byRunId) throw new HttpError(404, `Run '${ident}' not found`, { errorType: 'EXPERIMENT_NOT_FOUND' });
+  return byRunId;
+}
+
+interface Row { step: number; ts: number; num: number | null; str: string | null }
+
+/** Points with from ≤ step ≤ to, and strictly past `after` (a page token) in the reading direction. */
+function points(db: Db, cid: string, path: string, from: number, to: number, limit: number, desc: boolean, after?: number): Row[] {
+  const past = after === undefined ? '' : desc ? 'AND p.step < ?' : 'AND p.step > ?';
+  const args: unknown[] = [cid, path, from, to, ...(after === undefined ? [] : [after]), limit];
+  return stmt(db, `SELECT p.step, p.ts, p.num, p.str FROM series_points p JOIN series s ON s.id = p.series_id
+    WHERE s.container_id = ? AND s.path = ? AND p.step >= ? AND p.step <= ? ${past} ORDER BY p.step ${desc ? 'DESC' : 'ASC'} LIMIT ?`)
+    .all(...args) as Row[];
+}
+
+function countPoints(db: Db, cid: string, path: string): number {
+  return (stmt(db, 'SELECT COUNT(*) AS n FROM series_points p JOIN series s ON s.id = p.series_id WHERE s.container_id = ? AND s.path = ?')
+    .get(cid, path) as { n: number }).n;
+}
+
+function preview(db: Db, cid: string, path: string): FloatPoint | undefined {
+  const r = stmt(db, 'SELECT v.step, v.ts, v.num, v.ratio FROM b_previews v JOIN series s ON s.id = v.series_id WHERE s.container_id = ? AND s.path = ?')
+    .get(cid, path) as { step: number; ts: number; num: number | null; ratio: number } | undefined;
+  return r ? { step: r.step, timestampMillis: r.ts, value: r.num ?? NaN, isPreview: true, completionRatio: r.ratio } : undefined;
+}
+
+/** Points of a float series (SQLite keeps NaN as NULL). Previews follow the committed points when asked for. */
+export function floatPoints(db: Db, cid: string, path: string, opts: { from?: number; to?: number; limit?: number; desc?: boolean; includePreview?: boolean }): { total: number; points: FloatPoint[] } {
+  const rows = points(db, cid, path, opts.from ?? -Infinity, opts.to ?? Infinity, opts.limit ?? 10_000, opts.desc ?? false);
+  const out: FloatPoint[] = rows.map((r) => ({ step: r.step, timestampMillis: r.ts, value: r.num ?? NaN }));
+  const pv = opts.includePreview ? preview(db, cid, path) : undefined;
+  if (pv) out.push(pv);
+  return { total: countPoints(db, cid, path) + (pv ? 1 : 0), points: out };
+}
+
+export function objectOf(type: string, r: Row): PointObject {
+  if (type === 'stringSeries') return { kind: 'string', value: r.str ?? '' };
+  if (type === 'histogramSeries') return { kind: 'histogram', ...(JSON.parse(r.str ?? '{}') as { type: string; edges: number[]; values: number[] }) };
+  if (type === 'fileRefSeries') return { kind: 'fileRef', ...(JSON.parse(r.str ?? '{}') as { path: string; sizeBytes: number; mimeType: string }) };
+  throw new HttpError(400, `Series of type ${type} are read with the float series endpoints`);
+}
+
+export function attrOf(db: Db, cid: string, path: string): AttrRow {
+  const a = stmt(db, 'SELECT * FROM attrs WHERE container_id = ? AND path = ?').get(cid, path) as AttrRow | undefined;
+  if (!a) throw new HttpError(404, `Attribute '${path}' not found`);
+  return a;
+}
+
+/** `SeriesValuesRequest` (JSON) → points per request, paged by `searchAfter.token` (the last step read). */
+export function seriesValues(db: Db, body: unknown): Array<{ requestId: string; finished: boolean; token: string; points: ObjectPoint[] }> {
+  if (!isPlainObject(body) || !Array.isArray(body.requests)) throw new HttpError(400, 'Body must be a SeriesValuesRequest {requests: [...]}');
+  const limit = typeof body.perSeriesPointsLimit === 'number' ? body.perSeriesPointsLimit : 10_000;
+  const desc = body.order === 'descending';
+  const range = isPlainObject(body.stepRange) ? body.stepRange : {};
+  return body.requests.map((rq: unknown) => {
+    if (!isPlainObject(rq) || typeof rq.requestId !== 'string' || !isPlainObject(rq.series) || !isPlainObject(rq.series.holder)
+      || typeof rq.series.holder.identifier !== 'string' || typeof rq.series.attribute !== 'string') {
+      throw new HttpError(400, 'Each request needs requestId and series{holder{identifier,type}, attribute}');
+    }
+    const c = resolveRun(db, rq.series.holder.identifier);
+    const a = attrOf(db, c.id, rq.series.attribute);
+    const after = isPlainObject(rq.searchAfter) && typeof rq.searchAfter.token === 'string' && rq.searchAfter.token !== '' ? Number(rq.searchAfter.token) : undefined;
+    const from = typeof range.from === 'number' ? range.from : -Infinity;
+    const to = typeof range.to === 'number' ? range.to : Infinity;
+    const rows = points(db, c.id, a.path, from, to, limit + 1, desc, after);
+    const page = rows.slice(0, limit);
+    const finished = rows.length <= limit;
+    const token = page.length > 0 ? String(page[page.length - 1].step) : '';
+    return {
+      requestId: rq.requestId, finished, token,
+      points: page.map((r) => ({ step: r.step, timestampMillis: r.ts, object: objectOf(a.type, r) })),
+    };
+  });
+}
+
+/**
+ * `POST /api/leaderboard/v1/proto/attributes/attributes` → `ProtoAttributesDTO{experiment_id=1, type=2, project_id=3,
+ * organization_id=4, project_name=5, organization_name=6, attributes=7 [ProtoAttributeDTO{name=1, type=2, <type>_properties}]}`.
+ * Property field numbers: int=3, float=4, string=5, bool=6, datetime=7, string_set=8, float_series=9, file_ref=10,
+ * string_series=11, file_ref_series=12, histogram_series=13 (leaderboard_entries.proto). A-only types (file, fileSet,
+ * experimentState, ...) are listed with name and type only: the 3.x proto has no properties for them.
+ */
+export function encodeAttributes(db: Db, c: ContainerRow, filter: string[] | undefined): Uint8Array {
+  const p = findProject(db, c.project_id);
+  const w = new BinaryWriter();
+  w.tag(1, 2).string(c.id).tag(2, 2).string(c.type).tag(3, 2).string(c.project_id)
+    .tag(4, 2).string(p?.workspace_id ?? '').tag(5, 2).string(p?.name ?? '').tag(6, 2).string(p?.workspace ?? '');
+  for (const a of listAttrs(db, c.id)) {
+    if (filter && !filter.includes(a.path)) continue;
+    w.tag(7, 2).fork().tag(1, 2).string(a.path).tag(2, 2).string(a.type);
+    writeProperties(w, db, c, a);
+    w.join();
+  }
+  return w.finish();
+}
+
+function writeProperties(w: BinaryWriter, db: Db, c: ContainerRow, a: AttrRow): void {
+  const head = (field: number) => w.tag(field, 2).fork().tag(1, 2).string(a.path).tag(2, 2).string(a.type);
+  const v = a.value;
+  const last = () => stmt(db, 'SELECT p.step, p.ts, p.num, p.str FROM series_points p JOIN series s ON s.id = p.series_id WHERE s.container_id = ? AND s.path = ? ORDER BY p.step DESC LIMIT 1')
+    .get(c.id, a.path) as Row | undefined;
+  switch (a.type) {
+    case 'int': head(3).tag(3, 0).int64(v ?? '0').join(); return;
+    case 'float': {
+      const x = v === null ? 0 : (JSON.parse(v) as number | string);
+      head(4).tag(3, 1).double(typeof x === 'string' ? Number(x) : x).join();
+      return;
+    }
+    case 'string': head(5).tag(3, 2).string(v === null ? '' : (JSON.parse(v) as string)).join(); return;
+    case 'bool': head(6).tag(3, 0).bool(v === 'true').join(); return;
+    case 'datetime': head(7).tag(3, 0).int64(v === null ? 0 : (JSON.parse(v) as number)).join(); return;
+    case 'stringSet': {
+      head(8);
+      for (const s of setValues(db, c.id, a.path)) w.tag(3, 2).string(s);
+      w.join();
+      return;
+    }
+    case 'floatSeries': {
+      const l = last();
+      head(9);
+      if (l) w.tag(3, 1).double(l.step).tag(4, 1).double(l.num ?? NaN);
+      w.tag(9, 2).fork().join();
+      w.join();
+      return;
+    }
+    case 'fileRef': {
+      const f = JSON.parse(v ?? '{}') as { path: string; sizeBytes: number; mimeType: string };
+      head(10).tag(3, 2).string(f.path).tag(4, 0).int64(f.sizeBytes).tag(5, 2).string(f.mimeType).join();
+      return;
+    }
+    case 'stringSeries': {
+      const l = last();
+      head(11);
+      if (l) w.tag(3, 1).double(l.step).tag(4, 2).string(l.str ?? '');
+      w.join();
+      return;
+    }
+    case 'fileRefSeries': case 'histogramSeries': {
+      const l = last();
+      head(a.type === 'fileRefSeries' ? 12 : 13);
+      if (l) {
+        w.tag(3, 1).double(l.step).tag(4, 2).fork();
+        const o = objectOf(a.type, l);
+        if (o.kind === 'fileRef') w.tag(1, 2).string(o.path).tag(2, 0).int64(o.sizeBytes).tag(3, 2).string(o.mimeType);
+        else if (o.kind === 'histogram') {
+          w.tag(1, 2).string(o.type).tag(2, 2).fork();
+          for (const e of o.edges) w.double(e);
+          w.join().tag(3, 2).fork();
+          for (const x of o.values) w.double(x);
+          w.join();
+        }
+        w.join();
+      }
+      w.join();
+      return;
+    }
+    default:
+  }
+}
