@@ -128,8 +128,10 @@ describe('migrate over Protocol B: the emulator holds what mapping.md (column B)
     }
   });
 
-  it('the report counts NaN points dropped (--nan drop, the default)', () => {
+  it('the report counts NaN points dropped (--nan drop, the default), and the server refused nothing', () => {
     const r = report(first.stdout);
+    const refused = r.runs.flatMap((x) => x.notWritten.map((o) => ({ run: x.run, ...o })));
+    expect(refused.filter((o) => ['invalid-path', 'rejected-by-server', 'step-not-increasing', 'type-mismatch'].includes(o.reason))).toEqual([]);
     for (const p of stack.entity.projects) {
       for (const run of p.runs) {
         const line = r.runs.find((x) => x.run === `${stack.entity.name}/${p.name}/${run.id}`)!;

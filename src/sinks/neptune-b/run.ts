@@ -40,6 +40,8 @@ export class NeptuneBRun implements TargetRun {
     private readonly ctx: BRunContext,
     readonly project: string,
     readonly id: string,
+    /** The name CreateRun gave as experiment_id: B shows it as sys/name, which clients cannot assign. */
+    private readonly experimentName?: string,
   ) {
     this.encoder = new SnapshotEncoder(ctx.encoderLimits);
   }
@@ -58,6 +60,7 @@ export class NeptuneBRun implements TargetRun {
 
   assign(fields: readonly FieldAssignment[]): void {
     for (const f of fields) {
+      if (f.path === 'sys/name' && f.value.type === 'string' && f.value.value === this.experimentName) continue;
       const bad = checkPath(f.path) ?? checkAtom(f.value, this.ctx.nonFinite);
       if (bad) this.refuse(f.path, bad);
       else if (f.value.type === 'stringSet') this.encoder.addToSet(f.path, f.value.values);

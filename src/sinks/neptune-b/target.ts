@@ -89,7 +89,7 @@ export class NeptuneBTarget implements Target {
       }
     }
     this.counters.runsCreated++;
-    return new NeptuneBRun(this.runContext(project.qualifiedName), project.qualifiedName, customRunId);
+    return new NeptuneBRun(this.runContext(project.qualifiedName), project.qualifiedName, customRunId, experimentId);
   }
 
   private runContext(project: string): BRunContext {
