@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { HttpError, isAbortError } from '../../core/errors.ts';
 import type { HttpClient } from '../../http/client.ts';
@@ -70,8 +71,15 @@ export class StorageUploader {
 
   async upload(items: readonly UploadItem[], signal?: AbortSignal): Promise<Map<UploadItem, string>> {
     const failed = new Map<UploadItem, string>();
-    for (let i = 0; i < items.length; i += URLS_PER_REQUEST) {
-      const chunk = items.slice(i, i + URLS_PER_REQUEST);
+    // A file that cannot be read locally fails alone and at once (not retried as if the network failed).
+    const readable: UploadItem[] = [];
+    for (const it of items) {
+      const size = await stat(it.localPath).then((s) => s.size, () => undefined);
+      if (size === it.sizeBytes) readable.push(it);
+      else failed.set(it, size === undefined ? 'the downloaded file cannot be read' : `the downloaded file has ${size} bytes, not ${it.sizeBytes}`);
+    }
+    for (let i = 0; i < readable.length; i += URLS_PER_REQUEST) {
+      const chunk = readable.slice(i, i + URLS_PER_REQUEST);
       const { data } = await this.api.json<{ files?: SignedFile[] }>({
         method: 'POST',
         path: '/api/storagebridge/v1/signedUrl',
