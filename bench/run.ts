@@ -46,7 +46,7 @@ try {
     printTable(`(a) one run of ${points.toLocaleString('en')} points (preset big-run), Protocol ${protocol.toUpperCase()}`, a.table);
   }
   if (scenario === 'b' || scenario === 'all') {
-    const b = await scenarioB({ runs, concurrency, work: join(work, 'b'), signal: controller.signal });
+    const b = await scenarioB({ runs, concurrency, work: join(work, 'b'), signal: controller.signal, protocol });
     results.b = b;
     printTable(`(b) ${runs} small runs, W&B 150 ms + 50 req/s, Neptune 50 ms, --concurrency ${concurrency}`, b.table);
   }
