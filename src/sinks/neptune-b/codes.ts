@@ -4,6 +4,14 @@ import type { OmissionReason } from '../../core/target.ts';
 export const RPC_OK = 0;
 export const RPC_UNAVAILABLE = 14;
 
+const RPC_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+
+/** `google_rpc.Code` by name (standard numbering). */
+export function rpcName(code: number): string {
+  return RPC_NAMES[code] ?? `code ${code}`;
+}
+
 /**
  * What an `IngestCode` (neptune-query `ingest.proto`) means for the migration: a warning that changes
  * nothing (an idempotent re-send), a value the report counts as not written, or a run- or project-level

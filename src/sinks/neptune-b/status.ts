@@ -2,7 +2,7 @@ import { TargetError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Omission } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
-import { meaningOf, RPC_OK } from './codes.ts';
+import { meaningOf, rpcName, RPC_OK } from './codes.ts';
 import type { IngestClient } from './ingest.ts';
 import type { RequestStatus } from './messages.ts';
 
@@ -22,6 +22,11 @@ export async function refusalsOf(
     let fieldCode = false;
     for (const c of s.codes) {
       if (c.code === RPC_OK && c.detail === 0) continue;
+      if (c.detail === 0) {
+        // A status without an ingest code (e.g. NOT_FOUND: the server does not know the request) is not
+        // "processed": nothing may be recorded as written.
+        throw new TargetError(`Neptune answered status ${rpcName(c.code)} for an ingest request of run ${ctx.runId} in ${ctx.project}${s.sharedErrorMessage ? `: ${s.sharedErrorMessage}` : ''}; run the migration again to resume`);
+      }
       const m = meaningOf(c.detail);
       if (m.kind === 'fatal') {
         const why = s.sharedErrorMessage ? `: ${s.sharedErrorMessage}` : '';
