@@ -8,8 +8,9 @@ import { HttpError } from '../neptune/http-util.ts';
 import { createExperiment, createProject } from '../neptune/containers.ts';
 import { findProject, findWorkspace, getAttr, insertPoints, putAttr, seriesId, stmt, type Db } from '../neptune/store.ts';
 import { IngestCode, type IngestCodeValue } from './codes.ts';
+import { chunkPointAt, lastChunkPoint, writeChunk } from './chunks.ts';
 import { bRun, lastPointWithTs, pointAt, putAttrJson, putBRun, runByRunId, type StoredPoint } from './store.ts';
-import type { Path, RunCreate, RunOperation, SetOp, Snapshot, Step, Timestamp, Value } from './wire.ts';
+import type { FileRef, Path, RunCreate, RunOperation, SetOp, Snapshot, Step, Timestamp, Value } from './wire.ts';
 
 export interface Issue { path: string; code: IngestCodeValue; message: string }
 
@@ -56,17 +57,17 @@ const enc = new TextEncoder();
 const byteLen = (s: string) => (s.length * 3 <= 1024 ? enc.encode(s).length : Buffer.byteLength(s, 'utf8'));
 
 export function stepNumber(s: Step): number {
-  return Number(s.whole) + Number(s.micro) / 1e6;
+  return s.whole + s.micro / 1e6;
 }
 
 /** Milliseconds of a Timestamp: the read side reports `timestamp_millis` (series_values.proto). */
 export function timestampMs(t: Timestamp): number {
-  return Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6);
+  return t.seconds * 1000 + Math.floor(t.nanos / 1e6);
 }
 
 function stepProblem(s: Step): Issue['code'] | undefined {
-  if (s.micro >= BigInt(LIMITS.maxMicro)) return IngestCode.SERIES_STEP_INVALID;
-  if (s.whole >= BigInt(LIMITS.maxStep)) return IngestCode.SERIES_STEP_TOO_LARGE;
+  if (s.micro >= LIMITS.maxMicro) return IngestCode.SERIES_STEP_INVALID;
+  if (s.whole >= LIMITS.maxStep) return IngestCode.SERIES_STEP_TOO_LARGE;
   return undefined;
 }
 
@@ -102,6 +103,9 @@ function resolveProject(db: Db, op: RunOperation, user: string): { id: string } 
     return { path: '', code, message: e.message };
   }
 }
+
+/** Paths already found writable (the decoder hands out one Path object per distinct key). */
+const writable = new WeakSet<Path>();
 
 const isIssue = (x: unknown): x is Issue => typeof x === 'object' && x !== null && 'code' in x;
 const fatal = (i: Issue): Outcome => ({ ok: 0, issues: [], fatal: i, pointsStored: 0 });
@@ -186,7 +190,11 @@ const SERIES_TYPE: Partial<Record<Value['kind'], string>> = {
   float64: 'floatSeries', string: 'stringSeries', histogram: 'histogramSeries', fileRef: 'fileRefSeries',
 };
 
-interface SeriesState { sid: number; type: string; last?: StoredPoint; created: boolean }
+interface SeriesState {
+  sid: number; type: string; last?: StoredPoint; created: boolean; previewStep?: number;
+  /** Float points of this request, written as one chunk (chunks.ts). */
+  buf?: { steps: number[]; ts: number[]; vals: number[] };
+}
 
 class SnapshotApplier {
   private readonly out: Outcome = { ok: 0, issues: [], pointsStored: 0 };
@@ -211,8 +219,13 @@ class SnapshotApplier {
 
   /** Points are inserted in batches (see insertPoints); flushed before reading points back. */
   private flush(): void {
-    insertPoints(this.db, this.rows);
+    insertPoints(this.db, sortedBySeries(this.rows));
     this.rows.length = 0;
+    for (const st of this.series.values()) {
+      if (!st.buf || st.buf.steps.length === 0) continue;
+      writeChunk(this.db, st.sid, st.buf.steps, st.buf.ts, st.buf.vals);
+      st.buf = { steps: [], ts: [], vals: [] };
+    }
   }
 
   private issue(path: string, code: IngestCodeValue, message: string): void {
@@ -320,7 +333,11 @@ class SnapshotApplier {
     const existed = this.typeOf(path) !== null;
     if (!this.claimType(path, type)) return undefined;
     const sid = seriesId(this.db, this.cid, path);
-    st = { sid, type, last: lastPointWithTs(this.db, sid), created: !existed };
+    const pv = stmt(this.db, 'SELECT step FROM b_previews WHERE series_id = ?').get(sid) as { step: number } | undefined;
+    const rowLast = lastPointWithTs(this.db, sid);
+    const chunkLast = type === 'floatSeries' ? lastChunkPoint(this.db, sid) : undefined;
+    const last = rowLast && chunkLast ? (chunkLast.step > rowLast.step ? chunkLast : rowLast) : rowLast ?? chunkLast;
+    st = { sid, type, last, created: !existed, previewStep: pv?.step, ...(type === 'floatSeries' ? { buf: { steps: [], ts: [], vals: [] } } : {}) };
     this.series.set(path, st);
     return st;
   }
@@ -357,8 +374,11 @@ class SnapshotApplier {
   }
 
   private appendOne(p: Path, v: Value, step: number, ts: number, preview: Snapshot['preview']): void {
-    const bad = pathProblem(p, true);
-    if (bad) return this.issue(bad.path, bad.code, bad.message);
+    if (!writable.has(p)) {
+      const bad = pathProblem(p, true);
+      if (bad) return this.issue(bad.path, bad.code, bad.message);
+      writable.add(p);
+    }
     const path = p.text;
     const type = SERIES_TYPE[v.kind];
     if (!type) return this.issue(path, IngestCode.FIELD_TYPE_UNSUPPORTED, `'${path}': a ${v.kind} cannot be appended to a series`);
@@ -375,7 +395,7 @@ class SnapshotApplier {
         break;
       case 'histogram': {
         const h = v.v;
-        const values = h.counts ? h.counts.map(Number) : h.densities ?? [];
+        const values = h.counts ?? h.densities ?? [];
         if (h.edges.some(Number.isNaN)) return this.issue(path, IngestCode.HISTOGRAM_BIN_EDGES_CONTAINS_NAN, `'${path}': NaN bin edge`);
         if (h.edges.length > LIMITS.histogramEdges) return this.issue(path, IngestCode.HISTOGRAM_TOO_MANY_BINS, `'${path}': ${h.edges.length - 1} bins, more than 512`);
         if (h.edges.some((e, i) => i > 0 && !(e > h.edges[i - 1]))) return this.issue(path, IngestCode.HISTOGRAM_BIN_EDGES_NOT_INCREASING, `'${path}': bin edges do not increase`);
@@ -407,16 +427,25 @@ class SnapshotApplier {
       if (step < last.step) {
         // A re-sent old point (resume after a crash) is still "the exact same data point": a duplicate (§3.4).
         this.flush();
-        const old = pointAt(this.db, st.sid, step);
+        const old = pointAt(this.db, st.sid, step) ?? (st.type === 'floatSeries' ? chunkPointAt(this.db, st.sid, step) : undefined);
         if (old && sameValue(old, num, str)) return this.issue(path, IngestCode.SERIES_POINT_DUPLICATE, `'${path}': step ${step} already holds this value`);
         return this.issue(path, IngestCode.SERIES_STEP_NON_INCREASING, `'${path}': step ${step} is lower than the last step ${last.step}`);
       }
       if (ts < last.ts) return this.issue(path, IngestCode.SERIES_TIMESTAMP_DECREASING, `'${path}': timestamp goes back in time`);
     }
-    this.rows.push(st.sid, step, ts, num, str);
-    st.last = { step, ts, num, str };
+    if (st.buf) {
+      st.buf.steps.push(step);
+      st.buf.ts.push(ts);
+      st.buf.vals.push(num ?? NaN);
+    } else this.rows.push(st.sid, step, ts, num, str);
+    // NaN is compared as SQLite keeps it: NULL.
+    const keep = num !== null && Number.isNaN(num) ? null : num;
+    if (st.last) { st.last.step = step; st.last.ts = ts; st.last.num = keep; st.last.str = str; } else st.last = { step, ts, num: keep, str };
     // A committed point at or after a preview's step replaces that preview.
-    stmt(this.db, 'DELETE FROM b_previews WHERE series_id = ? AND step <= ?').run(st.sid, step);
+    if (st.previewStep !== undefined && step >= st.previewStep) {
+      stmt(this.db, 'DELETE FROM b_previews WHERE series_id = ?').run(st.sid);
+      st.previewStep = undefined;
+    }
     this.out.ok += 1;
     this.out.pointsStored += 1;
   }
@@ -430,8 +459,25 @@ class SnapshotApplier {
     stmt(this.db, `INSERT INTO b_previews(series_id, step, ts, num, ratio) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(series_id) DO UPDATE SET step = excluded.step, ts = excluded.ts, num = excluded.num, ratio = excluded.ratio`)
       .run(st.sid, step, ts, num, ratio);
+    st.previewStep = step;
     this.out.ok += 1;
   }
+}
+
+/**
+ * Flat (series_id, step, ts, num, str) rows reordered by series then step: a snapshot interleaves
+ * every metric, and inserting into the (series_id, step) B-tree in key order is several times faster.
+ */
+function sortedBySeries(rows: unknown[]): unknown[] {
+  const n = rows.length / 5;
+  if (n < 2) return rows;
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => ((rows[a * 5] as number) - (rows[b * 5] as number)) || ((rows[a * 5 + 1] as number) - (rows[b * 5 + 1] as number)));
+  const out = new Array<unknown>(rows.length);
+  order.forEach((from, to) => {
+    for (let k = 0; k < 5; k++) out[to * 5 + k] = rows[from * 5 + k];
+  });
+  return out;
 }
 
 function sameValue(last: StoredPoint, num: number | null, str: string | null): boolean {
@@ -441,7 +487,7 @@ function sameValue(last: StoredPoint, num: number | null, str: string | null): b
   return last.num === num;
 }
 
-function fileRefJson(f: { path: string; sizeBytes: bigint; mimeType: string }): { path: string; sizeBytes: number; mimeType: string } {
-  return { path: f.path, sizeBytes: Number(f.sizeBytes), mimeType: f.mimeType };
+function fileRefJson(f: FileRef): FileRef {
+  return { path: f.path, sizeBytes: f.sizeBytes, mimeType: f.mimeType };
 }
 

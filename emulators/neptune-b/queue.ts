@@ -111,8 +111,12 @@ export class IngestQueue {
   check(ids: string[], project: string): RequestStatus[] {
     this.processReady();
     // Counted after processing: the first `unavailableChecks` checks of a request answer UNAVAILABLE.
+    // Requests are processed in order, so asking about one also counts for every earlier one: a
+    // client that polls only its newest id must not wait forever behind one it stopped asking about.
     const asked = new Set(ids);
-    for (const p of this.pending) if (asked.has(p.id)) p.checks += 1;
+    let last = -1;
+    this.pending.forEach((p, i) => { if (asked.has(p.id)) last = i; });
+    for (let i = 0; i <= last; i++) this.pending[i].checks += 1;
     const get = stmt(this.db, 'SELECT project, status FROM b_requests WHERE id = ?');
     return ids.map((id) => {
       const row = get.get(id) as { project: string; status: string | null } | undefined;

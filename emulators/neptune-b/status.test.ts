@@ -90,3 +90,14 @@ describe('asynchronous processing and /ingest/check (neptune-api.md §3.5)', () 
     expect(emu.b.inspect.run(PROJECT, 'r1')?.family).toBe('r1');
   });
 });
+
+describe('polling only the newest request', () => {
+  it('counts for the earlier ones, which are processed first', async () => {
+    const b = await start({ unavailableChecks: 1 });
+    const create = await b.ingest(encodeCreate(PROJECT, 'r1', {}, true));
+    const upd = await b.ingest(encodeUpdate(PROJECT, 'r1', [{ step: 1, timestamp: 1, append: { m: { float: 2 } } }]));
+    expect(await b.check([upd])).toEqual([UNAVAILABLE]);
+    expect(codes((await b.check([upd]))[0])).toEqual({ 0: 1 });
+    expect(codes((await b.check([create]))[0])).toEqual({ 0: 1 });
+  });
+});

@@ -7,6 +7,7 @@
  */
 import type { Db } from '../neptune/store.ts';
 import { stmt } from '../neptune/store.ts';
+import { openChunks } from './chunks.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS b_runs(
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS b_previews(series_id INTEGER PRIMARY KEY, step REAL N
 
 export function openBTables(db: Db): void {
   db.exec(SCHEMA);
+  openChunks(db);
 }
 
 export interface BRunRow {

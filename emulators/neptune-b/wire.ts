@@ -3,17 +3,19 @@
  * those of neptune-ai/neptune-query@00fcb6b `src/neptune_query/generated/neptune_api_spec/proto/
  * neptune_pb/ingest/v1/{common.proto, pub/ingest.proto, pub/client.proto}`; the message shapes
  * here are written for the emulator (nothing is generated, nothing comes from src/).
- * Only @bufbuild/protobuf's low-level BinaryReader is used (varints, lengths, UTF-8).
+ * Hand-rolled over one Uint8Array with a cursor (protobuf wire format: varint / fixed64 /
+ * length-delimited / fixed32): a reader object per nested message cost ~6 µs per metric point,
+ * which made the emulator, not the client, the bottleneck of a bench.
  */
-import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 
 export class Malformed extends Error {}
 
-export interface Step { whole: bigint; micro: bigint }
+/** common.proto `Step{whole=1 uint64, micro=2 uint64}`; numbers (anything ≥ 1e12 is refused anyway). */
+export interface Step { whole: number; micro: number }
 /** google.protobuf.Timestamp{seconds=1 int64, nanos=2 int32}. */
-export interface Timestamp { seconds: bigint; nanos: number }
-export interface FileRef { path: string; sizeBytes: bigint; mimeType: string }
-export interface Histogram { edges: number[]; counts?: bigint[]; densities?: number[] }
+export interface Timestamp { seconds: number; nanos: number }
+export interface FileRef { path: string; sizeBytes: number; mimeType: string }
+export interface Histogram { edges: number[]; counts?: number[]; densities?: number[] }
 
 /** common.proto `Value` oneof (float64=1, int64=3, bool=5, string=6, timestamp=8, string_set=12, file_ref=13, histogram=14). */
 export type Value =
@@ -59,304 +61,457 @@ export interface RunOperation {
   create?: RunCreate; snapshots?: Snapshot[];
 }
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const VARINT = 0;
+const I64 = 1;
+const LEN = 2;
+const I32 = 5;
 
-function sub(r: BinaryReader): BinaryReader {
-  return new BinaryReader(r.bytes());
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8Lossy = new TextDecoder('utf-8');
+
+/** A cursor over one buffer; nested messages are [pos, end) ranges of the same buffer. */
+class Cur {
+  pos: number;
+  constructor(readonly buf: Uint8Array, pos = 0, public end = buf.length, private readonly view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)) {
+    this.pos = pos;
+  }
+
+  /** A cursor over [s, e) of the same buffer (sharing the DataView: making one per message is costly). */
+  at(s: number, e: number): Cur {
+    return new Cur(this.buf, s, e, this.view);
+  }
+
+  more(): boolean {
+    return this.pos < this.end;
+  }
+
+  /** A varint as a number (exact below 2^53; larger values only need to compare as large). */
+  varint(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new Malformed('truncated varint');
+      const b = this.buf[this.pos++];
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 128;
+    }
+    throw new Malformed('varint longer than 10 bytes');
+  }
+
+  /** A varint as a signed 64-bit integer (int64: negative values take 10 bytes, two's complement). */
+  int64(): bigint {
+    let lo = 0n;
+    let shift = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new Malformed('truncated varint');
+      const b = this.buf[this.pos++];
+      lo |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return BigInt.asIntN(64, lo);
+      shift += 7n;
+    }
+    throw new Malformed('varint longer than 10 bytes');
+  }
+
+  /** int32 fields (nanos, enums) are varints of the sign-extended 64-bit value. */
+  int32(): number {
+    return Number(BigInt.asIntN(32, BigInt(this.varint() % 2 ** 32)));
+  }
+
+  double(): number {
+    if (this.pos + 8 > this.end) throw new Malformed('truncated double');
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  float(): number {
+    if (this.pos + 4 > this.end) throw new Malformed('truncated float');
+    const v = this.view.getFloat32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  /** Skips a length-delimited field and returns its end; its start is left in `start`. */
+  start = 0;
+  len(): number {
+    const n = this.buf[this.pos] < 0x80 && this.pos < this.end ? this.buf[this.pos++] : this.varint();
+    this.start = this.pos;
+    const end = this.pos + n;
+    if (end > this.end) throw new Malformed('length-delimited field runs past its message');
+    this.pos = end;
+    return end;
+  }
+
+  sub(): Cur {
+    const e = this.len();
+    return this.at(this.start, e);
+  }
+
+  string(): string {
+    const e = this.len();
+    return text(this.buf, this.start, e);
+  }
+
+  skip(wt: number): void {
+    if (wt === VARINT) this.varint();
+    else if (wt === I64) this.pos += 8;
+    else if (wt === LEN) this.len();
+    else if (wt === I32) this.pos += 4;
+    else throw new Malformed(`unsupported wire type ${wt}`);
+    if (this.pos > this.end) throw new Malformed('field runs past its message');
+  }
+
+  /** Field number of the next tag; its wire type is left in `wt` (no tuple per field: this runs per point). */
+  wt = 0;
+  tag(): number {
+    const t = this.buf[this.pos] < 0x80 && this.pos < this.end ? this.buf[this.pos++] : this.varint();
+    const no = Math.floor(t / 8);
+    if (no === 0) throw new Malformed('field number 0');
+    this.wt = t & 7;
+    return no;
+  }
 }
 
-function str(r: BinaryReader): string {
+function ascii(buf: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if (buf[i] >= 0x80) return false;
+  return true;
+}
+
+function text(buf: Uint8Array, s: number, e: number): string {
+  if (e - s < 64 && ascii(buf, s, e)) return String.fromCharCode(...buf.subarray(s, e));
   try {
-    return r.string(true);
+    return utf8Strict.decode(buf.subarray(s, e));
   } catch {
     throw new Malformed('a string field is not valid UTF-8');
   }
 }
 
-/** Runs `each(fieldNo, wireType)` over every field; unknown fields must be skipped by the callback returning false. */
-function fields(r: BinaryReader, each: (no: number, wt: WireType) => boolean): void {
-  while (r.pos < r.len) {
-    const [no, wt] = r.tag();
-    if (!each(no, wt)) r.skip(wt, no);
-  }
-}
+/** Map keys repeat in every snapshot: decoded once, found again by a hash of their bytes. */
+const pathCache = new Map<number, Array<{ bytes: Uint8Array; path: Path }>>();
+let pathCacheSize = 0;
 
-function guard<T>(what: string, f: () => T): T {
+function decodePath(buf: Uint8Array, s: number, e: number): Path {
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  const bucket = pathCache.get(h);
+  if (bucket) {
+    for (const c of bucket) {
+      if (c.bytes.length !== e - s) continue;
+      let same = true;
+      for (let i = 0; i < c.bytes.length; i++) if (c.bytes[i] !== buf[s + i]) { same = false; break; }
+      if (same) return c.path;
+    }
+  }
+  let path: Path;
   try {
-    return f();
-  } catch (e) {
-    if (e instanceof Malformed) throw e;
-    throw new Malformed(`cannot decode ${what}: ${(e as Error).message}`);
+    path = { text: ascii(buf, s, e) && e - s < 64 ? String.fromCharCode(...buf.subarray(s, e)) : utf8Strict.decode(buf.subarray(s, e)), bytes: e - s, valid: true };
+  } catch {
+    path = { text: utf8Lossy.decode(buf.subarray(s, e)), bytes: e - s, valid: false };
   }
+  if (pathCacheSize > 100_000) { pathCache.clear(); pathCacheSize = 0; }
+  const entry = { bytes: buf.slice(s, e), path };
+  if (bucket) bucket.push(entry);
+  else pathCache.set(h, [entry]);
+  pathCacheSize += 1;
+  return path;
 }
 
-export function decodeStep(r: BinaryReader): Step {
-  const s: Step = { whole: 0n, micro: 0n };
-  fields(r, (no, wt) => {
-    if (no === 1 && wt === WireType.Varint) { s.whole = BigInt(r.uint64()); return true; }
-    if (no === 2 && wt === WireType.Varint) { s.micro = BigInt(r.uint64()); return true; }
-    return false;
-  });
+function step(c: Cur): Step {
+  const s: Step = { whole: 0, micro: 0 };
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 1 && wt === VARINT) s.whole = c.varint();
+    else if (no === 2 && wt === VARINT) s.micro = c.varint();
+    else c.skip(wt);
+  }
   return s;
 }
 
-export function decodeTimestamp(r: BinaryReader): Timestamp {
-  const t: Timestamp = { seconds: 0n, nanos: 0 };
-  fields(r, (no, wt) => {
-    if (no === 1 && wt === WireType.Varint) { t.seconds = BigInt(r.int64()); return true; }
-    if (no === 2 && wt === WireType.Varint) { t.nanos = r.int32(); return true; }
-    return false;
-  });
+function timestamp(c: Cur): Timestamp {
+  const t: Timestamp = { seconds: 0, nanos: 0 };
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 1 && wt === VARINT) t.seconds = Number(c.int64());
+    else if (no === 2 && wt === VARINT) t.nanos = c.int32();
+    else c.skip(wt);
+  }
   return t;
 }
 
 /** Packed or unpacked repeated scalars (proto3 packs by default; parsers must accept both). */
-function repeated<T>(r: BinaryReader, wt: WireType, out: T[], one: () => T): void {
-  if (wt === WireType.LengthDelimited) {
-    const end = r.uint32() + r.pos;
-    while (r.pos < end) out.push(one());
-  } else out.push(one());
+function repeated(c: Cur, wt: number, out: number[], one: (c: Cur) => number): void {
+  if (wt === LEN) {
+    const e = c.len();
+      const s = c.start;
+    const inner = c.at(s, e);
+    while (inner.more()) out.push(one(inner));
+  } else out.push(one(c));
 }
 
-function decodeHistogram(r: BinaryReader): Histogram {
-  const h: Histogram = { edges: [] };
-  fields(r, (no, wt) => {
-    if (no === 1) { repeated(r, wt, h.edges, () => r.double()); return true; }
-    if (no === 4 && wt === WireType.LengthDelimited) {
-      const c: bigint[] = [];
-      const s = sub(r);
-      fields(s, (n2, w2) => { if (n2 === 1) { repeated(s, w2, c, () => BigInt(s.uint64())); return true; } return false; });
-      h.counts = c; h.densities = undefined;
-      return true;
-    }
-    if (no === 5 && wt === WireType.LengthDelimited) {
-      const d: number[] = [];
-      const s = sub(r);
-      fields(s, (n2, w2) => { if (n2 === 1) { repeated(s, w2, d, () => s.double()); return true; } return false; });
-      h.densities = d; h.counts = undefined;
-      return true;
-    }
-    return false;
-  });
-  return h;
-}
+const asDouble = (c: Cur) => c.double();
+const asVarint = (c: Cur) => c.varint();
 
-export function decodeValue(buf: Uint8Array): Value {
-  const r = new BinaryReader(buf);
-  let v: Value = { kind: 'none' };
-  fields(r, (no, wt) => {
-    switch (no) {
-      case 1: if (wt !== WireType.Bit64) return false; v = { kind: 'float64', v: r.double() }; return true;
-      case 3: if (wt !== WireType.Varint) return false; v = { kind: 'int64', v: BigInt(r.int64()) }; return true;
-      case 5: if (wt !== WireType.Varint) return false; v = { kind: 'bool', v: r.bool() }; return true;
-      case 6: {
-        if (wt !== WireType.LengthDelimited) return false;
-        const b = r.bytes();
-        let s: string;
-        try { s = utf8Strict.decode(b); } catch { throw new Malformed('a string value is not valid UTF-8'); }
-        v = { kind: 'string', v: s, bytes: b.length };
-        return true;
-      }
-      case 8: if (wt !== WireType.LengthDelimited) return false; v = { kind: 'timestamp', v: decodeTimestamp(sub(r)) }; return true;
-      case 12: {
-        if (wt !== WireType.LengthDelimited) return false;
-        const b = r.bytes();
-        const s = new BinaryReader(b);
-        const values: string[] = [];
-        fields(s, (n2, w2) => { if (n2 === 1 && w2 === WireType.LengthDelimited) { values.push(str(s)); return true; } return false; });
-        v = { kind: 'stringSet', v: values, bytes: b.length };
-        return true;
-      }
-      case 13: {
-        if (wt !== WireType.LengthDelimited) return false;
-        const b = r.bytes();
-        const s = new BinaryReader(b);
-        const f: FileRef = { path: '', sizeBytes: 0n, mimeType: '' };
-        fields(s, (n2, w2) => {
-          if (n2 === 1 && w2 === WireType.LengthDelimited) { f.path = str(s); return true; }
-          if (n2 === 2 && w2 === WireType.Varint) { f.sizeBytes = BigInt(s.int64()); return true; }
-          if (n2 === 3 && w2 === WireType.LengthDelimited) { f.mimeType = str(s); return true; }
-          return false;
-        });
-        v = { kind: 'fileRef', v: f, bytes: b.length };
-        return true;
-      }
-      case 14: if (wt !== WireType.LengthDelimited) return false; v = { kind: 'histogram', v: decodeHistogram(sub(r)) }; return true;
-      default: return false;
-    }
-  });
-  return v;
-}
-
-function decodePath(b: Uint8Array): Path {
-  try {
-    return { text: utf8Strict.decode(b), bytes: b.length, valid: true };
-  } catch {
-    return { text: new TextDecoder().decode(b), bytes: b.length, valid: false };
+function numbers(c: Cur, one: (c: Cur) => number): number[] {
+  const out: number[] = [];
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 1) repeated(c, wt, out, one);
+    else c.skip(wt);
   }
-}
-
-/** A map<string, X> entry: key=1, value=2 (protobuf map encoding). */
-function mapEntry<T>(r: BinaryReader, value: (r: BinaryReader, wt: WireType) => T, empty: T): [Path, T] {
-  const s = sub(r);
-  let key: Path = { text: '', bytes: 0, valid: true };
-  let val = empty;
-  fields(s, (no, wt) => {
-    if (no === 1 && wt === WireType.LengthDelimited) { key = decodePath(s.bytes()); return true; }
-    if (no === 2) { val = value(s, wt); return true; }
-    return false;
-  });
-  return [key, val];
-}
-
-function valueField(r: BinaryReader, wt: WireType): Value {
-  if (wt !== WireType.LengthDelimited) throw new Malformed('a map value is not a message');
-  return decodeValue(r.bytes());
-}
-
-function decodeModifySet(r: BinaryReader, wt: WireType): Array<[string, SetOp]> {
-  if (wt !== WireType.LengthDelimited) throw new Malformed('ModifySet is not a message');
-  const out: Array<[string, SetOp]> = [];
-  const ms = sub(r);
-  fields(ms, (no, w) => {
-    if (no !== 1 || w !== WireType.LengthDelimited) return false; // ModifySet.string = 1
-    const mss = sub(ms);
-    fields(mss, (n2, w2) => {
-      if (n2 !== 1 || w2 !== WireType.LengthDelimited) return false; // ModifyStringSet.values = 1
-      const [k, op] = mapEntry(mss, (e, ew) => (ew === WireType.Varint ? (e.int32() as SetOp) : 0), 0 as SetOp);
-      out.push([k.text, op]);
-      return true;
-    });
-    return true;
-  });
   return out;
 }
 
-export function decodeSnapshot(b: Uint8Array): Snapshot {
-  const r = new BinaryReader(b);
-  const s: Snapshot = { assign: [], modifySets: [], append: [], encodedBytes: b.length };
-  fields(r, (no, wt) => {
-    if (wt !== WireType.LengthDelimited) return false;
-    switch (no) {
-      case 1: s.step = decodeStep(sub(r)); return true;
-      case 2: s.timestamp = decodeTimestamp(sub(r)); return true;
-      case 4: s.assign.push(mapEntry(r, valueField, { kind: 'none' } as Value)); return true;
-      case 5: s.modifySets.push(mapEntry(r, decodeModifySet, [])); return true;
-      case 8: s.append.push(mapEntry(r, valueField, { kind: 'none' } as Value)); return true;
-      case 9: s.requestId = str(r); return true;
-      case 10: {
-        const p = sub(r);
-        const pv = { isPreview: false, completionRatio: 0 };
-        fields(p, (n2, w2) => {
-          if (n2 === 1 && w2 === WireType.Varint) { pv.isPreview = p.bool(); return true; }
-          if (n2 === 2 && w2 === WireType.Bit32) { pv.completionRatio = p.float(); return true; }
-          return false;
-        });
-        s.preview = pv;
-        return true;
+function histogram(c: Cur): Histogram {
+  const h: Histogram = { edges: [] };
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 1) repeated(c, wt, h.edges, asDouble);
+    else if (no === 4 && wt === LEN) { h.counts = numbers(c.sub(), asVarint); h.densities = undefined; }
+    else if (no === 5 && wt === LEN) { h.densities = numbers(c.sub(), asDouble); h.counts = undefined; }
+    else c.skip(wt);
+  }
+  return h;
+}
+
+function value(c: Cur): Value {
+  let v: Value = { kind: 'none' };
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 1 && wt === I64) v = { kind: 'float64', v: c.double() };
+    else if (no === 3 && wt === VARINT) v = { kind: 'int64', v: c.int64() };
+    else if (no === 5 && wt === VARINT) v = { kind: 'bool', v: c.varint() !== 0 };
+    else if (no === 6 && wt === LEN) {
+      const e = c.len();
+      const s = c.start;
+      v = { kind: 'string', v: text(c.buf, s, e), bytes: e - s };
+    } else if (no === 8 && wt === LEN) v = { kind: 'timestamp', v: timestamp(c.sub()) };
+    else if (no === 12 && wt === LEN) {
+      const e = c.len();
+      const s = c.start;
+      const inner = c.at(s, e);
+      const values: string[] = [];
+      while (inner.more()) {
+        const n2 = inner.tag();
+    const w2 = inner.wt;
+        if (n2 === 1 && w2 === LEN) values.push(inner.string());
+        else inner.skip(w2);
       }
-      default: return false;
+      v = { kind: 'stringSet', v: values, bytes: e - s };
+    } else if (no === 13 && wt === LEN) {
+      const e = c.len();
+      const s = c.start;
+      const inner = c.at(s, e);
+      const f: FileRef = { path: '', sizeBytes: 0, mimeType: '' };
+      while (inner.more()) {
+        const n2 = inner.tag();
+    const w2 = inner.wt;
+        if (n2 === 1 && w2 === LEN) f.path = inner.string();
+        else if (n2 === 2 && w2 === VARINT) f.sizeBytes = Number(inner.int64());
+        else if (n2 === 3 && w2 === LEN) f.mimeType = inner.string();
+        else inner.skip(w2);
+      }
+      v = { kind: 'fileRef', v: f, bytes: e - s };
+    } else if (no === 14 && wt === LEN) v = { kind: 'histogram', v: histogram(c.sub()) };
+    else c.skip(wt);
+  }
+  return v;
+}
+
+/** A map<string, X> entry: key=1, value=2 (protobuf map encoding). */
+function mapEntry<T>(c: Cur, val: (c: Cur) => T, empty: T): [Path, T] {
+  const e = c.len();
+      const s = c.start;
+  const inner = c.at(s, e);
+  let key: Path = { text: '', bytes: 0, valid: true };
+  let v = empty;
+  while (inner.more()) {
+    const no = inner.tag();
+    const wt = inner.wt;
+    if (no === 1 && wt === LEN) {
+      const ke = inner.len();
+      const ks = inner.start;
+      key = decodePath(inner.buf, ks, ke);
+    } else if (no === 2 && wt === LEN) v = val(inner.sub());
+    else inner.skip(wt);
+  }
+  return [key, v];
+}
+
+const NONE: Value = { kind: 'none' };
+
+/** ModifySet{string=1 ModifyStringSet{values=1 map<string, SET_OPERATION>}}. */
+function modifySet(c: Cur): Array<[string, SetOp]> {
+  const out: Array<[string, SetOp]> = [];
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no !== 1 || wt !== LEN) { c.skip(wt); continue; }
+    const mss = c.sub();
+    while (mss.more()) {
+      const n2 = mss.tag();
+    const w2 = mss.wt;
+      if (n2 !== 1 || w2 !== LEN) { mss.skip(w2); continue; }
+      const entry = mss.sub();
+      let key = '';
+      let op: SetOp = 0;
+      while (entry.more()) {
+        const n3 = entry.tag();
+    const w3 = entry.wt;
+        if (n3 === 1 && w3 === LEN) key = entry.string();
+        else if (n3 === 2 && w3 === VARINT) op = entry.varint() as SetOp;
+        else entry.skip(w3);
+      }
+      out.push([key, op]);
     }
-  });
+  }
+  return out;
+}
+
+function snapshot(c: Cur): Snapshot {
+  const s: Snapshot = { assign: [], modifySets: [], append: [], encodedBytes: c.end - c.pos };
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (wt !== LEN) { c.skip(wt); continue; }
+    switch (no) {
+      case 1: s.step = step(c.sub()); break;
+      case 2: s.timestamp = timestamp(c.sub()); break;
+      case 4: s.assign.push(mapEntry(c, value, NONE)); break;
+      case 5: s.modifySets.push(mapEntry(c, modifySet, [] as Array<[string, SetOp]>)); break;
+      case 8: s.append.push(mapEntry(c, value, NONE)); break;
+      case 9: s.requestId = c.string(); break;
+      case 10: {
+        const p = c.sub();
+        const pv = { isPreview: false, completionRatio: 0 };
+        while (p.more()) {
+          const n2 = p.tag();
+    const w2 = p.wt;
+          if (n2 === 1 && w2 === VARINT) pv.isPreview = p.varint() !== 0;
+          else if (n2 === 2 && w2 === I32) pv.completionRatio = p.float();
+          else p.skip(w2);
+        }
+        s.preview = pv;
+        break;
+      }
+      default: c.skip(wt);
+    }
+  }
   return s;
 }
 
-function decodeRun(r: BinaryReader): RunCreate {
-  const c: RunCreate = {};
-  fields(r, (no, wt) => {
+function run(c: Cur): RunCreate {
+  const r: RunCreate = {};
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 9 && wt === VARINT) { r.inheritConfigs = c.varint() !== 0; continue; }
+    if (wt !== LEN) { c.skip(wt); continue; }
     switch (no) {
-      case 1: if (wt !== WireType.LengthDelimited) return false; c.runId = str(r); return true;
+      case 1: r.runId = c.string(); break;
       case 2: {
-        if (wt !== WireType.LengthDelimited) return false;
-        const f: ForkPoint = { parentRunId: '' };
-        const s = sub(r);
-        fields(s, (n2, w2) => {
-          if (w2 !== WireType.LengthDelimited) return false;
-          if (n2 === 1) { f.parentProject = str(s); return true; }
-          if (n2 === 2) { f.parentRunId = str(s); return true; }
-          if (n2 === 4) { f.step = decodeStep(sub(s)); return true; }
-          return false;
-        });
-        c.forkPoint = f;
-        return true;
+        const f = c.sub();
+        const fp: ForkPoint = { parentRunId: '' };
+        while (f.more()) {
+          const n2 = f.tag();
+    const w2 = f.wt;
+          if (n2 === 1 && w2 === LEN) fp.parentProject = f.string();
+          else if (n2 === 2 && w2 === LEN) fp.parentRunId = f.string();
+          else if (n2 === 4 && w2 === LEN) fp.step = step(f.sub());
+          else f.skip(w2);
+        }
+        r.forkPoint = fp;
+        break;
       }
-      case 3: if (wt !== WireType.LengthDelimited) return false; c.creationTime = decodeTimestamp(sub(r)); return true;
-      case 4: if (wt !== WireType.LengthDelimited) return false; c.family = str(r); return true;
-      case 5: if (wt !== WireType.LengthDelimited) return false; c.experimentId = str(r); return true;
+      case 3: r.creationTime = timestamp(c.sub()); break;
+      case 4: r.family = c.string(); break;
+      case 5: r.experimentId = c.string(); break;
       case 6: {
-        if (wt !== WireType.LengthDelimited) return false;
-        const s = sub(r);
-        fields(s, (n2, w2) => { if ((n2 === 1 || n2 === 2) && w2 === WireType.LengthDelimited) { c.owner = str(s); return true; } return false; });
-        return true;
+        const o = c.sub();
+        while (o.more()) {
+          const n2 = o.tag();
+    const w2 = o.wt;
+          if ((n2 === 1 || n2 === 2) && w2 === LEN) r.owner = o.string();
+          else o.skip(w2);
+        }
+        break;
       }
-      case 7: if (wt !== WireType.LengthDelimited) return false; c.requestId = str(r); return true;
-      case 8: if (wt !== WireType.LengthDelimited) return false; c.tracker = str(r); return true;
-      case 9: if (wt !== WireType.Varint) return false; c.inheritConfigs = r.bool(); return true;
-      default: return false;
+      case 7: r.requestId = c.string(); break;
+      case 8: r.tracker = c.string(); break;
+      default: c.skip(wt);
     }
-  });
-  return c;
+  }
+  return r;
 }
 
 export function decodeRunOperation(buf: Uint8Array): RunOperation {
-  return guard('RunOperation', () => {
-    const r = new BinaryReader(buf);
-    const op: RunOperation = { project: '', runId: '', createMissingProject: false };
-    fields(r, (no, wt) => {
-      switch (no) {
-        case 1: if (wt !== WireType.LengthDelimited) return false; op.project = str(r); return true;
-        case 2: if (wt !== WireType.LengthDelimited) return false; op.runId = str(r); return true;
-        case 3: if (wt !== WireType.Varint) return false; op.createMissingProject = r.bool(); return true;
-        case 6: if (wt !== WireType.LengthDelimited) return false; op.create = decodeRun(sub(r)); op.snapshots = undefined; return true;
-        case 7: if (wt !== WireType.LengthDelimited) return false; op.snapshots = [decodeSnapshot(r.bytes())]; op.create = undefined; return true;
-        case 8: {
-          if (wt !== WireType.LengthDelimited) return false;
-          const s = sub(r);
-          const list: Snapshot[] = [];
-          fields(s, (n2, w2) => { if (n2 === 1 && w2 === WireType.LengthDelimited) { list.push(decodeSnapshot(s.bytes())); return true; } return false; });
-          op.snapshots = list; op.create = undefined;
-          return true;
-        }
-        default: return false; // api_key=12 and unknown fields: the Bearer header is what authenticates (§3.1 notes)
+  const c = new Cur(buf);
+  const op: RunOperation = { project: '', runId: '', createMissingProject: false };
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 1 && wt === LEN) op.project = c.string();
+    else if (no === 2 && wt === LEN) op.runId = c.string();
+    else if (no === 3 && wt === VARINT) op.createMissingProject = c.varint() !== 0;
+    else if (no === 6 && wt === LEN) { op.create = run(c.sub()); op.snapshots = undefined; }
+    else if (no === 7 && wt === LEN) { op.snapshots = [snapshot(c.sub())]; op.create = undefined; }
+    else if (no === 8 && wt === LEN) {
+      const b = c.sub();
+      const list: Snapshot[] = [];
+      while (b.more()) {
+        const n2 = b.tag();
+    const w2 = b.wt;
+        if (n2 === 1 && w2 === LEN) list.push(snapshot(b.sub()));
+        else b.skip(w2);
       }
-    });
-    return op;
-  });
+      op.snapshots = list; op.create = undefined;
+    } else c.skip(wt); // api_key=12 and unknown fields: the Bearer header is what authenticates (§3.1 notes)
+  }
+  return op;
+}
+
+function requestId(c: Cur): string {
+  let v = '';
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 1 && wt === LEN) v = c.string();
+    else c.skip(wt);
+  }
+  return v;
 }
 
 /** pub/client.proto `RequestIdList{ids=1 [RequestId{value=1}]}` ≡ `BulkStatusCheck{ids=1, project=2}` on the wire. */
 export function decodeRequestIds(buf: Uint8Array): { ids: string[]; project?: string } {
-  return guard('RequestIdList', () => {
-    const r = new BinaryReader(buf);
-    const out: { ids: string[]; project?: string } = { ids: [] };
-    fields(r, (no, wt) => {
-      if (wt !== WireType.LengthDelimited) return false;
-      if (no === 1) { out.ids.push(requestId(sub(r))); return true; }
-      if (no === 2) { out.project = str(r); return true; }
-      return false;
-    });
-    return out;
-  });
-}
-
-function requestId(r: BinaryReader): string {
-  let v = '';
-  fields(r, (no, wt) => { if (no === 1 && wt === WireType.LengthDelimited) { v = str(r); return true; } return false; });
-  return v;
+  const c = new Cur(buf);
+  const out: { ids: string[]; project?: string } = { ids: [] };
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 1 && wt === LEN) out.ids.push(requestId(c.sub()));
+    else if (no === 2 && wt === LEN) out.project = c.string();
+    else c.skip(wt);
+  }
+  return out;
 }
 
 /** pub/client.proto `BulkCheckDetail{project=1, ids=2, next_cursor=3, limit=4}`. */
 export function decodeBulkCheckDetail(buf: Uint8Array): { project: string; ids: string[]; cursor?: string; limit?: number } {
-  return guard('BulkCheckDetail', () => {
-    const r = new BinaryReader(buf);
-    const out: { project: string; ids: string[]; cursor?: string; limit?: number } = { project: '', ids: [] };
-    fields(r, (no, wt) => {
-      if (no === 1 && wt === WireType.LengthDelimited) { out.project = str(r); return true; }
-      if (no === 2 && wt === WireType.LengthDelimited) { out.ids.push(requestId(sub(r))); return true; }
-      if (no === 3 && wt === WireType.LengthDelimited) { out.cursor = str(r); return true; }
-      if (no === 4 && wt === WireType.Varint) { out.limit = r.int32(); return true; }
-      return false;
-    });
-    return out;
-  });
+  const c = new Cur(buf);
+  const out: { project: string; ids: string[]; cursor?: string; limit?: number } = { project: '', ids: [] };
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 1 && wt === LEN) out.project = c.string();
+    else if (no === 2 && wt === LEN) out.ids.push(requestId(c.sub()));
+    else if (no === 3 && wt === LEN) out.cursor = c.string();
+    else if (no === 4 && wt === VARINT) out.limit = c.int32();
+    else c.skip(wt);
+  }
+  return out;
 }

@@ -39,7 +39,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
   const faults = new Faults(opts.faults);
   // Protocol B (emulators/neptune-b) shares this store, auth and pipeline; its routes sit beside A's.
   const b = mountProtocolB(db, opts.protocolB, () => state?.baseUrl ?? '', secret);
-  const routes = { ...buildRoutes(), ...b.routes };
+  const routes = b.withRoutes(buildRoutes());
   let stats = emptyStats();
   let state: ServerState | undefined;
 
@@ -115,7 +115,7 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
     setFaults: (f) => faults.set(f),
     expireAccessTokens: () => auth.expireAll(),
     stats: () => ({ ...stats, byEndpoint: { ...stats.byEndpoint } }),
-    inspect: makeInspect(db),
+    inspect: b.wrapInspect(makeInspect(db)),
     b: b.handle,
     close: async () => {
       await new Promise<void>((resolve) => {
