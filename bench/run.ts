@@ -1,7 +1,7 @@
 /**
  * End-to-end benchmarks of the migration (the real CLI, in a child process) against both emulators
  * (each in its own child process). Prints figures, no thresholds; also writes .tmp/bench-results.json.
- *   npm run bench -- [--scenario a|b|all] [--points 5000000] [--runs 500] [--concurrency 16]
+ *   npm run bench -- [--scenario a|b|all] [--protocol a|b] [--points 5000000] [--runs 500] [--concurrency 16]
  *   (a) one W&B run of --points points (preset big-run), plus a bare reference loop and the ratio;
  *   (b) --runs small runs (preset many-small-runs) with W&B 150 ms/request and 50 requests/s,
  *       Neptune 50 ms/request, migrated --concurrency runs at once.
@@ -20,6 +20,11 @@ if (!['a', 'b', 'all'].includes(scenario)) {
   console.error(`--scenario must be a, b or all (got ${scenario})`);
   process.exit(2);
 }
+const protocol = arg('protocol', 'a');
+if (protocol !== 'a' && protocol !== 'b') {
+  console.error(`--protocol must be a or b (got ${protocol})`);
+  process.exit(2);
+}
 const points = Number(arg('points', '5000000'));
 const runs = Number(arg('runs', '500'));
 const concurrency = Number(arg('concurrency', '16'));
@@ -36,12 +41,12 @@ process.on('SIGTERM', stop);
 const results: Record<string, unknown> = { environment: env };
 try {
   if (scenario === 'a' || scenario === 'all') {
-    const a = await scenarioA({ points, work: join(work, 'a'), signal: controller.signal });
+    const a = await scenarioA({ points, work: join(work, 'a'), signal: controller.signal, protocol });
     results.a = a;
-    printTable(`(a) one run of ${points.toLocaleString('en')} points (preset big-run)`, a.table);
+    printTable(`(a) one run of ${points.toLocaleString('en')} points (preset big-run), Protocol ${protocol.toUpperCase()}`, a.table);
   }
   if (scenario === 'b' || scenario === 'all') {
-    const b = await scenarioB({ runs, concurrency, work: join(work, 'b'), signal: controller.signal });
+    const b = await scenarioB({ runs, concurrency, work: join(work, 'b'), signal: controller.signal, protocol });
     results.b = b;
     printTable(`(b) ${runs} small runs, W&B 150 ms + 50 req/s, Neptune 50 ms, --concurrency ${concurrency}`, b.table);
   }

@@ -71,7 +71,18 @@ export function peakRssOf(pid: number): number {
   }
 }
 
-export interface CliRun { code: number; seconds: number; peakRssBytes: number; lines: unknown[]; stderr: string }
+export interface CliRun { code: number; seconds: number; peakRssBytes: number; cpuSeconds: number; lines: unknown[]; stderr: string }
+
+/** User + system CPU seconds a live process used so far (/proc/<pid>/stat utime + stime); 0 when unreadable. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    // After "(comm) ": state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * Runs `wandb-to-neptune <args>` in a child process and samples its peak RSS every 100 ms (VmHWM is
@@ -86,7 +97,8 @@ export function runCli(args: string[], env: Record<string, string>, cwd: string)
     });
     live.add(child);
     let peak = 0;
-    const timer = setInterval(() => { peak = Math.max(peak, peakRssOf(child.pid!)); }, 100);
+    let cpu = 0;
+    const timer = setInterval(() => { peak = Math.max(peak, peakRssOf(child.pid!)); cpu = Math.max(cpu, cpuSecondsOf(child.pid!)); }, 100);
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
@@ -98,7 +110,7 @@ export function runCli(args: string[], env: Record<string, string>, cwd: string)
       const lines = out.split('\n').filter((l) => l.trim()).flatMap((l) => {
         try { return [JSON.parse(l) as unknown]; } catch { return []; }
       });
-      resolve({ code: code ?? 1, seconds: (performance.now() - t0) / 1000, peakRssBytes: peak, lines, stderr: err });
+      resolve({ code: code ?? 1, seconds: (performance.now() - t0) / 1000, peakRssBytes: peak, cpuSeconds: cpu, lines, stderr: err });
     });
   });
 }

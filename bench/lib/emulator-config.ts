@@ -1,11 +1,12 @@
 /** What an emulator child starts: the W&B emulator with a generated entity, or an empty Neptune. */
 import { STACK_WANDB_KEY, STACK_WORKSPACE } from '../../emulators/stack.ts';
 import { startNeptuneEmulator, type NeptuneFaultConfig } from '../../emulators/neptune/index.ts';
+import type { ProtocolBOptions } from '../../emulators/neptune-b/types.ts';
 import { generateEntity, startWandbEmulator, type FaultConfig, type GeneratorSpec } from '../../emulators/wandb/index.ts';
 
 export type EmulatorConfig =
   | { kind: 'wandb'; spec: GeneratorSpec; faults?: FaultConfig; workDir: string }
-  | { kind: 'neptune'; faults?: NeptuneFaultConfig };
+  | { kind: 'neptune'; faults?: NeptuneFaultConfig; protocolB?: ProtocolBOptions };
 
 export interface EmulatorInfo {
   url: string;
@@ -29,10 +30,10 @@ export async function startStackPart(cfg: EmulatorConfig): Promise<{ info: Emula
       close: () => emu.close(),
     };
   }
-  const emu = await startNeptuneEmulator({ workspaces: [STACK_WORKSPACE], faults: cfg.faults });
+  const emu = await startNeptuneEmulator({ workspaces: [STACK_WORKSPACE], faults: cfg.faults, protocolB: cfg.protocolB });
   return {
     info: { url: emu.url, env: { NEPTUNE_API_TOKEN: emu.apiToken(), NEPTUNE_PROJECT: `${STACK_WORKSPACE}/placeholder` } },
-    stats: () => emu.stats(),
+    stats: () => ({ ...emu.stats(), b: emu.b.stats() }),
     close: () => emu.close(),
   };
 }

@@ -7,7 +7,7 @@ import { runCli, startEmulatorChild } from './children.ts';
 import { migrationFigures } from './migration-figures.ts';
 import { mb, type Row } from './table.ts';
 
-export async function scenarioB(o: { runs: number; concurrency: number; work: string; signal: AbortSignal }) {
+export async function scenarioB(o: { runs: number; concurrency: number; work: string; signal: AbortSignal; protocol?: 'a' | 'b' }) {
   mkdirSync(o.work, { recursive: true });
   const wandb = await startEmulatorChild<EmulatorStats>({
     kind: 'wandb', spec: { seed: 1, preset: 'many-small-runs', runs: o.runs }, workDir: join(o.work, 'wandb-export'),
@@ -17,7 +17,7 @@ export async function scenarioB(o: { runs: number; concurrency: number; work: st
   try {
     const before = await wandb.stats();
     const cli = await runCli(
-      ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--concurrency', String(o.concurrency), '--ledger', join(o.work, 'ledger.sqlite')],
+      ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--protocol', o.protocol ?? 'a', '--concurrency', String(o.concurrency), '--ledger', join(o.work, 'ledger.sqlite')],
       { ...wandb.info.env, ...neptune.info.env }, o.work,
     );
     const m = migrationFigures(cli, before, await wandb.stats(), await neptune.stats());

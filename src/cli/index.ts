@@ -49,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--batch-points <n>', 'points per acknowledged batch (default 20000)')
     .option('--timeout <seconds>', 'seconds to wait for a server\'s answer before retrying (default 60)')
     .option('--retries <n>', 'retries of a failed request before it counts as failed (default 6)')
+    .addOption(new Option('--protocol <a|b|auto>', 'Neptune protocol: a (2.x REST), b (3.x protobuf ingest), auto (ask the server)').default('auto'))
+    .addOption(new Option('--nan <drop|send>', 'NaN/±Infinity points: drop and count them, or send them (Protocol B servers that accept them)').default('drop'))
     .option('--dry-run', 'read the source and plan; write nothing; print what would be written')
     .option('--json', 'machine-readable events (NDJSON) on stdout')
     .option('--strict', 'exit non-zero when anything was left out for a reason other than the defaults')

@@ -27,6 +27,8 @@ export interface MigrateFlags {
   batchPoints?: string;
   timeout?: string;
   retries?: string;
+  protocol?: string;
+  nan?: string;
 }
 
 export const DEFAULT_LEDGER = 'wandb-to-neptune.sqlite';
@@ -126,6 +128,13 @@ export function migrateOptionsFromFlags(flags: MigrateFlags, env: NodeJS.Process
       retries: flags.retries === undefined ? undefined : nonNegativeInt('--retries', flags.retries, problems),
     },
   };
+  const protocol = flags.protocol ?? 'auto';
+  if (protocol !== 'a' && protocol !== 'b' && protocol !== 'auto') problems.push(`--protocol must be a, b or auto, got "${protocol}"`);
+  else opts.protocol = protocol;
+  const nan = flags.nan ?? 'drop';
+  if (nan !== 'drop' && nan !== 'send') problems.push(`--nan must be drop or send, got "${nan}"`);
+  else if (nan === 'send' && protocol === 'a') problems.push('--nan send needs Protocol B: Protocol A cannot carry NaN/±Infinity');
+  else opts.nan = nan;
   if (problems.length) throw new ConfigError(problems);
   return opts;
 }

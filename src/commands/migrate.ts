@@ -37,6 +37,10 @@ export interface MigrateOptions {
   batchPoints?: number;
   /** Request timeouts and retries (`--timeout`, `--retries`). */
   http?: { timeoutMs?: number; retries?: number };
+  /** Neptune protocol: `auto` (default) asks the server. */
+  protocol?: 'a' | 'b' | 'auto';
+  /** NaN/±Infinity: dropped and counted (default), or sent (Protocol B servers that accept them). */
+  nan?: 'drop' | 'send';
 }
 
 /** What the wiring hands every HTTP client: the user's timeouts, and the display's retry/wait hooks. */
@@ -45,7 +49,7 @@ export type HttpSettings = Pick<HttpClientOptions, 'timeoutMs' | 'retry' | 'onRe
 /** How the command gets its source and target: the CLI passes the real ones, tests may pass others. */
 export interface Wiring {
   makeSource(o: { source: string; entity?: string; log: Logger; onNotice: (n: SourceNotice) => void; http?: HttpSettings; stagingDir?: string }): RunSource;
-  makeTarget(o: { dryRun: boolean; log: Logger; http?: HttpSettings }): Target;
+  makeTarget(o: { dryRun: boolean; log: Logger; http?: HttpSettings; protocol?: 'a' | 'b' | 'auto'; nan?: 'drop' | 'send' }): Target;
 }
 
 export interface MigrateOutcome {
@@ -97,7 +101,7 @@ export async function runMigrate(
         io.emit({ type: 'source.notice', run: n.run, stream: n.stream, kind: n.kind, message: n.message });
       },
     });
-    target = wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, http });
+    target = wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, http, protocol: opts.protocol, nan: opts.nan });
     if (opts.include.has('artifacts')) {
       // Said plainly rather than silently half-done: logged artifacts (run.logged_artifacts) are not read yet.
       io.log.warn('--include artifacts carries the files under artifact/ only; logged artifacts are not read by this version');

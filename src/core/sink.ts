@@ -1,3 +1,4 @@
+import type { TargetCapabilities } from '../mapping/capabilities.ts';
 import type { FieldAssignment, FileSetEntry, Omission, SeriesPoint } from './target.ts';
 
 /** What the target already holds for a run: the base of resume and of "send only what is missing". */
@@ -33,6 +34,15 @@ export interface TargetRun {
   uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]>;
 }
 
+/** What a target that records it (Protocol B's CreateRun) uses when it creates a run. */
+export interface RunCreation {
+  /** W&B `created_at`, Unix milliseconds: the run's back-dated creation time. */
+  createdAtMs?: number;
+  /** W&B display name, and whether no other run of the W&B project has it (B's experiment name moves between runs). */
+  name?: string;
+  nameUnique?: boolean;
+}
+
 export interface TargetProject {
   /** `workspace/project`. */
   readonly qualifiedName: string;
@@ -56,7 +66,9 @@ export interface Target {
     signal?: AbortSignal,
   ): Promise<TargetProject>;
   /** Creates the run, or re-opens the one with this custom run id: the same id reaches the same run. */
-  openRun(project: TargetProject, customRunId: string, signal?: AbortSignal): Promise<TargetRun>;
+  openRun(project: TargetProject, customRunId: string, signal?: AbortSignal, creation?: RunCreation): Promise<TargetRun>;
+  /** What the target can hold, for the mapping (Protocol A's when absent). May ask the server which protocol it speaks. */
+  capabilities?(signal?: AbortSignal): Promise<TargetCapabilities>;
   /** Request counters for reports and benchmarks. */
   stats(): Record<string, number>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import type { ConsoleLine } from '../core/records.ts';
-import { PROTOCOL_A_LIMITS, type Omission, type SeriesPoint } from '../core/target.ts';
-import { defaultMappingOptions, type MappingOptions } from './options.ts';
+import type { Omission, SeriesPoint } from '../core/target.ts';
+import { capabilitiesOf, defaultMappingOptions, type MappingOptions } from './options.ts';
 
 export const STDOUT_PATH = 'monitoring/stdout';
 
@@ -21,7 +21,7 @@ export function mapConsoleLine(
   line: ConsoleLine,
   fallbackTimestampMs: number,
   opts: MappingOptions = defaultMappingOptions,
-  limit = PROTOCOL_A_LIMITS.stringSeriesEntryLength,
+  limit = capabilitiesOf(opts).stringSeriesEntryLength,
 ): MappedConsoleLine {
   const ts = line.timestamp !== undefined ? Math.round(line.timestamp * 1000) : fallbackTimestampMs;
   const overwritten = line.overwritten ?? [];

@@ -1,6 +1,6 @@
 import type { HistoryRow } from '../core/records.ts';
 import type { Omission, SeriesPoint } from '../core/target.ts';
-import type { MappingOptions } from './options.ts';
+import { capabilitiesOf, type MappingOptions } from './options.ts';
 import type { SeriesPathPlanner } from './series-paths.ts';
 import { addOmission, isPlainObject, mediaType } from './values.ts';
 
@@ -22,7 +22,8 @@ export function timestampMs(seconds: number | undefined, fallbackMs: number): nu
 /**
  * One history row → series points (mapping.md, Series). Every key not starting with `_` becomes a
  * series at `<key>` with step `_step` and the row's timestamp. Numbers and booleans go to float series,
- * strings to string series; NaN/±Infinity are dropped and counted (Protocol A cannot carry them), nulls too;
+ * strings to string series; NaN/±Infinity are dropped and counted unless the target takes them
+ * (Protocol A never does; B with `--nan send`); nulls are counted;
  * media and tables are left out by default and counted per kind; nested dicts become namespaces.
  */
 export function mapHistoryRow(
@@ -33,6 +34,7 @@ export function mapHistoryRow(
   out: MappedPoints = emptyPoints(),
 ): MappedPoints {
   const ts = timestampMs(row.timestamp, fallbackTimestampMs);
+  const sendNonFinite = capabilitiesOf(opts).nonFinite === 'send';
   const visit = (key: string, value: unknown) => {
     if (value === null || value === undefined) {
       // W&B keeps a logged None as null: there is no point to write, but the user logged something.
@@ -41,7 +43,7 @@ export function mapHistoryRow(
     }
     if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
       const n = Number(value);
-      if (!Number.isFinite(n)) {
+      if (!Number.isFinite(n) && !sendNonFinite) {
         addOmission(out.omissions, { reason: 'non-finite', subject: key, count: 1 });
         return;
       }

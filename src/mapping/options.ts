@@ -1,3 +1,5 @@
+import { PROTOCOL_A_CAPABILITIES, type TargetCapabilities } from './capabilities.ts';
+
 /** What the user asked to carry beyond the defaults (mapping.md, "Left out by default"). */
 export type IncludeOption = 'artifacts' | 'tables' | 'internal' | 'media' | 'wandb-files' | 'console-raw';
 
@@ -5,6 +7,12 @@ export const INCLUDE_OPTIONS: readonly IncludeOption[] = ['artifacts', 'tables',
 
 export interface MappingOptions {
   include: ReadonlySet<IncludeOption>;
+  /** What the target can hold (the pipeline sets it from the target); Protocol A when absent. */
+  capabilities?: TargetCapabilities;
+}
+
+export function capabilitiesOf(opts: MappingOptions): TargetCapabilities {
+  return opts.capabilities ?? PROTOCOL_A_CAPABILITIES;
 }
 
 export const defaultMappingOptions: MappingOptions = { include: new Set() };

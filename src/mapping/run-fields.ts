@@ -1,7 +1,7 @@
 import { runPath } from '../core/records.ts';
 import type { RunInfo, SourceProject } from '../core/records.ts';
 import type { FieldAssignment, Omission } from '../core/target.ts';
-import type { MappingOptions } from './options.ts';
+import { capabilitiesOf, type MappingOptions } from './options.ts';
 import { joinPath, sanitizeSegment } from './paths.ts';
 import { SeriesPathPlanner } from './series-paths.ts';
 import { addOmission, isPlainObject, mediaType, toAtom } from './values.ts';
@@ -77,7 +77,7 @@ function flattenTree(root: 'config' | 'summary', tree: Record<string, unknown>, 
   const planner = new SeriesPathPlanner([], [root]);
   ordered.forEach(({ l }, i) => {
     const sp = planner.assignSegments(String(i), l.raw, 'string');
-    out.fields.push({ path: sp.path, value: toAtom(l.value) });
+    out.fields.push({ path: sp.path, value: toAtom(l.value, capabilitiesOf(opts).intRange) });
   });
   for (const r of planner.renames) {
     const l = ordered[Number(r.key)].l;
@@ -88,6 +88,7 @@ function flattenTree(root: 'config' | 'summary', tree: Record<string, unknown>, 
 /** A run's fields (mapping.md, Runs): sys/…, config/…, summary/…, wandb/… provenance. */
 export function mapRunFields(run: RunInfo, opts: MappingOptions): MappedFields {
   const out: MappedFields = { fields: [], omissions: [] };
+  const { intRange } = capabilitiesOf(opts);
   const str = (path: string, v: string | undefined) => {
     if (v !== undefined && v !== '') out.fields.push({ path, value: { type: 'string', value: v } });
   };
@@ -115,8 +116,8 @@ export function mapRunFields(run: RunInfo, opts: MappingOptions): MappedFields {
   const heartbeat = datetime(run.heartbeatAt);
   if (heartbeat !== undefined) out.fields.push({ path: 'wandb/heartbeat_at', value: { type: 'datetime', value: heartbeat } });
   if (run.historyLineCount !== undefined)
-    out.fields.push({ path: 'wandb/history_line_count', value: toAtom(run.historyLineCount) });
-  for (const [k, v] of Object.entries(run.extra ?? {})) out.fields.push({ path: joinPath('wandb', k), value: toAtom(v) });
+    out.fields.push({ path: 'wandb/history_line_count', value: toAtom(run.historyLineCount, intRange) });
+  for (const [k, v] of Object.entries(run.extra ?? {})) out.fields.push({ path: joinPath('wandb', k), value: toAtom(v, intRange) });
   return out;
 }
 

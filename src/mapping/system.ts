@@ -20,12 +20,14 @@ export function monitoringPath(key: string): string {
 export function mapSystemSample(
   sample: SystemSample,
   step: number,
+  /** The target's NaN/±Infinity choice (capabilities): dropped and counted, or sent. */
+  nonFiniteValues: 'drop' | 'send' = 'drop',
 ): { points: Array<{ path: string; point: SeriesPoint<number> }>; nonFinite: number } {
   const points: Array<{ path: string; point: SeriesPoint<number> }> = [];
   let nonFinite = 0;
   const ts = Math.round(sample.timestamp * 1000);
   for (const [key, value] of Object.entries(sample.values)) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
+    if (typeof value !== 'number' || (!Number.isFinite(value) && nonFiniteValues === 'drop')) {
       nonFinite++;
       continue;
     }

@@ -27,22 +27,23 @@ export function jsonText(value: unknown): string {
 
 /**
  * A config or summary leaf as a Neptune atom (mapping.md, `run.config` row): int/float/bool/str keep
- * their type; an int beyond int32 becomes a float when that loses nothing, else a string of all its
- * digits; lists, null, NaN/±Infinity and other values become their JSON text. Sources hand integers
- * that do not fit a double as `bigint` (see extended-json); a `number` is already a double, so one
- * beyond int32 (`1e308`, `2**40`) is a float as it stands.
+ * their type (ints within the target's range: int32 for A, int64 for B as far as a JS number is exact);
+ * an int beyond it becomes a float when that loses nothing, else a string of all its digits; lists,
+ * null, NaN/±Infinity and other values become their JSON text. Sources hand integers that do not fit
+ * a double as `bigint` (see extended-json); a `number` is already a double, so one beyond the range
+ * (`1e308`, `2**40` under A) is a float as it stands.
  */
-export function toAtom(value: unknown): AtomValue {
+export function toAtom(value: unknown, intRange: 'int32' | 'int64' = 'int32'): AtomValue {
   switch (typeof value) {
     case 'string':
       return { type: 'string', value };
     case 'boolean':
       return { type: 'bool', value };
     case 'bigint':
-      return BigInt(Number(value)) === value ? toAtom(Number(value)) : { type: 'string', value: value.toString() };
+      return BigInt(Number(value)) === value ? toAtom(Number(value), intRange) : { type: 'string', value: value.toString() };
     case 'number':
       if (!Number.isFinite(value)) return { type: 'string', value: String(value) };
-      if (Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX) return { type: 'int', value };
+      if (Number.isInteger(value) && (intRange === 'int64' ? Number.isSafeInteger(value) : value >= INT32_MIN && value <= INT32_MAX)) return { type: 'int', value };
       return { type: 'float', value };
     default:
       return { type: 'string', value: jsonText(value ?? null) };

@@ -4,7 +4,8 @@ import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
 import { emptyPoints, mapHistoryRow } from '../mapping/history.ts';
 import { mapMigrationFields, mapRunFields, parseWandbDate } from '../mapping/run-fields.ts';
 import { neptuneCustomRunId } from '../mapping/run-id.ts';
-import { mappingOptionsKey } from '../mapping/options.ts';
+import { capabilitiesOf, mappingOptionsKey, type MappingOptions } from '../mapping/options.ts';
+import { PROTOCOL_A_CAPABILITIES } from '../mapping/capabilities.ts';
 import { SeriesPathPlanner } from '../mapping/series-paths.ts';
 import { mapSystemSample, SeriesStepGuard, systemStep } from '../mapping/system.ts';
 import type { LedgerRun } from '../ledger/ledger.ts';
@@ -25,6 +26,8 @@ export async function migrateRun(
   run: RunInfo,
   projectTarget: () => Promise<TargetProject>,
   ctx: MigrationContext,
+  /** Whether no other run of the W&B project has this display name (asked only by targets that need it). */
+  nameUnique: (name: string) => Promise<boolean> = async () => false,
 ): Promise<RunOutcome> {
   const { ledger } = ctx;
   const key = run.key;
@@ -36,7 +39,7 @@ export async function migrateRun(
     return { status: 'skipped' };
   }
   try {
-    return await migrateChangedRun(run, fingerprint, optionsKey, before, projectTarget, ctx);
+    return await migrateChangedRun(run, fingerprint, optionsKey, before, projectTarget, ctx, nameUnique);
   } finally {
     await ctx.source.releaseRun?.(run);
   }
@@ -48,11 +51,16 @@ async function migrateChangedRun(
   optionsKey: string,
   before: LedgerRun | undefined,
   projectTarget: () => Promise<TargetProject>,
-  ctx: MigrationContext,
+  baseCtx: MigrationContext,
+  nameUnique: (name: string) => Promise<boolean>,
 ): Promise<RunOutcome> {
-  const { ledger } = ctx;
+  const { ledger } = baseCtx;
   const key = run.key;
   const project = await projectTarget();
+  // The mapping shapes values to what this target holds (int range, NaN, entry lengths, run ids).
+  const capabilities = (await baseCtx.target.capabilities?.(baseCtx.signal)) ?? PROTOCOL_A_CAPABILITIES;
+  const mapping: MappingOptions = { ...baseCtx.mapping, capabilities };
+  const ctx: MigrationContext = { ...baseCtx, mapping };
   // Other options (e.g. `--include internal`) map rows already migrated differently: read them again;
   // what the target already holds is filtered out by its last steps.
   if (before && before.optionsKey !== optionsKey) {
@@ -64,7 +72,12 @@ async function migrateChangedRun(
   ledger.startRun(key, { displayName: run.displayName, targetProject: project.qualifiedName, optionsKey });
   ctx.emit({ type: 'run.started', run: key, name: run.displayName, resumed: before !== undefined, expectedRows: run.historyLineCount });
 
-  const target = await ctx.target.openRun(project, neptuneCustomRunId(key.runId), ctx.signal);
+  const createdAtMs = parseWandbDate(run.createdAt);
+  const name = run.displayName || undefined;
+  const creation = capabilities.backDating
+    ? { createdAtMs, name, nameUnique: name !== undefined && (await nameUnique(name)) }
+    : undefined;
+  const target = await ctx.target.openRun(project, neptuneCustomRunId(key.runId, capabilities), ctx.signal, creation);
   ledger.setTargetRun(key, target.id);
   const state = await target.state(ctx.signal);
 
@@ -144,7 +157,7 @@ async function pumpSystem(run: RunInfo, batcher: RunBatcher, ctx: MigrationConte
     first ??= sample.timestamp;
     seen++;
     const step = systemStep(sample, first);
-    const mapped = mapSystemSample(sample, step);
+    const mapped = mapSystemSample(sample, step, capabilitiesOf(ctx.mapping).nonFinite);
     const { kept, backward } = guard.accept(mapped.points);
     if (!pastCursor && cursor !== undefined) {
       if (step === cursor) pastCursor = true;

@@ -92,13 +92,20 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
         throw asLedgerError(e, ctx.ledger.path);
       }
     });
+    // Protocol B only: a display name shared by two runs of the W&B project must not become B's
+    // experiment name (it moves between runs). Listed once, lazily, over the whole project.
+    let displayNames: Promise<Map<string, number>> | undefined;
+    const nameUnique = async (name: string) => {
+      displayNames ??= countDisplayNames(ctx, project.name);
+      return (await displayNames).get(name) === 1;
+    };
     await forEachConcurrent(
       selected,
       sel.concurrency,
       async (run) => {
         if (fatal) return;
         try {
-          const outcome = await migrateRun(run, projectTarget, ctx);
+          const outcome = await migrateRun(run, projectTarget, ctx, nameUnique);
           if (outcome.status === 'skipped') result.skipped++;
           else result.migrated++;
         } catch (caught) {
@@ -137,6 +144,14 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   }
   ctx.emit({ type: 'migration.done', migrated: result.migrated, skipped: result.skipped, failed: result.failed, interrupted: result.interrupted });
   return result;
+}
+
+async function countDisplayNames(ctx: MigrationContext, project: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for await (const r of ctx.source.listRuns(project, {}, ctx.signal)) {
+    if (r.displayName) counts.set(r.displayName, (counts.get(r.displayName) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** The ledger may be what failed (disk full): recording the run's state then is best effort. */

@@ -55,7 +55,7 @@ describe('incremental sync', () => {
     const entity = generateEntity({ seed: 23, preset: 'all-shapes', entity: 'incr-team' });
     const stack = await startStack({ entity, workDir: join(dir, 'export') });
     try {
-      const args = ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--ledger', join(dir, 'ledger.sqlite')];
+      const args = ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--protocol', 'a', '--ledger', join(dir, 'ledger.sqlite')];
       const report = (stdout: string) => events(stdout).find((e) => e.type === 'report') as unknown as ReportEvent;
       const runs = entity.projects.reduce((n, p) => n + p.runs.length, 0);
 

@@ -30,7 +30,7 @@ describe('kill -9 and resume', () => {
     const other = await startNeptuneEmulator({ workspaces: [STACK_WORKSPACE] });
     const runCount = entity.projects.reduce((n, p) => n + p.runs.length, 0);
     try {
-      const args = (ledger: string) => ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--batch-points', '1500', '--concurrency', '3', '--ledger', ledger];
+      const args = (ledger: string) => ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--protocol', 'a', '--batch-points', '1500', '--concurrency', '3', '--ledger', ledger];
 
       // The reference: one uninterrupted migration into its own Neptune.
       const reference = await runCli(args(join(dir, 'reference.sqlite')), { ...stack.env, NEPTUNE_API_TOKEN: other.apiToken() }, dir).done;

@@ -18,6 +18,8 @@ export interface NeptuneClientOptions {
   http?: Partial<HttpClientOptions>;
   log?: Logger;
   limits?: Partial<NeptuneLimits>;
+  /** An existing session (e.g. the one `--protocol auto` probed the server with). */
+  session?: NeptuneSession;
   /** Tests only: skip the writer's own checks to observe the server's reaction. */
   unsafeSkipChecks?: boolean;
 }
@@ -53,7 +55,17 @@ export interface NeptuneClient {
   close(): Promise<void>;
 }
 
-export function createNeptuneClient(opts: NeptuneClientOptions = {}): NeptuneClient {
+/** One authenticated Neptune session (HTTP client, token exchange and refresh, stats): shared by Protocol A and B. */
+export interface NeptuneSession {
+  creds: NeptuneCredentials;
+  http: HttpClient;
+  auth: NeptuneAuth;
+  api: NeptuneApi;
+  stats: NeptuneStats;
+  log: Logger;
+}
+
+export function createNeptuneSession(opts: Pick<NeptuneClientOptions, 'token' | 'env' | 'http' | 'log'> = {}): NeptuneSession {
   const creds = opts.token ? parseNeptuneToken(opts.token) : resolveNeptuneSettings(opts.env ?? process.env).credentials;
   const log = opts.log ?? opts.http?.log ?? silentLogger;
   const stats = emptyStats();
@@ -71,7 +83,11 @@ export function createNeptuneClient(opts: NeptuneClientOptions = {}): NeptuneCli
     },
   });
   auth = new NeptuneAuth(http, creds, stats, log);
-  const api = new NeptuneApi(http, auth, stats);
+  return { creds, http, auth, api: new NeptuneApi(http, auth, stats), stats, log };
+}
+
+export function createNeptuneClient(opts: NeptuneClientOptions = {}): NeptuneClient {
+  const { creds, http, auth, api, stats, log } = opts.session ?? createNeptuneSession(opts);
   const ctx: WriterContext = { api, auth, limits: resolveLimits(opts.limits), stats, log, unsafeSkipChecks: opts.unsafeSkipChecks ?? false };
 
   return {

@@ -1,5 +1,5 @@
-import { ConfigError } from '../../core/errors.ts';
 import type { NeptuneApi } from './api.ts';
+import { workspaceId, workspaceNotFound } from './projects.ts';
 
 /**
  * The workspaces the token reaches, from `GET /api/backend/v1/myOrganizations` (reference
@@ -14,11 +14,12 @@ export async function listWorkspaces(api: NeptuneApi, signal?: AbortSignal): Pro
   return data.map((w) => w.name).filter((n): n is string => typeof n === 'string');
 }
 
-/** Before any run is read: credentials, reachability, and the workspace (a server that cannot list is taken on trust). */
+/**
+ * Before any run is read: credentials, reachability, and the workspace — found the way project
+ * creation finds it (listed, else asked for by name), so the two never disagree. A server that
+ * cannot list workspaces is taken on trust.
+ */
 export async function checkWorkspace(api: NeptuneApi, workspace: string, signal?: AbortSignal): Promise<void> {
-  const names = await listWorkspaces(api, signal);
-  if (!names || names.includes(workspace)) return;
-  throw new ConfigError([
-    `Neptune workspace "${workspace}" not found; the API token reaches: ${names.length ? names.join(', ') : '(no workspace)'} (pass --workspace, or set NEPTUNE_PROJECT=workspace/project)`,
-  ]);
+  const { id, listed } = await workspaceId(api, workspace, signal);
+  if (!id && listed) throw workspaceNotFound(workspace, listed);
 }

@@ -55,7 +55,7 @@ export async function getProject(api: NeptuneApi, workspace: string, name: strin
  * does not list is asked for by name (`getOrganization`, `GET /organizations2/{organization}`).
  * `listed` is undefined when the server has no `listOrganizations`.
  */
-async function workspaceId(api: NeptuneApi, workspace: string, signal?: AbortSignal): Promise<{ id?: string; listed?: string[] }> {
+export async function workspaceId(api: NeptuneApi, workspace: string, signal?: AbortSignal): Promise<{ id?: string; listed?: string[] }> {
   const { status, data } = await api.json<Array<{ id?: unknown; name?: unknown }>>({
     method: 'GET', path: '/api/backend/v1/myOrganizations', acceptStatus: [404], signal, what: 'workspaces',
   });
@@ -66,6 +66,13 @@ async function workspaceId(api: NeptuneApi, workspace: string, signal?: AbortSig
     method: 'GET', path: `/api/backend/v1/organizations2/${encodeURIComponent(workspace)}`, acceptStatus: [403, 404], signal, what: `workspace ${workspace}`,
   });
   return { id: one.status === 200 && typeof one.data?.id === 'string' ? one.data.id : undefined, listed };
+}
+
+/** One message for an unknown workspace, from the pre-flight check and from project creation alike. */
+export function workspaceNotFound(workspace: string, listed: readonly string[]): ConfigError {
+  return new ConfigError([
+    `Neptune workspace "${workspace}" not found; the API token reaches: ${listed.length ? listed.join(', ') : '(no workspace)'} (pass --workspace, or set NEPTUNE_PROJECT=workspace/project)`,
+  ]);
 }
 
 /** "Already exists" in any of the forms servers use: 409, ERR_NOT_UNIQUE validation errors, name collision. */
@@ -79,9 +86,7 @@ export async function ensureProject(api: NeptuneApi, workspace: string, name: st
   const existing = await getProject(api, workspace, name, signal);
   if (existing) return { ...existing, created: false };
   const { id: organizationId, listed } = await workspaceId(api, workspace, signal);
-  if (!organizationId && listed) {
-    throw new ConfigError([`Neptune workspace "${workspace}" not found; your workspaces: ${listed.length ? listed.join(', ') : '(none)'}`]);
-  }
+  if (!organizationId && listed) throw workspaceNotFound(workspace, listed);
   // Newer servers take the workspace name (`organizationIdentifier`), the served 2023/minfx specs its uuid: send both.
   const body = {
     name,

@@ -1,0 +1,57 @@
+/**
+ * Micro-benchmark of the Protocol B encoder alone (no HTTP, no emulator): N float points as the
+ * pipeline hands them over (path-major batches of SeriesPoint objects), grouped into snapshots and
+ * encoded into request bodies. Prints points/s, CPU-s per million points, bytes per point, peak RSS.
+ *   npx tsx bench/neptune-b-encode.ts [--points 5000000] [--series 10] [--batch 20000]
+ */
+import { SnapshotEncoder } from '../src/sinks/neptune-b/snapshots.ts';
+import { arg } from './lib/args.ts';
+
+const total = Number(arg('points', '5000000'));
+const seriesCount = Number(arg('series', '10'));
+const batch = Number(arg('batch', '20000'));
+const rowsPerBatch = Math.max(1, Math.floor(batch / seriesCount));
+const rows = Math.ceil(total / seriesCount);
+
+const enc = new SnapshotEncoder();
+const keys = Array.from({ length: seriesCount }, (_, s) => `metrics/series_${s}`);
+let bytes = 0;
+let requests = 0;
+let encoded = 0;
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+for (let from = 0; from < rows; from += rowsPerBatch) {
+  const n = Math.min(rowsPerBatch, rows - from);
+  // What RunBatcher hands a target: one array of points per path.
+  for (const path of keys) {
+    const pts = new Array(n);
+    for (let i = 0; i < n; i++) pts[i] = { step: from + i, timestampMs: 1_700_000_000_000 + (from + i) * 10, value: Math.sin((from + i) / 100) };
+    const key = enc.key(path);
+    for (const p of pts) enc.appendFloat(key, p.step, p.timestampMs, p.value);
+  }
+  encoded += enc.pendingPoints;
+  for (const body of enc.requests('ws/bench', 'bench-run', Date.now())) {
+    bytes += body.length;
+    requests++;
+  }
+  enc.clear();
+}
+const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+const rss = process.resourceUsage().maxRSS / 1024;
+console.log(
+  JSON.stringify(
+    {
+      points: encoded,
+      seconds: +seconds.toFixed(3),
+      pointsPerSecond: Math.round(encoded / seconds),
+      cpuSecondsPerMillionPoints: +((cpuSeconds / encoded) * 1e6).toFixed(3),
+      bytesPerPoint: +(bytes / encoded).toFixed(2),
+      requests,
+      peakRssMB: Math.round(rss),
+    },
+    null,
+    1,
+  ),
+);

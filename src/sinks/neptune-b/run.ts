@@ -1,0 +1,202 @@
+import type { Logger } from '../../core/logger.ts';
+import type { TargetRun, TargetRunState } from '../../core/sink.ts';
+import type { FieldAssignment, FileSetEntry, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
+import { addOmission } from '../../mapping/values.ts';
+import type { IngestClient } from './ingest.ts';
+import { checkAtom, checkPath, checkStep, type Refusal } from './limits.ts';
+import { SnapshotEncoder, type EncoderLimits } from './snapshots.ts';
+import { refusalsOf } from './status.ts';
+import { mimeTypeOf, storageDestination, type StorageUploader, type UploadItem } from './uploads.ts';
+
+/** What every Protocol B run shares with its target. */
+export interface BRunContext {
+  ingest: IngestClient;
+  uploader: StorageUploader;
+  log: Logger;
+  nonFinite: 'drop' | 'send';
+  encoderLimits?: EncoderLimits;
+  now: () => number;
+  /** Points and files the server processed, for the target's stats. */
+  counters: { points: number; files: number };
+}
+
+interface SeriesState {
+  key: ReturnType<SnapshotEncoder['key']>;
+  last: number;
+}
+
+/**
+ * One Protocol B run as the pipeline's `TargetRun`. Values are checked against B's rules (§3.8) and
+ * encoded as they come; `flush` submits the requests and resolves only when `/ingest/check` says the
+ * server processed every one of them, with what it refused.
+ */
+export class NeptuneBRun implements TargetRun {
+  private readonly encoder: SnapshotEncoder;
+  private readonly series = new Map<string, SeriesState>();
+  private pending: Omission[] = [];
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: BRunContext,
+    readonly project: string,
+    readonly id: string,
+    /** The name CreateRun gave as experiment_id: B shows it as sys/name, which clients cannot assign. */
+    private readonly experimentName?: string,
+  ) {
+    this.encoder = new SnapshotEncoder(ctx.encoderLimits);
+  }
+
+  /**
+   * B makes a re-sent point a warning (SERIES_POINT_DUPLICATE), so a resumed run re-sends from the
+   * ledger's cursor instead of reading the server's last steps; and B has no per-run field cap.
+   */
+  async state(): Promise<TargetRunState> {
+    return { lastSteps: new Map(), fieldCount: 0 };
+  }
+
+  private refuse(path: string, r: Refusal, count = 1): void {
+    addOmission(this.pending, { reason: r.reason, subject: path, count, detail: r.detail });
+  }
+
+  assign(fields: readonly FieldAssignment[]): void {
+    for (const f of fields) {
+      if (f.path === 'sys/name' && f.value.type === 'string' && f.value.value === this.experimentName) continue;
+      const bad = checkPath(f.path) ?? checkAtom(f.value, this.ctx.nonFinite);
+      if (bad) this.refuse(f.path, bad);
+      else if (f.value.type === 'stringSet') this.encoder.addToSet(f.path, f.value.values);
+      else this.encoder.assign(f.path, f.value);
+    }
+  }
+
+  private seriesOf(path: string): SeriesState {
+    let s = this.series.get(path);
+    if (!s) this.series.set(path, (s = { key: this.encoder.key(path), last: -Infinity }));
+    return s;
+  }
+
+  appendFloats(path: string, points: readonly SeriesPoint<number>[]): void {
+    const bad = checkPath(path);
+    if (bad) return this.refuse(path, bad, points.length);
+    const s = this.seriesOf(path);
+    const drop = this.ctx.nonFinite === 'drop';
+    let refused: Map<OmissionReason, number> | undefined;
+    for (const p of points) {
+      const why = this.pointProblem(s, p.step) ?? (drop && !Number.isFinite(p.value) ? 'non-finite' : undefined);
+      if (why) {
+        (refused ??= new Map()).set(why, (refused.get(why) ?? 0) + 1);
+        continue;
+      }
+      s.last = p.step;
+      this.encoder.appendFloat(s.key, p.step, p.timestampMs, p.value);
+    }
+    if (refused) this.noteRefused(path, refused);
+  }
+
+  appendStrings(path: string, points: readonly SeriesPoint<string>[]): void {
+    const bad = checkPath(path);
+    if (bad) return this.refuse(path, bad, points.length);
+    const s = this.seriesOf(path);
+    let refused: Map<OmissionReason, number> | undefined;
+    for (const p of points) {
+      const why = this.pointProblem(s, p.step) ?? (Buffer.byteLength(p.value, 'utf8') > 1024 * 1024 ? 'too-large' : undefined);
+      if (why) {
+        (refused ??= new Map()).set(why, (refused.get(why) ?? 0) + 1);
+        continue;
+      }
+      s.last = p.step;
+      this.encoder.appendString(s.key, p.step, p.timestampMs, p.value);
+    }
+    if (refused) this.noteRefused(path, refused);
+  }
+
+  private pointProblem(s: SeriesState, step: number): OmissionReason | undefined {
+    if (checkStep(step)) return 'unsupported-value';
+    // B refuses a lower step, and the same step with another value (SERIES_STEP_NON_INCREASING).
+    if (step <= s.last) return 'step-not-increasing';
+    return undefined;
+  }
+
+  private noteRefused(path: string, refused: Map<OmissionReason, number>): void {
+    const details: Partial<Record<OmissionReason, string>> = {
+      'non-finite': 'NaN/±Infinity (--nan drop)',
+      'unsupported-value': 'step outside 0 ≤ step < 1e12',
+      'step-not-increasing': 'step not after the previous point of the series',
+      'too-large': 'entry longer than 1 MiB',
+    };
+    for (const [reason, count] of refused) addOmission(this.pending, { reason, subject: path, count, detail: details[reason] });
+  }
+
+  flush(signal?: AbortSignal): Promise<Omission[]> {
+    const run = this.chain.then(
+      () => this.flushNow(signal),
+      () => this.flushNow(signal),
+    );
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(signal?: AbortSignal): Promise<Omission[]> {
+    const omissions = this.pending;
+    this.pending = [];
+    const points = this.encoder.pendingPoints;
+    try {
+      const refused = await submitAndWait(this.encoder, this.ctx, this.project, this.id, signal);
+      this.ctx.counters.points += points;
+      return [...omissions, ...refused];
+    } finally {
+      this.encoder.clear();
+    }
+  }
+
+  /**
+   * B has no file sets: each file becomes a `FileRef` field `<set>/<relative path>` after its bytes
+   * went to storage. Runs beside the point streams, so it encodes and waits on its own.
+   */
+  async uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]> {
+    const out: Omission[] = [];
+    const items: UploadItem[] = [];
+    const byAttribute = new Map<string, FileSetEntry>();
+    for (const e of entries) {
+      const attribute = `${path}/${e.relativePath}`;
+      const bad = checkPath(attribute);
+      if (bad) {
+        out.push({ reason: bad.reason, subject: e.relativePath, count: 1, detail: bad.detail });
+        continue;
+      }
+      byAttribute.set(attribute, e);
+      items.push({ attribute, localPath: e.localPath, sizeBytes: e.sizeBytes, destination: storageDestination(this.id, attribute), mimeType: mimeTypeOf(e.relativePath) });
+    }
+    const failed = await this.ctx.uploader.upload(items, signal);
+    const refs = new SnapshotEncoder(this.ctx.encoderLimits);
+    let sent = 0;
+    for (const it of items) {
+      const why = failed.get(it);
+      if (why) {
+        out.push({ reason: 'upload-failed', subject: byAttribute.get(it.attribute)!.relativePath, count: 1, detail: why });
+        continue;
+      }
+      refs.assign(it.attribute, { type: 'fileRef', path: it.destination, sizeBytes: it.sizeBytes, mimeType: it.mimeType });
+      sent++;
+    }
+    if (sent) {
+      const refused = await submitAndWait(refs, this.ctx, this.project, this.id, signal);
+      for (const o of refused) {
+        const entry = byAttribute.get(o.subject);
+        out.push({ ...o, reason: 'upload-failed', subject: entry ? entry.relativePath : o.subject, detail: `${o.reason}: ${o.detail ?? ''}` });
+      }
+      this.ctx.counters.files += sent - refused.reduce((n, o) => n + o.count, 0);
+    }
+    return out;
+  }
+}
+
+/** Submits what the encoder holds and waits until the server processed it; returns what it refused. */
+export async function submitAndWait(encoder: SnapshotEncoder, ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<Omission[]> {
+  if (encoder.empty) return [];
+  const ids: string[] = [];
+  for (const body of encoder.requests(project, runId, ctx.now())) {
+    ids.push(await ctx.ingest.submit(body, `ingest for run ${runId} (${body.length} bytes)`, signal));
+  }
+  const statuses = await ctx.ingest.waitProcessed(project, ids, signal);
+  return refusalsOf(statuses, { ingest: ctx.ingest, project, runId, log: ctx.log }, signal);
+}

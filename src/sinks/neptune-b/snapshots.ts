@@ -1,0 +1,282 @@
+/**
+ * The hot path: series points and atoms of one flush → `RunOperation{update_batch}` request bodies,
+ * written straight into one reused buffer. Each path's encoded map key (and, for floats, the whole
+ * entry head) is prepared once per run; a float point then costs a copy of that head and 8 bytes.
+ * Points of one step and timestamp share a snapshot (one W&B history row → one snapshot); snapshots
+ * go out in step order, so every series' steps increase within and across requests.
+ */
+import {
+  MAP_ENTRY,
+  RUN_OPERATION,
+  SNAPSHOT,
+  SNAPSHOTS_FIELD,
+  VALUE,
+  decomposeStep,
+  modifySetEntrySize,
+  splitTimestamp,
+  stepPayloadSize,
+  timestampPayloadSize,
+  valueEntrySize,
+  writeModifySetEntry,
+  writeOperationHead,
+  writeStep,
+  writeTimestamp,
+  writeValueEntry,
+  type BValue,
+} from './messages.ts';
+import { ProtoWriter, WIRE_I64, WIRE_LEN, lenFieldSize, tag, varintSize } from './wire.ts';
+
+/** A path's encoded map key, prepared once. */
+class PathKey {
+  /** `key` field of a map entry: tag, length, UTF-8 path. */
+  readonly keyField: Buffer;
+  /** Whole head of an `append` entry holding a float: entry tag + length, key, value tag + length, `float64` tag. */
+  readonly floatHead: Buffer;
+
+  constructor(readonly path: string) {
+    const key = Buffer.from(path, 'utf8');
+    const w = new ProtoWriter(key.length + 32);
+    w.tag(MAP_ENTRY.key, WIRE_LEN);
+    w.varint(key.length);
+    w.bytes(key);
+    this.keyField = Buffer.from(w.view());
+    const entry = this.keyField.length + 2 + 9;
+    w.reset();
+    w.tag(SNAPSHOT.append, WIRE_LEN);
+    w.varint(entry);
+    w.bytes(this.keyField);
+    w.tag(MAP_ENTRY.value, WIRE_LEN);
+    w.varint(9);
+    w.tag(VALUE.float64, WIRE_I64);
+    this.floatHead = Buffer.from(w.view());
+  }
+
+  get floatEntrySize(): number {
+    return this.floatHead.length + 8;
+  }
+
+  stringEntrySize(bytes: number): number {
+    const value = 1 + varintSize(bytes) + bytes;
+    return lenFieldSize(SNAPSHOT.append, this.keyField.length + 1 + varintSize(value) + value);
+  }
+}
+
+/** The points of one step and timestamp. */
+interface Row {
+  step: number;
+  ts: number;
+  keys: PathKey[];
+  values: Array<number | string>;
+  /** Encoded sizes of each entry (strings vary). */
+  sizes: number[];
+  /** Another row at the same step with a different timestamp. */
+  other?: Row;
+}
+
+interface Atom {
+  kind: 'assign' | 'addToSet';
+  path: string;
+  value?: BValue;
+  values?: readonly string[];
+  size: number;
+}
+
+/** One snapshot to write: a row's entries [from, to), or atoms [from, to). */
+interface Piece {
+  row?: Row;
+  from: number;
+  to: number;
+  payload: number;
+}
+
+export interface EncoderLimits {
+  /** One `UpdateRunSnapshot` (neptune-scale: 2 MiB). */
+  maxSnapshotBytes: number;
+  /** One request body (neptune-scale: 16 MiB). */
+  maxRequestBytes: number;
+}
+
+export const DEFAULT_ENCODER_LIMITS: EncoderLimits = { maxSnapshotBytes: 2 * 1024 * 1024, maxRequestBytes: 16 * 1024 * 1024 - 64 * 1024 };
+
+export class SnapshotEncoder {
+  private readonly keys = new Map<string, PathKey>();
+  private rows = new Map<number, Row>();
+  private atoms: Atom[] = [];
+  private points = 0;
+  private readonly writer = new ProtoWriter(1 << 20);
+
+  constructor(private readonly limits: EncoderLimits = DEFAULT_ENCODER_LIMITS) {}
+
+  get pendingPoints(): number {
+    return this.points;
+  }
+
+  get empty(): boolean {
+    return this.points === 0 && this.atoms.length === 0;
+  }
+
+  key(path: string): PathKey {
+    let k = this.keys.get(path);
+    if (!k) this.keys.set(path, (k = new PathKey(path)));
+    return k;
+  }
+
+  assign(path: string, value: BValue): void {
+    this.atoms.push({ kind: 'assign', path, value, size: valueEntrySize(SNAPSHOT.assign, path, value) });
+  }
+
+  addToSet(path: string, values: readonly string[]): void {
+    this.atoms.push({ kind: 'addToSet', path, values, size: modifySetEntrySize(path, values) });
+  }
+
+  private row(step: number, ts: number): Row {
+    let r = this.rows.get(step);
+    if (!r) {
+      r = { step, ts, keys: [], values: [], sizes: [] };
+      this.rows.set(step, r);
+      return r;
+    }
+    while (r.ts !== ts) {
+      if (!r.other) return (r.other = { step, ts, keys: [], values: [], sizes: [] });
+      r = r.other;
+    }
+    return r;
+  }
+
+  appendFloat(key: PathKey, step: number, ts: number, value: number): void {
+    const r = this.row(step, ts);
+    r.keys.push(key);
+    r.values.push(value);
+    r.sizes.push(key.floatEntrySize);
+    this.points++;
+  }
+
+  appendString(key: PathKey, step: number, ts: number, value: string): void {
+    const r = this.row(step, ts);
+    r.keys.push(key);
+    r.values.push(value);
+    r.sizes.push(key.stringEntrySize(Buffer.byteLength(value, 'utf8')));
+    this.points++;
+  }
+
+  clear(): void {
+    this.rows = new Map();
+    this.atoms = [];
+    this.points = 0;
+  }
+
+  /**
+   * The request bodies for everything added since the last `clear`. Each yielded buffer is a view of
+   * the encoder's own buffer: use it (send it) before asking for the next one.
+   */
+  *requests(project: string, runId: string, nowMs: number): Generator<Buffer> {
+    const headSize = lenFieldSize(RUN_OPERATION.project, Buffer.byteLength(project)) + lenFieldSize(RUN_OPERATION.runId, Buffer.byteLength(runId));
+    const now = splitTimestamp(nowMs);
+    const atomHead = lenFieldSize(SNAPSHOT.timestamp, timestampPayloadSize(now.seconds, now.nanos));
+    const pieces = [...this.atomPieces(atomHead), ...this.rowPieces()];
+    // Room left for snapshots in one request: the head and the update_batch tag + length.
+    const budget = this.limits.maxRequestBytes - headSize - 6;
+    let i = 0;
+    while (i < pieces.length) {
+      let size = 0;
+      let j = i;
+      while (j < pieces.length) {
+        const s = lenFieldSize(SNAPSHOTS_FIELD, pieces[j].payload);
+        if (j > i && size + s > budget) break;
+        size += s;
+        j++;
+      }
+      const w = this.writer;
+      w.reset();
+      writeOperationHead(w, project, runId);
+      w.lenField(RUN_OPERATION.updateBatch, size, () => {
+        for (let k = i; k < j; k++) this.writePiece(pieces[k], now);
+      });
+      yield w.view();
+      i = j;
+    }
+  }
+
+  private *atomPieces(head: number): Generator<Piece> {
+    let from = 0;
+    let payload = head;
+    for (let k = 0; k < this.atoms.length; k++) {
+      const s = this.atoms[k].size;
+      if (k > from && payload + s > this.limits.maxSnapshotBytes) {
+        yield { from, to: k, payload };
+        from = k;
+        payload = head;
+      }
+      payload += s;
+    }
+    if (this.atoms.length > from) yield { from, to: this.atoms.length, payload };
+  }
+
+  private *rowPieces(): Generator<Piece> {
+    const rows: Row[] = [];
+    for (const r of this.rows.values()) {
+      for (let x: Row | undefined = r; x; x = x.other) rows.push(x);
+    }
+    rows.sort((a, b) => a.step - b.step || a.ts - b.ts);
+    for (const row of rows) {
+      const { whole, micro } = decomposeStep(row.step);
+      const t = splitTimestamp(row.ts);
+      const head = lenFieldSize(SNAPSHOT.step, stepPayloadSize(whole, micro)) + lenFieldSize(SNAPSHOT.timestamp, timestampPayloadSize(t.seconds, t.nanos));
+      let from = 0;
+      let payload = head;
+      for (let k = 0; k < row.sizes.length; k++) {
+        const s = row.sizes[k];
+        if (k > from && payload + s > this.limits.maxSnapshotBytes) {
+          yield { row, from, to: k, payload };
+          from = k;
+          payload = head;
+        }
+        payload += s;
+      }
+      if (row.sizes.length > from) yield { row, from, to: row.sizes.length, payload };
+    }
+  }
+
+  private writePiece(p: Piece, now: { seconds: number; nanos: number }): void {
+    const w = this.writer;
+    w.tag(SNAPSHOTS_FIELD, WIRE_LEN);
+    w.varint(p.payload);
+    const start = w.pos;
+    if (!p.row) {
+      writeTimestamp(w, SNAPSHOT.timestamp, now.seconds, now.nanos);
+      for (let k = p.from; k < p.to; k++) {
+        const a = this.atoms[k];
+        if (a.kind === 'assign') writeValueEntry(w, SNAPSHOT.assign, a.path, a.value!);
+        else writeModifySetEntry(w, a.path, a.values!);
+      }
+    } else {
+      const row = p.row;
+      const { whole, micro } = decomposeStep(row.step);
+      const t = splitTimestamp(row.ts);
+      writeStep(w, SNAPSHOT.step, whole, micro);
+      writeTimestamp(w, SNAPSHOT.timestamp, t.seconds, t.nanos);
+      for (let k = p.from; k < p.to; k++) {
+        const key = row.keys[k];
+        const v = row.values[k];
+        if (typeof v === 'number') {
+          w.ensure(key.floatHead.length + 8);
+          key.floatHead.copy(w.buf, w.pos);
+          w.pos += key.floatHead.length;
+          w.buf.writeDoubleLE(v, w.pos);
+          w.pos += 8;
+        } else {
+          const bytes = Buffer.byteLength(v, 'utf8');
+          const value = 1 + varintSize(bytes) + bytes;
+          w.tag(SNAPSHOT.append, WIRE_LEN);
+          w.varint(key.keyField.length + 1 + varintSize(value) + value);
+          w.bytes(key.keyField);
+          w.tag(MAP_ENTRY.value, WIRE_LEN);
+          w.varint(value);
+          w.stringField(VALUE.string, v);
+        }
+      }
+    }
+    if (w.pos - start !== p.payload) throw new Error(`snapshot: announced ${p.payload} bytes, wrote ${w.pos - start}`);
+  }
+}
+

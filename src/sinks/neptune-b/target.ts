@@ -1,0 +1,125 @@
+import { TargetError } from '../../core/errors.ts';
+import type { RunCreation, Target, TargetProject, TargetRun } from '../../core/sink.ts';
+import type { FieldAssignment } from '../../core/target.ts';
+import { protocolBCapabilities, type TargetCapabilities } from '../../mapping/capabilities.ts';
+import { createNeptuneSession, type NeptuneClientOptions, type NeptuneSession } from '../neptune/client.ts';
+import { ensureProject } from '../neptune/projects.ts';
+import { meaningOf } from './codes.ts';
+import { IngestClient, type IngestOptions } from './ingest.ts';
+import { encodeCreateRun } from './messages.ts';
+import { NeptuneBRun, type BRunContext } from './run.ts';
+import type { EncoderLimits } from './snapshots.ts';
+import { StorageUploader } from './uploads.ts';
+
+export interface NeptuneBTargetOptions extends Pick<NeptuneClientOptions, 'token' | 'env' | 'http' | 'log' | 'session'> {
+  /** `--nan`: drop NaN/±Infinity (default) or send them to a server that accepts them. */
+  nonFinite?: 'drop' | 'send';
+  ingest?: IngestOptions;
+  encoderLimits?: EncoderLimits;
+  now?: () => number;
+}
+
+/**
+ * A Neptune 3.x server (Protocol B, protobuf ingest) as the pipeline's `Target`. The session (token
+ * exchange, refresh, HTTP) and the project get-or-create are the ones Protocol A uses.
+ */
+export class NeptuneBTarget implements Target {
+  readonly kind = 'neptune-b';
+  private readonly session: NeptuneSession;
+  private readonly ingest: IngestClient;
+  private readonly nonFinite: 'drop' | 'send';
+  private readonly counters = { points: 0, files: 0, runsCreated: 0 };
+  private readonly now: () => number;
+  private projectFieldsNoted = false;
+
+  constructor(private readonly opts: NeptuneBTargetOptions) {
+    this.session = opts.session ?? createNeptuneSession(opts);
+    this.ingest = new IngestClient(this.session.api, opts.ingest);
+    this.nonFinite = opts.nonFinite ?? 'drop';
+    this.now = opts.now ?? Date.now;
+  }
+
+  async capabilities(): Promise<TargetCapabilities> {
+    return protocolBCapabilities({ nonFinite: this.nonFinite });
+  }
+
+  async ensureProject(
+    workspace: string,
+    name: string,
+    opts: { description: string; fields: readonly FieldAssignment[] },
+    signal?: AbortSignal,
+  ): Promise<TargetProject> {
+    await ensureProject(this.session.api, workspace, name, { description: opts.description }, signal);
+    if (opts.fields.length && !this.projectFieldsNoted) {
+      // The 3.x ingest API writes runs only; each run keeps its W&B URL in wandb/url.
+      this.projectFieldsNoted = true;
+      this.session.log.info(`Neptune (Protocol B): project-level fields (${opts.fields.map((f) => f.path).join(', ')}) have no place in the 3.x ingest API; runs keep wandb/url`);
+    }
+    return { qualifiedName: `${workspace}/${name}` };
+  }
+
+  /**
+   * CreateRun (idempotent: same run id, family and no fork = RUN_DUPLICATE, a warning): run_id and
+   * family = the W&B run id, creation_time = W&B's created_at, experiment_id = the W&B name only where
+   * no other run of the W&B project has it (an experiment name moves between runs). Waits until the
+   * server processed it, so every later write finds the run.
+   */
+  async openRun(project: TargetProject, customRunId: string, signal?: AbortSignal, creation: RunCreation = {}): Promise<TargetRun> {
+    if (Buffer.byteLength(customRunId, 'utf8') > 128) throw new TargetError(`run id "${customRunId}" is longer than Protocol B's 128 bytes`);
+    const experimentId = creation.nameUnique && creation.name ? creation.name : undefined;
+    if (creation.name && !experimentId) {
+      this.session.log.warn(
+        `${project.qualifiedName}/${customRunId}: W&B name "${creation.name}" is shared with another run of the project: written as sys/name without Neptune's experiment name (it would move between runs)`,
+      );
+    }
+    const body = encodeCreateRun({
+      project: project.qualifiedName,
+      runId: customRunId,
+      family: customRunId,
+      creationTimeMs: creation.createdAtMs ?? this.now(),
+      experimentId,
+    });
+    const id = await this.ingest.submit(body, `CreateRun ${customRunId}`, signal);
+    const status = (await this.ingest.waitProcessed(project.qualifiedName, [id], signal)).get(id);
+    for (const c of status?.codes ?? []) {
+      const m = meaningOf(c.detail);
+      if (c.detail === 12) this.session.log.warn(`${project.qualifiedName}/${customRunId}: the run exists with other creation parameters (RUN_CONFLICTING); writing into it`);
+      else if (m.kind !== 'warning') {
+        throw new TargetError(`Neptune refused to create run ${customRunId} in ${project.qualifiedName}: ${m.name}${status?.sharedErrorMessage ? `: ${status.sharedErrorMessage}` : ''}`);
+      }
+    }
+    this.counters.runsCreated++;
+    return new NeptuneBRun(this.runContext(project.qualifiedName), project.qualifiedName, customRunId, experimentId);
+  }
+
+  private runContext(project: string): BRunContext {
+    return {
+      ingest: this.ingest,
+      uploader: new StorageUploader(this.session.api, this.session.http, project),
+      log: this.session.log,
+      nonFinite: this.nonFinite,
+      encoderLimits: this.opts.encoderLimits,
+      now: this.now,
+      counters: this.counters,
+    };
+  }
+
+  stats(): Record<string, number> {
+    const s = this.session.stats;
+    return {
+      requests: s.requests,
+      rateLimited: s.rateLimited,
+      failedAttempts: s.failedAttempts,
+      bytes: s.bytes,
+      tokenRefreshes: s.tokenRefreshes,
+      ...this.ingest.stats,
+      points: this.counters.points,
+      files: this.counters.files,
+      runsOpened: this.counters.runsCreated,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.session.http.close();
+  }
+}

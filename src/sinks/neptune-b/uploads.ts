@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { HttpError, isAbortError } from '../../core/errors.ts';
+import type { HttpClient } from '../../http/client.ts';
+import type { NeptuneApi } from '../neptune/api.ts';
+
+/** One file to put in Neptune's storage: the bytes at `localPath` go to `destination`. */
+export interface UploadItem {
+  /** The field it becomes (`files/a.txt`): for messages. */
+  attribute: string;
+  localPath: string;
+  sizeBytes: number;
+  destination: string;
+  mimeType: string;
+}
+
+interface SignedFile {
+  path?: string;
+  url?: string;
+  provider?: string;
+  multipart?: { upload_id?: string; part_size?: number; part_urls?: string[] };
+}
+
+/** neptune-scale asks for at most this many URLs at once (`NEPTUNE_MAX_CONCURRENT_FILE_UPLOADS`). */
+const URLS_PER_REQUEST = 50;
+/** neptune-scale keeps destinations within 800 characters (`sync/parameters.py`). */
+const MAX_DESTINATION = 800;
+
+const MIME: Record<string, string> = {
+  '.txt': 'text/plain', '.log': 'text/plain', '.py': 'text/plain', '.md': 'text/markdown', '.csv': 'text/csv',
+  '.json': 'application/json', '.yaml': 'application/yaml', '.yml': 'application/yaml', '.html': 'text/html',
+  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.svg': 'image/svg+xml',
+  '.ipynb': 'application/x-ipynb+json', '.gz': 'application/gzip', '.zip': 'application/zip',
+};
+
+/** Bytes without a known type go as `application/octet-stream`, as neptune-scale sends them (§3.9). */
+export function mimeTypeOf(name: string): string {
+  return MIME[extname(name).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/**
+ * Where a run's file lives in storage: `<run id>/<attribute>`, deterministic so a re-upload overwrites
+ * the same object (never a second copy); shortened with a hash beyond 800 characters.
+ */
+export function storageDestination(runId: string, attribute: string): string {
+  const full = `${runId}/${attribute}`;
+  if (full.length <= MAX_DESTINATION) return full;
+  const hash = createHash('sha256').update(full).digest('hex').slice(0, 16);
+  return `${full.slice(0, MAX_DESTINATION - hash.length - 1)}~${hash}`;
+}
+
+function etagOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const v = headers.etag;
+  const s = Array.isArray(v) ? v[0] : v;
+  return s ? s.replace(/^"|"$/g, '') : undefined;
+}
+
+/**
+ * Uploads through the storage bridge (neptune-api.md §3.6, §3.9): signed URLs in bulk, then a single
+ * PUT or an S3 multipart upload per file. Signed URLs get no Neptune credentials. Returns, per item,
+ * why it failed (absent = uploaded).
+ */
+export class StorageUploader {
+  constructor(
+    private readonly api: NeptuneApi,
+    private readonly http: HttpClient,
+    private readonly project: string,
+  ) {}
+
+  async upload(items: readonly UploadItem[], signal?: AbortSignal): Promise<Map<UploadItem, string>> {
+    const failed = new Map<UploadItem, string>();
+    // A file that cannot be read locally fails alone and at once (not retried as if the network failed).
+    const readable: UploadItem[] = [];
+    for (const it of items) {
+      const size = await stat(it.localPath).then((s) => s.size, () => undefined);
+      if (size === it.sizeBytes) readable.push(it);
+      else failed.set(it, size === undefined ? 'the downloaded file cannot be read' : `the downloaded file has ${size} bytes, not ${it.sizeBytes}`);
+    }
+    for (let i = 0; i < readable.length; i += URLS_PER_REQUEST) {
+      const chunk = readable.slice(i, i + URLS_PER_REQUEST);
+      const { data } = await this.api.json<{ files?: SignedFile[] }>({
+        method: 'POST',
+        path: '/api/storagebridge/v1/signedUrl',
+        json: { files: chunk.map((it) => ({ project_identifier: this.project, path: it.destination, permission: 'write', size: it.sizeBytes })) },
+        signal,
+        what: `signed upload URLs for ${chunk.length} files`,
+      });
+      const signed = new Map((data?.files ?? []).map((f) => [f.path, f]));
+      for (const it of chunk) {
+        const s = signed.get(it.destination);
+        try {
+          if (!s?.url) throw new Error('the storage bridge gave no URL for it');
+          await this.put(it, s, signal);
+        } catch (e) {
+          if (isAbortError(e) || signal?.aborted) throw e;
+          failed.set(it, e instanceof Error ? e.message : String(e));
+        }
+      }
+    }
+    return failed;
+  }
+
+  private async put(it: UploadItem, s: SignedFile, signal?: AbortSignal): Promise<void> {
+    if (s.provider !== 'aws') throw new Error(`storage provider "${s.provider ?? '?'}" is not supported by this version (aws only)`);
+    const mp = s.multipart;
+    if (!mp) {
+      const res = await this.http.request({
+        method: 'PUT',
+        url: s.url!,
+        headers: { 'content-type': it.mimeType, 'content-length': String(it.sizeBytes) },
+        body: () => createReadStream(it.localPath),
+        signal,
+        what: `upload of ${it.attribute}`,
+      });
+      if (!etagOf(res.headers)) throw new Error('the storage answered without an ETag');
+      return;
+    }
+    const partSize = mp.part_size ?? 0;
+    const urls = mp.part_urls ?? [];
+    if (!mp.upload_id || partSize <= 0 || urls.length * partSize < it.sizeBytes) throw new Error('the storage bridge gave an unusable multipart upload');
+    const parts: Array<{ part_number: number; etag: string }> = [];
+    for (let k = 0; k < urls.length && k * partSize < it.sizeBytes; k++) {
+      const start = k * partSize;
+      const end = Math.min(it.sizeBytes, start + partSize) - 1;
+      const res = await this.http.request({
+        method: 'PUT',
+        url: urls[k],
+        headers: { 'content-length': String(end - start + 1) },
+        body: () => createReadStream(it.localPath, { start, end }),
+        signal,
+        what: `upload part ${k + 1} of ${it.attribute}`,
+      });
+      const etag = etagOf(res.headers);
+      if (!etag) throw new Error(`part ${k + 1} answered without an ETag`);
+      parts.push({ part_number: k + 1, etag });
+    }
+    try {
+      await this.api.call({
+        method: 'POST',
+        path: '/api/storagebridge/v1/s3/completeMultipartUpload',
+        json: { project_identifier: this.project, path: it.destination, upload_id: mp.upload_id, parts },
+        signal,
+        what: `completing the upload of ${it.attribute}`,
+      });
+    } catch (e) {
+      if (e instanceof HttpError) throw new Error(`completing the multipart upload failed: HTTP ${e.status}`);
+      throw e;
+    }
+  }
+}

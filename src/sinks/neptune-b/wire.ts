@@ -1,0 +1,177 @@
+/**
+ * Protobuf wire format, hand-rolled: a writer appending into one reused, growable buffer, and a small
+ * reader for the server's answers. Only what Protocol B needs (varints, 64-bit doubles, length-delimited
+ * fields); field numbers live in ./messages.ts.
+ */
+
+export const WIRE_VARINT = 0;
+export const WIRE_I64 = 1;
+export const WIRE_LEN = 2;
+export const WIRE_I32 = 5;
+
+export function tag(field: number, wire: number): number {
+  return (field << 3) | wire;
+}
+
+/** Bytes a varint of this non-negative integer takes (up to 2^53; int64 negatives take 10). */
+export function varintSize(n: number): number {
+  if (n < 0) return 10;
+  if (n < 0x80) return 1;
+  if (n < 0x4000) return 2;
+  if (n < 0x200000) return 3;
+  if (n < 0x10000000) return 4;
+  let size = 4;
+  n = Math.floor(n / 0x10000000);
+  while (n > 0) {
+    size++;
+    n = Math.floor(n / 0x80);
+  }
+  return size;
+}
+
+/** Size of a length-delimited field: tag + length + payload. */
+export function lenFieldSize(field: number, payload: number): number {
+  return varintSize(tag(field, WIRE_LEN)) + varintSize(payload) + payload;
+}
+
+export class ProtoWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(initialBytes = 1 << 20) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** Makes room for `n` more bytes (doubling, so a reused writer settles at its working size). */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** The bytes written so far (a view: valid until the next write or reset). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  varint(n: number): void {
+    this.ensure(10);
+    const b = this.buf;
+    let p = this.pos;
+    if (n < 0) {
+      // int64 two's complement: 10 bytes.
+      let v = BigInt.asUintN(64, BigInt(n));
+      while (v >= 0x80n) {
+        b[p++] = Number(v & 0x7fn) | 0x80;
+        v >>= 7n;
+      }
+      b[p++] = Number(v);
+      this.pos = p;
+      return;
+    }
+    while (n >= 0x80000000) {
+      b[p++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    while (n >= 0x80) {
+      b[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    b[p++] = n;
+    this.pos = p;
+  }
+
+  tag(field: number, wire: number): void {
+    this.varint(tag(field, wire));
+  }
+
+  double(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(v, this.pos);
+    this.pos += 8;
+  }
+
+  bytes(data: Uint8Array): void {
+    this.ensure(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+
+  /** A string field: tag, UTF-8 length, bytes. */
+  stringField(field: number, s: string): void {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.tag(field, WIRE_LEN);
+    this.varint(n);
+    this.ensure(n);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** A length-delimited field whose payload is written by `body`; its size must be known first. */
+  lenField(field: number, size: number, body: () => void): void {
+    this.tag(field, WIRE_LEN);
+    this.varint(size);
+    const start = this.pos;
+    body();
+    if (this.pos - start !== size) throw new Error(`protobuf field ${field}: announced ${size} bytes, wrote ${this.pos - start}`);
+  }
+}
+
+/** Reads the fields of one message; `next` returns undefined at the end. */
+export class ProtoReader {
+  pos: number;
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = start;
+  }
+
+  varint(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new Error('protobuf: truncated varint');
+      const b = this.buf[this.pos++];
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 128;
+    }
+    throw new Error('protobuf: varint too long');
+  }
+
+  next(): { field: number; wire: number } | undefined {
+    if (this.pos >= this.end) return undefined;
+    const t = this.varint();
+    return { field: Math.floor(t / 8), wire: t & 7 };
+  }
+
+  /** A length-delimited payload as a sub-range. */
+  len(): { start: number; end: number } {
+    const n = this.varint();
+    const start = this.pos;
+    if (start + n > this.end) throw new Error('protobuf: truncated field');
+    this.pos += n;
+    return { start, end: start + n };
+  }
+
+  string(): string {
+    const { start, end } = this.len();
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset + start, end - start).toString('utf8');
+  }
+
+  skip(wire: number): void {
+    if (wire === WIRE_VARINT) this.varint();
+    else if (wire === WIRE_I64) this.pos += 8;
+    else if (wire === WIRE_LEN) this.len();
+    else if (wire === WIRE_I32) this.pos += 4;
+    else throw new Error(`protobuf: unsupported wire type ${wire}`);
+  }
+}
