@@ -20,7 +20,7 @@ export interface HttpClientOptions {
   secrets?: () => readonly (string | undefined)[];
   dispatcher?: Dispatcher;
   /** Called for every HTTP attempt (for request counting in benchmarks and reports). */
-  onAttempt?: (info: { method: string; host: string; status?: number; expected?: boolean }) => void;
+  onAttempt?: (info: { method: string; host: string; status?: number; /** The caller asked for this status (a 404 meaning "not there"): not a failure. */ accepted?: boolean }) => void;
 }
 
 export interface HttpRequest {
@@ -167,9 +167,8 @@ export class HttpClient {
         ambiguous = true;
         continue;
       }
-      // `expected`: a status the caller asked to get back (a 404 meaning "not there yet"), not a failure.
-      this.opts.onAttempt?.({ method: req.method, host, status: res.statusCode, expected: req.acceptStatus?.includes(res.statusCode) ?? false });
       const status = res.statusCode;
+      this.opts.onAttempt?.({ method: req.method, host, status, accepted: req.acceptStatus?.includes(status) ?? false });
       if ((status >= 200 && status < 300) || req.acceptStatus?.includes(status)) {
         try {
           const out = await onOk(res);

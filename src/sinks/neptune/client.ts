@@ -61,7 +61,7 @@ export function createNeptuneClient(opts: NeptuneClientOptions = {}): NeptuneCli
     onAttempt: (info) => {
       stats.requests++;
       if (info.status === 429) stats.rateLimited++;
-      if (info.status === undefined || (info.status >= 300 && !info.expected)) stats.failedAttempts++;
+      if (info.status === undefined || (info.status >= 300 && !info.accepted)) stats.failedAttempts++;
       opts.http?.onAttempt?.(info);
     },
   });
