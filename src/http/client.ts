@@ -155,6 +155,8 @@ export class HttpClient {
         release();
         this.opts.onAttempt?.({ method: req.method, host });
         if (req.signal?.aborted) throw new AbortedError(`${this.describe(req)}: aborted`);
+        // The request may have reached the server before the connection failed.
+        ambiguous = true;
         const delay = retryDelayMs({ kind: 'network', error }, attempt, this.opts.retry);
         const reason = error instanceof Error ? error.message : String(error);
         if (delay === undefined) {
@@ -164,7 +166,6 @@ export class HttpClient {
         }
         this.log.debug(`${this.describe(req)}: ${this.scrub(reason)}; retry ${attempt} in ${delay} ms`);
         await sleep(delay, req.signal);
-        ambiguous = true;
         continue;
       }
       const status = res.statusCode;
@@ -177,6 +178,8 @@ export class HttpClient {
         } catch (error) {
           // The body broke off mid-way (reset, truncation): the whole request is retried.
           if (req.signal?.aborted) throw new AbortedError(`${this.describe(req)}: aborted`);
+          // The server answered 2xx: it applied the request.
+          ambiguous = true;
           const delay = retryDelayMs({ kind: 'network', error }, attempt, this.opts.retry);
           const reason = error instanceof Error ? error.message : String(error);
           if (delay === undefined) {
@@ -185,7 +188,6 @@ export class HttpClient {
             });
           }
           await sleep(delay, req.signal);
-          ambiguous = true;
           continue;
         } finally {
           release();
@@ -193,6 +195,8 @@ export class HttpClient {
       }
       const text = await res.body.text().catch(() => '');
       release();
+      // A 5xx may come after the server applied the request; a 4xx means it did not.
+      ambiguous = status >= 500;
       if (status === 429) {
         this.rateLimited++;
         limiter.rateLimited(serverRequestedDelayMs(res.headers) ?? 1000);
@@ -211,7 +215,6 @@ export class HttpClient {
       }
       this.log.debug(`${this.describe(req)}: HTTP ${status}; retry ${attempt} in ${delay} ms`);
       await sleep(delay, req.signal);
-      ambiguous = status >= 500;
     }
   }
 }
