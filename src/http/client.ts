@@ -214,6 +214,8 @@ export class HttpClient {
         release();
         this.opts.onAttempt?.({ method: req.method, host });
         if (req.signal?.aborted) throw new AbortedError(`${this.describe(req)}: aborted`);
+        // The request may have reached the server before the connection failed.
+        ambiguous = true;
         const delay = retryDelayMs({ kind: 'network', error }, attempt, this.opts.retry);
         const reason = error instanceof Error ? error.message : String(error);
         if (delay === undefined) {
@@ -222,7 +224,6 @@ export class HttpClient {
           });
         }
         await this.retryWait(req, attempt, delay, reason);
-        ambiguous = true;
         continue;
       }
       answered();
@@ -236,6 +237,8 @@ export class HttpClient {
         } catch (error) {
           // The body broke off mid-way (reset, truncation): the whole request is retried.
           if (req.signal?.aborted) throw new AbortedError(`${this.describe(req)}: aborted`);
+          // The server answered 2xx: it applied the request.
+          ambiguous = true;
           const delay = retryDelayMs({ kind: 'network', error }, attempt, this.opts.retry);
           const reason = error instanceof Error ? error.message : String(error);
           if (delay === undefined) {
@@ -244,7 +247,6 @@ export class HttpClient {
             });
           }
           await this.retryWait(req, attempt, delay, `body: ${reason}`);
-          ambiguous = true;
           continue;
         } finally {
           release();
@@ -252,6 +254,8 @@ export class HttpClient {
       }
       const text = await res.body.text().catch(() => '');
       release();
+      // A 5xx may come after the server applied the request; a 4xx means it did not.
+      ambiguous = status >= 500;
       if (status === 429) {
         this.rateLimited++;
         limiter.rateLimited(serverRequestedDelayMs(res.headers) ?? 1000);
@@ -271,7 +275,6 @@ export class HttpClient {
         throw new HttpError(status, req.method, redactUrl(req.url), `${this.describe(req)}: HTTP ${status}${snippet ? `: ${snippet}` : ''}`, snippet);
       }
       await this.retryWait(req, attempt, delay, `HTTP ${status}`);
-      ambiguous = status >= 500;
     }
   }
 }

@@ -7,6 +7,7 @@ import { generateEntity } from '../../emulators/wandb/index.ts';
 import { events, runCli } from '../support/cli.ts';
 import { expectedHistory } from '../support/expected.ts';
 import { neptuneRunId } from '../support/neptune-snapshot.ts';
+import { allPointsHeld } from '../neptune/held.ts';
 import { startNeptuneProxy, type NeptuneProxy } from '../neptune/proxy.ts';
 
 /**
@@ -73,15 +74,7 @@ describe('a write applied by the server whose answer was lost', () => {
 
   it('reports as written exactly the points Neptune holds', () => {
     const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: Report }).report;
-    let held = 0;
-    for (const p of stack.neptune.inspect.projects()) {
-      for (const r of stack.neptune.inspect.runs(`${p.workspace}/${p.name}`)) {
-        for (const [path, a] of Object.entries(stack.neptune.inspect.attributes(r.id))) {
-          if (a.type === 'floatSeries') held += stack.neptune.inspect.floatSeries(r.id, path).length;
-          if (a.type === 'stringSeries') held += stack.neptune.inspect.stringSeries(r.id, path).length;
-        }
-      }
-    }
+    const held = allPointsHeld(stack.neptune);
     expect(report.totals.points).toBe(held);
   });
 });
@@ -112,15 +105,10 @@ describe("the emulator's own fault: applied, then the connection closed before t
     const report = (events(res.stdout).find((e) => e.type === 'report') as unknown as { report: Report }).report;
     expect(report.runs.flatMap((r) => r.notWritten).filter((o) => o.reason === 'rejected-by-server' || o.reason === 'step-not-increasing')).toEqual([]);
     const project = emuStack.entity.projects[0];
-    let held = 0;
     for (const run of project.runs) {
       const id = neptuneRunId(emuStack.neptune, `demo/${project.name.replace(/_/g, '-')}`, run.id)!;
       for (const [path, points] of expectedHistory(run).floats) expect(emuStack.neptune.inspect.floatSeries(id, path), `${run.id} ${path}`).toEqual(points);
-      for (const [path, a] of Object.entries(emuStack.neptune.inspect.attributes(id))) {
-        if (a.type === 'floatSeries') held += emuStack.neptune.inspect.floatSeries(id, path).length;
-        if (a.type === 'stringSeries') held += emuStack.neptune.inspect.stringSeries(id, path).length;
-      }
     }
-    expect(report.totals.points).toBe(held);
+    expect(report.totals.points).toBe(allPointsHeld(emuStack.neptune));
   });
 });

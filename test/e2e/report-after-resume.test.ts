@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import { runCli } from '../support/cli.ts';
 import { findRuns } from '../local/helpers.ts';
+import { pointsHeld } from '../neptune/held.ts';
 import { startNeptuneProxy, type NeptuneProxy } from '../neptune/proxy.ts';
 
 /**
@@ -38,10 +39,7 @@ function reported(text: string): { perRun: Map<string, number>; total: number } 
 function held(emu: NeptuneEmulator): Map<string, number> {
   const out = new Map<string, number>();
   for (const id of RUNS) {
-    const [run] = findRuns(emu, id);
-    let n = 0;
-    for (const [path, a] of Object.entries(run?.attrs ?? {})) if (a.type === 'floatSeries') n += emu.inspect.floatSeries(run.id, path).length;
-    out.set(id, n);
+    out.set(id, pointsHeld(emu, findRuns(emu, id)[0].id));
   }
   return out;
 }

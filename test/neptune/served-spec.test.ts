@@ -38,6 +38,8 @@ describe('served-spec checker', () => {
     expect(checkRequest(specs, req('POST', '/api/leaderboard/v1/attributes/storage/fileset/upload/part?experimentIdentifier=x&attribute=files&uploadId=u&uploadPartIdx=0')).join()).toMatch(/query subPath is required/);
     expect(checkRequest(specs, req('POST', '/api/leaderboard/v1/attributes/storage/fileset/upload/part?experimentIdentifier=x&attribute=files&uploadId=u&uploadPartIdx=one&subPath=a')).join()).toMatch(/uploadPartIdx must be an integer/);
     expect(checkRequest(specs, req('GET', '/api/backend/v1/clients/config')).join()).toMatch(/header X-Neptune-Api-Token is required/);
+    const run = { projectIdentifier: 'p', type: 'run' };
+    expect(checkRequest(specs, req('POST', '/api/leaderboard/v1/experiments', run, { 'x-neptune-legacyclient': 'maybe' })).join()).toMatch(/header X-Neptune-LegacyClient must be a boolean/);
     expect(checkRequest(specs, req('GET', '/api/backend/v1/nothing-here')).join()).toMatch(/no such operation/);
   });
 });

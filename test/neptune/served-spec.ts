@@ -120,8 +120,8 @@ export function validateValue(spec: Spec, s: Schema, v: unknown, where: string, 
   if (p) out.push(p);
 }
 
-function queryValueProblem(p: Param, raw: string): string | undefined {
-  const where = `query ${p.name}`;
+/** A query or header value (text on the wire) against its declared type and format. */
+function valueProblem(p: Param, raw: string, where: string): string | undefined {
   switch (p.type) {
     case 'integer':
       return /^-?\d+$/.test(raw) ? checkScalar(Number(raw), 'integer', p.format, where) : `${where} must be an integer, got "${raw}"`;
@@ -151,11 +151,17 @@ export function checkRequest(set: SpecSet, r: RecordedRequest): string[] {
       if (raw === null) {
         if (p.required) out.push(`query ${p.name} is required`);
       } else {
-        const problem = queryValueProblem(p, raw);
+        const problem = valueProblem(p, raw, `query ${p.name}`);
         if (problem) out.push(problem);
       }
     } else if (p.in === 'header') {
-      if (p.required && headers.get(p.name.toLowerCase()) === undefined) out.push(`header ${p.name} is required`);
+      const raw = headers.get(p.name.toLowerCase());
+      if (raw === undefined) {
+        if (p.required) out.push(`header ${p.name} is required`);
+      } else {
+        const problem = valueProblem(p, raw, `header ${p.name}`);
+        if (problem) out.push(problem);
+      }
     } else if (p.in === 'body') {
       const text = r.body.toString('utf8');
       if (text.length === 0) {

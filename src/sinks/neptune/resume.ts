@@ -43,6 +43,24 @@ interface FileEntryJson {
   size?: unknown;
 }
 
+async function listDir(api: NeptuneApi, containerId: string, attribute: string, dir: string, signal?: AbortSignal): Promise<FileEntryJson[]> {
+  const { data } = await api.json<FileEntryJson[]>({
+    method: 'GET',
+    path: '/api/leaderboard/v1/attributes/ls',
+    query: { experimentId: containerId, attribute, path: dir },
+    signal,
+    what: `files of ${attribute}`,
+  });
+  return Array.isArray(data) ? data : [];
+}
+
+/** Whether a FileSet field holds `subPath` with exactly `size` bytes (one `ls` of its directory). */
+export async function fileSetHolds(api: NeptuneApi, containerId: string, attribute: string, subPath: string, size: number, signal?: AbortSignal): Promise<boolean> {
+  const cut = subPath.lastIndexOf('/');
+  const [dir, name] = cut < 0 ? ['', subPath] : [subPath.slice(0, cut), subPath.slice(cut + 1)];
+  return (await listDir(api, containerId, attribute, dir, signal)).some((e) => e.name === name && e.fileType !== 'directory' && e.size === size);
+}
+
 /**
  * Every file a FileSet field holds, as relative path → size, walking its directories with
  * `GET /api/leaderboard/v1/attributes/ls` (swagger `lsFileSetAttribute`: one directory per call).
@@ -52,14 +70,7 @@ export async function listFileSetEntries(api: NeptuneApi, containerId: string, a
   const dirs = [''];
   while (dirs.length > 0) {
     const dir = dirs.shift()!;
-    const { data } = await api.json<FileEntryJson[]>({
-      method: 'GET',
-      path: '/api/leaderboard/v1/attributes/ls',
-      query: { experimentId: containerId, attribute, path: dir },
-      signal,
-      what: `files of ${attribute}`,
-    });
-    for (const e of Array.isArray(data) ? data : []) {
+    for (const e of await listDir(api, containerId, attribute, dir, signal)) {
       if (typeof e.name !== 'string') continue;
       const rel = dir ? `${dir}/${e.name}` : e.name;
       if (e.fileType === 'directory') dirs.push(rel);

@@ -4,7 +4,7 @@ export interface NeptuneStats {
   requests: number;
   /** Attempts answered with 429. */
   rateLimited: number;
-  /** Attempts that failed: network errors and error statuses; not an expected answer (a 404 for "project missing") nor an expired token (a refresh). */
+  /** Attempts without a 2xx answer (network errors, retried statuses); an expected 404 ("project missing") is not one. */
   failedAttempts: number;
   /** executeOperations requests acknowledged. */
   batches: number;

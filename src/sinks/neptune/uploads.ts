@@ -8,6 +8,7 @@ import type { MultipartSettings } from './config.ts';
 import type { WriterContext } from './context.ts';
 import type { OperationFailure } from './operations.ts';
 import { packFileSet } from './packing.ts';
+import { fileSetHolds } from './resume.ts';
 import { tarGzBuffer } from './tar.ts';
 
 const LB = '/api/leaderboard/v1/attributes';
@@ -94,10 +95,27 @@ async function uploadOnce(ctx: WriterContext, containerId: string, attribute: st
     const errs = uploadErrors(res.body, attribute);
     if (errs.length) return errs;
   }
-  const fin = await ctx.api.call({ method: 'POST', path: `${base}/finish`, query: { ...everyCall, uploadId }, signal, what: `upload finish ${attribute}` });
+  let fin;
+  try {
+    fin = await ctx.api.call({
+      method: 'POST', path: `${base}/finish`, query: { ...everyCall, uploadId }, signal, what: `upload finish ${attribute}`,
+      // A lost answer to `finish`: the server may have completed the upload and closed the session, so
+      // a resent `finish` would fail although the file is there. Look before resending.
+      beforeAmbiguousRetry: async () => {
+        if (target.kind === 'fileset' && (await fileSetHolds(ctx.api, containerId, attribute, target.subPath, total, signal))) throw new AlreadyStored();
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof AlreadyStored)) throw e;
+    ctx.stats.files++;
+    return [];
+  }
   ctx.stats.files++;
   return uploadErrors(fin.body, attribute);
 }
+
+/** Thrown from a retry hook to stop resending: the server already holds what the request was for. */
+class AlreadyStored extends Error {}
 
 /** A File field; `ext` defaults to the local file's extension (stored name = attribute + "." + ext). */
 export function uploadFileAttribute(ctx: WriterContext, containerId: string, attribute: string, localPath: string, ext: string | undefined, signal?: AbortSignal): Promise<OperationFailure[]> {

@@ -272,7 +272,7 @@ export class ContainerWriter {
       let lost = missing.length - retry.length;
       if (retry.length > 0) {
         const singles = retry.map((e) => (kind === 'float' ? { path, logFloats: { entries: [e] } } : { path, logStrings: { entries: [e] } }) as WireOp);
-        let again: OperationFailure[] = [];
+        const again: OperationFailure[] = [];
         for (let i = 0; i < singles.length; i += this.ctx.limits.maxOpsPerRequest) {
           again.push(...(await this.send(singles.slice(i, i + this.ctx.limits.maxOpsPerRequest), signal)).failures);
         }
