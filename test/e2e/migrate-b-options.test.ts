@@ -46,7 +46,7 @@ beforeAll(async () => {
   stack = await startStack({ entity, workDir: join(dir, 'export') });
   accepting = await startNeptuneEmulator({ workspaces: [STACK_WORKSPACE], protocolB: { nanInf: 'accept' } });
   const base = ['migrate', '--workspace', 'demo', '--yes', '--json'];
-  auto = await runCli([...base, '--projects', 'rl-sandbox,nlp_experiments', '--nan', 'send', '--ledger', join(dir, 'auto.sqlite')], stack.env, dir).done;
+  auto = await runCli([...base, '--projects', 'rl-sandbox,nlp_experiments', '--protocol', 'auto', '--nan', 'send', '--ledger', join(dir, 'auto.sqlite')], stack.env, dir).done;
   sent = await runCli([...base, '--projects', 'rl-sandbox', '--runs', nanRun.id, '--protocol', 'b', '--nan', 'send', '--ledger', join(dir, 'sent.sqlite')], { ...stack.env, NEPTUNE_API_TOKEN: accepting.apiToken() }, dir).done;
 }, 240_000);
 

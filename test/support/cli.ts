@@ -12,8 +12,19 @@ export interface CliRun {
 }
 
 /** Runs the real CLI (`node --import tsx src/cli/index.ts …`) as a user would, with the given env. */
+/**
+ * The Neptune emulator serves both protocols from one store, as a 3.x server that still serves 2.x
+ * clients does, so `--protocol auto` (the product's default) picks B there. Most tests were written
+ * for Protocol A: a `migrate` that names no protocol runs over A; Protocol B tests (and the test of
+ * `auto` itself) name theirs.
+ */
+function withProtocol(args: string[]): string[] {
+  if (args[0] !== 'migrate' || args.some((a) => a === '--protocol' || a.startsWith('--protocol='))) return args;
+  return [...args, '--protocol', 'a'];
+}
+
 export function runCli(args: string[], env: Record<string, string>, cwd: string): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [CLI, ...withProtocol(args)], {
     cwd,
     env: { ...process.env, ...env, FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
