@@ -4,7 +4,7 @@ import { AbortedError, HttpError, NetworkError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { HostLimiter } from './host-limiter.ts';
 import { redactUrl, scrubSecrets } from './redact.ts';
-import { retryDelayMs, serverRequestedDelayMs, type RetryOptions } from './retry-policy.ts';
+import { isCertificateError, retryDelayMs, serverRequestedDelayMs, type RetryOptions } from './retry-policy.ts';
 import { sleep } from './sleep.ts';
 
 export interface HttpClientOptions {
@@ -219,6 +219,12 @@ export class HttpClient {
         const delay = retryDelayMs({ kind: 'network', error }, attempt, this.opts.retry);
         const reason = error instanceof Error ? error.message : String(error);
         if (delay === undefined) {
+          if (isCertificateError(error)) {
+            throw new NetworkError(
+              `${this.describe(req)}: the server's TLS certificate is not trusted (${this.scrub(reason)}); for a private CA, point NODE_EXTRA_CA_CERTS at its certificate file`,
+              { cause: error },
+            );
+          }
           throw new NetworkError(`${this.describe(req)} failed after ${attempt} attempts: ${this.scrub(reason)}`, {
             cause: error,
           });

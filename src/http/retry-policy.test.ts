@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, retryDelayMs, serverRequestedDelayMs } from './retry-policy.ts';
+import { backoffDelayMs, isCertificateError, retryDelayMs, serverRequestedDelayMs } from './retry-policy.ts';
 
 const fixed = { random: () => 0.5 };
 
@@ -34,5 +34,17 @@ describe('retry policy', () => {
 
   it('caps the backoff', () => {
     expect(backoffDelayMs(30, { baseDelayMs: 500, maxDelayMs: 4000, random: () => 1 })).toBe(4000);
+  });
+
+  it('a refused server certificate is final; other transport errors are retried', () => {
+    const selfSigned = Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    const wrapped = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('x'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }) });
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    expect(isCertificateError(selfSigned)).toBe(true);
+    expect(isCertificateError(wrapped)).toBe(true);
+    expect(isCertificateError(reset)).toBe(false);
+    expect(retryDelayMs({ kind: 'network', error: selfSigned }, 1)).toBeUndefined();
+    expect(retryDelayMs({ kind: 'network', error: wrapped }, 1)).toBeUndefined();
+    expect(retryDelayMs({ kind: 'network', error: reset }, 1, { random: () => 0 })).toBe(250);
   });
 });

@@ -22,6 +22,25 @@ export type AttemptOutcome =
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
+/**
+ * OpenSSL's verdicts on a server certificate (Node's `tls` error codes): a certificate the machine
+ * does not trust stays untrusted however often it is asked, so these are not retried.
+ */
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED', 'CERT_REJECTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The error (or its cause) is a refused server certificate. */
+export function isCertificateError(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CERTIFICATE_ERRORS.has(code)) return true;
+  }
+  return false;
+}
+
 export function isRetryableStatus(status: number): boolean {
   return RETRYABLE_STATUS.has(status) || (status >= 500 && status !== 501);
 }
@@ -67,7 +86,7 @@ export function backoffDelayMs(attempt: number, opts: RetryOptions = {}): number
  */
 export function retryDelayMs(outcome: AttemptOutcome, attempt: number, opts: RetryOptions = {}): number | undefined {
   if (attempt > (opts.retries ?? 6)) return undefined;
-  if (outcome.kind === 'network') return backoffDelayMs(attempt, opts);
+  if (outcome.kind === 'network') return isCertificateError(outcome.error) ? undefined : backoffDelayMs(attempt, opts);
   if (!isRetryableStatus(outcome.status)) return undefined;
   const asked = serverRequestedDelayMs(outcome.headers);
   if (asked !== undefined) {

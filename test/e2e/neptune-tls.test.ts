@@ -38,13 +38,18 @@ describe('migrate against the Neptune emulator over TLS', () => {
     expect(stack.neptune.caFile).toBeTruthy();
   });
 
-  it('without the CA trusted: fails, names the certificate problem, writes nothing', async () => {
+  it('without the CA trusted: exit 2 before any run, names the certificate problem and the fix, no retries, writes nothing', async () => {
+    const before = stack.neptune.stats().requests;
     const out = await migrate({ NODE_EXTRA_CA_CERTS: '' }, 'untrusted.sqlite');
-    expect(out.code).not.toBe(0);
-    expect(out.stdout + out.stderr).toMatch(/certificate/i);
+    expect(out.code).toBe(2);
+    expect(out.stdout + out.stderr).toMatch(/TLS certificate is not trusted/);
+    expect(out.stdout + out.stderr).toMatch(/NODE_EXTRA_CA_CERTS/);
+    // A refused certificate is not asked again: one handshake, no HTTP request reached the emulator.
+    expect(out.stdout + out.stderr).not.toMatch(/retry \d/);
+    expect(stack.neptune.stats().requests).toBe(before);
     expect(out.stderr).not.toMatch(/^\s+at /m);
     expect(stack.neptune.inspect.projects()).toEqual([]);
-  }, 120_000);
+  });
 
   it('with NODE_EXTRA_CA_CERTS: every run lands with every float point', async () => {
     const out = await migrate({ NODE_EXTRA_CA_CERTS: stack.neptune.caFile! }, 'trusted.sqlite');

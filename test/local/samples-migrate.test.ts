@@ -115,7 +115,7 @@ describe('sample run folder → Neptune emulator (real CLI, child process)', () 
       const env: NodeJS.ProcessEnv = { ...process.env, NEPTUNE_API_TOKEN: emu.apiToken() };
       delete env.NEPTUNE_PROJECT;
       // Asynchronous child: a synchronous one would block the emulator, which lives in this process.
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'migrate', '--source', join(SAMPLES, folder),
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'migrate', '--protocol', 'a', '--source', join(SAMPLES, folder),
         '--workspace', 'demo', '--projects', 'all', '--yes', '--concurrency', '1', '--ledger', join(tmp, 'ledger.sqlite')], { env, cwd: join(import.meta.dirname, '../..') });
       let out = '';
       child.stdout.on('data', (d: Buffer) => { out += d.toString(); });

@@ -5,6 +5,7 @@ import { createNeptuneSession, type NeptuneClientOptions, type NeptuneSession } 
 import { ensureProject } from '../neptune/projects.ts';
 import { NeptuneTarget } from '../neptune/target.ts';
 import { NeptuneBTarget, type NeptuneBTargetOptions } from './target.ts';
+import { checkWorkspace, listWorkspaces } from '../neptune/preflight.ts';
 
 export type Protocol = 'a' | 'b';
 
@@ -75,6 +76,15 @@ export class AutoTarget implements Target {
 
   openRun(project: TargetProject, customRunId: string, signal?: AbortSignal, creation?: RunCreation): Promise<TargetRun> {
     return this.inner().openRun(project, customRunId, signal, creation);
+  }
+
+  /** Credentials, reachability and the workspace: the backend endpoints both protocols share. */
+  preflight(workspace: string, signal?: AbortSignal): Promise<void> {
+    return checkWorkspace(this.session.api, workspace, signal);
+  }
+
+  workspaces(signal?: AbortSignal): Promise<string[] | undefined> {
+    return listWorkspaces(this.session.api, signal);
   }
 
   async capabilities(signal?: AbortSignal): Promise<TargetCapabilities> {

@@ -10,6 +10,7 @@ import { encodeCreateRun } from './messages.ts';
 import { NeptuneBRun, type BRunContext } from './run.ts';
 import type { EncoderLimits } from './snapshots.ts';
 import { StorageUploader } from './uploads.ts';
+import { checkWorkspace, listWorkspaces } from '../neptune/preflight.ts';
 
 export interface NeptuneBTargetOptions extends Pick<NeptuneClientOptions, 'token' | 'env' | 'http' | 'log' | 'session'> {
   /** `--nan`: drop NaN/±Infinity (default) or send them to a server that accepts them. */
@@ -37,6 +38,15 @@ export class NeptuneBTarget implements Target {
     this.ingest = new IngestClient(this.session.api, opts.ingest);
     this.nonFinite = opts.nonFinite ?? 'drop';
     this.now = opts.now ?? Date.now;
+  }
+
+  /** Credentials, reachability and the workspace: the backend endpoints both protocols share. */
+  preflight(workspace: string, signal?: AbortSignal): Promise<void> {
+    return checkWorkspace(this.session.api, workspace, signal);
+  }
+
+  workspaces(signal?: AbortSignal): Promise<string[] | undefined> {
+    return listWorkspaces(this.session.api, signal);
   }
 
   async capabilities(): Promise<TargetCapabilities> {
