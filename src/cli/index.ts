@@ -17,6 +17,7 @@ import { defaultWiring } from '../commands/wiring.ts';
 import { formatReport } from '../pipeline/report.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { INCLUDE_OPTIONS } from '../mapping/options.ts';
+import { registerVerify } from '../commands/verify-action.ts';
 
 /** The only place that decides exit codes and talks to process.exit. */
 async function main(argv: string[]): Promise<number> {
@@ -56,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
     .action(async (flags: MigrateFlags) => {
       exitCode = await migrateAction(flags);
     });
+
+  registerVerify(program, (code) => (exitCode = code));
 
   program
     .command('status')
