@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { runPath } from '../core/records.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { NeptuneReader } from '../sinks/neptune/read-back.ts';
 import type { VerifyReport, VerifyStatus } from '../verify/types.ts';
@@ -53,7 +54,13 @@ export async function runVerify(
     ...(opts.http?.retries !== undefined ? { retry: { retries: opts.http.retries } } : {}),
     ...io.http,
   };
-  const source = wiring.makeSource({ source: sourcePath ?? opts.source, entity: opts.entity, log: io.log, http, stagingDir: staging.dir, onNotice() {} });
+  const sourceDamage = new Map<string, number>();
+  const source = wiring.makeSource({
+    source: sourcePath ?? opts.source, entity: opts.entity, log: io.log, http, stagingDir: staging.dir,
+    onNotice(n) {
+      if (n.run && n.kind !== 'sampled') sourceDamage.set(runPath(n.run), (sourceDamage.get(runPath(n.run)) ?? 0) + Math.max(1, n.count ?? 1));
+    },
+  });
   const reader = new NeptuneReader({ env: io.env, log: io.log, http });
   try {
     const { runs, selected } = await verify(
@@ -61,7 +68,7 @@ export async function runVerify(
         workspace: opts.workspace, projects: opts.projects, projectMap: opts.projectMap, filter: opts.filter,
         concurrency: opts.concurrency, sample: opts.sample, sourceLabel: sourcePath ? `folder ${sourcePath}` : undefined,
       },
-      { source, reader, mapping: { include: opts.include }, ledger, emit: io.emit, signal: io.signal },
+      { source, reader, mapping: { include: opts.include }, ledger, sourceDamage, emit: io.emit, signal: io.signal },
     );
     const totals = { runs: runs.length, selected, verified: 0, 'verified-with-omissions': 0, mismatch: 0, missing: 0 } satisfies Record<VerifyStatus, number> & { runs: number; selected: number };
     for (const r of runs) totals[r.status]++;

@@ -1,4 +1,4 @@
-import type { RunInfo } from '../core/records.ts';
+import { runPath, type RunInfo } from '../core/records.ts';
 import type { RunSource } from '../core/source.ts';
 import type { Omission } from '../core/target.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -20,6 +20,8 @@ export interface VerifyRunContext {
   mapping: MappingOptions;
   /** A private copy of the migration's ledger, when there is one. */
   ledger?: Ledger;
+  /** What the source could not give, per run path, as it reads it now (damaged logs, bad rows). */
+  sourceDamage?: ReadonlyMap<string, number>;
   signal?: AbortSignal;
 }
 
@@ -72,7 +74,11 @@ export async function verifyRun(run: RunInfo, project: ProjectInfo | undefined, 
   result.differences = diffs;
   // The migration's report says what it left out; without one, the mapping's own omissions do.
   const omissions = ctx.ledger ? ledgerOmissions.filter((o) => !isDefaultReason(o.reason)) : mappingOmissions;
-  result.omitted = omissions.reduce((n, o) => n + Math.max(1, o.count), 0);
+  // Records a damaged source could not give are left out too (as the migration report counts them).
+  const damage = ctx.ledger
+    ? ctx.ledger.notices(key).filter((n) => n.kind !== 'sampled').reduce((n, x) => n + Math.max(1, x.count ?? 1), 0)
+    : (ctx.sourceDamage?.get(runPath(key)) ?? 0);
+  result.omitted = omissions.reduce((n, o) => n + Math.max(1, o.count), 0) + damage;
   const unexplained = diffs.some((d) => !d.explainedBy);
   result.status = unexplained ? 'mismatch' : diffs.length > 0 || result.omitted > 0 ? 'verified-with-omissions' : 'verified';
   return result;

@@ -35,6 +35,7 @@ export interface VerifyContext {
   reader: NeptuneReader;
   mapping: MappingOptions;
   ledger?: Ledger;
+  sourceDamage?: ReadonlyMap<string, number>;
   emit: (e: VerifyEvent) => void;
   signal?: AbortSignal;
 }
