@@ -62,6 +62,34 @@ describe('verify after a clean migration of all-shapes', () => {
       `W&B ${JSON.stringify(report.requests.source)}`);
   }, 240_000);
 
+  it('--sample 0.3: verifies the same subset every time and says it sampled', async () => {
+    const a = await runCli(['verify', '--workspace', 'demo', '--json', '--ledger', ledger, '--sample', '0.3'], stack.env, dir).done;
+    const b = await runCli(['verify', '--workspace', 'demo', '--ledger', ledger, '--sample', '0.3'], stack.env, dir).done;
+    const report = reportOf(a.stdout);
+    expect(a.code).toBe(0);
+    expect(report.sample).toBe(0.3);
+    expect(report.totals.selected).toBe(runs());
+    expect(report.totals.runs).toBeGreaterThan(0);
+    expect(report.totals.runs).toBeLessThan(runs());
+    const skipped = events(a.stdout).filter((e) => e.type === 'verify.skipped');
+    expect(skipped.length + report.totals.runs).toBe(runs());
+    // The text output says it sampled, and which share it verified.
+    expect(b.code).toBe(0);
+    expect(b.stderr).toContain(`SAMPLED: --sample 0.3 verified ${report.totals.runs} of the ${runs()} selected runs`);
+  }, 240_000);
+
+  it('user mistakes are exit 2 with the problem named', async () => {
+    const bad = await runCli(['verify', '--workspace', 'demo', '--sample', '1.5'], stack.env, dir).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--sample must be a fraction above 0 and at most 1');
+    const noLedger = await runCli(['verify', '--workspace', 'demo', '--ledger', join(dir, 'nope.sqlite')], stack.env, dir).done;
+    expect(noLedger.code).toBe(2);
+    expect(noLedger.stderr).toContain('nope.sqlite: no such file');
+    const noRun = await runCli(['verify', '--workspace', 'demo', '--runs', 'zzzzzzzz'], stack.env, dir).done;
+    expect(noRun.code).toBe(2);
+    expect(noRun.stderr).toContain('--runs zzzzzzzz matched no run');
+  }, 120_000);
+
   it('without a ledger: runs found by custom run id, none missing', async () => {
     const out = await runCli(['verify', '--workspace', 'demo', '--json'], stack.env, dir).done;
     const report = reportOf(out.stdout);
