@@ -27,6 +27,8 @@ export interface MigrateFlags {
   batchPoints?: string;
   timeout?: string;
   retries?: string;
+  /** `--html FILE`: also write the report as an HTML page. */
+  html?: string;
 }
 
 export const DEFAULT_LEDGER = 'wandb-to-neptune.sqlite';

@@ -12,6 +12,7 @@ import { defaultWiring } from './wiring.ts';
 
 interface VerifyFlags extends MigrateFlags {
   sample?: string;
+  html?: string;
 }
 
 /** Registers `verify` with migrate's selection flags; `setExit` gets the exit code it ends with. */
@@ -33,6 +34,7 @@ export function registerVerify(program: Command, setExit: (code: number) => void
     .option('--project-map <pairs>', 'explicit project names, as given to migrate: old=new,old2=new2')
     .option('--ledger <path>', `the migration's ledger: differences its report accounts for are "expected" (default: ${DEFAULT_LEDGER} when it exists; without one, runs are found by custom run id)`)
     .option('--sample <fraction>', 'verify only this fraction of the selected runs (e.g. 0.05), the same ones every time')
+    .option('--html <file>', 'also write the result as one self-contained HTML page (with a chart of each run\'s main metric)')
     .option('--timeout <seconds>', 'seconds to wait for a server\'s answer before retrying (default 60)')
     .option('--retries <n>', 'retries of a failed request before it counts as failed (default 6)')
     .option('--json', 'machine-readable events (NDJSON) on stdout, ending with a report event')
@@ -63,7 +65,7 @@ async function verifyAction(flags: VerifyFlags): Promise<number> {
   };
   try {
     const migrateOpts = migrateOptionsFromFlags({ ...flags, dryRun: false }, env);
-    const opts = { ...migrateOpts, ledgerPath: verifyLedgerPath(flags.ledger, DEFAULT_LEDGER), sample: parseSample(flags.sample) };
+    const opts = { ...migrateOpts, ledgerPath: verifyLedgerPath(flags.ledger, DEFAULT_LEDGER), sample: parseSample(flags.sample), html: flags.html };
     const report = await runVerify(opts, defaultWiring(env), {
       env, log: silentLogger, emit, signal: controller.signal,
       http: {
@@ -72,7 +74,7 @@ async function verifyAction(flags: VerifyFlags): Promise<number> {
     });
     if (tty) process.stderr.write('\r\x1b[K');
     if (json) out({ type: 'report', report });
-    else process.stderr.write(`${formatVerifyReport(report)}\n`);
+    else process.stderr.write(`${formatVerifyReport(report)}\n${report.html ? `HTML report: ${report.html}\n` : ''}`);
     return verifyExitCode(report.totals);
   } catch (error) {
     const { code, message } = exitCodeFor(error);

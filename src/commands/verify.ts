@@ -5,6 +5,8 @@ import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { runPath } from '../core/records.ts';
 import { Ledger } from '../ledger/ledger.ts';
+import { buildReport } from '../pipeline/report.ts';
+import { writeHtmlReport } from '../report-html/write.ts';
 import { NeptuneReader } from '../sinks/neptune/read-back.ts';
 import type { VerifyReport, VerifyStatus } from '../verify/types.ts';
 import { verify, type VerifyEvent } from '../verify/verify.ts';
@@ -16,6 +18,8 @@ export interface VerifyOptions extends Omit<MigrateOptions, 'dryRun' | 'strict' 
   /** The migration's ledger; undefined: runs are found by custom run id, nothing is `expected`. */
   ledgerPath?: string;
   sample?: number;
+  /** `--html FILE`: also write the self-contained HTML report (with a chart of each run's main metric). */
+  html?: string;
 }
 
 /** `--ledger`: a path given must exist; the default one is used when it is there. */
@@ -68,15 +72,21 @@ export async function runVerify(
         workspace: opts.workspace, projects: opts.projects, projectMap: opts.projectMap, filter: opts.filter,
         concurrency: opts.concurrency, sample: opts.sample, sourceLabel: sourcePath ? `folder ${sourcePath}` : undefined,
       },
-      { source, reader, mapping: { include: opts.include }, ledger, sourceDamage, emit: io.emit, signal: io.signal },
+      { source, reader, mapping: { include: opts.include }, ledger, sourceDamage, charts: opts.html !== undefined, emit: io.emit, signal: io.signal },
     );
     const totals = { runs: runs.length, selected, verified: 0, 'verified-with-omissions': 0, mismatch: 0, missing: 0 } satisfies Record<VerifyStatus, number> & { runs: number; selected: number };
     for (const r of runs) totals[r.status]++;
     const sourceStats = (source as { stats?: () => Record<string, number> }).stats?.();
-    return {
+    const report: VerifyReport = {
       runs, totals, ...(opts.sample !== undefined ? { sample: opts.sample } : {}),
       requests: { source: sourceStats, target: reader.stats() }, wallMs: Date.now() - started,
     };
+    if (opts.html !== undefined) {
+      // With the migration's ledger, the page also shows what was written and left out, run by run.
+      const migration = ledger ? buildReport(ledger, runs.map((r) => r.run)) : undefined;
+      report.html = writeHtmlReport(opts.html, { title: 'verify', verify: report, migration });
+    }
+    return report;
   } finally {
     await source.close?.();
     await reader.close();

@@ -3,6 +3,7 @@ import type { SeriesKind } from '../core/target.ts';
 import { STDOUT_PATH } from '../mapping/console.ts';
 import { SeriesPathPlanner, type SeriesPath } from '../mapping/series-paths.ts';
 import type { HeldField, HeldPoint } from '../sinks/neptune/read-back.ts';
+import { Decimator, mainMetric } from './decimate.ts';
 import { sameSummary, samePoint, SeriesDigest, type DigestPoint, type SeriesSummary } from './digest.ts';
 import { expectedPoints, type OnOmission } from './expected.ts';
 import type { Difference, RunVerification } from './types.ts';
@@ -41,10 +42,17 @@ export async function compareSeries(
 ): Promise<Difference[]> {
   const planner = new SeriesPathPlanner(existing);
   const expected = new Map<string, Expected>();
+  // `--html`: a small chart of every history float series, both sides; the main metric's is kept.
+  const charts = ctx.charts ? new Map<string, { wandb: Decimator; neptune: Decimator }>() : undefined;
   for await (const e of expectedPoints(run, ctx.source, planner, ctx.mapping, onOmission, ctx.signal)) {
     let x = expected.get(e.path);
     if (!x) expected.set(e.path, (x = { kind: e.kind, digest: new SeriesDigest() }));
     x.digest.add(e.point);
+    if (charts && e.stream === 'history' && e.kind === 'float') {
+      let c = charts.get(e.path);
+      if (!c) charts.set(e.path, (c = { wandb: new Decimator(), neptune: new Decimator() }));
+      c.wandb.add(e.point.step, e.point.value as number);
+    }
     if (e.stream === 'console') result.checked.consoleEntries++;
     else result.checked.points++;
   }
@@ -68,7 +76,11 @@ export async function compareSeries(
       continue;
     }
     const got = new SeriesDigest();
-    for await (const p of ctx.reader.series(containerId, path, x.kind, ctx.signal)) got.add(p);
+    const chart = charts?.get(path)?.neptune;
+    for await (const p of ctx.reader.series(containerId, path, x.kind, ctx.signal)) {
+      got.add(p);
+      chart?.add(p.step, p.value as number);
+    }
     const have = got.summary();
     if (sameSummary(want, have)) continue;
     const diff: Difference = { scope: scopeOf(path), subject: path, detail: `W&B: ${range(want)}; Neptune: ${range(have)}`, ...names(path) };
@@ -80,6 +92,8 @@ export async function compareSeries(
       diffs.push({ scope: scopeOf(path), subject: path, detail: `a ${h.type} in Neptune that the W&B run does not give` });
     }
   }
+  const main = charts && mainMetric(charts.keys());
+  if (main) result.chart = { path: main, wandb: charts.get(main)!.wandb.points(), neptune: charts.get(main)!.neptune.points() };
   if (differing.size) await locateFirstDifferences(run, containerId, new SeriesPathPlanner([...existing, ...planner.added]), differing, ctx);
   return diffs;
 }

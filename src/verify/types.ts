@@ -31,6 +31,8 @@ export interface RunVerification {
   checked: { fields: number; series: number; points: number; consoleEntries: number; files: number; md5: number };
   /** Left out for a reason other than a documented default (mapping or the migration's report). */
   omitted: number;
+  /** `--html`: the main metric, decimated, as W&B gives it and as Neptune holds it: [step, value]. */
+  chart?: { path: string; wandb: Array<[number, number]>; neptune: Array<[number, number]> };
   /** A run whose verification itself failed (a read error), with why. */
   error?: string;
 }
@@ -42,4 +44,6 @@ export interface VerifyReport {
   sample?: number;
   requests: { source?: Record<string, number>; target: Record<string, number> };
   wallMs: number;
+  /** `--html`: where the HTML report was written. */
+  html?: string;
 }

@@ -22,6 +22,8 @@ export interface VerifyRunContext {
   ledger?: Ledger;
   /** What the source could not give, per run path, as it reads it now (damaged logs, bad rows). */
   sourceDamage?: ReadonlyMap<string, number>;
+  /** Keep a small chart of each run's main metric, both sides (for the HTML report). */
+  charts?: boolean;
   signal?: AbortSignal;
 }
 

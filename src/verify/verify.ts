@@ -36,6 +36,7 @@ export interface VerifyContext {
   mapping: MappingOptions;
   ledger?: Ledger;
   sourceDamage?: ReadonlyMap<string, number>;
+  charts?: boolean;
   emit: (e: VerifyEvent) => void;
   signal?: AbortSignal;
 }
