@@ -87,15 +87,19 @@ function runRow(r: Row): string {
   const renames = (m?.notWritten ?? []).filter((o) => o.reason === 'renamed');
   const reasons = [...new Set(left.map((o) => o.reason))];
   const byReason = reasons.map((reason) => `${esc(reason)} ${num(left.filter((o) => o.reason === reason).reduce((n, o) => n + o.count, 0))}`).join('<br>');
-  const written = m ? Object.entries(m.written).filter(([, n]) => n).map(([k, n]) => `${esc(k)} ${k === 'bytes' ? bytes(n) : num(n)}`).join('<br>') : '';
+  // The headline counts; the rest of the ledger's counters are in the JSON report.
+  const w = m?.written ?? {};
+  const written = m ? [['fields', w.fields], ['points', w.points], ['files', w.files]].filter(([, n]) => n).map(([k, n]) => `${k} ${num(n as number)}`)
+    .concat(w.bytes ? [bytes(w.bytes)] : []).join('<br>') : '';
   const diffs = v?.differences ?? [];
   const details: string[] = [];
-  if (left.length) details.push(`<h4>Left out</h4><ul>${left.map((o) => `<li><b>${esc(o.reason)}</b> ${esc(o.subject)} × ${num(o.count)}${o.detail ? ` — ${esc(o.detail)}` : ''}</li>`).join('')}</ul>`);
-  if (renames.length) details.push(`<h4>Renamed</h4><ul>${renames.map((o) => `<li>${esc(o.subject)} ${esc(o.detail ?? '')}</li>`).join('')}</ul>`);
-  if (m?.notices.length) details.push(`<h4>Damage found in the source</h4><ul>${m.notices.map((n) => `<li>${esc(n.stream)} ${esc(n.kind)}: ${esc(n.message)}</li>`).join('')}</ul>`);
+  // What verify found first: it is what the reader opened the details for.
   if (diffs.length) {
     details.push(`<h4>Verify: differences</h4><ul>${diffs.map((d) => `<li class="${d.explainedBy ? 'exp' : 'mis'}"><b>${d.explainedBy ? `expected (${esc(d.explainedBy.reason)})` : 'mismatch'}</b> ${esc(d.scope)} <code>${esc(d.subject)}</code>${d.firstStep !== undefined ? ` — first differing step <b>${esc(d.firstStep)}</b>` : ''}: ${esc(d.detail)}</li>`).join('')}</ul>`);
   }
+  if (left.length) details.push(`<h4>Left out</h4><ul>${left.map((o) => `<li><b>${esc(o.reason)}</b> ${esc(o.subject)} × ${num(o.count)}${o.detail ? ` — ${esc(o.detail)}` : ''}</li>`).join('')}</ul>`);
+  if (renames.length) details.push(`<h4>Renamed</h4><ul>${renames.map((o) => `<li>${esc(o.subject)} ${esc(o.detail ?? '')}</li>`).join('')}</ul>`);
+  if (m?.notices.length) details.push(`<h4>Damage found in the source</h4><ul>${m.notices.map((n) => `<li>${esc(n.stream)} ${esc(n.kind)}: ${esc(n.message)}</li>`).join('')}</ul>`);
   if (m?.error) details.push(`<h4>Error</h4><p>${esc(m.error)}</p>`);
   const text = [r.path, m?.name ?? v?.name ?? '', m?.target ?? v?.targetProject ?? ''].join(' ').toLowerCase();
   const chart = v?.chart ? sparkline(v.chart.path, v.chart.wandb, v.chart.neptune) : '';
