@@ -2,7 +2,7 @@ import { runPath, type RunInfo } from '../core/records.ts';
 import type { RunSource } from '../core/source.ts';
 import type { Omission } from '../core/target.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { MappingOptions } from '../mapping/options.ts';
+import { INCLUDE_OPTIONS, type IncludeOption, type MappingOptions } from '../mapping/options.ts';
 import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import type { SeriesPath } from '../mapping/series-paths.ts';
 import { runFingerprint } from '../pipeline/fingerprint.ts';
@@ -39,6 +39,8 @@ export async function verifyRun(run: RunInfo, project: ProjectInfo | undefined, 
     checked: { fields: 0, series: 0, points: 0, consoleEntries: 0, files: 0, md5: 0 }, omitted: 0,
   };
   const ledgerRun = ctx.ledger?.getRun(key);
+  // The run is checked against the options its migration used (the ledger knows them), not today's flags.
+  if (ledgerRun?.optionsKey) ctx = { ...ctx, mapping: mappingOptionsFromKey(ledgerRun.optionsKey) };
   const customRunId = neptuneCustomRunId(key.runId);
   const containerId = project && (await ctx.reader.findRun(project, { shortId: ledgerRun?.targetRun, customRunId }, ctx.signal));
   if (!containerId) {
@@ -84,4 +86,11 @@ export async function verifyRun(run: RunInfo, project: ProjectInfo | undefined, 
   const unexplained = diffs.some((d) => !d.explainedBy);
   result.status = unexplained ? 'mismatch' : diffs.length > 0 || result.omitted > 0 ? 'verified-with-omissions' : 'verified';
   return result;
+}
+
+/** The inverse of `mappingOptionsKey` (mapping/options.ts): the `--include` set a ledger run was migrated with. */
+export function mappingOptionsFromKey(key: string): MappingOptions {
+  const include = new Set<IncludeOption>();
+  for (const item of key.split(',')) if ((INCLUDE_OPTIONS as readonly string[]).includes(item)) include.add(item as IncludeOption);
+  return { include };
 }

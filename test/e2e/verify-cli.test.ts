@@ -98,4 +98,19 @@ describe('verify after a clean migration of all-shapes', () => {
     expect(bad, JSON.stringify(bad, null, 1).slice(0, 4000)).toEqual([]);
     expect(out.code).toBe(0);
   }, 240_000);
+
+  // Last: it migrates again with other options.
+  it('checks each run against the options its migration used (the ledger\'s), not the flags of the verify', async () => {
+    const m = await runCli(['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--ledger', ledger, '--include', 'internal'], stack.env, dir).done;
+    expect(m.code).toBe(0);
+    const withLedger = await runCli(['verify', '--workspace', 'demo', '--json', '--ledger', ledger], stack.env, dir).done;
+    expect(withLedger.code, withLedger.stderr).toBe(0);
+    // Without the ledger nothing says `_` keys were included: the `summary/_…` fields are named.
+    const bare = await runCli(['verify', '--workspace', 'demo', '--json'], stack.env, dir).done;
+    expect(bare.code).toBe(5);
+    const named = reportOf(bare.stdout).runs.flatMap((r) => r.differences.map((d) => d.subject));
+    expect(named.some((s) => s.startsWith('summary/_'))).toBe(true);
+    const told = await runCli(['verify', '--workspace', 'demo', '--json', '--include', 'internal'], stack.env, dir).done;
+    expect(told.code).toBe(0);
+  }, 300_000);
 });

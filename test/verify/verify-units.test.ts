@@ -3,6 +3,8 @@ import { sameAtom } from '../../src/verify/compare-fields.ts';
 import { SeriesDigest, sameSummary } from '../../src/verify/digest.ts';
 import { Explainer } from '../../src/verify/explain.ts';
 import { inSample } from '../../src/verify/verify.ts';
+import { mappingOptionsFromKey } from '../../src/verify/verify-run.ts';
+import { mappingOptionsKey } from '../../src/mapping/options.ts';
 
 describe('SeriesDigest', () => {
   const digest = (pts: Array<[number, number, number | string]>) => {
@@ -57,5 +59,14 @@ describe('inSample', () => {
     expect(picked.length).toBeLessThan(250);
     expect(keys.filter((k) => inSample(k, 0.1))).toEqual(picked);
     expect(keys.every((k) => inSample(k, 1))).toBe(true);
+  });
+});
+
+describe('mappingOptionsFromKey', () => {
+  it('reads back the key the ledger stores', () => {
+    for (const include of [[], ['internal'], ['media', 'tables', 'wandb-files']] as const) {
+      const opts = { include: new Set(include) };
+      expect([...mappingOptionsFromKey(mappingOptionsKey(opts)).include].sort()).toEqual([...include].sort());
+    }
   });
 });
