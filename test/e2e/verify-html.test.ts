@@ -51,8 +51,17 @@ afterAll(async () => {
 });
 
 describe('the HTML report files', () => {
+  it('report --html writes the migration report from the ledger alone', async () => {
+    const out = await runCli(['report', '--ledger', join(dir, 'ledger.sqlite'), '--html', join(dir, 'report.html')], stack.env, dir).done;
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain(`HTML report: ${join(dir, 'report.html')}`);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain(`<div class="v" data-total="migrated">${verifyReport.totals.runs}</div>`);
+    expect((html.match(/<tr class="run"/g) ?? []).length).toBe(verifyReport.totals.runs);
+  });
+
   it('are single self-contained pages: no remote script, style, image or font', () => {
-    for (const f of ['migrate.html', 'verify.html']) {
+    for (const f of ['migrate.html', 'verify.html', 'report.html']) {
       const html = readFileSync(join(dir, f), 'utf8');
       expect(html.startsWith('<!doctype html>')).toBe(true);
       expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i);
