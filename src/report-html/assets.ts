@@ -17,29 +17,47 @@ th{background:#f3f5f8;font-size:12px;color:#3b4250}
 .filters{display:flex;flex-wrap:wrap;gap:12px;align-items:center;margin:8px 0}
 .filters input,.filters select{font:inherit;padding:2px 4px}
 #shown{color:#5b6270}
-.spark{display:block;background:#f7f8fa}.spark polyline{fill:none;stroke-width:1.5}.spark .w{stroke:#2f6fdf}.spark .n{stroke:#e8710a;stroke-dasharray:3 2}
-li.mis b{color:#c62828}li.exp b{color:#1a7f37}
+.spark{display:block;background:#f7f8fa;width:200px;height:40px}.spark polyline{fill:none;stroke-width:1.5}.spark .w{stroke:#2f6fdf}.spark .n{stroke:#e8710a;stroke-dasharray:3 2}
+.mis b{color:#c62828}.exp b{color:#1a7f37}
 code{font-size:12px}
 `;
 
-/** Filters and search: rows hide and show by their data attributes; the count says how many match. */
+/**
+ * Draws the runs from the page's JSON (one row each, the same for every run: status, written, left
+ * out by reason, renames, damage, chart, details), then filters and search: rows hide and show by
+ * their fields; the count says how many match.
+ */
 export const REPORT_SCRIPT = `
 (function () {
+  var data = JSON.parse(document.getElementById('data').textContent);
+  var esc = function (s) { return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'); };
+  var badge = function (s) { return s ? '<span class="st ' + esc(s) + '">' + esc(s) + '</span>' : ''; };
+  var tbody = document.getElementById('runs');
+  tbody.innerHTML = data.map(function (r, i) {
+    var chart = r.c ? '<svg class="spark" viewBox="0 0 200 40" role="img"><title>' + esc(r.c.t) + '</title><polyline class="w" points="' + r.c.w + '"/>'
+      + (r.c.n ? '<polyline class="n" points="' + r.c.n + '"/>' : '') + '</svg><div class="small">' + esc(r.c.path) + '</div>' : '';
+    return '<tr class="run" data-i="' + i + '"><td><div class="rp">' + esc(r.p) + '</div><div class="nm">' + esc(r.nm) + '</div></td>'
+      + '<td>' + badge(r.s) + '</td><td>' + badge(r.v) + '</td><td class="small">' + esc(r.w) + '</td>'
+      + '<td class="small">' + r.o.map(function (o) { return esc(o[0]) + ' ' + o[1].toLocaleString('en-US'); }).join('<br>') + '</td>'
+      + '<td class="small">' + (r.rn || '') + '</td><td class="small">' + (r.dm || '') + '</td><td>' + chart + '</td>'
+      + '<td>' + (r.x ? '<details><summary>' + (r.mis ? 'mismatch details' : 'details') + '</summary>' + r.x + '</details>' : '') + '</td></tr>';
+  }).join('');
   var q = document.getElementById('q');
   var sel = { status: document.getElementById('f-status'), verify: document.getElementById('f-verify'),
     project: document.getElementById('f-project'), reason: document.getElementById('f-reason') };
-  var rows = Array.prototype.slice.call(document.querySelectorAll('tr.run'));
+  var rows = Array.prototype.slice.call(tbody.querySelectorAll('tr.run'));
   var shown = document.getElementById('shown');
   function apply() {
     var text = q.value.trim().toLowerCase();
     var n = 0;
-    rows.forEach(function (r) {
-      var ok = (!text || r.dataset.text.indexOf(text) !== -1)
-        && (!sel.status.value || r.dataset.status === sel.status.value)
-        && (!sel.verify.value || r.dataset.verify === sel.verify.value)
-        && (!sel.project.value || r.dataset.project === sel.project.value)
-        && (!sel.reason.value || (' ' + r.dataset.reasons + ' ').indexOf(' ' + sel.reason.value + ' ') !== -1);
-      r.hidden = !ok;
+    rows.forEach(function (row, i) {
+      var r = data[i];
+      var ok = (!text || (r.p + ' ' + r.nm).toLowerCase().indexOf(text) !== -1)
+        && (!sel.status.value || r.s === sel.status.value)
+        && (!sel.verify.value || r.v === sel.verify.value)
+        && (!sel.project.value || r.pr === sel.project.value)
+        && (!sel.reason.value || r.o.some(function (o) { return o[0] === sel.reason.value; }));
+      row.hidden = !ok;
       if (ok) n++;
     });
     shown.textContent = n + ' of ' + rows.length + ' runs';

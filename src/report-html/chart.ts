@@ -1,5 +1,5 @@
 /** Points per line drawn: enough for a trend, small enough for 10,000 runs in one file. */
-const DRAWN = 30;
+const DRAWN = 24;
 const W = 200;
 const H = 40;
 
@@ -10,15 +10,24 @@ function thin(points: ReadonlyArray<[number, number]>): Array<[number, number]> 
   return out;
 }
 
-/**
- * A run's main metric as an inline SVG sparkline: W&B's points, and Neptune's drawn over them only
- * where they differ (one line, said in the title, when they are the same). No script, no remote file.
- */
-export function sparkline(title: string, wandb: ReadonlyArray<[number, number]>, neptune: ReadonlyArray<[number, number]>): string {
+/** A sparkline as the page draws it: polyline points in a 200×40 box, Neptune's only where it differs. */
+export interface Spark {
+  /** The series' path. */
+  path: string;
+  /** W&B's line, `x,y x,y …`. */
+  w: string;
+  /** Neptune's line where it is not W&B's; '' when both hold the same points. */
+  n: string;
+  /** In words, for the SVG's title. */
+  t: string;
+}
+
+/** A run's main metric as W&B gives it and as Neptune holds it, scaled into one box. */
+export function sparkline(path: string, wandb: ReadonlyArray<[number, number]>, neptune: ReadonlyArray<[number, number]>): Spark | undefined {
   const a = thin(wandb.filter(([s, v]) => Number.isFinite(s) && Number.isFinite(v)));
   const b = thin(neptune.filter(([s, v]) => Number.isFinite(s) && Number.isFinite(v)));
   const all = [...a, ...b];
-  if (all.length === 0) return '';
+  if (all.length === 0) return undefined;
   const xs = all.map((p) => p[0]);
   const ys = all.map((p) => p[1]);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
@@ -26,8 +35,5 @@ export function sparkline(title: string, wandb: ReadonlyArray<[number, number]>,
   const sy = (y: number) => (y1 === y0 ? H / 2 : H - 1 - ((y - y0) / (y1 - y0)) * (H - 2));
   const line = (pts: Array<[number, number]>) => pts.map(([x, y]) => `${Math.round(sx(x))},${Math.round(sy(y))}`).join(' ');
   const same = a.length === b.length && a.every((p, i) => p[0] === b[i][0] && p[1] === b[i][1]);
-  const label = `${title}: ${same ? 'W&B and Neptune hold the same points' : 'W&B (blue) and Neptune (orange) differ'}; steps ${x0}..${x1}, values ${y0.toPrecision(4)}..${y1.toPrecision(4)}`;
-  const esc = label.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
-  return `<svg class="spark" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc}"><title>${esc}</title>` +
-    `<polyline class="w" points="${line(a)}"/>${same ? '' : `<polyline class="n" points="${line(b)}"/>`}</svg>`;
+  return { path, w: line(a), n: same ? '' : line(b), t: `${path}: ${same ? 'same in W&B and Neptune' : 'W&B (blue) and Neptune (orange) differ'}, steps ${x0}..${x1}` };
 }

@@ -1,6 +1,6 @@
-import type { MigrationReport, RunReport } from '../pipeline/report.ts';
+import { DEFAULT_REASONS, type MigrationReport, type RunReport } from '../pipeline/report.ts';
 import type { RunVerification, VerifyReport } from '../verify/types.ts';
-import { sparkline } from './chart.ts';
+import { sparkline, type Spark } from './chart.ts';
 import { REPORT_CSS, REPORT_SCRIPT } from './assets.ts';
 
 export interface HtmlReportInput {
@@ -80,37 +80,70 @@ function projects(list: Row[]): string {
   return `<h2>Projects</h2><table class="projects"><thead><tr><th>W&amp;B project</th><th>Neptune project</th><th>runs</th><th>done</th><th>failed</th><th>verified</th><th>mismatch / missing</th></tr></thead><tbody>${lines.join('')}</tbody></table>`;
 }
 
-function runRow(r: Row): string {
+/** Items listed per section of a run's details before "… N more". */
+const LISTED = 12;
+
+function list<T>(items: readonly T[], item: (x: T) => string): string {
+  const more = items.length > LISTED ? `<li>… ${num(items.length - LISTED)} more</li>` : '';
+  return `<ul>${items.slice(0, LISTED).map((x) => `<li>${item(x)}</li>`).join('')}${more}</ul>`;
+}
+
+/**
+ * One run as the page's script draws it (short keys: 10,000 runs must stay a few MB). Details are
+ * HTML made here, only for runs that have something to tell.
+ */
+export interface RunData {
+  /** entity/project/run, name, W&B project. */
+  p: string; nm: string; pr: string;
+  /** Migration and verify status ('' when not known). */
+  s: string; v: string;
+  /** Written: fields, points, files, bytes (as text). */
+  w: string;
+  /** Left out, by reason: [reason, count]. */
+  o: Array<[string, number]>;
+  rn: number; dm: number;
+  c?: Spark;
+  /** Details (HTML), and whether a mismatch is among them. */
+  x?: string; mis?: 1;
+}
+
+function runData(r: Row): RunData {
   const m = r.migration;
   const v = r.verify;
   const left = (m?.notWritten ?? []).filter((o) => o.reason !== 'renamed');
   const renames = (m?.notWritten ?? []).filter((o) => o.reason === 'renamed');
-  const reasons = [...new Set(left.map((o) => o.reason))];
-  const byReason = reasons.map((reason) => `${esc(reason)} ${num(left.filter((o) => o.reason === reason).reduce((n, o) => n + o.count, 0))}`).join('<br>');
+  const byReason = new Map<string, number>();
+  for (const o of left) byReason.set(o.reason, (byReason.get(o.reason) ?? 0) + o.count);
   // The headline counts; the rest of the ledger's counters are in the JSON report.
   const w = m?.written ?? {};
   const written = m ? [['fields', w.fields], ['points', w.points], ['files', w.files]].filter(([, n]) => n).map(([k, n]) => `${k} ${num(n as number)}`)
-    .concat(w.bytes ? [bytes(w.bytes)] : []).join('<br>') : '';
+    .concat(w.bytes ? [bytes(w.bytes)] : []).join(', ') : '';
   const diffs = v?.differences ?? [];
   const details: string[] = [];
   // What verify found first: it is what the reader opened the details for.
   if (diffs.length) {
-    details.push(`<h4>Verify: differences</h4><ul>${diffs.map((d) => `<li class="${d.explainedBy ? 'exp' : 'mis'}"><b>${d.explainedBy ? `expected (${esc(d.explainedBy.reason)})` : 'mismatch'}</b> ${esc(d.scope)} <code>${esc(d.subject)}</code>${d.firstStep !== undefined ? ` — first differing step <b>${esc(d.firstStep)}</b>` : ''}: ${esc(d.detail)}</li>`).join('')}</ul>`);
+    details.push(`<h4>Verify: differences</h4>${list(diffs, (d) => `<span class="${d.explainedBy ? 'exp' : 'mis'}"><b>${d.explainedBy ? `expected (${esc(d.explainedBy.reason)})` : 'mismatch'}</b></span> ${esc(d.scope)} <code>${esc(d.subject)}</code>${d.firstStep !== undefined ? ` — first differing step <b>${esc(d.firstStep)}</b>` : ''}: ${esc(d.detail)}`)}`);
   }
-  if (left.length) details.push(`<h4>Left out</h4><ul>${left.map((o) => `<li><b>${esc(o.reason)}</b> ${esc(o.subject)} × ${num(o.count)}${o.detail ? ` — ${esc(o.detail)}` : ''}</li>`).join('')}</ul>`);
-  if (renames.length) details.push(`<h4>Renamed</h4><ul>${renames.map((o) => `<li>${esc(o.subject)} ${esc(o.detail ?? '')}</li>`).join('')}</ul>`);
-  if (m?.notices.length) details.push(`<h4>Damage found in the source</h4><ul>${m.notices.map((n) => `<li>${esc(n.stream)} ${esc(n.kind)}: ${esc(n.message)}</li>`).join('')}</ul>`);
+  // The documented defaults (W&B internals, bookkeeping files) are counted in the row; the details
+  // list what else was left out, a few per run (the JSON report and `report` have every line).
+  const notable = left.filter((o) => !DEFAULT_REASONS.has(o.reason));
+  if (notable.length) details.push(`<h4>Left out</h4>${list(notable, (o) => `<b>${esc(o.reason)}</b> ${esc(o.subject)} × ${num(o.count)}${o.detail ? ` — ${esc(o.detail)}` : ''}`)}`);
+  if (renames.length) details.push(`<h4>Renamed</h4>${list(renames, (o) => `${esc(o.subject)} ${esc(o.detail ?? '')}`)}`);
+  if (m?.notices.length) details.push(`<h4>Damage found in the source</h4>${list(m.notices, (n) => `${esc(n.stream)} ${esc(n.kind)}: ${esc(n.message)}`)}`);
   if (m?.error) details.push(`<h4>Error</h4><p>${esc(m.error)}</p>`);
-  const text = [r.path, m?.name ?? v?.name ?? '', m?.target ?? v?.targetProject ?? ''].join(' ').toLowerCase();
-  const chart = v?.chart ? sparkline(v.chart.path, v.chart.wandb, v.chart.neptune) : '';
-  return `<tr class="run" data-project="${esc(r.project)}" data-status="${esc(m?.status ?? '')}" data-verify="${esc(v?.status ?? '')}" data-reasons="${esc(reasons.join(' '))}" data-text="${esc(text)}">` +
-    `<td><div class="rp">${esc(r.path)}</div><div class="nm">${esc(m?.name ?? v?.name ?? '')}</div></td>` +
-    `<td>${m ? `<span class="st ${esc(m.status)}">${esc(m.status)}</span>` : ''}</td>` +
-    `<td>${v ? `<span class="st ${esc(v.status)}">${esc(v.status)}</span>` : ''}</td>` +
-    `<td class="small">${written}</td><td class="small">${byReason}</td><td class="small">${renames.length ? num(renames.length) : ''}</td>` +
-    `<td class="small">${m?.notices.length ? num(m.notices.length) : ''}</td>` +
-    `<td>${chart}${v?.chart ? `<div class="small">${esc(v.chart.path)}</div>` : ''}</td>` +
-    `<td>${details.length ? `<details><summary>${diffs.filter((d) => !d.explainedBy).length ? 'mismatch details' : 'details'}</summary>${details.join('')}</details>` : ''}</td></tr>`;
+  const chart = v?.chart ? sparkline(v.chart.path, v.chart.wandb, v.chart.neptune) : undefined;
+  return {
+    p: r.path, nm: m?.name ?? v?.name ?? '', pr: r.project, s: m?.status ?? '', v: v?.status ?? '', w: written,
+    o: [...byReason], rn: renames.length, dm: m?.notices.length ?? 0,
+    ...(chart ? { c: chart } : {}),
+    ...(details.length ? { x: details.join('') } : {}),
+    ...(diffs.some((d) => !d.explainedBy) ? { mis: 1 as const } : {}),
+  };
+}
+
+/** JSON inside a <script> element: `<` escaped so no text in it can close the element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 function options(values: Iterable<string>): string {
@@ -123,11 +156,11 @@ function options(values: Iterable<string>): string {
  * search (inline script, no network), and a small inline SVG chart of each verified run's main metric.
  */
 export function renderHtmlReport(input: HtmlReportInput): string {
-  const list = rows(input);
+  const all = rows(input);
   const sample = input.verify?.sample !== undefined
     ? `<p class="note">Sampled: <code>--sample ${esc(input.verify.sample)}</code> verified ${num(input.verify.totals.runs)} of ${num(input.verify.totals.selected)} selected runs.</p>`
     : '';
-  const reasons = list.flatMap((r) => (r.migration?.notWritten ?? []).filter((o) => o.reason !== 'renamed').map((o) => o.reason));
+  const reasons = all.flatMap((r) => (r.migration?.notWritten ?? []).filter((o) => o.reason !== 'renamed').map((o) => o.reason));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>wandb-to-neptune ${esc(input.title)} report</title>
@@ -136,18 +169,19 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 <header><h1>wandb-to-neptune — ${esc(input.title)} report</h1><p class="meta">generated ${esc(input.generatedAt)} by wandb-to-neptune ${esc(input.toolVersion)}</p></header>
 ${totals(input)}
 ${sample}
-${projects(list)}
+${projects(all)}
 <h2>Runs</h2>
 <form class="filters" onsubmit="return false">
 <label>search <input type="search" id="q" placeholder="run id, name, project"></label>
-<label>migration <select id="f-status"><option value="">any</option>${options(list.map((r) => r.migration?.status ?? ''))}</select></label>
-<label>verify <select id="f-verify"><option value="">any</option>${options(list.map((r) => r.verify?.status ?? ''))}</select></label>
-<label>project <select id="f-project"><option value="">any</option>${options(list.map((r) => r.project))}</select></label>
+<label>migration <select id="f-status"><option value="">any</option>${options(all.map((r) => r.migration?.status ?? ''))}</select></label>
+<label>verify <select id="f-verify"><option value="">any</option>${options(all.map((r) => r.verify?.status ?? ''))}</select></label>
+<label>project <select id="f-project"><option value="">any</option>${options(all.map((r) => r.project))}</select></label>
 <label>left out for <select id="f-reason"><option value="">any reason</option>${options(reasons)}</select></label>
-<span id="shown">${list.length} of ${list.length} runs</span>
+<span id="shown">${all.length} of ${all.length} runs</span>
 </form>
 <table class="runs"><thead><tr><th>run</th><th>migration</th><th>verify</th><th>written</th><th>left out</th><th>renamed</th><th>damage</th><th>main metric</th><th></th></tr></thead>
-<tbody>${list.map(runRow).join('\n')}</tbody></table>
+<tbody id="runs"></tbody></table>
+<script type="application/json" id="data">${scriptJson(all.map(runData))}</script>
 <script>${REPORT_SCRIPT}</script>
 </body></html>
 `;
