@@ -14,6 +14,7 @@ let stack: Stack;
 let dir: string;
 let ledger: string;
 let migrateMs = 0;
+let migrateRequests = '';
 
 interface Report {
   runs: Array<{ run: { runId: string }; status: string; differences: Array<{ scope: string; subject: string; explainedBy?: unknown; detail: string }>; checked: Record<string, number> }>;
@@ -33,6 +34,7 @@ beforeAll(async () => {
   const out = await runCli(['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--ledger', ledger], stack.env, dir).done;
   migrateMs = performance.now() - t0;
   if (out.code !== 0) throw new Error(`migrate failed (${out.code}): ${out.stderr}`);
+  migrateRequests = JSON.stringify((events(out.stdout).find((e) => e.type === 'report') as { requests?: unknown }).requests);
 }, 240_000);
 
 afterAll(async () => {
@@ -57,7 +59,7 @@ describe('verify after a clean migration of all-shapes', () => {
     expect(sum('points')).toBeGreaterThan(1000);
     expect(sum('consoleEntries')).toBeGreaterThan(0);
     expect(sum('md5')).toBeGreaterThan(0);
-    console.log(`[cost] all-shapes ${runs()} runs: migrate ${(migrateMs / 1000).toFixed(1)} s; verify ${(verifyMs / 1000).toFixed(1)} s, ` +
+    console.log(`[cost] migrate requests ${migrateRequests}; all-shapes ${runs()} runs: migrate ${(migrateMs / 1000).toFixed(1)} s; verify ${(verifyMs / 1000).toFixed(1)} s, ` +
       `Neptune ${report.requests.target.requests} requests (${(report.requests.target.requests / runs()).toFixed(1)}/run), ` +
       `W&B ${JSON.stringify(report.requests.source)}`);
   }, 240_000);

@@ -15,6 +15,7 @@ let emu: NeptuneEmulator;
 let dir: string;
 let env: Record<string, string>;
 let migrateMs = 0;
+let migrateRequests = '';
 /** Runs whose migration report leaves something out beyond the documented defaults, or notes damage. */
 let withOmissions: string[] = [];
 const ledger = () => join(dir, 'ledger.sqlite');
@@ -35,6 +36,7 @@ beforeAll(async () => {
   const out = await runCli(['migrate', '--source', SAMPLES, '--workspace', 'demo', '--yes', '--json', '--ledger', ledger()], env, dir).done;
   migrateMs = performance.now() - t0;
   if (out.code !== 0) throw new Error(`migrate failed (${out.code}): ${out.stderr}`);
+  migrateRequests = JSON.stringify((events(out.stdout).find((e) => e.type === 'report') as { requests?: unknown }).requests);
   const migrated = (events(out.stdout).find((e) => e.type === 'report') as unknown as {
     report: { runs: Array<{ run: string; notWritten: Array<{ reason: string }>; notices: Array<{ kind: string }> }> };
   }).report;
@@ -63,7 +65,7 @@ describe('verify over the sample run folders', () => {
     // verified-with-omissions exactly where the migration report leaves out more than the defaults.
     expect(withOmissions.length).toBeGreaterThan(0);
     expect(report.runs.filter((r) => r.status === 'verified-with-omissions').map((r) => r.run.runId).sort()).toEqual(withOmissions);
-    console.log(`[cost] samples ${report.runs.length} runs: migrate ${(migrateMs / 1000).toFixed(1)} s; verify ${(verifyMs / 1000).toFixed(1)} s, ` +
+    console.log(`[cost] migrate requests ${migrateRequests}; samples ${report.runs.length} runs: migrate ${(migrateMs / 1000).toFixed(1)} s; verify ${(verifyMs / 1000).toFixed(1)} s, ` +
       `Neptune ${report.requests.target.requests} requests (${(report.requests.target.requests / report.runs.length).toFixed(1)}/run), ` +
       `points ${report.runs.reduce((n, r) => n + r.checked.points, 0)}, console ${report.runs.reduce((n, r) => n + r.checked.consoleEntries, 0)}`);
   }, 240_000);
