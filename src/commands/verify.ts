@@ -51,13 +51,15 @@ export async function runVerify(
 ): Promise<VerifyReport> {
   const started = Date.now();
   const sourcePath = opts.source === 'api' ? undefined : await checkSourcePath(opts.source);
-  const ledger = opts.ledgerPath ? Ledger.copyInMemory(opts.ledgerPath) : undefined;
-  const staging = prepareStaging(tmpdir());
   const http: HttpSettings = {
     ...(opts.http?.timeoutMs !== undefined ? { timeoutMs: opts.http.timeoutMs } : {}),
     ...(opts.http?.retries !== undefined ? { retry: { retries: opts.http.retries } } : {}),
     ...io.http,
   };
+  // First: a missing or malformed Neptune token is the user's to fix, before anything is opened.
+  const reader = new NeptuneReader({ env: io.env, log: io.log, http });
+  const ledger = opts.ledgerPath ? Ledger.copyInMemory(opts.ledgerPath) : undefined;
+  const staging = prepareStaging(tmpdir());
   const sourceDamage = new Map<string, number>();
   const source = wiring.makeSource({
     source: sourcePath ?? opts.source, entity: opts.entity, log: io.log, http, stagingDir: staging.dir,
@@ -65,7 +67,6 @@ export async function runVerify(
       if (n.run && n.kind !== 'sampled') sourceDamage.set(runPath(n.run), (sourceDamage.get(runPath(n.run)) ?? 0) + Math.max(1, n.count ?? 1));
     },
   });
-  const reader = new NeptuneReader({ env: io.env, log: io.log, http });
   try {
     const { runs, selected } = await verify(
       {
