@@ -3,6 +3,7 @@ import type { SeriesKind } from '../core/target.ts';
 import { STDOUT_PATH } from '../mapping/console.ts';
 import { SeriesPathPlanner, type SeriesPath } from '../mapping/series-paths.ts';
 import type { HeldField, HeldPoint } from '../sinks/neptune/read-back.ts';
+import { Pool } from '../pipeline/pool.ts';
 import { Decimator, mainMetric } from './decimate.ts';
 import { sameSummary, samePoint, SeriesDigest, type DigestPoint, type SeriesSummary } from './digest.ts';
 import { expectedPoints, type OnOmission } from './expected.ts';
@@ -13,6 +14,9 @@ interface Expected {
   kind: SeriesKind;
   digest: SeriesDigest;
 }
+
+/** Series of one run read at once. */
+const SERIES_AT_ONCE = 4;
 
 const SERIES_TYPE: Record<SeriesKind, string> = { float: 'floatSeries', string: 'stringSeries' };
 
@@ -61,19 +65,17 @@ export async function compareSeries(
   const scopeOf = (path: string) => (path === STDOUT_PATH ? 'console' : 'series') as Difference['scope'];
   const names = (path: string) => (keyOf.has(path) && keyOf.get(path) !== path ? { names: [keyOf.get(path)!] } : {});
 
-  const diffs: Difference[] = [];
   const differing = new Map<string, { kind: SeriesKind; diff: Difference }>();
-  for (const [path, x] of expected) {
+  // Series are read a few at a time (the HTTP client's per-host limit still bounds the requests);
+  // each slot keeps its result so the differences come out in the source's order.
+  const pool = new Pool(SERIES_AT_ONCE);
+  const found = await Promise.all([...expected].map(([path, x]) => pool.run(async (): Promise<Difference | undefined> => {
     result.checked.series++;
     const want = x.digest.summary();
     const h = held.get(path);
-    if (!h) {
-      diffs.push({ scope: scopeOf(path), subject: path, detail: `missing in Neptune (W&B: ${range(want)})`, firstStep: want.firstStep, ...names(path) });
-      continue;
-    }
+    if (!h) return { scope: scopeOf(path), subject: path, detail: `missing in Neptune (W&B: ${range(want)})`, firstStep: want.firstStep, ...names(path) };
     if (h.type !== SERIES_TYPE[x.kind]) {
-      diffs.push({ scope: scopeOf(path), subject: path, detail: `a ${h.type} in Neptune, a ${SERIES_TYPE[x.kind]} from W&B`, firstStep: want.firstStep, ...names(path) });
-      continue;
+      return { scope: scopeOf(path), subject: path, detail: `a ${h.type} in Neptune, a ${SERIES_TYPE[x.kind]} from W&B`, firstStep: want.firstStep, ...names(path) };
     }
     const got = new SeriesDigest();
     const chart = charts?.get(path)?.neptune;
@@ -82,11 +84,12 @@ export async function compareSeries(
       chart?.add(p.step, p.value as number);
     }
     const have = got.summary();
-    if (sameSummary(want, have)) continue;
+    if (sameSummary(want, have)) return undefined;
     const diff: Difference = { scope: scopeOf(path), subject: path, detail: `W&B: ${range(want)}; Neptune: ${range(have)}`, ...names(path) };
     differing.set(path, { kind: x.kind, diff });
-    diffs.push(diff);
-  }
+    return diff;
+  })));
+  const diffs = found.filter((d): d is Difference => d !== undefined);
   for (const [path, h] of held) {
     if ((h.type === 'floatSeries' || h.type === 'stringSeries') && !expected.has(path) && !path.startsWith('sys/')) {
       diffs.push({ scope: scopeOf(path), subject: path, detail: `a ${h.type} in Neptune that the W&B run does not give` });
