@@ -41,13 +41,19 @@ try {
   const again = await cli(['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--ledger', ledger]);
   console.log(`\nexit code: ${again}; requests to Neptune on the second pass: ${stack.neptune.stats().requests - before}`);
 
+  // Read every run back from Neptune and compare it with W&B; the result as an HTML page too.
+  const html = join(work, 'report.html');
+  console.log('\n$ wandb-to-neptune verify --workspace demo --html report.html\n');
+  const verified = await cli(['verify', '--workspace', 'demo', '--ledger', ledger, '--html', html]);
+  console.log(`\nexit code: ${verified}\nHTML report of the demo migration: ${html}`);
+
   // What landed, seen from the Neptune emulator's side.
   console.log('\nIn the Neptune emulator:');
   for (const p of stack.neptune.inspect.projects()) {
     const runs = stack.neptune.inspect.runs(`${p.workspace}/${p.name}`);
     console.log(`  ${p.workspace}/${p.name}: ${runs.length} runs`);
   }
-  process.exitCode = code === 0 && again === 0 ? 0 : code || again;
+  process.exitCode = code === 0 && again === 0 && verified === 0 ? 0 : code || again || verified;
 } finally {
   await stack.close();
 }

@@ -7,6 +7,8 @@ export const EXIT = {
   usage: 2,
   runsFailed: 3,
   strictOmissions: 4,
+  /** `verify`: some run is `mismatch` or `missing`. */
+  verifyFailed: 5,
   interrupted: 130,
 } as const;
 
@@ -24,4 +26,9 @@ export function exitCodeFor(error: unknown): { code: number; message: string } {
     return { code, message: `error (${error.code}): ${error.message}` };
   }
   return { code: EXIT.internal, message: `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` };
+}
+
+/** `verify`: 0 only when every verified run is `verified` or `verified-with-omissions`. */
+export function verifyExitCode(totals: { mismatch: number; missing: number }): number {
+  return totals.mismatch > 0 || totals.missing > 0 ? EXIT.verifyFailed : EXIT.ok;
 }

@@ -17,6 +17,8 @@ import { defaultWiring } from '../commands/wiring.ts';
 import { formatReport } from '../pipeline/report.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { INCLUDE_OPTIONS } from '../mapping/options.ts';
+import { registerVerify } from '../commands/verify-action.ts';
+import { writeHtmlReport } from '../report-html/write.ts';
 
 /** The only place that decides exit codes and talks to process.exit. */
 async function main(argv: string[]): Promise<number> {
@@ -54,10 +56,13 @@ async function main(argv: string[]): Promise<number> {
     .option('--dry-run', 'read the source and plan; write nothing; print what would be written')
     .option('--json', 'machine-readable events (NDJSON) on stdout')
     .option('--strict', 'exit non-zero when anything was left out for a reason other than the defaults')
+    .option('--html <file>', 'also write the report as one self-contained HTML page')
     .option('-y, --yes', 'never prompt (also the case without a TTY)')
     .action(async (flags: MigrateFlags) => {
       exitCode = await migrateAction(flags);
     });
+
+  registerVerify(program, (code) => (exitCode = code));
 
   program
     .command('status')
@@ -80,9 +85,11 @@ async function main(argv: string[]): Promise<number> {
     .description('print the migration report again, from the ledger')
     .option('--ledger <path>', 'ledger file', DEFAULT_LEDGER)
     .option('--json', 'print JSON')
-    .action((flags: { ledger: string; json?: boolean }) => {
+    .option('--html <file>', 'write the report as one self-contained HTML page')
+    .action((flags: { ledger: string; json?: boolean; html?: string }) => {
       const report = readReport(resolve(flags.ledger));
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+      if (flags.html) process.stderr.write(`HTML report: ${writeHtmlReport(flags.html, { title: 'migration', migration: report })}\n`);
+      else process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
     });
 
   try {
@@ -167,6 +174,7 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
       else process.stderr.write(`log file: ${logFile}\nledger: ${ledgerPath}\n`);
     }
     log.info(`report:\n${formatReport(report, { dryRun: opts.dryRun })}`);
+    if (flags.html) process.stderr.write(`HTML report: ${writeHtmlReport(flags.html, { title: 'migration', migration: report })}\n`);
     if (result.interrupted) return EXIT.interrupted;
     if (result.failed > 0 || report.totals.failed > 0 || report.totals.pending > 0) return EXIT.runsFailed;
     if (opts.strict && report.nonDefaultOmissions > 0) return EXIT.strictOmissions;

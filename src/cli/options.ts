@@ -29,6 +29,8 @@ export interface MigrateFlags {
   retries?: string;
   protocol?: string;
   nan?: string;
+  /** `--html FILE`: also write the report as an HTML page. */
+  html?: string;
 }
 
 export const DEFAULT_LEDGER = 'wandb-to-neptune.sqlite';

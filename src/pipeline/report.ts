@@ -29,7 +29,7 @@ export interface MigrationReport {
 }
 
 // The documented defaults of mapping.md (`console-overwritten`: a line is what the terminal showed).
-const DEFAULT_REASONS = new Set(['excluded-by-default', 'empty-file', 'non-finite', 'renamed', 'console-overwritten']);
+export const DEFAULT_REASONS: ReadonlySet<string> = new Set(['excluded-by-default', 'empty-file', 'non-finite', 'renamed', 'console-overwritten']);
 
 /** Builds the report from the ledger alone, so `wandb-to-neptune report` can print it again later. */
 export function buildReport(ledger: Ledger, only?: readonly RunKey[], skippedThisPass?: ReadonlySet<string>): MigrationReport {

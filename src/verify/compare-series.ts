@@ -1,0 +1,142 @@
+import type { RunInfo } from '../core/records.ts';
+import type { SeriesKind } from '../core/target.ts';
+import { STDOUT_PATH } from '../mapping/console.ts';
+import { SeriesPathPlanner, type SeriesPath } from '../mapping/series-paths.ts';
+import type { HeldField, HeldPoint } from '../sinks/neptune/read-back.ts';
+import { Pool } from '../pipeline/pool.ts';
+import { Decimator, mainMetric } from './decimate.ts';
+import { sameSummary, samePoint, SeriesDigest, type DigestPoint, type SeriesSummary } from './digest.ts';
+import { expectedPoints, type OnOmission } from './expected.ts';
+import type { Difference, RunVerification } from './types.ts';
+import type { VerifyRunContext } from './verify-run.ts';
+
+interface Expected {
+  kind: SeriesKind;
+  digest: SeriesDigest;
+}
+
+/** Series of one run read at once. */
+const SERIES_AT_ONCE = 4;
+
+const SERIES_TYPE: Record<SeriesKind, string> = { float: 'floatSeries', string: 'stringSeries' };
+
+function range(s: SeriesSummary): string {
+  return s.count === 0 ? 'no points' : `${s.count} points, steps ${s.firstStep}..${s.lastStep}`;
+}
+
+function show(p: DigestPoint): string {
+  return `step ${p.step}: ${JSON.stringify(p.value)} at ${p.timestampMs}`;
+}
+
+/**
+ * Every series the migration writes (history, system metrics, console), compared by count, first and
+ * last step and a checksum over (step, timestamp, value) in step order: one pass over the source and
+ * one over each Neptune series, memory bounded by the number of series. Only for series that differ,
+ * a second pass walks both sides in step order to name the first differing step.
+ */
+export async function compareSeries(
+  run: RunInfo,
+  containerId: string,
+  held: ReadonlyMap<string, HeldField>,
+  /** The series paths the migration assigned (the ledger's), so keys map as they did then. */
+  existing: readonly SeriesPath[],
+  ctx: VerifyRunContext,
+  onOmission: OnOmission,
+  result: RunVerification,
+): Promise<Difference[]> {
+  const planner = new SeriesPathPlanner(existing);
+  const expected = new Map<string, Expected>();
+  // `--html`: a small chart of every history float series, both sides; the main metric's is kept.
+  const charts = ctx.charts ? new Map<string, { wandb: Decimator; neptune: Decimator }>() : undefined;
+  for await (const e of expectedPoints(run, ctx.source, planner, ctx.mapping, onOmission, ctx.signal)) {
+    let x = expected.get(e.path);
+    if (!x) expected.set(e.path, (x = { kind: e.kind, digest: new SeriesDigest() }));
+    x.digest.add(e.point);
+    if (charts && e.stream === 'history' && e.kind === 'float') {
+      let c = charts.get(e.path);
+      if (!c) charts.set(e.path, (c = { wandb: new Decimator(), neptune: new Decimator() }));
+      c.wandb.add(e.point.step, e.point.value as number);
+    }
+    if (e.stream === 'console') result.checked.consoleEntries++;
+    else result.checked.points++;
+  }
+  const keyOf = new Map<string, string>();
+  for (const p of [...existing, ...planner.added]) keyOf.set(p.path, p.key);
+  const scopeOf = (path: string) => (path === STDOUT_PATH ? 'console' : 'series') as Difference['scope'];
+  const names = (path: string) => (keyOf.has(path) && keyOf.get(path) !== path ? { names: [keyOf.get(path)!] } : {});
+
+  const differing = new Map<string, { kind: SeriesKind; diff: Difference }>();
+  // Series are read a few at a time (the HTTP client's per-host limit still bounds the requests);
+  // each slot keeps its result so the differences come out in the source's order.
+  const pool = new Pool(SERIES_AT_ONCE);
+  const found = await Promise.all([...expected].map(([path, x]) => pool.run(async (): Promise<Difference | undefined> => {
+    result.checked.series++;
+    const want = x.digest.summary();
+    const h = held.get(path);
+    if (!h) return { scope: scopeOf(path), subject: path, detail: `missing in Neptune (W&B: ${range(want)})`, firstStep: want.firstStep, ...names(path) };
+    if (h.type !== SERIES_TYPE[x.kind]) {
+      return { scope: scopeOf(path), subject: path, detail: `a ${h.type} in Neptune, a ${SERIES_TYPE[x.kind]} from W&B`, firstStep: want.firstStep, ...names(path) };
+    }
+    const got = new SeriesDigest();
+    const chart = charts?.get(path)?.neptune;
+    for await (const p of ctx.reader.series(containerId, path, x.kind, ctx.signal)) {
+      got.add(p);
+      chart?.add(p.step, p.value as number);
+    }
+    const have = got.summary();
+    if (sameSummary(want, have)) return undefined;
+    const diff: Difference = { scope: scopeOf(path), subject: path, detail: `W&B: ${range(want)}; Neptune: ${range(have)}`, ...names(path) };
+    differing.set(path, { kind: x.kind, diff });
+    return diff;
+  })));
+  const diffs = found.filter((d): d is Difference => d !== undefined);
+  for (const [path, h] of held) {
+    if ((h.type === 'floatSeries' || h.type === 'stringSeries') && !expected.has(path) && !path.startsWith('sys/')) {
+      diffs.push({ scope: scopeOf(path), subject: path, detail: `a ${h.type} in Neptune that the W&B run does not give` });
+    }
+  }
+  const main = charts && mainMetric(charts.keys());
+  if (main) result.chart = { path: main, wandb: charts.get(main)!.wandb.points(), neptune: charts.get(main)!.neptune.points() };
+  if (differing.size) await locateFirstDifferences(run, containerId, new SeriesPathPlanner([...existing, ...planner.added]), differing, ctx);
+  return diffs;
+}
+
+/**
+ * The second pass, for the series whose checksums differ: the source's points and Neptune's, side by
+ * side in step order (one page of each differing series in memory), up to the first that differs.
+ */
+async function locateFirstDifferences(
+  run: RunInfo,
+  containerId: string,
+  planner: SeriesPathPlanner,
+  differing: ReadonlyMap<string, { kind: SeriesKind; diff: Difference }>,
+  ctx: VerifyRunContext,
+): Promise<void> {
+  const open = new Map<string, { it: AsyncIterator<HeldPoint>; diff: Difference }>();
+  for (const [path, d] of differing) open.set(path, { it: ctx.reader.series(containerId, path, d.kind, ctx.signal)[Symbol.asyncIterator](), diff: d.diff });
+  const settle = (path: string, step: number, what: string) => {
+    const o = open.get(path)!;
+    o.diff.firstStep = step;
+    o.diff.detail = `${o.diff.detail}; first difference at ${what}`;
+    open.delete(path);
+    void o.it.return?.();
+  };
+  for await (const e of expectedPoints(run, ctx.source, planner, ctx.mapping, () => {}, ctx.signal)) {
+    const o = open.get(e.path);
+    if (!o) continue;
+    const next = await o.it.next();
+    if (next.done) settle(e.path, e.point.step, `step ${e.point.step}, missing in Neptune (W&B ${show(e.point)})`);
+    else if (!samePoint(e.point, next.value)) {
+      const n = next.value;
+      if (n.step === e.point.step) settle(e.path, n.step, `W&B ${show(e.point)}; Neptune ${show(n)}`);
+      else if (n.step > e.point.step) settle(e.path, e.point.step, `step ${e.point.step}, missing in Neptune (W&B ${show(e.point)})`);
+      else settle(e.path, n.step, `step ${n.step}, in Neptune but not in W&B (Neptune ${show(n)})`);
+    }
+    if (open.size === 0) break;
+  }
+  // The source ran out first: Neptune holds extra points.
+  for (const [path, o] of [...open]) {
+    const next = await o.it.next();
+    if (!next.done) settle(path, next.value.step, `step ${next.value.step}, in Neptune but not in W&B (Neptune ${show(next.value)})`);
+  }
+}

@@ -1,0 +1,74 @@
+import Database from 'better-sqlite3';
+
+/**
+ * Damage done to the Neptune emulator's SQLite store behind its back (the emulator started with
+ * `storage: <file>`), so a test can check that `verify` finds it. The tables are the emulator's own
+ * (emulators/neptune/store.ts): series + series_points, attrs, blobs, containers.
+ */
+export class NeptuneCorruptor {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  private seriesId(containerId: string, path: string): number {
+    const row = this.db.prepare('SELECT id FROM series WHERE container_id = ? AND path = ?').get(containerId, path) as { id: number } | undefined;
+    if (!row) throw new Error(`no series ${path} in ${containerId}`);
+    return row.id;
+  }
+
+  /** The steps a series holds, in order. */
+  steps(containerId: string, path: string): number[] {
+    return (this.db.prepare('SELECT step FROM series_points WHERE series_id = ? ORDER BY step').all(this.seriesId(containerId, path)) as Array<{ step: number }>).map((r) => r.step);
+  }
+
+  dropPoint(containerId: string, path: string, step: number): void {
+    const n = this.db.prepare('DELETE FROM series_points WHERE series_id = ? AND step = ?').run(this.seriesId(containerId, path), step).changes;
+    if (n !== 1) throw new Error(`no point at step ${step} of ${path}`);
+  }
+
+  setFloat(containerId: string, path: string, step: number, value: number): void {
+    const n = this.db.prepare('UPDATE series_points SET num = ? WHERE series_id = ? AND step = ?').run(value, this.seriesId(containerId, path), step).changes;
+    if (n !== 1) throw new Error(`no point at step ${step} of ${path}`);
+  }
+
+  setString(containerId: string, path: string, step: number, value: string): void {
+    const n = this.db.prepare('UPDATE series_points SET str = ? WHERE series_id = ? AND step = ?').run(value, this.seriesId(containerId, path), step).changes;
+    if (n !== 1) throw new Error(`no point at step ${step} of ${path}`);
+  }
+
+  deleteFile(containerId: string, fileSet: string, subPath: string): void {
+    const n = this.db.prepare('DELETE FROM blobs WHERE container_id = ? AND path = ? AND sub_path = ?').run(containerId, fileSet, subPath).changes;
+    if (n !== 1) throw new Error(`no file ${subPath} in ${fileSet}`);
+  }
+
+  /** Same size, one byte changed: only the MD5 can tell. */
+  flipByte(containerId: string, fileSet: string, subPath: string): void {
+    const row = this.db.prepare('SELECT data FROM blobs WHERE container_id = ? AND path = ? AND sub_path = ?').get(containerId, fileSet, subPath) as { data: Buffer } | undefined;
+    if (!row) throw new Error(`no file ${subPath} in ${fileSet}`);
+    const data = Buffer.from(row.data);
+    data[0] ^= 0xff;
+    this.db.prepare('UPDATE blobs SET data = ? WHERE container_id = ? AND path = ? AND sub_path = ?').run(data, containerId, fileSet, subPath);
+  }
+
+  removeField(containerId: string, path: string): void {
+    const n = this.db.prepare('DELETE FROM attrs WHERE container_id = ? AND path = ?').run(containerId, path).changes;
+    if (n !== 1) throw new Error(`no field ${path}`);
+  }
+
+  setField(containerId: string, path: string, json: unknown): void {
+    const n = this.db.prepare('UPDATE attrs SET value = ? WHERE container_id = ? AND path = ?').run(JSON.stringify(json), containerId, path).changes;
+    if (n !== 1) throw new Error(`no field ${path}`);
+  }
+
+  deleteRun(containerId: string): void {
+    this.db.prepare('DELETE FROM attrs WHERE container_id = ?').run(containerId);
+    this.db.prepare('DELETE FROM containers WHERE id = ?').run(containerId);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
