@@ -2,6 +2,7 @@ import type { RunInfo } from '../core/records.ts';
 import type { TargetProject } from '../core/sink.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
 import { emptyPoints, mapHistoryRow } from '../mapping/history.ts';
+import { mapSummaryMedia } from '../mapping/media.ts';
 import { mapMigrationFields, mapRunFields, parseWandbDate } from '../mapping/run-fields.ts';
 import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import { mappingOptionsKey } from '../mapping/options.ts';
@@ -11,6 +12,7 @@ import type { LedgerRun } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 import { runFingerprint } from './fingerprint.ts';
 import { migrateFiles } from './migrate-files.ts';
+import { MediaCarrier } from './migrate-media.ts';
 import { RunBatcher } from './run-batcher.ts';
 
 export type RunOutcome = { status: 'migrated' | 'skipped' };
@@ -79,7 +81,9 @@ async function migrateChangedRun(
     return run;
   });
   const fields = mapRunFields(withMeta, ctx.mapping);
-  batcher.setFields(fields.fields, fields.omissions);
+  const summaryMedia = mapSummaryMedia(run.summary, ctx.mapping);
+  batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions]);
+  const media = new MediaCarrier(run, target, state, ctx);
 
   // Files move through their own pool while the point streams run.
   const files = migrateFiles(run, target, state, ctx);
@@ -88,12 +92,14 @@ async function migrateChangedRun(
   files.catch(() => {});
   try {
     const fallbackTs = parseWandbDate(run.createdAt) ?? 0;
-    await pumpHistory(run, planner, batcher, fallbackTs, ctx);
+    await pumpHistory(run, planner, batcher, media, fallbackTs, ctx);
+    await media.carry(summaryMedia, 'fields');
     await pumpSystem(run, batcher, ctx);
     await pumpConsole(run, batcher, fallbackTs, ctx);
     await batcher.drain();
   } finally {
     await files.catch(() => {});
+    await media.close();
   }
   await files;
   if (provenanceError !== undefined) throw provenanceError;
@@ -113,7 +119,7 @@ async function migrateChangedRun(
   return { status: 'migrated' };
 }
 
-async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: RunBatcher, fallbackTs: number, ctx: MigrationContext): Promise<void> {
+async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: RunBatcher, media: MediaCarrier, fallbackTs: number, ctx: MigrationContext): Promise<void> {
   const cursor = ctx.ledger.cursor(run.key, 'history');
   const fromStep = cursor === undefined ? undefined : Math.floor(cursor) + 1;
   let renamesSeen = planner.renames.length;
@@ -122,6 +128,9 @@ async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: Ru
     for (const f of mapped.floats) batcher.addFloat('history', f.path, f.point);
     for (const s of mapped.strings) batcher.addString('history', s.path, s.point);
     for (const o of mapped.omissions) batcher.omit('history', o);
+    // The row's media land (and are in the ledger) before its cursor can advance: a resume after a
+    // kill neither loses nor repeats them.
+    await media.carry(mapped.media, 'history');
     while (renamesSeen < planner.renames.length) {
       const r = planner.renames[renamesSeen++];
       batcher.omit('history', { reason: 'renamed', subject: r.key, count: 1, detail: `→ ${r.path}: ${r.why}` });
