@@ -30,6 +30,9 @@ export class MediaCarrier {
   private readonly done: Set<string>;
   private readonly lastSteps: Map<string, number>;
   private written = 0;
+  /** File sets the target already has, when the ledger knows nothing of the run (lost ledger, other machine). */
+  private readonly targetSets?: ReadonlySet<string>;
+  private readonly present = new Map<string, Promise<ReadonlyMap<string, number>>>();
 
   constructor(
     private readonly run: RunInfo,
@@ -39,6 +42,15 @@ export class MediaCarrier {
   ) {
     this.done = new Set(ctx.ledger.uploadedFiles(run.key).keys());
     this.lastSteps = new Map(state.lastSteps);
+    if (this.done.size === 0 && target.listFileSet) this.targetSets = new Set(state.fileSets ?? []);
+  }
+
+  /** What the target's file set holds (relative path → size), read once, where the ledger cannot say. */
+  private onTarget(fileSet: string): Promise<ReadonlyMap<string, number>> | undefined {
+    if (!this.targetSets?.has(fileSet)) return undefined;
+    let p = this.present.get(fileSet);
+    if (!p) this.present.set(fileSet, (p = this.target.listFileSet!(fileSet, this.ctx.signal)));
+    return p;
   }
 
   async carry(media: MappedMedia, scope: CountScope): Promise<void> {
@@ -125,12 +137,20 @@ export class MediaCarrier {
     const omissions: Omission[] = [];
     const bySet = new Map<string, Array<{ f: MediaFile; entry: FileSetEntry; release: () => Promise<void> }>>();
     const tables = new Map<string, Promise<LocalFile | Omission>>();
+    const settled: Array<{ name: string; size: number; target: string }> = [];
     try {
       for (const f of files) {
         if (this.done.has(mediaLedgerName(f))) continue;
         const got = await this.localCopy(f, tables);
         if ('reason' in got) {
           if (got.count > 0) omissions.push(got);
+          continue;
+        }
+        // Landed by a migration this ledger does not know of: recorded, not sent again.
+        if ((await this.onTarget(f.fileSet))?.get(f.relativePath) === got.sizeBytes) {
+          await got.release().catch(() => {});
+          this.done.add(mediaLedgerName(f));
+          settled.push({ name: mediaLedgerName(f), size: got.sizeBytes, target: f.fileSet });
           continue;
         }
         let list = bySet.get(f.fileSet);
@@ -153,7 +173,9 @@ export class MediaCarrier {
       for (const list of bySet.values()) await Promise.all(list.map((x) => x.release().catch(() => {})));
       for (const t of tables.values()) await t.then((l) => ('release' in l ? l.release() : undefined)).catch(() => {});
     }
-    if (omissions.length) this.ctx.ledger.commit(this.run.key, 'files', { omissions });
+    if (omissions.length || settled.length) {
+      this.ctx.ledger.commit(this.run.key, 'files', { omissions, files: settled, counts: { filesAlreadyPresent: settled.length } });
+    }
   }
 
   /** The bytes of one media file on local disk: a fetched run file, its CSV rendering, or text written out. */
