@@ -371,15 +371,16 @@ export class ContainerWriter {
     let stored = 0;
     for (const op of ops) {
       const last = lastSteps.get(op.path);
-      const entries = logEntries(op);
+      const entries = 'logImages' in op ? op.logImages.entries : logEntries(op);
       if (!entries || last === undefined) {
         out.push(op);
         continue;
       }
-      const rest = entries.filter((e) => e.step > last);
+      const rest = (entries as Array<{ step: number }>).filter((e) => e.step > last);
       stored += entries.length - rest.length;
       if (rest.length === 0) continue;
-      out.push(('logFloats' in op ? { path: op.path, logFloats: { entries: rest } } : { path: op.path, logStrings: { entries: rest } }) as WireOp);
+      const key = 'logFloats' in op ? 'logFloats' : 'logStrings' in op ? 'logStrings' : 'logImages';
+      out.push({ path: op.path, [key]: { entries: rest } } as unknown as WireOp);
     }
     if (stored > 0) this.ctx.log.debug(`Neptune: ${stored} points of a request whose answer was lost were already stored`);
     return out;
