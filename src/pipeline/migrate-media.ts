@@ -53,6 +53,24 @@ export class MediaCarrier {
     return p;
   }
 
+  private pending: MappedMedia = { images: [], files: [], strings: [], omissions: [] };
+
+  /**
+   * Queues a row's media; they land at the next `flush`, which the caller makes before any cursor
+   * past these rows can be committed. Flushes by itself once a file batch is full.
+   */
+  async add(media: MappedMedia, scope: CountScope): Promise<void> {
+    this.pending.images.push(...media.images);
+    this.pending.files.push(...media.files);
+    if (this.pending.images.length + this.pending.files.length >= this.ctx.fileBatchCount) await this.flush(scope);
+  }
+
+  async flush(scope: CountScope): Promise<void> {
+    const media = this.pending;
+    this.pending = { images: [], files: [], strings: [], omissions: [] };
+    await this.carry(media, scope);
+  }
+
   async carry(media: MappedMedia, scope: CountScope): Promise<void> {
     if (media.images.length) await this.carryImages(media.images, scope);
     if (media.files.length) await this.carryFiles(media.files);
@@ -125,12 +143,8 @@ export class MediaCarrier {
       if (list.length > lost) bytes += list.reduce((n, x) => n + x.point.data.byteLength, 0);
       this.lastSteps.set(path, list[list.length - 1].point.step);
     }
-    this.ctx.ledger.commit(this.run.key, scope, { counts: {
-        points: landed, historyPoints: landed, images: landed, imageBytes: bytes,
-        pointsAlreadyPresent: present, historyPointsAlreadyPresent: present,
-      },
-      omissions,
-    });
+    // Counted apart from float/string points: an image is a file's bytes more than a point.
+    this.ctx.ledger.commit(this.run.key, scope, { counts: { images: landed, imageBytes: bytes, imagesAlreadyPresent: present }, omissions });
   }
 
   private async carryFiles(files: readonly MediaFile[]): Promise<void> {

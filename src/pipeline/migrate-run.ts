@@ -128,16 +128,18 @@ async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: Ru
     for (const f of mapped.floats) batcher.addFloat('history', f.path, f.point);
     for (const s of mapped.strings) batcher.addString('history', s.path, s.point);
     for (const o of mapped.omissions) batcher.omit('history', o);
-    // The row's media land (and are in the ledger) before its cursor can advance: a resume after a
-    // kill neither loses nor repeats them.
-    await media.carry(mapped.media, 'history');
+    await media.add(mapped.media, 'history');
     while (renamesSeen < planner.renames.length) {
       const r = planner.renames[renamesSeen++];
       batcher.omit('history', { reason: 'renamed', subject: r.key, count: 1, detail: `→ ${r.path}: ${r.why}` });
     }
     batcher.progress('history', { cursor: row.step, counts: { historyRows: 1 }, pathsAt: planner.added.length });
+    // The rows' media land (and are in the ledger) before a batch carrying their cursor is sent: a
+    // resume after a kill neither loses nor repeats them.
+    if (batcher.full) await media.flush('history');
     await batcher.maybeSubmit();
   }
+  await media.flush('history');
 }
 
 async function pumpSystem(run: RunInfo, batcher: RunBatcher, ctx: MigrationContext): Promise<void> {
