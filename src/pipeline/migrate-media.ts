@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,16 @@ export function mediaLedgerName(f: Pick<MediaFile, 'fileSet' | 'relativePath'>):
   return `media:${f.fileSet}/${f.relativePath}`;
 }
 
+/**
+ * What a media file was made from, kept with its ledger name: a summary file keeps its name when the
+ * summary changes (`summary.png`), so the ledger must tell a changed source from the one that landed.
+ */
+export function mediaSourceId(f: Pick<MediaFile, 'source'>): string {
+  const s = f.source;
+  if ('text' in s) return `text:${createHash('sha256').update(s.text).digest('base64')}`;
+  return `file:${s.runFile}${s.render ? `#${s.render}` : ''}`;
+}
+
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
@@ -27,7 +38,8 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export class MediaCarrier {
   private listing?: Promise<Map<string, RunFile>>;
   private dir?: Promise<string>;
-  private readonly done: Set<string>;
+  /** Ledger name → the source it was made from (mediaSourceId). */
+  private readonly done: Map<string, string | undefined>;
   private readonly lastSteps: Map<string, number>;
   private written = 0;
   /** File sets the target already has, when the ledger knows nothing of the run (lost ledger, other machine). */
@@ -40,7 +52,7 @@ export class MediaCarrier {
     state: TargetRunState,
     private readonly ctx: MigrationContext,
   ) {
-    this.done = new Set(ctx.ledger.uploadedFiles(run.key).keys());
+    this.done = new Map([...ctx.ledger.uploadedFiles(run.key)].map(([name, f]) => [name, f.md5]));
     this.lastSteps = new Map(state.lastSteps);
     if (this.done.size === 0 && target.listFileSet) this.targetSets = new Set(state.fileSets ?? []);
   }
@@ -151,10 +163,10 @@ export class MediaCarrier {
     const omissions: Omission[] = [];
     const bySet = new Map<string, Array<{ f: MediaFile; entry: FileSetEntry; release: () => Promise<void> }>>();
     const tables = new Map<string, Promise<LocalFile | Omission>>();
-    const settled: Array<{ name: string; size: number; target: string }> = [];
+    const settled: Array<{ name: string; md5: string; size: number; target: string }> = [];
     try {
       for (const f of files) {
-        if (this.done.has(mediaLedgerName(f))) continue;
+        if (this.done.get(mediaLedgerName(f)) === mediaSourceId(f)) continue;
         const got = await this.localCopy(f, tables);
         if ('reason' in got) {
           if (got.count > 0) omissions.push(got);
@@ -163,8 +175,8 @@ export class MediaCarrier {
         // Landed by a migration this ledger does not know of: recorded, not sent again.
         if ((await this.onTarget(f.fileSet))?.get(f.relativePath) === got.sizeBytes) {
           await got.release().catch(() => {});
-          this.done.add(mediaLedgerName(f));
-          settled.push({ name: mediaLedgerName(f), size: got.sizeBytes, target: f.fileSet });
+          this.done.set(mediaLedgerName(f), mediaSourceId(f));
+          settled.push({ name: mediaLedgerName(f), md5: mediaSourceId(f), size: got.sizeBytes, target: f.fileSet });
           continue;
         }
         let list = bySet.get(f.fileSet);
@@ -177,9 +189,9 @@ export class MediaCarrier {
         const byName = new Map(list.map((x) => [x.f.relativePath, x.f.key]));
         for (const o of refused) omissions.push({ ...o, subject: byName.get(o.subject) ?? o.subject, detail: `${fileSet}/${o.subject}: ${o.detail ?? ''}` });
         const landed = list.filter((x) => !refusedNames.has(x.f.relativePath) && !refusedNames.has(fileSet));
-        for (const x of landed) this.done.add(mediaLedgerName(x.f));
+        for (const x of landed) this.done.set(mediaLedgerName(x.f), mediaSourceId(x.f));
         this.ctx.ledger.commit(this.run.key, 'files', {
-          files: landed.map((x) => ({ name: mediaLedgerName(x.f), size: x.entry.sizeBytes, target: fileSet })),
+          files: landed.map((x) => ({ name: mediaLedgerName(x.f), md5: mediaSourceId(x.f), size: x.entry.sizeBytes, target: fileSet })),
           counts: { files: landed.length, bytes: landed.reduce((n, x) => n + x.entry.sizeBytes, 0), mediaFiles: landed.length },
         });
       }

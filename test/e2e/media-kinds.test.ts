@@ -168,4 +168,20 @@ describe('media and re-runs (issue 11)', () => {
     expect(again.runs[0].written.images ?? 0).toBe(0);
     expect(again.runs[0].written.imagesAlreadyPresent).toBe(16);
   }, 120_000);
+
+  it('a summary image that changed since the last migration lands again under its name (the ledger keeps what each file was made from)', async () => {
+    const project = stack.entity.projects[0];
+    const newer = png(77);
+    const changed: GenRun = {
+      ...apiRun(),
+      heartbeatAt: '2024-01-02T00:00:00',
+      summary: { ...SUMMARY, best: { _type: 'image-file', path: 'media/images/best_y.png' } },
+      files: [...apiRun().files, bufferFile('media/images/best_y.png', newer)],
+    };
+    project.runs[0] = changed;
+    const r = await migrate([], 'api.sqlite');
+    expect(r.runs[0].notWritten.filter((o) => o.reason !== 'excluded-by-default')).toHaveLength(1); // `gone`, as before
+    const id = neptuneRunId(stack.neptune, 'demo/media-api', 'media1')!;
+    expect(stack.neptune.inspect.fileSet(id, 'summary/media/images/best')['summary.png'].equals(newer)).toBe(true);
+  }, 120_000);
 });
