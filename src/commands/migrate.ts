@@ -104,6 +104,9 @@ export async function runMigrate(
       // The old switch keeps working: media values are carried by default now; it means the raw files.
       io.log.warn('--include media is now --include media-files (the raw media/ run files); media values in history and summary are carried by default');
     }
+    if (opts.include.has('tables')) {
+      io.log.warn('--include tables is no longer needed: tables are carried by default (--exclude tables leaves them out)');
+    }
     if (opts.include.has('artifacts')) {
       // Said plainly rather than silently half-done: logged artifacts (run.logged_artifacts) are not read yet.
       io.log.warn('--include artifacts carries the files under artifact/ only; logged artifacts are not read by this version');

@@ -184,4 +184,22 @@ describe('media and re-runs (issue 11)', () => {
     const id = neptuneRunId(stack.neptune, 'demo/media-api', 'media1')!;
     expect(stack.neptune.inspect.fileSet(id, 'summary/media/images/best')['summary.png'].equals(newer)).toBe(true);
   }, 120_000);
+
+  it('--exclude leaves each kind out by key; the old --include media works with a notice; a bad --exclude is a usage error', async () => {
+    const out = await runCli(['migrate', '--dry-run', '--exclude', 'media,tables', '--exclude', 'histograms,lists', '--include', 'media', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--ledger', join(dir, 'excl.sqlite')], stack.env, dir).done;
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout + out.stderr).toContain('--include media is now --include media-files');
+    const r = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: Report }).report.runs[0];
+    const excluded = new Map(r.notWritten.filter((o) => o.reason === 'excluded-by-default' && !o.subject.includes('.')).map((o) => [o.subject, o.detail]));
+    expect(Object.fromEntries(excluded)).toMatchObject({
+      img: 'image-file value (--exclude media)', grid: 'images/separated value (--exclude media)', page: 'html-file value (--exclude media)',
+      preds: 'table-file value (--exclude tables)', 'w/hist': 'histogram value (--exclude histograms)', short: 'list value (--exclude lists)',
+      'summary/best': 'image-file value (--exclude media)',
+    });
+    // With --include media (media-files) the raw files are planned as plain files instead.
+    expect(r.notWritten.filter((o) => o.subject.startsWith('media/'))).toEqual([]);
+    const bad = await runCli(['migrate', '--exclude', 'pictures', '--workspace', 'demo', '--yes', '--json', '--ledger', join(dir, 'bad.sqlite')], stack.env, dir).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr + bad.stdout).toContain('--exclude pictures: expected one of media, tables, histograms, lists');
+  }, 120_000);
 });
