@@ -15,7 +15,7 @@ import {
 import { executeOperations, type BatchTarget } from './operations.ts';
 import { attributeProperties, experimentAttributesDto, seriesValues, typedAttribute } from './reads.ts';
 import {
-  blobEntries, deleteProjectCascade, findProject, findWorkspace, listProjects, listWorkspaces, putAttr, resolveContainer, type ContainerRow, type Db, stmt } from './store.ts';
+  blobEntries, deleteProjectCascade, findProject, findWorkspace, listProjects, listWorkspaces, putAttr, resolveContainer, seriesPoints, type ContainerRow, type Db, stmt } from './store.ts';
 import type { ResolvedLimits } from './types.ts';
 import { buildSwagger, SWAGGER_APIS } from './swagger.ts';
 import * as up from './uploads.ts';
@@ -205,6 +205,25 @@ export function buildRoutes(): Record<string, Route> {
     } },
     'GET /api/leaderboard/v1/attributes/series/string': { name: 'getStringSeriesValues', auth: 'bearer', spec: seriesSpec('StringSeriesValuesDTO'), handle(ctx) {
       sendJson(ctx.res, 200, seriesValues(ctx.state.db, container(ctx, 'experimentId').c, requireParam(ctx.q, 'attribute'), 'string', ctx.q));
+    } },
+    // 2023 leaderboard.json `getImageSeriesValues`: ImageSeriesValuesDTO as served holds only `totalItemCount`.
+    'GET /api/leaderboard/v1/attributes/series/image': { name: 'getImageSeriesValues', auth: 'bearer', spec: seriesSpec('ImageSeriesValuesDTO'), handle(ctx) {
+      const { c } = container(ctx, ...EXP);
+      const a = typedAttribute(ctx.state.db, c, requireParam(ctx.q, 'attribute'), ['imageSeries']);
+      sendJson(ctx.res, 200, { totalItemCount: seriesPoints(ctx.state.db, c.id, a.path).length });
+    } },
+    // 2023 leaderboard.json `getImageSeriesValue`: `index` (int32, required) → the image file (`type: file`),
+    // the n-th of the series in step order; the stored `Image.data` is base64 (swagger `Image`, neptune-client
+    // `ImageSeries` sends the encoded file).
+    'GET /api/leaderboard/v1/attributes/series/image/single': { name: 'getImageSeriesValue', auth: 'bearer',
+      spec: lbGet([rq('attribute'), ...HOLDER, int32('index', true)], { type: 'file' }), handle(ctx) {
+      const { c } = container(ctx, ...EXP);
+      const a = typedAttribute(ctx.state.db, c, requireParam(ctx.q, 'attribute'), ['imageSeries']);
+      const index = Number(requireParam(ctx.q, 'index'));
+      const points = seriesPoints(ctx.state.db, c.id, a.path);
+      if (!Number.isInteger(index) || index < 0 || index >= points.length) throw new HttpError(404, `Image ${ctx.q.get('index')} not found in '${a.path}' (${points.length} images)`);
+      const image = JSON.parse(points[index].str ?? '{}') as { data?: string; name?: string };
+      sendBytes(ctx.res, Buffer.from(image.data ?? '', 'base64'), image.name ?? `${index}`);
     } },
     'GET /api/leaderboard/v1/attributes/download': { name: 'downloadAttribute', auth: 'bearer',
       spec: lbGet([rq('attribute'), q('expectedContentDisposition', 'string', { enum: ['inline', 'attachment'], default: 'attachment' }), ...HOLDER, q('path')], { type: 'file' }, ['application/json', 'application/octet-stream']),

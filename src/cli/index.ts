@@ -16,7 +16,7 @@ import { readReport, readStatus } from '../commands/status.ts';
 import { defaultWiring } from '../commands/wiring.ts';
 import { formatReport } from '../pipeline/report.ts';
 import { TOOL_VERSION } from '../version.ts';
-import { INCLUDE_OPTIONS } from '../mapping/options.ts';
+import { EXCLUDE_OPTIONS, INCLUDE_OPTIONS } from '../mapping/options.ts';
 import { registerVerify } from '../commands/verify-action.ts';
 import { writeHtmlReport } from '../report-html/write.ts';
 
@@ -46,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--concurrency <n>', 'runs migrated at once (default 4)')
     .option('--file-concurrency <n>', 'file downloads/uploads at once (default 4)')
     .addOption(new Option('--include <kinds...>', `also migrate: ${INCLUDE_OPTIONS.join(', ')} (comma-separated or repeated)`))
+    .addOption(new Option('--exclude <kinds...>', `leave out what is carried by default: ${EXCLUDE_OPTIONS.join(', ')} (comma-separated or repeated)`))
     .option('--project-map <pairs>', 'explicit project names: old=new,old2=new2')
     .option('--ledger <path>', 'ledger file (SQLite) that makes the migration resumable', DEFAULT_LEDGER)
     .option('--batch-points <n>', 'points per acknowledged batch (default 20000)')

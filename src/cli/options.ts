@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/errors.ts';
 import type { RunFilter } from '../core/source.ts';
-import { INCLUDE_OPTIONS, type IncludeOption } from '../mapping/options.ts';
+import { EXCLUDE_OPTIONS, INCLUDE_OPTIONS, type ExcludeOption, type IncludeOption } from '../mapping/options.ts';
 import { parseProjectMap } from '../mapping/project-name.ts';
 import type { MigrateOptions } from '../commands/migrate.ts';
 
@@ -18,6 +18,7 @@ export interface MigrateFlags {
   concurrency?: string;
   fileConcurrency?: string;
   include?: string[];
+  exclude?: string[];
   projectMap?: string;
   ledger?: string;
   dryRun?: boolean;
@@ -90,6 +91,11 @@ export function migrateOptionsFromFlags(flags: MigrateFlags, env: NodeJS.Process
     if ((INCLUDE_OPTIONS as readonly string[]).includes(item)) include.add(item as IncludeOption);
     else problems.push(`--include ${item}: expected one of ${INCLUDE_OPTIONS.join(', ')}`);
   }
+  const exclude = new Set<ExcludeOption>();
+  for (const item of (flags.exclude ?? []).flatMap((s) => list(s) ?? [])) {
+    if ((EXCLUDE_OPTIONS as readonly string[]).includes(item)) exclude.add(item as ExcludeOption);
+    else problems.push(`--exclude ${item}: expected one of ${EXCLUDE_OPTIONS.join(', ')}`);
+  }
   const states = givenList('--state', flags.state, problems);
   for (const st of states ?? []) {
     if (!(RUN_STATES as readonly string[]).includes(st)) problems.push(`--state ${st}: expected one of ${RUN_STATES.join(', ')}`);
@@ -121,6 +127,7 @@ export function migrateOptionsFromFlags(flags: MigrateFlags, env: NodeJS.Process
     concurrency: positiveInt('--concurrency', flags.concurrency, 4, problems),
     fileConcurrency: positiveInt('--file-concurrency', flags.fileConcurrency, 4, problems),
     include,
+    ...(exclude.size ? { exclude } : {}),
     dryRun: flags.dryRun ?? false,
     ledgerPath: flags.ledger ?? DEFAULT_LEDGER,
     strict: flags.strict ?? false,

@@ -8,7 +8,7 @@ import type { RunFilter, RunSource } from '../core/source.ts';
 import { asLedgerError } from '../ledger/errors.ts';
 import { type Ledger, runKeyString } from '../ledger/ledger.ts';
 import { openLedgerForMigration, type OpenedLedger } from '../ledger/open.ts';
-import type { IncludeOption } from '../mapping/options.ts';
+import type { ExcludeOption, IncludeOption } from '../mapping/options.ts';
 import type { EventSink } from '../pipeline/events.ts';
 import { migrate, type MigrateResult } from '../pipeline/migrate.ts';
 import { Pool } from '../pipeline/pool.ts';
@@ -30,6 +30,8 @@ export interface MigrateOptions {
   /** File downloads+uploads at once, across runs. @default 4 */
   fileConcurrency: number;
   include: ReadonlySet<IncludeOption>;
+  /** What is carried by default and left out on request (`--exclude`). */
+  exclude?: ReadonlySet<ExcludeOption>;
   dryRun: boolean;
   ledgerPath: string;
   strict: boolean;
@@ -101,7 +103,14 @@ export async function runMigrate(
         io.emit({ type: 'source.notice', run: n.run, stream: n.stream, kind: n.kind, message: n.message });
       },
     });
-    target = wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, http, protocol: opts.protocol, nan: opts.nan });
+        target = wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, http, protocol: opts.protocol, nan: opts.nan });
+    if (opts.include.has('media')) {
+      // The old switch keeps working: media values are carried by default now; it means the raw files.
+      io.log.warn('--include media is now --include media-files (the raw media/ run files); media values in history and summary are carried by default');
+    }
+    if (opts.include.has('tables')) {
+      io.log.warn('--include tables is no longer needed: tables are carried by default (--exclude tables leaves them out)');
+    }
     if (opts.include.has('artifacts')) {
       // Said plainly rather than silently half-done: logged artifacts (run.logged_artifacts) are not read yet.
       io.log.warn('--include artifacts carries the files under artifact/ only; logged artifacts are not read by this version');
@@ -136,7 +145,7 @@ export async function runMigrate(
           source,
           target,
           ledger,
-          mapping: { include: opts.include },
+          mapping: { include: opts.include, ...(opts.exclude ? { exclude: opts.exclude } : {}) },
           log: io.log,
           emit: (e) => {
             if (e.type === 'run.skipped') skipped.add(runKeyString(e.run));

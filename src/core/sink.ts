@@ -1,5 +1,5 @@
 import type { TargetCapabilities } from '../mapping/capabilities.ts';
-import type { FieldAssignment, FileSetEntry, Omission, SeriesPoint } from './target.ts';
+import type { FieldAssignment, FileSetEntry, ImagePoint, Omission, SeriesPoint } from './target.ts';
 
 /** What the target already holds for a run: the base of resume and of "send only what is missing". */
 export interface TargetRunState {
@@ -30,6 +30,13 @@ export interface TargetRun {
    * the target already has, so files are not uploaded twice.
    */
   listFileSet?(path: string, signal?: AbortSignal): Promise<ReadonlyMap<string, number>>;
+  /**
+   * Sends images to an image series now (not buffered with the other points), resolving once the
+   * target acknowledged them; returns what it refused. Points at or below the step the target held
+   * when `state()` read it are skipped as already present. Absent where the target has no image
+   * series (then images are reported, not written).
+   */
+  logImages?(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<Omission[]>;
   /** Adds files to a file set (`source_code/files`, `checkpoints`, `files`). */
   uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]>;
 }

@@ -35,12 +35,24 @@ export interface SeriesPoint<T extends number | string> {
   value: T;
 }
 
-export type SeriesKind = 'float' | 'string';
+/** `image`: an image series (Protocol A `logImages`; history media, issue 11). */
+export type SeriesKind = 'float' | 'string' | 'image';
 
 export interface SeriesAppend {
   path: string;
   kind: SeriesKind;
   point: SeriesPoint<number> | SeriesPoint<string>;
+}
+
+/** One image of an image series (Protocol A `logImages`, swagger `LogImageEntry`/`Image`). */
+export interface ImagePoint {
+  step: number;
+  /** Unix milliseconds. */
+  timestampMs: number;
+  /** The image file's bytes (the writer encodes them). */
+  data: Uint8Array;
+  name?: string;
+  description?: string;
 }
 
 /** A file-set entry: a local file and its path inside the set. */

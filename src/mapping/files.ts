@@ -1,6 +1,6 @@
 import type { RunFile } from '../core/records.ts';
 import type { OmissionReason } from '../core/target.ts';
-import type { MappingOptions } from './options.ts';
+import { includesMediaFiles, type MappingOptions } from './options.ts';
 
 export type FileTarget = 'source_code/files' | 'checkpoints' | 'files';
 
@@ -39,8 +39,8 @@ export function placeFile(file: RunFile, opts: MappingOptions): FilePlacement {
   const base = name.split('/').pop() ?? name;
   if (name.startsWith('artifact/') && !opts.include.has('artifacts'))
     return { kind: 'skip', reason: 'excluded-by-default', detail: 'artifact file (--include artifacts)' };
-  if (name.startsWith('media/') && !opts.include.has('media'))
-    return { kind: 'skip', reason: 'excluded-by-default', detail: 'media file (--include media)' };
+  if (name.startsWith('media/') && !includesMediaFiles(opts))
+    return { kind: 'skip', reason: 'excluded-by-default', detail: 'raw media file, carried through its history value (--include media-files)' };
   if ((name === 'config.yaml' || base.startsWith('wandb-')) && !name.startsWith('code/') && !opts.include.has('wandb-files'))
     return { kind: 'skip', reason: 'excluded-by-default', detail: 'W&B bookkeeping file (--include wandb-files)' };
   if (name.startsWith('code/') || name === 'requirements.txt') return upload('source_code/files');

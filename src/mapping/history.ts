@@ -2,16 +2,19 @@ import type { HistoryRow } from '../core/records.ts';
 import type { Omission, SeriesPoint } from '../core/target.ts';
 import { capabilitiesOf, type MappingOptions } from './options.ts';
 import type { SeriesPathPlanner } from './series-paths.ts';
+import { emptyMedia, mapListValue, mapMediaValue, type MappedMedia } from './media.ts';
 import { addOmission, isPlainObject, mediaType } from './values.ts';
 
 export interface MappedPoints {
   floats: Array<{ path: string; point: SeriesPoint<number> }>;
   strings: Array<{ path: string; point: SeriesPoint<string> }>;
   omissions: Omission[];
+  /** Media and lists of the row (media.ts): images, files to upload, list points are in `strings`. */
+  media: MappedMedia;
 }
 
 export function emptyPoints(): MappedPoints {
-  return { floats: [], strings: [], omissions: [] };
+  return { floats: [], strings: [], omissions: [], media: emptyMedia() };
 }
 
 /** Seconds (W&B `_timestamp`) → Neptune milliseconds; rows without one use the fallback (run start). */
@@ -23,8 +26,8 @@ export function timestampMs(seconds: number | undefined, fallbackMs: number): nu
  * One history row → series points (mapping.md, Series). Every key not starting with `_` becomes a
  * series at `<key>` with step `_step` and the row's timestamp. Numbers and booleans go to float series,
  * strings to string series; NaN/±Infinity are dropped and counted unless the target takes them
- * (Protocol A never does; B with `--nan send`); nulls are counted;
- * media and tables are left out by default and counted per kind; nested dicts become namespaces.
+ * (Protocol A never does; B with `--nan send`); nulls are counted; media, tables, histograms and
+ * lists become media instructions (media.ts); nested dicts become namespaces.
  */
 export function mapHistoryRow(
   row: HistoryRow,
@@ -49,7 +52,7 @@ export function mapHistoryRow(
       }
       const sp = planner.assign(key, 'float');
       if (sp.kind !== 'float') {
-        addOmission(out.omissions, { reason: 'type-mismatch', subject: key, count: 1, detail: 'number in a string series' });
+        addOmission(out.omissions, { reason: 'type-mismatch', subject: key, count: 1, detail: `number in ${sp.kind === 'image' ? 'an' : 'a'} ${sp.kind} series` });
         return;
       }
       out.floats.push({ path: sp.path, point: { step: row.step, timestampMs: ts, value: n } });
@@ -58,33 +61,34 @@ export function mapHistoryRow(
     if (typeof value === 'string') {
       const sp = planner.assign(key, 'string');
       if (sp.kind !== 'string') {
-        addOmission(out.omissions, { reason: 'type-mismatch', subject: key, count: 1, detail: 'string in a float series' });
+        addOmission(out.omissions, { reason: 'type-mismatch', subject: key, count: 1, detail: `string in a ${sp.kind} series` });
         return;
       }
       out.strings.push({ path: sp.path, point: { step: row.step, timestampMs: ts, value } });
       return;
     }
-    const media = mediaType(value);
-    if (media) {
-      const included = media === 'table-file' ? opts.include.has('tables') : opts.include.has('media');
-      // Carrying media as file series is Protocol B's job; under A it stays counted, never silent.
-      addOmission(out.omissions, {
-        reason: included ? 'unsupported-value' : 'excluded-by-default',
-        subject: `${media}`,
-        count: 1,
-        detail: included ? 'media values are not carried by Protocol A' : undefined,
-      });
+    const where = { root: 'history' as const, step: row.step, timestampMs: ts };
+    if (mediaType(value)) {
+      mapMediaValue(key, value as Record<string, unknown>, where, planner, opts, out.media);
       return;
     }
     if (isPlainObject(value)) {
       for (const [k, v] of Object.entries(value)) visit(`${key}/${k}`, v);
       return;
     }
-    addOmission(out.omissions, { reason: 'unsupported-value', subject: key, count: 1, detail: 'list value' });
+    if (Array.isArray(value)) {
+      mapListValue(key, value, where, planner, opts, out.media);
+      return;
+    }
+    addOmission(out.omissions, { reason: 'unsupported-value', subject: key, count: 1, detail: `${typeof value} value` });
   };
   for (const [key, value] of Object.entries(row.values)) {
     if (key.startsWith('_') && !opts.include.has('internal')) continue;
     visit(key, value);
   }
+  for (const o of out.media.omissions) addOmission(out.omissions, o);
+  out.strings.push(...out.media.strings);
+  out.media.omissions = [];
+  out.media.strings = [];
   return out;
 }

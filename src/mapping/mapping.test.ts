@@ -84,11 +84,13 @@ describe('mapping.md — Runs', () => {
     expect(f['wandb/created_at']).toEqual({ type: 'datetime', value: Date.parse('2024-03-01T10:00:00Z') });
     expect(f['wandb/state']).toEqual({ type: 'string', value: 'finished' });
   });
-  it('row run.summary: same value rules; _ keys and media left out by default, and counted', () => {
+  it('row run.summary: same value rules; _ keys left out by default and counted; media are no atoms (media.ts carries them)', () => {
     const mapped = mapRunFields(run, defaultMappingOptions);
     expect(f['summary/acc']).toEqual({ type: 'float', value: 0.9 });
     expect(f['summary/_runtime']).toBeUndefined();
-    expect(mapped.omissions.map((o) => o.subject)).toEqual(expect.arrayContaining(['summary/_runtime', 'summary/img', 'config/_wandb']));
+    expect(f['summary/img']).toBeUndefined();
+    expect(mapped.omissions.map((o) => o.subject)).toEqual(expect.arrayContaining(['summary/_runtime', 'config/_wandb']));
+    expect(mapped.omissions.map((o) => o.subject)).not.toContain('summary/img');
     const withInternal = fieldsOf(run, { include: new Set(['internal']) });
     expect(withInternal['summary/_runtime']).toEqual({ type: 'int', value: 12 });
   });
@@ -120,14 +122,15 @@ describe('mapping.md — Series', () => {
     expect(out.floats).toEqual([]);
     expect(out.omissions.map((o) => [o.reason, o.subject])).toEqual([['non-finite', 'a'], ['non-finite', 'b'], ['non-finite', 'c']]);
   });
-  it('row "history media": left out by default, counted per kind', () => {
-    const out = mapHistoryRow(
-      { step: 1, values: { img: { _type: 'image-file' }, img2: { _type: 'image-file' }, h: { _type: 'histogram' } } },
-      new SeriesPathPlanner(), defaultMappingOptions, 0,
-    );
-    expect(out.omissions).toEqual([
-      { reason: 'excluded-by-default', subject: 'image-file', count: 2, detail: undefined },
-      { reason: 'excluded-by-default', subject: 'histogram', count: 1, detail: undefined },
+  it('row "history media": a value naming no file is a line naming the key; --exclude media leaves them out by key', () => {
+    const row = { step: 1, values: { img: { _type: 'image-file' }, img2: { _type: 'image-file' }, h: { _type: 'histogram' } } };
+    const out = mapHistoryRow(row, new SeriesPathPlanner(), defaultMappingOptions, 0);
+    expect(out.omissions.map((o) => [o.reason, o.subject])).toEqual([['unsupported-value', 'img'], ['unsupported-value', 'img2'], ['unsupported-value', 'h']]);
+    const off = mapHistoryRow(row, new SeriesPathPlanner(), { include: new Set(), exclude: new Set(['media', 'histograms']) }, 0);
+    expect(off.omissions.map((o) => [o.reason, o.subject, o.detail])).toEqual([
+      ['excluded-by-default', 'img', 'image-file value (--exclude media)'],
+      ['excluded-by-default', 'img2', 'image-file value (--exclude media)'],
+      ['excluded-by-default', 'h', 'histogram value (--exclude histograms)'],
     ]);
   });
   it('row "system metrics": monitoring/<key without system.>, deterministic steps', () => {
@@ -199,11 +202,12 @@ describe('mapping.md — Files', () => {
     expect(place('plain.txt')).toEqual({ kind: 'upload', target: 'files', relativePath: 'plain.txt' });
     for (const n of ['../x.txt', 'a/../../x', '..\\x']) expect(place(n)).toMatchObject({ kind: 'skip', reason: 'invalid-path', detail: expect.stringContaining('..') });
   });
-  it('left out by default: media/, artifact/, config.yaml, wandb-* — each with its switch', () => {
+  it('left out by default: media/ (--include media-files, or its old name media), artifact/, config.yaml, wandb-* — each with its switch', () => {
     for (const n of ['media/images/a.png', 'artifact/x', 'config.yaml', 'wandb-summary.json', 'wandb-metadata.json']) {
       expect(place(n)).toMatchObject({ kind: 'skip', reason: 'excluded-by-default' });
     }
     expect(place('media/images/a.png', 10, { include: new Set(['media']) })).toMatchObject({ kind: 'upload', target: 'files' });
+    expect(place('media/images/a.png', 10, { include: new Set(['media-files']) })).toMatchObject({ kind: 'upload', target: 'files' });
     expect(place('config.yaml', 10, { include: new Set(['wandb-files']) })).toMatchObject({ kind: 'upload', target: 'files' });
   });
 });

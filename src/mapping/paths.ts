@@ -23,4 +23,5 @@ export const RESERVED_ROOTS: ReadonlySet<string> = new Set([
   'wandb',
   'config',
   'summary',
+  'media',
 ]);

@@ -50,11 +50,9 @@ function collectLeaves(root: 'config' | 'summary', tree: Record<string, unknown>
       addOmission(out.omissions, { reason: 'excluded-by-default', subject, count: 1, detail: 'W&B internal key' });
       continue;
     }
-    const media = mediaType(value);
-    if (media) {
-      addOmission(out.omissions, { reason: 'excluded-by-default', subject, count: 1, detail: `${media} value` });
-      continue;
-    }
+    // Media values are not atoms: they land as files under summary/media/… (media.ts, mapSummaryMedia),
+    // which also reports those that cannot.
+    if (mediaType(value)) continue;
     if (isPlainObject(value) && Object.keys(value).length > 0) collectLeaves(root, value, opts, out, raw, leaves);
     else leaves.push({ subject, raw, value });
   }

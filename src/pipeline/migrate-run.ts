@@ -2,6 +2,7 @@ import type { RunInfo } from '../core/records.ts';
 import type { TargetProject } from '../core/sink.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
 import { emptyPoints, mapHistoryRow } from '../mapping/history.ts';
+import { mapSummaryMedia } from '../mapping/media.ts';
 import { mapMigrationFields, mapRunFields, parseWandbDate } from '../mapping/run-fields.ts';
 import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import { capabilitiesOf, mappingOptionsKey, type MappingOptions } from '../mapping/options.ts';
@@ -12,6 +13,7 @@ import type { LedgerRun } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 import { runFingerprint } from './fingerprint.ts';
 import { migrateFiles } from './migrate-files.ts';
+import { MediaCarrier } from './migrate-media.ts';
 import { RunBatcher } from './run-batcher.ts';
 
 export type RunOutcome = { status: 'migrated' | 'skipped' };
@@ -92,7 +94,9 @@ async function migrateChangedRun(
     return run;
   });
   const fields = mapRunFields(withMeta, ctx.mapping);
-  batcher.setFields(fields.fields, fields.omissions);
+  const summaryMedia = mapSummaryMedia(run.summary, ctx.mapping);
+  batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions]);
+  const media = new MediaCarrier(run, target, state, ctx);
 
   // Files move through their own pool while the point streams run.
   const files = migrateFiles(run, target, state, ctx);
@@ -101,12 +105,14 @@ async function migrateChangedRun(
   files.catch(() => {});
   try {
     const fallbackTs = parseWandbDate(run.createdAt) ?? 0;
-    await pumpHistory(run, planner, batcher, fallbackTs, ctx);
+    await pumpHistory(run, planner, batcher, media, fallbackTs, ctx);
+    await media.carry(summaryMedia, 'fields');
     await pumpSystem(run, batcher, ctx);
     await pumpConsole(run, batcher, fallbackTs, ctx);
     await batcher.drain();
   } finally {
     await files.catch(() => {});
+    await media.close();
   }
   await files;
   if (provenanceError !== undefined) throw provenanceError;
@@ -126,7 +132,7 @@ async function migrateChangedRun(
   return { status: 'migrated' };
 }
 
-async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: RunBatcher, fallbackTs: number, ctx: MigrationContext): Promise<void> {
+async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: RunBatcher, media: MediaCarrier, fallbackTs: number, ctx: MigrationContext): Promise<void> {
   const cursor = ctx.ledger.cursor(run.key, 'history');
   const fromStep = cursor === undefined ? undefined : Math.floor(cursor) + 1;
   let renamesSeen = planner.renames.length;
@@ -135,13 +141,18 @@ async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: Ru
     for (const f of mapped.floats) batcher.addFloat('history', f.path, f.point);
     for (const s of mapped.strings) batcher.addString('history', s.path, s.point);
     for (const o of mapped.omissions) batcher.omit('history', o);
+    await media.add(mapped.media, 'history');
     while (renamesSeen < planner.renames.length) {
       const r = planner.renames[renamesSeen++];
       batcher.omit('history', { reason: 'renamed', subject: r.key, count: 1, detail: `→ ${r.path}: ${r.why}` });
     }
     batcher.progress('history', { cursor: row.step, counts: { historyRows: 1 }, pathsAt: planner.added.length });
+    // The rows' media land (and are in the ledger) before a batch carrying their cursor is sent: a
+    // resume after a kill neither loses nor repeats them.
+    if (batcher.full) await media.flush('history');
     await batcher.maybeSubmit();
   }
+  await media.flush('history');
 }
 
 async function pumpSystem(run: RunInfo, batcher: RunBatcher, ctx: MigrationContext): Promise<void> {

@@ -107,6 +107,11 @@ export class RunBatcher {
     for (const [k, v] of Object.entries(p.counts ?? {})) s.counts[k] = (s.counts[k] ?? 0) + v;
   }
 
+  /** True when the next `maybeSubmit` sends the current batch (what must land before its cursor, lands now). */
+  get full(): boolean {
+    return this.current.points >= this.batchPoints;
+  }
+
   /** Sends the current batch once it is big enough. */
   async maybeSubmit(): Promise<void> {
     if (this.current.points >= this.batchPoints) await this.submit();

@@ -11,14 +11,17 @@ import type { Difference, RunVerification } from './types.ts';
 import type { VerifyRunContext } from './verify-run.ts';
 
 interface Expected {
-  kind: SeriesKind;
+  kind: VerifiedKind;
   digest: SeriesDigest;
 }
 
 /** Series of one run read at once. */
 const SERIES_AT_ONCE = 4;
 
-const SERIES_TYPE: Record<SeriesKind, string> = { float: 'floatSeries', string: 'stringSeries' };
+/** The series kinds verify compares point by point (image series and media files: not yet). */
+type VerifiedKind = 'float' | 'string';
+
+const SERIES_TYPE: Record<VerifiedKind, string> = { float: 'floatSeries', string: 'stringSeries' };
 
 function range(s: SeriesSummary): string {
   return s.count === 0 ? 'no points' : `${s.count} points, steps ${s.firstStep}..${s.lastStep}`;
@@ -65,7 +68,7 @@ export async function compareSeries(
   const scopeOf = (path: string) => (path === STDOUT_PATH ? 'console' : 'series') as Difference['scope'];
   const names = (path: string) => (keyOf.has(path) && keyOf.get(path) !== path ? { names: [keyOf.get(path)!] } : {});
 
-  const differing = new Map<string, { kind: SeriesKind; diff: Difference }>();
+  const differing = new Map<string, { kind: VerifiedKind; diff: Difference }>();
   // Series are read a few at a time (the HTTP client's per-host limit still bounds the requests);
   // each slot keeps its result so the differences come out in the source's order.
   const pool = new Pool(SERIES_AT_ONCE);
@@ -109,7 +112,7 @@ async function locateFirstDifferences(
   run: RunInfo,
   containerId: string,
   planner: SeriesPathPlanner,
-  differing: ReadonlyMap<string, { kind: SeriesKind; diff: Difference }>,
+  differing: ReadonlyMap<string, { kind: VerifiedKind; diff: Difference }>,
   ctx: VerifyRunContext,
 ): Promise<void> {
   const open = new Map<string, { it: AsyncIterator<HeldPoint>; diff: Difference }>();

@@ -17,7 +17,7 @@ import { mapSystemSample, SeriesStepGuard, systemStep } from '../mapping/system.
 export interface ExpectedPoint {
   stream: 'history' | 'system' | 'console';
   path: string;
-  kind: SeriesKind;
+  kind: 'float' | 'string';
   point: SeriesPoint<number> | SeriesPoint<string>;
 }
 

@@ -34,6 +34,8 @@ export interface FolderTruth {
   strings: Map<string, Point<string>[]>;
   nonFinite: Map<string, number>;
   mediaValues: number;
+  /** Issue 11: every history media value, where it was logged. */
+  media: Array<{ key: string; step: number; timestampMs: number; value: Record<string, unknown> }>;
   /** `monitoring/<key>` → points; step = seconds since the run started (runtime). */
   system: Map<string, Point<number>[]>;
   /** Stats records (log) or events lines (legacy) holding a timestamp. */
@@ -64,7 +66,10 @@ function addValue(t: FolderTruth, key: string, v: unknown, step: number, timesta
     if (!Number.isFinite(n)) t.nonFinite.set(key, (t.nonFinite.get(key) ?? 0) + 1);
     else push(t.floats, key, { step, timestampMs, value: n });
   } else if (typeof v === 'string') push(t.strings, key, { step, timestampMs, value: v });
-  else if (isMedia(v)) t.mediaValues++;
+  else if (isMedia(v)) {
+    t.mediaValues++;
+    t.media.push({ key, step, timestampMs, value: v as Record<string, unknown> });
+  }
   else if (isObj(v)) for (const [k, x] of Object.entries(v)) addValue(t, `${key}/${k}`, x, step, timestampMs);
 }
 
@@ -238,7 +243,7 @@ export function readFolder(dir: string): FolderTruth {
   const runId = dir.replace(/\/$/, '').split('-').pop()!;
   const t: FolderTruth = {
     runId, legacy: false, logRecords: 0, truncated: false, historyRows: 0, floats: new Map(), strings: new Map(), nonFinite: new Map(),
-    mediaValues: 0, system: new Map(), systemSamples: 0, console: [], config: {}, summary: {},
+    mediaValues: 0, media: [], system: new Map(), systemSamples: 0, console: [], config: {}, summary: {},
     fileSets: { 'source_code/files': new Map(), checkpoints: new Map(), files: new Map() },
   };
   const logName = readdirSync(dir).find((n) => n.endsWith('.wandb'));

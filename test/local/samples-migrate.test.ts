@@ -5,7 +5,7 @@
  * src/sources/local).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,10 +86,13 @@ describe('sample run folders → Neptune emulator (library)', () => {
       expect(stdout.every((e) => [...e.value].length <= 1000)).toBe(true);
     });
 
-    it('the report: migrated, counts, NaN and media left out with a line, state and exit code', () => {
+    it('the report: migrated, counts, NaN left out with a line, media carried (none left out), state and exit code', () => {
       const r = report();
       expect(r.status).toBe('migrated');
+      // Images are counted apart from points (issue 11): one per `images` row here.
+      const images = t.media.filter((m) => m.value._type === 'images' || m.value._type === 'image-file').length;
       expect(r.written.historyPoints ?? 0).toBe(historyPoints());
+      expect(r.written.images ?? 0).toBe(images);
       expect(r.written.systemPoints ?? 0).toBe(pointCount(t.system));
       expect(r.written.consoleLines ?? 0).toBe(t.console.length);
       expect(r.written.systemSamples ?? 0).toBe(t.systemSamples);
@@ -97,11 +100,43 @@ describe('sample run folders → Neptune emulator (library)', () => {
       const nonFinite = Object.fromEntries(r.notWritten.filter((o) => o.reason === 'non-finite').map((o) => [o.subject, o.count]));
       expect(nonFinite).toEqual(facts.nan ?? {});
       const media = r.notWritten.filter((o) => o.reason === 'excluded-by-default' && !o.subject.includes('/') && !o.subject.includes('.'));
-      expect(sum(media.map((o) => o.count))).toBe(t.mediaValues);
+      expect(media).toEqual([]);
       expect(run.attrs['wandb/state']?.value).toBe(facts.state);
       expect(run.attrs['wandb/exitCode']?.value).toBe(facts.exitCode);
       expect(run.attrs['sys/custom_run_id']?.value).toBe(runId);
       expect(run.attrs['wandb/migration/completed_at']).toBeDefined();
+    });
+  });
+
+  describe('sample run folders with media → Neptune (issue 11)', () => {
+    const one = (runId: string) => {
+      const folder = sampleDirs().find((d) => d.endsWith(runId))!;
+      return { folder: join(SAMPLES, folder), t: readFolder(join(SAMPLES, folder)), run: findRuns(emu, runId)[0] };
+    };
+    it('rmwhmprr (2018 `images` rows): image series `examples`, one image per step, bytes of media/images/examples_<step>.jpg, captions as description', () => {
+      const { folder, t, run } = one('rmwhmprr');
+      const rows = t.media.filter((m) => m.key === 'examples');
+      expect(rows).toHaveLength(12);
+      const stored = emu.inspect.stringSeries(run.id, 'examples').map((e) => ({ step: e.step, ts: e.timestampMs, v: JSON.parse(e.value) as { data: string; description?: string } }));
+      expect(stored.map((s) => [s.step, s.ts])).toEqual(rows.map((m) => [m.step, m.timestampMs]));
+      for (const [i, m] of rows.entries()) {
+        expect(Buffer.from(stored[i].v.data, 'base64').equals(readFileSync(join(folder, `media/images/examples_${m.step}.jpg`))), `step ${m.step}`).toBe(true);
+        expect(stored[i].v.description).toBe((m.value.captions as string[]).join(', '));
+      }
+    });
+    it('zp6vyhqw: 30 histograms land as media/histograms/<key>/<step>.json with their bins and values; summary histograms and graph under summary/media/', () => {
+      const { folder, t, run } = one('zp6vyhqw');
+      const hist = t.media.filter((m) => m.value._type === 'histogram');
+      expect(hist).toHaveLength(30);
+      for (const m of hist) {
+        const got = emu.inspect.fileSet(run.id, `media/histograms/${m.key}`)[`${m.step}.json`];
+        expect(got && JSON.parse(got.toString('utf8')), `${m.key} ${m.step}`).toEqual({ bins: m.value.bins, values: m.value.values });
+      }
+      const graph = t.summary.graph_0 as { path: string };
+      expect(emu.inspect.fileSet(run.id, 'summary/media/graph/graph_0')['summary.graph.json']?.equals(readFileSync(join(folder, graph.path)))).toBe(true);
+      const bias = t.summary['gradients/fc.0.bias'] as { bins: unknown; values: unknown };
+      const got = emu.inspect.fileSet(run.id, 'summary/media/histograms/gradients/fc.0.bias')['summary.json'];
+      expect(JSON.parse(got.toString('utf8'))).toEqual({ bins: bias.bins, values: bias.values });
     });
   });
 });

@@ -9,6 +9,10 @@ export interface ExpectedSeries {
   strings: Map<string, Array<{ step: number; timestampMs: number; value: string }>>;
   nonFinite: number;
   media: Map<string, number>;
+  /** Issue 11: image-file values by key (image series), histograms and tables by key (file sets), in step order. */
+  images: Map<string, Array<{ step: number; timestampMs: number; caption?: string; file: string }>>;
+  histograms: Map<string, Array<{ step: number; bins: unknown; values: unknown }>>;
+  tables: Map<string, Array<{ step: number; file: string }>>;
 }
 
 function isMedia(v: unknown): string | undefined {
@@ -46,7 +50,12 @@ function renamedKeys<T>(m: Map<string, T>): Map<string, T> {
 }
 
 export function expectedHistory(run: GenRun): ExpectedSeries {
-  const out: ExpectedSeries = { floats: new Map(), strings: new Map(), nonFinite: 0, media: new Map() };
+  const out: ExpectedSeries = { floats: new Map(), strings: new Map(), nonFinite: 0, media: new Map(), images: new Map(), histograms: new Map(), tables: new Map() };
+  const push = <T>(m: Map<string, T[]>, key: string, v: T) => {
+    let list = m.get(key);
+    if (!list) m.set(key, (list = []));
+    list.push(v);
+  };
   const seen = new Set<string>();
   for (const row of run.history()) {
     const step = row._step as number;
@@ -66,7 +75,21 @@ export function expectedHistory(run: GenRun): ExpectedSeries {
         if (!list) out.strings.set(key, (list = []));
         list.push({ step, timestampMs: ts, value: v });
       } else if (isMedia(v)) {
+        const m = v as Record<string, unknown>;
         out.media.set(isMedia(v)!, (out.media.get(isMedia(v)!) ?? 0) + 1);
+        // Images are a history series like any other: their key takes part in the renames.
+        if (m._type === 'image-file') {
+          seen.add(key);
+          push(out.images, key, { step, timestampMs: ts, caption: m.caption as string | undefined, file: m.path as string });
+        }
+        if (m._type === 'histogram') push(out.histograms, key, { step, bins: m.bins, values: m.values });
+        if (m._type === 'table-file') push(out.tables, key, { step, file: m.path as string });
+      } else if (Array.isArray(v)) {
+        // mapping.md, lists: the list's JSON text as a string point (these lists are short).
+        seen.add(key);
+        let list = out.strings.get(key);
+        if (!list) out.strings.set(key, (list = []));
+        list.push({ step, timestampMs: ts, value: JSON.stringify(v) });
       } else if (v && typeof v === 'object' && !Array.isArray(v)) {
         for (const [k, x] of Object.entries(v)) visit(`${key}/${k}`, x);
       }
@@ -77,6 +100,7 @@ export function expectedHistory(run: GenRun): ExpectedSeries {
   const to = collisionFree(seen);
   out.floats = new Map([...out.floats].map(([k, v]) => [to.get(k)!, v]));
   out.strings = new Map([...out.strings].map(([k, v]) => [to.get(k)!, v]));
+  out.images = new Map([...out.images].map(([k, v]) => [to.get(k)!, v]));
   return out;
 }
 

@@ -24,7 +24,7 @@ function runs(n: number): { migration: MigrationReport; verify: VerifyReport } {
       chart: { path: 'loss', wandb: curve, neptune: curve },
     });
   }
-  const totals = { runs: n, migrated: n, skipped: 0, failed: 0, pending: 0, points: n * 1140, files: 2 * n, bytes: 2048 * n, omitted: 8 * n };
+  const totals = { runs: n, migrated: n, skipped: 0, failed: 0, pending: 0, points: n * 1140, pointsAlreadyPresent: 0, files: 2 * n, filesAlreadyPresent: 0, bytes: 2048 * n, omitted: 8 * n };
   return {
     migration: { runs: m, totals, nonDefaultOmissions: 0 },
     verify: { runs: v, totals: { runs: n, selected: n, verified: n, 'verified-with-omissions': 0, mismatch: 0, missing: 0 }, requests: { target: {} }, wallMs: 1 },

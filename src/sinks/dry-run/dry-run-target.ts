@@ -1,5 +1,5 @@
 import type { Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, Omission, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetEntry, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
 
 export interface DryRunCounts {
   projects: number;
@@ -47,6 +47,11 @@ export class DryRunTarget implements Target {
         totals.points += points.length;
       },
       async flush(): Promise<Omission[]> {
+        return [];
+      },
+      async logImages(_path: string, points: readonly ImagePoint[]): Promise<Omission[]> {
+        counts.points += points.length;
+        totals.points += points.length;
         return [];
       },
       async uploadFileSet(_path: string, entries: readonly FileSetEntry[]): Promise<Omission[]> {

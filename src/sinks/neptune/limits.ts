@@ -24,6 +24,8 @@ export interface NeptuneLimits {
   maxOpsPerRequest: number;
   /** Estimated JSON bytes per `executeOperations` request; a batch is cut before it grows past this. @default 8 MiB */
   maxRequestBytes: number;
+  /** One image of an image series, in bytes before encoding (neptune-client 1.x `internal/utils/limits.py`: 32 MB). @default 32 MiB */
+  maxImageBytes: number;
   /** File-set package: total bytes of the files in one tar.gz. @default 5 MiB */
   fileSetPackageBytes: number;
   /** File-set package: files in one tar.gz. @default 500 */
@@ -39,6 +41,7 @@ export const DEFAULT_LIMITS: NeptuneLimits = {
   maxStringPointsPerOp: 10,
   maxOpsPerRequest: 1000,
   maxRequestBytes: 8 * 1024 * 1024,
+  maxImageBytes: 32 * 1024 * 1024,
   fileSetPackageBytes: 5 * 1024 * 1024,
   fileSetPackageFiles: 500,
 };

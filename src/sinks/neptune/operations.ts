@@ -10,6 +10,8 @@ export type WireOp = { path: string } & (
   | { insertStrings: { values: string[] } }
   | { logFloats: { entries: LogEntry<number>[] } }
   | { logStrings: { entries: LogEntry<string>[] } }
+  /** swagger `LogImages`: `Image.data` is the image file base64-encoded. */
+  | { logImages: { entries: LogEntry<{ data: string; name?: string; description?: string }>[] } }
   | { deleteAttribute: Record<string, never> }
 );
 

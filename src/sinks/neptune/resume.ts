@@ -4,7 +4,7 @@ import type { FieldType } from './rules.ts';
 export interface ExistingState {
   /** Every field the server holds for the container, with its type. */
   fields: Map<string, FieldType>;
-  /** Float/string series: the last step the server stored. */
+  /** Float/string/image series: the last step the server stored. */
   lastSteps: Map<string, number>;
 }
 
@@ -13,6 +13,7 @@ interface AttributeJson {
   type?: unknown;
   floatSeriesProperties?: { lastStep?: unknown };
   stringSeriesProperties?: { lastStep?: unknown };
+  imageSeriesProperties?: { lastStep?: unknown };
 }
 
 /** `GET /api/leaderboard/v1/attributes?experimentId=` → fields and series last steps (ExperimentAttributesDTO). */
@@ -31,7 +32,7 @@ export async function readExistingState(api: NeptuneApi, containerId: string, si
   for (const a of list) {
     if (typeof a.name !== 'string' || typeof a.type !== 'string') continue;
     fields.set(a.name, a.type);
-    const last = a.floatSeriesProperties?.lastStep ?? a.stringSeriesProperties?.lastStep;
+    const last = a.floatSeriesProperties?.lastStep ?? a.stringSeriesProperties?.lastStep ?? a.imageSeriesProperties?.lastStep;
     if (typeof last === 'number' && Number.isFinite(last)) lastSteps.set(a.name, last);
   }
   return { fields, lastSteps };

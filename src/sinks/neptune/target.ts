@@ -1,5 +1,5 @@
 import type { Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, Omission, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetEntry, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import { createNeptuneClient, type NeptuneClient, type NeptuneClientOptions, type ProjectHandle, type RunWriter } from './client.ts';
 import type { OperationFailure } from './operations.ts';
@@ -68,6 +68,10 @@ class NeptuneTargetRun implements TargetRun {
     const out = [...this.pending, ...refused(result.errors)];
     this.pending = [];
     return out;
+  }
+
+  async logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<Omission[]> {
+    return (await this.writer.logImages(path, points, signal)).omissions;
   }
 
   async uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]> {

@@ -1,5 +1,5 @@
 import { HttpError, TargetError } from '../../core/errors.ts';
-import type { AtomValue, FileSetEntry, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
+import type { AtomValue, FileSetEntry, ImagePoint, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
 import { planBatches, type Batch } from './batcher.ts';
 import type { WriterContext } from './context.ts';
 import { atomOp, attributeErrors, logEntries, type OperationFailure, type WireOp } from './operations.ts';
@@ -178,6 +178,63 @@ export class ContainerWriter {
   }
 
   /**
+   * Sends images to the image series `path` now, in `logImages` operations of one image each (the
+   * client's own batching, `ImageSeries` in neptune-client 1.x), as many per request as the request
+   * byte cap allows. An image over the size limit, a step not after the series' last, or one the
+   * server refused is an omission naming the path; steps the server held at load are already present.
+   */
+  async logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<WriteOutcome> {
+    const out: WriteOutcome = { accepted: 0, alreadyPresent: 0, omissions: [] };
+    if (points.length === 0) return out;
+    const denied = this.admit(path, 'imageSeries');
+    if (denied) return { ...out, omissions: [omission(path, denied, points.length)] };
+    const skip = this.ctx.unsafeSkipChecks;
+    const max = this.ctx.limits.maxImageBytes;
+    const requests: WireOp[][] = [];
+    let current: WireOp[] = [];
+    let bytes = 0;
+    for (const p of points) {
+      if (!skip && p.data.byteLength > max) {
+        out.omissions.push({ reason: 'too-large', subject: path, count: 1, detail: `image at step ${p.step} is ${p.data.byteLength} bytes, over the server's ${max}-byte limit` });
+        continue;
+      }
+      if (!skip) {
+        const c = this.steps.classify(path, p.step);
+        if (c === 'present') {
+          out.alreadyPresent++;
+          continue;
+        }
+        if (c === 'not-increasing') {
+          out.omissions.push({ reason: 'step-not-increasing', subject: path, count: 1, detail: `step ${p.step} is not after ${this.steps.lastAccepted(path)}` });
+          continue;
+        }
+      }
+      const data = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('base64');
+      const value = { data, ...(p.name !== undefined ? { name: p.name } : {}), ...(p.description !== undefined ? { description: p.description } : {}) };
+      const op: WireOp = { path, logImages: { entries: [{ value, step: p.step, timestampMilliseconds: Math.round(p.timestampMs) }] } };
+      const size = data.length + path.length + (p.description?.length ?? 0) + 128;
+      if (current.length > 0 && (bytes + size > this.ctx.limits.maxRequestBytes || current.length >= this.ctx.limits.maxOpsPerRequest)) {
+        requests.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(op);
+      bytes += size;
+    }
+    if (current.length) requests.push(current);
+    for (const ops of requests) {
+      const { failures } = await this.send(ops, signal);
+      const refused = failures.length;
+      out.accepted += ops.length - refused;
+      for (const f of failures) {
+        out.omissions.push({ reason: 'rejected-by-server', subject: path, count: f.count ?? 1, detail: `${f.errorType}: ${f.description}` });
+      }
+    }
+    if (out.accepted > 0) this.fields.add(path, 'imageSeries');
+    return out;
+  }
+
+  /**
    * Sends everything buffered so far; resolves once the server acknowledged every request. Calls are
    * serialised; after a failure (abort, network) nothing acknowledged is resent and series are
    * reconciled with the server's last steps, so a retry never duplicates a point.
@@ -314,15 +371,16 @@ export class ContainerWriter {
     let stored = 0;
     for (const op of ops) {
       const last = lastSteps.get(op.path);
-      const entries = logEntries(op);
+      const entries = 'logImages' in op ? op.logImages.entries : logEntries(op);
       if (!entries || last === undefined) {
         out.push(op);
         continue;
       }
-      const rest = entries.filter((e) => e.step > last);
+      const rest = (entries as Array<{ step: number }>).filter((e) => e.step > last);
       stored += entries.length - rest.length;
       if (rest.length === 0) continue;
-      out.push(('logFloats' in op ? { path: op.path, logFloats: { entries: rest } } : { path: op.path, logStrings: { entries: rest } }) as WireOp);
+      const key = 'logFloats' in op ? 'logFloats' : 'logStrings' in op ? 'logStrings' : 'logImages';
+      out.push({ path: op.path, [key]: { entries: rest } } as unknown as WireOp);
     }
     if (stored > 0) this.ctx.log.debug(`Neptune: ${stored} points of a request whose answer was lost were already stored`);
     return out;

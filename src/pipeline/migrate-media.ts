@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LocalFile, RunFile, RunInfo } from '../core/records.ts';
+import type { TargetRun, TargetRunState } from '../core/sink.ts';
+import type { FileSetEntry, ImagePoint, Omission } from '../core/target.ts';
+import { isAbortError } from '../core/errors.ts';
+import { tableCsv, type MappedMedia, type MediaFile, type MediaImage } from '../mapping/media.ts';
+import type { CountScope } from '../ledger/ledger.ts';
+import type { MigrationContext } from './context.ts';
+
+/** Ledger name of a media file once it landed (the files table keys what a re-run must not send again). */
+export function mediaLedgerName(f: Pick<MediaFile, 'fileSet' | 'relativePath'>): string {
+  return `media:${f.fileSet}/${f.relativePath}`;
+}
+
+/**
+ * What a media file was made from, kept with its ledger name: a summary file keeps its name when the
+ * summary changes (`summary.png`), so the ledger must tell a changed source from the one that landed.
+ */
+export function mediaSourceId(f: Pick<MediaFile, 'source'>): string {
+  const s = f.source;
+  if ('text' in s) return `text:${createHash('sha256').update(s.text).digest('base64')}`;
+  return `file:${s.runFile}${s.render ? `#${s.render}` : ''}`;
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Carries the media of a run (issue 11): image-series points through `logImages`, everything else as
+ * files in per-key file sets. The bytes of a media value are a run file the source downloads like any
+ * other (W&B API: the run's file listing; run folders: `files/media/…`); histograms and lists are made
+ * from the value itself. Each call lands a row's media and records it in the ledger before the row's
+ * cursor can advance, so a resumed or repeated migration sends nothing twice: files by their ledger
+ * name, images by the series' last step on the target.
+ */
+export class MediaCarrier {
+  private listing?: Promise<Map<string, RunFile>>;
+  private dir?: Promise<string>;
+  /** Ledger name → the source it was made from (mediaSourceId). */
+  private readonly done: Map<string, string | undefined>;
+  private readonly lastSteps: Map<string, number>;
+  private written = 0;
+  /** File sets the target already has, when the ledger knows nothing of the run (lost ledger, other machine). */
+  private readonly targetSets?: ReadonlySet<string>;
+  private readonly present = new Map<string, Promise<ReadonlyMap<string, number>>>();
+
+  constructor(
+    private readonly run: RunInfo,
+    private readonly target: TargetRun,
+    state: TargetRunState,
+    private readonly ctx: MigrationContext,
+  ) {
+    this.done = new Map([...ctx.ledger.uploadedFiles(run.key)].map(([name, f]) => [name, f.md5]));
+    this.lastSteps = new Map(state.lastSteps);
+    if (this.done.size === 0 && target.listFileSet) this.targetSets = new Set(state.fileSets ?? []);
+  }
+
+  /** What the target's file set holds (relative path → size), read once, where the ledger cannot say. */
+  private onTarget(fileSet: string): Promise<ReadonlyMap<string, number>> | undefined {
+    if (!this.targetSets?.has(fileSet)) return undefined;
+    let p = this.present.get(fileSet);
+    if (!p) this.present.set(fileSet, (p = this.target.listFileSet!(fileSet, this.ctx.signal)));
+    return p;
+  }
+
+  private pending: MappedMedia = { images: [], files: [], strings: [], omissions: [] };
+
+  /**
+   * Queues a row's media; they land at the next `flush`, which the caller makes before any cursor
+   * past these rows can be committed. Flushes by itself once a file batch is full.
+   */
+  async add(media: MappedMedia, scope: CountScope): Promise<void> {
+    this.pending.images.push(...media.images);
+    this.pending.files.push(...media.files);
+    if (this.pending.images.length + this.pending.files.length >= this.ctx.fileBatchCount) await this.flush(scope);
+  }
+
+  async flush(scope: CountScope): Promise<void> {
+    const media = this.pending;
+    this.pending = { images: [], files: [], strings: [], omissions: [] };
+    await this.carry(media, scope);
+  }
+
+  async carry(media: MappedMedia, scope: CountScope): Promise<void> {
+    if (media.images.length) await this.carryImages(media.images, scope);
+    if (media.files.length) await this.carryFiles(media.files);
+  }
+
+  async close(): Promise<void> {
+    if (this.dir) await rm(await this.dir, { recursive: true, force: true }).catch(() => {});
+  }
+
+  private runFiles(): Promise<Map<string, RunFile>> {
+    this.listing ??= (async () => {
+      const m = new Map<string, RunFile>();
+      for await (const f of this.ctx.source.files(this.run, this.ctx.signal)) m.set(f.name, f);
+      return m;
+    })();
+    return this.listing;
+  }
+
+  /** A run file's local copy, or the report line saying why there is none (naming the key). */
+  private async fetch(key: string, name: string): Promise<LocalFile | Omission> {
+    const file = (await this.runFiles()).get(name);
+    if (!file) return { reason: 'download-failed', subject: key, count: 1, detail: `media file ${name} is not among the run's files` };
+    if (this.ctx.dryRun) return { path: '', sizeBytes: file.sizeBytes, release: async () => {} };
+    try {
+      return await this.ctx.source.fetchFile(this.run, file, this.ctx.signal);
+    } catch (error) {
+      if (isAbortError(error) || this.ctx.signal?.aborted) throw error;
+      return { reason: 'download-failed', subject: key, count: 1, detail: `media file ${name}: ${message(error)}` };
+    }
+  }
+
+  private async carryImages(images: readonly MediaImage[], scope: CountScope): Promise<void> {
+    const omissions: Omission[] = [];
+    const byPath = new Map<string, Array<{ image: MediaImage; point: ImagePoint }>>();
+    let bytes = 0;
+    let present = 0;
+    for (const image of images) {
+      const last = this.lastSteps.get(image.path);
+      if (last !== undefined && image.step <= last) {
+        present++; // on the target already (an earlier pass, another ledger)
+        continue;
+      }
+      if (!this.target.logImages) {
+        omissions.push({ reason: 'unsupported-value', subject: image.key, count: 1, detail: 'this target has no image series' });
+        continue;
+      }
+      const local = await this.fetch(image.key, image.runFile);
+      if (!('path' in local)) {
+        omissions.push(local);
+        continue;
+      }
+      try {
+        const data = this.ctx.dryRun ? new Uint8Array(local.sizeBytes) : await readFile(local.path);
+        const point: ImagePoint = { step: image.step, timestampMs: image.timestampMs, data, name: image.name, ...(image.description !== undefined ? { description: image.description } : {}) };
+        let list = byPath.get(image.path);
+        if (!list) byPath.set(image.path, (list = []));
+        list.push({ image, point });
+      } finally {
+        await local.release().catch(() => {});
+      }
+    }
+    let landed = 0;
+    for (const [path, list] of byPath) {
+      const refused = await this.target.logImages!(path, list.map((x) => x.point), this.ctx.signal);
+      // The writer names the series path; the report names the W&B key.
+      const key = list[0].image.key;
+      for (const o of refused) omissions.push({ ...o, subject: key, detail: path === key ? o.detail : `${path}: ${o.detail ?? ''}` });
+      const lost = refused.reduce((n, o) => n + o.count, 0);
+      landed += list.length - lost;
+      if (list.length > lost) bytes += list.reduce((n, x) => n + x.point.data.byteLength, 0);
+      this.lastSteps.set(path, list[list.length - 1].point.step);
+    }
+    // Counted apart from float/string points: an image is a file's bytes more than a point.
+    this.ctx.ledger.commit(this.run.key, scope, { counts: { images: landed, imageBytes: bytes, imagesAlreadyPresent: present }, omissions });
+  }
+
+  private async carryFiles(files: readonly MediaFile[]): Promise<void> {
+    const omissions: Omission[] = [];
+    const bySet = new Map<string, Array<{ f: MediaFile; entry: FileSetEntry; release: () => Promise<void> }>>();
+    const tables = new Map<string, Promise<LocalFile | Omission>>();
+    const settled: Array<{ name: string; md5: string; size: number; target: string }> = [];
+    try {
+      for (const f of files) {
+        if (this.done.get(mediaLedgerName(f)) === mediaSourceId(f)) continue;
+        const got = await this.localCopy(f, tables);
+        if ('reason' in got) {
+          if (got.count > 0) omissions.push(got);
+          continue;
+        }
+        // Landed by a migration this ledger does not know of: recorded, not sent again.
+        if ((await this.onTarget(f.fileSet))?.get(f.relativePath) === got.sizeBytes) {
+          await got.release().catch(() => {});
+          this.done.set(mediaLedgerName(f), mediaSourceId(f));
+          settled.push({ name: mediaLedgerName(f), md5: mediaSourceId(f), size: got.sizeBytes, target: f.fileSet });
+          continue;
+        }
+        let list = bySet.get(f.fileSet);
+        if (!list) bySet.set(f.fileSet, (list = []));
+        list.push({ f, entry: { localPath: got.path, relativePath: f.relativePath, sizeBytes: got.sizeBytes }, release: got.release });
+      }
+      for (const [fileSet, list] of bySet) {
+        const refused = await this.target.uploadFileSet(fileSet, list.map((x) => x.entry), this.ctx.signal);
+        const refusedNames = new Set(refused.map((o) => o.subject));
+        const byName = new Map(list.map((x) => [x.f.relativePath, x.f.key]));
+        for (const o of refused) omissions.push({ ...o, subject: byName.get(o.subject) ?? o.subject, detail: `${fileSet}/${o.subject}: ${o.detail ?? ''}` });
+        const landed = list.filter((x) => !refusedNames.has(x.f.relativePath) && !refusedNames.has(fileSet));
+        for (const x of landed) this.done.set(mediaLedgerName(x.f), mediaSourceId(x.f));
+        this.ctx.ledger.commit(this.run.key, 'files', {
+          files: landed.map((x) => ({ name: mediaLedgerName(x.f), md5: mediaSourceId(x.f), size: x.entry.sizeBytes, target: fileSet })),
+          counts: { files: landed.length, bytes: landed.reduce((n, x) => n + x.entry.sizeBytes, 0), mediaFiles: landed.length },
+        });
+      }
+    } finally {
+      for (const list of bySet.values()) await Promise.all(list.map((x) => x.release().catch(() => {})));
+      for (const t of tables.values()) await t.then((l) => ('release' in l ? l.release() : undefined)).catch(() => {});
+    }
+    if (omissions.length || settled.length) {
+      this.ctx.ledger.commit(this.run.key, 'files', { omissions, files: settled, counts: { filesAlreadyPresent: settled.length } });
+    }
+  }
+
+  /** The bytes of one media file on local disk: a fetched run file, its CSV rendering, or text written out. */
+  private async localCopy(f: MediaFile, tables: Map<string, Promise<LocalFile | Omission>>): Promise<LocalFile | Omission> {
+    const src = f.source;
+    if ('text' in src) return this.writeText(src.text);
+    if (src.render !== 'table-csv') {
+      // A table's JSON is read again for its CSV: fetched once, released at the end of the call.
+      const local = await this.fetch(f.key, src.runFile);
+      if ('path' in local && this.isTable(f)) {
+        tables.set(src.runFile, Promise.resolve(local));
+        return { ...local, release: async () => {} };
+      }
+      return local;
+    }
+    let table = tables.get(src.runFile);
+    if (!table) tables.set(src.runFile, (table = this.fetch(f.key, src.runFile)));
+    const local = await table;
+    if (!('path' in local)) return { ...local, count: 0 }; // the JSON's own line already counts the key
+    if (this.ctx.dryRun) return { path: '', sizeBytes: 0, release: async () => {} };
+    let csv: string | undefined;
+    try {
+      csv = tableCsv(JSON.parse(await readFile(local.path, 'utf8')));
+    } catch {
+      csv = undefined;
+    }
+    if (csv === undefined) return { reason: 'unsupported-value', subject: f.key, count: 1, detail: `${src.runFile} is not a table (columns, data): no CSV rendering` };
+    return this.writeText(csv);
+  }
+
+  private isTable(f: MediaFile): boolean {
+    return f.fileSet.startsWith('media/tables/') || f.fileSet.startsWith('summary/media/tables/');
+  }
+
+  private async writeText(text: string): Promise<LocalFile> {
+    const bytes = Buffer.from(text, 'utf8');
+    if (this.ctx.dryRun) return { path: '', sizeBytes: bytes.length, release: async () => {} };
+    this.dir ??= mkdtemp(join(tmpdir(), 'w2n-media-'));
+    const path = join(await this.dir, String(this.written++));
+    await writeFile(path, bytes);
+    return { path, sizeBytes: bytes.length, release: () => rm(path, { force: true }) };
+  }
+}
