@@ -116,13 +116,37 @@ describe('migrate over Protocol B: the emulator holds what mapping.md (column B)
           const set = expectedFileSet(f);
           if (set) want.set(`${set}/${f.name}`, fileBytes(f));
         }
-        const got = Object.entries(attrs).filter(([, a]) => a.type === 'fileRef');
+        // mapping.md, column B: history media land as files `media/<kind>/<key>/…` (B has no file sets):
+        // one JSON per step for a histogram, the table JSON and its CSV rendering per step for a table.
+        const bytesOf = (name: string) => fileBytes(run.files.find((f) => f.name === name)!);
+        const history = expectedHistory(run);
+        for (const [key, list] of history.histograms) {
+          for (const h of list) want.set(`media/histograms/${key}/${h.step}.json`, Buffer.from(JSON.stringify({ bins: h.bins, values: h.values })));
+        }
+        for (const [key, list] of history.tables) {
+          for (const t of list) {
+            const json = bytesOf(t.file);
+            const table = JSON.parse(json.toString('utf8')) as { columns: string[]; data: unknown[][] };
+            const csv = [table.columns, ...table.data].map((r) => r.map((c) => (c === null ? '' : String(c))).join(',')).join('\r\n') + '\r\n';
+            want.set(`media/tables/${key}/${t.step}.table.json`, json);
+            want.set(`media/tables/${key}/${t.step}.csv`, Buffer.from(csv));
+          }
+        }
+        // Media values of the summary land under `summary/media/…`; their contents are checked over A
+        // (test/e2e/media-kinds.test.ts). Here: they are there, and the bytes in storage match their size.
+        const all = Object.entries(attrs).filter(([, a]) => a.type === 'fileRef');
+        for (const [path, a] of all.filter(([path]) => path.startsWith('summary/media/'))) {
+          const ref = a.value as { path: string; sizeBytes: number };
+          expect(b().object(project(p.name), ref.path)?.data.length, `${run.id} ${path}`).toBe(Number(ref.sizeBytes));
+        }
+        const got = all.filter(([path]) => !path.startsWith('summary/media/'));
         expect(got.map(([path]) => path).sort(), run.id).toEqual([...want.keys()].sort());
         for (const [path, a] of got) {
           const ref = a.value as { path: string; sizeBytes: number };
           const object = b().object(project(p.name), ref.path);
-          expect(object?.data.equals(want.get(path)!), `${run.id} ${path}`).toBe(true);
-          expect(Number(ref.sizeBytes)).toBe(want.get(path)!.length);
+          if (path.endsWith('.json') && path.startsWith('media/histograms/')) expect(JSON.parse(object!.data.toString('utf8')), `${run.id} ${path}`).toEqual(JSON.parse(want.get(path)!.toString('utf8')));
+          else expect(object?.data.equals(want.get(path)!), `${run.id} ${path}`).toBe(true);
+          expect(Number(ref.sizeBytes)).toBe(object!.data.length);
         }
       }
     }
