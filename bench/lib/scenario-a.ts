@@ -5,12 +5,13 @@ import type { NeptuneStats } from '../../emulators/neptune/index.ts';
 import type { EmulatorStats } from '../../emulators/wandb/index.ts';
 import { bareLoop, parquetUrls } from './bare-loop.ts';
 import { runCli, startEmulatorChild } from './children.ts';
+import { cpuPerMillion } from './figures-table.ts';
 import { migrationFigures } from './migration-figures.ts';
 import { mb, type Row } from './table.ts';
 
-export async function scenarioA(o: { points: number; work: string; signal: AbortSignal }) {
+export async function scenarioA(o: { points: number; work: string; signal: AbortSignal; nodeFlags?: string[] }) {
   mkdirSync(o.work, { recursive: true });
-  const wandb = await startEmulatorChild<EmulatorStats>({ kind: 'wandb', spec: { seed: 1, preset: 'big-run', points: o.points }, workDir: join(o.work, 'wandb-export') });
+  const wandb = await startEmulatorChild<EmulatorStats>({ kind: 'wandb', entity: { kind: 'preset', spec: { seed: 1, preset: 'big-run', points: o.points } }, workDir: join(o.work, 'wandb-export') });
   try {
     const run = wandb.info.runs![0];
     const w = { url: wandb.info.url, apiKey: wandb.info.env.WANDB_API_KEY, entity: wandb.info.env.WANDB_ENTITY, project: run.project, runId: run.runId };
@@ -25,11 +26,11 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
 
     const neptune = await startEmulatorChild<NeptuneStats>({ kind: 'neptune' });
     try {
-      const startup = await runCli(['--version'], {}, o.work);
+      const startup = await runCli(['--version'], {}, o.work, o.nodeFlags);
       const before = await wandb.stats();
       const cli = await runCli(
         ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--ledger', join(o.work, 'ledger.sqlite')],
-        { ...wandb.info.env, ...neptune.info.env }, o.work,
+        { ...wandb.info.env, ...neptune.info.env }, o.work, o.nodeFlags,
       );
       const after = await wandb.stats();
       const nStats = await neptune.stats();
@@ -37,6 +38,7 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
       // Points the product had to move from history alone (what the bare loop moves too).
       const historyPoints = bare.points + (run.rows - Math.round(bare.points / 10)) * 10;
       const productPps = historyPoints / cli.seconds;
+      const cpm = cpuPerMillion(cli, m.pointsWritten);
       const barePps = bare.points / bare.seconds;
       const table: Row[] = [
         ['export written by the emulator (untimed)', `${exportSeconds.toFixed(1)} s, ${urls.length} files`],
@@ -49,7 +51,11 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
         ['product: W&B requests (emulator count)', m.wandbRequests],
         ['product: Neptune requests (emulator count)', nStats.requests],
         ['product: Neptune executeOperations requests', nStats.byEndpoint.executeOperations ?? 0],
-        ['product: peak RSS (MB, VmHWM)', mb(cli.peakRssBytes)],
+        ['product: client CPU (s, user+system, process.cpuUsage)', +cli.cpuSeconds.toFixed(2)],
+        ['product: client CPU per million points written (s)', cpm === undefined ? '-' : +cpm.toFixed(2)],
+        ['product: peak RSS (MB)', mb(cli.peakRssBytes)],
+        ['  (CLI process start alone: peak RSS MB / CPU s)', `${mb(startup.peakRssBytes)} / ${startup.cpuSeconds.toFixed(2)}`],
+        ['product: node flags of the migration process', cli.execArgv.join(' ') || '(none)'],
         ['bare loop: points', bare.points],
         ['bare loop: wall time (s)', +bare.seconds.toFixed(1)],
         ['bare loop: points/s', Math.round(barePps)],
@@ -58,6 +64,7 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
       ];
       return {
         table, exportSeconds, exportFiles: urls.length, historyPoints, cliStartSeconds: startup.seconds, productPointsPerSecond: Math.round(productPps),
+        cpuSecondsPerMillionPoints: cpm, cliStartPeakRssBytes: startup.peakRssBytes, cliStartCpuSeconds: startup.cpuSeconds,
         barePointsPerSecond: Math.round(barePps), ratio: productPps / barePps, bare, product: { ...m, seconds: cli.seconds, exitCode: cli.code },
         neptuneStats: nStats,
       };
