@@ -6,7 +6,8 @@
  *   npm run bench -- [--scenario a|b|c|d|all|a,c] [--node both|current|24] [--node-flags "<V8 flags>"]
  *                    [--points 5000000] [--runs 500] [--concurrency 16] [--c-runs 10000] [--c-projects 5]
  *                    [--d-runs 8] [--d-points 2000000] [--d-concurrency 8]
- *   (a) one W&B run of --points points (preset big-run), plus a bare reference loop and the ratio;
+ *   (a) one W&B run of --points points (preset big-run), plus a bare reference loop and the ratio (--bare no:
+ *       without it);
  *   (b) --runs small runs (preset many-small-runs), W&B 150 ms/request and 50 requests/s, Neptune 50 ms;
  *   (c) --c-runs small runs in --c-projects projects, same latencies, then the same migration again with
  *       nothing changed (its time and requests);
@@ -73,7 +74,9 @@ const results: Record<string, unknown> = { environment: { ...env, nodeFlags } };
 try {
   if (picked.includes('a')) {
     const points = num('points', '5000000');
-    const a = await scenarioA({ points, work: join(work, 'a'), signal: controller.signal, nodeFlags });
+    const bare = arg('bare', 'yes');
+    if (!['yes', 'no'].includes(bare)) usage(`--bare must be yes or no (got ${bare})`);
+    const a = await scenarioA({ points, work: join(work, 'a'), signal: controller.signal, nodeFlags, bare: bare === 'yes' });
     results.a = a;
     printTable(`(a) one run of ${points.toLocaleString('en')} points (preset big-run)`, a.table);
   }

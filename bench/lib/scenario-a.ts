@@ -9,7 +9,7 @@ import { cpuPerMillion } from './figures-table.ts';
 import { migrationFigures } from './migration-figures.ts';
 import { mb, type Row } from './table.ts';
 
-export async function scenarioA(o: { points: number; work: string; signal: AbortSignal; nodeFlags?: string[] }) {
+export async function scenarioA(o: { points: number; work: string; signal: AbortSignal; nodeFlags?: string[]; bare?: boolean }) {
   mkdirSync(o.work, { recursive: true });
   const wandb = await startEmulatorChild<EmulatorStats>({ kind: 'wandb', entity: { kind: 'preset', spec: { seed: 1, preset: 'big-run', points: o.points } }, workDir: join(o.work, 'wandb-export') });
   try {
@@ -20,9 +20,11 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
     const urls = await parquetUrls(w, o.signal);
     const exportSeconds = (performance.now() - e0) / 1000;
 
-    const bareNeptune = await startEmulatorChild<NeptuneStats>({ kind: 'neptune' });
-    const bare = await bareLoop({ urls, neptuneUrl: bareNeptune.info.url, neptuneApiToken: bareNeptune.info.env.NEPTUNE_API_TOKEN }, o.signal)
-      .finally(() => bareNeptune.close());
+    const runBare = async () => {
+      const bareNeptune = await startEmulatorChild<NeptuneStats>({ kind: 'neptune' });
+      return bareLoop({ urls, neptuneUrl: bareNeptune.info.url, neptuneApiToken: bareNeptune.info.env.NEPTUNE_API_TOKEN }, o.signal).finally(() => bareNeptune.close());
+    };
+    const bare = o.bare === false ? { points: 0, seconds: NaN, requests: { wandb: 0, neptune: 0 }, skippedNonFinite: 0 } : await runBare();
 
     const neptune = await startEmulatorChild<NeptuneStats>({ kind: 'neptune' });
     try {
