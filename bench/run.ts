@@ -1,36 +1,71 @@
 /**
- * End-to-end benchmarks of the migration (the real CLI, in a child process) against both emulators
- * (each in its own child process). Prints figures, no thresholds; also writes .tmp/bench-results.json.
- *   npm run bench -- [--scenario a|b|all] [--protocol a|b] [--points 5000000] [--runs 500] [--concurrency 16]
- *   (a) one W&B run of --points points (preset big-run), plus a bare reference loop and the ratio;
- *   (b) --runs small runs (preset many-small-runs) with W&B 150 ms/request and 50 requests/s,
- *       Neptune 50 ms/request, migrated --concurrency runs at once.
+ * End-to-end benchmarks of the migration (the real CLI, in a child process, started as a user starts it)
+ * against both emulators (each in its own child process). Prints figures, no thresholds; writes
+ * .tmp/bench-results.json. CPU is the migration process's own process.cpuUsage() (stable on a shared
+ * machine); wall time is shown beside it.
+ *   npm run bench -- [--scenario a|b|c|d|all|a,c] [--protocol a|b] [--node both|current|24] [--node-flags "<V8 flags>"]
+ *                    [--points 5000000] [--runs 500] [--concurrency 16] [--c-runs 10000] [--c-projects 5]
+ *                    [--d-runs 8] [--d-points 2000000] [--d-concurrency 8]
+ *   (a) one W&B run of --points points (preset big-run), plus a bare reference loop and the ratio (--bare no:
+ *       without it);
+ *   (b) --runs small runs (preset many-small-runs), W&B 150 ms/request and 50 requests/s, Neptune 50 ms;
+ *   (c) --c-runs small runs in --c-projects projects, same latencies, then the same migration again with
+ *       nothing changed (its time and requests);
+ *   (d) --d-runs big runs of --d-points points each, --d-concurrency at once, no added latency.
+ *   --node both (default) runs everything on this Node and again on Node 24 (.ci/node24 fetches it);
+ *   --node-flags adds Node/V8 flags to the migration process (to measure heap settings).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { arg } from './lib/args.ts';
 import { killChildren, ROOT } from './lib/children.ts';
 import { scenarioA } from './lib/scenario-a.ts';
-import { scenarioB } from './lib/scenario-b.ts';
+import { scenarioRuns } from './lib/scenario-runs.ts';
 import { printTable } from './lib/table.ts';
 
-const scenario = arg('scenario', 'all');
-if (!['a', 'b', 'all'].includes(scenario)) {
-  console.error(`--scenario must be a, b or all (got ${scenario})`);
-  process.exit(2);
-}
-const protocol = arg('protocol', 'a');
-if (protocol !== 'a' && protocol !== 'b') {
-  console.error(`--protocol must be a or b (got ${protocol})`);
-  process.exit(2);
-}
-const points = Number(arg('points', '5000000'));
-const runs = Number(arg('runs', '500'));
-const concurrency = Number(arg('concurrency', '16'));
+const usage = (msg: string): never => { console.error(`npm run bench: ${msg}`); process.exit(2); };
+const num = (name: string, fallback: string): number => {
+  const v = Number(arg(name, fallback));
+  return Number.isInteger(v) && v > 0 ? v : usage(`--${name} must be a positive integer (got ${arg(name, fallback)})`);
+};
+const ALL = ['a', 'b', 'c', 'd'];
+const picked = arg('scenario', 'all').split(',').flatMap((s) => (s === 'all' ? ALL : [s]));
+for (const s of picked) if (!ALL.includes(s)) usage(`--scenario must be a, b, c, d or all, or a list like a,c (got ${s})`);
+const node = arg('node', 'both');
+if (!['both', 'current', '20', '24'].includes(node)) usage(`--node must be both, current, 20 or 24 (got ${node})`);
+const major = Number(process.versions.node.split('.')[0]);
+if (node === '20' && major !== 20) usage(`--node 20 needs the bench started by Node 20 (this is ${process.version}); use --node current`);
+const resultsPath = arg('results', join(ROOT, '.tmp', 'bench-results.json'));
+mkdirSync(dirname(resultsPath), { recursive: true });
 
-const env = { node: process.version, cores: availableParallelism(), cpu: cpus()[0]?.model ?? '?', date: new Date().toISOString() };
-console.log(`node ${env.node} · ${env.cores} cores (${env.cpu}) · ${env.date}`);
+if (node === 'both' || (node === '24' && major !== 24)) {
+  // One bench process per Node version; each writes its results, gathered here into one file.
+  const passOn = process.argv.slice(2).filter((a, i, all) => !['--node', '--results'].includes(a) && !['--node', '--results'].includes(all[i - 1]));
+  const versions = node === 'both' ? (major === 24 ? ['current'] : ['current', '24']) : ['24'];
+  const byNode: Record<string, unknown> = {};
+  for (const v of versions) {
+    const out = join(mkdtempSync(join(tmpdir(), 'w2n-bench-')), 'results.json');
+    const cmd = [process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'bench', 'run.ts'), ...passOn, '--node', 'current', '--results', out];
+    const r = v === '24' ? spawnSync(join(ROOT, '.ci', 'node24'), ['node', ...cmd.slice(1)], { stdio: 'inherit' }) : spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });
+    if (r.status !== 0) { console.error(`bench on node ${v} failed (exit ${r.status ?? r.signal})`); process.exitCode = 1; continue; }
+    const res = JSON.parse(readFileSync(out, 'utf8')) as { environment: { node: string } };
+    byNode[res.environment.node] = res;
+    rmSync(dirname(out), { recursive: true, force: true });
+  }
+  writeFileSync(resultsPath, `${JSON.stringify({ byNode }, null, 2)}\n`);
+  console.log(`\nresults of ${Object.keys(byNode).join(' and ')} written to ${resultsPath}`);
+  process.exit();
+}
+
+const env = { node: process.version, cores: availableParallelism(), cpu: cpus()[0]?.model ?? '?', loadAverage1m: loadavg()[0], date: new Date().toISOString() };
+console.log(`\nnode ${env.node} · ${env.cores} cores (${env.cpu}) · load average ${env.loadAverage1m.toFixed(1)} · ${env.date}`);
+const nodeFlags = arg('node-flags', '').split(/\s+/).filter(Boolean);
+// The Neptune emulator serves both protocols; the product's `auto` would pick B there. Say which.
+const protocolArg = arg('protocol', 'a');
+if (protocolArg !== 'a' && protocolArg !== 'b') usage(`--protocol must be a or b (got ${protocolArg})`);
+const protocol = protocolArg as 'a' | 'b';
 
 const work = mkdtempSync(join(tmpdir(), 'w2n-bench-'));
 const controller = new AbortController();
@@ -38,21 +73,42 @@ const stop = () => { controller.abort(new Error('interrupted')); killChildren();
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
-const results: Record<string, unknown> = { environment: env };
+const SMALL_RUN_LATENCY = { wandbFaults: { latencyMs: 150, rateLimitPerSecond: 50 }, neptuneFaults: { latencyMs: 50 } };
+const results: Record<string, unknown> = { environment: { ...env, nodeFlags } };
 try {
-  if (scenario === 'a' || scenario === 'all') {
-    const a = await scenarioA({ points, work: join(work, 'a'), signal: controller.signal, protocol });
+  if (picked.includes('a')) {
+    const points = num('points', '5000000');
+    const bare = arg('bare', 'yes');
+    if (!['yes', 'no'].includes(bare)) usage(`--bare must be yes or no (got ${bare})`);
+    const a = await scenarioA({ points, work: join(work, 'a'), signal: controller.signal, nodeFlags, bare: bare === 'yes', protocol });
     results.a = a;
     printTable(`(a) one run of ${points.toLocaleString('en')} points (preset big-run), Protocol ${protocol.toUpperCase()}`, a.table);
   }
-  if (scenario === 'b' || scenario === 'all') {
-    const b = await scenarioB({ runs, concurrency, work: join(work, 'b'), signal: controller.signal, protocol });
+  if (picked.includes('b')) {
+    const runs = num('runs', '500');
+    const concurrency = num('concurrency', '16');
+    const b = await scenarioRuns({ entity: { kind: 'preset', spec: { seed: 1, preset: 'many-small-runs', runs } }, runs, concurrency, ...SMALL_RUN_LATENCY, nodeFlags, protocol, work: join(work, 'b') });
     results.b = b;
     printTable(`(b) ${runs} small runs, W&B 150 ms + 50 req/s, Neptune 50 ms, --concurrency ${concurrency}`, b.table);
   }
-  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
-  writeFileSync(join(ROOT, '.tmp', 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nresults written to .tmp/bench-results.json`);
+  if (picked.includes('c')) {
+    const runs = num('c-runs', '10000');
+    const projects = num('c-projects', '5');
+    const concurrency = num('concurrency', '16');
+    const c = await scenarioRuns({ entity: { kind: 'small-runs-in-projects', runs, projects }, runs, concurrency, ...SMALL_RUN_LATENCY, rerun: true, nodeFlags, work: join(work, 'c') });
+    results.c = c;
+    printTable(`(c) ${runs} small runs in ${projects} projects, W&B 150 ms + 50 req/s, Neptune 50 ms, --concurrency ${concurrency}; then again, nothing changed`, c.table);
+  }
+  if (picked.includes('d')) {
+    const runs = num('d-runs', '8');
+    const points = num('d-points', '2000000');
+    const concurrency = num('d-concurrency', '8');
+    const d = await scenarioRuns({ entity: { kind: 'big-runs', runs, points }, runs, concurrency, nodeFlags, protocol, work: join(work, 'd') });
+    results.d = d;
+    printTable(`(d) ${runs} runs of ${points.toLocaleString('en')} points, --concurrency ${concurrency}`, d.table);
+  }
+  writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nresults written to ${resultsPath}`);
 } catch (e) {
   console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
   process.exitCode = 1;

@@ -39,7 +39,11 @@ async function neptuneRun(url: string, apiToken: string, signal: AbortSignal): P
   const post = (path: string, body: unknown) => fetch(`${url}${path}`, {
     method: 'POST', signal, headers: { authorization: bearer, 'content-type': 'application/json' }, body: JSON.stringify(body),
   });
-  const project = await json<{ id: string }>(await post('/api/backend/v1/projects', { name: 'bare-reference', organizationIdentifier: 'demo' }), 'createProject');
+  // The served NewProjectDTO names the workspace by its uuid (organizationId), found in myOrganizations.
+  const orgs = await json<Array<{ id: string; name: string }>>(await fetch(`${url}/api/backend/v1/myOrganizations`, { headers: { authorization: bearer }, signal }), 'myOrganizations');
+  const org = orgs.find((o) => o.name === 'demo') ?? orgs[0];
+  if (!org) throw new Error('myOrganizations: no workspace');
+  const project = await json<{ id: string }>(await post('/api/backend/v1/projects', { name: 'bare-reference', organizationId: org.id }), 'createProject');
   const run = await json<{ id: string }>(await post('/api/leaderboard/v1/experiments', { projectIdentifier: project.id, parentId: project.id, type: 'run' }), 'createExperiment');
   return { runId: run.id, bearer };
 }

@@ -1,6 +1,8 @@
 /** Child processes of the benchmark: emulators (over IPC) and the migration CLI (with its peak RSS). */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EmulatorConfig, EmulatorInfo } from './emulator-config.ts';
 
@@ -71,34 +73,36 @@ export function peakRssOf(pid: number): number {
   }
 }
 
-export interface CliRun { code: number; seconds: number; peakRssBytes: number; cpuSeconds: number; lines: unknown[]; stderr: string }
-
-/** User + system CPU seconds a live process used so far (/proc/<pid>/stat utime + stime); 0 when unreadable. */
-export function cpuSecondsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    // After "(comm) ": state is field 3, so utime (14) and stime (15) are at 11 and 12.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
+export interface CliRun {
+  code: number;
+  seconds: number;
+  /** Largest peak RSS of the CLI's Node processes (their own maxRSS; VmHWM sampling as fallback). */
+  peakRssBytes: number;
+  /** User + system CPU of the CLI's Node processes, from their own process.cpuUsage(). */
+  cpuSeconds: number;
+  /** The V8/Node flags the process that did the work ran with (what the launcher chose). */
+  execArgv: string[];
+  lines: unknown[];
+  stderr: string;
 }
 
+const PROBE = fileURLToPath(new URL('./usage-probe.mjs', import.meta.url));
+
 /**
- * Runs `wandb-to-neptune <args>` in a child process and samples its peak RSS every 100 ms (VmHWM is
- * the kernel's own high-water mark, so a short spike between samples is still seen).
+ * Runs `wandb-to-neptune <args>` in a child process, as a user does (`node bin/wandb-to-neptune.js`, so the
+ * launcher chooses the heap flags), with a probe preloaded that reports its own CPU time and peak RSS.
+ * `nodeFlags` are added before the launcher (to measure other heap settings than the launcher's).
  */
-export function runCli(args: string[], env: Record<string, string>, cwd: string): Promise<CliRun> {
+export function runCli(args: string[], env: Record<string, string>, cwd: string, nodeFlags: readonly string[] = []): Promise<CliRun> {
   return new Promise((resolve, reject) => {
+    const usageDir = mkdtempSync(join(tmpdir(), 'w2n-usage-'));
     const t0 = performance.now();
-    // The command a user runs: the compiled build (or the sources, when they are newer than it).
-    const child = spawn(process.execPath, [`${ROOT}/bin/wandb-to-neptune.js`, ...args], {
-      cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, [...nodeFlags, '--import', PROBE, `${ROOT}/bin/wandb-to-neptune.js`, ...args], {
+      cwd, env: { ...process.env, ...env, W2N_BENCH_USAGE_DIR: usageDir }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(child);
     let peak = 0;
-    let cpu = 0;
-    const timer = setInterval(() => { peak = Math.max(peak, peakRssOf(child.pid!)); cpu = Math.max(cpu, cpuSecondsOf(child.pid!)); }, 100);
+    const timer = setInterval(() => { peak = Math.max(peak, peakRssOf(child.pid!)); }, 100);
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
@@ -107,10 +111,19 @@ export function runCli(args: string[], env: Record<string, string>, cwd: string)
     child.once('exit', (code) => {
       clearInterval(timer);
       live.delete(child);
+      const seconds = (performance.now() - t0) / 1000;
+      const usages = readdirSync(usageDir).map((f) => JSON.parse(readFileSync(join(usageDir, f), 'utf8')) as { cpuUserMicros: number; cpuSystemMicros: number; maxRssKb: number; execArgv: string[] });
+      rmSync(usageDir, { recursive: true, force: true });
+      const worker = usages.reduce<(typeof usages)[number] | undefined>((a, u) => (!a || u.maxRssKb > a.maxRssKb ? u : a), undefined);
       const lines = out.split('\n').filter((l) => l.trim()).flatMap((l) => {
         try { return [JSON.parse(l) as unknown]; } catch { return []; }
       });
-      resolve({ code: code ?? 1, seconds: (performance.now() - t0) / 1000, peakRssBytes: peak, cpuSeconds: cpu, lines, stderr: err });
+      resolve({
+        code: code ?? 1, seconds, lines, stderr: err,
+        peakRssBytes: Math.max(peak, ...usages.map((u) => u.maxRssKb * 1024)),
+        cpuSeconds: usages.reduce((s, u) => s + u.cpuUserMicros + u.cpuSystemMicros, 0) / 1e6,
+        execArgv: (worker?.execArgv ?? []).filter((a, i, all) => a !== '--import' && all[i - 1] !== '--import'),
+      });
     });
   });
 }

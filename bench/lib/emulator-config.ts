@@ -2,10 +2,11 @@
 import { STACK_WANDB_KEY, STACK_WORKSPACE } from '../../emulators/stack.ts';
 import { startNeptuneEmulator, type NeptuneFaultConfig } from '../../emulators/neptune/index.ts';
 import type { ProtocolBOptions } from '../../emulators/neptune-b/types.ts';
-import { generateEntity, startWandbEmulator, type FaultConfig, type GeneratorSpec } from '../../emulators/wandb/index.ts';
+import { startWandbEmulator, type FaultConfig } from '../../emulators/wandb/index.ts';
+import { buildEntity, type EntityRecipe } from './entities.ts';
 
 export type EmulatorConfig =
-  | { kind: 'wandb'; spec: GeneratorSpec; faults?: FaultConfig; workDir: string }
+  | { kind: 'wandb'; entity: EntityRecipe; faults?: FaultConfig; workDir: string }
   | { kind: 'neptune'; faults?: NeptuneFaultConfig; protocolB?: ProtocolBOptions };
 
 export interface EmulatorInfo {
@@ -18,7 +19,7 @@ export interface EmulatorInfo {
 
 export async function startStackPart(cfg: EmulatorConfig): Promise<{ info: EmulatorInfo; stats(): unknown; close(): Promise<void> }> {
   if (cfg.kind === 'wandb') {
-    const entity = generateEntity(cfg.spec);
+    const entity = buildEntity(cfg.entity);
     const emu = await startWandbEmulator({
       apiKeys: [STACK_WANDB_KEY], entity, faults: cfg.faults, workDir: cfg.workDir,
       viewer: { username: 'bench-user', defaultEntity: entity.name },

@@ -9,7 +9,15 @@ interface ReportLine {
   requests: { source?: Record<string, number>; target: Record<string, number> };
 }
 
-export function migrationFigures(cli: CliRun, before: EmulatorStats, after: EmulatorStats, neptune: NeptuneStats) {
+const ZERO: Pick<NeptuneStats, 'requests' | 'byEndpoint' | 'status429'> = { requests: 0, byEndpoint: {}, status429: 0 };
+
+/** Counter differences (after − before), without the zeros. */
+function delta(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+}
+
+/** `neptuneBefore`: the Neptune emulator's counters before this migration (zero for a fresh emulator). */
+export function migrationFigures(cli: CliRun, before: EmulatorStats, after: EmulatorStats, neptune: NeptuneStats, neptuneBefore: Pick<NeptuneStats, 'requests' | 'byEndpoint' | 'status429'> = ZERO) {
   const report = cli.lines.find((l): l is ReportLine => (l as { type?: string }).type === 'report');
   if (cli.code !== 0 || !report) {
     // Shown, not thrown: a failed migration is a figure too, but the reason must be visible.
@@ -18,6 +26,7 @@ export function migrationFigures(cli: CliRun, before: EmulatorStats, after: Emul
   return {
     exitCode: cli.code,
     peakRssBytes: cli.peakRssBytes,
+    cpuSeconds: cli.cpuSeconds,
     totals: report?.report.totals,
     productRequests: report?.requests,
     pointsWritten: report?.requests.target.points,
@@ -25,9 +34,9 @@ export function migrationFigures(cli: CliRun, before: EmulatorStats, after: Emul
     wandbGraphql: after.graphql - before.graphql,
     wandbDownloads: after.downloads - before.downloads,
     wandb429: after.status429 - before.status429,
-    wandbByOperation: Object.fromEntries(Object.entries(after.byOperation).map(([k, v]) => [k, v - (before.byOperation[k] ?? 0)]).filter(([, v]) => (v as number) > 0)),
-    neptuneRequests: neptune.requests,
-    neptuneByEndpoint: neptune.byEndpoint,
-    neptune429: neptune.status429,
+    wandbByOperation: delta(after.byOperation, before.byOperation),
+    neptuneRequests: neptune.requests - neptuneBefore.requests,
+    neptuneByEndpoint: delta(neptune.byEndpoint, neptuneBefore.byEndpoint),
+    neptune429: neptune.status429 - neptuneBefore.status429,
   };
 }

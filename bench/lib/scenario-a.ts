@@ -5,20 +5,19 @@ import type { NeptuneStats } from '../../emulators/neptune/index.ts';
 import type { EmulatorStats } from '../../emulators/wandb/index.ts';
 import { bareLoop, parquetUrls } from './bare-loop.ts';
 import { runCli, startEmulatorChild } from './children.ts';
+import { cpuPerMillion } from './figures-table.ts';
 import { migrationFigures } from './migration-figures.ts';
 import { mb, type Row } from './table.ts';
-
-type NeptuneChildStats = NeptuneStats & { b?: { ingestRequests: number; processed: number; pointsStored: number; duplicatePoints: number } };
 
 /**
  * `protocol: 'b'` migrates over Protocol B (`--protocol b`) into an emulator that processes as soon as
  * asked (no status delay), so the figure is the product's; the bare loop (Protocol A JSON) stays the
  * reference it is compared with.
  */
-export async function scenarioA(o: { points: number; work: string; signal: AbortSignal; protocol?: 'a' | 'b' }) {
+export async function scenarioA(o: { points: number; work: string; signal: AbortSignal; nodeFlags?: string[]; bare?: boolean; protocol?: 'a' | 'b' }) {
   const protocol = o.protocol ?? 'a';
   mkdirSync(o.work, { recursive: true });
-  const wandb = await startEmulatorChild<EmulatorStats>({ kind: 'wandb', spec: { seed: 1, preset: 'big-run', points: o.points }, workDir: join(o.work, 'wandb-export') });
+  const wandb = await startEmulatorChild<EmulatorStats>({ kind: 'wandb', entity: { kind: 'preset', spec: { seed: 1, preset: 'big-run', points: o.points } }, workDir: join(o.work, 'wandb-export') });
   try {
     const run = wandb.info.runs![0];
     const w = { url: wandb.info.url, apiKey: wandb.info.env.WANDB_API_KEY, entity: wandb.info.env.WANDB_ENTITY, project: run.project, runId: run.runId };
@@ -27,17 +26,19 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
     const urls = await parquetUrls(w, o.signal);
     const exportSeconds = (performance.now() - e0) / 1000;
 
-    const bareNeptune = await startEmulatorChild<NeptuneStats>({ kind: 'neptune' });
-    const bare = await bareLoop({ urls, neptuneUrl: bareNeptune.info.url, neptuneApiToken: bareNeptune.info.env.NEPTUNE_API_TOKEN }, o.signal)
-      .finally(() => bareNeptune.close());
+    const runBare = async () => {
+      const bareNeptune = await startEmulatorChild<NeptuneStats>({ kind: 'neptune' });
+      return bareLoop({ urls, neptuneUrl: bareNeptune.info.url, neptuneApiToken: bareNeptune.info.env.NEPTUNE_API_TOKEN }, o.signal).finally(() => bareNeptune.close());
+    };
+    const bare = o.bare === false ? { points: 0, seconds: NaN, requests: { wandb: 0, neptune: 0 }, skippedNonFinite: 0 } : await runBare();
 
-    const neptune = await startEmulatorChild<NeptuneChildStats>({ kind: 'neptune', protocolB: { statusDelayMs: 0 } });
+    const neptune = await startEmulatorChild<NeptuneStats & { b?: { ingestRequests?: number } }>({ kind: 'neptune', protocolB: { statusDelayMs: 0 } });
     try {
-      const startup = await runCli(['--version'], {}, o.work);
+      const startup = await runCli(['--version'], {}, o.work, o.nodeFlags);
       const before = await wandb.stats();
       const cli = await runCli(
         ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--protocol', protocol, '--ledger', join(o.work, 'ledger.sqlite')],
-        { ...wandb.info.env, ...neptune.info.env }, o.work,
+        { ...wandb.info.env, ...neptune.info.env }, o.work, o.nodeFlags,
       );
       const after = await wandb.stats();
       const nStats = await neptune.stats();
@@ -45,6 +46,7 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
       // Points the product had to move from history alone (what the bare loop moves too).
       const historyPoints = bare.points + (run.rows - Math.round(bare.points / 10)) * 10;
       const productPps = historyPoints / cli.seconds;
+      const cpm = cpuPerMillion(cli, m.pointsWritten);
       const barePps = bare.points / bare.seconds;
       const table: Row[] = [
         ['export written by the emulator (untimed)', `${exportSeconds.toFixed(1)} s, ${urls.length} files`],
@@ -59,8 +61,11 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
         ['product: protocol', protocol.toUpperCase()],
         ['product: Neptune executeOperations requests', nStats.byEndpoint.executeOperations ?? 0],
         ['product: Neptune B ingest requests / status checks', `${nStats.b?.ingestRequests ?? 0} / ${nStats.byEndpoint.bulkCheckStatus ?? 0}`],
-        ['product: CPU s (user+sys) / per million history points', `${cli.cpuSeconds.toFixed(1)} / ${((cli.cpuSeconds / historyPoints) * 1e6).toFixed(2)}`],
-        ['product: peak RSS (MB, VmHWM)', mb(cli.peakRssBytes)],
+        ['product: client CPU (s, user+system, process.cpuUsage)', +cli.cpuSeconds.toFixed(2)],
+        ['product: client CPU per million points written (s)', cpm === undefined ? '-' : +cpm.toFixed(2)],
+        ['product: peak RSS (MB)', mb(cli.peakRssBytes)],
+        ['  (CLI process start alone: peak RSS MB / CPU s)', `${mb(startup.peakRssBytes)} / ${startup.cpuSeconds.toFixed(2)}`],
+        ['product: node flags of the migration process', cli.execArgv.join(' ') || '(none)'],
         ['bare loop: points', bare.points],
         ['bare loop: wall time (s)', +bare.seconds.toFixed(1)],
         ['bare loop: points/s', Math.round(barePps)],
@@ -69,6 +74,7 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
       ];
       return {
         table, exportSeconds, exportFiles: urls.length, historyPoints, cliStartSeconds: startup.seconds, productPointsPerSecond: Math.round(productPps),
+        cpuSecondsPerMillionPoints: cpm, cliStartPeakRssBytes: startup.peakRssBytes, cliStartCpuSeconds: startup.cpuSeconds,
         barePointsPerSecond: Math.round(barePps), ratio: productPps / barePps, bare, product: { ...m, seconds: cli.seconds, exitCode: cli.code },
         neptuneStats: nStats,
       };
