@@ -35,7 +35,9 @@ export function openLedgerForMigration(path: string, dryRun: boolean): OpenedLed
   try {
     mkdirSync(dirname(path), { recursive: true });
   } catch (e) {
-    throw asLedgerError(e, path);
+    // A file where a folder of the path should be: Node 20 says ENOTDIR, Node 24 says EEXIST.
+    const code = (e as NodeJS.ErrnoException).code;
+    throw asLedgerError(code === 'EEXIST' ? Object.assign(e as Error, { code: 'ENOTDIR' }) : e, path);
   }
   const lock = lockLedger(path);
   let ledger: Ledger;
