@@ -158,23 +158,24 @@ export class ContainerWriter {
         refuse('too-large', `entry longer than ${max} characters (split lines before writing)`);
         continue;
       }
-      if (!skip) {
-        const c = this.steps.classify(path, p.step);
-        if (c === 'present') {
-          out.alreadyPresent++;
-          continue;
-        }
-        if (c === 'not-increasing') {
-          refuse('step-not-increasing', `step ${p.step} is not after ${this.steps.lastAccepted(path)}`);
-          continue;
-        }
-      }
+      if (!skip && !this.placeStep(path, p.step, out, refuse)) continue;
       (buf as SeriesBuffer<number | string>).push(p.step, p.timestampMs, p.value);
       out.accepted++;
     }
     if (out.accepted > 0) this.fields.add(path, type);
     for (const [reason, c] of counts) out.omissions.push({ reason, subject: path, count: c.count, detail: c.detail });
     return out;
+  }
+
+  /**
+   * Neptune's rule for a series point's step (strictly increasing, per series): true when the point is
+   * new; a step the server already holds counts as already present, one that goes back is refused.
+   */
+  private placeStep(path: string, step: number, out: WriteOutcome, refuse: (reason: OmissionReason, detail: string) => void): boolean {
+    const c = this.steps.classify(path, step);
+    if (c === 'present') out.alreadyPresent++;
+    else if (c === 'not-increasing') refuse('step-not-increasing', `step ${step} is not after ${this.steps.lastAccepted(path)}`);
+    return c === 'ok';
   }
 
   /**
@@ -198,17 +199,7 @@ export class ContainerWriter {
         out.omissions.push({ reason: 'too-large', subject: path, count: 1, detail: `image at step ${p.step} is ${p.data.byteLength} bytes, over the server's ${max}-byte limit` });
         continue;
       }
-      if (!skip) {
-        const c = this.steps.classify(path, p.step);
-        if (c === 'present') {
-          out.alreadyPresent++;
-          continue;
-        }
-        if (c === 'not-increasing') {
-          out.omissions.push({ reason: 'step-not-increasing', subject: path, count: 1, detail: `step ${p.step} is not after ${this.steps.lastAccepted(path)}` });
-          continue;
-        }
-      }
+      if (!skip && !this.placeStep(path, p.step, out, (reason, detail) => out.omissions.push({ reason, subject: path, count: 1, detail }))) continue;
       const data = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('base64');
       const value = { data, ...(p.name !== undefined ? { name: p.name } : {}), ...(p.description !== undefined ? { description: p.description } : {}) };
       const op: WireOp = { path, logImages: { entries: [{ value, step: p.step, timestampMilliseconds: Math.round(p.timestampMs) }] } };
