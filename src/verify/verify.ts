@@ -1,16 +1,13 @@
 import { createHash } from 'node:crypto';
 import { isAbortError } from '../core/errors.ts';
 import { runPath, type RunKey, type SourceProject } from '../core/records.ts';
-import type { RunFilter, RunSource } from '../core/source.ts';
-import type { Ledger } from '../ledger/ledger.ts';
-import type { MappingOptions } from '../mapping/options.ts';
+import type { RunFilter } from '../core/source.ts';
 import { planProjectNames } from '../mapping/project-name.ts';
 import { forEachConcurrent } from '../pipeline/pool.ts';
 import { emptySelectionError, selectProjects } from '../pipeline/selection.ts';
 import type { ProjectInfo } from '../sinks/neptune/projects.ts';
-import type { NeptuneReader } from '../sinks/neptune/read-back.ts';
 import type { RunVerification, VerifyStatus } from './types.ts';
-import { verifyRun } from './verify-run.ts';
+import { verifyRun, type VerifyRunContext } from './verify-run.ts';
 
 export interface VerifySelection {
   workspace: string;
@@ -30,15 +27,9 @@ export type VerifyEvent =
   | { type: 'verify.skipped'; run: RunKey; reason: 'not in the sample' }
   | { type: 'verify.done'; runs: number; selected: number };
 
-export interface VerifyContext {
-  source: RunSource;
-  reader: NeptuneReader;
-  mapping: MappingOptions;
-  ledger?: Ledger;
-  sourceDamage?: ReadonlyMap<string, number>;
-  charts?: boolean;
+/** What verifying one run needs, and where the events of the whole pass go. */
+export interface VerifyContext extends VerifyRunContext {
   emit: (e: VerifyEvent) => void;
-  signal?: AbortSignal;
 }
 
 /**
