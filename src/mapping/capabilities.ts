@@ -22,6 +22,8 @@ export interface TargetCapabilities {
   files: 'file-sets' | 'files';
   /** `sys/creation_time` can be set to W&B's `created_at`. */
   backDating: boolean;
+  /** Steps held as whole microsteps (B: `Step{whole, micro}`) rather than as the double (A); see `steps.ts`. */
+  stepResolution?: 'micro';
 }
 
 /** Protocol A: Neptune 2.x (neptune-client 1.x limits, `core/target.ts`). */
@@ -54,5 +56,6 @@ export function protocolBCapabilities(opts: { nonFinite?: 'drop' | 'send' } = {}
     histograms: false,
     files: 'files',
     backDating: true,
+    stepResolution: 'micro',
   };
 }

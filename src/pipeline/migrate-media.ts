@@ -7,6 +7,8 @@ import type { TargetRun, TargetRunState } from '../core/sink.ts';
 import type { FileSetEntry, ImagePoint, Omission } from '../core/target.ts';
 import { isAbortError } from '../core/errors.ts';
 import { tableCsv, type MappedMedia, type MediaFile, type MediaImage } from '../mapping/media.ts';
+import { capabilitiesOf } from '../mapping/options.ts';
+import { heldStep } from '../mapping/steps.ts';
 import type { CountScope } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 
@@ -121,7 +123,7 @@ export class MediaCarrier {
     let present = 0;
     for (const image of images) {
       const last = this.lastSteps.get(image.path);
-      if (last !== undefined && image.step <= last) {
+      if (last !== undefined && heldStep(image.step, capabilitiesOf(this.ctx.mapping)) <= last) {
         present++; // on the target already (an earlier pass, another ledger)
         continue;
       }

@@ -8,6 +8,7 @@ import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import { capabilitiesOf, mappingOptionsKey, type MappingOptions } from '../mapping/options.ts';
 import { PROTOCOL_A_CAPABILITIES } from '../mapping/capabilities.ts';
 import { SeriesPathPlanner } from '../mapping/series-paths.ts';
+import { heldStep } from '../mapping/steps.ts';
 import { mapSystemSample, SeriesStepGuard, systemStep } from '../mapping/system.ts';
 import type { LedgerRun } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
@@ -84,7 +85,7 @@ async function migrateChangedRun(
   const state = await target.state(ctx.signal);
 
   const planner = new SeriesPathPlanner(ledger.seriesPaths(key));
-  const batcher = new RunBatcher(key, target, state.lastSteps, ledger, ctx.emit, planner.added, ctx.batchPoints, ctx.signal);
+  const batcher = new RunBatcher(key, target, state.lastSteps, ledger, ctx.emit, planner.added, ctx.batchPoints, ctx.signal, (step) => heldStep(step, capabilities));
   // Provenance that could not be read does not hold the rest back: everything else is migrated, and
   // the run is then left incomplete (not done), so the next pass reads it again.
   let provenanceError: unknown;

@@ -70,6 +70,8 @@ export class RunBatcher {
     private readonly planned: readonly SeriesPath[],
     private readonly batchPoints: number,
     private readonly signal?: AbortSignal,
+    /** The step the target holds for a source step (B keeps whole microsteps: mapping/steps.ts). */
+    private readonly heldStep: (step: number) => number = (step) => step,
   ) {
     this.committedPaths = 0;
   }
@@ -135,7 +137,7 @@ export class RunBatcher {
 
   private present(scope: StreamScope, path: string, step: number): boolean {
     const last = this.lastSteps.get(path);
-    if (last !== undefined && step <= last) {
+    if (last !== undefined && this.heldStep(step) <= last) {
       this.current.scope(scope).alreadyPresent++;
       return true;
     }

@@ -23,14 +23,8 @@ export const MAP_ENTRY = { key: 1, value: 2 } as const;
 export const FILE_REF = { path: 1, sizeBytes: 2, mimeType: 3 } as const;
 export const SET_OPERATION = { ADD: 1, REMOVE: 2 } as const;
 
-/** A step as B stores it: `whole` + `micro` (millionths), truncated as neptune-scale does (§3.4, §3.9). */
-export function decomposeStep(step: number): { whole: number; micro: number } {
-  const whole = Math.floor(step);
-  // Fraction × 1e6 rounded to 6 decimals, then truncated: 302.1234567 → 123456, 300.25 → 250000.
-  let micro = Math.trunc(Math.round((step - whole) * 1e12) / 1e6);
-  if (micro >= 1_000_000) micro = 999_999;
-  return { whole, micro };
-}
+/** B's step rule lives with the mapping (one rule for the writer, resume and verify). */
+export { decomposeStep } from '../../mapping/steps.ts';
 
 /** Unix milliseconds → `Timestamp{seconds, nanos}` (nanos ≥ 0). */
 export function splitTimestamp(ms: number): { seconds: number; nanos: number } {

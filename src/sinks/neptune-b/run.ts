@@ -2,14 +2,19 @@ import type { Logger } from '../../core/logger.ts';
 import type { TargetRun, TargetRunState } from '../../core/sink.ts';
 import type { FieldAssignment, FileSetEntry, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
+import type { NeptuneApi } from '../neptune/api.ts';
+import { heldStep } from '../../mapping/steps.ts';
 import type { IngestClient } from './ingest.ts';
 import { checkAtom, checkPath, checkStep, type Refusal } from './limits.ts';
 import { SnapshotEncoder, type EncoderLimits } from './snapshots.ts';
+import { readHeld, type BRunHeld } from './state-read.ts';
 import { refusalsOf } from './status.ts';
 import { mimeTypeOf, storageDestination, type StorageUploader, type UploadItem } from './uploads.ts';
 
 /** What every Protocol B run shares with its target. */
 export interface BRunContext {
+  /** The read API, for what a run already holds (state-read.ts). */
+  api: NeptuneApi;
   ingest: IngestClient;
   uploader: StorageUploader;
   log: Logger;
@@ -20,9 +25,16 @@ export interface BRunContext {
   counters: { points: number; files: number };
 }
 
+/** The file sets of mapping.md's Files rows: under B, namespaces of FileRef fields. */
+const FILE_SETS = ['source_code/files', 'checkpoints', 'files'] as const;
+const MICROSTEPS = { stepResolution: 'micro' } as const;
+
 interface SeriesState {
   key: ReturnType<SnapshotEncoder['key']>;
+  /** The last step sent, as B holds it. */
   last: number;
+  /** The step (as held) of the point being checked. */
+  next: number;
 }
 
 /**
@@ -34,6 +46,7 @@ export class NeptuneBRun implements TargetRun {
   private readonly encoder: SnapshotEncoder;
   private readonly series = new Map<string, SeriesState>();
   private pending: Omission[] = [];
+  private held?: BRunHeld;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -47,11 +60,24 @@ export class NeptuneBRun implements TargetRun {
   }
 
   /**
-   * B makes a re-sent point a warning (SERIES_POINT_DUPLICATE), so a resumed run re-sends from the
-   * ledger's cursor instead of reading the server's last steps; and B has no per-run field cap.
+   * What the server holds, read back through B's read API: the last step of every series (a resume
+   * sends only the points after it, so the report counts none twice and the server sees no duplicate)
+   * and the files present. B has no file sets: files are FileRef fields `<set>/<relative path>`, so a
+   * "set" is present where some field lies under it.
    */
-  async state(): Promise<TargetRunState> {
-    return { lastSteps: new Map(), fieldCount: 0 };
+  async state(signal?: AbortSignal): Promise<TargetRunState> {
+    this.held = await readHeld(this.ctx.api, this.project, this.id, signal);
+    const fileRefs = [...this.held.fileRefs.keys()];
+    const fileSets = FILE_SETS.filter((set) => fileRefs.some((p) => p.startsWith(`${set}/`)));
+    return { lastSteps: this.held.lastSteps, fieldCount: this.held.types.size, fileSets };
+  }
+
+  /** The files under `path` the server holds (relative path → size), from the last `state()`. */
+  async listFileSet(path: string, signal?: AbortSignal): Promise<ReadonlyMap<string, number>> {
+    this.held ??= await readHeld(this.ctx.api, this.project, this.id, signal);
+    const out = new Map<string, number>();
+    for (const [p, size] of this.held.fileRefs) if (p.startsWith(`${path}/`)) out.set(p.slice(path.length + 1), size);
+    return out;
   }
 
   private refuse(path: string, r: Refusal, count = 1): void {
@@ -70,7 +96,7 @@ export class NeptuneBRun implements TargetRun {
 
   private seriesOf(path: string): SeriesState {
     let s = this.series.get(path);
-    if (!s) this.series.set(path, (s = { key: this.encoder.key(path), last: -Infinity }));
+    if (!s) this.series.set(path, (s = { key: this.encoder.key(path), last: -Infinity, next: -Infinity }));
     return s;
   }
 
@@ -86,7 +112,7 @@ export class NeptuneBRun implements TargetRun {
         (refused ??= new Map()).set(why, (refused.get(why) ?? 0) + 1);
         continue;
       }
-      s.last = p.step;
+      s.last = s.next;
       this.encoder.appendFloat(s.key, p.step, p.timestampMs, p.value);
     }
     if (refused) this.noteRefused(path, refused);
@@ -103,16 +129,22 @@ export class NeptuneBRun implements TargetRun {
         (refused ??= new Map()).set(why, (refused.get(why) ?? 0) + 1);
         continue;
       }
-      s.last = p.step;
+      s.last = s.next;
       this.encoder.appendString(s.key, p.step, p.timestampMs, p.value);
     }
     if (refused) this.noteRefused(path, refused);
   }
 
+  /**
+   * B holds whole microsteps (`Step{whole, micro}`): the comparison is on the step as held, so two
+   * W&B steps on the same microstep are one step, and the later point is reported, not sent.
+   */
   private pointProblem(s: SeriesState, step: number): OmissionReason | undefined {
     if (checkStep(step)) return 'unsupported-value';
+    const held = heldStep(step, MICROSTEPS);
     // B refuses a lower step, and the same step with another value (SERIES_STEP_NON_INCREASING).
-    if (step <= s.last) return 'step-not-increasing';
+    if (held <= s.last) return 'step-not-increasing';
+    s.next = held;
     return undefined;
   }
 
@@ -120,7 +152,7 @@ export class NeptuneBRun implements TargetRun {
     const details: Partial<Record<OmissionReason, string>> = {
       'non-finite': 'NaN/±Infinity (--nan drop)',
       'unsupported-value': 'step outside 0 ≤ step < 1e12',
-      'step-not-increasing': 'step not after the previous point of the series',
+      'step-not-increasing': 'step not after the previous point of the series (B keeps steps to the microstep)',
       'too-large': 'entry longer than 1 MiB',
     };
     for (const [reason, count] of refused) addOmission(this.pending, { reason, subject: path, count, detail: details[reason] });

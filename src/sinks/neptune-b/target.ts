@@ -104,6 +104,7 @@ export class NeptuneBTarget implements Target {
 
   private runContext(project: string): BRunContext {
     return {
+      api: this.session.api,
       ingest: this.ingest,
       uploader: new StorageUploader(this.session.api, this.session.http, project),
       log: this.session.log,
