@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../emulators/stack.ts';
 import { generateEntity } from '../../emulators/wandb/index.ts';
+import { protocolBCapabilities } from '../../src/mapping/capabilities.ts';
+import { heldStep } from '../../src/mapping/steps.ts';
 import { events, runCli } from '../support/cli.ts';
 import { consoleText, expectedFileSet, expectedHistory, expectedTree, fileBytes } from '../support/expected.ts';
 
@@ -17,12 +19,18 @@ let stack: Stack;
 let dir: string;
 let first: { stdout: string; stderr: string; code: number | null };
 let second: { stdout: string; stderr: string; code: number | null };
+let lost: { stdout: string; stderr: string; code: number | null };
 let ingestAfterFirst = 0;
+let storedAfterFirst = 0;
+let ingestAfterSecond = 0;
 
 const args = (ledger: string) => ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--protocol', 'b', '--ledger', ledger];
 const report = (stdout: string) =>
   (events(stdout).find((e) => e.type === 'report') as unknown as {
-    report: { totals: { migrated: number; failed: number; skipped: number }; runs: Array<{ run: string; notWritten: Array<{ reason: string; subject: string; count: number }> }> };
+    report: {
+      totals: { migrated: number; failed: number; skipped: number; points: number; pointsAlreadyPresent: number; files: number; filesAlreadyPresent: number; bytes: number };
+      runs: Array<{ run: string; notWritten: Array<{ reason: string; subject: string; count: number }> }>;
+    };
   }).report;
 
 beforeAll(async () => {
@@ -35,7 +43,11 @@ beforeAll(async () => {
   first = await runCli(args(join(dir, 'ledger.sqlite')), stack.env, dir).done;
   if (first.code !== 0) console.error(first.stderr);
   ingestAfterFirst = stack.neptune.b.stats().ingestRequests;
+  storedAfterFirst = stack.neptune.b.stats().pointsStored;
   second = await runCli(args(join(dir, 'ledger.sqlite')), stack.env, dir).done;
+  ingestAfterSecond = stack.neptune.b.stats().ingestRequests;
+  // A lost ledger: everything is read again, and the target's state decides what is missing.
+  lost = await runCli(args(join(dir, 'lost.sqlite')), stack.env, dir).done;
 }, 240_000);
 
 afterAll(async () => {
@@ -54,7 +66,17 @@ describe('migrate over Protocol B: the emulator holds what mapping.md (column B)
     expect(report(first.stdout).totals).toMatchObject({ migrated: runs, failed: 0 });
     expect(second.code).toBe(0);
     expect(report(second.stdout).totals).toMatchObject({ migrated: 0, skipped: runs, failed: 0 });
-    expect(stack.neptune.b.stats().ingestRequests).toBe(ingestAfterFirst);
+    expect(ingestAfterSecond).toBe(ingestAfterFirst);
+  });
+
+  it('a lost ledger: the runs\' state read back over B, so no point and no file is sent again', () => {
+    expect(lost.code, lost.stderr.slice(-2000)).toBe(0);
+    const firstTotals = report(first.stdout).totals;
+    const totals = report(lost.stdout).totals;
+    // The report's points and files are what the target holds; all of it was found there, no byte sent.
+    expect(totals).toMatchObject({ points: firstTotals.points, pointsAlreadyPresent: firstTotals.points, files: firstTotals.files, filesAlreadyPresent: firstTotals.files, bytes: 0 });
+    expect(stack.neptune.b.stats().pointsStored).toBe(storedAfterFirst);
+    expect(stack.neptune.b.stats().duplicatePoints).toBe(0);
   });
 
   it('runs: run_id = family = W&B id, creation_time = W&B created_at, experiment name only when unique', () => {
@@ -99,7 +121,10 @@ describe('migrate over Protocol B: the emulator holds what mapping.md (column B)
         for (const [path, points] of want.floats) expect(b().floatSeries(project(p.name), run.id, path), `${run.id} ${path}`).toEqual(points);
         for (const [path, points] of want.strings) expect(b().stringSeries(project(p.name), run.id, path), `${run.id} ${path}`).toEqual(points);
         const cpu = [...run.systemEvents()].filter((e) => typeof e['system.cpu'] === 'number');
-        expect(b().floatSeries(project(p.name), run.id, 'monitoring/cpu').map((x) => x.value), run.id).toEqual(cpu.map((e) => e['system.cpu']));
+        const held = b().floatSeries(project(p.name), run.id, 'monitoring/cpu');
+        expect(held.map((x) => x.value), run.id).toEqual(cpu.map((e) => e['system.cpu']));
+        // System steps are W&B's runtime in seconds; B holds them to the microstep (mapping/steps.ts).
+        expect(held.map((x) => x.step), run.id).toEqual(cpu.map((e) => heldStep(e._runtime as number, protocolBCapabilities())));
         const lines = b().stringSeries(project(p.name), run.id, 'monitoring/stdout');
         expect(lines.map((l) => l.value), run.id).toEqual(consoleText(run));
         expect(lines.map((l) => l.step)).toEqual(consoleText(run).map((_, i) => i));

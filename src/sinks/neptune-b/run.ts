@@ -25,8 +25,15 @@ export interface BRunContext {
   counters: { points: number; files: number };
 }
 
-/** The file sets of mapping.md's Files rows: under B, namespaces of FileRef fields. */
-const FILE_SETS = ['source_code/files', 'checkpoints', 'files'] as const;
+/**
+ * B has no file sets: a set (`files`, `source_code/files`, `media/tables/<key>`…) is the namespace of
+ * its FileRef fields, so every namespace above a FileRef field is a set the run holds files in.
+ */
+function namespacesOf(paths: Iterable<string>): string[] {
+  const out = new Set<string>();
+  for (const p of paths) for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) out.add(p.slice(0, i));
+  return [...out];
+}
 const MICROSTEPS = { stepResolution: 'micro' } as const;
 
 interface SeriesState {
@@ -62,14 +69,11 @@ export class NeptuneBRun implements TargetRun {
   /**
    * What the server holds, read back through B's read API: the last step of every series (a resume
    * sends only the points after it, so the report counts none twice and the server sees no duplicate)
-   * and the files present. B has no file sets: files are FileRef fields `<set>/<relative path>`, so a
-   * "set" is present where some field lies under it.
+   * and the files present.
    */
   async state(signal?: AbortSignal): Promise<TargetRunState> {
     this.held = await readHeld(this.ctx.api, this.project, this.id, signal);
-    const fileRefs = [...this.held.fileRefs.keys()];
-    const fileSets = FILE_SETS.filter((set) => fileRefs.some((p) => p.startsWith(`${set}/`)));
-    return { lastSteps: this.held.lastSteps, fieldCount: this.held.types.size, fileSets };
+    return { lastSteps: this.held.lastSteps, fieldCount: this.held.types.size, fileSets: namespacesOf(this.held.fileRefs.keys()) };
   }
 
   /** The files under `path` the server holds (relative path → size), from the last `state()`. */
