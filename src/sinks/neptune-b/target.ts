@@ -17,6 +17,8 @@ export interface NeptuneBTargetOptions extends Pick<NeptuneClientOptions, 'token
   nonFinite?: 'drop' | 'send';
   ingest?: IngestOptions;
   encoderLimits?: EncoderLimits;
+  /** Chunk size of GCS resumable uploads (default 16 MiB, as neptune-scale). */
+  gcsChunkBytes?: number;
   now?: () => number;
 }
 
@@ -106,7 +108,7 @@ export class NeptuneBTarget implements Target {
     return {
       api: this.session.api,
       ingest: this.ingest,
-      uploader: new StorageUploader(this.session.api, this.session.http, project),
+      uploader: new StorageUploader(this.session.api, this.session.http, project, this.opts.gcsChunkBytes),
       log: this.session.log,
       nonFinite: this.nonFinite,
       encoderLimits: this.opts.encoderLimits,

@@ -25,6 +25,15 @@ interface SignedFile {
 
 /** neptune-scale asks for at most this many URLs at once (`NEPTUNE_MAX_CONCURRENT_FILE_UPLOADS`). */
 const URLS_PER_REQUEST = 50;
+/**
+ * GCS resumable chunks: a multiple of 256 KiB (GCS's rule for every chunk but the last); neptune-scale
+ * sends 16 MiB (`NEPTUNE_FILE_UPLOAD_CHUNK_SIZE`, neptune-api.md §3.6).
+ */
+export const GCS_CHUNK_BYTES = 16 * 1024 * 1024;
+const GCS_CHUNK_UNIT = 256 * 1024;
+/** A session that answers 308 without taking more bytes this many times in a row is given up. */
+const GCS_MAX_STALLS = 5;
+
 /** neptune-scale keeps destinations within 800 characters (`sync/parameters.py`). */
 const MAX_DESTINATION = 800;
 
@@ -51,6 +60,17 @@ export function storageDestination(runId: string, attribute: string): string {
   return `${full.slice(0, MAX_DESTINATION - hash.length - 1)}~${hash}`;
 }
 
+function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The next byte a GCS session wants, from a 308's `Range: bytes=0-<last>` (no header: nothing kept yet). */
+export function gcsNextOffset(range: string | undefined): number {
+  const m = /^bytes=0-(\d+)$/.exec((range ?? '').trim());
+  return m ? Number(m[1]) + 1 : 0;
+}
+
 function etagOf(headers: Record<string, string | string[] | undefined>): string | undefined {
   const v = headers.etag;
   const s = Array.isArray(v) ? v[0] : v;
@@ -67,7 +87,11 @@ export class StorageUploader {
     private readonly api: NeptuneApi,
     private readonly http: HttpClient,
     private readonly project: string,
-  ) {}
+    /** Chunk size of GCS resumable uploads (a multiple of 256 KiB). */
+    private readonly gcsChunkBytes = GCS_CHUNK_BYTES,
+  ) {
+    if (gcsChunkBytes <= 0 || gcsChunkBytes % GCS_CHUNK_UNIT !== 0) throw new Error(`GCS upload chunks must be a multiple of 256 KiB, not ${gcsChunkBytes} bytes`);
+  }
 
   async upload(items: readonly UploadItem[], signal?: AbortSignal): Promise<Map<UploadItem, string>> {
     const failed = new Map<UploadItem, string>();
@@ -103,7 +127,8 @@ export class StorageUploader {
   }
 
   private async put(it: UploadItem, s: SignedFile, signal?: AbortSignal): Promise<void> {
-    if (s.provider !== 'aws') throw new Error(`storage provider "${s.provider ?? '?'}" is not supported by this version (aws only)`);
+    if (s.provider === 'gcp') return this.putGcs(it, s.url!, signal);
+    if (s.provider !== 'aws') throw new Error(`storage provider "${s.provider ?? '?'}" is not supported by this version (aws and gcp only)`);
     const mp = s.multipart;
     if (!mp) {
       const res = await this.http.request({
@@ -147,6 +172,53 @@ export class StorageUploader {
     } catch (e) {
       if (e instanceof HttpError) throw new Error(`completing the multipart upload failed: HTTP ${e.status}`);
       throw e;
+    }
+  }
+  /**
+   * GCS resumable upload (neptune-api.md §3.6, §3.9; SCALE `sync/storage/gcs.py`): `POST` the signed
+   * URL with `X-goog-resumable: start` → `Location` = the session; then `PUT` chunks with
+   * `Content-Range: bytes a-b/total`. A 308 says how far the session got (`Range: bytes=0-n`): the next
+   * chunk starts there, so a chunk whose answer was lost is not sent twice nor skipped. 2xx = complete.
+   * An empty file is one `PUT` with `Content-Range: bytes *\/0`.
+   */
+  private async putGcs(it: UploadItem, url: string, signal?: AbortSignal): Promise<void> {
+    const start = await this.http.request({
+      method: 'POST',
+      url,
+      headers: { 'x-goog-resumable': 'start', 'content-type': it.mimeType, 'content-length': '0' },
+      body: '',
+      signal,
+      what: `starting the upload of ${it.attribute}`,
+    });
+    const session = headerOf(start.headers, 'location');
+    if (!session) throw new Error('the storage started no resumable session (no Location header)');
+    const size = it.sizeBytes;
+    if (size === 0) {
+      await this.http.request({ method: 'PUT', url: session, headers: { 'content-range': 'bytes */0', 'content-length': '0' }, body: '', signal, what: `upload of ${it.attribute}` });
+      return;
+    }
+    let offset = 0;
+    let stalls = 0;
+    for (;;) {
+      const from = offset;
+      const end = Math.min(size, from + this.gcsChunkBytes) - 1;
+      const res = await this.http.request({
+        method: 'PUT',
+        url: session,
+        headers: { 'content-range': `bytes ${from}-${end}/${size}`, 'content-length': String(end - from + 1) },
+        body: () => createReadStream(it.localPath, { start: from, end }),
+        acceptStatus: [308],
+        signal,
+        what: `upload of ${it.attribute} (bytes ${from}-${end} of ${size})`,
+      });
+      if (res.status !== 308) {
+        if (end !== size - 1) throw new Error(`the storage called the upload complete after byte ${end} of ${size}`);
+        return;
+      }
+      offset = gcsNextOffset(headerOf(res.headers, 'range'));
+      if (offset >= size) throw new Error(`the storage holds ${offset} bytes of a ${size}-byte file without calling the upload complete`);
+      stalls = offset > from ? 0 : stalls + 1;
+      if (stalls >= GCS_MAX_STALLS) throw new Error(`the storage took no bytes past ${offset} after ${GCS_MAX_STALLS} attempts`);
     }
   }
 }
