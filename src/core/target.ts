@@ -16,7 +16,8 @@ export const PROTOCOL_A_LIMITS = {
 
 export type AtomValue =
   | { type: 'string'; value: string }
-  | { type: 'int'; value: number }
+  /** A `bigint` only for an int64 target (Protocol B) and an integer a double cannot hold exactly. */
+  | { type: 'int'; value: number | bigint }
   | { type: 'float'; value: number }
   | { type: 'bool'; value: boolean }
   /** Unix milliseconds. */

@@ -27,7 +27,7 @@ export function jsonText(value: unknown): string {
 
 /**
  * A config or summary leaf as a Neptune atom (mapping.md, `run.config` row): int/float/bool/str keep
- * their type (ints within the target's range: int32 for A, int64 for B as far as a JS number is exact);
+ * their type (ints within the target's range: int32 for A, int64 for B, beyond 2^53 as a `bigint`);
  * an int beyond it becomes a float when that loses nothing, else a string of all its digits; lists,
  * null, NaN/±Infinity and other values become their JSON text. Sources hand integers that do not fit
  * a double as `bigint` (see extended-json); a `number` is already a double, so one beyond the range
@@ -40,7 +40,9 @@ export function toAtom(value: unknown, intRange: 'int32' | 'int64' = 'int32'): A
     case 'boolean':
       return { type: 'bool', value };
     case 'bigint':
-      return BigInt(Number(value)) === value ? toAtom(Number(value), intRange) : { type: 'string', value: value.toString() };
+      if (BigInt(Number(value)) === value) return toAtom(Number(value), intRange);
+      // Every digit kept: an int64 target holds it as it is, else its text.
+      return intRange === 'int64' && BigInt.asIntN(64, value) === value ? { type: 'int', value } : { type: 'string', value: value.toString() };
     case 'number':
       if (!Number.isFinite(value)) return { type: 'string', value: String(value) };
       if (Number.isInteger(value) && (intRange === 'int64' ? Number.isSafeInteger(value) : value >= INT32_MIN && value <= INT32_MAX)) return { type: 'int', value };

@@ -48,6 +48,7 @@ export function checkAtom(v: AtomValue, nonFinite: 'drop' | 'send'): Refusal | u
     case 'float':
       return !Number.isFinite(v.value) && nonFinite === 'drop' ? { reason: 'non-finite', detail: 'NaN/±Infinity (--nan drop)' } : undefined;
     case 'int':
+      if (typeof v.value === 'bigint') return BigInt.asIntN(64, v.value) === v.value ? undefined : { reason: 'int-out-of-range', detail: 'outside int64' };
       return Number.isSafeInteger(v.value) ? undefined : { reason: 'int-out-of-range', detail: 'not an exact integer' };
     case 'datetime':
       return checkDatetime(v.value);

@@ -69,7 +69,7 @@ export function writeTimestamp(w: ProtoWriter, field: number, seconds: number, n
 /** A value the writer assigns or appends (AtomValue's B form, plus file references). */
 export type BValue =
   | { type: 'float'; value: number }
-  | { type: 'int'; value: number }
+  | { type: 'int'; value: number | bigint }
   | { type: 'bool'; value: boolean }
   | { type: 'string'; value: string }
   | { type: 'datetime'; value: number }
@@ -79,13 +79,25 @@ export type BValue =
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 const strField = (field: number, s: string) => lenFieldSize(field, utf8(s));
 
+/** An int64 beyond 2^53 as its varint (two's complement for negatives, as protobuf encodes int64). */
+export function int64Varint(n: bigint): Uint8Array {
+  let v = BigInt.asUintN(64, n);
+  const out: number[] = [];
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+  return Uint8Array.from(out);
+}
+
 /** Size of a `Value` message's payload. */
 export function valuePayloadSize(v: BValue): number {
   switch (v.type) {
     case 'float':
       return 9;
     case 'int':
-      return 1 + varintSize(v.value);
+      return 1 + (typeof v.value === 'bigint' ? int64Varint(v.value).length : varintSize(v.value));
     case 'bool':
       return 2;
     case 'string':
@@ -113,7 +125,8 @@ export function writeValuePayload(w: ProtoWriter, v: BValue): void {
       return;
     case 'int':
       w.tag(VALUE.int64, WIRE_VARINT);
-      w.varint(v.value);
+      if (typeof v.value === 'bigint') w.bytes(int64Varint(v.value));
+      else w.varint(v.value);
       return;
     case 'bool':
       w.tag(VALUE.bool, WIRE_VARINT);

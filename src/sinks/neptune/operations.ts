@@ -37,7 +37,8 @@ export function atomOp(path: string, v: AtomValue): WireOp {
     case 'string':
       return { path, assignString: { value: v.value } };
     case 'int':
-      return { path, assignInt: { value: v.value } };
+      // rules.ts let only int32 values through.
+      return { path, assignInt: { value: Number(v.value) } };
     case 'float':
       return { path, assignFloat: { value: v.value } };
     case 'bool':

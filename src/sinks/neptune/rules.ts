@@ -72,6 +72,8 @@ export function atomFieldType(value: AtomValue): FieldType {
 export function checkAtom(value: AtomValue, limits: NeptuneLimits): Violation | undefined {
   switch (value.type) {
     case 'int':
+      // Only an int64 target gets a bigint (mapping/values.ts); A holds int32.
+      if (typeof value.value === 'bigint') return { reason: 'int-out-of-range', detail: `${value.value} is outside int32` };
       if (!Number.isInteger(value.value)) return { reason: 'int-out-of-range', detail: `${value.value} is not an integer` };
       if (value.value < INT32_MIN || value.value > INT32_MAX)
         return { reason: 'int-out-of-range', detail: `${value.value} is outside int32` };
