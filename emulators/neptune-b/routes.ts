@@ -15,6 +15,7 @@ import {
 import type { BFaults } from './faults.ts';
 import type { IngestQueue } from './queue.ts';
 import { attrOf, encodeAttributes, floatPoints, resolveRun, seriesRequest, seriesValues } from './reads.ts';
+import { searchEntries } from './search.ts';
 import { StorageError, type StorageBridge } from './storage.ts';
 import { decodeBulkCheckDetail, decodeRequestIds, decodeRunOperation, Malformed, type RunOperation } from './wire.ts';
 
@@ -171,6 +172,10 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
     'POST /api/leaderboard/v1/proto/attributes/series': { name: 'getSeriesValuesProto', auth: 'bearer', async handle(ctx) {
       const deprecated = ctx.q.get('useDeprecatedStringFields') !== 'false';
       sendProto(ctx.res, encodeSeriesValuesResponse(seriesValues(ctx.state.db, parseJson(await ctx.body())), deprecated));
+    } },
+    // retrieval.json spells the path with a trailing slash; the router matches paths without one.
+    'POST /api/leaderboard/v1/proto/leaderboard/entries/search': { name: 'searchLeaderboardEntriesProto', auth: 'bearer', async handle(ctx) {
+      sendProto(ctx.res, searchEntries(ctx.state.db, requireParam(ctx.q, 'projectIdentifier'), parseJson(await ctx.body())));
     } },
     'POST /api/leaderboard/v1/proto/attributes/attributes': { name: 'getAttributesWithPathsFilterProto', auth: 'bearer', async handle(ctx) {
       const c = resolveRun(ctx.state.db, requireParam(ctx.q, 'holderIdentifier'));

@@ -78,4 +78,17 @@ describe('state(): what the run holds, read over B', () => {
     expect([...(state.fileSets ?? [])].sort()).toEqual(['source_code', 'source_code/files', 'source_code/files/src']);
     expect(Object.fromEntries(await again.listFileSet!('source_code/files'))).toEqual({ 'src/a.txt': 5, 'b.bin': 1000 });
   });
+
+  it('finds the run by its custom run id through the leaderboard search, quotes and backslashes escaped', async () => {
+    emu = await startNeptuneEmulator({ workspaces: ['demo'] });
+    target = new NeptuneBTarget({ token: emu.apiToken(), ingest: { sleep: async () => {} } });
+    const p = await target.ensureProject('demo', 'search', { description: '', fields: [] });
+    const ids = ['plain', 'say "hi"', 'back\\slash'];
+    for (const [i, id] of ids.entries()) {
+      const run = await target.openRun(p, id);
+      run.appendFloats('loss', [{ step: i + 1, timestampMs: T, value: i }]);
+      await run.flush();
+    }
+    for (const [i, id] of ids.entries()) expect(Object.fromEntries((await (await target.openRun(p, id)).state()).lastSteps), id).toEqual({ loss: i + 1 });
+  });
 });
