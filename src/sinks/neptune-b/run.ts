@@ -1,9 +1,10 @@
 import type { Logger } from '../../core/logger.ts';
 import type { TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetEntry, HistogramPoint, ImagePoint, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import type { IngestClient } from './ingest.ts';
 import { checkAtom, checkPath, checkStep, type Refusal } from './limits.ts';
+import { BMediaSeries } from './media-series.ts';
 import { SnapshotEncoder, type EncoderLimits } from './snapshots.ts';
 import { refusalsOf } from './status.ts';
 import { mimeTypeOf, storageDestination, type StorageUploader, type UploadItem } from './uploads.ts';
@@ -35,6 +36,7 @@ export class NeptuneBRun implements TargetRun {
   private readonly series = new Map<string, SeriesState>();
   private pending: Omission[] = [];
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly media: BMediaSeries;
 
   constructor(
     private readonly ctx: BRunContext,
@@ -44,6 +46,17 @@ export class NeptuneBRun implements TargetRun {
     private readonly experimentName?: string,
   ) {
     this.encoder = new SnapshotEncoder(ctx.encoderLimits);
+    this.media = new BMediaSeries(ctx, project, id);
+  }
+
+  /** W&B images as a file series (./media-series.ts). */
+  logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<Omission[]> {
+    return this.media.logImages(path, points, signal);
+  }
+
+  /** W&B histograms as a histogram series (./media-series.ts). */
+  logHistograms(path: string, points: readonly HistogramPoint[], signal?: AbortSignal): Promise<Omission[]> {
+    return this.media.logHistograms(path, points, signal);
   }
 
   /**
@@ -191,7 +204,7 @@ export class NeptuneBRun implements TargetRun {
 }
 
 /** Submits what the encoder holds and waits until the server processed it; returns what it refused. */
-export async function submitAndWait(encoder: SnapshotEncoder, ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<Omission[]> {
+export async function submitAndWait(encoder: Pick<SnapshotEncoder, 'empty' | 'requests'>, ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<Omission[]> {
   if (encoder.empty) return [];
   const ids: string[] = [];
   for (const body of encoder.requests(project, runId, ctx.now())) {
