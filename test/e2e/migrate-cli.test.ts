@@ -179,11 +179,13 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
     }
   });
 
-  it('History media rows (issue 11): images read back byte for byte per step with caption; histograms and tables as file sets', async () => {
+  it('History media rows (issue 11): images read back byte for byte per step with caption; histograms, tables, other media and long lists as file sets', async () => {
     const neptune = await session(stack.neptune);
     let images = 0;
     let histograms = 0;
     let tables = 0;
+    let others = 0;
+    let lists = 0;
     for (const p of stack.entity.projects) {
       for (const run of p.runs) {
         const id = neptuneRunId(stack.neptune, neptuneProject(p.name), run.id)!;
@@ -219,12 +221,28 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
             tables++;
           }
         }
+        // Every other media kind (media-everything): the W&B file as it is, one per step.
+        for (const [set, list] of want.mediaFiles) {
+          const got = stack.neptune.inspect.fileSet(id, set);
+          for (const f of list) {
+            const name = f.file.slice(f.file.lastIndexOf('/') + 1);
+            expect(got[`${f.step}.${name.slice(name.indexOf('.') + 1)}`]?.equals(bytesOf(f.file)), `${run.id} ${set} ${f.step}`).toBe(true);
+            others++;
+          }
+        }
+        for (const [key, list] of want.lists) {
+          const got = stack.neptune.inspect.fileSet(id, `media/lists/${key}`);
+          for (const l of list) expect(JSON.parse(got[`${l.step}.json`].toString('utf8')), `${run.id} ${key}`).toEqual(l.value);
+          lists += list.length;
+        }
       }
     }
     // The all-shapes entity logs every one of these kinds: a test that checked nothing would fail here.
     expect(images).toBeGreaterThan(0);
     expect(histograms).toBeGreaterThan(0);
     expect(tables).toBeGreaterThan(0);
+    expect(others).toBeGreaterThan(0);
+    expect(lists).toBeGreaterThan(0);
   });
 
   it('a second migration with the same ledger sends nothing (no image, file or point twice)', async () => {
