@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../emulators/stack.ts';
 import { session } from '../../emulators/neptune/test-client.ts';
+import { bSession } from '../../emulators/neptune-b/test-session.ts';
+import { decodeSeriesValues } from '../../emulators/neptune-b/test-wire.ts';
 import { generateEntity, type GenRun } from '../../emulators/wandb/index.ts';
 import { MEDIA_EVERYTHING } from '../../emulators/wandb/generator/all-shapes.ts';
 import { events, runCli } from '../support/cli.ts';
@@ -142,6 +144,20 @@ describe(`${MEDIA_EVERYTHING} over A and over B reads back equal (issues 10, 11)
     const line = reports.b.runs[0].notWritten.find((o) => o.subject === 'wide');
     expect(line).toMatchObject({ reason: 'field-limit', count: wide.length, detail: expect.stringContaining('600 bins, more than 512') });
     expect(reports.a.runs[0].notWritten.find((o) => o.subject === 'wide')).toBeUndefined();
+  });
+
+  it('B read-back over HTTP, as a 3.x client reads: `proto/attributes/series` gives the FileRefs and histograms, a read URL the image bytes', async () => {
+    const api = await bSession(stack.neptune);
+    const req = (attribute: string) => ({ requestId: attribute, series: { holder: { identifier: `${PROJECT.b}/${run.id}`, type: 'experiment' }, attribute } });
+    const r = await api.api('/api/leaderboard/v1/proto/attributes/series', {}, { body: { requests: [req('grid'), req('grads')], perSeriesPointsLimit: 100 } });
+    expect(r.status).toBe(200);
+    const [grid, grads] = decodeSeriesValues(r.bytes);
+    const images = sourceImages('grid');
+    expect(grid.points.map((p) => [p.step, p.timestampMillis, p.fileRef?.sizeBytes])).toEqual(images.map((w) => [bStep(w.step), w.ts, w.bytes.length]));
+    expect(grads.points.map((p) => [p.step, p.histogram])).toEqual(sourceHistograms('grads').map((h) => [h.step, { type: 'DENSITIES', edges: h.bins, values: h.values }]));
+    const signed = await api.api('/api/storagebridge/v1/signedUrl', {}, { body: { files: [{ project_identifier: PROJECT.b, path: grid.points[1].fileRef!.path, permission: 'read' }] } });
+    const got = await api.call((signed.json as { files: Array<{ url: string }> }).files[0].url);
+    expect(got.bytes.equals(images[1].bytes)).toBe(true);
   });
 
   it('tables (JSON and CSV), joined table and every other media file: the same bytes over A (file sets) and B (FileRef files)', () => {
