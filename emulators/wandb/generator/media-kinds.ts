@@ -91,7 +91,7 @@ export function mediaKindValue(seed: number, key: string, ki: number, kind: Medi
     case 'long-list':
       return Array.from({ length: 250 }, (_, j) => Math.round(r(j) * 1e6) / 1e3);
     case 'number-list':
-      return [i, i * 0.5, -i];
+      return [i, i * 0.5, -(i + 1)];
     default: {
       const [file] = mediaKindFiles(seed, key, kind, i, step);
       const base = { path: file.name, sha256: sha(file.bytes), size: file.bytes.length };
