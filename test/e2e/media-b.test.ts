@@ -17,7 +17,7 @@ import { decodeSeriesValues } from '../../emulators/neptune-b/test-wire.ts';
 import { generateEntity, type GenRun } from '../../emulators/wandb/index.ts';
 import { MEDIA_EVERYTHING } from '../../emulators/wandb/generator/all-shapes.ts';
 import { events, runCli } from '../support/cli.ts';
-import { bStep, fileBytes } from '../support/expected.ts';
+import { bStep, expectedTableCsv, fileBytes } from '../support/expected.ts';
 import { neptuneRunId } from '../support/neptune-snapshot.ts';
 
 interface Report {
@@ -173,8 +173,7 @@ describe(`${MEDIA_EVERYTHING} over A and over B reads back equal (issues 10, 11)
         expect(aSet(`media/${dir}/${key}`)[rel]?.equals(want), `A ${key} ${rel}`).toBe(true);
         expect(bFile(`media/${dir}/${key}/${rel}`).equals(want), `B ${key} ${rel}`).toBe(true);
         if (key === 'preds') {
-          const t = JSON.parse(want.toString('utf8')) as { columns: string[]; data: unknown[][] };
-          const csv = [t.columns, ...t.data].map((x) => x.map((c) => (c === null ? '' : String(c))).join(',')).join('\r\n') + '\r\n';
+          const csv = expectedTableCsv(want);
           expect(aSet('media/tables/preds')[`${r._step as number}.csv`].toString('utf8')).toBe(csv);
           expect(bFile(`media/tables/preds/${r._step as number}.csv`).toString('utf8')).toBe(csv);
         }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../emulators/stack.ts';
 import { generateEntity } from '../../emulators/wandb/index.ts';
 import { events, runCli } from '../support/cli.ts';
-import { bStep, consoleText, expectedFileSet, expectedHistory, expectedTree, fileBytes } from '../support/expected.ts';
+import { bStep, consoleText, expectedFileSet, expectedHistory, expectedTableCsv, expectedTree, fileBytes } from '../support/expected.ts';
 
 /**
  * Issue 10, "Done when": every generated run shape migrates over Protocol B through the CLI and reads
@@ -127,10 +127,8 @@ describe('migrate over Protocol B: the emulator holds what mapping.md (column B)
         for (const [key, list] of history.tables) {
           for (const t of list) {
             const json = bytesOf(t.file);
-            const table = JSON.parse(json.toString('utf8')) as { columns: string[]; data: unknown[][] };
-            const csv = [table.columns, ...table.data].map((r) => r.map((c) => (c === null ? '' : String(c))).join(',')).join('\r\n') + '\r\n';
             want.set(`media/tables/${key}/${t.step}.table.json`, json);
-            want.set(`media/tables/${key}/${t.step}.csv`, Buffer.from(csv));
+            want.set(`media/tables/${key}/${t.step}.csv`, Buffer.from(expectedTableCsv(json)));
           }
         }
         for (const [set, list] of history.mediaFiles) {

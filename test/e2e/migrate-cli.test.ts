@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../emulators/stack.ts';
 import { generateEntity } from '../../emulators/wandb/index.ts';
 import { events, runCli } from '../support/cli.ts';
-import { consoleText, expectedFileSet, expectedHistory, expectedTree, fileBytes } from '../support/expected.ts';
+import { consoleText, expectedFileSet, expectedHistory, expectedTableCsv, expectedTree, fileBytes } from '../support/expected.ts';
 import { neptuneRunId } from '../support/neptune-snapshot.ts';
 import { session } from '../../emulators/neptune/test-client.ts';
 
@@ -215,9 +215,7 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
           for (const t of list) {
             const json = bytesOf(t.file);
             expect(got[`${t.step}.table.json`]?.equals(json), `${run.id} ${key} ${t.step}`).toBe(true);
-            const table = JSON.parse(json.toString('utf8')) as { columns: string[]; data: unknown[][] };
-            const csv = [table.columns, ...table.data].map((r) => r.map((c) => (c === null ? '' : String(c))).join(',')).join('\r\n') + '\r\n';
-            expect(got[`${t.step}.csv`]?.toString('utf8')).toBe(csv);
+            expect(got[`${t.step}.csv`]?.toString('utf8')).toBe(expectedTableCsv(json));
             tables++;
           }
         }

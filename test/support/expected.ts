@@ -31,6 +31,15 @@ const FILE_DIRS: Record<string, string> = {
 /** What one string-series entry holds, in characters: A 1000, B 1 MiB (262,144 code points at most 4 bytes each). */
 const LIST_ENTRY = { a: 1000, b: 262_144 } as const;
 
+/**
+ * mapping.md, tables: the CSV rendering of a generated table JSON (its cells hold no comma, quote or
+ * line break, so no quoting), CRLF line ends.
+ */
+export function expectedTableCsv(json: Buffer): string {
+  const table = JSON.parse(json.toString('utf8')) as { columns: string[]; data: unknown[][] };
+  return [table.columns, ...table.data].map((r) => r.map((c) => (c === null ? '' : String(c))).join(',')).join('\r\n') + '\r\n';
+}
+
 /** A step as Protocol B keeps it: whole + millionths, truncated (neptune-api.md §3.4), read back as whole + micro / 1e6. */
 export function bStep(step: number): number {
   const whole = Math.floor(step);
