@@ -1,5 +1,5 @@
 import type { TargetCapabilities } from '../mapping/capabilities.ts';
-import type { FieldAssignment, FileSetEntry, ImagePoint, Omission, SeriesPoint } from './target.ts';
+import type { FieldAssignment, FileSetEntry, HistogramPoint, ImagePoint, Omission, SeriesPoint } from './target.ts';
 
 /** What the target already holds for a run: the base of resume and of "send only what is missing". */
 export interface TargetRunState {
@@ -37,6 +37,11 @@ export interface TargetRun {
    * series (then images are reported, not written).
    */
   logImages?(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<Omission[]>;
+  /**
+   * Sends points to a histogram series now, as `logImages` does; returns what the target refused.
+   * Present where the capabilities say `histograms` (the mapping makes no histogram points otherwise).
+   */
+  logHistograms?(path: string, points: readonly HistogramPoint[], signal?: AbortSignal): Promise<Omission[]>;
   /** Adds files to a file set (`source_code/files`, `checkpoints`, `files`). */
   uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]>;
 }

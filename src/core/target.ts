@@ -36,8 +36,11 @@ export interface SeriesPoint<T extends number | string> {
   value: T;
 }
 
-/** `image`: an image series (Protocol A `logImages`; history media, issue 11). */
-export type SeriesKind = 'float' | 'string' | 'image';
+/**
+ * `image`: an image series (Protocol A `logImages`; Protocol B: a file series of `FileRef`s);
+ * `histogram`: a histogram series (Protocol B only). History media, issue 11.
+ */
+export type SeriesKind = 'float' | 'string' | 'image' | 'histogram';
 
 export interface SeriesAppend {
   path: string;
@@ -54,6 +57,21 @@ export interface ImagePoint {
   data: Uint8Array;
   name?: string;
   description?: string;
+  /** The same bytes as a local file, for writers that upload files (Protocol B); absent in a dry run. */
+  localPath?: string;
+}
+
+/**
+ * One point of a histogram series (Protocol B `Histogram`, neptune-api.md §3.2): `edges` has one
+ * more entry than `values`; `counts` are whole numbers of entries, `densities` any other weights.
+ */
+export interface HistogramPoint {
+  step: number;
+  /** Unix milliseconds. */
+  timestampMs: number;
+  edges: number[];
+  values: number[];
+  kind: 'counts' | 'densities';
 }
 
 /** A file-set entry: a local file and its path inside the set. */

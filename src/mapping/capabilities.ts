@@ -18,6 +18,13 @@ export interface TargetCapabilities {
   nonFinite: 'drop' | 'send';
   /** W&B histograms as histogram series (B) instead of files. */
   histograms: boolean;
+  /** Most bins a histogram point may have (B: 512, neptune-api.md §3.8 code 51); more land as a file. */
+  histogramBins: number;
+  /**
+   * Where an image's caption goes: the image's description (A `logImages`), or a string series
+   * `<key>_caption` at the image's step (B: a `FileRef` has only path, size and MIME type).
+   */
+  imageCaptions: 'description' | 'string-series';
   /** Files land in file-set fields (A) or as single file fields under a namespace (B has no file sets). */
   files: 'file-sets' | 'files';
   /** `sys/creation_time` can be set to W&B's `created_at`. */
@@ -35,6 +42,8 @@ export const PROTOCOL_A_CAPABILITIES: TargetCapabilities = {
   intRange: 'int32',
   nonFinite: 'drop',
   histograms: false,
+  histogramBins: 0,
+  imageCaptions: 'description',
   files: 'file-sets',
   backDating: false,
 };
@@ -52,8 +61,10 @@ export function protocolBCapabilities(opts: { nonFinite?: 'drop' | 'send' } = {}
     stringSeriesEntryLength: 262_144,
     intRange: 'int64',
     nonFinite: opts.nonFinite ?? 'drop',
-    // Histogram series are not written yet (the media issue): they stay counted like under A.
-    histograms: false,
+    // Histogram series: ≤ 512 bins, edges checked (codes 50–53); W&B images become file series.
+    histograms: true,
+    histogramBins: 512,
+    imageCaptions: 'string-series',
     files: 'files',
     backDating: true,
     stepResolution: 'micro',

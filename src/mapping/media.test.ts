@@ -3,6 +3,7 @@ import { mapHistoryRow } from './history.ts';
 import { histogramJson, mapSummaryMedia, tableCsv } from './media.ts';
 import { defaultMappingOptions } from './options.ts';
 import { SeriesPathPlanner } from './series-paths.ts';
+import { protocolBCapabilities } from './capabilities.ts';
 
 const row = (step: number, values: Record<string, unknown>) => ({ step, timestamp: 100 + step, values });
 
@@ -72,5 +73,60 @@ describe('mapping.md — history media (issue 11)', () => {
       { key: 'nest/h', fileSet: 'summary/media/histograms/nest/h', relativePath: 'summary.json', source: { text: '{"bins":[0,1],"values":[2]}' } },
     ]);
     expect(out.omissions).toEqual([{ reason: 'unsupported-value', subject: 'summary/t', count: 1, detail: 'wb_trace_tree value: not a media kind this version carries' }]);
+  });
+});
+
+describe('mapping.md column B — histograms as histogram series, image captions beside the file series (issues 10, 11)', () => {
+  const B = { ...defaultMappingOptions, capabilities: protocolBCapabilities() };
+  it('a histogram → one histogram-series point at the row step: counts when whole numbers, densities otherwise; packedBins unpacked', () => {
+    const out = mapHistoryRow(row(4, {
+      w: { _type: 'histogram', bins: [0, 0.5, 1], values: [2, 3] },
+      d: { _type: 'histogram', bins: [-Infinity, 0, Infinity], values: [0.25, 0.75] },
+      p: { _type: 'histogram', packedBins: { min: -1, size: 0.5, count: 2 }, values: [1, 0] },
+    }), new SeriesPathPlanner(), B, 0);
+    expect(out.media.histograms).toEqual([
+      { key: 'w', path: 'w', point: { step: 4, timestampMs: 104_000, edges: [0, 0.5, 1], values: [2, 3], kind: 'counts' } },
+      { key: 'd', path: 'd', point: { step: 4, timestampMs: 104_000, edges: [-Infinity, 0, Infinity], values: [0.25, 0.75], kind: 'densities' } },
+      { key: 'p', path: 'p', point: { step: 4, timestampMs: 104_000, edges: [-1, -0.5, 0], values: [1, 0], kind: 'counts' } },
+    ]);
+    expect(out.media.files).toEqual([]);
+    expect(out.omissions).toEqual([]);
+  });
+  it('more than 512 bins, or edges B refuses → the A-style file and a report line with the reason', () => {
+    const wide = { _type: 'histogram', bins: Array.from({ length: 514 }, (_, i) => i), values: Array.from({ length: 513 }, () => 1) };
+    const cases: Array<[unknown, string, string]> = [
+      [wide, 'field-limit', '513 bins, more than 512'],
+      [{ _type: 'histogram', bins: [0, 2, 1], values: [1, 1] }, 'unsupported-value', 'bin edges do not increase'],
+      [{ _type: 'histogram', bins: [0, NaN], values: [1] }, 'unsupported-value', 'a bin edge is not a number'],
+      [{ _type: 'histogram', bins: [0, Infinity, 2], values: [1, 1] }, 'unsupported-value', 'an inner bin edge is infinite'],
+      [{ _type: 'histogram', bins: [0, 1, 2], values: [1] }, 'unsupported-value', '1 values for 2 bins'],
+    ];
+    for (const [v, reason, detail] of cases) {
+      const out = mapHistoryRow(row(1, { h: v }), new SeriesPathPlanner(), B, 0);
+      expect(out.media.histograms).toEqual([]);
+      expect(out.media.files.map((f) => [f.fileSet, f.relativePath])).toEqual([['media/histograms/h', '1.json']]);
+      expect(out.omissions).toEqual([{ reason, subject: 'h', count: 1, detail: expect.stringContaining(detail) }]);
+    }
+  });
+  it('summary histograms stay files; Protocol A keeps every histogram a file', () => {
+    expect(mapSummaryMedia({ h: { _type: 'histogram', bins: [0, 1], values: [1] } }, B).files.map((f) => f.fileSet)).toEqual(['summary/media/histograms/h']);
+    const a = mapHistoryRow(row(1, { h: { _type: 'histogram', bins: [0, 1], values: [1] } }), new SeriesPathPlanner(), defaultMappingOptions, 0);
+    expect([a.media.histograms, a.media.files.length]).toEqual([[], 1]);
+  });
+  it('image captions: no description (a FileRef has none) but a string series <key>_caption at the images\' steps', () => {
+    const v = { _type: 'images/separated', filenames: ['media/images/a0.png', 'media/images/a1.png'], captions: ['x', 'y'] };
+    const out = mapHistoryRow(row(2, { grid: v }), new SeriesPathPlanner(), B, 0);
+    expect(out.media.images.map((i) => [i.path, i.step, i.description])).toEqual([['grid', 2, undefined], ['grid', 2.5, undefined]]);
+    expect(out.strings).toEqual([
+      { path: 'grid_caption', point: { step: 2, timestampMs: 102_000, value: 'x' } },
+      { path: 'grid_caption', point: { step: 2.5, timestampMs: 102_000, value: 'y' } },
+    ]);
+  });
+  it('a list longer than 1000 characters is a string point on B (1 MiB entries), a file on A', () => {
+    const long = Array.from({ length: 400 }, (_, i) => i);
+    const b = mapHistoryRow(row(1, { l: long }), new SeriesPathPlanner(), B, 0);
+    expect([b.strings.map((s) => s.point.value), b.media.files]).toEqual([[JSON.stringify(long)], []]);
+    const a = mapHistoryRow(row(1, { l: long }), new SeriesPathPlanner(), defaultMappingOptions, 0);
+    expect([a.strings, a.media.files.map((f) => f.fileSet)]).toEqual([[], ['media/lists/l']]);
   });
 });

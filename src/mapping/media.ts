@@ -1,15 +1,15 @@
-import type { Omission, SeriesPoint } from '../core/target.ts';
-import { PROTOCOL_A_LIMITS } from '../core/target.ts';
-import type { ExcludeOption, MappingOptions } from './options.ts';
+import type { HistogramPoint, Omission, OmissionReason, SeriesPoint } from '../core/target.ts';
+import { capabilitiesOf, type ExcludeOption, type MappingOptions } from './options.ts';
 import { joinPath } from './paths.ts';
 import type { SeriesPathPlanner } from './series-paths.ts';
 import { addOmission, jsonText, mediaType } from './values.ts';
 
 /**
  * History and summary media (mapping.md, "history media" rows; issue 11). A media value becomes
- * image-series points (images) or files in a per-key file set; its bytes are a run file the value
- * names (`path`, `filenames`) or text made from the value itself (histograms, lists). Pure: the
- * pipeline fetches, renders and uploads.
+ * image-series points (images; a file series on Protocol B), histogram-series points (histograms, on
+ * a target that has them) or files in a per-key file set; its bytes are a run file the value names
+ * (`path`, `filenames`) or text made from the value itself (histograms, lists). Pure: the pipeline
+ * fetches, renders and uploads.
  */
 
 /** Where a media file's bytes come from. `table-csv`: the CSV rendering of a table JSON run file. */
@@ -35,15 +35,23 @@ export interface MediaImage {
   description?: string;
 }
 
+export interface MediaHistogram {
+  key: string;
+  /** Histogram-series attribute path. */
+  path: string;
+  point: HistogramPoint;
+}
+
 export interface MappedMedia {
   images: MediaImage[];
+  histograms: MediaHistogram[];
   files: MediaFile[];
   strings: Array<{ path: string; point: SeriesPoint<string> }>;
   omissions: Omission[];
 }
 
 export function emptyMedia(): MappedMedia {
-  return { images: [], files: [], strings: [], omissions: [] };
+  return { images: [], histograms: [], files: [], strings: [], omissions: [] };
 }
 
 /** `_type`s carried as the W&B file they name, by folder under `media/`. */
@@ -89,6 +97,27 @@ export function histogramJson(v: Record<string, unknown>): { bins: number[]; val
   }
   if (!Array.isArray(bins) || !Array.isArray(values)) return undefined;
   return { bins: bins as number[], values: values as number[] };
+}
+
+/**
+ * A W&B histogram as one point of a Protocol B histogram series, or why it cannot be one (B's rules,
+ * neptune-api.md §3.8 codes 50–53; `common.proto` `Histogram`: no NaN edge, ±Infinity only as the
+ * outer edges, edges increasing, one value per bin). Values that are all whole non-negative numbers
+ * are `counts`; any other (weights, densities) are `densities`, B's only floating-point form.
+ */
+export function histogramPoint(h: { bins: unknown[]; values: unknown[] }, maxBins: number): Omit<HistogramPoint, 'step' | 'timestampMs'> | { reason: OmissionReason; detail: string } {
+  const edges = h.bins;
+  const values = h.values;
+  if (edges.length - 1 > maxBins) return { reason: 'field-limit', detail: `${edges.length - 1} bins, more than ${maxBins}` };
+  if (!edges.every((e) => typeof e === 'number') || edges.some((e) => Number.isNaN(e))) return { reason: 'unsupported-value', detail: 'a bin edge is not a number' };
+  const nums = edges as number[];
+  if (nums.some((e, i) => !Number.isFinite(e) && i > 0 && i < nums.length - 1)) return { reason: 'unsupported-value', detail: 'an inner bin edge is infinite' };
+  if (nums.length < 2 || nums.some((e, i) => i > 0 && !(e > nums[i - 1]))) return { reason: 'unsupported-value', detail: 'bin edges do not increase' };
+  if (values.length !== nums.length - 1) return { reason: 'unsupported-value', detail: `${values.length} values for ${nums.length - 1} bins` };
+  if (!values.every((v) => typeof v === 'number' && Number.isFinite(v))) return { reason: 'unsupported-value', detail: 'a bin value is not a finite number' };
+  const vs = values as number[];
+  const counts = vs.every((v) => Number.isSafeInteger(v) && v >= 0);
+  return { edges: [...nums], values: [...vs], kind: counts ? 'counts' : 'densities' };
 }
 
 /** A table JSON (`{columns, data}`, W&B `table.py`) as CSV text (RFC 4180 quoting); undefined if it is not one. */
@@ -147,18 +176,39 @@ export function mapMediaValue(key: string, value: Record<string, unknown>, where
       addOmission(out.omissions, { reason: 'type-mismatch', subject, count: files.length, detail: `images in a ${sp.kind} series` });
       return;
     }
-    // Steps must increase strictly: n images of one row land at step + i/n (mapping.md).
-    files.forEach((f, i) =>
+    const caps = capabilitiesOf(opts);
+    const inSeries = caps.imageCaptions === 'string-series' && files.some((f) => f.caption !== undefined);
+    const captions = inSeries ? planner!.assign(`${key}_caption`, 'string') : undefined;
+    if (captions && captions.kind !== 'string') addOmission(out.omissions, { reason: 'type-mismatch', subject: `${key}_caption`, count: files.length, detail: `image captions in a ${captions.kind} series` });
+    // Steps must increase strictly: n images of one row land at step + i/n (mapping.md); B keeps
+    // millionths of a step, so up to a million images of one row stay apart.
+    files.forEach((f, i) => {
+      const step = where.step + i / files.length;
       out.images.push({
-        key, path: sp.path, step: where.step + i / files.length, timestampMs: where.timestampMs, runFile: f.file,
-        name: f.file.slice(f.file.lastIndexOf('/') + 1), ...(f.caption !== undefined ? { description: f.caption } : {}),
-      }),
-    );
+        key, path: sp.path, step, timestampMs: where.timestampMs, runFile: f.file,
+        name: f.file.slice(f.file.lastIndexOf('/') + 1), ...(f.caption !== undefined && !inSeries ? { description: f.caption } : {}),
+      });
+      if (captions?.kind === 'string' && f.caption !== undefined) out.strings.push({ path: captions.path, point: { step, timestampMs: where.timestampMs, value: f.caption } });
+    });
     return;
   }
   if (type === 'histogram') {
     const h = histogramJson(value);
     if (!h) return missing('bins and values');
+    const caps = capabilitiesOf(opts);
+    if (caps.histograms && where.root === 'history') {
+      const p = histogramPoint(h, caps.histogramBins);
+      if ('edges' in p) {
+        const sp = planner!.assign(key, 'histogram');
+        if (sp.kind === 'histogram') {
+          out.histograms.push({ key, path: sp.path, point: { step: where.step, timestampMs: where.timestampMs, ...p } });
+          return;
+        }
+        addOmission(out.omissions, { reason: 'type-mismatch', subject, count: 1, detail: `histogram in a ${sp.kind} series: written as a file in ${fileSet('histograms')}` });
+      } else {
+        addOmission(out.omissions, { reason: p.reason, subject, count: 1, detail: `histogram not a histogram-series point (${p.detail}): written as a file in ${fileSet('histograms')}` });
+      }
+    }
     out.files.push({ key, fileSet: fileSet('histograms'), relativePath: `${label}.json`, source: { text: jsonText(h) } });
     return;
   }
@@ -189,7 +239,7 @@ function imageFiles(key: string, v: Record<string, unknown>, type: string, step:
 
 /**
  * A list in a history row → one string point of its JSON text where it fits one entry of a string
- * series (A: 1000 characters), else a file `<step>.json` in `media/lists/<key>` (mapping.md, lists).
+ * series (A: 1000 characters, B: 1 MiB), else a file `<step>.json` in `media/lists/<key>` (mapping.md, lists).
  */
 export function mapListValue(key: string, list: unknown[], where: MediaWhere, planner: SeriesPathPlanner, opts: MappingOptions, out: MappedMedia): void {
   if (excluded(opts, 'lists')) {
@@ -197,7 +247,7 @@ export function mapListValue(key: string, list: unknown[], where: MediaWhere, pl
     return;
   }
   const text = jsonText(list);
-  if ([...text].length <= PROTOCOL_A_LIMITS.stringSeriesEntryLength) {
+  if ([...text].length <= capabilitiesOf(opts).stringSeriesEntryLength) {
     const sp = planner.assign(key, 'string');
     if (sp.kind !== 'string') {
       addOmission(out.omissions, { reason: 'type-mismatch', subject: key, count: 1, detail: `list in a ${sp.kind} series` });

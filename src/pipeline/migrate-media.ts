@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalFile, RunFile, RunInfo } from '../core/records.ts';
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
-import type { FileSetEntry, ImagePoint, Omission } from '../core/target.ts';
+import type { FileSetEntry, HistogramPoint, ImagePoint, Omission } from '../core/target.ts';
 import { isAbortError } from '../core/errors.ts';
-import { tableCsv, type MappedMedia, type MediaFile, type MediaImage } from '../mapping/media.ts';
+import { emptyMedia, tableCsv, type MappedMedia, type MediaFile, type MediaHistogram, type MediaImage } from '../mapping/media.ts';
 import { capabilitiesOf } from '../mapping/options.ts';
 import { heldStep } from '../mapping/steps.ts';
 import type { CountScope } from '../ledger/ledger.ts';
@@ -67,7 +67,7 @@ export class MediaCarrier {
     return p;
   }
 
-  private pending: MappedMedia = { images: [], files: [], strings: [], omissions: [] };
+  private pending: MappedMedia = emptyMedia();
 
   /**
    * Queues a row's media; they land at the next `flush`, which the caller makes before any cursor
@@ -75,18 +75,20 @@ export class MediaCarrier {
    */
   async add(media: MappedMedia, scope: CountScope): Promise<void> {
     this.pending.images.push(...media.images);
+    this.pending.histograms.push(...media.histograms);
     this.pending.files.push(...media.files);
-    if (this.pending.images.length + this.pending.files.length >= this.ctx.fileBatchCount) await this.flush(scope);
+    if (this.pending.images.length + this.pending.histograms.length + this.pending.files.length >= this.ctx.fileBatchCount) await this.flush(scope);
   }
 
   async flush(scope: CountScope): Promise<void> {
     const media = this.pending;
-    this.pending = { images: [], files: [], strings: [], omissions: [] };
+    this.pending = emptyMedia();
     await this.carry(media, scope);
   }
 
   async carry(media: MappedMedia, scope: CountScope): Promise<void> {
     if (media.images.length) await this.carryImages(media.images, scope);
+    if (media.histograms.length) await this.carryHistograms(media.histograms, scope);
     if (media.files.length) await this.carryFiles(media.files);
   }
 
@@ -119,46 +121,84 @@ export class MediaCarrier {
   private async carryImages(images: readonly MediaImage[], scope: CountScope): Promise<void> {
     const omissions: Omission[] = [];
     const byPath = new Map<string, Array<{ image: MediaImage; point: ImagePoint }>>();
+    // Local copies stay until the target took the images: a writer that uploads files reads them there.
+    const releases: Array<() => Promise<void>> = [];
     let bytes = 0;
     let present = 0;
-    for (const image of images) {
-      const last = this.lastSteps.get(image.path);
-      if (last !== undefined && heldStep(image.step, capabilitiesOf(this.ctx.mapping)) <= last) {
-        present++; // on the target already (an earlier pass, another ledger)
-        continue;
-      }
-      if (!this.target.logImages) {
-        omissions.push({ reason: 'unsupported-value', subject: image.key, count: 1, detail: 'this target has no image series' });
-        continue;
-      }
-      const local = await this.fetch(image.key, image.runFile);
-      if (!('path' in local)) {
-        omissions.push(local);
-        continue;
-      }
-      try {
+    let landed = 0;
+    try {
+      for (const image of images) {
+        const last = this.lastSteps.get(image.path);
+        if (last !== undefined && heldStep(image.step, capabilitiesOf(this.ctx.mapping)) <= last) {
+          present++; // on the target already (an earlier pass, another ledger)
+          continue;
+        }
+        if (!this.target.logImages) {
+          omissions.push({ reason: 'unsupported-value', subject: image.key, count: 1, detail: 'this target has no image series' });
+          continue;
+        }
+        const local = await this.fetch(image.key, image.runFile);
+        if (!('path' in local)) {
+          omissions.push(local);
+          continue;
+        }
+        releases.push(local.release);
         const data = this.ctx.dryRun ? new Uint8Array(local.sizeBytes) : await readFile(local.path);
-        const point: ImagePoint = { step: image.step, timestampMs: image.timestampMs, data, name: image.name, ...(image.description !== undefined ? { description: image.description } : {}) };
+        const point: ImagePoint = {
+          step: image.step, timestampMs: image.timestampMs, data, name: image.name,
+          ...(image.description !== undefined ? { description: image.description } : {}), ...(this.ctx.dryRun ? {} : { localPath: local.path }),
+        };
         let list = byPath.get(image.path);
         if (!list) byPath.set(image.path, (list = []));
         list.push({ image, point });
-      } finally {
-        await local.release().catch(() => {});
       }
-    }
-    let landed = 0;
-    for (const [path, list] of byPath) {
-      const refused = await this.target.logImages!(path, list.map((x) => x.point), this.ctx.signal);
-      // The writer names the series path; the report names the W&B key.
-      const key = list[0].image.key;
-      for (const o of refused) omissions.push({ ...o, subject: key, detail: path === key ? o.detail : `${path}: ${o.detail ?? ''}` });
-      const lost = refused.reduce((n, o) => n + o.count, 0);
-      landed += list.length - lost;
-      if (list.length > lost) bytes += list.reduce((n, x) => n + x.point.data.byteLength, 0);
-      this.lastSteps.set(path, list[list.length - 1].point.step);
+      for (const [path, list] of byPath) {
+        const refused = await this.target.logImages!(path, list.map((x) => x.point), this.ctx.signal);
+        omissions.push(...this.byKey(list[0].image.key, path, refused));
+        const lost = refused.reduce((n, o) => n + o.count, 0);
+        landed += list.length - lost;
+        if (list.length > lost) bytes += list.reduce((n, x) => n + x.point.data.byteLength, 0);
+        this.lastSteps.set(path, list[list.length - 1].point.step);
+      }
+    } finally {
+      for (const release of releases) await release().catch(() => {});
     }
     // Counted apart from float/string points: an image is a file's bytes more than a point.
     this.ctx.ledger.commit(this.run.key, scope, { counts: { images: landed, imageBytes: bytes, imagesAlreadyPresent: present }, omissions });
+  }
+
+  /** The writer names the series path; the report names the W&B key. */
+  private byKey(key: string, path: string, refused: readonly Omission[]): Omission[] {
+    return refused.map((o) => ({ ...o, subject: key, detail: path === key ? o.detail : `${path}: ${o.detail ?? ''}` }));
+  }
+
+  /** Histogram-series points (targets whose capabilities say `histograms`), sent now like images. */
+  private async carryHistograms(histograms: readonly MediaHistogram[], scope: CountScope): Promise<void> {
+    const omissions: Omission[] = [];
+    const byPath = new Map<string, { key: string; points: HistogramPoint[] }>();
+    let present = 0;
+    for (const h of histograms) {
+      const last = this.lastSteps.get(h.path);
+      if (last !== undefined && heldStep(h.point.step, capabilitiesOf(this.ctx.mapping)) <= last) {
+        present++;
+        continue;
+      }
+      let entry = byPath.get(h.path);
+      if (!entry) byPath.set(h.path, (entry = { key: h.key, points: [] }));
+      entry.points.push(h.point);
+    }
+    let landed = 0;
+    for (const [path, { key, points }] of byPath) {
+      if (!this.target.logHistograms) {
+        omissions.push({ reason: 'unsupported-value', subject: key, count: points.length, detail: 'this target has no histogram series' });
+        continue;
+      }
+      const refused = await this.target.logHistograms(path, points, this.ctx.signal);
+      omissions.push(...this.byKey(key, path, refused));
+      landed += points.length - refused.reduce((n, o) => n + o.count, 0);
+      this.lastSteps.set(path, points[points.length - 1].step);
+    }
+    this.ctx.ledger.commit(this.run.key, scope, { counts: { histograms: landed, histogramsAlreadyPresent: present }, omissions });
   }
 
   private async carryFiles(files: readonly MediaFile[]): Promise<void> {

@@ -7,7 +7,7 @@ import { generateEntity } from '../../emulators/wandb/index.ts';
 import { protocolBCapabilities } from '../../src/mapping/capabilities.ts';
 import { heldStep } from '../../src/mapping/steps.ts';
 import { events, runCli } from '../support/cli.ts';
-import { consoleText, expectedFileSet, expectedHistory, expectedTree, fileBytes } from '../support/expected.ts';
+import { bStep, consoleText, expectedFileSet, expectedHistory, expectedTableCsv, expectedTree, fileBytes } from '../support/expected.ts';
 
 /**
  * Issue 10, "Done when": every generated run shape migrates over Protocol B through the CLI and reads
@@ -117,7 +117,7 @@ describe('migrate over Protocol B: the emulator holds what mapping.md (column B)
   it('series: every history row of every key, step and timestamp; system metrics; console lines', () => {
     for (const p of stack.entity.projects) {
       for (const run of p.runs) {
-        const want = expectedHistory(run);
+        const want = expectedHistory(run, 'b');
         for (const [path, points] of want.floats) expect(b().floatSeries(project(p.name), run.id, path), `${run.id} ${path}`).toEqual(points);
         for (const [path, points] of want.strings) expect(b().stringSeries(project(p.name), run.id, path), `${run.id} ${path}`).toEqual(points);
         const cpu = [...run.systemEvents()].filter((e) => typeof e['system.cpu'] === 'number');
@@ -142,19 +142,24 @@ describe('migrate over Protocol B: the emulator holds what mapping.md (column B)
           if (set) want.set(`${set}/${f.name}`, fileBytes(f));
         }
         // mapping.md, column B: history media land as files `media/<kind>/<key>/…` (B has no file sets):
-        // one JSON per step for a histogram, the table JSON and its CSV rendering per step for a table.
+        // one JSON per step for a histogram a histogram series cannot hold (> 512 bins), the table JSON and its
+        // CSV rendering per step for a table, the W&B file of every other kind.
         const bytesOf = (name: string) => fileBytes(run.files.find((f) => f.name === name)!);
-        const history = expectedHistory(run);
+        const history = expectedHistory(run, 'b');
         for (const [key, list] of history.histograms) {
           for (const h of list) want.set(`media/histograms/${key}/${h.step}.json`, Buffer.from(JSON.stringify({ bins: h.bins, values: h.values })));
         }
         for (const [key, list] of history.tables) {
           for (const t of list) {
             const json = bytesOf(t.file);
-            const table = JSON.parse(json.toString('utf8')) as { columns: string[]; data: unknown[][] };
-            const csv = [table.columns, ...table.data].map((r) => r.map((c) => (c === null ? '' : String(c))).join(',')).join('\r\n') + '\r\n';
             want.set(`media/tables/${key}/${t.step}.table.json`, json);
-            want.set(`media/tables/${key}/${t.step}.csv`, Buffer.from(csv));
+            want.set(`media/tables/${key}/${t.step}.csv`, Buffer.from(expectedTableCsv(json)));
+          }
+        }
+        for (const [set, list] of history.mediaFiles) {
+          for (const f of list) {
+            const name = f.file.slice(f.file.lastIndexOf('/') + 1);
+            want.set(`${set}/${f.step}.${name.slice(name.indexOf('.') + 1)}`, bytesOf(f.file));
           }
         }
         // Media values of the summary land under `summary/media/…`; their contents are checked over A
@@ -175,6 +180,31 @@ describe('migrate over Protocol B: the emulator holds what mapping.md (column B)
         }
       }
     }
+  });
+
+  it('media series (issues 10, 11): images as file series (FileRef per step, bytes in storage), histograms as histogram series', () => {
+    let images = 0;
+    let histograms = 0;
+    for (const p of stack.entity.projects) {
+      for (const run of p.runs) {
+        const want = expectedHistory(run, 'b');
+        const bytesOf = (name: string) => fileBytes(run.files.find((f) => f.name === name)!);
+        for (const [path, list] of want.images) {
+          const refs = b().fileRefSeries(project(p.name), run.id, path);
+          // B keeps a step to a millionth, truncated (neptune-api.md §3.4).
+          expect(refs.map((r) => [r.step, r.timestampMs]), `${run.id} ${path}`).toEqual(list.map((x) => [bStep(x.step), x.timestampMs]));
+          refs.forEach((r, i) => expect(b().object(project(p.name), r.value.path)?.data.equals(bytesOf(list[i].file)), `${run.id} ${path} #${i}`).toBe(true));
+          images += refs.length;
+        }
+        for (const [path, list] of want.histogramSeries) {
+          const got = b().histogramSeries(project(p.name), run.id, path);
+          expect(got.map((h) => ({ step: h.step, timestampMs: h.timestampMs, bins: h.value.edges, values: h.value.values })), `${run.id} ${path}`).toEqual(list);
+          histograms += got.length;
+        }
+      }
+    }
+    expect(images).toBeGreaterThan(0);
+    expect(histograms).toBeGreaterThan(0);
   });
 
   it('the report counts NaN points dropped (--nan drop, the default), and the server refused nothing', () => {

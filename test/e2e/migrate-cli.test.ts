@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../emulators/stack.ts';
 import { generateEntity } from '../../emulators/wandb/index.ts';
 import { events, runCli } from '../support/cli.ts';
-import { consoleText, expectedFileSet, expectedHistory, expectedTree, fileBytes } from '../support/expected.ts';
+import { consoleText, expectedFileSet, expectedHistory, expectedTableCsv, expectedTree, fileBytes } from '../support/expected.ts';
 import { neptuneRunId } from '../support/neptune-snapshot.ts';
 import { session } from '../../emulators/neptune/test-client.ts';
 
@@ -179,11 +179,13 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
     }
   });
 
-  it('History media rows (issue 11): images read back byte for byte per step with caption; histograms and tables as file sets', async () => {
+  it('History media rows (issue 11): images read back byte for byte per step with caption; histograms, tables, other media and long lists as file sets', async () => {
     const neptune = await session(stack.neptune);
     let images = 0;
     let histograms = 0;
     let tables = 0;
+    let others = 0;
+    let lists = 0;
     for (const p of stack.entity.projects) {
       for (const run of p.runs) {
         const id = neptuneRunId(stack.neptune, neptuneProject(p.name), run.id)!;
@@ -213,11 +215,23 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
           for (const t of list) {
             const json = bytesOf(t.file);
             expect(got[`${t.step}.table.json`]?.equals(json), `${run.id} ${key} ${t.step}`).toBe(true);
-            const table = JSON.parse(json.toString('utf8')) as { columns: string[]; data: unknown[][] };
-            const csv = [table.columns, ...table.data].map((r) => r.map((c) => (c === null ? '' : String(c))).join(',')).join('\r\n') + '\r\n';
-            expect(got[`${t.step}.csv`]?.toString('utf8')).toBe(csv);
+            expect(got[`${t.step}.csv`]?.toString('utf8')).toBe(expectedTableCsv(json));
             tables++;
           }
+        }
+        // Every other media kind (media-everything): the W&B file as it is, one per step.
+        for (const [set, list] of want.mediaFiles) {
+          const got = stack.neptune.inspect.fileSet(id, set);
+          for (const f of list) {
+            const name = f.file.slice(f.file.lastIndexOf('/') + 1);
+            expect(got[`${f.step}.${name.slice(name.indexOf('.') + 1)}`]?.equals(bytesOf(f.file)), `${run.id} ${set} ${f.step}`).toBe(true);
+            others++;
+          }
+        }
+        for (const [key, list] of want.lists) {
+          const got = stack.neptune.inspect.fileSet(id, `media/lists/${key}`);
+          for (const l of list) expect(JSON.parse(got[`${l.step}.json`].toString('utf8')), `${run.id} ${key}`).toEqual(l.value);
+          lists += list.length;
         }
       }
     }
@@ -225,6 +239,8 @@ describe('migrate through the CLI: the Neptune emulator holds what mapping.md pr
     expect(images).toBeGreaterThan(0);
     expect(histograms).toBeGreaterThan(0);
     expect(tables).toBeGreaterThan(0);
+    expect(others).toBeGreaterThan(0);
+    expect(lists).toBeGreaterThan(0);
   });
 
   it('a second migration with the same ledger sends nothing (no image, file or point twice)', async () => {

@@ -11,8 +11,50 @@ export interface ExpectedSeries {
   media: Map<string, number>;
   /** Issue 11: image-file values by key (image series), histograms and tables by key (file sets), in step order. */
   images: Map<string, Array<{ step: number; timestampMs: number; caption?: string; file: string }>>;
+  /** Histograms that land as files (`media/histograms/<key>`): all of them on A; on B those a histogram series cannot hold. */
   histograms: Map<string, Array<{ step: number; bins: unknown; values: unknown }>>;
+  /** Protocol B: histograms as histogram series (≤ 512 bins, edges increasing), bins unpacked from `packedBins`. */
+  histogramSeries: Map<string, Array<{ step: number; timestampMs: number; bins: number[]; values: number[] }>>;
   tables: Map<string, Array<{ step: number; file: string }>>;
+  /** Other media files by landing folder `media/<kind>/<key>` (joined tables under `tables`), the W&B file. */
+  mediaFiles: Map<string, Array<{ step: number; file: string }>>;
+  /** Lists too long for one string-series entry: one JSON file per step in `media/lists/<key>`. */
+  lists: Map<string, Array<{ step: number; value: unknown[] }>>;
+}
+
+/** mapping.md: the folder under `media/` of each file kind. */
+const FILE_DIRS: Record<string, string> = {
+  'joined-table': 'tables', 'audio-file': 'audio', 'video-file': 'video', 'html-file': 'html', 'object3D-file': 'object3D',
+  'plotly-file': 'plotly', 'molecule-file': 'molecule', 'bokeh-file': 'bokeh', 'graph-file': 'graph',
+};
+
+/** What one string-series entry holds, in characters: A 1000, B 1 MiB (262,144 code points at most 4 bytes each). */
+const LIST_ENTRY = { a: 1000, b: 262_144 } as const;
+
+/**
+ * mapping.md, tables: the CSV rendering of a generated table JSON (its cells hold no comma, quote or
+ * line break, so no quoting), CRLF line ends.
+ */
+export function expectedTableCsv(json: Buffer): string {
+  const table = JSON.parse(json.toString('utf8')) as { columns: string[]; data: unknown[][] };
+  return [table.columns, ...table.data].map((r) => r.map((c) => (c === null ? '' : String(c))).join(',')).join('\r\n') + '\r\n';
+}
+
+/** A step as Protocol B keeps it: whole + millionths, truncated (neptune-api.md §3.4), read back as whole + micro / 1e6. */
+export function bStep(step: number): number {
+  const whole = Math.floor(step);
+  return whole + Math.trunc(Math.round((step - whole) * 1e12) / 1e6) / 1e6;
+}
+
+function unpackedBins(m: Record<string, unknown>): unknown {
+  const p = m.packedBins as { min: number; size: number; count: number } | undefined;
+  return m.bins ?? (p && Array.from({ length: p.count + 1 }, (_, i) => p.min + i * p.size));
+}
+
+/** Protocol B's histogram rules (neptune-api.md §3.8): ≤ 512 bins, finite increasing inner edges, one value per bin. */
+function fitsHistogramSeries(bins: unknown, values: unknown): boolean {
+  if (!Array.isArray(bins) || !Array.isArray(values) || bins.length > 513 || values.length !== bins.length - 1) return false;
+  return bins.every((e, i) => typeof e === 'number' && !Number.isNaN(e) && (i === 0 || e > bins[i - 1]));
 }
 
 function isMedia(v: unknown): string | undefined {
@@ -49,8 +91,11 @@ function renamedKeys<T>(m: Map<string, T>): Map<string, T> {
   return new Map([...m].map(([k, v]) => [to.get(k)!, v]));
 }
 
-export function expectedHistory(run: GenRun): ExpectedSeries {
-  const out: ExpectedSeries = { floats: new Map(), strings: new Map(), nonFinite: 0, media: new Map(), images: new Map(), histograms: new Map(), tables: new Map() };
+export function expectedHistory(run: GenRun, protocol: 'a' | 'b' = 'a'): ExpectedSeries {
+  const out: ExpectedSeries = {
+    floats: new Map(), strings: new Map(), nonFinite: 0, media: new Map(), images: new Map(), histograms: new Map(), histogramSeries: new Map(),
+    tables: new Map(), mediaFiles: new Map(), lists: new Map(),
+  };
   const push = <T>(m: Map<string, T[]>, key: string, v: T) => {
     let list = m.get(key);
     if (!list) m.set(key, (list = []));
@@ -78,14 +123,28 @@ export function expectedHistory(run: GenRun): ExpectedSeries {
         const m = v as Record<string, unknown>;
         out.media.set(isMedia(v)!, (out.media.get(isMedia(v)!) ?? 0) + 1);
         // Images are a history series like any other: their key takes part in the renames.
-        if (m._type === 'image-file') {
-          seen.add(key);
-          push(out.images, key, { step, timestampMs: ts, caption: m.caption as string | undefined, file: m.path as string });
+        // n images of one row at step + i/n; on B their captions are a string series `<key>_caption` beside.
+        const images = m._type === 'image-file' ? [{ file: m.path as string, caption: m.caption as string | undefined }]
+          : m._type === 'images/separated' ? (m.filenames as string[]).map((file, i) => ({ file, caption: (m.captions as string[] | undefined)?.[i] })) : [];
+        if (images.length) seen.add(key);
+        images.forEach((x, i) => {
+          const at = step + i / images.length;
+          push(out.images, key, { step: at, timestampMs: ts, caption: x.caption, file: x.file });
+          if (protocol === 'b' && x.caption !== undefined) {
+            seen.add(`${key}_caption`);
+            push(out.strings, `${key}_caption`, { step: bStep(at), timestampMs: ts, value: x.caption });
+          }
+        });
+        if (m._type === 'histogram') {
+          const bins = unpackedBins(m);
+          if (protocol === 'b' && fitsHistogramSeries(bins, m.values)) push(out.histogramSeries, key, { step, timestampMs: ts, bins: bins as number[], values: m.values as number[] });
+          else push(out.histograms, key, { step, bins, values: m.values });
         }
-        if (m._type === 'histogram') push(out.histograms, key, { step, bins: m.bins, values: m.values });
         if (m._type === 'table-file') push(out.tables, key, { step, file: m.path as string });
+        if (FILE_DIRS[m._type as string]) push(out.mediaFiles, `media/${FILE_DIRS[m._type as string]}/${key}`, { step, file: m.path as string });
       } else if (Array.isArray(v)) {
-        // mapping.md, lists: the list's JSON text as a string point (these lists are short).
+        // mapping.md, lists: the list's JSON text as a string point where it fits one entry, else a file per step.
+        if ([...JSON.stringify(v)].length > LIST_ENTRY[protocol]) return void push(out.lists, key, { step, value: v });
         seen.add(key);
         let list = out.strings.get(key);
         if (!list) out.strings.set(key, (list = []));

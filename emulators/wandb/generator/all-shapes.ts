@@ -3,7 +3,11 @@ import { bufferFile } from './files.ts';
 import type { HistoryPlan, KeyPlan } from './history-plan.ts';
 import { mulberry32, runId } from './prng.ts';
 import { buildRun, checkpointFiles, type RunPlan } from './run-builder.ts';
+import type { MediaKind } from './media-kinds.ts';
 import type { GenEntity, GenFile, GenProject } from './types.ts';
+
+/** Display name of the all-shapes run that logs every media kind (other generators attach to it by name). */
+export const MEDIA_EVERYTHING = 'media-everything';
 
 const BASE_MS = Date.UTC(2025, 2, 1, 9, 0, 0);
 const DAY = 86_400_000;
@@ -136,6 +140,23 @@ export function allShapes(seed: number, entity: string): GenEntity {
     plan({ displayName: 'colliding-keys', state: 'finished', rows: 120, systemEvents: 6, eventsFileListed: false, consoleLines: 4, config: { collide: true },
       keys: [{ key: 'loss', kind: 'float' }, { key: 'loss/val', kind: 'float', every: 4 }, { key: 'acc', kind: 'float' }] }),
   ];
+
+  // Made last so that the runs above keep their ids and creation times. Every media kind in history
+  // (rows 0–4 in the parquet export, 5–7 in the live tail) and, as each key's last value, in the summary.
+  const media = (key: string, m: MediaKind, every = 1, offset = 0): KeyPlan => ({ key, kind: 'media', media: m, every, offset });
+  vision.push(plan({
+    displayName: MEDIA_EVERYTHING, state: 'running', rows: 8, liveTail: 3, systemEvents: 4, eventsFileListed: false, consoleLines: 4,
+    config: { media: true }, tags: ['media'],
+    keys: [
+      { key: 'loss', kind: 'float' },
+      { key: 'samples', kind: 'image', every: 2 }, media('grid', 'images', 2, 1),
+      { key: 'weights', kind: 'histogram' }, media('grads', 'np-histogram', 2), media('acts', 'packed-histogram', 2, 1), media('wide', 'wide-histogram', 4, 3),
+      { key: 'preds', kind: 'table', every: 3 }, media('joined', 'joined-table', 3, 1),
+      media('audio', 'audio-file', 3, 2), media('video', 'video-file', 3, 2), media('page', 'html-file', 3, 2), media('cloud', 'object3D-file', 3, 2),
+      media('fig', 'plotly-file', 3, 2), media('mol', 'molecule-file', 3, 2), media('bokeh', 'bokeh-file', 3, 2), media('net', 'graph-file', 3, 2),
+      media('tokens', 'short-list'), media('ids', 'long-list', 2, 1), media('vec', 'number-list'),
+    ],
+  }));
 
   const project = (name: string, plans: RunPlan[], i: number): GenProject => ({
     name, createdAt: new Date(BASE_MS - (10 - i) * DAY).toISOString().slice(0, 19) + 'Z', runs: plans.map(buildRun),

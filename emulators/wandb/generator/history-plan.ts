@@ -3,14 +3,17 @@
  * stream 5M points, jump to any step, and list the media files the rows reference, without state.
  */
 import { createHash } from 'node:crypto';
+import { mediaKindFiles, mediaKindValue, type MediaKind } from './media-kinds.ts';
 import { hash01, hashString, pseudoBytes } from './prng.ts';
 
 export type KeyKind =
-  | 'float' | 'int' | 'string' | 'special' | 'bool' | 'nested' | 'image' | 'histogram' | 'table';
+  | 'float' | 'int' | 'string' | 'special' | 'bool' | 'nested' | 'image' | 'histogram' | 'table' | 'media';
 
 export interface KeyPlan {
   key: string;
   kind: KeyKind;
+  /** kind `media`: which other media kind (media-kinds.ts). */
+  media?: MediaKind;
   /** Logged on rows where i % every === offset (sparse keys); default every row. */
   every?: number;
   offset?: number;
@@ -82,6 +85,13 @@ export function mediaBytes(p: HistoryPlan, k: KeyPlan, i: number): Buffer {
   return Buffer.concat([header, pseudoBytes(seed, 64 + (seed % 97))]);
 }
 
+/** The run files the key's value at row i names (media values only). */
+export function keyFiles(p: HistoryPlan, k: KeyPlan, i: number): Array<{ name: string; bytes: Buffer }> {
+  if (k.kind === 'image' || k.kind === 'table') return [{ name: mediaPath(p, k, i), bytes: mediaBytes(p, k, i) }];
+  if (k.kind === 'media' && k.media) return mediaKindFiles(p.seed, k.key, k.media, i, stepOf(p, i));
+  return [];
+}
+
 export function mediaPath(p: HistoryPlan, k: KeyPlan, i: number): string {
   const step = stepOf(p, i);
   const h = createHash('sha256').update(`${p.seed}:${k.key}:${i}`).digest('hex').slice(0, 20);
@@ -103,6 +113,8 @@ function valueOf(p: HistoryPlan, k: KeyPlan, ki: number, i: number): unknown {
       return [NaN, Infinity, -Infinity, h][i % 4];
     case 'bool':
       return h < 0.5;
+    case 'media':
+      return mediaKindValue(p.seed, k.key, ki, k.media!, i, stepOf(p, i));
     case 'nested':
       return { inner: { v: h, tag: `t${i % 4}` }, list: [i, i + 1, h] };
     case 'histogram': {

@@ -2,7 +2,7 @@
 import { stringifyExtJson } from '../ext-json.ts';
 import { bufferFile, linesFile, streamFile } from './files.ts';
 import {
-  type HistoryPlan, lastValues, mediaBytes, mediaPath, rowAt, rowsFrom, rowsOf, stepOf,
+  type HistoryPlan, keyFiles, lastValues, rowAt, rowsFrom, rowsOf, stepOf,
 } from './history-plan.ts';
 import { hash01, pseudoBytes } from './prng.ts';
 import type { GenFile, GenRun, RunState } from './types.ts';
@@ -126,8 +126,8 @@ export function buildRun(plan: RunPlan): GenRun {
     }, updatedAt));
   }
   for (const k of p.keys) {
-    if (k.kind !== 'image' && k.kind !== 'table') continue;
-    for (const i of rowsOf(k, rows)) files.push(bufferFile(mediaPath(p, k, i), mediaBytes(p, k, i), updatedAt));
+    if (k.kind !== 'image' && k.kind !== 'table' && k.kind !== 'media') continue;
+    for (const i of rowsOf(k, rows)) for (const f of keyFiles(p, k, i)) files.push(bufferFile(f.name, f.bytes, updatedAt));
   }
   files.push(...(plan.extraFiles ?? []));
   files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -1,5 +1,5 @@
 import type { Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetEntry, HistogramPoint, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
 
 export interface DryRunCounts {
   projects: number;
@@ -50,6 +50,11 @@ export class DryRunTarget implements Target {
         return [];
       },
       async logImages(_path: string, points: readonly ImagePoint[]): Promise<Omission[]> {
+        counts.points += points.length;
+        totals.points += points.length;
+        return [];
+      },
+      async logHistograms(_path: string, points: readonly HistogramPoint[]): Promise<Omission[]> {
         counts.points += points.length;
         totals.points += points.length;
         return [];

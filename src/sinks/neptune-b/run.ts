@@ -1,11 +1,12 @@
 import type { Logger } from '../../core/logger.ts';
 import type { TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetEntry, HistogramPoint, ImagePoint, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import type { NeptuneApi } from '../neptune/api.ts';
 import { heldStep } from '../../mapping/steps.ts';
 import type { IngestClient } from './ingest.ts';
 import { checkAtom, checkPath, checkStep, type Refusal } from './limits.ts';
+import { BMediaSeries } from './media-series.ts';
 import { SnapshotEncoder, type EncoderLimits } from './snapshots.ts';
 import { readHeld, type BRunHeld } from './state-read.ts';
 import { refusalsOf } from './status.ts';
@@ -55,6 +56,7 @@ export class NeptuneBRun implements TargetRun {
   private pending: Omission[] = [];
   private held?: BRunHeld;
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly media: BMediaSeries;
 
   constructor(
     private readonly ctx: BRunContext,
@@ -64,6 +66,17 @@ export class NeptuneBRun implements TargetRun {
     private readonly experimentName?: string,
   ) {
     this.encoder = new SnapshotEncoder(ctx.encoderLimits);
+    this.media = new BMediaSeries(ctx, project, id);
+  }
+
+  /** W&B images as a file series (./media-series.ts). */
+  logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<Omission[]> {
+    return this.media.logImages(path, points, signal);
+  }
+
+  /** W&B histograms as a histogram series (./media-series.ts). */
+  logHistograms(path: string, points: readonly HistogramPoint[], signal?: AbortSignal): Promise<Omission[]> {
+    return this.media.logHistograms(path, points, signal);
   }
 
   /**
@@ -227,7 +240,7 @@ export class NeptuneBRun implements TargetRun {
 }
 
 /** Submits what the encoder holds and waits until the server processed it; returns what it refused. */
-export async function submitAndWait(encoder: SnapshotEncoder, ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<Omission[]> {
+export async function submitAndWait(encoder: Pick<SnapshotEncoder, 'empty' | 'requests'>, ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<Omission[]> {
   if (encoder.empty) return [];
   const ids: string[] = [];
   for (const body of encoder.requests(project, runId, ctx.now())) {
