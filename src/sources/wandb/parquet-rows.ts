@@ -62,9 +62,8 @@ export async function* parquetFileRows(path: string, o: ParquetFileRowsOptions):
     const start = groupStart;
     groupStart += groupRows;
     if (groupRows === 0 || groupMaxStep(group, stepColumn) < o.fromStep) continue;
-    const span = rowsPerRead(group, groupRows, chunk);
-    for (let rowStart = start; rowStart < start + groupRows; rowStart += span) {
-      const rowEnd = Math.min(rowStart + span, start + groupRows);
+    for (let rowStart = start; rowStart < start + groupRows; rowStart += chunk) {
+      const rowEnd = Math.min(rowStart + chunk, start + groupRows);
       let rows: Record<string, unknown>[];
       try {
         rows = await parquetReadObjects({ file, metadata, rowStart, rowEnd, useOffsetIndex: true });
@@ -81,20 +80,6 @@ export async function* parquetFileRows(path: string, o: ParquetFileRowsOptions):
     }
   }
 }
-
-/**
- * Rows to read at once from a row group. Without an offset index a row range cannot start inside a
- * page, and each range decodes the pages it touches from their start (a writer that puts a row
- * group's column in one page makes every range decode the whole group again). So a group up to
- * WHOLE_GROUP_CHUNKS chunks long is read whole; longer groups, or groups with an offset index (pages
- * found by row), are read in chunks.
- */
-function rowsPerRead(group: FileMetaData['row_groups'][number], groupRows: number, chunk: number): number {
-  const indexed = group.columns.every((c) => c.offset_index_offset !== undefined && c.offset_index_length !== undefined);
-  return !indexed && groupRows <= WHOLE_GROUP_CHUNKS * chunk ? groupRows : chunk;
-}
-
-const WHOLE_GROUP_CHUNKS = 4;
 
 /** `_step` range of a file from its row-group statistics (metadata only), or undefined when not recorded. */
 export async function parquetStepRange(path: string): Promise<{ min: number; max: number } | undefined> {
