@@ -23,16 +23,44 @@ export function openChunks(db: Db): void {
   pending.set(db, stmt(db, 'SELECT 1 FROM b_chunks LIMIT 1').get() !== undefined);
 }
 
-export function writeChunk(db: Db, seriesId: number, steps: number[], ts: number[], vals: number[]): void {
-  const n = steps.length;
-  if (n === 0) return;
-  const data = new Float64Array(3 * n);
-  data.set(steps, 0);
-  data.set(ts, n);
-  data.set(vals, 2 * n);
-  stmt(db, 'INSERT INTO b_chunks(series_id, first_step, last_step, n, data) VALUES (?, ?, ?, ?, ?)')
-    .run(seriesId, steps[0], steps[n - 1], n, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  pending.set(db, true);
+/** The float points of one series within one request, gathered column by column into growing typed arrays. */
+export class ChunkBuilder {
+  n = 0;
+  private steps = new Float64Array(64);
+  private ts = new Float64Array(64);
+  private vals = new Float64Array(64);
+
+  add(step: number, ts: number, val: number): void {
+    if (this.n === this.steps.length) {
+      this.steps = grown(this.steps);
+      this.ts = grown(this.ts);
+      this.vals = grown(this.vals);
+    }
+    this.steps[this.n] = step;
+    this.ts[this.n] = ts;
+    this.vals[this.n] = val;
+    this.n += 1;
+  }
+
+  /** Writes the gathered points as one chunk and starts over. */
+  write(db: Db, seriesId: number): void {
+    const n = this.n;
+    if (n === 0) return;
+    const data = new Float64Array(3 * n);
+    data.set(this.steps.subarray(0, n), 0);
+    data.set(this.ts.subarray(0, n), n);
+    data.set(this.vals.subarray(0, n), 2 * n);
+    stmt(db, 'INSERT INTO b_chunks(series_id, first_step, last_step, n, data) VALUES (?, ?, ?, ?, ?)')
+      .run(seriesId, this.steps[0], this.steps[n - 1], n, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    pending.set(db, true);
+    this.n = 0;
+  }
+}
+
+function grown(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 function unpack(data: Buffer, n: number): Float64Array {
@@ -45,9 +73,13 @@ function point(f: Float64Array, n: number, i: number): ChunkPoint {
   return { step: f[i], ts: f[n + i], num: Number.isNaN(v) ? null : v, str: null };
 }
 
+/** The newest point of a series' chunks: only its 24 bytes are read (a chunk holds up to a request's points). */
 export function lastChunkPoint(db: Db, seriesId: number): ChunkPoint | undefined {
-  const r = stmt(db, 'SELECT n, data FROM b_chunks WHERE series_id = ? ORDER BY first_step DESC LIMIT 1').get(seriesId) as { n: number; data: Buffer } | undefined;
-  return r ? point(unpack(r.data, r.n), r.n, r.n - 1) : undefined;
+  const r = stmt(db, `SELECT substr(data, 8 * (n - 1) + 1, 8) AS step, substr(data, 8 * (2 * n - 1) + 1, 8) AS ts, substr(data, 8 * (3 * n - 1) + 1, 8) AS val
+    FROM b_chunks WHERE series_id = ? ORDER BY first_step DESC LIMIT 1`).get(seriesId) as { step: Buffer; ts: Buffer; val: Buffer } | undefined;
+  if (!r) return undefined;
+  const v = r.val.readDoubleLE(0);
+  return { step: r.step.readDoubleLE(0), ts: r.ts.readDoubleLE(0), num: Number.isNaN(v) ? null : v, str: null };
 }
 
 export function chunkPointAt(db: Db, seriesId: number, step: number): ChunkPoint | undefined {

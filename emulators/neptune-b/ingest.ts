@@ -8,7 +8,7 @@ import { HttpError } from '../neptune/http-util.ts';
 import { createExperiment, createProject } from '../neptune/containers.ts';
 import { findProject, findWorkspace, getAttr, insertPoints, putAttr, seriesId, stmt, type Db } from '../neptune/store.ts';
 import { IngestCode, type IngestCodeValue } from './codes.ts';
-import { chunkPointAt, lastChunkPoint, writeChunk } from './chunks.ts';
+import { ChunkBuilder, chunkPointAt, lastChunkPoint } from './chunks.ts';
 import { bRun, lastPointWithTs, pointAt, putAttrJson, putBRun, runByRunId, type StoredPoint } from './store.ts';
 import type { FileRef, Path, RunCreate, RunOperation, SetOp, Snapshot, Step, Timestamp, Value } from './wire.ts';
 
@@ -208,7 +208,7 @@ const SERIES_TYPE: Partial<Record<Value['kind'], string>> = {
 interface SeriesState {
   sid: number; type: string; last?: StoredPoint; created: boolean; previewStep?: number;
   /** Float points of this request, written as one chunk (chunks.ts). */
-  buf?: { steps: number[]; ts: number[]; vals: number[] };
+  buf?: ChunkBuilder;
 }
 
 class SnapshotApplier {
@@ -236,11 +236,7 @@ class SnapshotApplier {
   private flush(): void {
     insertPoints(this.db, sortedBySeries(this.rows));
     this.rows.length = 0;
-    for (const st of this.series.values()) {
-      if (!st.buf || st.buf.steps.length === 0) continue;
-      writeChunk(this.db, st.sid, st.buf.steps, st.buf.ts, st.buf.vals);
-      st.buf = { steps: [], ts: [], vals: [] };
-    }
+    for (const st of this.series.values()) st.buf?.write(this.db, st.sid);
   }
 
   private issue(path: string, code: IngestCodeValue, message: string): void {
@@ -352,7 +348,7 @@ class SnapshotApplier {
     const rowLast = lastPointWithTs(this.db, sid);
     const chunkLast = type === 'floatSeries' ? lastChunkPoint(this.db, sid) : undefined;
     const last = rowLast && chunkLast ? (chunkLast.step > rowLast.step ? chunkLast : rowLast) : rowLast ?? chunkLast;
-    st = { sid, type, last, created: !existed, previewStep: pv?.step, ...(type === 'floatSeries' ? { buf: { steps: [], ts: [], vals: [] } } : {}) };
+    st = { sid, type, last, created: !existed, previewStep: pv?.step, ...(type === 'floatSeries' ? { buf: new ChunkBuilder() } : {}) };
     this.series.set(path, st);
     return st;
   }
@@ -448,11 +444,8 @@ class SnapshotApplier {
       }
       if (ts < last.ts) return this.issue(path, IngestCode.SERIES_TIMESTAMP_DECREASING, `'${path}': timestamp goes back in time`);
     }
-    if (st.buf) {
-      st.buf.steps.push(step);
-      st.buf.ts.push(ts);
-      st.buf.vals.push(num ?? NaN);
-    } else this.rows.push(st.sid, step, ts, num, str);
+    if (st.buf) st.buf.add(step, ts, num ?? NaN);
+    else this.rows.push(st.sid, step, ts, num, str);
     // NaN is compared as SQLite keeps it: NULL.
     const keep = num !== null && Number.isNaN(num) ? null : num;
     if (st.last) { st.last.step = step; st.last.ts = ts; st.last.num = keep; st.last.str = str; } else st.last = { step, ts, num: keep, str };

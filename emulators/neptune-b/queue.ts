@@ -73,10 +73,20 @@ export class IngestQueue {
   submit(op: RunOperation, body: Uint8Array, user: string): string {
     const id = randomUUID();
     const receivedMs = this.cfg.now();
+    this.counters.ingestRequests += 1;
+    if (this.pending.length === 0 && this.cfg.statusDelayMs === 0 && this.cfg.unavailableChecks === 0 && !this.stuck && !this.stopped) {
+      // Configured to process at once, with nothing queued before it: applied before the submit is
+      // answered, so its first status is already final and its body need not be kept for a restart.
+      // The decoded request then never outlives the handler (kept for later, its per-point objects
+      // survived into V8's old generation and made garbage collection the emulator's largest cost).
+      const seq = Number(stmt(this.db, 'INSERT INTO b_requests(id, project, username, received_ms) VALUES (?, ?, ?, ?)')
+        .run(id, op.project, user, receivedMs).lastInsertRowid);
+      this.process({ seq, id, project: op.project, user, receivedMs, op, checks: 0 }, receivedMs);
+      return id;
+    }
     const seq = Number(stmt(this.db, 'INSERT INTO b_requests(id, project, username, received_ms, body) VALUES (?, ?, ?, ?, ?)')
       .run(id, op.project, user, receivedMs, Buffer.from(body.buffer, body.byteOffset, body.byteLength)).lastInsertRowid);
     this.pending.push({ seq, id, project: op.project, user, receivedMs, op, checks: 0 });
-    this.counters.ingestRequests += 1;
     if (this.cfg.statusDelayMs === 0 && this.cfg.unavailableChecks === 0) setImmediate(() => this.processReady());
     return id;
   }
@@ -89,26 +99,28 @@ export class IngestQueue {
   processReady(): void {
     if (this.stopped) return;
     const now = this.cfg.now();
-    while (this.pending.length > 0 && this.ready(this.pending[0], now)) {
-      const p = this.pending.shift() as Pending;
-      let outcome: Outcome;
-      const t0 = performance.now();
-      try {
-        outcome = applyRunOperation(this.db, this.cfg.rules, p.op, p.user, now);
-      } catch {
-        outcome = { ok: 0, issues: [], pointsStored: 0, fatal: { path: '', code: IngestCode.INTERNAL, message: 'internal error while processing' } };
-      }
-      this.counters.applyMs += performance.now() - t0;
-      this.counters.processed += 1;
-      this.counters.pointsStored += outcome.pointsStored;
-      this.counters.duplicatePoints += outcome.issues.filter((i) => i.code === IngestCode.SERIES_POINT_DUPLICATE).length;
-      const status = JSON.stringify(statusOf(outcome));
-      this.db.transaction(() => {
-        stmt(this.db, 'UPDATE b_requests SET status = ?, body = NULL WHERE id = ?').run(status, p.id);
-        const ins = stmt(this.db, 'INSERT INTO b_request_details(request_id, path, code, message) VALUES (?, ?, ?, ?)');
-        for (const i of outcome.fatal ? [outcome.fatal] : outcome.issues) ins.run(p.id, i.path, i.code, i.message);
-      })();
+    while (this.pending.length > 0 && this.ready(this.pending[0], now)) this.process(this.pending.shift() as Pending, now);
+  }
+
+  /** Applies one request and records its status and per-path codes. */
+  private process(p: Pending, now: number): void {
+    let outcome: Outcome;
+    const t0 = performance.now();
+    try {
+      outcome = applyRunOperation(this.db, this.cfg.rules, p.op, p.user, now);
+    } catch {
+      outcome = { ok: 0, issues: [], pointsStored: 0, fatal: { path: '', code: IngestCode.INTERNAL, message: 'internal error while processing' } };
     }
+    this.counters.applyMs += performance.now() - t0;
+    this.counters.processed += 1;
+    this.counters.pointsStored += outcome.pointsStored;
+    this.counters.duplicatePoints += outcome.issues.filter((i) => i.code === IngestCode.SERIES_POINT_DUPLICATE).length;
+    const status = JSON.stringify(statusOf(outcome));
+    this.db.transaction(() => {
+      stmt(this.db, 'UPDATE b_requests SET status = ?, body = NULL WHERE id = ?').run(status, p.id);
+      const ins = stmt(this.db, 'INSERT INTO b_request_details(request_id, path, code, message) VALUES (?, ?, ?, ?)');
+      for (const i of outcome.fatal ? [outcome.fatal] : outcome.issues) ins.run(p.id, i.path, i.code, i.message);
+    })();
   }
 
   /**

@@ -54,6 +54,22 @@ describe('asynchronous processing and /ingest/check (neptune-api.md §3.5)', () 
     expect(codes((await b.check([id]))[0])).toEqual({ 0: 1 });
   });
 
+  it('with no delay, a request is applied when it arrives, but never before one still queued ahead of it', async () => {
+    const b = await start({ statusDelayMs: 0, unavailableChecks: 0, faults: { stuckUnavailable: true } });
+    const create = await b.ingest(encodeCreate(PROJECT, 'r1', {}, true));
+    const first = await b.ingest(encodeUpdate(PROJECT, 'r1', [{ step: 1, timestamp: 1, append: { m: { float: 1 } } }]));
+    emu.b.setFaults({});
+    // Two requests wait: this one must queue behind them (applied first it would find no run: RUN_NOT_FOUND).
+    const second = await b.ingest(encodeUpdate(PROJECT, 'r1', [{ step: 2, timestamp: 2, append: { m: { float: 2 } } }]));
+    expect((await b.check([create, first, second])).map(codes)).toEqual([{ 0: 1 }, { 0: 1 }, { 0: 1 }]);
+    // Nothing queued now: applied before the submit is answered, so visible without a status check.
+    await b.ingest(encodeUpdate(PROJECT, 'r1', [{ step: 3, timestamp: 3, append: { m: { float: 3 } } }]));
+    expect(emu.b.inspect.pendingRequests()).toEqual([]);
+    expect(emu.b.inspect.floatSeries(PROJECT, 'r1', 'm')).toEqual([
+      { step: 1, timestampMs: 1, value: 1 }, { step: 2, timestampMs: 2, value: 2 }, { step: 3, timestampMs: 3, value: 3 },
+    ]);
+  });
+
   it('unknown ids answer NOT_FOUND in place; more than 1000 ids is a 400; the single GET form works', async () => {
     const b = await start({});
     const id = await b.ingest(encodeCreate(PROJECT, 'r1', {}, true));

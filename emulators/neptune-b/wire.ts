@@ -115,7 +115,17 @@ class Cur {
 
   /** int32 fields (nanos, enums) are varints of the sign-extended 64-bit value. */
   int32(): number {
-    return Number(BigInt.asIntN(32, BigInt(this.varint() % 2 ** 32)));
+    const v = this.varint();
+    return v < 2 ** 31 ? v : Number(BigInt.asIntN(32, BigInt(v % 2 ** 32)));
+  }
+
+  /** An int64 as a number: a varint of up to 8 bytes (< 2^56) is exact as is; longer ones (negative) go through BigInt. */
+  int64Number(): number {
+    const s = this.pos;
+    for (let i = s; i < s + 8 && i < this.end; i++) {
+      if (this.buf[i] < 0x80) return this.varint();
+    }
+    return Number(this.int64());
   }
 
   double(): number {
@@ -146,6 +156,23 @@ class Cur {
   sub(): Cur {
     const e = this.len();
     return this.at(this.start, e);
+  }
+
+  /**
+   * Enters a length-delimited field in place (no cursor object per nested message: this runs per
+   * point); returns the enclosing end, which `leave` restores once the field is read.
+   */
+  enter(): number {
+    const e = this.len();
+    const outer = this.end;
+    this.pos = this.start;
+    this.end = e;
+    return outer;
+  }
+
+  leave(outer: number): void {
+    this.pos = this.end;
+    this.end = outer;
   }
 
   string(): string {
@@ -191,17 +218,36 @@ function text(buf: Uint8Array, s: number, e: number): string {
 const pathCache = new Map<number, Array<{ bytes: Uint8Array; path: Path }>>();
 let pathCacheSize = 0;
 
+/**
+ * The key at each position of the previous snapshot's append map: consecutive snapshots (history
+ * rows) list the same metrics in the same order, so a byte comparison finds most keys without hashing.
+ */
+const recent: Array<{ bytes: Uint8Array; path: Path } | undefined> = [];
+
+function sameBytes(a: Uint8Array, buf: Uint8Array, s: number, e: number): boolean {
+  if (a.length !== e - s) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[s + i]) return false;
+  return true;
+}
+
+function decodePathAt(buf: Uint8Array, s: number, e: number, index: number): Path {
+  const r = recent[index];
+  if (r !== undefined && sameBytes(r.bytes, buf, s, e)) return r.path;
+  const entry = cachedPath(buf, s, e);
+  if (index < 4096) recent[index] = entry;
+  return entry.path;
+}
+
 function decodePath(buf: Uint8Array, s: number, e: number): Path {
+  return cachedPath(buf, s, e).path;
+}
+
+function cachedPath(buf: Uint8Array, s: number, e: number): { bytes: Uint8Array; path: Path } {
   let h = 0x811c9dc5;
   for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
   const bucket = pathCache.get(h);
   if (bucket) {
-    for (const c of bucket) {
-      if (c.bytes.length !== e - s) continue;
-      let same = true;
-      for (let i = 0; i < c.bytes.length; i++) if (c.bytes[i] !== buf[s + i]) { same = false; break; }
-      if (same) return c.path;
-    }
+    for (const c of bucket) if (sameBytes(c.bytes, buf, s, e)) return c;
   }
   let path: Path;
   try {
@@ -209,12 +255,21 @@ function decodePath(buf: Uint8Array, s: number, e: number): Path {
   } catch {
     path = { text: utf8Lossy.decode(buf.subarray(s, e)), bytes: e - s, valid: false };
   }
-  if (pathCacheSize > 100_000) { pathCache.clear(); pathCacheSize = 0; }
+  if (pathCacheSize > 100_000) { pathCache.clear(); pathCacheSize = 0; recent.length = 0; }
   const entry = { bytes: buf.slice(s, e), path };
-  if (bucket) bucket.push(entry);
+  const again = pathCache.get(h);
+  if (again) again.push(entry);
   else pathCache.set(h, [entry]);
   pathCacheSize += 1;
-  return path;
+  return entry;
+}
+
+/** Reads the length-delimited field at the cursor with `f`, in place (see Cur.enter). */
+function nested<T>(c: Cur, f: (c: Cur) => T): T {
+  const outer = c.enter();
+  const v = f(c);
+  c.leave(outer);
+  return v;
 }
 
 function step(c: Cur): Step {
@@ -234,7 +289,7 @@ function timestamp(c: Cur): Timestamp {
   while (c.more()) {
     const no = c.tag();
     const wt = c.wt;
-    if (no === 1 && wt === VARINT) t.seconds = Number(c.int64());
+    if (no === 1 && wt === VARINT) t.seconds = c.int64Number();
     else if (no === 2 && wt === VARINT) t.nanos = c.int32();
     else c.skip(wt);
   }
@@ -278,8 +333,11 @@ function histogram(c: Cur): Histogram {
   return h;
 }
 
+const NONE: Value = { kind: 'none' };
+const NO_PATH: Path = { text: '', bytes: 0, valid: true };
+
 function value(c: Cur): Value {
-  let v: Value = { kind: 'none' };
+  let v: Value = NONE;
   while (c.more()) {
     const no = c.tag();
     const wt = c.wt;
@@ -290,7 +348,7 @@ function value(c: Cur): Value {
       const e = c.len();
       const s = c.start;
       v = { kind: 'string', v: text(c.buf, s, e), bytes: e - s };
-    } else if (no === 8 && wt === LEN) v = { kind: 'timestamp', v: timestamp(c.sub()) };
+    } else if (no === 8 && wt === LEN) v = { kind: 'timestamp', v: nested(c, timestamp) };
     else if (no === 12 && wt === LEN) {
       const e = c.len();
       const s = c.start;
@@ -317,33 +375,32 @@ function value(c: Cur): Value {
         else inner.skip(w2);
       }
       v = { kind: 'fileRef', v: f, bytes: e - s };
-    } else if (no === 14 && wt === LEN) v = { kind: 'histogram', v: histogram(c.sub()) };
+    } else if (no === 14 && wt === LEN) v = { kind: 'histogram', v: nested(c, histogram) };
     else c.skip(wt);
   }
   return v;
 }
 
-/** A map<string, X> entry: key=1, value=2 (protobuf map encoding). */
-function mapEntry<T>(c: Cur, val: (c: Cur) => T, empty: T): [Path, T] {
-  const e = c.len();
-      const s = c.start;
-  const inner = c.at(s, e);
-  let key: Path = { text: '', bytes: 0, valid: true };
+/**
+ * A map<string, X> entry: key=1, value=2 (protobuf map encoding). `index` is the entry's place in
+ * its snapshot's append map (decodePathAt), or -1.
+ */
+function mapEntry<T>(c: Cur, val: (c: Cur) => T, empty: T, index: number): [Path, T] {
+  const outer = c.enter();
+  let key = NO_PATH;
   let v = empty;
-  while (inner.more()) {
-    const no = inner.tag();
-    const wt = inner.wt;
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
     if (no === 1 && wt === LEN) {
-      const ke = inner.len();
-      const ks = inner.start;
-      key = decodePath(inner.buf, ks, ke);
-    } else if (no === 2 && wt === LEN) v = val(inner.sub());
-    else inner.skip(wt);
+      const ke = c.len();
+      key = index < 0 ? decodePath(c.buf, c.start, ke) : decodePathAt(c.buf, c.start, ke, index);
+    } else if (no === 2 && wt === LEN) v = nested(c, val);
+    else c.skip(wt);
   }
+  c.leave(outer);
   return [key, v];
 }
-
-const NONE: Value = { kind: 'none' };
 
 /** ModifySet{string=1 ModifyStringSet{values=1 map<string, SET_OPERATION>}}. */
 function modifySet(c: Cur): Array<[string, SetOp]> {
@@ -375,16 +432,17 @@ function modifySet(c: Cur): Array<[string, SetOp]> {
 
 function snapshot(c: Cur): Snapshot {
   const s: Snapshot = { assign: [], modifySets: [], append: [], encodedBytes: c.end - c.pos };
+  let appended = 0;
   while (c.more()) {
     const no = c.tag();
     const wt = c.wt;
     if (wt !== LEN) { c.skip(wt); continue; }
     switch (no) {
-      case 1: s.step = step(c.sub()); break;
-      case 2: s.timestamp = timestamp(c.sub()); break;
-      case 4: s.assign.push(mapEntry(c, value, NONE)); break;
-      case 5: s.modifySets.push(mapEntry(c, modifySet, [] as Array<[string, SetOp]>)); break;
-      case 8: s.append.push(mapEntry(c, value, NONE)); break;
+      case 1: s.step = nested(c, step); break;
+      case 2: s.timestamp = nested(c, timestamp); break;
+      case 4: s.assign.push(mapEntry(c, value, NONE, -1)); break;
+      case 5: s.modifySets.push(mapEntry(c, modifySet, [] as Array<[string, SetOp]>, -1)); break;
+      case 8: s.append.push(mapEntry(c, value, NONE, appended++)); break;
       case 9: s.requestId = c.string(); break;
       case 10: {
         const p = c.sub();
@@ -466,7 +524,7 @@ export function decodeRunOperation(buf: Uint8Array): RunOperation {
       while (b.more()) {
         const n2 = b.tag();
     const w2 = b.wt;
-        if (n2 === 1 && w2 === LEN) list.push(snapshot(b.sub()));
+        if (n2 === 1 && w2 === LEN) list.push(nested(b, snapshot));
         else b.skip(w2);
       }
       op.snapshots = list; op.create = undefined;

@@ -82,9 +82,11 @@ export function mapHistoryRow(
     }
     addOmission(out.omissions, { reason: 'unsupported-value', subject: key, count: 1, detail: `${typeof value} value` });
   };
-  for (const [key, value] of Object.entries(row.values)) {
-    if (key.startsWith('_') && !opts.include.has('internal')) continue;
-    visit(key, value);
+  const internal = opts.include.has('internal');
+  // Keys, not entries: no [key, value] pair per history value.
+  for (const key of Object.keys(row.values)) {
+    if (!internal && key.charCodeAt(0) === 0x5f /* _ */) continue;
+    visit(key, row.values[key]);
   }
   for (const o of out.media.omissions) addOmission(out.omissions, o);
   out.strings.push(...out.media.strings);

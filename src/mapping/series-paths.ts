@@ -40,7 +40,8 @@ export class SeriesPathPlanner {
 
   /** The path for `key`, assigning one (with `kind`) the first time the key is seen. */
   assign(key: string, kind: SeriesKind): SeriesPath {
-    return this.assignSegments(key, key.split('/'), kind);
+    // Called for every history value: a known key must not cost a split.
+    return this.byKey.get(key) ?? this.assignSegments(key, key.split('/'), kind);
   }
 
   /** As `assign`, for a key already split into raw segments (nested config/summary dicts). */
