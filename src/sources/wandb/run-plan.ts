@@ -5,13 +5,15 @@
  *
  * Measured on many small runs (bench scenario b), a run's GraphQL requests were: its file listing (1),
  * its history page (1), `eventsLineCount` then `events` when it has no `wandb-events.jsonl` (2), and
- * for a running run `historyKeys` and `parquetHistory` (2). The plan carries the first three kinds;
- * running runs, big runs and big event streams keep their own queries (their answers could be large,
- * and a running run's tail must be read when its history is, not ahead).
+ * for a running run also `historyKeys` and `parquetHistory` (2). The plan carries all of them for a
+ * run whose history fits one page and whose system metrics are few; a bigger run keeps its own
+ * queries for what does not fit (parquet export, paged scan). A running run's page comes with its
+ * `historyKeys` from the same document, so the page is known to hold every step up to `lastStep`.
  */
 import type { RunInfo, RunKey } from '../../core/records.ts';
 import { filesOfPage, type FileConnection, type ListedFile } from './files.ts';
 import { FILE_EDGES } from './queries.ts';
+import { lastStepOf } from './run-info.ts';
 
 /** What the listing already says about a run (fields beyond the SDK's run fragment). */
 export interface RunCounts {
@@ -23,8 +25,10 @@ export interface RunPlan {
   key: RunKey;
   /** The first page of the run's files. */
   files: boolean;
-  /** `history(minStep: 0, maxStep, samples: maxStep)`: the whole history of a finished small run in one page. */
+  /** `history(minStep: 0, maxStep, samples: maxStep)`: the whole history of a small run in one page. */
   historyStop?: number;
+  /** A running run: `historyKeys` beside the page, to check it still holds every step. */
+  freshKeys?: boolean;
   /** `events(samples)` with `eventsLineCount` beside it, to tell a complete answer from a sampled one. */
   eventSamples?: number;
 }
@@ -49,12 +53,16 @@ export const DEFAULT_PLAN_LIMITS: Omit<PlanLimits, 'pageSize'> = { filesFirst: 5
 
 /** The plan of one run, or undefined when it needs nothing a batch could bring. */
 export function planRun(run: RunInfo, counts: RunCounts | undefined, limits: PlanLimits): RunPlan | undefined {
-  const finished = run.state !== 'running';
-  const plan: RunPlan = { key: run.key, files: counts?.fileCount !== 0 };
-  // Only a run that no longer logs has a lastStep to trust ahead of reading it (history.ts re-reads it otherwise).
-  if (finished && run.lastStep !== undefined && run.lastStep >= 0 && run.lastStep < limits.pageSize) plan.historyStop = run.lastStep + 1;
+  const running = run.state === 'running';
+  const plan: RunPlan = { key: run.key, files: running || counts?.fileCount !== 0 };
+  const last = run.lastStep ?? -1;
+  // A finished run's page ends after its last step; a running run's covers a whole page, checked against its fresh lastStep.
+  if (running && last < limits.pageSize) Object.assign(plan, { historyStop: limits.pageSize, freshKeys: true });
+  else if (!running && last >= 0 && last < limits.pageSize) plan.historyStop = last + 1;
   const events = counts?.eventsLineCount;
-  if (finished && events !== undefined && events > 0 && events <= limits.eventsMax) plan.eventSamples = events;
+  // A running run may have logged more since the listing: room for them, a count beside them says if all came.
+  if (running) plan.eventSamples = Math.min(limits.eventsMax, 2 * (events ?? 0) + 100);
+  else if (events !== undefined && events > 0 && events <= limits.eventsMax) plan.eventSamples = events;
   return plan.files || plan.historyStop !== undefined || plan.eventSamples !== undefined ? plan : undefined;
 }
 
@@ -77,6 +85,7 @@ export function batchDocument(plans: readonly RunPlan[], limits: PlanLimits): { 
     const fields: string[] = [];
     if (p.files) fields.push(`files(first: ${limits.filesFirst}) { ...FileEdges }`);
     if (p.historyStop !== undefined) fields.push(`history(minStep: 0, maxStep: ${p.historyStop}, samples: ${p.historyStop})`);
+    if (p.freshKeys) fields.push('historyKeys');
     if (p.eventSamples !== undefined) fields.push(`eventsLineCount events(samples: ${p.eventSamples})`);
     blocks.push(`  ${aliasOf(i)}: project(name: $p${i}, entityName: $e${i}) { run(name: $n${i}) { ${fields.join(' ')} } }`);
   });
@@ -85,13 +94,14 @@ export function batchDocument(plans: readonly RunPlan[], limits: PlanLimits): { 
 }
 
 interface RunBlock {
-  run?: { files?: FileConnection | null; history?: string[] | null; events?: string[] | null; eventsLineCount?: number | null } | null;
+  run?: { files?: FileConnection | null; history?: string[] | null; historyKeys?: unknown; events?: string[] | null; eventsLineCount?: number | null } | null;
 }
 
 /**
  * One alias's answer as a bundle; undefined when the project or run is missing (the run's own queries
- * then say so with their usual messages). An events answer with fewer rows than the run now holds
- * (it kept logging) is left out: the run's own query asks for all of them.
+ * then say so with their usual messages). A running run's page whose fresh lastStep lies beyond it,
+ * and an events answer with fewer rows than the run now holds, are left out: the run's own queries
+ * read those.
  */
 export function bundleOf(plan: RunPlan, block: unknown): RunBundle | undefined {
   const run = (block as RunBlock | null | undefined)?.run;
@@ -101,7 +111,8 @@ export function bundleOf(plan: RunPlan, block: unknown): RunBundle | undefined {
     const page = filesOfPage(run.files, null);
     bundle.files = page.next === undefined ? { listed: page.files } : { listed: page.files, next: page.next };
   } else if (plan.files && run.files === null) bundle.files = { listed: [] };
-  if (plan.historyStop !== undefined && Array.isArray(run.history)) bundle.history = { stop: plan.historyStop, rows: run.history };
+  const stop = plan.historyStop;
+  if (stop !== undefined && Array.isArray(run.history) && (!plan.freshKeys || lastStepOf(run.historyKeys) < stop)) bundle.history = { stop, rows: run.history };
   const total = run.eventsLineCount;
   if (plan.eventSamples !== undefined && Array.isArray(run.events) && typeof total === 'number' && run.events.length >= total) {
     bundle.events = { total, rows: run.events };

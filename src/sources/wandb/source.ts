@@ -294,8 +294,8 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
 }
 
 /**
- * History from the run's batched page (a finished run whose every step fits one page): the rows of
- * `[0, lastStep + 1)`, as the paged scan would give them.
+ * History from the run's batched page (a run whose every step fits one page): the rows of
+ * `[0, stop)`, as the paged scan would give them.
  */
 async function* bundledHistory(page: NonNullable<RunBundle['history']>, run: RunInfo, onNotice?: (n: SourceNotice) => void): AsyncGenerator<HistoryRow> {
   const key = run.key;
