@@ -26,7 +26,7 @@ describe('W&B reader: small files fetched ahead', () => {
   });
 
   it('provenance starts them; every later reader gets the same download; release deletes them', async () => {
-    const source = env.source();
+    const source = env.source({ batchRuns: 0 });
     const project = env.gen.projects.find((p) => p.runs.some((r) => r.files.some((f) => f.name === 'requirements.txt')))!;
     const gen = project.runs.find((r) => r.files.some((f) => f.name === 'requirements.txt') && r.files.some((f) => f.name === 'wandb-metadata.json'))!;
     const run = (await runsOf(source, project.name)).get(gen.id)!;
@@ -48,5 +48,24 @@ describe('W&B reader: small files fetched ahead', () => {
     expect(locals.every((p) => existsSync(p))).toBe(true);
     await source.releaseRun!(run);
     expect(locals.some((p) => existsSync(p))).toBe(false);
+  });
+
+  it('with batching, the runs of a document get theirs fetched ahead, each file once', async () => {
+    const source = env.source();
+    const project = env.gen.projects.reduce((a, b) => (b.runs.length > a.runs.length ? b : a));
+    const runs = [...(await runsOf(source, project.name)).values()];
+    expect(runs.length).toBeGreaterThan(2);
+    const before = env.emu.stats().downloads;
+    const batches = env.emu.stats().byOperation.RunBatch ?? 0;
+    await source.provenance!(runs[0]);
+    const ahead = [];
+    for (const run of runs) ahead.push(...(await collect(source.files(run))).filter(worthPrefetching).slice(0, 16).map((f) => ({ run, f })));
+    // the other runs of the document had theirs started without asking
+    expect(env.emu.stats().downloads - before).toBeGreaterThan(0);
+    for (const { run, f } of ahead) await (await source.fetchFile(run, f)).release();
+    // a document brought several runs, and no small file came twice
+    expect((env.emu.stats().byOperation.RunBatch ?? 0) - batches).toBeLessThan(runs.length);
+    expect(env.emu.stats().downloads - before).toBe(ahead.length);
+    for (const run of runs) await source.releaseRun!(run);
   });
 });

@@ -40,9 +40,15 @@ export function worthPrefetching(file: RunFile): boolean {
   return !file.name.startsWith('media/') && !file.name.startsWith('artifact/');
 }
 
+/** Runs whose files were fetched ahead before they asked (runs about to be migrated), kept at most. */
+const UNCLAIMED_MAX = 64;
+
 export class RunDownloads {
   private readonly locations = new WeakMap<RunFile, FileLocation>();
-  private readonly kept = new WeakMap<RunInfo, Map<string, Promise<LocalFile>>>();
+  /** Kept downloads per run, oldest run first. */
+  private readonly kept = new Map<RunInfo, Map<string, Promise<LocalFile>>>();
+  /** Runs that asked for something: their kept files go only when they are released. */
+  private readonly claimed = new WeakSet<RunInfo>();
 
   constructor(private readonly o: RunDownloadsOptions) {}
 
@@ -90,18 +96,30 @@ export class RunDownloads {
    * read twice: as lines and as a file to upload), else a download of its own the caller releases.
    */
   async fetch(run: RunInfo, file: RunFile, signal?: AbortSignal): Promise<LocalFile> {
+    this.claimed.add(run);
     const files = this.kept.get(run);
     if (!files?.has(file.name) && !isConsoleFile(file.name)) return this.download(run, file, signal);
     const local = await this.keep(run, file, signal);
     return { ...local, release: async () => {} };
   }
 
-  /** Starts downloading the run's small files now, while its history is read (kept until `release`). */
-  prefetch(run: RunInfo, files: readonly RunFile[], signal?: AbortSignal): void {
+  /**
+   * Starts downloading the run's small files now, while its history is read (kept until `release`).
+   * `ahead`: the run has not asked yet (it is about to be migrated); if it never does (the migration
+   * skipped it), its files go once more than a few such runs are held.
+   */
+  prefetch(run: RunInfo, files: readonly RunFile[], signal?: AbortSignal, ahead = false): void {
+    if (!ahead) this.claimed.add(run);
     for (const f of files.filter(worthPrefetching).slice(0, PREFETCH_MAX_FILES)) {
       // A failure is met again (and reported) by the reader that needs the file.
       this.keep(run, f, signal).catch(() => {});
     }
+    if (ahead) this.dropUnclaimed();
+  }
+
+  private dropUnclaimed(): void {
+    const unclaimed = [...this.kept.keys()].filter((r) => !this.claimed.has(r));
+    for (const r of unclaimed.slice(0, Math.max(0, unclaimed.length - UNCLAIMED_MAX))) void this.release(r);
   }
 
   /** Deletes what was kept for the run. */

@@ -21,6 +21,8 @@ export interface RunPrefetchOptions {
   /** Rows of answer one document may ask for (history rows + event rows + files). */
   maxWeight?: number;
   log: Logger;
+  /** Told of every bundle a document brought, as it arrives (the asking run's first). */
+  onBundle?: (run: RunInfo, bundle: RunBundle, signal?: AbortSignal) => void;
 }
 
 /** The runs one listing handed over and that no run has asked for yet, in listing order. */
@@ -70,7 +72,13 @@ export class RunPrefetch {
     const plan = this.enabled ? planRun(run, this.counts.get(run), this.o.limits) : undefined;
     if (!plan) return Promise.resolve(undefined);
     const batch = this.takeBatch(run, plan);
-    const answer = this.send(batch, signal);
+    const answer = this.send(batch, signal).then((bundles) => {
+      batch.forEach(({ run: r }, i) => {
+        const b = bundles[i];
+        if (b) this.o.onBundle?.(r, b, signal);
+      });
+      return bundles;
+    });
     batch.forEach(({ run: r }, i) => {
       const p = answer.then((bundles) => bundles[i]);
       p.catch(() => this.bundles.delete(r));

@@ -97,7 +97,6 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
   let entityName: Promise<string> | undefined = settings.entity ? Promise.resolve(settings.entity) : undefined;
   let tmpRoot: Promise<string> | undefined;
   const tmp = () => (tmpRoot ??= mkdtemp(join(opts.tmpDir ?? tmpdir(), 'w2n-wandb-')));
-  const prefetch = new RunPrefetch({ gql, limits: { ...DEFAULT_PLAN_LIMITS, pageSize }, maxRuns: batchRuns, log });
 
   const entity = (signal?: AbortSignal): Promise<string> => {
     entityName ??= gql.graphql<ViewerData>(GET_DEFAULT_ENTITY, {}, 'default entity of the API key', signal).then((d) => {
@@ -120,6 +119,15 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     throw new FileGoneError(`file ${name} of ${runPath(run.key)} is no longer listed`);
   }
   const downloads = new RunDownloads({ storage, route, dir: tmp, locate: listedLocation, log });
+  // A batched document brings the whole file list of most small runs: their small files start
+  // downloading then, before each run asks (the runs of a document are the ones about to be migrated).
+  const onBundle = (run: RunInfo, bundle: RunBundle, signal?: AbortSignal) => {
+    const listed = bundle.files;
+    if (!listed || listed.next !== undefined) return;
+    for (const f of listed.listed) downloads.remember(f.file, f.location);
+    downloads.prefetch(run, listed.listed.map((f) => f.file), signal, true);
+  };
+  const prefetch = new RunPrefetch({ gql, limits: { ...DEFAULT_PLAN_LIMITS, pageSize }, maxRuns: batchRuns, log, onBundle });
 
   // One listing per run serves the file migration, the console, the system metrics and the provenance
   // (several listings cost several requests against W&B's rate limit). Its first page usually comes
