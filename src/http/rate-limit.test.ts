@@ -71,10 +71,12 @@ describe('RateBudget', () => {
     expect(b.reserve(10)).toBeCloseTo(2 * gap, 5);
   });
 
-  it('waits for the window to reset when nothing is left', () => {
+  it('waits for the window to reset when nothing is left, then goes at once (no answer since says otherwise)', () => {
     const b = new RateBudget();
     b.observe({ remaining: 0, resetSeconds: 3 }, 1000);
     expect(b.reserve(1000)).toBe(3000);
+    expect(b.reserve(4000)).toBe(0);
+    expect(b.reserve(4000)).toBe(0);
   });
 
   it('a new window (Remaining back up) starts afresh', () => {

@@ -66,7 +66,8 @@ export class RateBudget {
   /** Reserves the next request's start; returns how long to wait from `now` (0 = go). */
   reserve(now: number): number {
     const at = Math.max(now, this.nextAt);
-    this.nextAt = at + this.intervalMs;
+    // Past the window's end the budget is whole again and nothing is known of it: no pacing until an answer says.
+    this.nextAt = at + (at < this.windowEndsAt ? this.intervalMs : 0);
     return at - now;
   }
 
