@@ -234,6 +234,7 @@ export class HttpClient {
       }
       answered();
       const status = res.statusCode;
+      limiter.answered(res.headers);
       this.opts.onAttempt?.({ method: req.method, host, status, accepted: req.acceptStatus?.includes(status) ?? false });
       if ((status >= 200 && status < 300) || req.acceptStatus?.includes(status)) {
         try {

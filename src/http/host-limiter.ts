@@ -1,5 +1,9 @@
+import { RateBudget, rateLimitHeaders } from './rate-limit.ts';
+import { sleep } from './sleep.ts';
+
 /**
- * Bounds concurrent requests to one host, and pauses every request to that host when the host says
+ * Bounds concurrent requests to one host, paces them to the budget the host announces in its
+ * `RateLimit-*` headers (rate-limit.ts), and pauses every request to that host when the host says
  * "slow down" (429). Separate from the retry policy: the policy decides whether and when *this*
  * request retries; the limiter makes the *other* requests wait too, and lowers concurrency for a while.
  */
@@ -18,6 +22,7 @@ export class HostLimiter {
   private readonly waiters: Array<() => void> = [];
   private readonly factor: number;
   private pauseTimer: NodeJS.Timeout | undefined;
+  private readonly budget = new RateBudget();
 
   constructor(opts: HostLimiterOptions = {}) {
     this.max = Math.max(1, opts.concurrency ?? 8);
@@ -52,6 +57,16 @@ export class HostLimiter {
       });
     }
     this.active++;
+    const wait = this.budget.reserve(Date.now());
+    if (wait > 0) {
+      try {
+        await sleep(wait, signal);
+      } catch (error) {
+        this.active--;
+        this.wakeOne();
+        throw error;
+      }
+    }
     let released = false;
     return () => {
       if (released) return;
@@ -71,6 +86,12 @@ export class HostLimiter {
       this.pauseTimer = setTimeout(() => this.wakeAll(), delayMs + 1);
       this.pauseTimer.unref();
     }
+  }
+
+  /** An answer came (any status): learn the host's budget from its `RateLimit-*` headers, if it sends them. */
+  answered(headers: Record<string, string | string[] | undefined>): void {
+    const h = rateLimitHeaders(headers);
+    if (h) this.budget.observe(h, Date.now());
   }
 
   /** A request succeeded: let concurrency climb back towards its maximum. */

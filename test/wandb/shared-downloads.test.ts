@@ -13,7 +13,8 @@ afterAll(async () => {
 
 describe('W&B reader: console files are downloaded once per run', () => {
   it('console() and fetchFile() share one download until the run is released', async () => {
-    const source = env.source();
+    // Runs' queries one by one: no other run's files fetched ahead into the counts (run-downloads.ts).
+    const source = env.source({ batchRuns: 0 });
     const project = env.gen.projects.find((p) => p.runs.some((r) => r.files.some((f) => f.name === 'output.log' && f.sizeBytes > 0)))!;
     const gen = project.runs.find((r) => r.files.some((f) => f.name === 'output.log' && f.sizeBytes > 0))!;
     const run = (await runsOf(source, project.name)).get(gen.id)!;

@@ -12,7 +12,8 @@ let source: WandbSource;
 beforeAll(async () => {
   // every signed URL is born expired, redirect targets included
   emu = await startWandbEmulator({ apiKeys: [KEY], entity: generateEntity({ seed: 11, preset: 'all-shapes' }), urlTtlSeconds: 0, expiredUrlStatus: 400 });
-  source = createWandbSource({ baseUrl: emu.url, apiKey: KEY, env: {}, http: { retry: { baseDelayMs: 20, maxDelayMs: 200 } } });
+  // Runs' queries one by one: no other run's files fetched ahead (and listed again) into the counts.
+  source = createWandbSource({ baseUrl: emu.url, apiKey: KEY, env: {}, batchRuns: 0, http: { retry: { baseDelayMs: 20, maxDelayMs: 200 } } });
 });
 afterAll(async () => {
   await source.close();

@@ -102,7 +102,11 @@ export class FaultInjector {
       if (this.windowCount > limit) {
         return { kind: '429', headers: { 'Retry-After': resetS, 'RateLimit-Limit': '1000', 'RateLimit-Remaining': '0', 'RateLimit-Reset': resetS } };
       }
-      // W&B scales quota to 0..1000 in these headers
+      // Every answer carries the budget, as W&B's rate limiter answers (wandb/docs
+      // content/en/guides/models/track/limits.md @ 09a8990, quoted in wandb-api.md §1.6):
+      // `RateLimit-Limit` and `RateLimit-Remaining` are the quota scaled to 0–1000, `RateLimit-Reset` the
+      // seconds until the window resets; wandb-core reads them off answers
+      // (core/internal/api/ratelimitheaders.go, ratelimittracker.go).
       const remaining = String(Math.floor(((limit - this.windowCount) / limit) * 1000));
       return { kind: 'none', rateHeaders: { 'RateLimit-Limit': '1000', 'RateLimit-Remaining': remaining, 'RateLimit-Reset': resetS } };
     }

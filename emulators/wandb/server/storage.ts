@@ -121,13 +121,15 @@ export async function sendBody(req: IncomingMessage, res: ServerResponse, src: B
     for (let off = 0; off < chunk.length; off += 16384) {
       if (res.destroyed) return;
       const piece = chunk.subarray(off, off + 16384);
-      if (!res.write(piece)) await drained(res);
       sent += piece.length;
+      // A throttled piece goes when its bytes are due at the given rate, the first one too: a small
+      // file is slow as a whole, not sent at once with only its end held back.
       if (opts.bytesPerSecond) {
         const due = began + (sent / opts.bytesPerSecond) * 1000;
         const wait = due - Date.now();
         if (wait > 0) await sleep(wait);
       }
+      if (!res.write(piece)) await drained(res);
     }
   }
   if (opts.truncate) {

@@ -11,7 +11,7 @@ export interface FileLocation {
   directUrl?: string;
 }
 
-interface FileNode {
+export interface FileNode {
   id: string;
   name: string;
   url?: string | null;
@@ -22,13 +22,14 @@ interface FileNode {
   md5?: string | null;
 }
 
+/** A page of `files` (the `FileEdges` fragment). */
+export interface FileConnection {
+  edges: { node: FileNode | null; cursor: string }[];
+  pageInfo: { endCursor?: string | null; hasNextPage: boolean };
+}
+
 interface RunFilesData {
-  project: {
-    run: {
-      fileCount?: number | null;
-      files: { edges: { node: FileNode | null; cursor: string }[]; pageInfo: { endCursor?: string | null; hasNextPage: boolean } } | null;
-    } | null;
-  } | null;
+  project: { run: { fileCount?: number | null; files: FileConnection | null } | null } | null;
 }
 
 export interface ListedFile {
@@ -36,15 +37,35 @@ export interface ListedFile {
   location: FileLocation;
 }
 
-/** Pages through `RunFiles` (next cursor = last edge's cursor, like the SDK). `names` looks specific files up. */
+/** One page's files, and the cursor of the next page (undefined: it was the last). */
+export function filesOfPage(conn: FileConnection, cursor: string | null): { files: ListedFile[]; next?: string } {
+  const files: ListedFile[] = [];
+  for (const edge of conn.edges) {
+    const n = edge.node;
+    if (!n) continue;
+    const file: RunFile = { name: n.name, sizeBytes: n.sizeBytes === null || n.sizeBytes === undefined ? 0 : Number(n.sizeBytes) };
+    if (n.md5) file.md5 = n.md5;
+    const updated = toIsoUtc(n.updatedAt);
+    if (updated) file.updatedAt = updated;
+    files.push({ file, location: { url: n.url ?? undefined, directUrl: n.directUrl ?? undefined } });
+  }
+  const lastCursor = conn.edges.at(-1)?.cursor ?? conn.pageInfo.endCursor ?? null;
+  const more = conn.pageInfo.hasNextPage && lastCursor && lastCursor !== cursor;
+  return more ? { files, next: lastCursor } : { files };
+}
+
+/**
+ * Pages through `RunFiles` (next cursor = last edge's cursor, like the SDK). `names` looks specific
+ * files up; `after` continues a listing whose first page came another way (a batched run document).
+ */
 export async function* listRunFiles(
   gql: GraphqlTransport,
   key: RunKey,
-  opts: { names?: string[]; pageSize?: number },
+  opts: { names?: string[]; pageSize?: number; after?: string },
   signal?: AbortSignal,
 ): AsyncGenerator<ListedFile> {
   const where = `files of ${runPath(key)}`;
-  let cursor: string | null = null;
+  let cursor: string | null = opts.after ?? null;
   for (;;) {
     const data: RunFilesData = await gql.graphql<RunFilesData>(
       RUN_FILES,
@@ -53,7 +74,6 @@ export async function* listRunFiles(
         entity: key.entity,
         name: key.runId,
         fileNames: opts.names ?? [],
-        upload: false,
         pattern: null,
         fileLimit: opts.pageSize ?? 50,
         fileCursor: cursor,
@@ -65,18 +85,10 @@ export async function* listRunFiles(
     if (!data.project.run) throw new SourceDataError(`${where}: the run was not found`);
     const conn = data.project.run.files;
     if (!conn) return;
-    for (const edge of conn.edges) {
-      const n = edge.node;
-      if (!n) continue;
-      const file: RunFile = { name: n.name, sizeBytes: n.sizeBytes === null || n.sizeBytes === undefined ? 0 : Number(n.sizeBytes) };
-      if (n.md5) file.md5 = n.md5;
-      const updated = toIsoUtc(n.updatedAt);
-      if (updated) file.updatedAt = updated;
-      yield { file, location: { url: n.url ?? undefined, directUrl: n.directUrl ?? undefined } };
-    }
-    const lastCursor = conn.edges.at(-1)?.cursor ?? conn.pageInfo.endCursor ?? null;
-    if (!conn.pageInfo.hasNextPage || !lastCursor || lastCursor === cursor) return;
-    cursor = lastCursor;
+    const page = filesOfPage(conn, cursor);
+    yield* page.files;
+    if (page.next === undefined) return;
+    cursor = page.next;
   }
 }
 

@@ -52,6 +52,17 @@ export class GraphqlTransport {
   }
 
   async graphql<T>(query: string, variables: Record<string, unknown>, what: What, signal?: AbortSignal): Promise<T> {
+    const answer = await this.graphqlPartial<T>(query, variables, what, signal);
+    if (answer.errors.length) throw new GraphQLError(what, answer.errors.map((e) => e.message).join('; '));
+    if (answer.data === undefined) throw new GraphQLError(what, 'the answer has no data');
+    return answer.data;
+  }
+
+  /**
+   * The whole answer, data and errors side by side: a document with several aliased parts (a batch of
+   * runs) can be partly answered, and each error's `path` names the part it belongs to.
+   */
+  async graphqlPartial<T>(query: string, variables: Record<string, unknown>, what: What, signal?: AbortSignal): Promise<{ data?: T; errors: GraphqlErrorEntry[] }> {
     const body = JSON.stringify({ query, variables });
     const res = await this.opts.http.request({
       method: 'POST',
@@ -67,25 +78,32 @@ export class GraphqlTransport {
     } catch {
       throw new GraphQLError(what, 'the server answered with a body that is not JSON');
     }
-    const messages = errorMessages(parsed.errors);
-    if (messages.length) throw new GraphQLError(what, messages.join('; '));
-    if (parsed.data === undefined || parsed.data === null) throw new GraphQLError(what, 'the answer has no data');
-    return parsed.data as T;
+    const errors = errorEntries(parsed.errors);
+    return parsed.data === undefined || parsed.data === null ? { errors } : { data: parsed.data as T, errors };
   }
+}
+
+/** One entry of a GraphQL `errors` list; `path` (when the server gives it) starts at the top-level field or alias. */
+export interface GraphqlErrorEntry {
+  message: string;
+  path?: readonly (string | number)[];
 }
 
 export function basicAuth(apiKey: string): string {
   return `Basic ${Buffer.from(`api:${apiKey}`).toString('base64')}`;
 }
 
-/** Accepts both backend error shapes: `[{"message": …}]` and `["…"]`. */
-function errorMessages(errors: unknown): string[] {
+/** Accepts both backend error shapes: `[{"message": …, "path": […]}]` and `["…"]`. */
+function errorEntries(errors: unknown): GraphqlErrorEntry[] {
   if (!Array.isArray(errors)) return [];
-  return errors.map((e) => {
-    if (typeof e === 'string') return e;
+  return errors.map((e): GraphqlErrorEntry => {
+    if (typeof e === 'string') return { message: e };
     if (e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
-      return (e as { message: string }).message;
+      const path = (e as { path?: unknown }).path;
+      const entry: GraphqlErrorEntry = { message: (e as { message: string }).message };
+      if (Array.isArray(path) && path.every((p) => typeof p === 'string' || typeof p === 'number')) entry.path = path as (string | number)[];
+      return entry;
     }
-    return JSON.stringify(e);
+    return { message: JSON.stringify(e) };
   });
 }

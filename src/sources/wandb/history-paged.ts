@@ -41,17 +41,7 @@ export async function* pagedHistoryScan(o: PagedScanOptions): AsyncGenerator<Raw
     );
     if (!data.project) throw missing(where, 'project');
     if (!data.project.run) throw missing(where, 'run');
-    const rows: RawRow[] = [];
-    for (const text of data.project.run.history) {
-      try {
-        rows.push(parseHistoryString(text, where, min));
-      } catch (error) {
-        if (!(error instanceof SourceDataError) || !o.onBadRow) throw error;
-        o.onBadRow(error);
-      }
-    }
-    // The window contract is [min, max); keep to it and to step order whatever the server sends.
-    return rows.filter((r) => (r._step as number) >= min && (r._step as number) < max).sort((a, b) => (a._step as number) - (b._step as number));
+    return pageRows(data.project.run.history, min, max, where, o.onBadRow);
   };
   let offset = Math.max(0, o.from);
   if (offset >= o.stop) return;
@@ -78,4 +68,21 @@ export async function* pagedHistoryScan(o: PagedScanOptions): AsyncGenerator<Raw
 
 function missing(where: string, what: 'project' | 'run'): Error {
   return new SourceDataError(`${where}: the ${what} was not found (the server answered null)`);
+}
+
+/**
+ * The rows of one `history(minStep, maxStep, samples)` answer: parsed, kept to the window `[min, max)`
+ * and in step order whatever the server sent (also for a page that came in a batched run document).
+ */
+export function pageRows(texts: readonly string[], min: number, max: number, where: string, onBadRow?: (error: SourceDataError) => void): RawRow[] {
+  const rows: RawRow[] = [];
+  for (const text of texts) {
+    try {
+      rows.push(parseHistoryString(text, where, min));
+    } catch (error) {
+      if (!(error instanceof SourceDataError) || !onBadRow) throw error;
+      onBadRow(error);
+    }
+  }
+  return rows.filter((r) => (r._step as number) >= min && (r._step as number) < max).sort((a, b) => (a._step as number) - (b._step as number));
 }

@@ -63,7 +63,12 @@ const RUN_FRAGMENT = `fragment RunFragment on Run {
   historyKeys
 }`;
 
-/** Runs of a project with the SDK's full `RunFragment` (`Api.runs(lazy=False)`); next cursor = last edge's cursor. */
+/**
+ * Runs of a project with the SDK's full `RunFragment` (`Api.runs(lazy=False)`); next cursor = last edge's
+ * cursor. Beyond the SDK's fragment it carries `fileCount` and `eventsLineCount` (both in the schema:
+ * the SDK's `RunFiles` and `RunResumeStatus` select them), so a run's fetch plan knows without a
+ * request whether it has files and system-metric rows to ask for.
+ */
 export const LIST_RUNS = `query Runs($project: String!, $entity: String!, $cursor: String, $perPage: Int = 50, $order: String, $filters: JSONString) {
   project(name: $project, entityName: $entity) {
     internalId
@@ -74,6 +79,8 @@ export const LIST_RUNS = `query Runs($project: String!, $entity: String!, $curso
         node {
           projectId
           ...RunFragment
+          fileCount
+          eventsLineCount
         }
         cursor
       }
@@ -99,8 +106,29 @@ export const GET_RUN = `query Run($project: String!, $entity: String!, $name: St
 
 ${RUN_FRAGMENT}`;
 
+/** A page of a run's files, as the SDK's `RunFiles` selects them (shared with the batched run documents). */
+export const FILE_EDGES = `fragment FileEdges on FileConnection {
+  edges {
+    node {
+      id
+      name
+      url(upload: false)
+      directUrl
+      sizeBytes
+      mimetype
+      updatedAt
+      md5
+    }
+    cursor
+  }
+  pageInfo {
+    endCursor
+    hasNextPage
+  }
+}`;
+
 /** Files of a run (SDK `RunFiles`); `fileNames: [name]` looks one file up. */
-export const RUN_FILES = `query RunFiles($project: String!, $entity: String!, $name: String!, $fileCursor: String, $fileLimit: Int = 50, $fileNames: [String] = [], $upload: Boolean = false, $pattern: String) {
+export const RUN_FILES = `query RunFiles($project: String!, $entity: String!, $name: String!, $fileCursor: String, $fileLimit: Int = 50, $fileNames: [String] = [], $pattern: String) {
   project(name: $project, entityName: $entity) {
     internalId
     run(name: $name) {
@@ -112,25 +140,11 @@ export const RUN_FILES = `query RunFiles($project: String!, $entity: String!, $n
 
 fragment RunFilesFragment on Run {
   files(names: $fileNames, after: $fileCursor, first: $fileLimit, pattern: $pattern) {
-    edges {
-      node {
-        id
-        name
-        url(upload: $upload)
-        directUrl
-        sizeBytes
-        mimetype
-        updatedAt
-        md5
-      }
-      cursor
-    }
-    pageInfo {
-      endCursor
-      hasNextPage
-    }
+    ...FileEdges
   }
-}`;
+}
+
+${FILE_EDGES}`;
 
 /** `historyKeys.lastStep` (SDK `lastHistoryStep`), re-read before a history scan so a live run's tail is not cut. */
 export const RUN_HISTORY_KEYS = `query RunHistoryKeys($project: String!, $entity: String!, $name: String!) {

@@ -5,20 +5,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConsoleLine, HistoryRow, LocalFile, RunFile, RunInfo, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
 import type { RunFilter, RunProvenance, RunSource } from '../../core/source.ts';
-import { HttpError, SourceDataError } from '../../core/errors.ts';
+import { ConfigError, HttpError, SourceDataError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { HttpClient, type HttpClientOptions } from '../../http/client.ts';
-import { downloadToFile, safeTempName, SignedUrlRefusedError, type Route } from './download.ts';
+import type { Route } from './download.ts';
 import { consoleFileOrder, isConsoleFile, listRunFiles, type FileLocation } from './files.ts';
-import { runFilterToMongo } from './filters.ts';
 import { GraphqlTransport } from './graphql.ts';
 import { readHistory } from './history.ts';
+import { pageRows } from './history-paged.ts';
+import { toHistoryRow } from './history-rows.ts';
 import { ConsoleAssembler, endTextConsole, textConsoleLines } from '../console-lines.ts';
 import { fileLines } from './lines.ts';
-import { GET_DEFAULT_ENTITY, LIST_PROJECTS, LIST_RUNS } from './queries.ts';
-import { projectNodeToSource, provenanceOf, runNodeToInfo, type ProjectNode, type RunNode } from './run-info.ts';
+import { listProjects, listRuns } from './listing.ts';
+import { GET_DEFAULT_ENTITY } from './queries.ts';
+import { provenanceOf } from './run-info.ts';
+import { RunDownloads } from './run-downloads.ts';
+import { DEFAULT_PLAN_LIMITS, type RunBundle } from './run-plan.ts';
+import { RunPrefetch } from './run-prefetch.ts';
 import { resolveWandbSettings } from './settings.ts';
-import { eventToSample, eventsFromGraphql } from './system-metrics.ts';
+import { eventToSample, eventsFromGraphql, metricsFromEvents } from './system-metrics.ts';
 
 export interface WandbSourceOptions {
   baseUrl?: string;
@@ -36,6 +41,13 @@ export interface WandbSourceOptions {
   preferParquet?: boolean;
   /** Runs per `Runs` page. @default 50 (the SDK's) */
   runsPageSize?: number;
+  /**
+   * Runs whose files, small history and system metrics are asked in one GraphQL document (run-plan.ts);
+   * 0 sends every run's queries on their own, as the SDK does. @default env WANDB_TO_NEPTUNE_BATCH_RUNS, else 16
+   */
+  batchRuns?: number;
+  /** Signed-URL downloads in flight at once (storage is not rate limited). @default 16 */
+  storageConcurrency?: number;
 }
 
 export interface WandbSource extends RunSource {
@@ -48,34 +60,39 @@ export interface WandbSource extends RunSource {
 interface ViewerData {
   viewer: { id: string; entity?: string | null } | null;
 }
-interface ProjectsData {
-  models: { edges: { node: ProjectNode | null; cursor?: string }[]; pageInfo: { endCursor?: string | null; hasNextPage: boolean } } | null;
-}
-interface RunsData {
-  project: {
-    runCount?: number;
-    runs: { edges: { node: RunNode | null; cursor: string }[]; pageInfo: { endCursor?: string | null; hasNextPage: boolean } } | null;
-  } | null;
-}
 
 /** A listed file that W&B no longer has. */
 class FileGoneError extends SourceDataError {}
 
 const EVENTS_FILE = 'wandb-events.jsonl';
-/** Fresh listings asked for after storage refused a file's signed URLs, before giving up. */
-const URL_REFRESHES = 2;
 const METADATA_FILE = 'wandb-metadata.json';
+export const DEFAULT_BATCH_RUNS = 16;
 
-/** A RunSource over the W&B API (cloud or self-hosted), reading as the official SDK's public API does. */
+/** `batchRuns` from the option or `WANDB_TO_NEPTUNE_BATCH_RUNS`; anything but a whole number ≥ 0 is a usage error. */
+export function batchRunsSetting(option: number | undefined, env: NodeJS.ProcessEnv): number {
+  const raw = option ?? env.WANDB_TO_NEPTUNE_BATCH_RUNS?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_BATCH_RUNS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new ConfigError([`WANDB_TO_NEPTUNE_BATCH_RUNS must be a whole number from 0 (no batching) to 100, got "${raw}"`]);
+  return n;
+}
+
+/**
+ * A RunSource over the W&B API (cloud or self-hosted), reading as the official SDK's public API does.
+ * The pieces: listing.ts (projects, runs), run-plan.ts + run-prefetch.ts (the per-run queries of the
+ * runs about to be migrated, batched into one document), run-downloads.ts (signed URLs, small files
+ * fetched ahead), history.ts (parquet export or paged scan), system-metrics.ts.
+ */
 export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
-  const settings = resolveWandbSettings(opts.env ?? process.env, { baseUrl: opts.baseUrl, apiKey: opts.apiKey, entity: opts.entity });
+  const env = opts.env ?? process.env;
+  const settings = resolveWandbSettings(env, { baseUrl: opts.baseUrl, apiKey: opts.apiKey, entity: opts.entity });
+  const batchRuns = batchRunsSetting(opts.batchRuns, env);
   const log = opts.log ?? silentLogger;
   const secrets = () => [settings.apiKey, Buffer.from(`api:${settings.apiKey}`).toString('base64')];
   const api = new HttpClient({ service: 'W&B', log, ...opts.http, secrets });
   // Storage (signed URLs) gets its own client: separate host limiters, and no way to attach the key.
-  const storage = new HttpClient({ service: 'W&B storage', log, ...opts.http, secrets });
+  const storage = new HttpClient({ service: 'W&B storage', log, concurrencyPerHost: opts.storageConcurrency ?? 16, ...opts.http, secrets });
   const gql = new GraphqlTransport({ http: api, baseUrl: settings.baseUrl, apiKey: settings.apiKey });
-  const locations = new WeakMap<RunFile, FileLocation>();
   const pageSize = opts.historyPageSize ?? 1000;
   let entityName: Promise<string> | undefined = settings.entity ? Promise.resolve(settings.entity) : undefined;
   let tmpRoot: Promise<string> | undefined;
@@ -101,77 +118,45 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     }
     throw new FileGoneError(`file ${name} of ${runPath(run.key)} is no longer listed`);
   }
+  const downloads = new RunDownloads({ storage, route, dir: tmp, locate: listedLocation, log });
+  // A batched document brings the whole file list of most small runs: their small files start
+  // downloading then, before each run asks (the runs of a document are the ones about to be migrated).
+  const onBundle = (run: RunInfo, bundle: RunBundle, signal?: AbortSignal) => {
+    const listed = bundle.files;
+    if (!listed || listed.next !== undefined) return;
+    for (const f of listed.listed) downloads.remember(f.file, f.location);
+    downloads.prefetch(run, listed.listed.map((f) => f.file), signal, true);
+  };
+  const prefetch = new RunPrefetch({ gql, limits: { ...DEFAULT_PLAN_LIMITS, pageSize }, maxRuns: batchRuns, log, onBundle });
 
-  /**
-   * Downloads a listed file. `directUrl` (presigned) first, then the W&B-hosted `url`, whose redirect is
-   * followed. Signed URLs expire (a run's files may be reached hours after its listing): when storage
-   * refuses every URL of a listing, the file is listed again (`fileNames: [name]`) for fresh URLs,
-   * as the SDK refetches an expired URL (wandb/sdk/artifacts/storage_policies/wandb_storage_policy.py
-   * `fetch_fresh_url`).
-   */
-  async function fetchFile(run: RunInfo, file: RunFile, signal?: AbortSignal): Promise<LocalFile> {
-    const what = `file ${file.name} of ${runPath(run.key)}`;
-    const dir = await tmp();
-    const common = { dir, fileName: safeTempName(file.name), expectedSize: file.sizeBytes, md5: file.md5, what, signal, route };
-    let loc = locations.get(file) ?? (await listedLocation(run, file.name, signal));
-    for (let refresh = 0; ; refresh++) {
-      const urls = [...new Set([loc.directUrl, loc.url].filter((u): u is string => !!u))];
-      if (urls.length === 0) throw new SourceDataError(`${what}: the listing gives no URL`);
-      let refused: SignedUrlRefusedError | undefined;
-      for (const url of urls) {
-        try {
-          // `directUrl` is presigned: never credentials, even on a server that keeps storage under its API host.
-          const start = url === loc.directUrl ? (u: string): Route => (u === url ? { http: storage, headers: {} } : route(u)) : route;
-          const got = await downloadToFile({ ...common, url, route: start });
-          return { path: got.path, sizeBytes: got.sizeBytes, release: () => rm(got.path, { force: true }) };
-        } catch (error) {
-          if (!(error instanceof SignedUrlRefusedError)) throw error;
-          refused = error;
-        }
-      }
-      if (refresh >= URL_REFRESHES) throw refused!;
-      log.debug(`${refused!.message}; listing the file again for fresh URLs`);
-      loc = await listedLocation(run, file.name, signal);
-      locations.set(file, loc);
-    }
-  }
-
-  // Console files are needed twice per run — as console lines and as files to upload — so they are
-  // downloaded once and kept until the migration releases the run.
-  const kept = new WeakMap<RunInfo, Map<string, Promise<LocalFile>>>();
-  async function fetchKept(run: RunInfo, file: RunFile, signal?: AbortSignal): Promise<LocalFile> {
-    if (!isConsoleFile(file.name)) return fetchFile(run, file, signal);
-    let files = kept.get(run);
-    if (!files) kept.set(run, (files = new Map()));
-    let p = files.get(file.name);
-    if (!p) {
-      const mine = files;
-      p = fetchFile(run, file, signal);
-      p.catch(() => mine.delete(file.name));
-      files.set(file.name, p);
-    }
-    const local = await p;
-    return { ...local, release: async () => {} };
-  }
-
-  // One listing per run serves the file migration, the console and the system-metrics lookup:
-  // three paged listings cost three times the requests against W&B's rate limit.
+  // One listing per run serves the file migration, the console, the system metrics and the provenance
+  // (several listings cost several requests against W&B's rate limit). Its first page usually comes
+  // in the run's batched document.
   const listings = new WeakMap<RunInfo, Promise<RunFile[]>>();
   function listing(run: RunInfo, signal?: AbortSignal): Promise<RunFile[]> {
     let p = listings.get(run);
     if (!p) {
-      p = (async () => {
-        const out: RunFile[] = [];
-        for await (const f of listRunFiles(gql, run.key, {}, signal)) {
-          locations.set(f.file, f.location);
-          out.push(f.file);
-        }
-        return out;
-      })();
+      p = listFiles(run, signal);
       p.catch(() => listings.delete(run));
       listings.set(run, p);
     }
     return p;
+  }
+  async function listFiles(run: RunInfo, signal?: AbortSignal): Promise<RunFile[]> {
+    const out: RunFile[] = [];
+    const first = (await prefetch.bundle(run, signal))?.files;
+    // A finished run the listing counted no files of has none to ask for.
+    if (!first && prefetch.countsOf(run)?.fileCount === 0 && run.state !== 'running') return out;
+    const rest = first ? (first.next === undefined ? [] : listRunFiles(gql, run.key, { after: first.next }, signal)) : listRunFiles(gql, run.key, {}, signal);
+    for (const f of first?.listed ?? []) {
+      downloads.remember(f.file, f.location);
+      out.push(f.file);
+    }
+    for await (const f of rest) {
+      downloads.remember(f.file, f.location);
+      out.push(f.file);
+    }
+    return out;
   }
 
   async function* files(run: RunInfo, signal?: AbortSignal): AsyncGenerator<RunFile> {
@@ -184,46 +169,25 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     stats: () => ({ apiRequests: api.requests, storageRequests: storage.requests, rateLimited: api.rateLimited + storage.rateLimited }),
 
     async *listProjects(signal?: AbortSignal): AsyncGenerator<SourceProject> {
-      const e = await entity(signal);
-      let cursor: string | null = null;
-      for (;;) {
-        const data: ProjectsData = await gql.graphql<ProjectsData>(LIST_PROJECTS, { entity: e, cursor, perPage: 100 }, `projects of ${e}`, signal);
-        if (!data.models) return;
-        for (const edge of data.models.edges) if (edge.node) yield projectNodeToSource(edge.node, e, settings.appUrl);
-        const next = data.models.pageInfo.endCursor ?? data.models.edges.at(-1)?.cursor ?? null;
-        if (!data.models.pageInfo.hasNextPage || !next || next === cursor) return;
-        cursor = next;
-      }
+      yield* listProjects(gql, await entity(signal), settings.appUrl, signal);
     },
 
     async *listRuns(project: string, filter: RunFilter, signal?: AbortSignal): AsyncGenerator<RunInfo> {
-      const e = await entity(signal);
-      const what = `runs of ${e}/${project}`;
-      const filters = JSON.stringify(runFilterToMongo(filter));
-      // Duplicates across pages are a known W&B bug (wandb#7666): de-duplicate by run id.
-      const seen = new Set<string>();
-      let cursor: string | null = null;
-      for (;;) {
-        const vars = { project, entity: e, order: '+created_at', filters, perPage: opts.runsPageSize ?? 50, cursor };
-        const data: RunsData = await gql.graphql<RunsData>(LIST_RUNS, vars, what, signal);
-        if (!data.project) throw new SourceDataError(`${what}: the project was not found`);
-        const runs = data.project.runs;
-        if (!runs) return;
-        for (const edge of runs.edges) {
-          if (!edge.node || seen.has(edge.node.name)) continue;
-          seen.add(edge.node.name);
-          const runKey = { entity: e, project, runId: edge.node.name };
-          yield runNodeToInfo(edge.node, e, project, settings.appUrl, (message, field) =>
-            opts.onNotice?.({ run: runKey, stream: field, kind: 'invalid', message: `${message}; its raw text is kept in wandb/${field}Raw` }),
-          );
-        }
-        const next = runs.edges.at(-1)?.cursor ?? runs.pageInfo.endCursor ?? null;
-        if (!runs.pageInfo.hasNextPage || !next || next === cursor) return;
-        cursor = next;
+      const listed = prefetch.listing();
+      const o = { entity: await entity(signal), project, filter, appUrl: settings.appUrl, pageSize: opts.runsPageSize ?? 50, onNotice: opts.onNotice };
+      for await (const { run, counts } of listRuns(gql, o, signal)) {
+        listed(run, counts);
+        yield run;
       }
     },
 
     async *history(run: RunInfo, o: { fromStep?: number }, signal?: AbortSignal): AsyncGenerator<HistoryRow> {
+      // A resumed run reads from its cursor with its own queries (the batched page starts at step 0).
+      const page = (o.fromStep ?? 0) <= 0 ? (await prefetch.bundle(run, signal))?.history : undefined;
+      if (page) {
+        yield* bundledHistory(page, run, opts.onNotice);
+        return;
+      }
       yield* readHistory(
         { gql, route, tmpDir: await tmp(), pageSize, preferParquet: opts.preferParquet ?? true, log, onNotice: opts.onNotice },
         run,
@@ -234,22 +198,12 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
 
     async systemMetrics(run: RunInfo, signal?: AbortSignal): Promise<SystemMetrics> {
       const listed = (await listing(run, signal)).find((f) => f.name === EVENTS_FILE);
-      if (!listed) return eventsFromGraphql(gql, run.key, opts.onNotice, signal);
-      const file = listed;
-      const where = `system metrics of ${runPath(run.key)}`;
-      async function* samples(): AsyncGenerator<SystemSample> {
-        const local = await fetchFile(run, file, signal);
-        try {
-          for await (const line of fileLines(local.path, signal)) {
-            if (line.trim() === '') continue;
-            const s = eventToSample(line, where, run.key, opts.onNotice);
-            if (s) yield s;
-          }
-        } finally {
-          await local.release();
-        }
-      }
-      return { sampled: false, samples: samples() };
+      if (listed) return eventsFileMetrics(run, listed, signal);
+      const events = (await prefetch.bundle(run, signal))?.events;
+      if (events) return metricsFromEvents(events.rows, events.total, run.key, opts.onNotice);
+      // A finished run the listing counted no system-metric rows of has none (eventsFromGraphql would ask to learn that).
+      if (prefetch.countsOf(run)?.eventsLineCount === 0 && run.state !== 'running') return metricsFromEvents([], 0, run.key, opts.onNotice);
+      return eventsFromGraphql(gql, run.key, opts.onNotice, signal);
     },
 
     async *console(run: RunInfo, o: { fromLine?: number }, signal?: AbortSignal): AsyncGenerator<ConsoleLine> {
@@ -261,7 +215,7 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
       // The console rule of both sources (`\r` redraws as a terminal shows them): sources/console-lines.ts.
       const asm = new ConsoleAssembler();
       for (const name of consoleFileOrder([...candidates.keys()])) {
-        const local = await fetchKept(run, candidates.get(name)!, signal);
+        const local = await downloads.fetch(run, candidates.get(name)!, signal);
         try {
           const text = createReadStream(local.path, { encoding: 'utf8', highWaterMark: 256 * 1024, signal }) as AsyncIterable<string>;
           for await (const line of textConsoleLines(asm, text, signal)) if (line.index >= from) yield line;
@@ -273,47 +227,15 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     },
 
     files,
-    fetchFile: fetchKept,
+    fetchFile: (run, file, signal) => downloads.fetch(run, file, signal),
 
     async releaseRun(run: RunInfo): Promise<void> {
-      const files = kept.get(run);
-      kept.delete(run);
-      for (const p of files?.values() ?? []) await p.then((f) => rm(f.path, { force: true }), () => undefined);
+      prefetch.forget(run);
+      listings.delete(run);
+      await downloads.release(run);
     },
 
-    /**
-     * The 8 `wandb/*` fields W&B keeps only in `wandb-metadata.json` (host, os, python, gpu, …). A file
-     * that is gone (deleted after the listing) or not JSON is a source notice: a report line `--strict`
-     * counts. Any other failure to read it (network, storage refusing its URLs, 5xx) throws: the run
-     * stays incomplete and is read again on the next pass, rather than done without those fields.
-     */
-    async provenance(run: RunInfo, signal?: AbortSignal): Promise<RunProvenance> {
-      const file = (await listing(run, signal)).find((f) => f.name === METADATA_FILE);
-      if (!file || file.sizeBytes === 0) return {};
-      const lost = `its host, os, python, gpu, gpuCount, cpuCount, program and codePath (wandb/*) are not written`;
-      let local: LocalFile;
-      try {
-        local = await fetchFile(run, file, signal);
-      } catch (error) {
-        if (error instanceof FileGoneError || (error instanceof HttpError && error.status === 404)) {
-          opts.onNotice?.({ run: run.key, stream: 'run', kind: 'damaged', message: `${METADATA_FILE} is listed but cannot be downloaded (${error.message}): ${lost}`, count: 1 });
-          return {};
-        }
-        if (signal?.aborted) throw error;
-        throw new SourceDataError(`${METADATA_FILE} of ${runPath(run.key)} could not be read; the run stays incomplete and is read again on the next pass: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-      }
-      try {
-        return provenanceOf(JSON.parse(await readFile(local.path, 'utf8')) as unknown);
-      } catch (error) {
-        if (error instanceof SyntaxError) {
-          opts.onNotice?.({ run: run.key, stream: 'run', kind: 'invalid', message: `${METADATA_FILE} is not valid JSON: ${error.message}; ${lost}`, count: 1 });
-          return {};
-        }
-        throw error;
-      } finally {
-        await local.release();
-      }
-    },
+    provenance: (run, signal) => provenance(run, signal),
 
     async close(): Promise<void> {
       const root = tmpRoot;
@@ -322,4 +244,77 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
       await Promise.all([api.close(), storage.close()]);
     },
   };
+
+  function eventsFileMetrics(run: RunInfo, file: RunFile, signal?: AbortSignal): SystemMetrics {
+    const where = `system metrics of ${runPath(run.key)}`;
+    async function* samples(): AsyncGenerator<SystemSample> {
+      const local = await downloads.fetch(run, file, signal);
+      try {
+        for await (const line of fileLines(local.path, signal)) {
+          if (line.trim() === '') continue;
+          const s = eventToSample(line, where, run.key, opts.onNotice);
+          if (s) yield s;
+        }
+      } finally {
+        await local.release();
+      }
+    }
+    return { sampled: false, samples: samples() };
+  }
+
+  /**
+   * The 8 `wandb/*` fields W&B keeps only in `wandb-metadata.json` (host, os, python, gpu, …). A file
+   * that is gone (deleted after the listing) or not JSON is a source notice: a report line `--strict`
+   * counts. Any other failure to read it (network, storage refusing its URLs, 5xx) throws: the run
+   * stays incomplete and is read again on the next pass, rather than done without those fields.
+   */
+  async function provenance(run: RunInfo, signal?: AbortSignal): Promise<RunProvenance> {
+    const listed = await listing(run, signal);
+    // Asked first, when the run's migration starts: its small files (this one among them) start
+    // downloading now, together, while its history is read.
+    downloads.prefetch(run, listed, signal);
+    const file = listed.find((f) => f.name === METADATA_FILE);
+    if (!file || file.sizeBytes === 0) return {};
+    const lost = `its host, os, python, gpu, gpuCount, cpuCount, program and codePath (wandb/*) are not written`;
+    let local: LocalFile;
+    try {
+      local = await downloads.fetch(run, file, signal);
+    } catch (error) {
+      if (error instanceof FileGoneError || (error instanceof HttpError && error.status === 404)) {
+        opts.onNotice?.({ run: run.key, stream: 'run', kind: 'damaged', message: `${METADATA_FILE} is listed but cannot be downloaded (${error.message}): ${lost}`, count: 1 });
+        return {};
+      }
+      if (signal?.aborted) throw error;
+      throw new SourceDataError(`${METADATA_FILE} of ${runPath(run.key)} could not be read; the run stays incomplete and is read again on the next pass: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    try {
+      return provenanceOf(JSON.parse(await readFile(local.path, 'utf8')) as unknown);
+    } catch (error) {
+      if (error instanceof SyntaxError) {
+        opts.onNotice?.({ run: run.key, stream: 'run', kind: 'invalid', message: `${METADATA_FILE} is not valid JSON: ${error.message}; ${lost}`, count: 1 });
+        return {};
+      }
+      throw error;
+    } finally {
+      await local.release();
+    }
+  }
+}
+
+/**
+ * History from the run's batched page (a run whose every step fits one page): the rows of
+ * `[0, stop)`, as the paged scan would give them.
+ */
+async function* bundledHistory(page: NonNullable<RunBundle['history']>, run: RunInfo, onNotice?: (n: SourceNotice) => void): AsyncGenerator<HistoryRow> {
+  const key = run.key;
+  const onBadRow = onNotice
+    ? (error: SourceDataError) => onNotice({ run: key, stream: 'history', kind: 'invalid', message: `${error.message}; the row was skipped`, count: 1 })
+    : undefined;
+  let last = -Infinity;
+  for (const r of pageRows(page.rows, 0, page.stop, `history of ${runPath(key)}`, onBadRow)) {
+    const step = r._step as number;
+    if (step <= last) continue;
+    last = step;
+    yield toHistoryRow(r);
+  }
 }

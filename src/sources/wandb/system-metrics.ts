@@ -35,20 +35,29 @@ export async function eventsFromGraphql(
   if (total <= 0) return { sampled: false, totalAvailable: 0, samples: fromArray([]) };
   const data = await gql.graphql<EventsData>(RUN_EVENTS, { ...vars, samples: total }, where, signal);
   if (!data.project?.run) throw new SourceDataError(`${where}: the run was not found`);
+  return metricsFromEvents(data.project.run.events, total, key, onNotice);
+}
+
+/**
+ * The samples of an `events(samples: N)` answer, given `total` = `eventsLineCount`: fewer rows than
+ * that is a sampled stream (a notice says so), as many is complete.
+ */
+export function metricsFromEvents(events: readonly string[], total: number, key: RunKey, onNotice: ((n: SourceNotice) => void) | undefined): SystemMetrics {
+  const where = `system metrics of ${runPath(key)}`;
   const samples: SystemSample[] = [];
-  for (const text of data.project.run.events) {
+  for (const text of events) {
     const s = eventToSample(text, where, key, onNotice);
     if (s) samples.push(s);
   }
   samples.sort((a, b) => a.timestamp - b.timestamp);
-  const sampled = data.project.run.events.length < total;
+  const sampled = events.length < total;
   if (sampled) {
     onNotice?.({
       run: key,
       stream: 'system',
       kind: 'sampled',
-      message: `W&B returned ${data.project.run.events.length} of ${total} system-metric samples (server-side down-sampling; no wandb-events.jsonl file)`,
-      count: total - data.project.run.events.length,
+      message: `W&B returned ${events.length} of ${total} system-metric samples (server-side down-sampling; no wandb-events.jsonl file)`,
+      count: total - events.length,
     });
   }
   return { sampled, totalAvailable: total, samples: fromArray(samples) };
