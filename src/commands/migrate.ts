@@ -111,10 +111,6 @@ export async function runMigrate(
     if (opts.include.has('tables')) {
       io.log.warn('--include tables is no longer needed: tables are carried by default (--exclude tables leaves them out)');
     }
-    if (opts.include.has('artifacts')) {
-      // Said plainly rather than silently half-done: logged artifacts (run.logged_artifacts) are not read yet.
-      io.log.warn('--include artifacts carries the files under artifact/ only; logged artifacts are not read by this version');
-    }
     io.emit({ type: 'migration.started', ledger: opts.dryRun ? `(dry run: a copy of ${ledgerPath} in memory)` : ledgerPath, logFile: io.logFile, dryRun: opts.dryRun });
     const skipped = new Set<string>();
     const selected: RunKey[] = [];

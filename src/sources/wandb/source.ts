@@ -8,6 +8,7 @@ import type { RunFilter, RunProvenance, RunSource } from '../../core/source.ts';
 import { HttpError, SourceDataError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { HttpClient, type HttpClientOptions } from '../../http/client.ts';
+import { wandbArtifacts } from './artifacts.ts';
 import { downloadToFile, safeTempName, SignedUrlRefusedError, type Route } from './download.ts';
 import { consoleFileOrder, isConsoleFile, listRunFiles, type FileLocation } from './files.ts';
 import { runFilterToMongo } from './filters.ts';
@@ -274,6 +275,7 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
 
     files,
     fetchFile: fetchKept,
+    artifacts: wandbArtifacts({ gql, storage, route, tmp }),
 
     async releaseRun(run: RunInfo): Promise<void> {
       const files = kept.get(run);
