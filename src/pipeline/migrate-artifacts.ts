@@ -15,7 +15,7 @@ import type { RunInfo } from '../core/records.ts';
 import type { TargetRun } from '../core/sink.ts';
 import type { FieldAssignment, Omission } from '../core/target.ts';
 import { ArtifactLedger } from '../ledger/artifacts.ts';
-import { artifactFilesPath, mapArtifactFields, mapUsedArtifacts, planArtifact, type ArtifactPlan } from '../mapping/artifacts.ts';
+import { artifactBase, artifactFilesPath, mapArtifactFields, mapUsedArtifacts, planArtifact, type ArtifactPlan } from '../mapping/artifacts.ts';
 import { capabilitiesOf } from '../mapping/options.ts';
 import type { MigrationContext } from './context.ts';
 
@@ -41,7 +41,18 @@ export async function migrateArtifacts(run: RunInfo, target: TargetRun, ctx: Mig
 async function copyVersion(run: RunInfo, a: ArtifactVersion, reader: ArtifactReader, target: TargetRun, book: ArtifactLedger, ctx: MigrationContext): Promise<void> {
   const before = book.version(a.key);
   if (before?.status === 'done' && before.digest === a.digest) return;
-  const manifest = await reader.manifest(run, a, ctx.signal);
+  let manifest;
+  try {
+    manifest = await reader.manifest(run, a, ctx.signal);
+  } catch (error) {
+    if (!(error instanceof ArtifactEntryUnavailable)) throw error;
+    // Said once; the version stays `copying`, so a later pass tries again.
+    if (!before && !ctx.dryRun) {
+      book.begin(a.key, a.digest, run.key);
+      book.recordFiles(a.key, run.key, [], { omissions: [{ reason: 'download-failed', subject: artifactBase(a), count: 1, detail: error.message }] });
+    }
+    return;
+  }
   const plan = planArtifact(a, manifest, capabilitiesOf(ctx.mapping));
   const fresh = !before || before.digest !== a.digest;
   book.begin(a.key, a.digest, run.key);
