@@ -37,6 +37,8 @@ export interface MigrateOptions {
   strict: boolean;
   /** Points per acknowledged batch. @default 20_000 */
   batchPoints?: number;
+  /** `--artifact-max-size`, in bytes: artifact files larger than it are left out. */
+  artifactMaxBytes?: number;
   /** Request timeouts and retries (`--timeout`, `--retries`). */
   http?: { timeoutMs?: number; retries?: number };
   /** Neptune protocol: `auto` (default) asks the server. */
@@ -151,6 +153,7 @@ export async function runMigrate(
           filePool: new Pool(opts.fileConcurrency),
           signal: io.signal,
           batchPoints: opts.batchPoints ?? 20_000,
+          artifactMaxBytes: opts.artifactMaxBytes,
           fileBatchBytes: 5 * 1024 * 1024,
           fileBatchCount: 500,
           toolVersion: TOOL_VERSION,

@@ -53,7 +53,7 @@ async function copyVersion(run: RunInfo, a: ArtifactVersion, reader: ArtifactRea
     }
     return;
   }
-  const plan = planArtifact(a, manifest, capabilitiesOf(ctx.mapping));
+  const plan = planArtifact(a, manifest, capabilitiesOf(ctx.mapping), ctx.artifactMaxBytes);
   const fresh = !before || before.digest !== a.digest;
   book.begin(a.key, a.digest, run.key);
   // Said once per version: on the pass that began its copy.

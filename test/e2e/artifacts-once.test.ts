@@ -34,6 +34,13 @@ const ARTIFACT: GenArtifact = {
   loggedBy: LOGGER, usedBy: USERS,
 };
 
+// Another project: a version with a file over a 1 MiB `--artifact-max-size`.
+const BIG: GenArtifact = {
+  project: 'big_proj', name: 'weights', type: 'model', versionIndex: 0, aliases: [], createdAt: CREATED,
+  entries: [{ path: 'big.bin', file: patternFile('big.bin', 1024 * 1024 + 1, 9) }, { path: 'small.bin', file: patternFile('small.bin', 1024, 8) }],
+  loggedBy: 'bigrun01', usedBy: [],
+};
+
 let stack: Stack;
 let dir: string;
 
@@ -50,7 +57,8 @@ const want = () => Object.fromEntries(ARTIFACT.entries.map((e) => [e.path, fileB
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'w2n-artifacts-once-'));
   stack = await startStack({
-    entity: { name: 'once-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run(LOGGER), ...USERS.map(run)] }], artifacts: [ARTIFACT] },
+    entity: { name: 'once-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run(LOGGER), ...USERS.map(run)] }, { name: 'big_proj', createdAt: CREATED, runs: [run('bigrun01')] }],
+      artifacts: [ARTIFACT, BIG] },
     workDir: join(dir, 'export'),
   });
 }, 60_000);
@@ -110,5 +118,18 @@ describe('an artifact version is copied once (issue 11)', () => {
     const again = await migrate('once', 'once.sqlite').done;
     expect(again.code, again.stderr).toBe(0);
     expect(uploads() - before).toBe(FILES);
+  }, 120_000);
+
+  it('--artifact-max-size leaves out the bigger files, each a too-large line; without --include artifacts it is a usage error (exit 2)', async () => {
+    const ok = await runCli(['migrate', '--workspace', 'demo', '--projects', 'big_proj', '--include', 'artifacts', '--artifact-max-size', '1', '--yes', '--json',
+      '--ledger', join(dir, 'big.sqlite')], stack.env, dir).done;
+    expect(ok.code, ok.stderr).toBe(0);
+    const id = neptuneRunId(stack.neptune, 'demo/big-proj', 'bigrun01')!;
+    expect(stack.neptune.inspect.fileSet(id, 'artifacts/weights/v0/files')).toEqual({ 'small.bin': fileBytes(BIG.entries[1].file!) });
+    const report = (events(ok.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ notWritten: Array<{ reason: string; subject: string }> }> } }).report;
+    expect(report.runs[0].notWritten.map((o) => [o.reason, o.subject])).toEqual([['too-large', 'artifacts/weights/v0/files/big.bin']]);
+    const bad = await runCli(['migrate', '--workspace', 'demo', '--projects', 'big_proj', '--artifact-max-size', '1', '--yes', '--ledger', join(dir, 'bad.sqlite')], stack.env, dir).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--artifact-max-size limits the artifacts --include artifacts copies');
   }, 120_000);
 });
