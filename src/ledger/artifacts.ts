@@ -74,9 +74,17 @@ export class ArtifactLedger {
     return new Map(rows.map((r) => [r.path, r.digest]));
   }
 
-  /** Files the target acknowledged, with the run's counts and report lines, in one transaction. */
-  recordFiles(artifact: string, run: RunKey, files: ReadonlyArray<{ path: string; digest: string; size: number }>, progress: Progress): void {
+  /**
+   * Files the target acknowledged, with the run's counts and report lines, in one transaction. A report
+   * line replaces what an earlier pass said of the same subject (a file that failed again is one line,
+   * not two), and `landed` (report subjects of files that land now) clears what was said of them.
+   * (The ledger's `omissions` table, scope `files`: ledger.ts.)
+   */
+  recordFiles(artifact: string, run: RunKey, files: ReadonlyArray<{ path: string; digest: string; size: number }>, progress: Progress, landed: readonly string[] = []): void {
+    const k = runKeyString(run);
     this.db.transaction(() => {
+      const forget = this.db.prepare(`DELETE FROM omissions WHERE run_key = ? AND scope = 'files' AND subject = ?`);
+      for (const subject of [...landed, ...(progress.omissions ?? []).map((o) => o.subject)]) forget.run(k, subject);
       const put = this.db.prepare(
         'INSERT INTO artifact_files(artifact, path, digest, size) VALUES (?, ?, ?, ?) ON CONFLICT(artifact, path) DO UPDATE SET digest = excluded.digest, size = excluded.size',
       );

@@ -15,12 +15,14 @@ import type { RunInfo } from '../core/records.ts';
 import type { TargetRun } from '../core/sink.ts';
 import type { FieldAssignment, Omission } from '../core/target.ts';
 import { ArtifactLedger } from '../ledger/artifacts.ts';
+import { runKeyString } from '../ledger/ledger.ts';
 import { artifactBase, artifactFilesPath, mapArtifactFields, mapUsedArtifacts, planArtifact, type ArtifactPlan } from '../mapping/artifacts.ts';
 import { capabilitiesOf } from '../mapping/options.ts';
 import type { MigrationContext } from './context.ts';
 
-/** The ledger's path of a version's manifest file (no entry path starts with a NUL). */
+/** The ledger's paths of a version's manifest file, and of its planned report lines (no entry path starts with a NUL). */
 const MANIFEST_ENTRY = '\u0000manifest';
+const PLANNED_ENTRY = '\u0000planned';
 
 export async function migrateArtifacts(run: RunInfo, target: TargetRun, ctx: MigrationContext): Promise<void> {
   const reader = ctx.source.artifacts;
@@ -41,24 +43,24 @@ export async function migrateArtifacts(run: RunInfo, target: TargetRun, ctx: Mig
 async function copyVersion(run: RunInfo, a: ArtifactVersion, reader: ArtifactReader, target: TargetRun, book: ArtifactLedger, ctx: MigrationContext): Promise<void> {
   const before = book.version(a.key);
   if (before?.status === 'done' && before.digest === a.digest) return;
+  // The version belongs to the run that began its copy (W&B can list one version as logged by two runs
+  // that logged the same bytes): only that run copies it, so it is never split or copied twice.
+  if (before && before.runKey !== runKeyString(run.key)) return;
+  const fresh = !before || before.digest !== a.digest;
+  book.begin(a.key, a.digest, run.key);
   let manifest;
   try {
     manifest = await reader.manifest(run, a, ctx.signal);
   } catch (error) {
     if (!(error instanceof ArtifactEntryUnavailable)) throw error;
-    // Said once; the version stays `copying`, so a later pass tries again.
-    if (!before && !ctx.dryRun) {
-      book.begin(a.key, a.digest, run.key);
-      book.recordFiles(a.key, run.key, [], { omissions: [{ reason: 'download-failed', subject: artifactBase(a), count: 1, detail: error.message }] });
-    }
+    // The version stays `copying`: a later pass tries again, replacing this line.
+    book.recordFiles(a.key, run.key, [], { omissions: [{ reason: 'download-failed', subject: artifactBase(a), count: 1, detail: error.message }] });
     return;
   }
   const plan = planArtifact(a, manifest, capabilitiesOf(ctx.mapping), ctx.artifactMaxBytes);
-  const fresh = !before || before.digest !== a.digest;
-  book.begin(a.key, a.digest, run.key);
-  // Said once per version: on the pass that began its copy.
-  if (fresh && plan.omissions.length && !ctx.dryRun) book.recordFiles(a.key, run.key, [], { omissions: plan.omissions });
   const copied = book.copiedFiles(a.key);
+  // Said once per version, in the same commit as the marker that says so.
+  if (!copied.has(PLANNED_ENTRY)) book.recordFiles(a.key, run.key, [{ path: PLANNED_ENTRY, digest: a.digest, size: 0 }], { omissions: plan.omissions }, [artifactBase(a)]);
   const filesPath = artifactFilesPath(a);
   // A kill after the target took a file but before the ledger heard of it: what the target already
   // holds (same size) is recorded, not sent again.
@@ -68,7 +70,7 @@ async function copyVersion(run: RunInfo, a: ArtifactVersion, reader: ArtifactRea
     .map((f) =>
       ctx.filePool.run(async () => {
         if (present.get(f.relativePath) === f.entry.size) {
-          book.recordFiles(a.key, run.key, [f.entry], { counts: { filesAlreadyPresent: 1 } });
+          book.recordFiles(a.key, run.key, [f.entry], { counts: { filesAlreadyPresent: 1 } }, [`${filesPath}/${f.relativePath}`]);
           return;
         }
         await copyFile(run, a, f, filesPath, reader, target, book, ctx);
@@ -114,7 +116,7 @@ async function copyFile(
       book.recordFiles(a.key, run.key, [], { omissions: refused.map((o) => ({ ...o, subject })) });
       return;
     }
-    book.recordFiles(a.key, run.key, [f.entry], { counts: { files: 1, bytes: local.sizeBytes, artifactFiles: 1 } });
+    book.recordFiles(a.key, run.key, [f.entry], { counts: { files: 1, bytes: local.sizeBytes, artifactFiles: 1 } }, [subject]);
     ctx.emit({ type: 'run.progress', run: run.key, stream: 'files', points: 0, files: 1, bytes: local.sizeBytes });
   } finally {
     await local.release().catch(() => {});
