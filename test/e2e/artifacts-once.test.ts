@@ -132,4 +132,17 @@ describe('an artifact version is copied once (issue 11)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--artifact-max-size limits the artifacts --include artifacts copies');
   }, 120_000);
+
+  it('signed URLs handed out expired (manifest and files): asked again, every file lands', async () => {
+    stack.wandb.setFaults({ staleFirstUrls: true });
+    const expiredBefore = stack.wandb.stats().expiredUrls;
+    const out = await runCli(['migrate', '--workspace', 'demo', '--projects', 'big_proj', '--project-map', 'big_proj=stale', '--include', 'artifacts', '--yes', '--json',
+      '--ledger', join(dir, 'stale.sqlite')], stack.env, dir).done;
+    stack.wandb.setFaults(undefined);
+    expect(out.code, out.stderr).toBe(0);
+    expect(stack.wandb.stats().expiredUrls - expiredBefore).toBeGreaterThanOrEqual(2);
+    const id = neptuneRunId(stack.neptune, 'demo/stale', 'bigrun01')!;
+    expect(stack.neptune.inspect.fileSet(id, 'artifacts/weights/v0/files')).toEqual(Object.fromEntries(BIG.entries.map((e) => [e.path, fileBytes(e.file!)])));
+  }, 120_000);
 });
+

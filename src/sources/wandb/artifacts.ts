@@ -11,8 +11,8 @@
  *   is asked again by name (`ArtifactMembershipFiles`, as wandb_storage_policy.py `fetch_fresh_url`).
  */
 import { readFile, rm } from 'node:fs/promises';
-import type { ArtifactEntry, ArtifactManifest, ArtifactReader, ArtifactVersion } from '../../core/artifacts.ts';
-import { SourceDataError } from '../../core/errors.ts';
+import { ArtifactEntryUnavailable, type ArtifactEntry, type ArtifactManifest, type ArtifactReader, type ArtifactVersion } from '../../core/artifacts.ts';
+import { HttpError, SourceDataError } from '../../core/errors.ts';
 import type { LocalFile, RunInfo } from '../../core/records.ts';
 import { runPath } from '../../core/records.ts';
 import type { HttpClient } from '../../http/client.ts';
@@ -192,7 +192,7 @@ export function wandbArtifacts(deps: WandbArtifactDeps): ArtifactReader {
         const data = await gql.graphql<{ artifact: { currentManifest: { file: { directUrl: string } } | null } | null }>(
           FETCH_ARTIFACT_MANIFEST, { id: (a.handle as ApiHandle).id }, what, signal);
         const url = data.artifact?.currentManifest?.file.directUrl;
-        if (!url) throw new SourceDataError(`${what}: W&B gives no manifest`);
+        if (!url) throw new ArtifactEntryUnavailable(`W&B gives no manifest for the version`);
         try {
           const got = await downloadToFile({ url, route: signed(url), dir: await deps.tmp(), fileName: safeTempName('wandb_manifest.json'), what, signal });
           try {
@@ -202,6 +202,8 @@ export function wandbArtifacts(deps: WandbArtifactDeps): ArtifactReader {
             await rm(got.path, { force: true });
           }
         } catch (error) {
+          // A manifest storage no longer has is a report line; other failures fail the run, which is tried again.
+          if (error instanceof HttpError && error.status === 404) throw new ArtifactEntryUnavailable(`its manifest is gone from W&B storage (HTTP 404)`);
           if (!(error instanceof SignedUrlRefusedError) || refresh >= URL_REFRESHES) throw error;
         }
       }
@@ -239,7 +241,8 @@ function toVersion(n: ArtifactNode): ArtifactVersion | undefined {
     version,
     type: n.artifactType.name,
     digest: n.digest,
-    // `v<n>` is the version itself, not an alias a user gave (the SDK lists it among the aliases).
+    // `v<n>` is the version itself, not an alias a user gave: the SDK keeps the two apart too
+    // (artifact.py `_assign_attrs`: `filterfalse(alias_is_version_index, aliases)`).
     aliases: [...new Set((n.aliases ?? []).map((x) => x.alias).filter((x) => x !== version))],
     size: Number(n.size),
     description: n.description ?? undefined,
