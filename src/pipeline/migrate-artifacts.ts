@@ -117,7 +117,9 @@ async function copyFile(
       return;
     }
     book.recordFiles(a.key, run.key, [f.entry], { counts: { files: 1, bytes: local.sizeBytes, artifactFiles: 1 } }, [subject]);
-    ctx.emit({ type: 'run.progress', run: run.key, stream: 'files', points: 0, files: 1, bytes: local.sizeBytes });
+    // The display shows a run's files so far: what the ledger holds for it, run files and artifact files.
+    const held = ctx.ledger.counts(run.key);
+    ctx.emit({ type: 'run.progress', run: run.key, stream: 'files', points: 0, files: held.files ?? 0, bytes: held.bytes ?? 0 });
   } finally {
     await local.release().catch(() => {});
   }
