@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--file-concurrency <n>', 'file downloads/uploads at once (default 4)')
     .addOption(new Option('--include <kinds...>', `also migrate: ${INCLUDE_OPTIONS.join(', ')} (comma-separated or repeated)`))
     .addOption(new Option('--exclude <kinds...>', `leave out what is carried by default: ${EXCLUDE_OPTIONS.join(', ')} (comma-separated or repeated)`))
+    .option('--artifact-max-size <MiB>', 'with --include artifacts: leave out artifact files larger than this (reported as too-large)')
     .option('--project-map <pairs>', 'explicit project names: old=new,old2=new2')
     .option('--ledger <path>', 'ledger file (SQLite) that makes the migration resumable', DEFAULT_LEDGER)
     .option('--batch-points <n>', 'points per acknowledged batch (default 20000)')

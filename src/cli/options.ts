@@ -26,6 +26,7 @@ export interface MigrateFlags {
   strict?: boolean;
   yes?: boolean;
   batchPoints?: string;
+  artifactMaxSize?: string;
   timeout?: string;
   retries?: string;
   protocol?: string;
@@ -60,6 +61,12 @@ function positiveInt(name: string, value: string | undefined, fallback: number, 
     return fallback;
   }
   return n;
+}
+
+/** `--artifact-max-size <MiB>` limits what `--include artifacts` copies: alone it would do nothing, which is said. */
+function artifactMaxBytes(value: string, include: ReadonlySet<IncludeOption>, problems: string[]): number {
+  if (!include.has('artifacts')) problems.push('--artifact-max-size limits the artifacts --include artifacts copies: add --include artifacts, or leave the option out');
+  return positiveInt('--artifact-max-size', value, 1, problems) * 1024 * 1024;
 }
 
 function nonNegativeInt(name: string, value: string, problems: string[]): number | undefined {
@@ -132,6 +139,7 @@ export function migrateOptionsFromFlags(flags: MigrateFlags, env: NodeJS.Process
     ledgerPath: flags.ledger ?? DEFAULT_LEDGER,
     strict: flags.strict ?? false,
     batchPoints: positiveInt('--batch-points', flags.batchPoints, 20_000, problems),
+    ...(flags.artifactMaxSize === undefined ? {} : { artifactMaxBytes: artifactMaxBytes(flags.artifactMaxSize, include, problems) }),
     http: {
       timeoutMs: flags.timeout === undefined ? undefined : positiveInt('--timeout', flags.timeout, 60, problems) * 1000,
       retries: flags.retries === undefined ? undefined : nonNegativeInt('--retries', flags.retries, problems),

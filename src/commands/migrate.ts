@@ -37,6 +37,8 @@ export interface MigrateOptions {
   strict: boolean;
   /** Points per acknowledged batch. @default 20_000 */
   batchPoints?: number;
+  /** `--artifact-max-size`, in bytes: artifact files larger than it are left out. */
+  artifactMaxBytes?: number;
   /** Request timeouts and retries (`--timeout`, `--retries`). */
   http?: { timeoutMs?: number; retries?: number };
   /** Neptune protocol: `auto` (default) asks the server. */
@@ -111,10 +113,6 @@ export async function runMigrate(
     if (opts.include.has('tables')) {
       io.log.warn('--include tables is no longer needed: tables are carried by default (--exclude tables leaves them out)');
     }
-    if (opts.include.has('artifacts')) {
-      // Said plainly rather than silently half-done: logged artifacts (run.logged_artifacts) are not read yet.
-      io.log.warn('--include artifacts carries the files under artifact/ only; logged artifacts are not read by this version');
-    }
     io.emit({ type: 'migration.started', ledger: opts.dryRun ? `(dry run: a copy of ${ledgerPath} in memory)` : ledgerPath, logFile: io.logFile, dryRun: opts.dryRun });
     const skipped = new Set<string>();
     const selected: RunKey[] = [];
@@ -155,6 +153,7 @@ export async function runMigrate(
           filePool: new Pool(opts.fileConcurrency),
           signal: io.signal,
           batchPoints: opts.batchPoints ?? 20_000,
+          artifactMaxBytes: opts.artifactMaxBytes,
           fileBatchBytes: 5 * 1024 * 1024,
           fileBatchCount: 500,
           toolVersion: TOOL_VERSION,

@@ -1,3 +1,4 @@
+import type { ArtifactReader } from './artifacts.ts';
 import type {
   ConsoleLine,
   HistoryRow,
@@ -44,6 +45,8 @@ export interface RunSource {
    * asked only for runs about to be migrated, never for runs skipped as unchanged.
    */
   provenance?(run: RunInfo, signal?: AbortSignal): Promise<RunProvenance>;
+  /** The run's logged and used artifacts (`--include artifacts`); absent where the source has none. */
+  artifacts?: ArtifactReader;
   /** Frees what the source kept while a run was migrated (downloads shared between its streams). */
   releaseRun?(run: RunInfo): Promise<void>;
   close?(): Promise<void>;

@@ -116,6 +116,11 @@ export class Ledger {
     this.db.close();
   }
 
+  /** The SQLite handle, for a table kept by its own module (ledger/artifacts.ts) with `CREATE TABLE IF NOT EXISTS` as here. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
   private stmt(sql: string): Database.Statement {
     let st = this.statements.get(sql);
     if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));

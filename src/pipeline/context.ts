@@ -26,6 +26,8 @@ export interface MigrationContext {
   /** Max files per file-set upload call. */
   fileBatchCount: number;
   toolVersion: string;
+  /** `--artifact-max-size` in bytes: artifact files larger than it are left out (too-large). */
+  artifactMaxBytes?: number;
   /** Plan only: files are not downloaded, the target only counts. */
   dryRun?: boolean;
 }

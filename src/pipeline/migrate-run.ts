@@ -13,6 +13,7 @@ import { mapSystemSample, SeriesStepGuard, systemStep } from '../mapping/system.
 import type { LedgerRun } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 import { runFingerprint } from './fingerprint.ts';
+import { migrateArtifacts } from './migrate-artifacts.ts';
 import { migrateFiles } from './migrate-files.ts';
 import { MediaCarrier } from './migrate-media.ts';
 import { RunBatcher } from './run-batcher.ts';
@@ -111,6 +112,7 @@ async function migrateChangedRun(
     await pumpSystem(run, batcher, ctx);
     await pumpConsole(run, batcher, fallbackTs, ctx);
     await batcher.drain();
+    await migrateArtifacts(run, target, ctx);
   } finally {
     await files.catch(() => {});
     await media.close();

@@ -1,4 +1,5 @@
 /** The `all-shapes` preset: a small entity holding one run of every shape a reader must survive. */
+import { withArtifacts } from './artifacts.ts';
 import { bufferFile } from './files.ts';
 import type { HistoryPlan, KeyPlan } from './history-plan.ts';
 import { mulberry32, runId } from './prng.ts';
@@ -161,5 +162,5 @@ export function allShapes(seed: number, entity: string): GenEntity {
   const project = (name: string, plans: RunPlan[], i: number): GenProject => ({
     name, createdAt: new Date(BASE_MS - (10 - i) * DAY).toISOString().slice(0, 19) + 'Z', runs: plans.map(buildRun),
   });
-  return { name: entity, projects: [project('vision-models', vision, 0), project('nlp_experiments', nlp, 1), project('rl-sandbox', rl, 2)] };
+  return withArtifacts({ name: entity, projects: [project('vision-models', vision, 0), project('nlp_experiments', nlp, 1), project('rl-sandbox', rl, 2)] });
 }

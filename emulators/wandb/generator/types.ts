@@ -9,6 +9,8 @@ export type RunState = 'running' | 'finished' | 'crashed' | 'failed' | 'killed';
 export interface GenEntity {
   name: string;
   projects: GenProject[];
+  /** Artifact versions of the entity's projects, with the runs that logged and used them. */
+  artifacts?: import('./artifacts.ts').GenArtifact[];
 }
 
 export interface GenProject {

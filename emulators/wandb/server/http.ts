@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { GenEntity } from '../generator/types.ts';
 import { type Core, findProject, findRun } from './core.ts';
 import { FaultInjector, type FaultConfig, type RequestClass } from './faults.ts';
+import { artifactBody } from './artifacts.ts';
 import { loadSchema, runGraphql } from './graphql.ts';
 import { ParquetExporter } from './parquet-export.ts';
 import { RunDataCache } from './run-data.ts';
@@ -106,6 +107,7 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
 
   /** Resolves a storage path (`history/…` or `files/…`) to a body; undefined = 404. */
   async function bodyFor(kind: string, parts: string[]): Promise<BodySource | undefined> {
+    if (kind === 'artifacts') return artifactBody(core, parts);
     const [e, p, r, ...rest] = parts.map(decodeURIComponent);
     if (e !== core.entity.name || !p || !r) return undefined;
     const project = findProject(core, e, p);

@@ -1,5 +1,6 @@
 /** GraphQL root and `Entity`/`Project`/`User` resolvers. A missing project or run is `null`, not an error (wandb-api.md §1.5). */
 import type { GenProject } from '../generator/types.ts';
+import { artifactById, artifactCollection } from './artifacts.ts';
 import { paginate, type PageArgs } from './connection.ts';
 import { type Core, findProject, findRun } from './core.ts';
 import { matchesFilter, parseFilters, sortRuns } from './filters.ts';
@@ -40,6 +41,7 @@ export class ProjectNode {
   bucket(args: { name: string }): RunNode | null { return this.run(args); }
   sweep(args: { sweepName: string }): SweepNode | null { return sweepNode(this.p, args.sweepName); }
   get totalSweeps(): number { return sweepNames(this.p).length; }
+  artifactCollection(args: { name: string }): unknown { return artifactCollection(this.core, this.p.name, args.name, () => this); }
   sweeps(args: PageArgs): unknown { return paginate('sweep', sweepNames(this.p), args, 50, (name) => sweepNode(this.p, name)); }
 }
 
@@ -78,6 +80,7 @@ export class QueryRoot {
     return projectNode(this.core, args.entityName, args.name);
   }
   model(args: { name?: string | null; entityName?: string | null }): ProjectNode | null { return this.project(args); }
+  artifact(args: { id: string }): unknown { return artifactById(this.core, args.id, (name) => this.project({ name })); }
   projects(args: PageArgs & { entityName?: string | null }): unknown {
     const mine = (args.entityName ?? this.core.viewer.defaultEntity) === this.core.entity.name;
     return paginate('project', mine ? this.core.entity.projects : [], args, 50, (p, i) => new ProjectNode(this.core, p, i));

@@ -1,6 +1,7 @@
 /** GraphQL resolvers for `Run` and `File`: field methods are called by graphql-js's default resolver. */
 import { stringifyExtJson, toPlainJsonValue } from '../ext-json.ts';
 import type { GenFile, GenProject, GenRun } from '../generator/types.ts';
+import { artifactConnection, runArtifacts } from './artifacts.ts';
 import { paginate, decodeCursor, encodeCursor, type PageArgs } from './connection.ts';
 import { type Core, filePath, historyPath, hostedFilePath } from './core.ts';
 import { consoleLinesOf, evenSample, rowsFrom, rowsInRange } from './run-data.ts';
@@ -183,9 +184,9 @@ export class RunNode {
     };
   }
 
-  /** No artifacts are served yet (a later issue): empty connections, so `run.logged_artifacts()` iterates. */
-  outputArtifacts(args: PageArgs): unknown { return paginate('artifact', [], args, 50, (a) => a); }
-  inputArtifacts(args: PageArgs): unknown { return paginate('artifact', [], args, 50, (a) => a); }
+  /** `run.logged_artifacts()` / `used_artifacts()`: see ./artifacts.ts. */
+  outputArtifacts(args: PageArgs): unknown { return artifactConnection(this.core, runArtifacts(this.core, this.p.name, this.r.id, 'output'), args, () => this.projectNode); }
+  inputArtifacts(args: PageArgs): unknown { return artifactConnection(this.core, runArtifacts(this.core, this.p.name, this.r.id, 'input'), args, () => this.projectNode); }
 
   get runInfo(): Row {
     return {

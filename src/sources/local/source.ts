@@ -10,6 +10,7 @@ import type { ConsoleLine, HistoryRow, LocalFile, RunFile, RunInfo, RunKey, Sour
 import type { RunFilter, RunSource } from '../../core/source.ts';
 import { SourceDataError } from '../../core/errors.ts';
 import { ConsoleAssembler } from '../console-lines.ts';
+import { localArtifacts } from './artifacts.ts';
 import { discoverRunFolders } from './discover.ts';
 import { listRunFiles, type ListedFile } from './files.ts';
 import { StepSequencer } from './history-rows.ts';
@@ -52,6 +53,7 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
 
   return {
     kind: 'wandb-local',
+    artifacts: localArtifacts(async (run, signal) => (await runOf(run, signal)).segments.flatMap((s) => (s.folder.logPath ? [s.folder.logPath] : []))),
     async entity(signal) {
       if (opts.entity) return opts.entity;
       // The entity a run record names (most logs name none: the server fills it in), else 'local'.

@@ -8,6 +8,7 @@ import type { RunFilter, RunProvenance, RunSource } from '../../core/source.ts';
 import { ConfigError, HttpError, SourceDataError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { HttpClient, type HttpClientOptions } from '../../http/client.ts';
+import { wandbArtifacts } from './artifacts.ts';
 import type { Route } from './download.ts';
 import { consoleFileOrder, isConsoleFile, listRunFiles, type FileLocation } from './files.ts';
 import { GraphqlTransport } from './graphql.ts';
@@ -228,6 +229,7 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
 
     files,
     fetchFile: (run, file, signal) => downloads.fetch(run, file, signal),
+    artifacts: wandbArtifacts({ gql, storage, route, tmp }),
 
     async releaseRun(run: RunInfo): Promise<void> {
       prefetch.forget(run);

@@ -102,7 +102,9 @@ export type WandbRecord = { num: number } & (
   | { kind: 'exit'; exit: ExitMsg }
   | { kind: 'header'; header: HeaderMsg }
   | { kind: 'environment'; environment: EnvironmentMsg }
-  | { kind: 'final' | 'footer' | 'artifact' | 'preempting' | 'use_artifact' | 'alert' | 'tbrecord' | 'other' }
+  | { kind: 'artifact'; artifact: import('./artifact-records.ts').ArtifactMsg }
+  | { kind: 'use_artifact'; useArtifact: import('./artifact-records.ts').UseArtifactMsg }
+  | { kind: 'final' | 'footer' | 'preempting' | 'alert' | 'tbrecord' | 'other' }
   | { kind: 'none' }
   | { kind: 'undecoded'; of: RecordKind }
 );

@@ -4,6 +4,7 @@
  * decode as long as they keep the numbers (they have since 0.10).
  */
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { decodeArtifact, decodeUseArtifact } from './artifact-records.ts';
 
 import type {
   EnvironmentMsg, ExitMsg, FilesMsg, HeaderMsg, HistoryMsg, Item, MetricMsg, OutputMsg, RecordKind, RunMsg, StatsMsg, TelemetryMsg,
@@ -64,7 +65,9 @@ function decodeBody(kind: RecordKind, b: BinaryReader, num: number): WandbRecord
     case 'exit': return { num, kind, exit: decodeExit(b) };
     case 'header': return { num, kind, header: decodeHeader(b) };
     case 'environment': return { num, kind, environment: decodeEnvironment(b) };
-    case 'final': case 'footer': case 'artifact': case 'preempting': case 'use_artifact': case 'alert': case 'tbrecord':
+    case 'artifact': return { num, kind, artifact: decodeArtifact(b) };
+    case 'use_artifact': return { num, kind, useArtifact: decodeUseArtifact(b) };
+    case 'final': case 'footer': case 'preempting': case 'alert': case 'tbrecord':
       b.skip(WireType.LengthDelimited);
       return { num, kind };
     default:
@@ -78,7 +81,7 @@ function decodeBody(kind: RecordKind, b: BinaryReader, num: number): WandbRecord
  * whole record: no sub-buffers or sub-readers per message). `onField` returns false for fields it
  * did not consume, which are skipped.
  */
-function fields(r: BinaryReader, onField: (no: number, wt: WireType) => boolean): void {
+export function fields(r: BinaryReader, onField: (no: number, wt: WireType) => boolean): void {
   const end = r.uint32() + r.pos;
   while (r.pos < end) {
     const [no, wt] = r.tag();

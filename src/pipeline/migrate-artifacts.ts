@@ -1,0 +1,157 @@
+/**
+ * A run's artifacts (`--include artifacts`, mapping/artifacts.ts): the versions it used become the
+ * string set `artifacts/used`; each version it logged gets its fields, and its files are copied once —
+ * by the run that logged it, never again by a later pass or another run — one file per upload, each
+ * recorded in the ledger only after the target acknowledged it, so a kill mid-version resumes with the
+ * files not yet there. Files stream from W&B to a temporary file (digest-checked) and from there to
+ * Neptune: never a whole file in memory.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ArtifactEntryUnavailable, type ArtifactReader, type ArtifactVersion } from '../core/artifacts.ts';
+import { isAbortError } from '../core/errors.ts';
+import type { RunInfo } from '../core/records.ts';
+import type { TargetRun } from '../core/sink.ts';
+import type { FieldAssignment, Omission } from '../core/target.ts';
+import { ArtifactLedger } from '../ledger/artifacts.ts';
+import { runKeyString } from '../ledger/ledger.ts';
+import { artifactBase, artifactFilesPath, mapArtifactFields, mapUsedArtifacts, planArtifact, type ArtifactPlan } from '../mapping/artifacts.ts';
+import { capabilitiesOf } from '../mapping/options.ts';
+import type { MigrationContext } from './context.ts';
+
+/** The ledger's paths of a version's manifest file, and of its planned report lines (no entry path starts with a NUL). */
+const MANIFEST_ENTRY = '\u0000manifest';
+const PLANNED_ENTRY = '\u0000planned';
+
+export async function migrateArtifacts(run: RunInfo, target: TargetRun, ctx: MigrationContext): Promise<void> {
+  const reader = ctx.source.artifacts;
+  if (!ctx.mapping.include.has('artifacts') || !reader) return;
+  const book = new ArtifactLedger(ctx.ledger);
+  const caps = capabilitiesOf(ctx.mapping);
+  const used: ArtifactVersion[] = [];
+  for await (const a of reader.used(run, ctx.signal)) used.push(a);
+  const fields: FieldAssignment[] = [...mapUsedArtifacts(used)];
+  for await (const a of reader.logged(run, ctx.signal)) {
+    fields.push(...mapArtifactFields(a, caps));
+    await copyVersion(run, a, reader, target, book, ctx);
+  }
+  await writeFields(run, target, fields, book, ctx);
+}
+
+/** Copies what the ledger does not yet hold of a version; a version already copied costs nothing. */
+async function copyVersion(run: RunInfo, a: ArtifactVersion, reader: ArtifactReader, target: TargetRun, book: ArtifactLedger, ctx: MigrationContext): Promise<void> {
+  const before = book.version(a.key);
+  if (before?.status === 'done' && before.digest === a.digest) return;
+  // The version belongs to the run that began its copy (W&B can list one version as logged by two runs
+  // that logged the same bytes): only that run copies it, so it is never split or copied twice.
+  if (before && before.runKey !== runKeyString(run.key)) return;
+  const fresh = !before || before.digest !== a.digest;
+  book.begin(a.key, a.digest, run.key);
+  let manifest;
+  try {
+    manifest = await reader.manifest(run, a, ctx.signal);
+  } catch (error) {
+    if (!(error instanceof ArtifactEntryUnavailable)) throw error;
+    // The version stays `copying`: a later pass tries again, replacing this line.
+    book.recordFiles(a.key, run.key, [], { omissions: [{ reason: 'download-failed', subject: artifactBase(a), count: 1, detail: error.message }] });
+    return;
+  }
+  const plan = planArtifact(a, manifest, capabilitiesOf(ctx.mapping), ctx.artifactMaxBytes);
+  const copied = book.copiedFiles(a.key);
+  // Said once per version, in the same commit as the marker that says so.
+  if (!copied.has(PLANNED_ENTRY)) book.recordFiles(a.key, run.key, [{ path: PLANNED_ENTRY, digest: a.digest, size: 0 }], { omissions: plan.omissions }, [artifactBase(a)]);
+  const filesPath = artifactFilesPath(a);
+  // A kill after the target took a file but before the ledger heard of it: what the target already
+  // holds (same size) is recorded, not sent again.
+  const present = !fresh && target.listFileSet ? await target.listFileSet(filesPath, ctx.signal).catch(() => new Map<string, number>()) : new Map<string, number>();
+  const jobs = plan.files
+    .filter((f) => copied.get(f.entry.path) !== f.entry.digest)
+    .map((f) =>
+      ctx.filePool.run(async () => {
+        if (present.get(f.relativePath) === f.entry.size) {
+          book.recordFiles(a.key, run.key, [f.entry], { counts: { filesAlreadyPresent: 1 } }, [`${filesPath}/${f.relativePath}`]);
+          return;
+        }
+        await copyFile(run, a, f, filesPath, reader, target, book, ctx);
+      }),
+    );
+  if (plan.manifestFile && !copied.has(MANIFEST_ENTRY)) jobs.push(ctx.filePool.run(() => copyManifest(run, a, manifest.json, plan, target, book, ctx)));
+  const results = await Promise.allSettled(jobs);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  // A version with a file that could not be copied stays `copying`: the next pass tries that file again.
+  const now = book.copiedFiles(a.key);
+  if (plan.files.every((f) => now.get(f.entry.path) === f.entry.digest) && (!plan.manifestFile || now.has(MANIFEST_ENTRY))) book.finish(a.key);
+}
+
+async function copyFile(
+  run: RunInfo,
+  a: ArtifactVersion,
+  f: ArtifactPlan['files'][number],
+  filesPath: string,
+  reader: ArtifactReader,
+  target: TargetRun,
+  book: ArtifactLedger,
+  ctx: MigrationContext,
+): Promise<void> {
+  const subject = `${filesPath}/${f.relativePath}`;
+  if (ctx.dryRun) {
+    ctx.ledger.commit(run.key, 'files', { counts: { files: 1, bytes: f.entry.size, artifactFiles: 1 } });
+    return;
+  }
+  let local;
+  try {
+    local = await reader.fetchEntry(run, a, f.entry, ctx.signal);
+  } catch (error) {
+    if (isAbortError(error) || ctx.signal?.aborted) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    const detail = error instanceof ArtifactEntryUnavailable ? why : `the artifact file could not be downloaded: ${why}`;
+    book.recordFiles(a.key, run.key, [], { omissions: [{ reason: 'download-failed', subject, count: 1, detail }] });
+    return;
+  }
+  try {
+    const refused = await target.uploadFileSet(filesPath, [{ localPath: local.path, relativePath: f.relativePath, sizeBytes: local.sizeBytes }], ctx.signal);
+    if (refused.length) {
+      book.recordFiles(a.key, run.key, [], { omissions: refused.map((o) => ({ ...o, subject })) });
+      return;
+    }
+    book.recordFiles(a.key, run.key, [f.entry], { counts: { files: 1, bytes: local.sizeBytes, artifactFiles: 1 } }, [subject]);
+    // The display shows a run's files so far: what the ledger holds for it, run files and artifact files.
+    const held = ctx.ledger.counts(run.key);
+    ctx.emit({ type: 'run.progress', run: run.key, stream: 'files', points: 0, files: held.files ?? 0, bytes: held.bytes ?? 0 });
+  } finally {
+    await local.release().catch(() => {});
+  }
+}
+
+/** The version's manifest, as a file: where its reference entries are kept when the server cannot track them. */
+async function copyManifest(run: RunInfo, a: ArtifactVersion, json: string, plan: ArtifactPlan, target: TargetRun, book: ArtifactLedger, ctx: MigrationContext): Promise<void> {
+  const m = plan.manifestFile!;
+  const bytes = Buffer.byteLength(json);
+  if (ctx.dryRun) {
+    ctx.ledger.commit(run.key, 'files', { counts: { files: 1, bytes } });
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'w2n-manifest-'));
+  try {
+    const path = join(dir, m.relativePath);
+    await writeFile(path, json);
+    const refused: Omission[] = await target.uploadFileSet(m.path, [{ localPath: path, relativePath: m.relativePath, sizeBytes: bytes }], ctx.signal);
+    if (refused.length) book.recordFiles(a.key, run.key, [], { omissions: refused.map((o) => ({ ...o, subject: `${m.path}/${m.relativePath}` })) });
+    else book.recordFiles(a.key, run.key, [{ path: MANIFEST_ENTRY, digest: a.digest, size: bytes }], { counts: { files: 1, bytes } });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The artifact fields; each counted once, the first time the target acknowledges it. */
+async function writeFields(run: RunInfo, target: TargetRun, fields: readonly FieldAssignment[], book: ArtifactLedger, ctx: MigrationContext): Promise<void> {
+  const changed = book.changedFields(run.key, fields);
+  if (changed.length === 0) return;
+  target.assign(changed);
+  const refused = await target.flush(ctx.signal);
+  const bad = new Set(refused.map((o) => o.subject));
+  const landed = changed.filter((f) => !bad.has(f.path));
+  book.recordFields(run.key, landed, { omissions: refused });
+}

@@ -1,0 +1,148 @@
+/**
+ * Issue 11, "Done when": an artifact version used by 20 runs is copied once (by the run that logged
+ * it; the 20 get `artifacts/used`), and a migration killed mid-artifact, then run again, uploads each
+ * of the version's files exactly once — through the CLI, counting the Neptune emulator's uploads.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../../emulators/stack.ts';
+import type { GenRun } from '../../emulators/wandb/index.ts';
+import { patternFile, type GenArtifact } from '../../emulators/wandb/generator/artifacts.ts';
+import { events, runCli } from '../support/cli.ts';
+import { fileBytes } from '../support/expected.ts';
+import { neptuneRunId } from '../support/neptune-snapshot.ts';
+
+const CREATED = '2024-03-01T00:00:00';
+const PROJECT = 'shared_proj';
+const FILES = 6;
+
+function run(id: string): GenRun {
+  return {
+    id, displayName: id, tags: [], state: 'finished', createdAt: CREATED, heartbeatAt: CREATED, user: 'u', config: {}, summary: {},
+    historyRowCount: 0, lastStep: -1, history: () => [], exportedBelowStep: 0,
+    systemEvents: () => [], systemEventCount: 0, eventsFileListed: false, consoleLines: [], files: [],
+  };
+}
+
+const LOGGER = 'logger01';
+const USERS = Array.from({ length: 20 }, (_, i) => `user${String(i).padStart(4, '0')}`);
+const ARTIFACT: GenArtifact = {
+  project: PROJECT, name: 'shared', type: 'dataset', versionIndex: 0, aliases: ['latest'], createdAt: CREATED, metadata: { n: FILES },
+  entries: Array.from({ length: FILES }, (_, i) => ({ path: `part-${i}.bin`, file: patternFile(`part-${i}.bin`, 300_000 + i, i + 3) })),
+  loggedBy: LOGGER, usedBy: USERS,
+};
+
+// Another project: a version with a file over a 1 MiB `--artifact-max-size`.
+const BIG: GenArtifact = {
+  project: 'big_proj', name: 'weights', type: 'model', versionIndex: 0, aliases: [], createdAt: CREATED,
+  entries: [{ path: 'big.bin', file: patternFile('big.bin', 1024 * 1024 + 1, 9) }, { path: 'small.bin', file: patternFile('small.bin', 1024, 8) }],
+  loggedBy: 'bigrun01', usedBy: [],
+};
+
+let stack: Stack;
+let dir: string;
+
+const uploads = () => Object.entries(stack.neptune.stats().byEndpoint).filter(([name]) => /upload/i.test(name)).reduce((n, [, c]) => n + c, 0);
+const migrate = (target: string, ledger: string, extra: string[] = []) =>
+  runCli(['migrate', '--workspace', 'demo', '--projects', PROJECT, '--project-map', `${PROJECT}=${target}`, '--include', 'artifacts', '--yes', '--json',
+    '--ledger', join(dir, ledger), ...extra], stack.env, dir);
+const files = (project: string, runId: string) => {
+  const id = neptuneRunId(stack.neptune, `demo/${project}`, runId);
+  return id ? stack.neptune.inspect.fileSet(id, 'artifacts/shared/v0/files') : {};
+};
+const want = () => Object.fromEntries(ARTIFACT.entries.map((e) => [e.path, fileBytes(e.file!)]));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'w2n-artifacts-once-'));
+  stack = await startStack({
+    entity: { name: 'once-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run(LOGGER), ...USERS.map(run)] }, { name: 'big_proj', createdAt: CREATED, runs: [run('bigrun01')] }],
+      artifacts: [ARTIFACT, BIG] },
+    workDir: join(dir, 'export'),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('an artifact version is copied once (issue 11)', () => {
+  it('killed mid-artifact, then resumed: every file lands, each uploaded exactly once', async () => {
+    // Slow storage so the kill falls between two files of the version.
+    stack.wandb.setFaults({ downloadBytesPerSecond: 1_000_000 });
+    const before = uploads();
+    const first = migrate('killed', 'killed.sqlite', ['--runs', LOGGER, '--file-concurrency', '1']);
+    await new Promise<void>((resolve, reject) => {
+      let landed = 0;
+      let partial = '';
+      first.child.stdout!.on('data', (d: Buffer) => {
+        partial += d;
+        const lines = partial.split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          const e = line.startsWith('{') ? (JSON.parse(line) as { type?: string; stream?: string }) : {};
+          if (e.type === 'run.progress' && e.stream === 'files' && ++landed === 2) resolve();
+        }
+      });
+      void first.done.then(() => reject(new Error('the migration ended before the kill')));
+    });
+    first.child.kill('SIGKILL');
+    await first.done;
+    const partly = Object.keys(files('killed', LOGGER)).length;
+    expect(partly).toBeGreaterThanOrEqual(2);
+    expect(partly).toBeLessThan(FILES);
+
+    stack.wandb.setFaults(undefined);
+    const second = await migrate('killed', 'killed.sqlite', ['--runs', LOGGER]).done;
+    expect(second.code, second.stderr).toBe(0);
+    expect(files('killed', LOGGER)).toEqual(want());
+    expect(uploads() - before).toBe(FILES);
+    const report = (events(second.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ written: Record<string, number> }> } }).report;
+    expect(report.runs[0].written.artifactFiles).toBe(FILES);
+  }, 120_000);
+
+  it('used by 20 runs: the logging run holds the one copy, the 20 hold `artifacts/used`; files uploaded once', async () => {
+    const before = uploads();
+    const out = await migrate('once', 'once.sqlite', ['--concurrency', '4']).done;
+    expect(out.code, out.stderr).toBe(0);
+    expect(files('once', LOGGER)).toEqual(want());
+    for (const u of USERS) {
+      const id = neptuneRunId(stack.neptune, 'demo/once', u)!;
+      expect(stack.neptune.inspect.stringSet(id, 'artifacts/used'), u).toEqual(['shared:v0']);
+      expect(Object.keys(stack.neptune.inspect.attributes(id)).filter((p) => p.startsWith('artifacts/shared')), u).toEqual([]);
+    }
+    expect(uploads() - before).toBe(FILES);
+    // An unchanged second pass copies nothing.
+    const again = await migrate('once', 'once.sqlite').done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(uploads() - before).toBe(FILES);
+  }, 120_000);
+
+  it('--artifact-max-size leaves out the bigger files, each a too-large line; without --include artifacts it is a usage error (exit 2)', async () => {
+    const ok = await runCli(['migrate', '--workspace', 'demo', '--projects', 'big_proj', '--include', 'artifacts', '--artifact-max-size', '1', '--yes', '--json',
+      '--ledger', join(dir, 'big.sqlite')], stack.env, dir).done;
+    expect(ok.code, ok.stderr).toBe(0);
+    const id = neptuneRunId(stack.neptune, 'demo/big-proj', 'bigrun01')!;
+    expect(stack.neptune.inspect.fileSet(id, 'artifacts/weights/v0/files')).toEqual({ 'small.bin': fileBytes(BIG.entries[1].file!) });
+    const report = (events(ok.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ notWritten: Array<{ reason: string; subject: string }> }> } }).report;
+    expect(report.runs[0].notWritten.map((o) => [o.reason, o.subject])).toEqual([['too-large', 'artifacts/weights/v0/files/big.bin']]);
+    const bad = await runCli(['migrate', '--workspace', 'demo', '--projects', 'big_proj', '--artifact-max-size', '1', '--yes', '--ledger', join(dir, 'bad.sqlite')], stack.env, dir).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--artifact-max-size limits the artifacts --include artifacts copies');
+  }, 120_000);
+
+  it('signed URLs handed out expired (manifest and files): asked again, every file lands', async () => {
+    stack.wandb.setFaults({ staleFirstUrls: true });
+    const expiredBefore = stack.wandb.stats().expiredUrls;
+    const out = await runCli(['migrate', '--workspace', 'demo', '--projects', 'big_proj', '--project-map', 'big_proj=stale', '--include', 'artifacts', '--yes', '--json',
+      '--ledger', join(dir, 'stale.sqlite')], stack.env, dir).done;
+    stack.wandb.setFaults(undefined);
+    expect(out.code, out.stderr).toBe(0);
+    expect(stack.wandb.stats().expiredUrls - expiredBefore).toBeGreaterThanOrEqual(2);
+    const id = neptuneRunId(stack.neptune, 'demo/stale', 'bigrun01')!;
+    expect(stack.neptune.inspect.fileSet(id, 'artifacts/weights/v0/files')).toEqual(Object.fromEntries(BIG.entries.map((e) => [e.path, fileBytes(e.file!)])));
+  }, 120_000);
+});
+
