@@ -13,7 +13,8 @@ function difference(d: RunVerification['differences'][number]): string {
 /** One run as a line (and its differences under it), for the terminal and the log. */
 export function formatRunVerification(r: RunVerification): string {
   const c = r.checked;
-  const what = `fields ${c.fields}, series ${c.series} (${c.points} points), console ${c.consoleEntries} entries, files ${c.files} (md5 ${c.md5})`;
+  const media = c.images || c.mediaFiles ? `, media ${c.images ?? 0} images, ${c.mediaFiles ?? 0} files` : '';
+  const what = `fields ${c.fields}, series ${c.series} (${c.points} points), console ${c.consoleEntries} entries, files ${c.files} (md5 ${c.md5})${media}`;
   const lines = [`${r.status.padEnd(23)} ${runPath(r.run)} → ${r.targetProject}${r.status === 'missing' ? '' : `  ${what}`}${r.omitted ? `, ${r.omitted} left out by the migration` : ''}`];
   const shown = [...r.differences.filter((d) => !d.explainedBy), ...r.differences.filter((d) => d.explainedBy)];
   for (const d of shown.slice(0, SHOWN)) lines.push(difference(d));
