@@ -64,6 +64,17 @@ export class NeptuneCorruptor {
     if (n !== 1) throw new Error(`no field ${path}`);
   }
 
+  /** Protocol A: one image of an image series (base64 `data` in its point) changed at the same size. */
+  flipImageByte(containerId: string, path: string, step: number): void {
+    const id = this.seriesId(containerId, path);
+    const row = this.db.prepare('SELECT str FROM series_points WHERE series_id = ? AND step = ?').get(id, step) as { str: string } | undefined;
+    if (!row) throw new Error(`no image at step ${step} of ${path}`);
+    const image = JSON.parse(row.str) as { data: string };
+    const data = Buffer.from(image.data, 'base64');
+    data[data.length - 1] ^= 0xff;
+    this.db.prepare('UPDATE series_points SET str = ? WHERE series_id = ? AND step = ?').run(JSON.stringify({ ...image, data: data.toString('base64') }), id, step);
+  }
+
   /** Protocol B: the stored object a `FileRef` points at, gone (the ref stays). */
   deleteObject(project: string, storagePath: string): void {
     const n = this.db.prepare('DELETE FROM b_objects WHERE project = ? AND path = ?').run(project, storagePath).changes;
