@@ -73,6 +73,18 @@ export async function compareSeries(
   const scopeOf = (path: string) => (path === STDOUT_PATH ? 'console' : 'series') as Difference['scope'];
   const names = (path: string) => (keyOf.has(path) && keyOf.get(path) !== path ? { names: [keyOf.get(path)!] } : {});
 
+  // Where the protocol reads many float series per request (B), their digests are made in one pass
+  // over a few requests instead of one request per series.
+  const readAlready = new Map<string, SeriesDigest>();
+  if (ctx.reader.floatSeriesMany) {
+    const paths = [...expected].filter(([path, x]) => x.kind === 'float' && held.get(path)?.type === 'floatSeries').map(([path]) => path);
+    for (const path of paths) readAlready.set(path, new SeriesDigest());
+    await ctx.reader.floatSeriesMany(containerId, paths, (path, p) => {
+      readAlready.get(path)!.add(p);
+      charts?.get(path)?.neptune.add(p.step, p.value);
+    }, ctx.signal);
+  }
+
   const differing = new Map<string, { kind: VerifiedKind; diff: Difference }>();
   // Series are read a few at a time (the HTTP client's per-host limit still bounds the requests);
   // each slot keeps its result so the differences come out in the source's order.
@@ -85,11 +97,14 @@ export async function compareSeries(
     if (h.type !== SERIES_TYPE[x.kind]) {
       return { scope: scopeOf(path), subject: path, detail: `a ${h.type} in Neptune, a ${SERIES_TYPE[x.kind]} from W&B`, firstStep: want.firstStep, ...names(path) };
     }
-    const got = new SeriesDigest();
-    const chart = charts?.get(path)?.neptune;
-    for await (const p of ctx.reader.series(containerId, path, x.kind, ctx.signal)) {
-      got.add(p);
-      chart?.add(p.step, p.value as number);
+    let got = readAlready.get(path);
+    if (!got) {
+      got = new SeriesDigest();
+      const chart = charts?.get(path)?.neptune;
+      for await (const p of ctx.reader.series(containerId, path, x.kind, ctx.signal)) {
+        got.add(p);
+        chart?.add(p.step, p.value as number);
+      }
     }
     const have = got.summary();
     if (sameSummary(want, have)) return undefined;

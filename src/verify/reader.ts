@@ -20,6 +20,11 @@ export interface TargetReader {
   /** MD5 (base64) and size of a file's stored bytes; undefined where storage lacks them. */
   fileDigest(containerId: string, set: string, subPath: string, held: ReadonlyMap<string, HeldField>, signal?: AbortSignal): Promise<{ md5: string; size: number } | undefined>;
   images(containerId: string, path: string, held: ReadonlyMap<string, HeldField>, signal?: AbortSignal): AsyncGenerator<HeldImage>;
+  /**
+   * B only: the points of many float series, a few requests for all of them (each series' points in
+   * step order; memory: one response).
+   */
+  floatSeriesMany?(containerId: string, paths: readonly string[], onPoint: (path: string, p: HeldPoint & { value: number }) => void, signal?: AbortSignal): Promise<void>;
   /** B only: a histogram series' points. */
   histograms?(containerId: string, path: string, signal?: AbortSignal): AsyncGenerator<HeldHistogram>;
 }

@@ -22,6 +22,13 @@ import { decomposeStep } from './messages.ts';
 
 /** Points per page: neptune-query pages float series by `perSeriesPointsLimit` (≤ 1,000,000 in total). */
 export const B_SERIES_PAGE = 10_000;
+/** Points asked for in one multi-series request, and series per request (neptune-query: 1,000,000 points in total). */
+const B_POINTS_PER_REQUEST = 100_000;
+const B_SERIES_PER_REQUEST = 500;
+/** Files signed per storage-bridge request (neptune-scale asks for at most 50 URLs at once). */
+const SIGN_AT_ONCE = 50;
+/** Runs whose read URLs are kept (a few more than verify's runs at once). */
+const URL_RUNS_KEPT = 16;
 
 const PROTO = { 'content-type': 'application/json', accept: 'application/x-protobuf' };
 
@@ -143,13 +150,21 @@ export function decodeAttributes(bytes: Uint8Array): Map<string, HeldField> {
   return out;
 }
 
-/** `ProtoFloatSeriesValuesResponseDTO{series=1 [{requestId=1, series=2 {total_item_count=1, values=2 [{timestamp_millis=1, step=2, value=3, is_preview=4}]}}]}`. */
-export function decodeFloatSeries(bytes: Uint8Array): { total: number; points: HeldPoint[] } {
+type FloatPage = { total: number; points: Array<HeldPoint & { value: number }> };
+
+/** `ProtoFloatSeriesValuesResponseDTO{series=1 [{requestId=1, series=2 {total_item_count=1, values=2 [{timestamp_millis=1, step=2, value=3, is_preview=4}]}}]}`, by request id. */
+export function decodeFloatSeriesResponse(bytes: Uint8Array): Map<string, FloatPage> {
   const r = new BinaryReader(bytes);
-  const out = { total: 0, points: [] as HeldPoint[] };
+  const pages = new Map<string, FloatPage>();
   message(r, bytes.length, (n) => {
     if (n !== 1) return false;
+    let id = '';
+    const out: FloatPage = { total: 0, points: [] };
     message(r, sub(r), (m) => {
+      if (m === 1) {
+        id = r.string();
+        return true;
+      }
       if (m !== 2) return false;
       message(r, sub(r), (k) => {
         if (k === 1) out.total = Number(int64(r));
@@ -171,9 +186,10 @@ export function decodeFloatSeries(bytes: Uint8Array): { total: number; points: H
       });
       return true;
     });
+    pages.set(id, out);
     return true;
   });
-  return out;
+  return pages;
 }
 
 /** `ProtoSeriesValuesResponseDTO{series=1 [{requestId=1, searchAfter=2 {finished=1, token=2}, seriesValues=4 {values=1 [ProtoPointValueDTO]}}]}`. */
@@ -225,6 +241,8 @@ export class NeptuneBReader {
   readonly protocol = 'b' as const;
   /** Container id → `workspace/project`, for the storage bridge's signed URLs. */
   private readonly projects = new Map<string, string>();
+  /** Container id → read URLs of its `FileRef`s (storage path → URL). */
+  private readonly urls = new Map<string, Promise<Map<string, string>>>();
 
   constructor(private readonly session: NeptuneSession) {}
 
@@ -281,11 +299,49 @@ export class NeptuneBReader {
         acceptStatus: [404], signal, what: `points of ${path}`,
       });
       if (res.status === 404) return;
-      const page = decodeFloatSeries(res.body);
+      const page = decodeFloatSeriesResponse(res.body).get('0') ?? { total: 0, points: [] };
       for (const p of page.points) yield p;
       read += page.points.length;
       if (page.points.length === 0 || read >= page.total) return;
       after = page.points[page.points.length - 1].step;
+    }
+  }
+
+  /**
+   * The points of many float series with `getMultipleFloatSeriesValuesProto`, as neptune-query's
+   * `fetch_multiple_series_values` reads them: all series in one request, `perSeriesPointsLimit` a
+   * share of a total budget, and the series whose page came back full asked again `afterStep` their
+   * last step until each has all its points (`total_item_count`). Each series' points arrive in step
+   * order; memory is one response.
+   */
+  async floatSeriesMany(
+    containerId: string, paths: readonly string[], onPoint: (path: string, p: HeldPoint & { value: number }) => void, signal?: AbortSignal,
+  ): Promise<void> {
+    for (let i = 0; i < paths.length; i += B_SERIES_PER_REQUEST) {
+      // requestId = index into this chunk, as neptune-query numbers its requests.
+      const chunk = paths.slice(i, i + B_SERIES_PER_REQUEST);
+      const state = chunk.map(() => ({ after: undefined as number | undefined, read: 0, done: false }));
+      const limit = Math.max(1, Math.min(B_SERIES_PAGE, Math.floor(B_POINTS_PER_REQUEST / chunk.length)));
+      for (;;) {
+        const open = state.map((s, k) => ({ s, k })).filter((x) => !x.s.done);
+        if (open.length === 0) break;
+        const res = await this.api.call({
+          method: 'POST', path: '/api/leaderboard/v1/proto/attributes/series/float', headers: PROTO,
+          json: {
+            perSeriesPointsLimit: limit, order: 'ascending',
+            requests: open.map(({ s, k }) => ({ requestId: String(k), series: this.timeSeries(containerId, chunk[k]), ...(s.after !== undefined ? { afterStep: s.after } : {}) })),
+          },
+          signal, what: `points of ${open.length} series`,
+        });
+        const pages = decodeFloatSeriesResponse(res.body);
+        for (const { s, k } of open) {
+          const page = pages.get(String(k)) ?? { total: 0, points: [] };
+          for (const p of page.points) onPoint(chunk[k], p);
+          s.read += page.points.length;
+          if (page.points.length === 0 || s.read >= page.total) s.done = true;
+          else s.after = page.points[page.points.length - 1].step;
+        }
+      }
     }
   }
 
@@ -332,28 +388,63 @@ export class NeptuneBReader {
    */
   async fileDigest(containerId: string, set: string, subPath: string, held: ReadonlyMap<string, HeldField>, signal?: AbortSignal): Promise<{ md5: string; size: number } | undefined> {
     const ref = held.get(`${set}/${subPath}`)?.value as HeldFileRef | undefined;
-    return ref ? this.objectDigest(containerId, ref.path, signal) : undefined;
+    return ref ? this.objectDigest(containerId, ref.path, held, signal) : undefined;
   }
 
   /** The images of a file series (B's form of an image series), in step order, each hashed as it downloads. */
   async *images(containerId: string, path: string, held: ReadonlyMap<string, HeldField>, signal?: AbortSignal): AsyncGenerator<HeldImage> {
     if (held.get(path)?.type !== 'fileRefSeries') return;
+    const page: ObjectPoint[] = [];
+    const drain = async function* (this: NeptuneBReader): AsyncGenerator<HeldImage> {
+      // One signing request per page of points, as neptune-query signs the files it downloads in bulk.
+      const urls = await this.sign(containerId, page.map((p) => p.fileRef!.path), signal);
+      for (const p of page.splice(0)) {
+        const d = await this.download(urls.get(p.fileRef!.path), p.fileRef!.path, signal);
+        yield { step: p.step, ...(d ?? { size: -1, md5: 'missing in storage' }) };
+      }
+    };
     for await (const p of this.objectPoints(containerId, path, signal)) {
       if (!p.fileRef) continue;
-      const d = await this.objectDigest(containerId, p.fileRef.path, signal);
-      yield { step: p.step, ...(d ?? { size: -1, md5: 'missing in storage' }) };
+      page.push(p);
+      if (page.length >= SIGN_AT_ONCE) yield* drain.call(this);
     }
+    yield* drain.call(this);
   }
 
-  private async objectDigest(containerId: string, storagePath: string, signal?: AbortSignal): Promise<{ md5: string; size: number } | undefined> {
+  /** Read URLs for storage paths of a run, `SIGN_AT_ONCE` per request (storagebridge_openapi.json `signedUrlGeneric`). */
+  private async sign(containerId: string, storagePaths: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
     const project = this.projects.get(containerId);
     if (!project) throw new Error(`run ${containerId} was not looked up through this reader`);
-    const { data } = await this.api.json<{ files?: Array<{ url?: unknown }> }>({
-      method: 'POST', path: '/api/storagebridge/v1/signedUrl',
-      json: { files: [{ project_identifier: project, path: storagePath, permission: 'read' }] }, signal, what: `read URL of ${storagePath}`,
-    });
-    const url = data?.files?.[0]?.url;
-    if (typeof url !== 'string') throw new Error(`the storage bridge gave no read URL for ${storagePath}`);
+    const out = new Map<string, string>();
+    for (let i = 0; i < storagePaths.length; i += SIGN_AT_ONCE) {
+      const chunk = storagePaths.slice(i, i + SIGN_AT_ONCE);
+      const { data } = await this.api.json<{ files?: Array<{ path?: unknown; url?: unknown }> }>({
+        method: 'POST', path: '/api/storagebridge/v1/signedUrl',
+        json: { files: chunk.map((path) => ({ project_identifier: project, path, permission: 'read' })) }, signal, what: `read URLs of ${chunk.length} files`,
+      });
+      for (const f of data?.files ?? []) if (typeof f.path === 'string' && typeof f.url === 'string') out.set(f.path, f.url);
+    }
+    return out;
+  }
+
+  /** Read URLs for every `FileRef` field of a run, asked once per run (the last few runs' are kept). */
+  private runUrls(containerId: string, held: ReadonlyMap<string, HeldField>, signal?: AbortSignal): Promise<Map<string, string>> {
+    let urls = this.urls.get(containerId);
+    if (!urls) {
+      const paths = [...held.values()].filter((f) => f.type === 'fileRef').map((f) => (f.value as HeldFileRef).path);
+      this.urls.set(containerId, (urls = this.sign(containerId, paths, signal)));
+      urls.catch(() => this.urls.delete(containerId));
+      for (const k of this.urls.keys()) if (this.urls.size > URL_RUNS_KEPT) this.urls.delete(k);
+    }
+    return urls;
+  }
+
+  private async objectDigest(containerId: string, storagePath: string, held: ReadonlyMap<string, HeldField>, signal?: AbortSignal): Promise<{ md5: string; size: number } | undefined> {
+    return this.download((await this.runUrls(containerId, held, signal)).get(storagePath), storagePath, signal);
+  }
+
+  private async download(url: string | undefined, storagePath: string, signal?: AbortSignal): Promise<{ md5: string; size: number } | undefined> {
+    if (url === undefined) throw new Error(`the storage bridge gave no read URL for ${storagePath}`);
     // A signed URL carries its own authorisation: no Neptune credentials go to it.
     const res = await this.session.http.stream({ method: 'GET', url, signal, what: `download ${storagePath}`, headers: () => ({}), acceptStatus: [404] });
     if (res.status === 404) {
