@@ -5,7 +5,7 @@ import type { RunFile, RunInfo } from '../core/records.ts';
 import { isAbortError } from '../core/errors.ts';
 import { mapSummaryMedia, tableCsv, type MappedMedia, type MediaSource } from '../mapping/media.ts';
 import { digestStream, type HeldField } from '../sinks/neptune/read-back.ts';
-import { compareFileSet, type WantedFile } from './compare-files.ts';
+import { base64Md5, compareFileSet, type WantedFile } from './compare-files.ts';
 import type { OnOmission } from './expected.ts';
 import type { Difference, RunVerification } from './types.ts';
 import type { VerifyRunContext } from './verify-run.ts';
@@ -59,7 +59,7 @@ class SourceBytes {
     if ('text' in src) return textDigest(src.text);
     const file = await this.file(src.runFile);
     if (!file) return undefined;
-    if (!src.render && file.md5) return { size: file.sizeBytes, md5: file.md5 };
+    if (!src.render && file.md5) return { size: file.sizeBytes, md5: base64Md5(file.md5) };
     try {
       const local = await this.ctx.source.fetchFile(this.run, file, this.ctx.signal);
       try {
