@@ -81,6 +81,7 @@ export async function runVerify(
     const report: VerifyReport = {
       runs, totals, ...(opts.sample !== undefined ? { sample: opts.sample } : {}),
       requests: { source: sourceStats, target: target.stats() }, wallMs: Date.now() - started,
+      ...(target.protocol ? { protocol: target.protocol } : {}),
     };
     if (opts.html !== undefined) {
       // With the migration's ledger, the page also shows what was written and left out, run by run.

@@ -35,6 +35,7 @@ export function formatVerifyReport(report: VerifyReport): string {
   // The W&B source counts API and storage (file) requests apart; run folders cost none.
   const source = s ? (s.apiRequests ?? 0) + (s.storageRequests ?? 0) : undefined;
   const perRun = (n: number) => (t.runs ? (n / t.runs).toFixed(1) : '0');
-  lines.push(`requests: Neptune ${target} (${perRun(target)} per run)${source !== undefined ? `, W&B ${source} (${perRun(source)} per run)` : ''}; ${(report.wallMs / 1000).toFixed(1)} s`);
+  const over = report.protocol ? ` over Protocol ${report.protocol.toUpperCase()}` : '';
+  lines.push(`requests: Neptune${over} ${target} (${perRun(target)} per run)${source !== undefined ? `, W&B ${source} (${perRun(source)} per run)` : ''}; ${(report.wallMs / 1000).toFixed(1)} s`);
   return lines.join('\n');
 }

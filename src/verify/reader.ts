@@ -50,6 +50,8 @@ export class VerifyTarget {
   private readonly a: NeptuneReader;
   private readonly b: NeptuneBReader;
   private chosen?: Promise<Protocol>;
+  /** The protocol runs were read with, once known. */
+  protocol?: Protocol;
 
   constructor(private readonly opts: VerifyTargetOptions) {
     this.session = createNeptuneSession({ env: opts.env, log: opts.log, http: opts.http });
@@ -78,7 +80,9 @@ export class VerifyTarget {
    * does not exist holds no run to read (each is `missing`): nothing is asked.
    */
   async readerFor(project: ProjectInfo | undefined, signal?: AbortSignal): Promise<{ reader: TargetReader; capabilities: TargetCapabilities }> {
-    return project && (await this.protocolFor(project, signal)) === 'b'
+    if (!project) return { reader: this.a, capabilities: PROTOCOL_A_CAPABILITIES };
+    this.protocol = await this.protocolFor(project, signal);
+    return this.protocol === 'b'
       ? { reader: this.b, capabilities: protocolBCapabilities({ nonFinite: this.opts.nan }) }
       : { reader: this.a, capabilities: PROTOCOL_A_CAPABILITIES };
   }

@@ -44,6 +44,8 @@ export interface VerifyReport {
   /** `--sample`: the fraction of selected runs that was verified. */
   sample?: number;
   requests: { source?: Record<string, number>; target: Record<string, number> };
+  /** The Neptune protocol the runs were read with (`--protocol`, or what the server answered to `auto`). */
+  protocol?: 'a' | 'b';
   wallMs: number;
   /** `--html`: where the HTML report was written. */
   html?: string;

@@ -22,7 +22,7 @@ let ledger: string;
 
 interface Diff { scope: string; subject: string; detail: string; firstStep?: number; explainedBy?: unknown }
 interface RunV { run: { project: string; runId: string }; status: string; differences: Diff[]; checked: Record<string, number> }
-interface Report { runs: RunV[]; totals: Record<string, number>; requests: { target: Record<string, number> } }
+interface Report { runs: RunV[]; totals: Record<string, number>; requests: { target: Record<string, number> }; protocol?: string }
 interface Damage { runId: string; what: string; status: 'mismatch' | 'missing'; scope: string; subject: string; firstStep?: number; detail?: RegExp }
 const damages: Damage[] = [];
 let clean: { code: number | null; report: Report };
@@ -128,6 +128,7 @@ describe('verify over Protocol B', () => {
   it('after a clean migration (auto → B): every run verified or verified-with-omissions, exit 0, through the 3.x read API', () => {
     expect(migrateIngest).toBeGreaterThan(0); // the migration did go over B
     expect(clean.code).toBe(0);
+    expect(clean.report.protocol).toBe('b'); // what the server answered to --protocol auto
     const runs = stack.entity.projects.reduce((n, p) => n + p.runs.length, 0);
     expect(clean.report.totals).toMatchObject({ runs, mismatch: 0, missing: 0 });
     expect(clean.report.runs.filter((r) => !r.status.startsWith('verified'))).toEqual([]);
