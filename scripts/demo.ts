@@ -32,11 +32,11 @@ function cli(args: string[]): Promise<number> {
 
 try {
   const ledger = join(work, 'ledger.sqlite');
-  // The emulator serves both protocols (a 3.x server that still serves 2.x clients), where `auto` picks
-  // B. The demo names Protocol A: `verify` reads runs back through Protocol A's read endpoints, and
-  // does not yet know how B shapes what lands (micro-second steps, int64, files instead of file sets).
-  const migrateArgs = ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--protocol', 'a', '--ledger', ledger];
-  console.log('$ wandb-to-neptune migrate --workspace demo --projects all --yes --protocol a\n');
+  // The emulator serves both protocols (a 3.x server that still serves 2.x clients); the product's
+  // default, `--protocol auto`, asks it and picks Protocol B. `verify` asks the same way and reads
+  // the runs back through B's own read API.
+  const migrateArgs = ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--ledger', ledger];
+  console.log('$ wandb-to-neptune migrate --workspace demo --projects all --yes\n');
   const code = await cli(migrateArgs);
   console.log(`\nexit code: ${code}`);
 

@@ -4,7 +4,7 @@ import { AbortedError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { exitCodeFor, verifyExitCode } from '../cli/exit-codes.ts';
 import { DEFAULT_LEDGER, migrateOptionsFromFlags, type MigrateFlags } from '../cli/options.ts';
-import { INCLUDE_OPTIONS } from '../mapping/options.ts';
+import { EXCLUDE_OPTIONS, INCLUDE_OPTIONS } from '../mapping/options.ts';
 import { formatVerifyReport } from '../verify/format.ts';
 import type { VerifyEvent } from '../verify/verify.ts';
 import { parseSample, runVerify, verifyLedgerPath } from './verify.ts';
@@ -31,6 +31,9 @@ export function registerVerify(program: Command, setExit: (code: number) => void
     .option('--until <date>', 'only runs created before this date')
     .option('--concurrency <n>', 'runs verified at once (default 4)')
     .addOption(new Option('--include <kinds...>', `what the migration was asked to include: ${INCLUDE_OPTIONS.join(', ')}`))
+    .addOption(new Option('--exclude <kinds...>', `what the migration was asked to leave out: ${EXCLUDE_OPTIONS.join(', ')}`))
+    .addOption(new Option('--protocol <a|b|auto>', 'the Neptune protocol the migration wrote with: a, b, or auto (ask the server, as migrate does)').default('auto'))
+    .addOption(new Option('--nan <drop|send>', 'as given to migrate: whether NaN/±Infinity points were sent (Protocol B)').default('drop'))
     .option('--project-map <pairs>', 'explicit project names, as given to migrate: old=new,old2=new2')
     .option('--ledger <path>', `the migration's ledger: differences its report accounts for are "expected" (default: ${DEFAULT_LEDGER} when it exists; without one, runs are found by custom run id)`)
     .option('--sample <fraction>', 'verify only this fraction of the selected runs (e.g. 0.05), the same ones every time')

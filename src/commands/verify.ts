@@ -7,7 +7,7 @@ import { runPath } from '../core/records.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { buildReport } from '../pipeline/report.ts';
 import { writeHtmlReport } from '../report-html/write.ts';
-import { NeptuneReader } from '../sinks/neptune/read-back.ts';
+import { VerifyTarget } from '../verify/reader.ts';
 import type { VerifyReport, VerifyStatus } from '../verify/types.ts';
 import { verify, type VerifyEvent } from '../verify/verify.ts';
 import type { HttpSettings, MigrateOptions, Wiring } from './migrate.ts';
@@ -57,7 +57,7 @@ export async function runVerify(
     ...io.http,
   };
   // First: a missing or malformed Neptune token is the user's to fix, before anything is opened.
-  const reader = new NeptuneReader({ env: io.env, log: io.log, http });
+  const target = new VerifyTarget({ env: io.env, log: io.log, http, protocol: opts.protocol, nan: opts.nan });
   const ledger = opts.ledgerPath ? Ledger.copyInMemory(opts.ledgerPath) : undefined;
   const staging = prepareStaging(tmpdir());
   const sourceDamage = new Map<string, number>();
@@ -73,14 +73,15 @@ export async function runVerify(
         workspace: opts.workspace, projects: opts.projects, projectMap: opts.projectMap, filter: opts.filter,
         concurrency: opts.concurrency, sample: opts.sample, sourceLabel: sourcePath ? `folder ${sourcePath}` : undefined,
       },
-      { source, reader, mapping: { include: opts.include }, ledger, sourceDamage, charts: opts.html !== undefined, emit: io.emit, signal: io.signal },
+      { source, target, mapping: { include: opts.include, ...(opts.exclude ? { exclude: opts.exclude } : {}) }, ledger, sourceDamage, charts: opts.html !== undefined, emit: io.emit, signal: io.signal },
     );
     const totals = { runs: runs.length, selected, verified: 0, 'verified-with-omissions': 0, mismatch: 0, missing: 0 } satisfies Record<VerifyStatus, number> & { runs: number; selected: number };
     for (const r of runs) totals[r.status]++;
     const sourceStats = (source as { stats?: () => Record<string, number> }).stats?.();
     const report: VerifyReport = {
       runs, totals, ...(opts.sample !== undefined ? { sample: opts.sample } : {}),
-      requests: { source: sourceStats, target: reader.stats() }, wallMs: Date.now() - started,
+      requests: { source: sourceStats, target: target.stats() }, wallMs: Date.now() - started,
+      ...(target.protocol ? { protocol: target.protocol } : {}),
     };
     if (opts.html !== undefined) {
       // With the migration's ledger, the page also shows what was written and left out, run by run.
@@ -90,7 +91,7 @@ export async function runVerify(
     return report;
   } finally {
     await source.close?.();
-    await reader.close();
+    await target.close();
     ledger?.close();
     staging.remove();
   }

@@ -116,13 +116,18 @@ function runData(r: Row): RunData {
   for (const o of left) byReason.set(o.reason, (byReason.get(o.reason) ?? 0) + o.count);
   // The headline counts; the rest of the ledger's counters are in the JSON report.
   const w = m?.written ?? {};
-  const written = m ? [['fields', w.fields], ['points', w.points], ['files', w.files]].filter(([, n]) => n).map(([k, n]) => `${k} ${num(n as number)}`)
-    .concat(w.bytes ? [bytes(w.bytes)] : []).join(', ') : '';
+  // Media are their own counts (images in image series, media files among the files): shown apart.
+  const written = m ? [['fields', w.fields], ['points', w.points], ['files', w.files], ['images', w.images], ['media files', w.mediaFiles]].filter(([, n]) => n)
+    .map(([k, n]) => `${k} ${num(n as number)}`).concat(w.bytes ? [bytes(w.bytes)] : []).join(', ') : '';
   const diffs = v?.differences ?? [];
   const details: string[] = [];
   // What verify found first: it is what the reader opened the details for.
   if (diffs.length) {
     details.push(`<h4>Verify: differences</h4>${list(diffs, (d) => `<span class="${d.explainedBy ? 'exp' : 'mis'}"><b>${d.explainedBy ? `expected (${esc(d.explainedBy.reason)})` : 'mismatch'}</b></span> ${esc(d.scope)} <code>${esc(d.subject)}</code>${d.firstStep !== undefined ? ` — first differing step <b>${esc(d.firstStep)}</b>` : ''}: ${esc(d.detail)}`)}`);
+  }
+  const c = v?.checked;
+  if (c && (c.images || c.mediaFiles)) {
+    details.push(`<h4>Verify: media compared</h4><p class="media">${num(c.images ?? 0)} images (bytes per step), ${num(c.mediaFiles ?? 0)} media files (size and MD5)</p>`);
   }
   // The documented defaults (W&B internals, bookkeeping files) are counted in the row; the details
   // list what else was left out, a few per run (the JSON report and `report` have every line).

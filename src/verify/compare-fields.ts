@@ -8,9 +8,13 @@ import type { VerifyRunContext } from './verify-run.ts';
 /** Roots of the fields the migration writes from the W&B run (a field there W&B lacks is a difference). */
 const MAPPED_ROOTS = ['config/', 'summary/', 'wandb/'];
 
+/** JSON text of a held value; an int64 (a `bigint` from Protocol B) as its digits. */
 function heldText(f: HeldField): string {
-  return `${f.type} ${JSON.stringify(f.value)}`;
+  return `${f.type} ${typeof f.value === 'bigint' ? f.value.toString() : JSON.stringify(f.value)}`;
 }
+
+/** Field types that hold series or files: compared by compare-series, compare-files and compare-media. */
+const NOT_ATOMS: ReadonlySet<string> = new Set(['floatSeries', 'stringSeries', 'fileSet', 'imageSeries', 'fileRef', 'fileRefSeries', 'histogramSeries']);
 
 function expectedText(v: AtomValue): string {
   return v.type === 'stringSet' ? `stringSet ${JSON.stringify([...v.values].sort())}` : `${v.type} ${JSON.stringify(v.value)}`;
@@ -24,6 +28,8 @@ export function sameAtom(expected: AtomValue, held: HeldField): boolean {
     const got = Array.isArray(held.value) ? (held.value as string[]) : [];
     return want.length === got.length && want.every((v, i) => v === got[i]);
   }
+  // Protocol B keeps int64 exactly (a bigint here): an int is the same int when its digits are.
+  if (expected.type === 'int' && typeof held.value === 'bigint') return held.value.toString() === String(expected.value);
   return held.value === expected.value;
 }
 
@@ -48,7 +54,7 @@ export async function compareFields(
   }
   for (const [path, h] of held) {
     if (wanted.has(path) || path.startsWith('wandb/migration/') || !MAPPED_ROOTS.some((r) => path.startsWith(r))) continue;
-    if (h.type === 'floatSeries' || h.type === 'stringSeries' || h.type === 'fileSet') continue;
+    if (NOT_ATOMS.has(h.type)) continue;
     diffs.push({ scope: 'field', subject: path, detail: `in Neptune (${heldText(h)}) but not in the W&B run` });
   }
   return diffs;

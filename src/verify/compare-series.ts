@@ -6,7 +6,8 @@ import type { HeldField, HeldPoint } from '../sinks/neptune/read-back.ts';
 import { Pool } from '../pipeline/pool.ts';
 import { Decimator, mainMetric } from './decimate.ts';
 import { sameSummary, samePoint, SeriesDigest, type DigestPoint, type SeriesSummary } from './digest.ts';
-import { expectedPoints, type OnOmission } from './expected.ts';
+import type { ExpectedMedia } from './compare-media.ts';
+import { expectedPoints, type ExpectedPoint, type OnOmission } from './expected.ts';
 import type { Difference, RunVerification } from './types.ts';
 import type { VerifyRunContext } from './verify-run.ts';
 
@@ -18,7 +19,7 @@ interface Expected {
 /** Series of one run read at once. */
 const SERIES_AT_ONCE = 4;
 
-/** The series kinds verify compares point by point (image series and media files: not yet). */
+/** The series kinds verify compares point by point (image series and media files: compare-media.ts). */
 type VerifiedKind = 'float' | 'string';
 
 const SERIES_TYPE: Record<VerifiedKind, string> = { float: 'floatSeries', string: 'stringSeries' };
@@ -46,15 +47,19 @@ export async function compareSeries(
   ctx: VerifyRunContext,
   onOmission: OnOmission,
   result: RunVerification,
+  /** Collects the rows' media on the same pass over the history (compare-media compares them). */
+  media?: ExpectedMedia,
 ): Promise<Difference[]> {
   const planner = new SeriesPathPlanner(existing);
+  const asHeld = (p: ExpectedPoint['point']) => ({ ...p, step: ctx.reader.heldStep(p.step) });
   const expected = new Map<string, Expected>();
   // `--html`: a small chart of every history float series, both sides; the main metric's is kept.
   const charts = ctx.charts ? new Map<string, { wandb: Decimator; neptune: Decimator }>() : undefined;
-  for await (const e of expectedPoints(run, ctx.source, planner, ctx.mapping, onOmission, ctx.signal)) {
+  for await (const e of expectedPoints(run, ctx.source, planner, ctx.mapping, onOmission, ctx.signal, media && ((m) => media.add(m)))) {
     let x = expected.get(e.path);
     if (!x) expected.set(e.path, (x = { kind: e.kind, digest: new SeriesDigest() }));
-    x.digest.add(e.point);
+    // The step as the target keeps it (Protocol B: to the microsecond).
+    x.digest.add(asHeld(e.point));
     if (charts && e.stream === 'history' && e.kind === 'float') {
       let c = charts.get(e.path);
       if (!c) charts.set(e.path, (c = { wandb: new Decimator(), neptune: new Decimator() }));
@@ -68,6 +73,18 @@ export async function compareSeries(
   const scopeOf = (path: string) => (path === STDOUT_PATH ? 'console' : 'series') as Difference['scope'];
   const names = (path: string) => (keyOf.has(path) && keyOf.get(path) !== path ? { names: [keyOf.get(path)!] } : {});
 
+  // Where the protocol reads many float series per request (B), their digests are made in one pass
+  // over a few requests instead of one request per series.
+  const readAlready = new Map<string, SeriesDigest>();
+  if (ctx.reader.floatSeriesMany) {
+    const paths = [...expected].filter(([path, x]) => x.kind === 'float' && held.get(path)?.type === 'floatSeries').map(([path]) => path);
+    for (const path of paths) readAlready.set(path, new SeriesDigest());
+    await ctx.reader.floatSeriesMany(containerId, paths, (path, p) => {
+      readAlready.get(path)!.add(p);
+      charts?.get(path)?.neptune.add(p.step, p.value);
+    }, ctx.signal);
+  }
+
   const differing = new Map<string, { kind: VerifiedKind; diff: Difference }>();
   // Series are read a few at a time (the HTTP client's per-host limit still bounds the requests);
   // each slot keeps its result so the differences come out in the source's order.
@@ -80,11 +97,14 @@ export async function compareSeries(
     if (h.type !== SERIES_TYPE[x.kind]) {
       return { scope: scopeOf(path), subject: path, detail: `a ${h.type} in Neptune, a ${SERIES_TYPE[x.kind]} from W&B`, firstStep: want.firstStep, ...names(path) };
     }
-    const got = new SeriesDigest();
-    const chart = charts?.get(path)?.neptune;
-    for await (const p of ctx.reader.series(containerId, path, x.kind, ctx.signal)) {
-      got.add(p);
-      chart?.add(p.step, p.value as number);
+    let got = readAlready.get(path);
+    if (!got) {
+      got = new SeriesDigest();
+      const chart = charts?.get(path)?.neptune;
+      for await (const p of ctx.reader.series(containerId, path, x.kind, ctx.signal)) {
+        got.add(p);
+        chart?.add(p.step, p.value as number);
+      }
     }
     const have = got.summary();
     if (sameSummary(want, have)) return undefined;
@@ -124,9 +144,10 @@ async function locateFirstDifferences(
     open.delete(path);
     void o.it.return?.();
   };
-  for await (const e of expectedPoints(run, ctx.source, planner, ctx.mapping, () => {}, ctx.signal)) {
-    const o = open.get(e.path);
+  for await (const x of expectedPoints(run, ctx.source, planner, ctx.mapping, () => {}, ctx.signal)) {
+    const o = open.get(x.path);
     if (!o) continue;
+    const e = { ...x, point: { ...x.point, step: ctx.reader.heldStep(x.point.step) } };
     const next = await o.it.next();
     if (next.done) settle(e.path, e.point.step, `step ${e.point.step}, missing in Neptune (W&B ${show(e.point)})`);
     else if (!samePoint(e.point, next.value)) {

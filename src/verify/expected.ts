@@ -4,6 +4,7 @@ import type { FieldAssignment, Omission, SeriesKind, SeriesPoint } from '../core
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
 import { placeFile, type FileTarget } from '../mapping/files.ts';
 import { emptyPoints, mapHistoryRow } from '../mapping/history.ts';
+import type { MappedMedia } from '../mapping/media.ts';
 import type { MappingOptions } from '../mapping/options.ts';
 import { mapRunFields, parseWandbDate } from '../mapping/run-fields.ts';
 import type { SeriesPathPlanner } from '../mapping/series-paths.ts';
@@ -51,11 +52,14 @@ export async function* expectedPoints(
   mapping: MappingOptions,
   onOmission: OnOmission,
   signal?: AbortSignal,
+  /** The media of each history row (images, files), as the same pass maps them. */
+  onMedia?: (media: MappedMedia) => void,
 ): AsyncGenerator<ExpectedPoint> {
   const fallbackTs = parseWandbDate(run.createdAt) ?? 0;
   for await (const row of source.history(run, {}, signal)) {
     const mapped = mapHistoryRow(row, planner, mapping, fallbackTs, emptyPoints());
     for (const o of mapped.omissions) onOmission('history', o);
+    onMedia?.(mapped.media);
     for (const f of mapped.floats) yield { stream: 'history', path: f.path, kind: 'float', point: f.point };
     for (const s of mapped.strings) yield { stream: 'history', path: s.path, kind: 'string', point: s.point };
   }

@@ -13,7 +13,8 @@ function difference(d: RunVerification['differences'][number]): string {
 /** One run as a line (and its differences under it), for the terminal and the log. */
 export function formatRunVerification(r: RunVerification): string {
   const c = r.checked;
-  const what = `fields ${c.fields}, series ${c.series} (${c.points} points), console ${c.consoleEntries} entries, files ${c.files} (md5 ${c.md5})`;
+  const media = c.images || c.mediaFiles ? `, media ${c.images ?? 0} images, ${c.mediaFiles ?? 0} files` : '';
+  const what = `fields ${c.fields}, series ${c.series} (${c.points} points), console ${c.consoleEntries} entries, files ${c.files} (md5 ${c.md5})${media}`;
   const lines = [`${r.status.padEnd(23)} ${runPath(r.run)} → ${r.targetProject}${r.status === 'missing' ? '' : `  ${what}`}${r.omitted ? `, ${r.omitted} left out by the migration` : ''}`];
   const shown = [...r.differences.filter((d) => !d.explainedBy), ...r.differences.filter((d) => d.explainedBy)];
   for (const d of shown.slice(0, SHOWN)) lines.push(difference(d));
@@ -34,6 +35,7 @@ export function formatVerifyReport(report: VerifyReport): string {
   // The W&B source counts API and storage (file) requests apart; run folders cost none.
   const source = s ? (s.apiRequests ?? 0) + (s.storageRequests ?? 0) : undefined;
   const perRun = (n: number) => (t.runs ? (n / t.runs).toFixed(1) : '0');
-  lines.push(`requests: Neptune ${target} (${perRun(target)} per run)${source !== undefined ? `, W&B ${source} (${perRun(source)} per run)` : ''}; ${(report.wallMs / 1000).toFixed(1)} s`);
+  const over = report.protocol ? ` over Protocol ${report.protocol.toUpperCase()}` : '';
+  lines.push(`requests: Neptune${over} ${target} (${perRun(target)} per run)${source !== undefined ? `, W&B ${source} (${perRun(source)} per run)` : ''}; ${(report.wallMs / 1000).toFixed(1)} s`);
   return lines.join('\n');
 }

@@ -2,7 +2,8 @@ import type { RunKey } from '../core/records.ts';
 
 export type VerifyStatus = 'verified' | 'verified-with-omissions' | 'mismatch' | 'missing';
 
-export type DifferenceScope = 'run' | 'field' | 'series' | 'console' | 'file';
+/** `image`: an image series (A) or its file series (B); `media`: a media file (histogram, table, audio…). */
+export type DifferenceScope = 'run' | 'field' | 'series' | 'console' | 'file' | 'image' | 'media';
 
 /** One way Neptune differs from what the migration of the W&B run should have left there. */
 export interface Difference {
@@ -28,7 +29,7 @@ export interface RunVerification {
   status: VerifyStatus;
   differences: Difference[];
   /** What was compared. */
-  checked: { fields: number; series: number; points: number; consoleEntries: number; files: number; md5: number };
+  checked: { fields: number; series: number; points: number; consoleEntries: number; files: number; md5: number; images?: number; mediaFiles?: number };
   /** Left out for a reason other than a documented default (mapping or the migration's report). */
   omitted: number;
   /** `--html`: the main metric, decimated, as W&B gives it and as Neptune holds it: [step, value]. */
@@ -43,6 +44,8 @@ export interface VerifyReport {
   /** `--sample`: the fraction of selected runs that was verified. */
   sample?: number;
   requests: { source?: Record<string, number>; target: Record<string, number> };
+  /** The Neptune protocol the runs were read with (`--protocol`, or what the server answered to `auto`). */
+  protocol?: 'a' | 'b';
   wallMs: number;
   /** `--html`: where the HTML report was written. */
   html?: string;

@@ -2,21 +2,24 @@ import { runPath, type RunInfo } from '../core/records.ts';
 import type { RunSource } from '../core/source.ts';
 import type { Omission } from '../core/target.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { INCLUDE_OPTIONS, type IncludeOption, type MappingOptions } from '../mapping/options.ts';
+import { capabilitiesOf, EXCLUDE_OPTIONS, INCLUDE_OPTIONS, type ExcludeOption, type IncludeOption, type MappingOptions } from '../mapping/options.ts';
 import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import type { SeriesPath } from '../mapping/series-paths.ts';
 import { runFingerprint } from '../pipeline/fingerprint.ts';
-import type { NeptuneReader } from '../sinks/neptune/read-back.ts';
 import type { ProjectInfo } from '../sinks/neptune/projects.ts';
 import { Explainer, isDefaultReason } from './explain.ts';
 import { compareFields } from './compare-fields.ts';
 import { compareFiles } from './compare-files.ts';
+import { compareMedia, ExpectedMedia } from './compare-media.ts';
 import { compareSeries } from './compare-series.ts';
+import type { TargetReader } from './reader.ts';
 import type { Difference, RunVerification } from './types.ts';
 
 export interface VerifyRunContext {
   source: RunSource;
-  reader: NeptuneReader;
+  /** Reads the run back through the protocol that wrote it. */
+  reader: TargetReader;
+  /** With the capabilities of the migration's target (the mapping shaped values to them). */
   mapping: MappingOptions;
   /** A private copy of the migration's ledger, when there is one. */
   ledger?: Ledger;
@@ -40,8 +43,8 @@ export async function verifyRun(run: RunInfo, project: ProjectInfo | undefined, 
   };
   const ledgerRun = ctx.ledger?.getRun(key);
   // The run is checked against the options its migration used (the ledger knows them), not today's flags.
-  if (ledgerRun?.optionsKey) ctx = { ...ctx, mapping: mappingOptionsFromKey(ledgerRun.optionsKey) };
-  const customRunId = neptuneCustomRunId(key.runId);
+  if (ledgerRun?.optionsKey) ctx = { ...ctx, mapping: { ...ctx.mapping, ...mappingOptionsFromKey(ledgerRun.optionsKey) } };
+  const customRunId = neptuneCustomRunId(key.runId, capabilitiesOf(ctx.mapping));
   const containerId = project && (await ctx.reader.findRun(project, { shortId: ledgerRun?.targetRun, customRunId }, ctx.signal));
   if (!containerId) {
     result.status = 'missing';
@@ -68,7 +71,9 @@ export async function verifyRun(run: RunInfo, project: ProjectInfo | undefined, 
 
   diffs.push(...(await compareFields(run, held, ctx, onOmission, result)));
   const existing: SeriesPath[] = ctx.ledger?.seriesPaths(key) ?? [];
-  diffs.push(...(await compareSeries(run, containerId, held, existing, ctx, onOmission, result)));
+  const media = new ExpectedMedia();
+  diffs.push(...(await compareSeries(run, containerId, held, existing, ctx, onOmission, result, media)));
+  diffs.push(...(await compareMedia(run, containerId, held, media, ctx, onOmission, result)));
   diffs.push(...(await compareFiles(run, containerId, held, ctx, onOmission, result)));
 
   for (const d of diffs) {
@@ -88,9 +93,13 @@ export async function verifyRun(run: RunInfo, project: ProjectInfo | undefined, 
   return result;
 }
 
-/** The inverse of `mappingOptionsKey` (mapping/options.ts): the `--include` set a ledger run was migrated with. */
+/** The inverse of `mappingOptionsKey` (mapping/options.ts): the `--include` and `--exclude` sets a ledger run was migrated with. */
 export function mappingOptionsFromKey(key: string): MappingOptions {
   const include = new Set<IncludeOption>();
-  for (const item of key.split(',')) if ((INCLUDE_OPTIONS as readonly string[]).includes(item)) include.add(item as IncludeOption);
-  return { include };
+  const exclude = new Set<ExcludeOption>();
+  for (const item of key.split(',')) {
+    if ((INCLUDE_OPTIONS as readonly string[]).includes(item)) include.add(item as IncludeOption);
+    else if (item.startsWith('-') && (EXCLUDE_OPTIONS as readonly string[]).includes(item.slice(1))) exclude.add(item.slice(1) as ExcludeOption);
+  }
+  return exclude.size ? { include, exclude } : { include };
 }

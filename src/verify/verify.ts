@@ -7,6 +7,7 @@ import { forEachConcurrent } from '../pipeline/pool.ts';
 import { emptySelectionError, selectProjects } from '../pipeline/selection.ts';
 import type { ProjectInfo } from '../sinks/neptune/projects.ts';
 import type { RunVerification, VerifyStatus } from './types.ts';
+import type { VerifyTarget } from './reader.ts';
 import { verifyRun, type VerifyRunContext } from './verify-run.ts';
 
 export interface VerifySelection {
@@ -27,8 +28,10 @@ export type VerifyEvent =
   | { type: 'verify.skipped'; run: RunKey; reason: 'not in the sample' }
   | { type: 'verify.done'; runs: number; selected: number };
 
-/** What verifying one run needs, and where the events of the whole pass go. */
-export interface VerifyContext extends VerifyRunContext {
+/** What verifying one run needs (its reader comes from `target`), and where the events of the whole pass go. */
+export interface VerifyContext extends Omit<VerifyRunContext, 'reader'> {
+  /** The Neptune server, read through the protocol the migration used. */
+  target: Pick<VerifyTarget, 'project' | 'readerFor'>;
   emit: (e: VerifyEvent) => void;
 }
 
@@ -58,7 +61,7 @@ export async function verify(sel: VerifySelection, ctx: VerifyContext): Promise<
     let p = projects.get(qualified);
     if (!p) {
       const slash = qualified.indexOf('/');
-      projects.set(qualified, (p = ctx.reader.project(qualified.slice(0, slash), qualified.slice(slash + 1), ctx.signal)));
+      projects.set(qualified, (p = ctx.target.project(qualified.slice(0, slash), qualified.slice(slash + 1), ctx.signal)));
     }
     return p;
   };
@@ -79,7 +82,9 @@ export async function verify(sel: VerifySelection, ctx: VerifyContext): Promise<
         const target = ctx.ledger?.getRun(run.key)?.targetProject ?? `${sel.workspace}/${names.get(project.name)!}`;
         let v: RunVerification;
         try {
-          v = await verifyRun(run, await projectInfo(target), target, ctx);
+          const info = await projectInfo(target);
+          const { reader, capabilities } = await ctx.target.readerFor(info, ctx.signal);
+          v = await verifyRun(run, info, target, { ...ctx, reader, mapping: { ...ctx.mapping, capabilities } });
         } catch (error) {
           if (isAbortError(error) || ctx.signal?.aborted) throw error;
           const message = error instanceof Error ? error.message : String(error);

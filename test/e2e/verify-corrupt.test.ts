@@ -9,7 +9,7 @@ import { NeptuneCorruptor } from '../verify/corrupt-neptune.ts';
 
 /**
  * Issue 12: `verify` finds real problems. After a clean migration, the Neptune emulator's store is
- * damaged directly — a point dropped, a value changed, a console line changed, a file deleted, a
+ * damaged directly — an image's bytes changed, a media file's bytes changed, a point dropped, a value changed, a console line changed, a file deleted, a
  * file's bytes changed at the same size, a field removed, a field's value changed, a run deleted —
  * and verify must name each (run, field/series/file, first differing step), and nothing else.
  */
@@ -47,9 +47,25 @@ beforeAll(async () => {
     Object.entries(r.attrs).find(([p, a]) => a.type === 'floatSeries' && !p.startsWith('monitoring/') && db.steps(r.id, p).length >= 3)?.[0];
   const fileIn = (r: (typeof runs)[number], set: string) => (r.attrs[set]?.type === 'fileSet' ? Object.keys(stack.neptune.inspect.fileSet(r.id, set))[0] : undefined);
 
-  let r = pick((x) => !!floatWith3(x));
-  let path = floatWith3(r)!;
+  // Media (Protocol A: an image series, and files in file sets under media/…).
+  const imagesIn = (x: (typeof runs)[number]) => Object.entries(x.attrs).find(([, a]) => a.type === 'imageSeries')?.[0];
+  let r = pick((x) => !!imagesIn(x) && db.steps(x.id, imagesIn(x)!).length >= 2);
+  let path = imagesIn(r)!;
   let step = db.steps(r.id, path)[1];
+  db.flipImageByte(r.id, path, step);
+  damages.push({ runId: r.runId, what: 'an image changed at the same size', status: 'mismatch', scope: 'image', subject: path, firstStep: step });
+
+  const mediaSet = (x: (typeof runs)[number]) => Object.entries(x.attrs).find(([p, a]) => a.type === 'fileSet' && /^(summary\/)?media\//.test(p))?.[0];
+  // The all-shapes entity has one media run: both media damages may be in it.
+  if (!mediaSet(r)) r = pick((x) => !!mediaSet(x));
+  const media = mediaSet(r)!;
+  const member = Object.keys(stack.neptune.inspect.fileSet(r.id, media))[0];
+  db.flipByte(r.id, media, member);
+  damages.push({ runId: r.runId, what: 'a media file changed at the same size', status: 'mismatch', scope: 'media', subject: `${media}/${member}` });
+
+  r = pick((x) => !!floatWith3(x));
+  path = floatWith3(r)!;
+  step = db.steps(r.id, path)[1];
   db.dropPoint(r.id, path, step);
   damages.push({ runId: r.runId, what: 'a point dropped', status: 'mismatch', scope: 'series', subject: path, firstStep: step });
 
@@ -109,29 +125,29 @@ describe('verify names every damage done to Neptune behind its back', () => {
     expect(code).toBe(5);
   });
 
-  for (const i of [0, 1, 2, 3, 4, 5, 6, 7]) {
+  for (const i of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) {
     it(`damage ${i + 1}: named with run, subject and first differing step`, () => {
       const d = damages[i];
       const run = report.runs.find((x) => x.run.runId === d.runId)!;
       expect(run, d.what).toBeDefined();
       expect(run.status, d.what).toBe(d.status);
       const named = run.differences.filter((x) => !x.explainedBy);
-      // The one damage, and nothing else: no collateral differences.
-      expect(named.map((x) => ({ scope: x.scope, subject: x.subject, firstStep: x.firstStep })), d.what).toEqual([
-        { scope: d.scope, subject: d.subject, firstStep: d.firstStep },
-      ]);
+      // The run's damages, and nothing else: no collateral differences.
+      expect(named.map((x) => ({ scope: x.scope, subject: x.subject, firstStep: x.firstStep })), d.what).toEqual(
+        damages.filter((x) => x.runId === d.runId).map((x) => ({ scope: x.scope, subject: x.subject, firstStep: x.firstStep })),
+      );
     });
   }
 
   it('every undamaged run is verified or verified-with-omissions', () => {
     const damaged = new Set(damages.map((d) => d.runId));
     const others = report.runs.filter((r) => !damaged.has(r.run.runId));
-    expect(others.length).toBe(report.runs.length - damages.length);
+    expect(others.length).toBe(report.runs.length - damaged.size);
     expect(others.filter((r) => !r.status.startsWith('verified'))).toEqual([]);
   });
 
   it('in words: the text report names the run, the series and the first differing step', async () => {
-    const d = damages[0];
+    const d = damages[2];
     const out = await runCli(['verify', '--workspace', 'demo', '--ledger', ledger, '--runs', d.runId], stack.env, dir).done;
     expect(out.code).toBe(5);
     expect(out.stderr).toContain(`mismatch`);

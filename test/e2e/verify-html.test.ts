@@ -61,6 +61,22 @@ describe('the HTML report files', () => {
     expect(data.map((r) => r.s)).toEqual(Array(verifyReport.totals.runs).fill('migrated'));
   });
 
+  it('media have their rows: the images and media files a run wrote, and what verify compared of them', () => {
+    const html = readFileSync(join(dir, 'verify.html'), 'utf8');
+    const data = JSON.parse(html.slice(html.indexOf('<script type="application/json" id="data">') + 42, html.indexOf('</script>'))) as Array<{ p: string; w: string; x?: string }>;
+    // The all-shapes entity's media run: an image series and media files (histograms, tables, audio…).
+    const media = stack.entity.projects.flatMap((p) => stack.neptune.inspect.runs(`demo/${p.name.replace(/_/g, '-')}`))
+      .filter((r) => Object.values(stack.neptune.inspect.attributes(r.id)).some((a) => a.type === 'imageSeries'))
+      .map((r) => r.customId!);
+    expect(media.length).toBeGreaterThan(0);
+    for (const id of media) {
+      const row = data.find((d) => d.p.endsWith(`/${id}`))!;
+      expect(row.w, id).toMatch(/images \d+/);
+      expect(row.w, id).toMatch(/media files \d+/);
+      expect(row.x, id).toMatch(/Verify: media compared<\/h4><p class="media">\d+ images \(bytes per step\), \d+ media files \(size and MD5\)/);
+    }
+  });
+
   it('are single self-contained pages: no remote script, style, image or font', () => {
     for (const f of ['migrate.html', 'verify.html', 'report.html']) {
       const html = readFileSync(join(dir, f), 'utf8');

@@ -15,11 +15,11 @@ export interface CliRun {
 /**
  * The Neptune emulator serves both protocols from one store, as a 3.x server that still serves 2.x
  * clients does, so `--protocol auto` (the product's default) picks B there. Most tests were written
- * for Protocol A: a `migrate` that names no protocol runs over A; Protocol B tests (and the test of
- * `auto` itself) name theirs.
+ * for Protocol A: a `migrate` or `verify` that names no protocol runs over A; Protocol B tests (and
+ * the tests of `auto` itself) name theirs.
  */
 function withProtocol(args: string[]): string[] {
-  if (args[0] !== 'migrate' || args.some((a) => a === '--protocol' || a.startsWith('--protocol='))) return args;
+  if ((args[0] !== 'migrate' && args[0] !== 'verify') || args.some((a) => a === '--protocol' || a.startsWith('--protocol='))) return args;
   return [...args, '--protocol', 'a'];
 }
 

@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 /**
  * Damage done to the Neptune emulator's SQLite store behind its back (the emulator started with
  * `storage: <file>`), so a test can check that `verify` finds it. The tables are the emulator's own
- * (emulators/neptune/store.ts): series + series_points, attrs, blobs, containers.
+ * (emulators/neptune/store.ts): series + series_points, attrs, blobs, containers; and Protocol B's
+ * storage objects (emulators/neptune-b/store.ts `b_objects`), which a `FileRef` points at.
  */
 export class NeptuneCorruptor {
   private readonly db: Database.Database;
@@ -61,6 +62,32 @@ export class NeptuneCorruptor {
   setField(containerId: string, path: string, json: unknown): void {
     const n = this.db.prepare('UPDATE attrs SET value = ? WHERE container_id = ? AND path = ?').run(JSON.stringify(json), containerId, path).changes;
     if (n !== 1) throw new Error(`no field ${path}`);
+  }
+
+  /** Protocol A: one image of an image series (base64 `data` in its point) changed at the same size. */
+  flipImageByte(containerId: string, path: string, step: number): void {
+    const id = this.seriesId(containerId, path);
+    const row = this.db.prepare('SELECT str FROM series_points WHERE series_id = ? AND step = ?').get(id, step) as { str: string } | undefined;
+    if (!row) throw new Error(`no image at step ${step} of ${path}`);
+    const image = JSON.parse(row.str) as { data: string };
+    const data = Buffer.from(image.data, 'base64');
+    data[data.length - 1] ^= 0xff;
+    this.db.prepare('UPDATE series_points SET str = ? WHERE series_id = ? AND step = ?').run(JSON.stringify({ ...image, data: data.toString('base64') }), id, step);
+  }
+
+  /** Protocol B: the stored object a `FileRef` points at, gone (the ref stays). */
+  deleteObject(project: string, storagePath: string): void {
+    const n = this.db.prepare('DELETE FROM b_objects WHERE project = ? AND path = ?').run(project, storagePath).changes;
+    if (n !== 1) throw new Error(`no stored object ${storagePath} in ${project}`);
+  }
+
+  /** Protocol B: a stored object's bytes changed at the same size. */
+  flipObjectByte(project: string, storagePath: string): void {
+    const row = this.db.prepare('SELECT data FROM b_objects WHERE project = ? AND path = ?').get(project, storagePath) as { data: Buffer } | undefined;
+    if (!row) throw new Error(`no stored object ${storagePath} in ${project}`);
+    const data = Buffer.from(row.data);
+    data[0] ^= 0xff;
+    this.db.prepare('UPDATE b_objects SET data = ? WHERE project = ? AND path = ?').run(data, project, storagePath);
   }
 
   deleteRun(containerId: string): void {

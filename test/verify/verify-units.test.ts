@@ -69,4 +69,12 @@ describe('mappingOptionsFromKey', () => {
       expect([...mappingOptionsFromKey(mappingOptionsKey(opts)).include].sort()).toEqual([...include].sort());
     }
   });
+
+  it('reads back the --exclude set too (a run migrated with --exclude histograms is checked without them)', () => {
+    const opts = { include: new Set(['internal'] as const), exclude: new Set(['histograms', 'lists'] as const) };
+    const back = mappingOptionsFromKey(mappingOptionsKey(opts));
+    expect([...back.include]).toEqual(['internal']);
+    expect([...(back.exclude ?? [])].sort()).toEqual(['histograms', 'lists']);
+    expect(mappingOptionsFromKey('defaults').exclude).toBeUndefined();
+  });
 });

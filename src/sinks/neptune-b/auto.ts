@@ -1,6 +1,7 @@
 import type { RunCreation, Target, TargetProject, TargetRun } from '../../core/sink.ts';
 import type { FieldAssignment } from '../../core/target.ts';
 import { PROTOCOL_A_CAPABILITIES, type TargetCapabilities } from '../../mapping/capabilities.ts';
+import type { NeptuneApi } from '../neptune/api.ts';
 import { createNeptuneSession, type NeptuneClientOptions, type NeptuneSession } from '../neptune/client.ts';
 import { ensureProject } from '../neptune/projects.ts';
 import { NeptuneTarget } from '../neptune/target.ts';
@@ -18,10 +19,15 @@ export type Protocol = 'a' | 'b';
  */
 export async function detectProtocol(session: NeptuneSession, workspace: string, project: string, description: string, signal?: AbortSignal): Promise<Protocol> {
   await ensureProject(session.api, workspace, project, { description }, signal);
-  const res = await session.api.call({
+  return serverProtocol(session.api, `${workspace}/${project}`, signal);
+}
+
+/** The status-endpoint half of `detectProtocol`, for an existing project (read-only: `verify` asks it too). */
+export async function serverProtocol(api: NeptuneApi, qualifiedProject: string, signal?: AbortSignal): Promise<Protocol> {
+  const res = await api.call({
     method: 'POST',
     path: '/api/client/v1/ingest/check',
-    query: { projectIdentifier: `${workspace}/${project}` },
+    query: { projectIdentifier: qualifiedProject },
     raw: new Uint8Array(0),
     contentType: 'application/x-protobuf',
     headers: { accept: 'application/x-protobuf' },

@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
-import { silentLogger, type Logger } from '../../core/logger.ts';
-import { HttpClient, type HttpClientOptions } from '../../http/client.ts';
-import { isAuthExpiredBody, NeptuneApi } from './api.ts';
-import { NeptuneAuth } from './auth.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { HttpClientOptions } from '../../http/client.ts';
+import { isAuthExpiredBody, type NeptuneApi } from './api.ts';
+import { createNeptuneSession, type NeptuneSession } from './client.ts';
 import { getProject, type ProjectInfo } from './projects.ts';
 import { listFileSetEntries } from './resume.ts';
-import { emptyStats } from './stats.ts';
-import { resolveNeptuneSettings } from './token.ts';
 
 /** One field as the server holds it: its type, and its value where it is an atom or a string set. */
 export interface HeldField {
@@ -55,38 +53,72 @@ function heldField(a: AttributeJson): HeldField | undefined {
 }
 
 /**
+ * A run by custom run id: `searchLeaderboardEntries` with NQL on `sys/custom_run_id`, as the 1.x
+ * client's `fetch_runs_table` queries (2023 leaderboard.json; neptune-query@00fcb6b `retrieval.json`
+ * keeps it on 3.x servers). Its container id (uuid), or undefined.
+ */
+export async function findRunByCustomId(api: NeptuneApi, project: ProjectInfo, customRunId: string, signal?: AbortSignal): Promise<string | undefined> {
+  const quoted = customRunId.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  const { data } = await api.json<{ entries?: Array<{ experimentId?: unknown }> }>({
+    method: 'POST', path: '/api/leaderboard/v1/leaderboard/entries/search',
+    query: { projectIdentifier: `${project.workspace}/${project.name}`, type: 'run' },
+    json: {
+      query: { query: `(\`sys/custom_run_id\`:string = "${quoted}")` },
+      attributeFilters: [{ path: 'sys/custom_run_id' }],
+      pagination: { limit: 2, offset: 0 },
+    },
+    signal, what: `run ${customRunId}`,
+  });
+  const id = data?.entries?.[0]?.experimentId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** One image of an image series as the target holds it, in step order. */
+export interface HeldImage {
+  /** Where the protocol reports it (Protocol A's image reads do not). */
+  step?: number;
+  size: number;
+  /** Base64 MD5 of the image's bytes. */
+  md5: string;
+}
+
+/** Base64 MD5 and size of a streamed body (never held in memory). */
+export async function digestStream(body: AsyncIterable<unknown>): Promise<{ md5: string; size: number }> {
+  const hash = createHash('md5');
+  let size = 0;
+  for await (const chunk of body) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { md5: hash.digest('base64'), size };
+}
+
+/**
  * Read-only access to what a Protocol A server holds, for `verify`: it never creates a project or a
- * run. The same HTTP client (per-host limit, retry policy, token refresh) as the writer's.
+ * run. The same session (HTTP client, per-host limit, retry policy, token refresh) as the writer's.
  * Endpoints (2023 leaderboard.json): getProject, searchLeaderboardEntries (a run by
  * `sys/custom_run_id`, as the 1.x client's `fetch_runs_table` queries with NQL),
  * getExperimentAttributes, get{Float,String}SeriesValues (offset/limit paging), lsFileSetAttribute,
- * downloadAttribute (a file-set member by `path`).
+ * downloadAttribute (a file-set member by `path`), getImageSeriesValues / getImageSeriesValue (an
+ * image series' count, then each image by index).
  */
 export class NeptuneReader {
-  private readonly http: HttpClient;
-  private readonly auth: NeptuneAuth;
-  private readonly api: NeptuneApi;
-  private readonly counters = emptyStats();
+  readonly protocol = 'a' as const;
+  private readonly session: NeptuneSession;
+  private readonly ownsSession: boolean;
 
-  constructor(opts: { env: Record<string, string | undefined>; log?: Logger; http?: Partial<HttpClientOptions> }) {
-    const creds = resolveNeptuneSettings(opts.env).credentials;
-    const log = opts.log ?? silentLogger;
-    const stats = this.counters;
-    let auth: NeptuneAuth | undefined;
-    this.http = new HttpClient({
-      ...opts.http,
-      service: 'Neptune',
-      log,
-      secrets: () => auth?.secrets() ?? [creds.apiToken, creds.apiKey],
-      onAttempt: (info) => {
-        stats.requests++;
-        if (info.status === 429) stats.rateLimited++;
-        if (info.status === undefined || (info.status >= 300 && !info.accepted)) stats.failedAttempts++;
-      },
-    });
-    auth = new NeptuneAuth(this.http, creds, stats, log);
-    this.auth = auth;
-    this.api = new NeptuneApi(this.http, auth, stats);
+  constructor(opts: { env: Record<string, string | undefined>; log?: Logger; http?: Partial<HttpClientOptions>; session?: NeptuneSession }) {
+    this.ownsSession = !opts.session;
+    this.session = opts.session ?? createNeptuneSession({ env: opts.env, log: opts.log, http: opts.http });
+  }
+
+  private get api(): NeptuneApi {
+    return this.session.api;
+  }
+
+  /** Protocol A keeps a step as the double it was sent. */
+  heldStep(step: number): number {
+    return step;
   }
 
   project(workspace: string, name: string, signal?: AbortSignal): Promise<ProjectInfo | undefined> {
@@ -103,19 +135,7 @@ export class NeptuneReader {
       });
       if (status === 200 && typeof data?.id === 'string' && data.customId === ref.customRunId) return data.id;
     }
-    const quoted = ref.customRunId.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-    const { data } = await this.api.json<{ entries?: Array<{ experimentId?: unknown }> }>({
-      method: 'POST', path: '/api/leaderboard/v1/leaderboard/entries/search',
-      query: { projectIdentifier: `${project.workspace}/${project.name}`, type: 'run' },
-      json: {
-        query: { query: `(\`sys/custom_run_id\`:string = "${quoted}")` },
-        attributeFilters: [{ path: 'sys/custom_run_id' }],
-        pagination: { limit: 2, offset: 0 },
-      },
-      signal, what: `run ${ref.customRunId}`,
-    });
-    const id = data?.entries?.[0]?.experimentId;
-    return typeof id === 'string' ? id : undefined;
+    return findRunByCustomId(this.api, project, ref.customRunId, signal);
   }
 
   /** Every field of the container, with atom and string-set values, in one request. */
@@ -148,35 +168,57 @@ export class NeptuneReader {
     }
   }
 
-  /** Relative path → size of every file a file set holds. */
-  fileSet(containerId: string, attribute: string, signal?: AbortSignal): Promise<Map<string, number>> {
-    return listFileSetEntries(this.api, containerId, attribute, signal);
+  /** Relative path → size of every file the file set `set` holds (none when the run has no such file set). */
+  fileSet(containerId: string, set: string, held: ReadonlyMap<string, HeldField>, signal?: AbortSignal): Promise<Map<string, number>> {
+    if (held.get(set)?.type !== 'fileSet') return Promise.resolve(new Map());
+    return listFileSetEntries(this.api, containerId, set, signal);
   }
 
-  /** Base64 MD5 of one file-set member, streamed (never held in memory). */
-  async fileMd5(containerId: string, attribute: string, subPath: string, signal?: AbortSignal): Promise<string> {
-    const url = await this.api.url('/api/leaderboard/v1/attributes/download', { experimentId: containerId, attribute, path: subPath }, signal);
-    let token = await this.auth.accessToken(signal);
-    const res = await this.http.stream({
-      method: 'GET', url, signal, what: `download ${attribute}/${subPath}`,
+  /** Base64 MD5 and size of one file-set member, streamed (never held in memory). */
+  async fileDigest(containerId: string, set: string, subPath: string, _held: ReadonlyMap<string, HeldField>, signal?: AbortSignal): Promise<{ md5: string; size: number }> {
+    const res = await this.download('/api/leaderboard/v1/attributes/download', { experimentId: containerId, attribute: set, path: subPath }, `download ${set}/${subPath}`, signal);
+    return digestStream(res.body);
+  }
+
+  /**
+   * The images of an image series in step order: their count from getImageSeriesValues, then each
+   * image's bytes by index (getImageSeriesValue), hashed as they stream. Protocol A reports no step
+   * per image: the caller compares the series' `lastStep` from the fields.
+   */
+  async *images(containerId: string, path: string, held: ReadonlyMap<string, HeldField>, signal?: AbortSignal): AsyncGenerator<HeldImage> {
+    if (held.get(path)?.type !== 'imageSeries') return;
+    const { data } = await this.api.json<{ totalItemCount?: unknown }>({
+      method: 'GET', path: '/api/leaderboard/v1/attributes/series/image', query: { experimentId: containerId, attribute: path }, signal, what: `images of ${path}`,
+    });
+    const total = typeof data?.totalItemCount === 'number' ? data.totalItemCount : 0;
+    for (let index = 0; index < total; index++) {
+      const res = await this.download('/api/leaderboard/v1/attributes/series/image/single', { experimentId: containerId, attribute: path, index }, `image ${index} of ${path}`, signal);
+      yield await digestStream(res.body);
+    }
+  }
+
+  private async download(path: string, query: Record<string, string | number>, what: string, signal?: AbortSignal) {
+    const url = await this.api.url(path, query, signal);
+    const { auth, http } = this.session;
+    let token = await auth.accessToken(signal);
+    return http.stream({
+      method: 'GET', url, signal, what,
       headers: () => ({ authorization: `Bearer ${token}`, accept: 'application/octet-stream' }),
       retryStatus: async (status, text) => {
         if (status !== 401 || !isAuthExpiredBody(text)) return false;
-        token = await this.auth.renewAfterExpiry(token, signal);
+        token = await auth.renewAfterExpiry(token, signal);
         return true;
       },
     });
-    const hash = createHash('md5');
-    for await (const chunk of res.body) hash.update(chunk as Buffer);
-    return hash.digest('base64');
   }
 
   /** Requests made (retries included), for the cost line of the verify report. */
   stats(): Record<string, number> {
-    return { requests: this.counters.requests, rateLimited: this.counters.rateLimited, failedAttempts: this.counters.failedAttempts, tokenRefreshes: this.counters.tokenRefreshes };
+    const s = this.session.stats;
+    return { requests: s.requests, rateLimited: s.rateLimited, failedAttempts: s.failedAttempts, tokenRefreshes: s.tokenRefreshes };
   }
 
   close(): Promise<void> {
-    return this.http.close();
+    return this.ownsSession ? this.session.http.close() : Promise.resolve();
   }
 }
