@@ -81,7 +81,15 @@ describe('sample run folders → Neptune over Protocol B', () => {
       expect(Math.abs(b.run(project, run)!.creationTimeMs - named), at('creation time')).toBeLessThan(14 * 3600_000);
       const attrs = Object.entries(b.attributes(project, run));
 
-      const history = attrs.filter(([p, a]) => (a.type === 'floatSeries' || a.type === 'stringSeries') && !p.startsWith('monitoring/')).map(([p]) => p);
+      // Images land as file series; their captions as string series `<key>_caption` at the same steps
+      // (a FileRef has no caption: README, "What lands differently"). The folder reader knows no media.
+      const imageSeries = new Set(attrs.filter(([, a]) => a.type === 'fileRefSeries').map(([p]) => p));
+      const isCaption = (p: string) => p.endsWith('_caption') && imageSeries.has(p.slice(0, -'_caption'.length));
+      for (const p of attrs.map(([q]) => q).filter(isCaption)) {
+        const images = b.fileRefSeries(project, run, p.slice(0, -'_caption'.length));
+        expect(b.stringSeries(project, run, p).map((e) => e.step), at(p)).toEqual(images.map((e) => e.step));
+      }
+      const history = attrs.filter(([p, a]) => (a.type === 'floatSeries' || a.type === 'stringSeries') && !p.startsWith('monitoring/') && !isCaption(p)).map(([p]) => p);
       expect(history.sort(), at('history series')).toEqual([...t.floats.keys(), ...t.strings.keys()].sort());
       const asHeld = <T>(pts: Array<{ step: number; timestampMs: number; value: T }>) => pts.map((p) => ({ ...p, step: heldStep(p.step, B) }));
       for (const [path, pts] of t.floats) expect(b.floatSeries(project, run, path), at(path)).toEqual(asHeld(pts));
@@ -130,7 +138,13 @@ describe('sample run folders → Neptune over Protocol B', () => {
     it('the report counts what B holds: history, system and console points; NaN left out with a line', () => {
       const r = outcome.report.runs.find((x) => x.run.endsWith(`/${runId}`))!;
       expect(r.status).toBe('migrated');
-      expect(r.written.historyPoints ?? 0).toBe(pointCount(t.floats) + pointCount(t.strings));
+      // Caption points are string-series points B acknowledged, so they count as history points.
+      const { project, run } = where(runId);
+      const attrs = Object.entries(emu.b.inspect.attributes(project, run));
+      const images = new Set(attrs.filter(([, a]) => a.type === 'fileRefSeries').map(([p]) => p));
+      const captions = attrs.map(([p]) => p).filter((p) => p.endsWith('_caption') && images.has(p.slice(0, -'_caption'.length)))
+        .reduce((n, p) => n + emu.b.inspect.stringSeries(project, run, p).length, 0);
+      expect(r.written.historyPoints ?? 0).toBe(pointCount(t.floats) + pointCount(t.strings) + captions);
       expect(r.written.systemPoints ?? 0).toBe(pointCount(t.system));
       expect(r.written.consoleLines ?? 0).toBe(t.console.length);
       expect(Object.fromEntries(r.notWritten.filter((o) => o.reason === 'non-finite').map((o) => [o.subject, o.count]))).toEqual(Object.fromEntries(t.nonFinite));
