@@ -50,8 +50,9 @@ export type HttpSettings = Pick<HttpClientOptions, 'timeoutMs' | 'retry' | 'onRe
 
 /** How the command gets its source and target: the CLI passes the real ones, tests may pass others. */
 export interface Wiring {
-  makeSource(o: { source: string; entity?: string; log: Logger; onNotice: (n: SourceNotice) => void; http?: HttpSettings; stagingDir?: string }): RunSource;
-  makeTarget(o: { dryRun: boolean; log: Logger; http?: HttpSettings; protocol?: 'a' | 'b' | 'auto'; nan?: 'drop' | 'send' }): Target;
+  /** May load what it makes when asked (the CLI's wiring does: what a command does not use, it never loads). */
+  makeSource(o: { source: string; entity?: string; log: Logger; onNotice: (n: SourceNotice) => void; http?: HttpSettings; stagingDir?: string }): RunSource | Promise<RunSource>;
+  makeTarget(o: { dryRun: boolean; log: Logger; http?: HttpSettings; protocol?: 'a' | 'b' | 'auto'; nan?: 'drop' | 'send' }): Target | Promise<Target>;
 }
 
 export interface MigrateOutcome {
@@ -92,7 +93,7 @@ export async function runMigrate(
       onRetry: (r) => io.emit({ type: 'http.retry', service: r.service, what: r.what, attempt: r.attempt, attempts: r.attempts, delayMs: r.delayMs, reason: r.reason }),
       onWaiting: (w) => io.emit({ type: 'http.waiting', service: w.service, what: w.what, waitedMs: w.waitedMs }),
     };
-    source = wiring.makeSource({
+    source = await wiring.makeSource({
       source: sourcePath ?? opts.source,
       entity: opts.entity,
       log: io.log,
@@ -103,7 +104,7 @@ export async function runMigrate(
         io.emit({ type: 'source.notice', run: n.run, stream: n.stream, kind: n.kind, message: n.message });
       },
     });
-        target = wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, http, protocol: opts.protocol, nan: opts.nan });
+    target = await wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, http, protocol: opts.protocol, nan: opts.nan });
     if (opts.include.has('media')) {
       // The old switch keeps working: media values are carried by default now; it means the raw files.
       io.log.warn('--include media is now --include media-files (the raw media/ run files); media values in history and summary are carried by default');
@@ -130,7 +131,7 @@ export async function runMigrate(
           defaultEntity:
             opts.source === 'api' && opts.entity
               ? async () => {
-                  const probe = wiring.makeSource({ source: 'api', log: io.log, http, onNotice() {} });
+                  const probe = await wiring.makeSource({ source: 'api', log: io.log, http, onNotice() {} });
                   try {
                     return await probe.entity(io.signal);
                   } catch {
