@@ -11,10 +11,13 @@ import { DEFAULT_LEDGER, migrateOptionsFromFlags, type MigrateFlags } from './op
 import { TOOL_VERSION } from '../version.ts';
 import { EXCLUDE_OPTIONS, INCLUDE_OPTIONS } from '../mapping/options.ts';
 import { registerVerify } from '../commands/verify-action.ts';
+import { tuneHeap } from './heap.ts';
 
 // What a command needs is loaded when it runs (dynamic imports below), not at start: the migration, the
 // ledger (SQLite), the prompts, the HTML report and each source and target weigh megabytes of memory
 // that `--version`, `status` or a migration that does not use them should not carry.
+
+tuneHeap();
 
 /** The only place that decides exit codes and talks to process.exit. */
 async function main(argv: string[]): Promise<number> {
