@@ -32,12 +32,14 @@ function largestYoung(tune: boolean, flags: string[] = []): number {
 const MB = 1024 * 1024;
 
 describe('tuneHeap', () => {
+  // V8 grows it by doubling (1, 2, 4, 8, 16 MB…); Node 24's V8 counts a little more than the two
+  // semi-spaces in it (8.25 MB with --max-semi-space-size=4): stopped at the cap means below 16 MB.
   it('caps the young generation at 2 × 4 MB; V8 alone grows it further', () => {
-    expect(largestYoung(false)).toBeGreaterThan(8 * MB);
-    expect(largestYoung(true)).toBeLessThanOrEqual(8 * MB);
+    expect(largestYoung(false)).toBeGreaterThanOrEqual(16 * MB);
+    expect(largestYoung(true)).toBeLessThan(16 * MB);
   });
 
   it('leaves a semi-space size the user chose', () => {
-    expect(largestYoung(true, ['--max-semi-space-size=16'])).toBeGreaterThan(8 * MB);
+    expect(largestYoung(true, ['--max-semi-space-size=16'])).toBeGreaterThanOrEqual(16 * MB);
   });
 });
