@@ -6,6 +6,8 @@ import { AbortedError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { EventSink } from '../pipeline/events.ts';
 import type { MigrationReport } from '../pipeline/report.ts';
+import type { MigrateOutcome, StreamedReport } from '../commands/migrate.ts';
+import { writeJsonReport, writeTextReport } from './report-output.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { DEFAULT_LEDGER, migrateOptionsFromFlags, type MigrateFlags } from './options.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -172,17 +174,27 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     } };
     emit = createRenderer({ json, tty, log: fileLog });
     sayStopping = () => emit({ type: 'stopping' });
-    const outcome = await runMigrate(opts, wiring, { log, emit, signal: controller.signal, logFile });
+    // The report is written as the ledger is read, run by run (10,000 runs are never held at once);
+    // the page of --html is the one place it is gathered whole.
+    const writeReport = (report: StreamedReport, requests: MigrateOutcome['requests']) => {
+      if (json) writeJsonReport((t) => process.stdout.write(t), report, requests, new Date().toISOString());
+      else {
+        process.stderr.write('\n');
+        writeTextReport([(t) => process.stderr.write(t)], report, { dryRun: opts.dryRun });
+      }
+      log.info('report:');
+      writeTextReport([(t) => log.info(t.replace(/\n$/, ''))], report, { dryRun: opts.dryRun });
+      if (flags.html) html = { ...report, runs: [...report.runs()] };
+    };
+    let html: MigrationReport | undefined;
+    const outcome = await runMigrate(opts, wiring, { log, emit, signal: controller.signal, logFile, writeReport });
     const { report, result } = outcome;
-    if (json) jsonLine({ type: 'report', report, requests: outcome.requests });
-    else {
-      process.stderr.write(`\n${formatReport(report, { dryRun: opts.dryRun })}\n`);
+    if (!json) {
       process.stderr.write(`\n${formatRequests(outcome.requests, opts.dryRun)}\n`);
       if (opts.dryRun) process.stderr.write(`dry run: nothing was written (not to Neptune, not to the ledger, no log file); the plan used ledger ${ledgerPath}\n`);
       else process.stderr.write(`log file: ${logFile}\nledger: ${ledgerPath}\n`);
     }
-    log.info(`report:\n${formatReport(report, { dryRun: opts.dryRun })}`);
-    if (flags.html) process.stderr.write(`HTML report: ${await writeHtml(flags.html, report)}\n`);
+    if (html) process.stderr.write(`HTML report: ${await writeHtml(flags.html!, html)}\n`);
     if (result.interrupted) return EXIT.interrupted;
     if (result.failed > 0 || report.totals.failed > 0 || report.totals.pending > 0) return EXIT.runsFailed;
     if (opts.strict && report.nonDefaultOmissions > 0) return EXIT.strictOmissions;

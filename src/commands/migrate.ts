@@ -12,7 +12,7 @@ import type { ExcludeOption, IncludeOption } from '../mapping/options.ts';
 import type { EventSink } from '../pipeline/events.ts';
 import { migrate, type MigrateResult } from '../pipeline/migrate.ts';
 import { Pool } from '../pipeline/pool.ts';
-import { buildReport, type MigrationReport } from '../pipeline/report.ts';
+import { buildReport, streamReport, type MigrationReport, type ReportSummary, type RunReport } from '../pipeline/report.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { checkSourcePath } from './source-path.ts';
 import { prepareStaging, type Staging } from './staging.ts';
@@ -62,15 +62,31 @@ export interface MigrateOutcome {
   requests: { source?: Record<string, number>; target: Record<string, number> };
 }
 
+/** The report handed to `io.writeReport`: its summary, and its runs read from the ledger one at a time. */
+export type StreamedReport = ReportSummary & { runs(): Generator<RunReport> };
+
+export interface MigrateIo {
+  log: Logger;
+  emit: EventSink;
+  signal?: AbortSignal;
+  logFile?: string;
+  /**
+   * Given, the report is written through it while the ledger is open, run by run, and the outcome
+   * carries only its summary: the report of 10,000 runs is written, not held (the CLI does this).
+   */
+  writeReport?: (report: StreamedReport, requests: MigrateOutcome['requests']) => void;
+}
+
+/** The outcome when the report was written through `io.writeReport`. */
+export type StreamedMigrateOutcome = Omit<MigrateOutcome, 'report'> & { report: ReportSummary };
+
 /**
  * `wandb-to-neptune migrate` as a library function: builds the pipeline (source → mapping → target,
  * ledger), runs it, and returns the result and the report. Never exits the process.
  */
-export async function runMigrate(
-  opts: MigrateOptions,
-  wiring: Wiring,
-  io: { log: Logger; emit: EventSink; signal?: AbortSignal; logFile?: string },
-): Promise<MigrateOutcome> {
+export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: MigrateIo & { writeReport: NonNullable<MigrateIo['writeReport']> }): Promise<StreamedMigrateOutcome>;
+export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: MigrateIo): Promise<MigrateOutcome>;
+export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: MigrateIo): Promise<MigrateOutcome | StreamedMigrateOutcome> {
   const sourcePath = opts.source === 'api' ? undefined : await checkSourcePath(opts.source);
   const ledgerPath = resolve(opts.ledgerPath);
   let opened: OpenedLedger | undefined;
@@ -162,9 +178,14 @@ export async function runMigrate(
           dryRun: opts.dryRun,
         },
       );
-      const report = buildReport(ledger, dedupe(result.runs), skipped);
       const sourceStats = (source as { stats?: () => Record<string, number> }).stats?.();
-      return { result, report, requests: { source: sourceStats, target: target.stats() } };
+      const requests = { source: sourceStats, target: target.stats() };
+      if (io.writeReport) {
+        const streamed = streamReport(ledger, dedupe(result.runs), skipped);
+        io.writeReport(streamed, requests);
+        return { result, report: { totals: streamed.totals, nonDefaultOmissions: streamed.nonDefaultOmissions }, requests };
+      }
+      return { result, report: buildReport(ledger, dedupe(result.runs), skipped), requests };
     } catch (error) {
       // The runs this pass selected, as the ledger holds them now: the caller still prints a report.
       const partial = safeReport(ledger, dedupe(selected), skipped);
