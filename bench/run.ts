@@ -14,12 +14,15 @@
  *   (d) --d-runs big runs of --d-points points each, --d-concurrency at once, no added latency.
  *   --node both (default) runs everything on this Node and again on Node 24 (.ci/node24 fetches it);
  *   --node-flags adds Node/V8 flags to the migration process (to measure heap settings).
+ *   dist/ is built first (as `npm install` does), so the CLI measured is the compiled one users run
+ *   (--build no: as it is).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { arg } from './lib/args.ts';
+import { buildDist } from './lib/build.ts';
 import { killChildren, ROOT } from './lib/children.ts';
 import { scenarioA } from './lib/scenario-a.ts';
 import { scenarioRuns } from './lib/scenario-runs.ts';
@@ -40,14 +43,18 @@ if (node === '20' && major !== 20) usage(`--node 20 needs the bench started by N
 const resultsPath = arg('results', join(ROOT, '.tmp', 'bench-results.json'));
 mkdirSync(dirname(resultsPath), { recursive: true });
 
+// Built once, by the first bench process (the per-version ones it starts get --build no).
+if (arg('build', 'yes') === 'yes') buildDist();
+
 if (node === 'both' || (node === '24' && major !== 24)) {
   // One bench process per Node version; each writes its results, gathered here into one file.
-  const passOn = process.argv.slice(2).filter((a, i, all) => !['--node', '--results'].includes(a) && !['--node', '--results'].includes(all[i - 1]));
+  const own = ['--node', '--results', '--build'];
+  const passOn = process.argv.slice(2).filter((a, i, all) => !own.includes(a) && !own.includes(all[i - 1]));
   const versions = node === 'both' ? (major === 24 ? ['current'] : ['current', '24']) : ['24'];
   const byNode: Record<string, unknown> = {};
   for (const v of versions) {
     const out = join(mkdtempSync(join(tmpdir(), 'w2n-bench-')), 'results.json');
-    const cmd = [process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'bench', 'run.ts'), ...passOn, '--node', 'current', '--results', out];
+    const cmd = [process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'bench', 'run.ts'), ...passOn, '--node', 'current', '--results', out, '--build', 'no'];
     const r = v === '24' ? spawnSync(join(ROOT, '.ci', 'node24'), ['node', ...cmd.slice(1)], { stdio: 'inherit' }) : spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });
     if (r.status !== 0) { console.error(`bench on node ${v} failed (exit ${r.status ?? r.signal})`); process.exitCode = 1; continue; }
     const res = JSON.parse(readFileSync(out, 'utf8')) as { environment: { node: string } };

@@ -5,12 +5,12 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// V8 heap settings chosen by measurement (README, "Benchmarks"): with V8's default young generation a
-// migration's peak RSS on Node 24 is ~1.5x Node 20's (1M points: 344 MB against 232 MB); 4 MB semi-spaces
-// bring it to 217 MB (Node 20: 197 MB) at no CPU cost, while 2 MB costs CPU and 8 MB keeps more memory.
-// Semi-space sizes are fixed when V8 starts, so the launcher restarts itself in place with them
-// (process.execve: same pid, same stdio and signals; Node >= 22.15 on POSIX). Where that is not available
-// (Node 20) it runs with V8's defaults. A user's or the benchmark's own choice of the flag is kept.
+// V8 heap settings chosen by measurement (README, "Benchmarks"; src/cli/heap.ts sets the rest): 4 MB
+// semi-spaces instead of V8's default young generation (up to 2 x 64 MB on Node 24), which made a
+// migration's peak RSS on Node 24 ~1.5x Node 20's. Semi-space sizes are fixed when V8 starts, so the
+// launcher restarts itself in place with them (process.execve: same pid, same stdio and signals; Node >=
+// 22.15 on POSIX). Where that is not available (Node 20) the CLI caps the young generation's growth at
+// the same size itself. A user's or the benchmark's own choice of the flag is kept.
 const HEAP_FLAGS = ['--max-semi-space-size=4'];
 const chosen = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('--max-semi-space-size'));
 if (!chosen && typeof process.execve === 'function' && process.platform !== 'win32') {

@@ -4,21 +4,22 @@ import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { AbortedError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import { fileLogger, logFilePath } from './log-file.ts';
-import { createRenderer } from './progress.ts';
+import type { EventSink } from '../pipeline/events.ts';
+import type { MigrationReport } from '../pipeline/report.ts';
+import type { MigrateOutcome, StreamedReport } from '../commands/migrate.ts';
+import { writeJsonReport, writeTextReport } from './report-output.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { DEFAULT_LEDGER, migrateOptionsFromFlags, type MigrateFlags } from './options.ts';
-import { promptMissing } from './prompts.ts';
-import { emptyReport, reportOfFailure, runMigrate } from '../commands/migrate.ts';
-import type { EventSink } from '../pipeline/events.ts';
-import { formatRequests } from './requests-line.ts';
-import { readReport, readStatus } from '../commands/status.ts';
-import { defaultWiring } from '../commands/wiring.ts';
-import { formatReport } from '../pipeline/report.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { EXCLUDE_OPTIONS, INCLUDE_OPTIONS } from '../mapping/options.ts';
 import { registerVerify } from '../commands/verify-action.ts';
-import { writeHtmlReport } from '../report-html/write.ts';
+import { tuneHeap } from './heap.ts';
+
+// What a command needs is loaded when it runs (dynamic imports below), not at start: the migration, the
+// ledger (SQLite), the prompts, the HTML report and each source and target weigh megabytes of memory
+// that `--version`, `status` or a migration that does not use them should not carry.
+
+tuneHeap();
 
 /** The only place that decides exit codes and talks to process.exit. */
 async function main(argv: string[]): Promise<number> {
@@ -71,7 +72,8 @@ async function main(argv: string[]): Promise<number> {
     .description('show the ledger: runs done, pending, failed, with the last error')
     .option('--ledger <path>', 'ledger file', DEFAULT_LEDGER)
     .option('--json', 'print JSON')
-    .action((flags: { ledger: string; json?: boolean }) => {
+    .action(async (flags: { ledger: string; json?: boolean }) => {
+      const { readStatus } = await import('../commands/status.ts');
       const status = readStatus(resolve(flags.ledger));
       if (flags.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       else {
@@ -88,10 +90,10 @@ async function main(argv: string[]): Promise<number> {
     .option('--ledger <path>', 'ledger file', DEFAULT_LEDGER)
     .option('--json', 'print JSON')
     .option('--html <file>', 'write the report as one self-contained HTML page')
-    .action((flags: { ledger: string; json?: boolean; html?: string }) => {
-      const report = readReport(resolve(flags.ledger));
-      if (flags.html) process.stderr.write(`HTML report: ${writeHtmlReport(flags.html, { title: 'migration', migration: report })}\n`);
-      else process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    .action(async (flags: { ledger: string; json?: boolean; html?: string }) => {
+      const report = (await import('../commands/status.ts')).readReport(resolve(flags.ledger));
+      if (flags.html) process.stderr.write(`HTML report: ${await writeHtml(flags.html, report)}\n`);
+      else process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${(await import('../pipeline/report.ts')).formatReport(report)}\n`);
     });
 
   try {
@@ -127,18 +129,22 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   const tty = Boolean(process.stderr.isTTY && process.stdin.isTTY);
+  const [{ defaultWiring }, { emptyReport, reportOfFailure, runMigrate }, { formatReport }] = await Promise.all([
+    import('../commands/wiring.ts'), import('../commands/migrate.ts'), import('../pipeline/report.ts'),
+  ]);
   const wiring = defaultWiring(env);
   const jsonLine = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...event, time: new Date().toISOString() })}\n`);
   try {
     let flags = rawFlags;
     if (tty && !flags.yes && !json) {
       const source = flags.source ?? 'api';
+      const { promptMissing } = await import('./prompts.ts');
       flags = await promptMissing(
         flags,
         {
           sourceFor: (entity) => wiring.makeSource({ source: source === 'api' ? source : resolve(source), entity, log: silentLogger, onNotice() {} }),
           async workspaces(signal) {
-            const target = wiring.makeTarget({ dryRun: false, log: silentLogger });
+            const target = await wiring.makeTarget({ dryRun: false, log: silentLogger });
             try {
               return await target.workspaces?.(signal);
             } finally {
@@ -154,6 +160,9 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     const opts = migrateOptionsFromFlags(flags, env);
     const ledgerPath = resolve(opts.ledgerPath);
     // A dry run writes nothing: no log file either.
+    const [{ fileLogger, logFilePath }, { createRenderer }, { formatRequests }] = await Promise.all([
+      import('./log-file.ts'), import('./progress.ts'), import('./requests-line.ts'),
+    ]);
     const logFile = opts.dryRun ? undefined : logFilePath(ledgerPath);
     let emit: EventSink = () => {};
     const warnTerminal = (message: string) => emit({ type: 'warning', message });
@@ -166,17 +175,27 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     } };
     emit = createRenderer({ json, tty, log: fileLog });
     sayStopping = () => emit({ type: 'stopping' });
-    const outcome = await runMigrate(opts, wiring, { log, emit, signal: controller.signal, logFile });
+    // The report is written as the ledger is read, run by run (10,000 runs are never held at once);
+    // the page of --html is the one place it is gathered whole.
+    const writeReport = (report: StreamedReport, requests: MigrateOutcome['requests']) => {
+      if (json) writeJsonReport((t) => process.stdout.write(t), report, requests, new Date().toISOString());
+      else {
+        process.stderr.write('\n');
+        writeTextReport([(t) => process.stderr.write(t)], report, { dryRun: opts.dryRun });
+      }
+      log.info('report:');
+      writeTextReport([(t) => log.info(t.replace(/\n$/, ''))], report, { dryRun: opts.dryRun });
+      if (flags.html) html = { ...report, runs: [...report.runs()] };
+    };
+    let html: MigrationReport | undefined;
+    const outcome = await runMigrate(opts, wiring, { log, emit, signal: controller.signal, logFile, writeReport });
     const { report, result } = outcome;
-    if (json) jsonLine({ type: 'report', report, requests: outcome.requests });
-    else {
-      process.stderr.write(`\n${formatReport(report, { dryRun: opts.dryRun })}\n`);
+    if (!json) {
       process.stderr.write(`\n${formatRequests(outcome.requests, opts.dryRun)}\n`);
       if (opts.dryRun) process.stderr.write(`dry run: nothing was written (not to Neptune, not to the ledger, no log file); the plan used ledger ${ledgerPath}\n`);
       else process.stderr.write(`log file: ${logFile}\nledger: ${ledgerPath}\n`);
     }
-    log.info(`report:\n${formatReport(report, { dryRun: opts.dryRun })}`);
-    if (flags.html) process.stderr.write(`HTML report: ${writeHtmlReport(flags.html, { title: 'migration', migration: report })}\n`);
+    if (html) process.stderr.write(`HTML report: ${await writeHtml(flags.html!, html)}\n`);
     if (result.interrupted) return EXIT.interrupted;
     if (result.failed > 0 || report.totals.failed > 0 || report.totals.pending > 0) return EXIT.runsFailed;
     if (opts.strict && report.nonDefaultOmissions > 0) return EXIT.strictOmissions;
@@ -195,6 +214,11 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
+}
+
+/** The report as one HTML page (its renderer is loaded only when asked for). */
+async function writeHtml(file: string, report: MigrationReport): Promise<string> {
+  return (await import('../report-html/write.ts')).writeHtmlReport(file, { title: 'migration', migration: report });
 }
 
 // `wandb-to-neptune status | head` closes the pipe early: that is not an error.

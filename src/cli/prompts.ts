@@ -5,7 +5,7 @@ import type { MigrateFlags } from './options.ts';
 
 export interface PromptSources {
   /** A source reading this entity (undefined: the key's default entity). */
-  sourceFor(entity: string | undefined): RunSource;
+  sourceFor(entity: string | undefined): RunSource | Promise<RunSource>;
   /** The Neptune workspaces the token reaches; undefined when they cannot be listed. */
   workspaces(signal?: AbortSignal): Promise<string[] | undefined>;
   /** Where lists are shown (the terminal). */
@@ -26,7 +26,7 @@ export async function promptMissing(flags: MigrateFlags, io: PromptSources, env:
   const out = { ...flags };
   let asked = false;
   if (!out.entity && !out.projects && (out.source ?? 'api') === 'api') {
-    const probe = io.sourceFor(undefined);
+    const probe = await io.sourceFor(undefined);
     const viewer = await probe.entity(signal).catch(() => undefined);
     await probe.close?.();
     const answer = await input(
@@ -55,7 +55,7 @@ export async function promptMissing(flags: MigrateFlags, io: PromptSources, env:
   }
   if (!out.projects) {
     const names: string[] = [];
-    const source = io.sourceFor(out.entity);
+    const source = await io.sourceFor(out.entity);
     try {
       await preflightStep('W&B', async () => {
         for await (const p of source.listProjects(signal)) names.push(p.name);

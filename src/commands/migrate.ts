@@ -12,7 +12,7 @@ import type { ExcludeOption, IncludeOption } from '../mapping/options.ts';
 import type { EventSink } from '../pipeline/events.ts';
 import { migrate, type MigrateResult } from '../pipeline/migrate.ts';
 import { Pool } from '../pipeline/pool.ts';
-import { buildReport, type MigrationReport } from '../pipeline/report.ts';
+import { buildReport, streamReport, type MigrationReport, type ReportSummary, type RunReport } from '../pipeline/report.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { checkSourcePath } from './source-path.ts';
 import { prepareStaging, type Staging } from './staging.ts';
@@ -52,8 +52,9 @@ export type HttpSettings = Pick<HttpClientOptions, 'timeoutMs' | 'retry' | 'onRe
 
 /** How the command gets its source and target: the CLI passes the real ones, tests may pass others. */
 export interface Wiring {
-  makeSource(o: { source: string; entity?: string; log: Logger; onNotice: (n: SourceNotice) => void; http?: HttpSettings; stagingDir?: string }): RunSource;
-  makeTarget(o: { dryRun: boolean; log: Logger; http?: HttpSettings; protocol?: 'a' | 'b' | 'auto'; nan?: 'drop' | 'send' }): Target;
+  /** May load what it makes when asked (the CLI's wiring does: what a command does not use, it never loads). */
+  makeSource(o: { source: string; entity?: string; log: Logger; onNotice: (n: SourceNotice) => void; http?: HttpSettings; stagingDir?: string }): RunSource | Promise<RunSource>;
+  makeTarget(o: { dryRun: boolean; log: Logger; http?: HttpSettings; protocol?: 'a' | 'b' | 'auto'; nan?: 'drop' | 'send' }): Target | Promise<Target>;
 }
 
 export interface MigrateOutcome {
@@ -63,15 +64,31 @@ export interface MigrateOutcome {
   requests: { source?: Record<string, number>; target: Record<string, number> };
 }
 
+/** The report handed to `io.writeReport`: its summary, and its runs read from the ledger one at a time. */
+export type StreamedReport = ReportSummary & { runs(): Generator<RunReport> };
+
+export interface MigrateIo {
+  log: Logger;
+  emit: EventSink;
+  signal?: AbortSignal;
+  logFile?: string;
+  /**
+   * Given, the report is written through it while the ledger is open, run by run, and the outcome
+   * carries only its summary: the report of 10,000 runs is written, not held (the CLI does this).
+   */
+  writeReport?: (report: StreamedReport, requests: MigrateOutcome['requests']) => void;
+}
+
+/** The outcome when the report was written through `io.writeReport`. */
+export type StreamedMigrateOutcome = Omit<MigrateOutcome, 'report'> & { report: ReportSummary };
+
 /**
  * `wandb-to-neptune migrate` as a library function: builds the pipeline (source → mapping → target,
  * ledger), runs it, and returns the result and the report. Never exits the process.
  */
-export async function runMigrate(
-  opts: MigrateOptions,
-  wiring: Wiring,
-  io: { log: Logger; emit: EventSink; signal?: AbortSignal; logFile?: string },
-): Promise<MigrateOutcome> {
+export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: MigrateIo & { writeReport: NonNullable<MigrateIo['writeReport']> }): Promise<StreamedMigrateOutcome>;
+export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: MigrateIo): Promise<MigrateOutcome>;
+export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: MigrateIo): Promise<MigrateOutcome | StreamedMigrateOutcome> {
   const sourcePath = opts.source === 'api' ? undefined : await checkSourcePath(opts.source);
   const ledgerPath = resolve(opts.ledgerPath);
   let opened: OpenedLedger | undefined;
@@ -94,7 +111,7 @@ export async function runMigrate(
       onRetry: (r) => io.emit({ type: 'http.retry', service: r.service, what: r.what, attempt: r.attempt, attempts: r.attempts, delayMs: r.delayMs, reason: r.reason }),
       onWaiting: (w) => io.emit({ type: 'http.waiting', service: w.service, what: w.what, waitedMs: w.waitedMs }),
     };
-    source = wiring.makeSource({
+    source = await wiring.makeSource({
       source: sourcePath ?? opts.source,
       entity: opts.entity,
       log: io.log,
@@ -105,7 +122,7 @@ export async function runMigrate(
         io.emit({ type: 'source.notice', run: n.run, stream: n.stream, kind: n.kind, message: n.message });
       },
     });
-        target = wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, http, protocol: opts.protocol, nan: opts.nan });
+    target = await wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, http, protocol: opts.protocol, nan: opts.nan });
     if (opts.include.has('media')) {
       // The old switch keeps working: media values are carried by default now; it means the raw files.
       io.log.warn('--include media is now --include media-files (the raw media/ run files); media values in history and summary are carried by default');
@@ -128,7 +145,7 @@ export async function runMigrate(
           defaultEntity:
             opts.source === 'api' && opts.entity
               ? async () => {
-                  const probe = wiring.makeSource({ source: 'api', log: io.log, http, onNotice() {} });
+                  const probe = await wiring.makeSource({ source: 'api', log: io.log, http, onNotice() {} });
                   try {
                     return await probe.entity(io.signal);
                   } catch {
@@ -160,9 +177,14 @@ export async function runMigrate(
           dryRun: opts.dryRun,
         },
       );
-      const report = buildReport(ledger, dedupe(result.runs), skipped);
       const sourceStats = (source as { stats?: () => Record<string, number> }).stats?.();
-      return { result, report, requests: { source: sourceStats, target: target.stats() } };
+      const requests = { source: sourceStats, target: target.stats() };
+      if (io.writeReport) {
+        const streamed = streamReport(ledger, dedupe(result.runs), skipped);
+        io.writeReport(streamed, requests);
+        return { result, report: { totals: streamed.totals, nonDefaultOmissions: streamed.nonDefaultOmissions }, requests };
+      }
+      return { result, report: buildReport(ledger, dedupe(result.runs), skipped), requests };
     } catch (error) {
       // The runs this pass selected, as the ledger holds them now: the caller still prints a report.
       const partial = safeReport(ledger, dedupe(selected), skipped);

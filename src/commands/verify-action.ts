@@ -5,10 +5,7 @@ import { silentLogger } from '../core/logger.ts';
 import { exitCodeFor, verifyExitCode } from '../cli/exit-codes.ts';
 import { DEFAULT_LEDGER, migrateOptionsFromFlags, type MigrateFlags } from '../cli/options.ts';
 import { EXCLUDE_OPTIONS, INCLUDE_OPTIONS } from '../mapping/options.ts';
-import { formatVerifyReport } from '../verify/format.ts';
 import type { VerifyEvent } from '../verify/verify.ts';
-import { parseSample, runVerify, verifyLedgerPath } from './verify.ts';
-import { defaultWiring } from './wiring.ts';
 
 interface VerifyFlags extends MigrateFlags {
   sample?: string;
@@ -67,6 +64,10 @@ async function verifyAction(flags: VerifyFlags): Promise<number> {
     }
   };
   try {
+    // Loaded when verify runs, not when the CLI starts (see src/cli/index.ts).
+    const [{ parseSample, runVerify, verifyLedgerPath }, { defaultWiring }, { formatVerifyReport }] = await Promise.all([
+      import('./verify.ts'), import('./wiring.ts'), import('../verify/format.ts'),
+    ]);
     const migrateOpts = migrateOptionsFromFlags({ ...flags, dryRun: false }, env);
     const opts = { ...migrateOpts, ledgerPath: verifyLedgerPath(flags.ledger, DEFAULT_LEDGER), sample: parseSample(flags.sample), html: flags.html };
     const report = await runVerify(opts, defaultWiring(env), {

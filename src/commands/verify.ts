@@ -61,7 +61,7 @@ export async function runVerify(
   const ledger = opts.ledgerPath ? Ledger.copyInMemory(opts.ledgerPath) : undefined;
   const staging = prepareStaging(tmpdir());
   const sourceDamage = new Map<string, number>();
-  const source = wiring.makeSource({
+  const source = await wiring.makeSource({
     source: sourcePath ?? opts.source, entity: opts.entity, log: io.log, http, stagingDir: staging.dir,
     onNotice(n) {
       if (n.run && n.kind !== 'sampled') sourceDamage.set(runPath(n.run), (sourceDamage.get(runPath(n.run)) ?? 0) + Math.max(1, n.count ?? 1));

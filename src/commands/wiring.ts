@@ -2,12 +2,6 @@ import type { Logger } from '../core/logger.ts';
 import type { SourceNotice } from '../core/records.ts';
 import type { Target } from '../core/sink.ts';
 import type { RunSource } from '../core/source.ts';
-import { DryRunTarget } from '../sinks/dry-run/dry-run-target.ts';
-import { NeptuneTarget } from '../sinks/neptune/target.ts';
-import { AutoTarget } from '../sinks/neptune-b/auto.ts';
-import { NeptuneBTarget } from '../sinks/neptune-b/target.ts';
-import { createLocalSource } from '../sources/local/index.ts';
-import { createWandbSource } from '../sources/wandb/index.ts';
 import type { HttpSettings, Wiring } from './migrate.ts';
 
 /**
@@ -15,18 +9,24 @@ import type { HttpSettings, Wiring } from './migrate.ts';
  * netrc), any other value is a local folder (already resolved and checked); the target is the
  * Neptune server in NEPTUNE_API_TOKEN, speaking Protocol A or B (`--protocol`, by default asked of
  * the server), or a counting dry-run target.
+ * Each is loaded when it is made (dynamic imports): a migration from the W&B API over Protocol A never
+ * loads the folder reader, the protobuf encoder or the dry-run target, so they cost it no memory.
  */
 export function defaultWiring(env: NodeJS.ProcessEnv): Wiring {
   return {
-    makeSource(o: { source: string; entity?: string; log: Logger; onNotice: (n: SourceNotice) => void; http?: HttpSettings; stagingDir?: string }): RunSource {
-      if (o.source === 'api') return createWandbSource({ env, entity: o.entity, log: o.log, onNotice: o.onNotice, http: o.http, tmpDir: o.stagingDir });
+    async makeSource(o: { source: string; entity?: string; log: Logger; onNotice: (n: SourceNotice) => void; http?: HttpSettings; stagingDir?: string }): Promise<RunSource> {
+      if (o.source === 'api') {
+        const { createWandbSource } = await import('../sources/wandb/index.ts');
+        return createWandbSource({ env, entity: o.entity, log: o.log, onNotice: o.onNotice, http: o.http, tmpDir: o.stagingDir });
+      }
+      const { createLocalSource } = await import('../sources/local/index.ts');
       return createLocalSource({ path: o.source, entity: o.entity, onNotice: o.onNotice });
     },
-    makeTarget(o: { dryRun: boolean; log: Logger; http?: HttpSettings; protocol?: 'a' | 'b' | 'auto'; nan?: 'drop' | 'send' }): Target {
-      if (o.dryRun) return new DryRunTarget();
-      if (o.protocol === 'a') return new NeptuneTarget({ env, log: o.log, http: o.http });
-      if (o.protocol === 'b') return new NeptuneBTarget({ env, log: o.log, http: o.http, nonFinite: o.nan });
-      return new AutoTarget({ env, log: o.log, http: o.http, nonFinite: o.nan });
+    async makeTarget(o: { dryRun: boolean; log: Logger; http?: HttpSettings; protocol?: 'a' | 'b' | 'auto'; nan?: 'drop' | 'send' }): Promise<Target> {
+      if (o.dryRun) return new (await import('../sinks/dry-run/dry-run-target.ts')).DryRunTarget();
+      if (o.protocol === 'a') return new (await import('../sinks/neptune/target.ts')).NeptuneTarget({ env, log: o.log, http: o.http });
+      if (o.protocol === 'b') return new (await import('../sinks/neptune-b/target.ts')).NeptuneBTarget({ env, log: o.log, http: o.http, nonFinite: o.nan });
+      return new (await import('../sinks/neptune-b/auto.ts')).AutoTarget({ env, log: o.log, http: o.http, nonFinite: o.nan });
     },
   };
 }

@@ -40,8 +40,8 @@ export interface MigrateResult {
 }
 
 /**
- * The migration: check both ends before reading any run (the source's projects against the
- * selection, the target's credentials and workspace), plan project names (collisions are an error
+ * The migration: check the source before reading any run (its projects against the selection), and
+ * the target's credentials and workspace before the first write (see checkNeptune), plan project names (collisions are an error
  * before anything is written), then migrate the runs of every project, `concurrency` at a time, each
  * project made in the target only when a run needs it. A run that fails is recorded as failed in the
  * ledger and the others go on; an abort (Ctrl-C) or a fatal error (credentials, the ledger) stops
@@ -57,7 +57,6 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   });
   const wanted = selectProjects(all, sel.projects, where, all.length === 0 ? await sel.defaultEntity?.() : undefined);
   const names = planProjectNames(wanted.map((p) => p.name), sel.projectMap);
-  await preflightStep('Neptune', async () => outer.target.preflight?.(sel.workspace, outer.signal));
 
   // A fatal error in one run (credentials, the ledger) stops the others too, as an interrupt does.
   const stop = new AbortController();
@@ -65,6 +64,16 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   // Every request in flight listens to it (runs × streams × files).
   setMaxListeners(0, signal);
   const ctx: MigrationContext = { ...outer, signal };
+  // Neptune's checks (token, server, workspace) are made once, when the first run has something to
+  // write: a re-run with nothing changed sends Neptune nothing at all. When they fail, that one error
+  // stops the migration before anything is written (exit 2), and no run is counted failed for it.
+  let neptuneChecked: Promise<void> | undefined;
+  let neptuneRefusal: { error: unknown } | undefined;
+  const checkNeptune = () =>
+    (neptuneChecked ??= preflightStep('Neptune', async () => ctx.target.preflight?.(sel.workspace, ctx.signal)).catch((error: unknown) => {
+      neptuneRefusal = { error };
+      throw error;
+    }));
   const result: MigrateResult = { runs: [], migrated: 0, skipped: 0, failed: 0, interrupted: false };
 
   let fatal: unknown;
@@ -75,12 +84,12 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
     // Looked up (or created) only when a run needs it: an unchanged re-run sends nothing to Neptune.
     let target: Promise<TargetProject> | undefined;
     const projectTarget = () =>
-      (target ??= ctx.target.ensureProject(
+      (target ??= checkNeptune().then(() => ctx.target.ensureProject(
         sel.workspace,
         neptuneName,
         { description: projectDescription(project), fields: mapProjectFields(project) },
         ctx.signal,
-      ));
+      )));
     // Runs are selected (and counted as pending) a little ahead of their migration: an interrupt
     // reports every run the listing already handed over, started or not.
     const selected = readAhead(ctx.source.listRuns(project.name, sel.filter, ctx.signal), Math.max(READ_AHEAD, 2 * sel.concurrency), (run) => {
@@ -109,6 +118,12 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
           if (outcome.status === 'skipped') result.skipped++;
           else result.migrated++;
         } catch (caught) {
+          if (neptuneRefusal && caught === neptuneRefusal.error && !isAbortError(caught)) {
+            // The run was not started: it stays pending, the refusal is said once by the caller.
+            fatal ??= caught;
+            stop.abort(caught);
+            return;
+          }
           const error = asLedgerError(caught, ctx.ledger.path);
           if (isFatal(error)) {
             fatal ??= error;

@@ -31,14 +31,23 @@ export interface MigrationReport {
 // The documented defaults of mapping.md (`console-overwritten`: a line is what the terminal showed).
 export const DEFAULT_REASONS: ReadonlySet<string> = new Set(['excluded-by-default', 'empty-file', 'non-finite', 'renamed', 'console-overwritten']);
 
-/** Builds the report from the ledger alone, so `wandb-to-neptune report` can print it again later. */
-export function buildReport(ledger: Ledger, only?: readonly RunKey[], skippedThisPass?: ReadonlySet<string>): MigrationReport {
+/** A report's totals, without its runs. */
+export type ReportSummary = Pick<MigrationReport, 'totals' | 'nonDefaultOmissions'>;
+
+/**
+ * The report, one run at a time: the summary first (a pass over the ledger that keeps only sums), then
+ * `runs()` reads each run's report again as it is asked for. A report of 10,000 runs is written as it is
+ * read, never held whole. From the ledger alone, so `wandb-to-neptune report` can print it again later.
+ */
+export function streamReport(ledger: Ledger, only?: readonly RunKey[], skippedThisPass?: ReadonlySet<string>): ReportSummary & { runs(): Generator<RunReport> } {
   const wanted = only ? new Set(only.map(runKeyString)) : undefined;
-  const runs = ledger.listRuns().filter((r) => !wanted || wanted.has(runKeyString(r.key)));
-  const reports = runs.map((r) => runReport(ledger, r, skippedThisPass));
-  const totals = { runs: reports.length, migrated: 0, skipped: 0, failed: 0, pending: 0, points: 0, pointsAlreadyPresent: 0, files: 0, filesAlreadyPresent: 0, bytes: 0, omitted: 0 };
+  const runs = function* (): Generator<RunReport> {
+    for (const r of ledger.listRuns()) if (!wanted || wanted.has(runKeyString(r.key))) yield runReport(ledger, r, skippedThisPass);
+  };
+  const totals = { runs: 0, migrated: 0, skipped: 0, failed: 0, pending: 0, points: 0, pointsAlreadyPresent: 0, files: 0, filesAlreadyPresent: 0, bytes: 0, omitted: 0 };
   let nonDefault = 0;
-  for (const r of reports) {
+  for (const r of runs()) {
+    totals.runs++;
     if (r.status === 'migrated') totals.migrated++;
     else if (r.status === 'skipped') totals.skipped++;
     else if (r.status === 'failed') totals.failed++;
@@ -56,7 +65,13 @@ export function buildReport(ledger: Ledger, only?: readonly RunKey[], skippedThi
     // What the source could not give (a damaged log, a row that is not JSON) is left out too.
     for (const n of r.notices) if (n.kind !== 'sampled') nonDefault += Math.max(1, n.count ?? 1);
   }
-  return { runs: reports, totals, nonDefaultOmissions: nonDefault };
+  return { totals, nonDefaultOmissions: nonDefault, runs };
+}
+
+/** The whole report in memory (for `report`, `status`, the HTML page and library callers). */
+export function buildReport(ledger: Ledger, only?: readonly RunKey[], skippedThisPass?: ReadonlySet<string>): MigrationReport {
+  const { totals, nonDefaultOmissions, runs } = streamReport(ledger, only, skippedThisPass);
+  return { runs: [...runs()], totals, nonDefaultOmissions };
 }
 
 /** What the target holds of a run, from its counts: written by this ledger's passes plus found already there. */
@@ -83,31 +98,30 @@ function runReport(ledger: Ledger, r: LedgerRun, skipped?: ReadonlySet<string>):
 
 /** The report as text: a line per run, then what was not written, by reason. */
 export function formatReport(report: MigrationReport, opts: { dryRun?: boolean } = {}): string {
-  const lines: string[] = [];
-  const t = report.totals;
+  return [...reportLines(report, report.runs, opts)].join('\n');
+}
+
+/** The lines of the report's text, one at a time (a streamed report is written line by line). */
+export function* reportLines(summary: ReportSummary, runs: Iterable<RunReport>, opts: { dryRun?: boolean } = {}): Generator<string> {
+  const t = summary.totals;
   // A dry run wrote nothing: its lines say what a real run would write.
   const label = (status: string) => (opts.dryRun && status === 'migrated' ? 'WOULD-MIGRATE' : status.toUpperCase());
-  if (opts.dryRun) lines.push('Dry run: nothing was written. A real run would write:');
-  lines.push(`Runs: ${t.runs} (migrated ${t.migrated}, skipped ${t.skipped}, failed ${t.failed}, pending ${t.pending})`);
-  lines.push(
-    `Written: ${t.points.toLocaleString('en-US')} points, ${t.files} files, ${formatBytes(t.bytes)}${alreadyThere(t.pointsAlreadyPresent, t.filesAlreadyPresent)}; not written: ${t.omitted.toLocaleString('en-US')} items`,
-  );
-  for (const r of report.runs) {
+  if (opts.dryRun) yield 'Dry run: nothing was written. A real run would write:';
+  yield `Runs: ${t.runs} (migrated ${t.migrated}, skipped ${t.skipped}, failed ${t.failed}, pending ${t.pending})`;
+  yield `Written: ${t.points.toLocaleString('en-US')} points, ${t.files} files, ${formatBytes(t.bytes)}${alreadyThere(t.pointsAlreadyPresent, t.filesAlreadyPresent)}; not written: ${t.omitted.toLocaleString('en-US')} items`;
+  for (const r of runs) {
     const w = r.written;
     const held = inTarget(w);
-    lines.push(
-      `${label(r.status).padEnd(9)} ${r.run}${r.name ? ` (${r.name})` : ''}: fields ${w.fields ?? 0}, points ${held.points} (history ${held.history}, system ${held.system}, console lines ${w.consoleLines ?? 0}), files ${held.files} (${formatBytes(w.bytes ?? 0)})${alreadyThere(w.pointsAlreadyPresent ?? 0, w.filesAlreadyPresent ?? 0)}`,
-    );
-    if (r.error) lines.push(`          error: ${r.error}`);
+    yield `${label(r.status).padEnd(9)} ${r.run}${r.name ? ` (${r.name})` : ''}: fields ${w.fields ?? 0}, points ${held.points} (history ${held.history}, system ${held.system}, console lines ${w.consoleLines ?? 0}), files ${held.files} (${formatBytes(w.bytes ?? 0)})${alreadyThere(w.pointsAlreadyPresent ?? 0, w.filesAlreadyPresent ?? 0)}`;
+    if (r.error) yield `          error: ${r.error}`;
     const byReason = new Map<string, Array<{ subject: string; count: number; detail?: string }>>();
     for (const o of r.notWritten) byReason.set(o.reason, [...(byReason.get(o.reason) ?? []), o]);
     for (const [reason, items] of byReason) {
       const n = items.reduce((s, i) => s + i.count, 0);
-      lines.push(`          not written, ${reason}: ${n} — ${describeItems(items)}`);
+      yield `          not written, ${reason}: ${n} — ${describeItems(items)}`;
     }
-    for (const nt of r.notices) lines.push(`          source ${nt.kind} (${nt.stream}): ${nt.message}`);
+    for (const nt of r.notices) yield `          source ${nt.kind} (${nt.stream}): ${nt.message}`;
   }
-  return lines.join('\n');
 }
 
 /** Said when part of what the target holds was there before this pass wrote anything. */

@@ -92,7 +92,8 @@ describe('wandb-to-neptune CLI', () => {
     expect(denied.stderr).toMatch(/W&B/);
     expect(denied.stderr).not.toContain(wrongKey);
 
-    // A token Neptune refuses stops the migration with one clear error before any run is read (issue 9 item 14).
+    // A token Neptune refuses stops the migration with one clear error before any run is written (issue 9
+    // item 14; since issue 13 it is checked when the first run has something to write, not before listing).
     const token = JSON.parse(Buffer.from(stack.env.NEPTUNE_API_TOKEN, 'base64').toString()) as Record<string, string>;
     const badKey = 'refused-neptune-key-must-not-be-printed';
     const badToken = Buffer.from(JSON.stringify({ ...token, api_key: badKey })).toString('base64');
@@ -103,6 +104,9 @@ describe('wandb-to-neptune CLI', () => {
     expect(refused.stderr).not.toContain(badKey);
     expect(refused.stderr).not.toContain(badToken);
     const status = JSON.parse((await runCli(['status', '--ledger', refusedLedger, '--json'], {}, dir).done).stdout) as { counts: Record<string, number> };
-    expect(status.counts).toEqual({ done: 0, pending: 0, failed: 0 });
+    // The runs listed so far were selected (how many depends on when the refusal came), none started,
+    // none counted failed for the token.
+    expect(status.counts).toMatchObject({ done: 0, failed: 0 });
+    expect(status.counts.pending).toBeGreaterThan(0);
   });
 });

@@ -53,7 +53,9 @@ export async function* parquetFileRows(path: string, o: ParquetFileRowsOptions):
   const top = parquetSchema(metadata).children.map((c) => c.element.name);
   if (!top.includes('_step')) throw new SourceDataError(`${o.where}: the parquet export has no _step column`);
   const stepColumn = metadata.row_groups[0]?.columns.findIndex((c) => c.meta_data?.path_in_schema.join('.') === '_step') ?? -1;
-  const chunk = Math.max(1, o.chunkRows ?? 10_000);
+  // 5,000 rows by default (issue 13, measured: 8 runs of 500,000 points at once, Node 20): 10,000 peaked at
+  // 290 MB RSS, 5,000 at 230 MB for the same CPU; 2,000 at 199 MB for ~20% more CPU.
+  const chunk = Math.max(1, o.chunkRows ?? 5_000);
   const rule = o.textRule ?? (() => 'unknown' as const);
   let groupStart = 0;
   let last = -Infinity;

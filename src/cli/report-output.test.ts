@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { formatReport, type MigrationReport, type RunReport } from '../pipeline/report.ts';
+import { writeJsonReport, writeTextReport } from './report-output.ts';
+
+/** Issue 13: the report of 10,000 runs is written run by run, in pieces, never as one string. */
+const run = (i: number): RunReport => ({
+  run: `team/proj/run-${i}`, name: `name "${i}"`, target: `demo/proj/RUN-${i}`, status: i % 7 === 0 ? 'failed' : 'migrated',
+  ...(i % 7 === 0 ? { error: `refused\nline ${i}` } : {}),
+  written: { fields: 12, points: i * 3, historyPoints: i * 2, systemPoints: i, files: 1, bytes: 100 + i },
+  notWritten: i % 3 === 0 ? [{ reason: 'excluded-by-default', subject: '_wandb', count: 1, detail: 'W&B internal key' }] : [],
+  notices: [],
+});
+const runs = Array.from({ length: 10_000 }, (_, i) => run(i));
+const report: MigrationReport = {
+  runs,
+  totals: { runs: runs.length, migrated: 8571, skipped: 0, failed: 1429, pending: 0, points: 123, pointsAlreadyPresent: 0, files: 10_000, filesAlreadyPresent: 0, bytes: 5, omitted: 3334 },
+  nonDefaultOmissions: 0,
+};
+// Hands the runs over one at a time, as the ledger does, and counts how many were asked for.
+let handedOut = 0;
+const streamed = { totals: report.totals, nonDefaultOmissions: report.nonDefaultOmissions, *runs() { for (const r of runs) { handedOut++; yield r; } } };
+
+describe('report output', () => {
+  it('--json: the same line as JSON.stringify of the whole event, written in pieces of ~64 KB', () => {
+    const pieces: string[] = [];
+    const requests = { source: { graphql: 3 }, target: { points: 9 } };
+    handedOut = 0;
+    writeJsonReport((t) => pieces.push(t), streamed, requests, '2026-11-29T21:00:00.000Z');
+    expect(pieces.join('')).toBe(`${JSON.stringify({ type: 'report', report, requests, time: '2026-11-29T21:00:00.000Z' })}\n`);
+    expect(handedOut).toBe(runs.length);
+    expect(pieces.length).toBeGreaterThan(10);
+    for (const p of pieces) expect(p.length).toBeLessThan(64 * 1024 + 1024);
+  });
+
+  it('text: formatReport\'s lines, to every writer, in pieces', () => {
+    const a: string[] = [];
+    const b: string[] = [];
+    writeTextReport([(t) => a.push(t), (t) => b.push(t)], streamed, { dryRun: false });
+    expect(a.join('')).toBe(`${formatReport(report)}\n`);
+    expect(b).toEqual(a);
+    expect(a.length).toBeGreaterThan(10);
+  });
+});
