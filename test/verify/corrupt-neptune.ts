@@ -64,6 +64,12 @@ export class NeptuneCorruptor {
     if (n !== 1) throw new Error(`no field ${path}`);
   }
 
+  /** A field's stored value as its text (Protocol B keeps an int64 as its digits). */
+  setFieldText(containerId: string, path: string, text: string): void {
+    const n = this.db.prepare('UPDATE attrs SET value = ? WHERE container_id = ? AND path = ?').run(text, containerId, path).changes;
+    if (n !== 1) throw new Error(`no field ${path}`);
+  }
+
   /** Protocol A: one image of an image series (base64 `data` in its point) changed at the same size. */
   flipImageByte(containerId: string, path: string, step: number): void {
     const id = this.seriesId(containerId, path);
