@@ -48,30 +48,6 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/**
- * Over B an image's caption is a point of the string series `<key>_caption` at the image's step
- * (b-media: B's file series has no description): the captions of the folder's image values, as the
- * SDK logged them — one per `image-file`, one per file of `images/separated` (n in a row at
- * step + i/n), and the 2018 `images` sprite's captions joined into one.
- */
-function captionSeries(t: FolderTruth): Map<string, Array<{ step: number; timestampMs: number; value: string }>> {
-  const out = new Map<string, Array<{ step: number; timestampMs: number; value: string }>>();
-  const add = (key: string, step: number, timestampMs: number, value: string) => {
-    if (!out.has(`${key}_caption`)) out.set(`${key}_caption`, []);
-    out.get(`${key}_caption`)!.push({ step, timestampMs, value });
-  };
-  for (const m of t.media) {
-    const v = m.value as { _type: string; caption?: string; captions?: string[]; filenames?: string[] };
-    if (v._type === 'image-file' && typeof v.caption === 'string') add(m.key, m.step, m.timestampMs, v.caption);
-    if (v._type === 'images' && v.captions?.length) add(m.key, m.step, m.timestampMs, v.captions.join(', '));
-    if (v._type === 'images/separated' && v.captions?.length) {
-      const n = v.filenames?.length ?? 0;
-      v.captions.slice(0, n).forEach((c, i) => add(m.key, m.step + i / n, m.timestampMs, c));
-    }
-  }
-  return out;
-}
-
 /** The B project and run of a W&B run id, found through the report (the project comes from the run folder). */
 function where(runId: string): { project: string; run: string } {
   const r = outcome.report.runs.find((x) => x.run.endsWith(`/${runId}`));
@@ -106,11 +82,10 @@ describe('sample run folders → Neptune over Protocol B', () => {
       const attrs = Object.entries(b.attributes(project, run));
 
       const history = attrs.filter(([p, a]) => (a.type === 'floatSeries' || a.type === 'stringSeries') && !p.startsWith('monitoring/')).map(([p]) => p);
-      const captions = captionSeries(t);
-      expect(history.sort(), at('history series')).toEqual([...t.floats.keys(), ...t.strings.keys(), ...captions.keys()].sort());
+      expect(history.sort(), at('history series')).toEqual([...t.floats.keys(), ...t.strings.keys()].sort());
       const asHeld = <T>(pts: Array<{ step: number; timestampMs: number; value: T }>) => pts.map((p) => ({ ...p, step: heldStep(p.step, B) }));
       for (const [path, pts] of t.floats) expect(b.floatSeries(project, run, path), at(path)).toEqual(asHeld(pts));
-      for (const [path, pts] of [...t.strings, ...captions]) expect(b.stringSeries(project, run, path), at(path)).toEqual(asHeld(pts));
+      for (const [path, pts] of t.strings) expect(b.stringSeries(project, run, path), at(path)).toEqual(asHeld(pts));
 
       const system = attrs.filter(([p, a]) => a.type === 'floatSeries' && p.startsWith('monitoring/')).map(([p]) => p);
       expect(system.sort(), at('monitoring series')).toEqual([...t.system.keys()].sort());
@@ -155,7 +130,7 @@ describe('sample run folders → Neptune over Protocol B', () => {
     it('the report counts what B holds: history, system and console points; NaN left out with a line', () => {
       const r = outcome.report.runs.find((x) => x.run.endsWith(`/${runId}`))!;
       expect(r.status).toBe('migrated');
-      expect(r.written.historyPoints ?? 0).toBe(pointCount(t.floats) + pointCount(t.strings) + pointCount(captionSeries(t)));
+      expect(r.written.historyPoints ?? 0).toBe(pointCount(t.floats) + pointCount(t.strings));
       expect(r.written.systemPoints ?? 0).toBe(pointCount(t.system));
       expect(r.written.consoleLines ?? 0).toBe(t.console.length);
       expect(Object.fromEntries(r.notWritten.filter((o) => o.reason === 'non-finite').map((o) => [o.subject, o.count]))).toEqual(Object.fromEntries(t.nonFinite));
