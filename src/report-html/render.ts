@@ -126,8 +126,9 @@ function runData(r: Row): RunData {
     details.push(`<h4>Verify: differences</h4>${list(diffs, (d) => `<span class="${d.explainedBy ? 'exp' : 'mis'}"><b>${d.explainedBy ? `expected (${esc(d.explainedBy.reason)})` : 'mismatch'}</b></span> ${esc(d.scope)} <code>${esc(d.subject)}</code>${d.firstStep !== undefined ? ` — first differing step <b>${esc(d.firstStep)}</b>` : ''}: ${esc(d.detail)}`)}`);
   }
   const c = v?.checked;
-  if (c && (c.images || c.mediaFiles)) {
-    details.push(`<h4>Verify: media compared</h4><p class="media">${num(c.images ?? 0)} images (bytes per step), ${num(c.mediaFiles ?? 0)} media files (size and MD5)</p>`);
+  if (c && (c.images || c.histograms || c.mediaFiles)) {
+    const histograms = c.histograms ? `${num(c.histograms)} histograms (bins and values per step), ` : '';
+    details.push(`<h4>Verify: media compared</h4><p class="media">${num(c.images ?? 0)} images (bytes per step), ${histograms}${num(c.mediaFiles ?? 0)} media files (size and MD5)</p>`);
   }
   // The documented defaults (W&B internals, bookkeeping files) are counted in the row; the details
   // list what else was left out, a few per run (the JSON report and `report` have every line).

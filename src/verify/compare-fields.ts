@@ -8,16 +8,20 @@ import type { VerifyRunContext } from './verify-run.ts';
 /** Roots of the fields the migration writes from the W&B run (a field there W&B lacks is a difference). */
 const MAPPED_ROOTS = ['config/', 'summary/', 'wandb/'];
 
-/** JSON text of a held value; an int64 (a `bigint` from Protocol B) as its digits. */
+/** JSON text of a value; an int64 (a `bigint` on Protocol B, either side) as its digits (JSON has no bigint). */
+function valueText(v: unknown): string {
+  return typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
+}
+
 function heldText(f: HeldField): string {
-  return `${f.type} ${typeof f.value === 'bigint' ? f.value.toString() : JSON.stringify(f.value)}`;
+  return `${f.type} ${valueText(f.value)}`;
 }
 
 /** Field types that hold series or files: compared by compare-series, compare-files and compare-media. */
 const NOT_ATOMS: ReadonlySet<string> = new Set(['floatSeries', 'stringSeries', 'fileSet', 'imageSeries', 'fileRef', 'fileRefSeries', 'histogramSeries']);
 
 function expectedText(v: AtomValue): string {
-  return v.type === 'stringSet' ? `stringSet ${JSON.stringify([...v.values].sort())}` : `${v.type} ${JSON.stringify(v.value)}`;
+  return v.type === 'stringSet' ? `stringSet ${JSON.stringify([...v.values].sort())}` : `${v.type} ${valueText(v.value)}`;
 }
 
 /** Whether Neptune holds the value the mapping gives (type and value; a string set as a set). */

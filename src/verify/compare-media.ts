@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { RunFile, RunInfo } from '../core/records.ts';
+import type { HistogramPoint } from '../core/target.ts';
 import { isAbortError } from '../core/errors.ts';
 import { mapSummaryMedia, tableCsv, type MappedMedia, type MediaSource } from '../mapping/media.ts';
 import { digestStream, type HeldField } from '../sinks/neptune/read-back.ts';
@@ -12,18 +13,23 @@ import type { VerifyRunContext } from './verify-run.ts';
 
 /** Held field types of an image series: Protocol A's image series, Protocol B's file series. */
 const IMAGE_TYPES: ReadonlySet<string> = new Set(['imageSeries', 'fileRefSeries']);
-const HISTOGRAMS = 'media/histograms/';
 
 /**
  * The media the migration of a run carries, as the mapping gives them (mapping/media.ts): image-series
- * points per series path, and media files per file set. Filled during verify's history pass (so the
+ * points per series path, histogram-series points per series path (B), and media files per file set. Filled during verify's history pass (so the
  * history is read once), then the summary's.
  */
 export class ExpectedMedia {
   readonly images = new Map<string, { key: string; points: Array<{ step: number; runFile: string }> }>();
+  readonly histograms = new Map<string, { key: string; points: HistogramPoint[] }>();
   readonly files = new Map<string, Map<string, { key: string; source: MediaSource }>>();
 
   add(m: MappedMedia): void {
+    for (const h of m.histograms) {
+      let s = this.histograms.get(h.path);
+      if (!s) this.histograms.set(h.path, (s = { key: h.key, points: [] }));
+      s.points.push(h.point);
+    }
     for (const i of m.images) {
       let s = this.images.get(i.path);
       if (!s) this.images.set(i.path, (s = { key: i.key, points: [] }));
@@ -106,13 +112,11 @@ export async function compareMedia(
   for (const [path, h] of held) {
     if (IMAGE_TYPES.has(h.type) && !media.images.has(path)) diffs.push({ scope: 'image', subject: path, detail: `a ${h.type} in Neptune that the W&B run does not give` });
   }
+  for (const [path, x] of media.histograms) diffs.push(...(await compareHistograms(path, x.key, x.points, containerId, held, ctx, result)));
+  for (const [path, h] of held) {
+    if (h.type === 'histogramSeries' && !media.histograms.has(path)) diffs.push({ scope: 'media', subject: path, detail: 'a histogramSeries in Neptune that the W&B run does not give' });
+  }
   for (const [set, files] of media.files) {
-    const key = files.values().next().value!.key;
-    const seriesPath = set.startsWith(HISTOGRAMS) ? set.slice(HISTOGRAMS.length) : undefined;
-    if (seriesPath !== undefined && held.get(seriesPath)?.type === 'histogramSeries' && ctx.reader.histograms) {
-      diffs.push(...(await compareHistograms(seriesPath, key, files, containerId, ctx, result)));
-      continue;
-    }
     const want = new Map<string, WantedFile>();
     for (const [rel, f] of files) {
       const d = await bytes.digest(f.source);
@@ -175,34 +179,46 @@ async function compareImages(
   return [];
 }
 
-/** B's histogram series against the histograms W&B logged: per step, the same edges (W&B bins) and values. */
+/** The histogram type B keeps for a mapped kind (common.proto `Histogram`: counts or densities). */
+const HELD_KIND = { counts: 'COUNTS', densities: 'DENSITIES' } as const;
+
+function bins(x: { edges: readonly number[]; values: readonly number[] }): string {
+  return `${x.values.length} bins, edges ${JSON.stringify(x.edges)}, values ${JSON.stringify(x.values)}`;
+}
+
+/**
+ * B's histogram series against the histograms the mapping made of the W&B rows (mapping/media.ts
+ * `histogramPoint`): count, then per step in step order the same kind, edges and values, each number
+ * exactly; the first that differs is named.
+ */
 async function compareHistograms(
   path: string,
   key: string,
-  files: ReadonlyMap<string, { source: MediaSource }>,
+  points: readonly HistogramPoint[],
   containerId: string,
+  held: ReadonlyMap<string, HeldField>,
   ctx: VerifyRunContext,
   result: RunVerification,
 ): Promise<Difference[]> {
-  const want: Array<{ step: number; bins: number[]; values: number[] }> = [];
-  for (const [rel, f] of files) {
-    if (!('text' in f.source)) continue;
-    const h = JSON.parse(f.source.text) as { bins: number[]; values: number[] };
-    want.push({ step: ctx.reader.heldStep(Number(rel.replace(/\.json$/, ''))), ...h });
-  }
-  want.sort((a, b) => a.step - b.step);
-  result.checked.mediaFiles = (result.checked.mediaFiles ?? 0) + want.length;
+  const want = points.map((p) => ({ ...p, step: ctx.reader.heldStep(p.step) }));
+  result.checked.histograms = (result.checked.histograms ?? 0) + want.length;
   const names = path !== key ? { names: [key] } : {};
+  const at = (step: number, detail: string): Difference[] => [{ scope: 'media', subject: path, ...names, firstStep: step, detail }];
+  const range = () => `${want.length} histograms, steps ${want[0].step}..${want[want.length - 1].step}`;
+  const h = held.get(path);
+  if (h?.type !== 'histogramSeries' || !ctx.reader.histograms) {
+    return at(want[0].step, h ? `a ${h.type} in Neptune, histograms in W&B (${range()})` : `missing in Neptune (W&B: ${range()})`);
+  }
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, j) => Object.is(x, b[j]));
   let i = 0;
-  const same = (a: number[], b: number[]) => a.length === b.length && a.every((x, j) => Object.is(x, b[j]) || x === b[j]);
-  for await (const got of ctx.reader.histograms!(containerId, path, ctx.signal)) {
+  for await (const got of ctx.reader.histograms(containerId, path, ctx.signal)) {
     const w = want[i++];
-    if (!w) return [{ scope: 'media', subject: path, ...names, firstStep: got.step, detail: `a histogram at step ${got.step} in Neptune that W&B does not give` }];
-    if (got.step !== w.step) return [{ scope: 'media', subject: path, ...names, firstStep: Math.min(got.step, w.step), detail: `histogram ${i}: W&B step ${w.step}, Neptune step ${got.step}` }];
-    if (!same(got.edges, w.bins) || !same(got.values, w.values)) {
-      return [{ scope: 'media', subject: path, ...names, firstStep: w.step, detail: `histogram at step ${w.step}: other bins or values in Neptune` }];
+    if (!w) return at(got.step, `Neptune holds more histograms than W&B gives (${want.length}); the first extra is at step ${got.step}`);
+    if (got.step !== w.step) return at(Math.min(got.step, w.step), `histogram ${i}: W&B step ${w.step}, Neptune step ${got.step}`);
+    if (got.type !== HELD_KIND[w.kind] || !same(got.edges, w.edges) || !same(got.values, w.values)) {
+      return at(w.step, `histogram at step ${w.step}: W&B ${HELD_KIND[w.kind]} ${bins(w)}; Neptune ${got.type} ${bins(got)}`);
     }
   }
-  if (i < want.length) return [{ scope: 'media', subject: path, ...names, firstStep: want[i].step, detail: `W&B: ${want.length} histograms; Neptune: ${i}; the first missing is at step ${want[i].step}` }];
+  if (i < want.length) return at(want[i].step, `W&B: ${range()}; Neptune: ${i} histograms; the first missing is at step ${want[i].step}`);
   return [];
 }

@@ -29,7 +29,7 @@ export interface RunVerification {
   status: VerifyStatus;
   differences: Difference[];
   /** What was compared. */
-  checked: { fields: number; series: number; points: number; consoleEntries: number; files: number; md5: number; images?: number; mediaFiles?: number };
+  checked: { fields: number; series: number; points: number; consoleEntries: number; files: number; md5: number; images?: number; histograms?: number; mediaFiles?: number };
   /** Left out for a reason other than a documented default (mapping or the migration's report). */
   omitted: number;
   /** `--html`: the main metric, decimated, as W&B gives it and as Neptune holds it: [step, value]. */

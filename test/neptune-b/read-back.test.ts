@@ -6,7 +6,7 @@ import { bSession, codes, PROJECT } from '../../emulators/neptune-b/test-session
 import { encodeCreate, encodeUpdate } from '../../emulators/neptune-b/test-wire.ts';
 import { createNeptuneSession, type NeptuneSession } from '../../src/sinks/neptune/client.ts';
 import type { HeldField } from '../../src/sinks/neptune/read-back.ts';
-import { NeptuneBReader } from '../../src/sinks/neptune-b/read-back.ts';
+import { NeptuneBReader, readHeld } from '../../src/sinks/neptune-b/read-back.ts';
 
 /**
  * The product's Protocol B read-back (what `verify` reads) against the emulator's 3.x read API: a run
@@ -64,6 +64,17 @@ describe('Protocol B read-back (src/sinks/neptune-b/read-back.ts)', () => {
     expect(held.get('loss')).toMatchObject({ type: 'floatSeries', lastStep: 12.333333 });
     expect(held.get('samples')).toMatchObject({ type: 'fileRefSeries', lastStep: 12.333333 });
     expect(held.get('weights')).toMatchObject({ type: 'histogramSeries', lastStep: 12.333333 });
+  });
+
+  it("the writer's resume reads the same run the same way: found by custom run id, each series' last step, each FileRef's size", async () => {
+    expect(id).toMatch(new RegExp(`^${PROJECT}/[^/]+$`)); // neptune-query's RunIdentifier: <workspace>/<project>/<sys/id>
+    const state = await readHeld(session.api, PROJECT, RUN);
+    expect(Object.fromEntries(state.lastSteps)).toEqual({ loss: 12.333333, log: 12.333333, samples: 12.333333, weights: 12.333333 });
+    expect(Object.fromEntries(state.fileRefs)).toEqual({ 'files/model.txt': 7 });
+    expect(state.types).toEqual(new Map([...held].map(([path, f]) => [path, f.type])));
+    expect(state.types.get('config/big')).toBe('int');
+    // A run no search finds holds nothing (a fresh run of a migration).
+    expect(await readHeld(session.api, PROJECT, 'no-such-run')).toEqual({ lastSteps: new Map(), fileRefs: new Map(), types: new Map() });
   });
 
   it('steps as B keeps them: to the microsecond, as the writer truncates', () => {

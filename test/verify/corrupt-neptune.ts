@@ -64,6 +64,12 @@ export class NeptuneCorruptor {
     if (n !== 1) throw new Error(`no field ${path}`);
   }
 
+  /** A field's stored value as its text (Protocol B keeps an int64 as its digits). */
+  setFieldText(containerId: string, path: string, text: string): void {
+    const n = this.db.prepare('UPDATE attrs SET value = ? WHERE container_id = ? AND path = ?').run(text, containerId, path).changes;
+    if (n !== 1) throw new Error(`no field ${path}`);
+  }
+
   /** Protocol A: one image of an image series (base64 `data` in its point) changed at the same size. */
   flipImageByte(containerId: string, path: string, step: number): void {
     const id = this.seriesId(containerId, path);
@@ -88,6 +94,27 @@ export class NeptuneCorruptor {
     const data = Buffer.from(row.data);
     data[0] ^= 0xff;
     this.db.prepare('UPDATE b_objects SET data = ? WHERE project = ? AND path = ?').run(data, project, storagePath);
+  }
+
+  /** The JSON text of a Protocol B object-series point (a `FileRef` or a histogram) at each step, in step order. */
+  private objectPoints(containerId: string, path: string): Array<{ step: number; str: string }> {
+    return this.db.prepare('SELECT step, str FROM series_points WHERE series_id = ? ORDER BY step').all(this.seriesId(containerId, path)) as Array<{ step: number; str: string }>;
+  }
+
+  /** Protocol B: the storage paths of a file series' `FileRef`s, by step. */
+  fileRefs(containerId: string, path: string): Array<{ step: number; path: string }> {
+    return this.objectPoints(containerId, path).map((p) => ({ step: p.step, path: (JSON.parse(p.str) as { path: string }).path }));
+  }
+
+  /** Protocol B: one bin value of a histogram-series point changed. */
+  setHistogramValue(containerId: string, path: string, step: number, bin: number, value: number): void {
+    const id = this.seriesId(containerId, path);
+    const row = this.db.prepare('SELECT str FROM series_points WHERE series_id = ? AND step = ?').get(id, step) as { str: string } | undefined;
+    if (!row) throw new Error(`no histogram at step ${step} of ${path}`);
+    const h = JSON.parse(row.str) as { values: number[] };
+    if (bin >= h.values.length) throw new Error(`no bin ${bin} at step ${step} of ${path}`);
+    h.values[bin] = value;
+    this.db.prepare('UPDATE series_points SET str = ? WHERE series_id = ? AND step = ?').run(JSON.stringify(h), id, step);
   }
 
   deleteRun(containerId: string): void {

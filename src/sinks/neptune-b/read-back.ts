@@ -1,8 +1,9 @@
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { TargetError } from '../../core/errors.ts';
 import type { NeptuneApi } from '../neptune/api.ts';
 import type { NeptuneSession } from '../neptune/client.ts';
 import { getProject, type ProjectInfo } from '../neptune/projects.ts';
-import { digestStream, findRunByCustomId, type HeldField, type HeldImage, type HeldPoint } from '../neptune/read-back.ts';
+import { digestStream, type HeldField, type HeldImage, type HeldPoint } from '../neptune/read-back.ts';
 import { decomposeStep } from './messages.ts';
 
 /**
@@ -16,8 +17,10 @@ import { decomposeStep } from './messages.ts';
  *  - files (`FileRef`s point at storage objects uploaded on their own): `signedUrl` with
  *    `permission: read` (storagebridge_openapi.json, `files.py fetch_signed_urls`), then a GET of the
  *    signed URL without Neptune credentials.
- * The run itself is found by custom run id with `searchLeaderboardEntries`, which retrieval.json keeps.
- * It never writes.
+ * The run itself is found by custom run id with `searchLeaderboardEntriesProto` (`findSysId`) and named
+ * `<workspace>/<project>/<sys/id>` as neptune-query names it (`RunIdentifier`). The one place for B's
+ * reads: `verify` reads runs through `NeptuneBReader`, the writer's resume what a run holds through
+ * `readHeld` — the same lookup and the same attribute decoding. It never writes.
  */
 
 /** Points per page: neptune-query pages float series by `perSeriesPointsLimit` (≤ 1,000,000 in total). */
@@ -150,6 +153,93 @@ export function decodeAttributes(bytes: Uint8Array): Map<string, HeldField> {
   return out;
 }
 
+/**
+ * `ProtoLeaderboardEntriesSearchResultDTO{entries = 3}` → each entry's `sys/id` (an entry is a
+ * `ProtoAttributesDTO`, decoded as the run's attributes are).
+ */
+export function decodeSysIds(bytes: Uint8Array): string[] {
+  const r = new BinaryReader(bytes);
+  const out: string[] = [];
+  message(r, bytes.length, (n, wire) => {
+    if (n !== 3 || wire !== WireType.LengthDelimited) return false;
+    const id = decodeAttributes(r.bytes()).get('sys/id')?.value;
+    if (typeof id === 'string' && id) out.push(id);
+    return true;
+  });
+  return out;
+}
+
+/** An NQL string literal, escaped as neptune-query does (`internal/filters.py`). */
+const nqlString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/**
+ * The run's `sys/id`, found as neptune-query finds a run by its custom run id: a leaderboard search
+ * (`searchLeaderboardEntriesProto`) with the filter `` `sys/custom_run_id`:string == "<run id>" ``
+ * projecting `sys/id` (neptune-query `internal/retrieval/search.py`). Undefined when no run has it;
+ * two runs with it are an error (neither a resume nor a check can tell which one is meant).
+ */
+export async function findSysId(api: NeptuneApi, project: string, runId: string, signal?: AbortSignal): Promise<string | undefined> {
+  const res = await api.call({
+    method: 'POST',
+    path: '/api/leaderboard/v1/proto/leaderboard/entries/search/',
+    query: { projectIdentifier: project, type: 'run' },
+    json: {
+      attributeFilters: [{ path: 'sys/id' }],
+      pagination: { limit: 2 },
+      experimentLeader: false,
+      query: { query: `\`sys/custom_run_id\`:string == ${nqlString(runId)}` },
+    },
+    headers: { accept: 'application/x-protobuf' },
+    signal,
+    what: `the run ${runId} of ${project}`,
+  });
+  const ids = decodeSysIds(res.body);
+  if (ids.length > 1) throw new TargetError(`${project} holds ${ids.length} runs with the custom run id ${runId}; cannot tell which one to resume`);
+  return ids[0];
+}
+
+/** Every attribute of a run (`holder` = `<workspace>/<project>/<sys/id>`) with its value (`getAttributesWithPathsFilterProto`). */
+async function readAttributes(api: NeptuneApi, holder: string, what: string, signal?: AbortSignal): Promise<Map<string, HeldField>> {
+  const res = await api.call({
+    method: 'POST', path: '/api/leaderboard/v1/proto/attributes/attributes', query: { holderIdentifier: holder, holderType: 'experiment' },
+    json: {}, headers: PROTO, signal, what,
+  });
+  return decodeAttributes(res.body);
+}
+
+/** What a run holds, as the writer's resume needs it. */
+export interface BRunHeld {
+  /** Series path → last step the server holds (float, string, file and histogram series). */
+  lastSteps: Map<string, number>;
+  /** File attribute path → size in bytes. */
+  fileRefs: Map<string, number>;
+  /** Every attribute path, with its type name as the server gives it. */
+  types: Map<string, string>;
+}
+
+/** The resume's view of a run's attributes: each series' `last_step`, each `FileRef`'s size, every type. */
+export function heldOf(fields: ReadonlyMap<string, HeldField>): BRunHeld {
+  const held: BRunHeld = { lastSteps: new Map(), fileRefs: new Map(), types: new Map() };
+  for (const [name, f] of fields) {
+    if (!name) continue;
+    held.types.set(name, f.type);
+    if (f.lastStep !== undefined) held.lastSteps.set(name, f.lastStep);
+    if (f.type === 'fileRef' && f.value !== undefined) held.fileRefs.set(name, (f.value as HeldFileRef).sizeBytes);
+  }
+  return held;
+}
+
+/**
+ * What the run holds, for a resume: found by its custom run id (`findSysId`), then its attributes
+ * (two requests per run give the base of a resume: the last step of every series and the files
+ * present). A run the search does not find holds nothing.
+ */
+export async function readHeld(api: NeptuneApi, project: string, runId: string, signal?: AbortSignal): Promise<BRunHeld> {
+  const sysId = await findSysId(api, project, runId, signal);
+  if (sysId === undefined) return heldOf(new Map());
+  return heldOf(await readAttributes(api, `${project}/${sysId}`, `attributes of run ${runId}`, signal));
+}
+
 type FloatPage = { total: number; points: Array<HeldPoint & { value: number }> };
 
 /** `ProtoFloatSeriesValuesResponseDTO{series=1 [{requestId=1, series=2 {total_item_count=1, values=2 [{timestamp_millis=1, step=2, value=3, is_preview=4}]}}]}`, by request id. */
@@ -254,11 +344,17 @@ export class NeptuneBReader {
     return getProject(this.api, workspace, name, signal);
   }
 
-  /** By custom run id (= B's run id): the migration's ledger names the run by that id, not a short id. */
+  /**
+   * By custom run id (= B's run id), as the writer's resume finds it (`findSysId`): the migration's
+   * ledger names the run by that id, not a short id. The run is then `<workspace>/<project>/<sys/id>`.
+   */
   async findRun(project: ProjectInfo, ref: { customRunId: string }, signal?: AbortSignal): Promise<string | undefined> {
-    const id = await findRunByCustomId(this.api, project, ref.customRunId, signal);
-    if (id) this.projects.set(id, `${project.workspace}/${project.name}`);
-    return id;
+    const qualified = `${project.workspace}/${project.name}`;
+    const sysId = await findSysId(this.api, qualified, ref.customRunId, signal);
+    if (sysId === undefined) return undefined;
+    const holder = `${qualified}/${sysId}`;
+    this.projects.set(holder, qualified);
+    return holder;
   }
 
   /** A step as B keeps it: whole + micro (millionths), truncated as the writer sends it. */
@@ -268,12 +364,8 @@ export class NeptuneBReader {
   }
 
   /** Every field of the run with its value; int64 as a `bigint`, datetimes as Unix ms, FileRefs as {path, sizeBytes, mimeType}. */
-  async fields(containerId: string, signal?: AbortSignal): Promise<Map<string, HeldField>> {
-    const res = await this.api.call({
-      method: 'POST', path: '/api/leaderboard/v1/proto/attributes/attributes', query: { holderIdentifier: containerId, holderType: 'experiment' },
-      json: {}, headers: PROTO, signal, what: 'fields',
-    });
-    return decodeAttributes(res.body);
+  fields(containerId: string, signal?: AbortSignal): Promise<Map<string, HeldField>> {
+    return readAttributes(this.api, containerId, 'fields', signal);
   }
 
   /** `TimeSeries` of one request (retrieval.json), as neptune-query builds it. */

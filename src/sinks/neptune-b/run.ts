@@ -8,13 +8,13 @@ import type { IngestClient } from './ingest.ts';
 import { checkAtom, checkPath, checkStep, type Refusal } from './limits.ts';
 import { BMediaSeries } from './media-series.ts';
 import { SnapshotEncoder, type EncoderLimits } from './snapshots.ts';
-import { readHeld, type BRunHeld } from './state-read.ts';
+import { readHeld, type BRunHeld } from './read-back.ts';
 import { refusalsOf } from './status.ts';
 import { mimeTypeOf, storageDestination, type StorageUploader, type UploadItem } from './uploads.ts';
 
 /** What every Protocol B run shares with its target. */
 export interface BRunContext {
-  /** The read API, for what a run already holds (state-read.ts). */
+  /** The read API, for what a run already holds (read-back.ts `readHeld`). */
   api: NeptuneApi;
   ingest: IngestClient;
   uploader: StorageUploader;
