@@ -74,7 +74,8 @@ async function migrateChangedRun(
     for (const scope of ['history', 'system', 'console'] as const) ledger.replaceScope(key, scope, {}, []);
   }
   ledger.startRun(key, { displayName: run.displayName, targetProject: project.qualifiedName, optionsKey });
-  ctx.emit({ type: 'run.started', run: key, name: run.displayName, resumed: before !== undefined, expectedRows: run.historyLineCount });
+  // A run the ledger only noted as selected (never started) starts; one started before resumes.
+  ctx.emit({ type: 'run.started', run: key, name: run.displayName, resumed: before?.startedAt !== undefined, expectedRows: run.historyLineCount });
 
   const createdAtMs = parseWandbDate(run.createdAt);
   const name = run.displayName || undefined;

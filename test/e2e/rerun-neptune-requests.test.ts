@@ -48,6 +48,9 @@ describe('a re-run sends Neptune nothing unless it has something to write', () =
     const first = await migrate(ids.slice(0, 2));
     expect(first.code).toBe(0);
     expect(report(first.stdout).report.totals).toMatchObject({ migrated: 2, failed: 0 });
+    // A run the ledger only noted as selected was never started: it starts, it does not resume.
+    const started = (stdout: string) => events(stdout).filter((e) => e.type === 'run.started').map((e) => (e as { resumed?: boolean }).resumed);
+    expect(started(first.stdout)).toEqual([false, false]);
 
     const unchanged = await neptuneRequestsOf(() => migrate(ids.slice(0, 2)));
     expect(unchanged.result.code).toBe(0);
@@ -69,5 +72,6 @@ describe('a re-run sends Neptune nothing unless it has something to write', () =
     const fixed = await migrate(ids);
     expect(fixed.code).toBe(0);
     expect(report(fixed.stdout).report.totals).toMatchObject({ migrated: 2, skipped: 2, failed: 0 });
+    expect(started(fixed.stdout)).toEqual([false, false]);
   }, 120_000);
 });
