@@ -13,14 +13,14 @@ function valueText(v: unknown): string {
   return typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
 }
 
-function heldText(f: HeldField): string {
+export function heldText(f: HeldField): string {
   return `${f.type} ${valueText(f.value)}`;
 }
 
 /** Field types that hold series or files: compared by compare-series, compare-files and compare-media. */
 const NOT_ATOMS: ReadonlySet<string> = new Set(['floatSeries', 'stringSeries', 'fileSet', 'imageSeries', 'fileRef', 'fileRefSeries', 'histogramSeries']);
 
-function expectedText(v: AtomValue): string {
+export function expectedText(v: AtomValue): string {
   return v.type === 'stringSet' ? `stringSet ${JSON.stringify([...v.values].sort())}` : `${v.type} ${valueText(v.value)}`;
 }
 

@@ -8,6 +8,7 @@ import type { SeriesPath } from '../mapping/series-paths.ts';
 import { runFingerprint } from '../pipeline/fingerprint.ts';
 import type { ProjectInfo } from '../sinks/neptune/projects.ts';
 import { Explainer, isDefaultReason } from './explain.ts';
+import { compareArtifacts } from './compare-artifacts.ts';
 import { compareFields } from './compare-fields.ts';
 import { compareFiles } from './compare-files.ts';
 import { compareMedia, ExpectedMedia } from './compare-media.ts';
@@ -75,6 +76,7 @@ export async function verifyRun(run: RunInfo, project: ProjectInfo | undefined, 
   diffs.push(...(await compareSeries(run, containerId, held, existing, ctx, onOmission, result, media)));
   diffs.push(...(await compareMedia(run, containerId, held, media, ctx, onOmission, result)));
   diffs.push(...(await compareFiles(run, containerId, held, ctx, onOmission, result)));
+  diffs.push(...(await compareArtifacts(run, containerId, held, ctx, onOmission, result)));
 
   for (const d of diffs) {
     const why = explainer.explain(d);
