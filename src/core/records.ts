@@ -66,6 +66,36 @@ export interface HistoryRow {
   values: Record<string, unknown>;
 }
 
+/**
+ * One column of numbers in a `HistoryBlock`: `values[i]` is row i's value where `present` is absent or
+ * `present[i]` is 1 (a parquet null or an absent key is 0, and its value is meaningless).
+ */
+export interface HistoryNumbers {
+  key: string;
+  values: Float64Array;
+  present?: Uint8Array;
+}
+
+/**
+ * History rows held by column: the fast path for a source that reads columns (the W&B parquet export),
+ * beside `HistoryRow` for everything else. Rows `i` in `[0, length)` have increasing `steps[i]`.
+ * Numeric cells are in `numbers` (no object per point); every other value (strings, booleans, media,
+ * nested JSON, nulls of JSON rows) is in `rest[i]`, a row's `values` without its numbers. `keys` is the
+ * order a row's keys are visited in (the order `Object.keys` gives for the row object), so a block turns
+ * back into exactly the `HistoryRow`s the row path gives (`sources/history-block.ts`, `blockRows`).
+ */
+export interface HistoryBlock {
+  length: number;
+  steps: Float64Array;
+  /** `_timestamp` where it is a number (Unix seconds); `present[i]` 0 where the row has none. */
+  timestamps?: HistoryNumbers;
+  numbers: HistoryNumbers[];
+  /** Per row, the values not in `numbers` (undefined: none); absent when no row has any. */
+  rest?: (Record<string, unknown> | undefined)[];
+  /** Every key of `numbers` and `rest`, in row key order. */
+  keys: readonly string[];
+}
+
 /** One system-metrics sample: `values` keys keep W&B's `system.` prefix (`system.cpu`, `system.gpu.0.gpu`). */
 export interface SystemSample {
   /** Unix seconds, float. */

@@ -1,6 +1,7 @@
 import type { ArtifactReader } from './artifacts.ts';
 import type {
   ConsoleLine,
+  HistoryBlock,
   HistoryRow,
   LocalFile,
   RunFile,
@@ -34,6 +35,11 @@ export interface RunSource {
   listRuns(project: string, filter: RunFilter, signal?: AbortSignal): AsyncIterable<RunInfo>;
   /** Every history row with `step >= fromStep`, in increasing step order, each step once. */
   history(run: RunInfo, opts: { fromStep?: number }, signal?: AbortSignal): AsyncIterable<HistoryRow>;
+  /**
+   * The same rows as `history`, in blocks by column (`core/records.ts` HistoryBlock): the fast path,
+   * for sources that can read columns. The pipeline uses it where present.
+   */
+  historyBlocks?(run: RunInfo, opts: { fromStep?: number }, signal?: AbortSignal): AsyncIterable<HistoryBlock>;
   systemMetrics(run: RunInfo, signal?: AbortSignal): Promise<SystemMetrics>;
   /** Console lines with `index >= fromLine`, in order. */
   console(run: RunInfo, opts: { fromLine?: number }, signal?: AbortSignal): AsyncIterable<ConsoleLine>;

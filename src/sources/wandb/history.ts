@@ -1,6 +1,8 @@
 import { runPath } from '../../core/records.ts';
 import { rm } from 'node:fs/promises';
-import type { HistoryRow, RunInfo, RunKey, SourceNotice } from '../../core/records.ts';
+import type { HistoryBlock, HistoryRow, RunInfo, RunKey, SourceNotice } from '../../core/records.ts';
+import { rowBlocks, sliceBlock } from '../history-block.ts';
+import { parquetFileBlocks } from './parquet-blocks.ts';
 import { GraphQLError, SourceDataError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { downloadToFile, makeTempDir, SignedUrlRefusedError, type Route } from './download.ts';
@@ -32,13 +34,80 @@ interface HistoryKeysData {
 }
 
 /**
+ * How a history reader hands out what it reads: rows one by one, or blocks of rows by column
+ * (history-block.ts). Everything else (export or paged scan, live tail, duplicates) is one reader.
+ */
+interface HistoryShape<T> {
+  /** The export files' items in step order (files merged by step where they overlap). */
+  exported(files: string[], o: ExportReadOptions): AsyncIterable<T>;
+  /** Rows of the paged scan, as items. */
+  paged(rows: AsyncIterable<RawRow>): AsyncIterable<T>;
+  /** The item without its rows at or below `last` (undefined when none is left), and its last step. */
+  after(item: T, last: number): { item: T; lastStep: number } | undefined;
+}
+
+interface ExportReadOptions {
+  fromStep: number;
+  textRule: TextColumnRule;
+  where: string;
+}
+
+const ROWS: HistoryShape<HistoryRow> = {
+  exported: (files, o) => mapRows(exportRows(files, o)),
+  paged: mapRows,
+  after: (row, last) => (row.step <= last ? undefined : { item: row, lastStep: row.step }),
+};
+
+/** Live-tail rows go into blocks of at most this many rows (a page is 1,000 by default). */
+const PAGED_BLOCK_ROWS = 1000;
+
+const BLOCKS: HistoryShape<HistoryBlock> = {
+  exported: exportBlocks,
+  paged: (rows) => rowBlocks(increasing(rows), PAGED_BLOCK_ROWS),
+  after(block, last) {
+    // Steps increase within a block: the rows at or below `last` are a prefix.
+    let first = 0;
+    while (first < block.length && block.steps[first] <= last) first++;
+    if (first === block.length) return undefined;
+    return { item: first === 0 ? block : sliceBlock(block, first, block.length), lastStep: block.steps[block.length - 1] };
+  },
+};
+
+/**
+ * A block's steps increase (`after` cuts a prefix): a row at or below the one before it is dropped here,
+ * as the row reader's `after` drops it.
+ */
+async function* increasing(rows: AsyncIterable<RawRow>): AsyncGenerator<HistoryRow> {
+  let prev = -Infinity;
+  for await (const r of rows) {
+    const step = r._step as number;
+    if (step <= prev) continue;
+    prev = step;
+    yield toHistoryRow(r);
+  }
+}
+
+async function* mapRows(rows: AsyncIterable<RawRow>): AsyncGenerator<HistoryRow> {
+  for await (const r of rows) yield toHistoryRow(r);
+}
+
+/**
  * Every history row with `step >= fromStep`, in step order, each step once.
  * Export path: the parquet files (downloaded without credentials, merged by `_step`), then the live
  * tail not yet exported, through paged `HistoryPage` from the first live step. No export: the paged
  * scan over `[fromStep, lastStep + 1)`. Both paths give the same rows; duplicates between export and
  * live tail are dropped by step (the later source's copy of an already emitted step is skipped).
  */
-export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromStep: number, signal?: AbortSignal): AsyncGenerator<HistoryRow> {
+export function readHistory(deps: HistoryReaderDeps, run: RunInfo, fromStep: number, signal?: AbortSignal): AsyncGenerator<HistoryRow> {
+  return readHistoryAs(ROWS, deps, run, fromStep, signal);
+}
+
+/** The same rows as `readHistory`, in blocks: the export by column, the live tail in blocks of its rows. */
+export function readHistoryBlocks(deps: HistoryReaderDeps, run: RunInfo, fromStep: number, signal?: AbortSignal): AsyncGenerator<HistoryBlock> {
+  return readHistoryAs(BLOCKS, deps, run, fromStep, signal);
+}
+
+async function* readHistoryAs<T>(shape: HistoryShape<T>, deps: HistoryReaderDeps, run: RunInfo, fromStep: number, signal?: AbortSignal): AsyncGenerator<T> {
   const key = run.key;
   const where = `history of ${runPath(key)}`;
   // Re-read lastStep only for a running run: it may have logged past what the listing said.
@@ -46,11 +115,11 @@ export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromSt
   const lastStep = Math.max(run.lastStep ?? -1, historyKeys === undefined ? -1 : lastStepOf(historyKeys));
   if (lastStep < fromStep && run.state !== 'running') return;
   let last = fromStep - 1;
-  const accept = (r: RawRow): HistoryRow | undefined => {
-    const step = r._step as number;
-    if (step <= last) return undefined;
-    last = step;
-    return toHistoryRow(r);
+  const accept = (item: T): T | undefined => {
+    const kept = shape.after(item, last);
+    if (!kept) return undefined;
+    last = kept.lastStep;
+    return kept.item;
   };
 
   // With somewhere to report it, a row W&B cannot give as JSON is skipped and reported; without, it is an error.
@@ -84,8 +153,8 @@ export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromSt
           }
         }
         liveSteps = exp.liveSteps;
-        for await (const r of exportRows(files, { fromStep, textRule, where })) {
-          const h = accept(r);
+        for await (const item of shape.exported(files, { fromStep, textRule, where })) {
+          const h = accept(item);
           if (h) yield h;
         }
       } finally {
@@ -97,8 +166,8 @@ export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromSt
       const stop = Math.max(lastStep, maxLive) + 1;
       const start = Math.max(fromStep, last + 1, minLive === Infinity ? -Infinity : minLive);
       if (start < stop) {
-        for await (const r of pagedHistoryScan({ gql: deps.gql, key, from: start, stop, pageSize: deps.pageSize, signal, onBadRow })) {
-          const h = accept(r);
+        for await (const item of shape.paged(pagedHistoryScan({ gql: deps.gql, key, from: start, stop, pageSize: deps.pageSize, signal, onBadRow }))) {
+          const h = accept(item);
           if (h) yield h;
         }
       }
@@ -107,8 +176,8 @@ export async function* readHistory(deps: HistoryReaderDeps, run: RunInfo, fromSt
     if (exp) liveSteps = exp.liveSteps;
   }
   const stop = Math.max(lastStep, minMax(liveSteps).max) + 1;
-  for await (const r of pagedHistoryScan({ gql: deps.gql, key, from: Math.max(0, fromStep), stop, pageSize: deps.pageSize, signal, onBadRow })) {
-    const h = accept(r);
+  for await (const item of shape.paged(pagedHistoryScan({ gql: deps.gql, key, from: Math.max(0, fromStep), stop, pageSize: deps.pageSize, signal, onBadRow }))) {
+    const h = accept(item);
     if (h) yield h;
   }
 }
@@ -195,22 +264,32 @@ async function downloadAll(deps: HistoryReaderDeps, urls: string[], dir: string,
 }
 
 /**
- * The export files' rows in step order. Files whose `_step` ranges (from metadata statistics) do not
- * overlap are read one after another, so only one file is open at a time; otherwise they are merged.
+ * The export files' items in step order. Files whose `_step` ranges (from metadata statistics) do not
+ * overlap are read one after another, so only one file is open at a time; otherwise `merged` reads them.
  */
-async function* exportRows(paths: string[], o: { fromStep: number; textRule: TextColumnRule; where: string }): AsyncGenerator<RawRow> {
-  const open = (i: number) => parquetFileRows(paths[i], { fromStep: o.fromStep, textRule: o.textRule, where: `${o.where} (export file ${i + 1})` });
+async function* exportItems<T>(paths: string[], open: (i: number) => AsyncIterable<T>, merged: () => AsyncIterable<T>, fromStep: number): AsyncGenerator<T> {
   const ranges = await Promise.all(paths.map((p) => parquetStepRange(p).catch(() => undefined)));
   const order = paths.map((_, i) => i);
   if (ranges.every((r) => r !== undefined)) {
     order.sort((a, b) => ranges[a]!.min - ranges[b]!.min);
     const disjoint = order.every((f, k) => k === 0 || ranges[order[k - 1]]!.max < ranges[f]!.min);
     if (disjoint) {
-      for (const i of order) if (ranges[i]!.max >= o.fromStep) yield* open(i);
+      for (const i of order) if (ranges[i]!.max >= fromStep) yield* open(i);
       return;
     }
   }
-  yield* mergeByStep(order.map(open));
+  yield* merged();
+}
+
+function exportRows(paths: string[], o: ExportReadOptions): AsyncGenerator<RawRow> {
+  const open = (i: number) => parquetFileRows(paths[i], { fromStep: o.fromStep, textRule: o.textRule, where: `${o.where} (export file ${i + 1})` });
+  return exportItems(paths, open, () => mergeByStep(paths.map((_, i) => open(i))), o.fromStep);
+}
+
+/** Overlapping files (not seen in W&B's exports) are merged row by row, then put back into blocks. */
+function exportBlocks(paths: string[], o: ExportReadOptions): AsyncGenerator<HistoryBlock> {
+  const open = (i: number) => parquetFileBlocks(paths[i], { fromStep: o.fromStep, textRule: o.textRule, where: `${o.where} (export file ${i + 1})` });
+  return exportItems(paths, open, () => BLOCKS.paged(exportRows(paths, o)), o.fromStep);
 }
 
 /**

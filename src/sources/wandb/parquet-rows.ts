@@ -1,4 +1,4 @@
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { SourceDataError } from '../../core/errors.ts';
 import { parseExtendedJson } from '../extended-json.ts';
 
@@ -37,48 +37,86 @@ export function textColumnRule(historyKeys: unknown): TextColumnRule {
   };
 }
 
+/** An export file opened for reading: its metadata, and which column chunk holds `_step`. */
+export interface ExportFile {
+  file: AsyncBuffer;
+  metadata: FileMetaData;
+  /** Top-level column names, in schema order. */
+  top: string[];
+  stepColumn: number;
+}
+
+/** Opens a downloaded export file; a file that is not parquet or has no `_step` is a SourceDataError naming it. */
+export async function openExportFile(path: string, where: string): Promise<ExportFile> {
+  const file = await asyncBufferFromFile(path);
+  let metadata: FileMetaData;
+  try {
+    metadata = await parquetMetadataAsync(file);
+  } catch (error) {
+    throw new SourceDataError(`${where}: not a readable parquet file (${errText(error)})`, { cause: error });
+  }
+  const top = parquetSchema(metadata).children.map((c) => c.element.name);
+  if (!top.includes('_step')) throw new SourceDataError(`${where}: the parquet export has no _step column`);
+  const stepColumn = metadata.row_groups[0]?.columns.findIndex((c) => c.meta_data?.path_in_schema.join('.') === '_step') ?? -1;
+  return { file, metadata, top, stepColumn };
+}
+
+/**
+ * The row ranges `[start, end)` of at most `chunk` rows to read, row group by row group, leaving out
+ * the groups whose statistics say every step is below `fromStep`.
+ */
+export function* exportRowRanges(f: ExportFile, fromStep: number, chunk: number): Generator<[number, number]> {
+  let groupStart = 0;
+  for (const group of f.metadata.row_groups) {
+    const groupRows = Number(group.num_rows);
+    const start = groupStart;
+    groupStart += groupRows;
+    if (groupRows === 0 || groupMaxStep(group, f.stepColumn) < fromStep) continue;
+    for (let rowStart = start; rowStart < start + groupRows; rowStart += chunk) yield [rowStart, Math.min(rowStart + chunk, start + groupRows)];
+  }
+}
+
+/** The error for rows of an export file that hyparquet cannot decode. */
+export function unreadableRows(where: string, rowStart: number, rowEnd: number, error: unknown): SourceDataError {
+  return new SourceDataError(`${where}: rows ${rowStart}–${rowEnd} cannot be read (${errText(error)})`, { cause: error });
+}
+
+/** The error for a file whose steps do not increase (the merge across files relies on them increasing). */
+export function stepOutOfOrder(where: string, step: number, last: number): SourceDataError {
+  return new SourceDataError(`${where}: _step ${step} follows ${last}; the export file is not in step order`);
+}
+
+/** A decoded `_step` cell → the step, or the error of a row without a usable one. */
+export function stepOf(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new SourceDataError(`${where}: a row has no usable _step (${String(v)})`);
+  return Math.trunc(v);
+}
+
 /**
  * Streams one downloaded parquet export file row group by row group, each group in row ranges of at
  * most `chunkRows`, so a file of millions of rows never becomes one JS array. Checks that `_step`
  * increases inside the file (the merge across files relies on it).
  */
 export async function* parquetFileRows(path: string, o: ParquetFileRowsOptions): AsyncGenerator<RawRow> {
-  const file = await asyncBufferFromFile(path);
-  let metadata: FileMetaData;
-  try {
-    metadata = await parquetMetadataAsync(file);
-  } catch (error) {
-    throw new SourceDataError(`${o.where}: not a readable parquet file (${errText(error)})`, { cause: error });
-  }
-  const top = parquetSchema(metadata).children.map((c) => c.element.name);
-  if (!top.includes('_step')) throw new SourceDataError(`${o.where}: the parquet export has no _step column`);
-  const stepColumn = metadata.row_groups[0]?.columns.findIndex((c) => c.meta_data?.path_in_schema.join('.') === '_step') ?? -1;
+  const f = await openExportFile(path, o.where);
   // 5,000 rows by default (issue 13, measured: 8 runs of 500,000 points at once, Node 20): 10,000 peaked at
   // 290 MB RSS, 5,000 at 230 MB for the same CPU; 2,000 at 199 MB for ~20% more CPU.
   const chunk = Math.max(1, o.chunkRows ?? 5_000);
   const rule = o.textRule ?? (() => 'unknown' as const);
-  let groupStart = 0;
   let last = -Infinity;
-  for (const group of metadata.row_groups) {
-    const groupRows = Number(group.num_rows);
-    const start = groupStart;
-    groupStart += groupRows;
-    if (groupRows === 0 || groupMaxStep(group, stepColumn) < o.fromStep) continue;
-    for (let rowStart = start; rowStart < start + groupRows; rowStart += chunk) {
-      const rowEnd = Math.min(rowStart + chunk, start + groupRows);
-      let rows: Record<string, unknown>[];
-      try {
-        rows = await parquetReadObjects({ file, metadata, rowStart, rowEnd, useOffsetIndex: true });
-      } catch (error) {
-        throw new SourceDataError(`${o.where}: rows ${rowStart}–${rowEnd} cannot be read (${errText(error)})`, { cause: error });
-      }
-      for (const row of rows) {
-        const out = decodeParquetRow(row, o.where, rule);
-        const step = out._step as number;
-        if (step <= last) throw new SourceDataError(`${o.where}: _step ${step} follows ${last}; the export file is not in step order`);
-        last = step;
-        if (step >= o.fromStep) yield out;
-      }
+  for (const [rowStart, rowEnd] of exportRowRanges(f, o.fromStep, chunk)) {
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await parquetReadObjects({ file: f.file, metadata: f.metadata, rowStart, rowEnd, useOffsetIndex: true });
+    } catch (error) {
+      throw unreadableRows(o.where, rowStart, rowEnd, error);
+    }
+    for (const row of rows) {
+      const out = decodeParquetRow(row, o.where, rule);
+      const step = out._step as number;
+      if (step <= last) throw stepOutOfOrder(o.where, step, last);
+      last = step;
+      if (step >= o.fromStep) yield out;
     }
   }
 }
@@ -122,17 +160,17 @@ export function decodeParquetRow(row: Record<string, unknown>, where: string, ru
   for (const key of Object.keys(row)) {
     const v = row[key];
     if (v === null || v === undefined) continue;
-    if (typeof v === 'string') {
-      const kind = rule(key);
-      out[key] = kind === 'string' ? v : kind === 'json' ? decodeJsonText(v) : decodeParquetValue(v);
-    } else out[key] = decodeParquetValue(v);
+    out[key] = decodeCell(v, key, rule);
   }
-  const step = out._step;
-  if (typeof step !== 'number' || !Number.isFinite(step)) {
-    throw new SourceDataError(`${where}: a row has no usable _step (${String(step)})`);
-  }
-  out._step = Math.trunc(step);
+  out._step = stepOf(out._step, where);
   return out;
+}
+
+/** One non-null parquet cell of column `key` → its history value (text cells by the column's rule). */
+export function decodeCell(v: unknown, key: string, rule: TextColumnRule): unknown {
+  if (typeof v !== 'string') return decodeParquetValue(v);
+  const kind = rule(key);
+  return kind === 'string' ? v : kind === 'json' ? decodeJsonText(v) : decodeParquetValue(v);
 }
 
 /** A text cell of a non-string key: its JSON value when it is valid (extended) JSON, else the text itself. */

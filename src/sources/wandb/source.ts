@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConsoleLine, HistoryRow, LocalFile, RunFile, RunInfo, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
+import type { ConsoleLine, HistoryBlock, HistoryRow, LocalFile, RunFile, RunInfo, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
 import type { RunFilter, RunProvenance, RunSource } from '../../core/source.ts';
 import { ConfigError, HttpError, SourceDataError } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
@@ -12,7 +12,8 @@ import { wandbArtifacts } from './artifacts.ts';
 import type { Route } from './download.ts';
 import { consoleFileOrder, isConsoleFile, listRunFiles, type FileLocation } from './files.ts';
 import { GraphqlTransport } from './graphql.ts';
-import { readHistory } from './history.ts';
+import { readHistory, readHistoryBlocks } from './history.ts';
+import { rowBlocks } from '../history-block.ts';
 import { pageRows } from './history-paged.ts';
 import { toHistoryRow } from './history-rows.ts';
 import { ConsoleAssembler, endTextConsole, textConsoleLines } from '../console-lines.ts';
@@ -98,6 +99,7 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
   let entityName: Promise<string> | undefined = settings.entity ? Promise.resolve(settings.entity) : undefined;
   let tmpRoot: Promise<string> | undefined;
   const tmp = () => (tmpRoot ??= mkdtemp(join(opts.tmpDir ?? tmpdir(), 'w2n-wandb-')));
+  const historyDeps = async () => ({ gql, route, tmpDir: await tmp(), pageSize, preferParquet: opts.preferParquet ?? true, log, onNotice: opts.onNotice });
 
   const entity = (signal?: AbortSignal): Promise<string> => {
     entityName ??= gql.graphql<ViewerData>(GET_DEFAULT_ENTITY, {}, 'default entity of the API key', signal).then((d) => {
@@ -189,12 +191,16 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
         yield* bundledHistory(page, run, opts.onNotice);
         return;
       }
-      yield* readHistory(
-        { gql, route, tmpDir: await tmp(), pageSize, preferParquet: opts.preferParquet ?? true, log, onNotice: opts.onNotice },
-        run,
-        o.fromStep ?? 0,
-        signal,
-      );
+      yield* readHistory(await historyDeps(), run, o.fromStep ?? 0, signal);
+    },
+
+    async *historyBlocks(run: RunInfo, o: { fromStep?: number }, signal?: AbortSignal): AsyncGenerator<HistoryBlock> {
+      const page = (o.fromStep ?? 0) <= 0 ? (await prefetch.bundle(run, signal))?.history : undefined;
+      if (page) {
+        yield* rowBlocks(bundledHistory(page, run, opts.onNotice));
+        return;
+      }
+      yield* readHistoryBlocks(await historyDeps(), run, o.fromStep ?? 0, signal);
     },
 
     async systemMetrics(run: RunInfo, signal?: AbortSignal): Promise<SystemMetrics> {
