@@ -36,6 +36,44 @@ export interface SeriesPoint<T extends number | string> {
   value: T;
 }
 
+/** One float series of a `FloatSeriesBlock`: row i is a point where `present` is absent or `present[i]` is 1. */
+export interface FloatColumn {
+  path: string;
+  values: Float64Array;
+  present?: Uint8Array;
+}
+
+/**
+ * Float series points by column (history's fast path): the points of several series at the rows of
+ * one block of history, steps increasing. Stands for `SeriesPoint`s `{step: steps[i], timestampMs:
+ * timestampsMs[i], value: values[i]}` of each series at its present rows (`floatBlockPoints`).
+ */
+export interface FloatSeriesBlock {
+  steps: Float64Array;
+  /** Unix milliseconds, per row. */
+  timestampsMs: Float64Array;
+  series: FloatColumn[];
+}
+
+/** The points a block stands for, series by series (for targets without a block method). */
+export function floatBlockPoints(block: FloatSeriesBlock, column: FloatColumn): SeriesPoint<number>[] {
+  const out: SeriesPoint<number>[] = [];
+  const { steps, timestampsMs } = block;
+  const { values, present } = column;
+  for (let i = 0; i < steps.length; i++) if (!present || present[i] === 1) out.push({ step: steps[i], timestampMs: timestampsMs[i], value: values[i] });
+  return out;
+}
+
+/** How many points a block holds. */
+export function floatBlockSize(block: FloatSeriesBlock): number {
+  let n = 0;
+  for (const c of block.series) {
+    if (!c.present) n += block.steps.length;
+    else for (let i = 0; i < c.present.length; i++) n += c.present[i];
+  }
+  return n;
+}
+
 /**
  * `image`: an image series (Protocol A `logImages`; Protocol B: a file series of `FileRef`s);
  * `histogram`: a histogram series (Protocol B only). History media, issue 11.

@@ -1,5 +1,5 @@
 import type { HistoryRow } from '../core/records.ts';
-import type { Omission, SeriesPoint } from '../core/target.ts';
+import type { Omission, SeriesKind, SeriesPoint } from '../core/target.ts';
 import { capabilitiesOf, type MappingOptions } from './options.ts';
 import type { SeriesPathPlanner } from './series-paths.ts';
 import { emptyMedia, mapListValue, mapMediaValue, type MappedMedia } from './media.ts';
@@ -20,6 +20,11 @@ export function emptyPoints(): MappedPoints {
 /** Seconds (W&B `_timestamp`) → Neptune milliseconds; rows without one use the fallback (run start). */
 export function timestampMs(seconds: number | undefined, fallbackMs: number): number {
   return seconds !== undefined && Number.isFinite(seconds) ? Math.round(seconds * 1000) : fallbackMs;
+}
+
+/** The omission of numbers logged under a key whose series holds another kind. */
+export function numberMismatch(key: string, kind: SeriesKind, count: number): Omission {
+  return { reason: 'type-mismatch', subject: key, count, detail: `number in ${kind === 'image' ? 'an' : 'a'} ${kind} series` };
 }
 
 /**
@@ -52,7 +57,7 @@ export function mapHistoryRow(
       }
       const sp = planner.assign(key, 'float');
       if (sp.kind !== 'float') {
-        addOmission(out.omissions, { reason: 'type-mismatch', subject: key, count: 1, detail: `number in ${sp.kind === 'image' ? 'an' : 'a'} ${sp.kind} series` });
+        addOmission(out.omissions, numberMismatch(key, sp.kind, 1));
         return;
       }
       out.floats.push({ path: sp.path, point: { step: row.step, timestampMs: ts, value: n } });
