@@ -1,5 +1,5 @@
 import type { TargetCapabilities } from '../mapping/capabilities.ts';
-import type { FieldAssignment, FileSetEntry, HistogramPoint, ImagePoint, Omission, SeriesPoint } from './target.ts';
+import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, SeriesPoint } from './target.ts';
 
 /** What the target already holds for a run: the base of resume and of "send only what is missing". */
 export interface TargetRunState {
@@ -24,6 +24,11 @@ export interface TargetRun {
   assign(fields: readonly FieldAssignment[]): void;
   appendFloats(path: string, points: readonly SeriesPoint<number>[]): void;
   appendStrings(path: string, points: readonly SeriesPoint<string>[]): void;
+  /**
+   * Float points by column (history's fast path): the same as `appendFloats` of each series' points,
+   * without an object per point. Optional: the pipeline hands a target without it the points.
+   */
+  appendFloatBlock?(block: FloatSeriesBlock): void;
   flush(signal?: AbortSignal): Promise<Omission[]>;
   /**
    * What a file set already holds (relative path → size). Used when the ledger knows nothing of a run

@@ -1,7 +1,8 @@
 import type { RunInfo } from '../core/records.ts';
 import type { TargetProject } from '../core/sink.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
-import { emptyPoints, mapHistoryRow } from '../mapping/history.ts';
+import { emptyPoints, mapHistoryRow, type MappedPoints } from '../mapping/history.ts';
+import { mapHistoryBlock } from '../mapping/history-block.ts';
 import { mapSummaryMedia } from '../mapping/media.ts';
 import { mapMigrationFields, mapRunFields, parseWandbDate } from '../mapping/run-fields.ts';
 import { neptuneCustomRunId } from '../mapping/run-id.ts';
@@ -139,24 +140,56 @@ async function migrateChangedRun(
 async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: RunBatcher, media: MediaCarrier, fallbackTs: number, ctx: MigrationContext): Promise<void> {
   const cursor = ctx.ledger.cursor(run.key, 'history');
   const fromStep = cursor === undefined ? undefined : Math.floor(cursor) + 1;
-  let renamesSeen = planner.renames.length;
-  for await (const row of ctx.source.history(run, { fromStep }, ctx.signal)) {
-    const mapped = mapHistoryRow(row, planner, ctx.mapping, fallbackTs, emptyPoints());
+  const carry = new MappedCarrier(planner, batcher, media);
+  if (ctx.source.historyBlocks) {
+    for await (const block of ctx.source.historyBlocks(run, { fromStep }, ctx.signal)) {
+      // Rows in ranges of about what the batch has room for, so batches are cut where the row path cuts them.
+      const perRow = Math.max(1, block.numbers.length + (block.rest ? 1 : 0));
+      for (let from = 0; from < block.length; ) {
+        const to = Math.min(block.length, from + Math.max(1, Math.ceil(batcher.room / perRow)));
+        const mapped = emptyPoints();
+        const floats = mapHistoryBlock(block, from, to, planner, ctx.mapping, fallbackTs, mapped);
+        if (floats) batcher.addFloatBlock('history', floats);
+        await carry.rows(mapped, block.steps[to - 1], to - from);
+        from = to;
+      }
+    }
+  } else {
+    for await (const row of ctx.source.history(run, { fromStep }, ctx.signal)) {
+      await carry.rows(mapHistoryRow(row, planner, ctx.mapping, fallbackTs, emptyPoints()), row.step, 1);
+    }
+  }
+  await media.flush('history');
+}
+
+/** What the mapping made of history rows → the batch, with their cursor (rows or blocks alike). */
+class MappedCarrier {
+  private renamesSeen: number;
+  constructor(
+    private readonly planner: SeriesPathPlanner,
+    private readonly batcher: RunBatcher,
+    private readonly media: MediaCarrier,
+  ) {
+    this.renamesSeen = planner.renames.length;
+  }
+
+  /** Carries the points of rows up to the one at `lastStep` (`rows` of them) and records that cursor. */
+  async rows(mapped: MappedPoints, lastStep: number, rows: number): Promise<void> {
+    const { batcher, planner } = this;
     for (const f of mapped.floats) batcher.addFloat('history', f.path, f.point);
     for (const s of mapped.strings) batcher.addString('history', s.path, s.point);
     for (const o of mapped.omissions) batcher.omit('history', o);
-    await media.add(mapped.media, 'history');
-    while (renamesSeen < planner.renames.length) {
-      const r = planner.renames[renamesSeen++];
+    await this.media.add(mapped.media, 'history');
+    while (this.renamesSeen < planner.renames.length) {
+      const r = planner.renames[this.renamesSeen++];
       batcher.omit('history', { reason: 'renamed', subject: r.key, count: 1, detail: `→ ${r.path}: ${r.why}` });
     }
-    batcher.progress('history', { cursor: row.step, counts: { historyRows: 1 }, pathsAt: planner.added.length });
+    batcher.progress('history', { cursor: lastStep, counts: { historyRows: rows }, pathsAt: planner.added.length });
     // The rows' media land (and are in the ledger) before a batch carrying their cursor is sent: a
     // resume after a kill neither loses nor repeats them.
-    if (batcher.full) await media.flush('history');
+    if (batcher.full) await this.media.flush('history');
     await batcher.maybeSubmit();
   }
-  await media.flush('history');
 }
 
 async function pumpSystem(run: RunInfo, batcher: RunBatcher, ctx: MigrationContext): Promise<void> {

@@ -1,6 +1,6 @@
 import type { RunKey } from '../core/records.ts';
 import type { TargetRun } from '../core/sink.ts';
-import type { FieldAssignment, Omission, SeriesPoint } from '../core/target.ts';
+import { floatBlockPoints, type FieldAssignment, type FloatColumn, type FloatSeriesBlock, type Omission, type SeriesPoint } from '../core/target.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { STDOUT_PATH } from '../mapping/console.ts';
 import type { SeriesPath } from '../mapping/series-paths.ts';
@@ -23,6 +23,8 @@ interface ScopeProgress {
 class RunBatch {
   readonly floats = new Map<string, SeriesPoint<number>[]>();
   readonly strings = new Map<string, SeriesPoint<string>[]>();
+  /** Float points by column (history's fast path), in the order they came. */
+  readonly blocks: FloatSeriesBlock[] = [];
   readonly scopes = new Map<StreamScope, ScopeProgress>();
   fields: { assignments: readonly FieldAssignment[]; omissions: Omission[] } | undefined;
   points = 0;
@@ -97,6 +99,46 @@ export class RunBatcher {
     this.current.scope(scope).points++;
   }
 
+  /**
+   * Adds float points by column. As `addFloat` does point by point, points the target already holds
+   * (their step as held at or below the series' last step) are counted as already present, not sent.
+   */
+  addFloatBlock(scope: StreamScope, block: FloatSeriesBlock): void {
+    const { steps } = block;
+    const n = steps.length;
+    const series: FloatColumn[] = [];
+    let points = 0;
+    let alreadyPresent = 0;
+    for (const c of block.series) {
+      const last = this.lastSteps.get(c.path);
+      // Steps increase, so the points the target holds are those of a prefix of rows.
+      let held = 0;
+      if (last !== undefined) while (held < n && this.heldStep(steps[held]) <= last) held++;
+      let column = c;
+      if (held > 0) {
+        const present = c.present ? c.present.slice() : new Uint8Array(n).fill(1);
+        for (let i = 0; i < held; i++) alreadyPresent += present[i];
+        present.fill(0, 0, held);
+        column = { path: c.path, values: c.values, present };
+      }
+      const count = presentCount(column, n);
+      if (count === 0) continue;
+      points += count;
+      series.push(column);
+    }
+    const progress = this.current.scope(scope);
+    progress.alreadyPresent += alreadyPresent;
+    if (points === 0) return;
+    this.current.blocks.push(series.length === block.series.length ? block : { ...block, series });
+    this.current.points += points;
+    progress.points += points;
+  }
+
+  /** Points the current batch can take before it is full. */
+  get room(): number {
+    return Math.max(0, this.batchPoints - this.current.points);
+  }
+
   omit(scope: StreamScope, o: Omission): void {
     addOmission(this.current.scope(scope).omissions, o);
   }
@@ -146,10 +188,36 @@ export class RunBatcher {
 
   private async send(batch: RunBatch): Promise<void> {
     if (batch.fields) this.target.assign(batch.fields.assignments);
+    const blocks = this.blocksFor(batch);
     for (const [path, points] of batch.floats) this.target.appendFloats(path, points);
+    for (const b of blocks) this.target.appendFloatBlock!(b);
     for (const [path, points] of batch.strings) this.target.appendStrings(path, points);
     const refused = batch.points > 0 || batch.fields ? await this.target.flush(this.signal) : [];
     this.acknowledge(batch, refused);
+  }
+
+  /**
+   * The batch's blocks for a target that takes them. A target without a block method gets their points
+   * through `appendFloats`, and so does a series that also has points outside blocks: one call per
+   * series, in step order, as the row path makes it.
+   */
+  private blocksFor(batch: RunBatch): FloatSeriesBlock[] {
+    if (batch.blocks.length === 0) return [];
+    const byPoints = !this.target.appendFloatBlock;
+    const blocks: FloatSeriesBlock[] = [];
+    for (const b of batch.blocks) {
+      const kept = byPoints ? [] : b.series.filter((c) => !batch.floats.has(c.path));
+      for (const c of b.series) {
+        if (kept.includes(c)) continue;
+        let list = batch.floats.get(c.path);
+        if (!list) batch.floats.set(c.path, (list = []));
+        const sorted = list.length === 0 || list[list.length - 1].step < b.steps[0];
+        list.push(...floatBlockPoints(b, c));
+        if (!sorted) list.sort((x, y) => x.step - y.step);
+      }
+      if (kept.length) blocks.push(kept.length === b.series.length ? b : { ...b, series: kept });
+    }
+    return blocks;
   }
 
   private scopeOf(subject: string, fieldPaths: ReadonlySet<string>): StreamScope | 'fields' {
@@ -196,4 +264,11 @@ export class RunBatcher {
       this.emit({ type: 'run.progress', run: this.key, stream: scope, points: this.totals.history + this.totals.system + this.totals.console, files: 0, bytes: 0, rows: this.rows });
     }
   }
+}
+
+function presentCount(c: FloatColumn, n: number): number {
+  if (!c.present) return n;
+  let count = 0;
+  for (let i = 0; i < n; i++) count += c.present[i];
+  return count;
 }
