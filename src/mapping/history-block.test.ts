@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { generateEntity } from '../../emulators/wandb/index.ts';
 import { ParquetExporter } from '../../emulators/wandb/server/parquet-export.ts';
 import { RunDataCache } from '../../emulators/wandb/server/run-data.ts';
-import type { HistoryBlock, HistoryNumbers, HistoryRow } from '../core/records.ts';
+import type { HistoryBlock, HistoryRow } from '../core/records.ts';
+import { blockOf } from '../../test/support/history-blocks.ts';
 import { floatBlockPoints, type Omission } from '../core/target.ts';
 import { blockRow, numbersByKey, sliceBlock } from '../sources/history-block.ts';
 import { parquetFileBlocks } from '../sources/wandb/parquet-blocks.ts';
@@ -22,30 +23,6 @@ import type { MappingOptions } from './options.ts';
 import { SeriesPathPlanner, type SeriesPath } from './series-paths.ts';
 
 const FALLBACK_MS = 1_700_000_000_000;
-
-/** A block of rows whose `numeric` keys are columns (their non-number values must not occur). */
-function blockOf(rows: HistoryRow[], numeric: string[]): HistoryBlock {
-  const n = rows.length;
-  const keys: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r.values)) if (!keys.includes(k)) keys.push(k);
-  const numbers: HistoryNumbers[] = numeric.map((key) => {
-    const values = new Float64Array(n);
-    const present = new Uint8Array(n);
-    rows.forEach((r, i) => {
-      if (key in r.values) {
-        values[i] = r.values[key] as number;
-        present[i] = 1;
-      }
-    });
-    return { key, values, present };
-  });
-  const rest = rows.map((r) => {
-    const o = Object.fromEntries(Object.entries(r.values).filter(([k]) => !numeric.includes(k)));
-    return Object.keys(o).length ? o : undefined;
-  });
-  const ts: HistoryNumbers = { key: '_timestamp', values: Float64Array.from(rows, (r) => r.timestamp ?? 0), present: Uint8Array.from(rows, (r) => (r.timestamp === undefined ? 0 : 1)) };
-  return { length: n, steps: Float64Array.from(rows, (r) => r.step), timestamps: ts, numbers, rest, keys };
-}
 
 const byPathStep = (a: { path: string; point: { step: number } }, b: { path: string; point: { step: number } }) => a.path.localeCompare(b.path) || a.point.step - b.point.step;
 const byReason = (a: Omission, b: Omission) => a.reason.localeCompare(b.reason) || a.subject.localeCompare(b.subject);

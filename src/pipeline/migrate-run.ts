@@ -142,9 +142,10 @@ async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: Ru
   const fromStep = cursor === undefined ? undefined : Math.floor(cursor) + 1;
   const carry = new MappedCarrier(planner, batcher, media);
   if (ctx.source.historyBlocks) {
+    const internal = ctx.mapping.include.has('internal');
     for await (const block of ctx.source.historyBlocks(run, { fromStep }, ctx.signal)) {
       // Rows in ranges of about what the batch has room for, so batches are cut where the row path cuts them.
-      const perRow = Math.max(1, block.numbers.length + (block.rest ? 1 : 0));
+      const perRow = Math.max(1, block.numbers.filter((c) => internal || !c.key.startsWith('_')).length + (block.rest ? 1 : 0));
       for (let from = 0; from < block.length; ) {
         const to = Math.min(block.length, from + Math.max(1, Math.ceil(batcher.room / perRow)));
         const mapped = emptyPoints();

@@ -129,7 +129,8 @@ export class RunBatcher {
     const progress = this.current.scope(scope);
     progress.alreadyPresent += alreadyPresent;
     if (points === 0) return;
-    this.current.blocks.push(series.length === block.series.length ? block : { ...block, series });
+    const same = series.length === block.series.length && series.every((c, k) => c === block.series[k]);
+    this.current.blocks.push(same ? block : { ...block, series });
     this.current.points += points;
     progress.points += points;
   }
