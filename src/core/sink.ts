@@ -51,13 +51,18 @@ export interface TargetRun {
   uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]>;
 }
 
-/** What a target that records it (Protocol B's CreateRun) uses when it creates a run. */
+/** What a target uses when it creates a run (Protocol B's CreateRun records the first three). */
 export interface RunCreation {
   /** W&B `created_at`, Unix milliseconds: the run's back-dated creation time. */
   createdAtMs?: number;
   /** W&B display name, and whether no other run of the W&B project has it (B's experiment name moves between runs). */
   name?: string;
   nameUnique?: boolean;
+  /**
+   * The ledger started this run before (it may hold data on the target). When not, a target that
+   * knows no run of this id can exist (a project it created itself) need not read the run's state.
+   */
+  ledgerStarted?: boolean;
 }
 
 export interface TargetProject {

@@ -67,7 +67,7 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
   let filesDone = 0;
   let bytesDone = 0;
   for (const [path, lists] of groups) {
-    for (const { files: group } of lists) {
+    for (const { files: group, bytes: groupBytes } of lists) {
       if (group.length === 0) continue;
       jobs.push(
         ctx.filePool.run(async () => {
@@ -99,7 +99,7 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
           } finally {
             await Promise.all(fetched.map(({ local }) => local.release().catch(() => {})));
           }
-        }),
+        }, groupBytes),
       );
     }
   }

@@ -1,5 +1,5 @@
 import type { RunInfo } from '../core/records.ts';
-import type { TargetProject } from '../core/sink.ts';
+import type { RunCreation, TargetProject } from '../core/sink.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
 import { emptyPoints, mapHistoryRow, type MappedPoints } from '../mapping/history.ts';
 import { mapHistoryBlock } from '../mapping/history-block.ts';
@@ -18,6 +18,7 @@ import { migrateArtifacts } from './migrate-artifacts.ts';
 import { migrateFiles } from './migrate-files.ts';
 import { MediaCarrier } from './migrate-media.ts';
 import { RunBatcher } from './run-batcher.ts';
+import { TrailingFields } from './trailing-fields.ts';
 
 export type RunOutcome = { status: 'migrated' | 'skipped' };
 
@@ -61,6 +62,17 @@ async function migrateChangedRun(
 ): Promise<RunOutcome> {
   const { ledger } = baseCtx;
   const key = run.key;
+  // Provenance (W&B's metadata file: a download) is read while the run is opened on the target.
+  // Provenance that could not be read does not hold the rest back: everything else is migrated, and
+  // the run is then left incomplete (not done), so the next pass reads it again.
+  let provenanceError: unknown;
+  const provenance = withProvenance(run, baseCtx).catch((error: unknown) => {
+    if (baseCtx.signal?.aborted) throw error;
+    provenanceError = error;
+    return run;
+  });
+  // Awaited below; a failure before that (the target refused the run) must not go unhandled.
+  provenance.catch(() => {});
   const project = await projectTarget();
   // The mapping shapes values to what this target holds (int range, NaN, entry lengths, run ids).
   const capabilities = (await baseCtx.target.capabilities?.(baseCtx.signal)) ?? PROTOCOL_A_CAPABILITIES;
@@ -80,50 +92,55 @@ async function migrateChangedRun(
 
   const createdAtMs = parseWandbDate(run.createdAt);
   const name = run.displayName || undefined;
-  const creation = capabilities.backDating
-    ? { createdAtMs, name, nameUnique: name !== undefined && (await nameUnique(name)) }
-    : undefined;
+  const creation: RunCreation = {
+    ...(capabilities.backDating ? { createdAtMs, name, nameUnique: name !== undefined && (await nameUnique(name)) } : {}),
+    ledgerStarted: before?.startedAt !== undefined,
+  };
   const target = await ctx.target.openRun(project, neptuneCustomRunId(key.runId, capabilities), ctx.signal, creation);
   ledger.setTargetRun(key, target.id);
   const state = await target.state(ctx.signal);
 
   const planner = new SeriesPathPlanner(ledger.seriesPaths(key));
-  const batcher = new RunBatcher(key, target, state.lastSteps, ledger, ctx.emit, planner.added, ctx.batchPoints, ctx.signal, (step) => heldStep(step, capabilities));
-  // Provenance that could not be read does not hold the rest back: everything else is migrated, and
-  // the run is then left incomplete (not done), so the next pass reads it again.
-  let provenanceError: unknown;
-  const withMeta = await withProvenance(run, ctx).catch((error: unknown) => {
-    if (ctx.signal?.aborted) throw error;
-    provenanceError = error;
-    return run;
-  });
-  const fields = mapRunFields(withMeta, ctx.mapping);
-  const summaryMedia = mapSummaryMedia(run.summary, ctx.mapping);
-  batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions]);
-  const media = new MediaCarrier(run, target, state, ctx);
-
-  // Files move through their own pool while the point streams run.
+  // The migration fields ride with the run's last write (TrailingFields): one request, not two.
+  const trailing = new TrailingFields(target);
+  const batcher = new RunBatcher(key, trailing, state.lastSteps, ledger, ctx.emit, planner.added, ctx.batchPoints, ctx.signal, (step) => heldStep(step, capabilities));
+  // Files move through their own pool while the provenance is read and the point streams run.
   const files = migrateFiles(run, target, state, ctx);
   // Handled here so a file failure while the streams still run is not an unhandled rejection;
-  // it is re-raised by the `await files` below.
+  // it is re-raised once the streams' last batch is sent.
   files.catch(() => {});
+  let media: MediaCarrier | undefined;
+  let filesFailure: { error: unknown } | undefined;
   try {
+    const withMeta = await provenance;
+    const fields = mapRunFields(withMeta, ctx.mapping);
+    const summaryMedia = mapSummaryMedia(run.summary, ctx.mapping);
+    batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions]);
+    media = new MediaCarrier(run, target, state, ctx);
     const fallbackTs = parseWandbDate(run.createdAt) ?? 0;
     await pumpHistory(run, planner, batcher, media, fallbackTs, ctx);
     await media.carry(summaryMedia, 'fields');
     await pumpSystem(run, batcher, ctx);
     await pumpConsole(run, batcher, fallbackTs, ctx);
+    // The run is complete once its files, artifacts and last batch landed: the migration fields go
+    // with that last batch, so it waits for the files.
+    filesFailure = await files.then(() => undefined, (error: unknown) => ({ error }));
+    if (ctx.mapping.include.has('artifacts') && ctx.source.artifacts) {
+      // Artifacts write fields of their own: never beside a batch in flight.
+      await batcher.drain();
+      await migrateArtifacts(run, target, ctx);
+    }
+    if (!filesFailure && provenanceError === undefined) {
+      trailing.arm(mapMigrationFields({ toolVersion: ctx.toolVersion, fingerprint, completedAtMs: Date.now() }));
+    }
     await batcher.drain();
-    await migrateArtifacts(run, target, ctx);
   } finally {
     await files.catch(() => {});
-    await media.close();
+    await media?.close();
   }
-  await files;
+  if (filesFailure) throw filesFailure.error;
   if (provenanceError !== undefined) throw provenanceError;
-
-  target.assign(mapMigrationFields({ toolVersion: ctx.toolVersion, fingerprint, completedAtMs: Date.now() }));
-  await target.flush(ctx.signal);
+  await trailing.flushRest(ctx.signal);
   ledger.finishRun(key, fingerprint);
   const counts = ledger.counts(key);
   ctx.emit({

@@ -54,6 +54,11 @@ const FATAL: Record<number, string> = {
   64: 'INTERNAL',
 };
 
+/** A CreateRun of a run that exists, with the same family and fork point (an idempotency warning). */
+export const RUN_DUPLICATE = 11;
+/** A CreateRun of a run that exists with another family or fork point (a warning since neptune-scale 0.29). */
+export const RUN_CONFLICTING = 12;
+
 /** 11 RUN_DUPLICATE, 12 RUN_CONFLICTING (a warning since neptune-scale 0.29), 24 SERIES_POINT_DUPLICATE. */
 const WARNINGS = new Set([0, 11, 12, 24]);
 

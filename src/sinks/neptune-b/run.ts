@@ -8,7 +8,7 @@ import type { IngestClient } from './ingest.ts';
 import { checkAtom, checkPath, checkStep, type Refusal } from './limits.ts';
 import { BMediaSeries } from './media-series.ts';
 import { SnapshotEncoder, type EncoderLimits } from './snapshots.ts';
-import { readHeld, type BRunHeld } from './read-back.ts';
+import { heldOf, readHeld, type BRunHeld } from './read-back.ts';
 import { refusalsOf } from './status.ts';
 import { mimeTypeOf, storageDestination, type StorageUploader, type UploadItem } from './uploads.ts';
 
@@ -57,6 +57,7 @@ export class NeptuneBRun implements TargetRun {
   private held?: BRunHeld;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly media: BMediaSeries;
+  private created: boolean;
 
   constructor(
     private readonly ctx: BRunContext,
@@ -64,9 +65,12 @@ export class NeptuneBRun implements TargetRun {
     readonly id: string,
     /** The name CreateRun gave as experiment_id: B shows it as sys/name, which clients cannot assign. */
     private readonly experimentName?: string,
+    /** This run's CreateRun created it (no RUN_DUPLICATE): it holds nothing, nothing needs reading back. */
+    created = false,
   ) {
     this.encoder = new SnapshotEncoder(ctx.encoderLimits);
     this.media = new BMediaSeries(ctx, project, id);
+    this.created = created;
   }
 
   /** W&B images as a file series (./media-series.ts). */
@@ -85,13 +89,15 @@ export class NeptuneBRun implements TargetRun {
    * and the files present.
    */
   async state(signal?: AbortSignal): Promise<TargetRunState> {
-    this.held = await readHeld(this.ctx.api, this.project, this.id, signal);
+    // Read once as created (empty); any later call asks the server.
+    this.held = this.created ? heldOf(new Map()) : await readHeld(this.ctx.api, this.project, this.id, signal);
+    this.created = false;
     return { lastSteps: this.held.lastSteps, fieldCount: this.held.types.size, fileSets: namespacesOf(this.held.fileRefs.keys()) };
   }
 
   /** The files under `path` the server holds (relative path → size), from the last `state()`. */
   async listFileSet(path: string, signal?: AbortSignal): Promise<ReadonlyMap<string, number>> {
-    this.held ??= await readHeld(this.ctx.api, this.project, this.id, signal);
+    this.held ??= this.created ? heldOf(new Map()) : await readHeld(this.ctx.api, this.project, this.id, signal);
     const out = new Map<string, number>();
     for (const [p, size] of this.held.fileRefs) if (p.startsWith(`${path}/`)) out.set(p.slice(path.length + 1), size);
     return out;

@@ -4,7 +4,7 @@ import type { FieldAssignment } from '../../core/target.ts';
 import { protocolBCapabilities, type TargetCapabilities } from '../../mapping/capabilities.ts';
 import { createNeptuneSession, type NeptuneClientOptions, type NeptuneSession } from '../neptune/client.ts';
 import { ensureProject } from '../neptune/projects.ts';
-import { meaningOf } from './codes.ts';
+import { meaningOf, RUN_CONFLICTING, RUN_DUPLICATE } from './codes.ts';
 import { IngestClient, type IngestOptions } from './ingest.ts';
 import { encodeCreateRun } from './messages.ts';
 import { NeptuneBRun, type BRunContext } from './run.ts';
@@ -93,15 +93,20 @@ export class NeptuneBTarget implements Target {
     });
     const id = await this.ingest.submit(body, `CreateRun ${customRunId}`, signal);
     const status = (await this.ingest.waitProcessed(project.qualifiedName, [id], signal)).get(id);
+    let existed = false;
     for (const c of status?.codes ?? []) {
       const m = meaningOf(c.detail);
-      if (c.detail === 12) this.session.log.warn(`${project.qualifiedName}/${customRunId}: the run exists with other creation parameters (RUN_CONFLICTING); writing into it`);
+      if (c.detail === RUN_DUPLICATE || c.detail === RUN_CONFLICTING) existed = true;
+      if (c.detail === RUN_CONFLICTING) this.session.log.warn(`${project.qualifiedName}/${customRunId}: the run exists with other creation parameters (RUN_CONFLICTING); writing into it`);
       else if (m.kind !== 'warning') {
         throw new TargetError(`Neptune refused to create run ${customRunId} in ${project.qualifiedName}: ${m.name}${status?.sharedErrorMessage ? `: ${status.sharedErrorMessage}` : ''}`);
       }
     }
     this.counters.runsCreated++;
-    return new NeptuneBRun(this.runContext(project.qualifiedName), project.qualifiedName, customRunId, experimentId);
+    // A CreateRun of a run that exists answers RUN_DUPLICATE or RUN_CONFLICTING (neptune-api.md §3.3,
+    // SCALE 0.29 `sync/sync_process.py`): without either, this request created the run, which then
+    // holds nothing, and its state needs no read-back (two requests per run: search + attributes).
+    return new NeptuneBRun(this.runContext(project.qualifiedName), project.qualifiedName, customRunId, experimentId, !existed);
   }
 
   private runContext(project: string): BRunContext {

@@ -65,12 +65,21 @@ export interface NeptuneSession {
   log: Logger;
 }
 
+/**
+ * Requests in flight to the Neptune host. Each run migrated at once (`--concurrency`, default 16) sends
+ * its requests one after another, beside the small-file uploads: with the HTTP client's default of 8,
+ * half the runs waited for a slot (bench (b): ~70 ms queued per request, as long as the request). A
+ * server that answers 429 lowers it (HostLimiter).
+ */
+export const NEPTUNE_CONCURRENCY = 16;
+
 export function createNeptuneSession(opts: Pick<NeptuneClientOptions, 'token' | 'env' | 'http' | 'log'> = {}): NeptuneSession {
   const creds = opts.token ? parseNeptuneToken(opts.token) : resolveNeptuneSettings(opts.env ?? process.env).credentials;
   const log = opts.log ?? opts.http?.log ?? silentLogger;
   const stats = emptyStats();
   let auth: NeptuneAuth | undefined;
   const http = new HttpClient({
+    concurrencyPerHost: NEPTUNE_CONCURRENCY,
     ...opts.http,
     service: opts.http?.service ?? 'Neptune',
     log,

@@ -1,12 +1,31 @@
-import type { Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
+import type { RunCreation, Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
 import type { FieldAssignment, FileSetEntry, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import { createNeptuneClient, type NeptuneClient, type NeptuneClientOptions, type ProjectHandle, type RunWriter } from './client.ts';
 import type { OperationFailure } from './operations.ts';
+import type { FieldType } from './rules.ts';
 import type { WriteOutcome } from './writer.ts';
 
 interface NeptuneProject extends TargetProject {
   handle: ProjectHandle;
+  /** This process created the project: every run in it is one this process created. */
+  created: boolean;
+}
+
+/** What a run this process just created holds: learnt from the first such run's read-back, then assumed. */
+class FreshRunFields {
+  private fields?: ReadonlyMap<string, FieldType>;
+
+  async state(writer: RunWriter, signal?: AbortSignal): Promise<{ fields: ReadonlyMap<string, FieldType>; lastSteps: ReadonlyMap<string, number> }> {
+    if (this.fields) {
+      writer.assume(this.fields);
+      return { fields: this.fields, lastSteps: new Map() };
+    }
+    const read = await writer.load(signal);
+    // Only the server's own `sys/*` fields: what every new run holds (they count against the field cap).
+    if (read.lastSteps.size === 0 && [...read.fields.keys()].every((p) => p.startsWith('sys/'))) this.fields = read.fields;
+    return read;
+  }
 }
 
 /**
@@ -31,14 +50,20 @@ function refused(failures: readonly OperationFailure[]): Omission[] {
 class NeptuneTargetRun implements TargetRun {
   private pending: Omission[] = [];
 
-  constructor(private readonly writer: RunWriter) {}
+  constructor(
+    private readonly writer: RunWriter,
+    /** Given when the run was created by this process just now: its state is known without a read. */
+    private fresh?: FreshRunFields,
+  ) {}
 
   get id(): string {
     return this.writer.info.shortId ?? this.writer.info.id;
   }
 
   async state(signal?: AbortSignal): Promise<TargetRunState> {
-    const { fields, lastSteps } = await this.writer.load(signal);
+    const fresh = this.fresh;
+    this.fresh = undefined;
+    const { fields, lastSteps } = fresh ? await fresh.state(this.writer, signal) : await this.writer.load(signal);
     const fileSets = [...fields].filter(([, type]) => type === 'fileSet').map(([path]) => path);
     return { lastSteps, fieldCount: fields.size, fileSets };
   }
@@ -84,6 +109,7 @@ class NeptuneTargetRun implements TargetRun {
 export class NeptuneTarget implements Target {
   readonly kind = 'neptune-a';
   private readonly client: NeptuneClient;
+  private readonly freshRuns = new FreshRunFields();
 
   constructor(opts: NeptuneClientOptions) {
     this.client = createNeptuneClient(opts);
@@ -106,14 +132,19 @@ export class NeptuneTarget implements Target {
     const handle = await this.client.ensureProject(workspace, name, { description: opts.description }, signal);
     for (const f of opts.fields) handle.assign(f.path, f.value);
     await handle.flush(signal);
-    return { qualifiedName: `${workspace}/${name}`, handle };
+    return { qualifiedName: `${workspace}/${name}`, handle, created: handle.info.created };
   }
 
-  async openRun(project: TargetProject, customRunId: string, signal?: AbortSignal): Promise<TargetRun> {
-    const handle = (project as NeptuneProject).handle;
+  /**
+   * createExperiment by custom run id. Its answer does not say whether the run existed; it cannot have
+   * when this process created the project and the ledger never started the run (listed twice, the
+   * second opening finds it started): then the run's state is known without reading it back.
+   */
+  async openRun(project: TargetProject, customRunId: string, signal?: AbortSignal, creation?: RunCreation): Promise<TargetRun> {
+    const p = project as NeptuneProject;
     // The pipeline reads the run's state itself (state()), so the writer does not read it twice.
-    const writer = await this.client.openRun(handle, customRunId, { readExisting: false }, signal);
-    return new NeptuneTargetRun(writer);
+    const writer = await this.client.openRun(p.handle, customRunId, { readExisting: false }, signal);
+    return new NeptuneTargetRun(writer, p.created && creation?.ledgerStarted === false ? this.freshRuns : undefined);
   }
 
   stats(): Record<string, number> {

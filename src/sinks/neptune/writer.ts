@@ -87,6 +87,11 @@ export class ContainerWriter {
     return state;
   }
 
+  /** What `load` learns, known without asking (a run this process just created holds `fields` only). */
+  assume(fields: ReadonlyMap<string, FieldType>): void {
+    this.fields.seed(fields);
+  }
+
   async lastSteps(signal?: AbortSignal): Promise<Map<string, number>> {
     return (await this.load(signal)).lastSteps;
   }
