@@ -14,6 +14,9 @@
  *   (d) --d-runs big runs of --d-points points each, --d-concurrency at once, no added latency.
  *   --node both (default) runs everything on this Node and again on Node 24 (.ci/node24 fetches it);
  *   --node-flags adds Node/V8 flags to the migration process (to measure heap settings).
+ *   --heap-sweep [--heap-settings "label=flags;…"] [--rounds 2]: instead of the tables above, scenario a
+ *       and/or d run once per heap setting per round, printing CPU-s per million points and peak RSS for
+ *       each (lib/heap-sweep.ts: how the CLI's own settings are chosen and re-checked).
  *   dist/ is built first (as `npm install` does), so the CLI measured is the compiled one users run
  *   (--build no: as it is).
  */
@@ -24,6 +27,7 @@ import { dirname, join } from 'node:path';
 import { arg } from './lib/args.ts';
 import { buildDist } from './lib/build.ts';
 import { killChildren, ROOT } from './lib/children.ts';
+import { DEFAULT_SETTINGS, heapSweep, parseSettings, printSweep } from './lib/heap-sweep.ts';
 import { scenarioA } from './lib/scenario-a.ts';
 import { scenarioRuns } from './lib/scenario-runs.ts';
 import { printTable } from './lib/table.ts';
@@ -80,6 +84,45 @@ const stop = () => { controller.abort(new Error('interrupted')); killChildren();
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
+if (process.argv.includes('--heap-sweep')) {
+  const sweepable = ['a', 'd'];
+  const scenarios = picked.filter((s) => sweepable.includes(s));
+  if (scenarios.length === 0 || scenarios.length !== picked.length) usage(`--heap-sweep measures scenarios a and d only: give --scenario a, d or a,d (got ${picked.join(',')})`);
+  if (nodeFlags.length > 0) usage('--heap-sweep takes its flags from --heap-settings, not --node-flags');
+  let settings = DEFAULT_SETTINGS;
+  try {
+    if (arg('heap-settings', '') !== '') settings = parseSettings(arg('heap-settings', ''));
+  } catch (e) {
+    usage((e as Error).message);
+  }
+  const rounds = num('rounds', '2');
+  const sweeps: Record<string, unknown> = {};
+  try {
+    for (const s of scenarios) {
+      const points = s === 'a' ? num('points', '5000000') : num('d-points', '2000000');
+      const runs = s === 'a' ? 1 : num('d-runs', '8');
+      const concurrency = s === 'a' ? 1 : num('d-concurrency', '8');
+      const title = `(${s}) heap sweep: ${runs} × ${points.toLocaleString('en')} points, --concurrency ${concurrency}, Protocol ${protocol.toUpperCase()}, ${rounds} round(s), node ${env.node}`;
+      console.log(`\n${title}: ${settings.length} settings × ${rounds} rounds…`);
+      const rows = await heapSweep({
+        entity: s === 'a' ? { kind: 'preset', spec: { seed: 1, preset: 'big-run', points } } : { kind: 'big-runs', runs, points },
+        concurrency, protocol, settings, rounds, work: join(work, `sweep-${s}`),
+        onRow: (r) => console.log(`  round ${r.round} ${r.label}: ${r.cpuSecondsPerMillionPoints?.toFixed(2) ?? '-'} CPU-s/M, ${r.peakRssMb} MB (load ${r.loadAverage1m[0].toFixed(1)})`),
+      });
+      printSweep(title, rows);
+      sweeps[s] = { runs, points, concurrency, protocol, rounds, rows };
+    }
+    writeFileSync(resultsPath, `${JSON.stringify({ environment: env, heapSweep: sweeps }, null, 2)}\n`);
+    console.log(`\nresults written to ${resultsPath}`);
+  } catch (e) {
+    console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  } finally {
+    killChildren();
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.exit();
+}
 const SMALL_RUN_LATENCY = { wandbFaults: { latencyMs: 150, rateLimitPerSecond: 50 }, neptuneFaults: { latencyMs: 50 } };
 const results: Record<string, unknown> = { environment: { ...env, nodeFlags } };
 try {
