@@ -138,7 +138,9 @@ describe('mapping.md — Series', () => {
     const s = { timestamp: 100.25, runtime: 5.5, values: { 'system.cpu': 12, 'system.bad': Number.NaN } };
     expect(systemStep(s, 90)).toBe(5.5);
     expect(systemStep({ timestamp: 100.25, values: {} }, 90)).toBe(10.25);
-    expect(mapSystemSample(s, 5.5)).toEqual({ points: [{ path: 'monitoring/cpu', point: { step: 5.5, timestampMs: 100250, value: 12 } }], nonFinite: 1 });
+    expect(mapSystemSample(s, 5.5)).toEqual({ points: [{ path: 'monitoring/cpu', point: { step: 5.5, timestampMs: 100250, value: 12 } }], nonFinite: 1, unsupported: [] });
+    // A value that is not a number has no series: it is handed back by monitoring path, for a report line.
+    expect(mapSystemSample({ ...s, unsupported: { 'system.gpu.0.name': '"T4"' } }, 5.5).unsupported).toEqual([{ path: 'monitoring/gpu.0.name', value: '"T4"' }]);
   });
   it('row "system metrics": steps increase per series, not across series', () => {
     const guard = new SeriesStepGuard();
