@@ -102,6 +102,8 @@ export interface SystemSample {
   timestamp: number;
   runtime?: number;
   values: Record<string, number>;
+  /** Values that are not numbers (a string, null, a list, text that is not JSON), by key: their text, for the report. */
+  unsupported?: Record<string, string>;
 }
 
 export interface SystemMetrics {

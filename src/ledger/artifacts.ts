@@ -48,6 +48,23 @@ export class ArtifactLedger {
     return row && { digest: row.digest, runKey: row.run_key, status: row.status };
   }
 
+  /** The run that holds a version's copy, as the ledger knows it (verify reads it: the copy is checked where it is). */
+  holder(artifact: string): (ArtifactVersionRow & { run: RunKey; targetProject?: string; targetRun?: string }) | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT v.digest, v.run_key, v.status, r.entity, r.project, r.run_id, r.target_project, r.target_run
+         FROM artifact_versions v JOIN runs r ON r.run_key = v.run_key WHERE v.artifact = ?`,
+      )
+      .get(artifact) as
+      | { digest: string; run_key: string; status: 'copying' | 'done'; entity: string; project: string; run_id: string; target_project: string | null; target_run: string | null }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      digest: row.digest, runKey: row.run_key, status: row.status, run: { entity: row.entity, project: row.project, runId: row.run_id },
+      ...(row.target_project !== null ? { targetProject: row.target_project } : {}), ...(row.target_run !== null ? { targetRun: row.target_run } : {}),
+    };
+  }
+
   /**
    * Starts (or resumes) the copy of a version into `run`. A version whose digest changed since (W&B
    * versions are immutable, so only a different source could do it) starts afresh.

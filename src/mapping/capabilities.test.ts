@@ -29,7 +29,7 @@ describe('the mapping takes the target capabilities', () => {
     expect(sent.floats.map((f) => [f.path, f.point.value])).toEqual([['a', Number.NaN], ['b', -Infinity], ['c', 1]]);
     expect(sent.omissions).toEqual([]);
     const sys = mapSystemSample({ timestamp: 1, values: { 'system.cpu': Infinity } }, 1, 'send');
-    expect(sys).toEqual({ points: [{ path: 'monitoring/cpu', point: { step: 1, timestampMs: 1000, value: Infinity } }], nonFinite: 0 });
+    expect(sys).toEqual({ points: [{ path: 'monitoring/cpu', point: { step: 1, timestampMs: 1000, value: Infinity } }], nonFinite: 0, unsupported: [] });
   });
 
   it('run ids: A keeps 36 characters, B 128 bytes without hashing', () => {

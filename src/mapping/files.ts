@@ -47,3 +47,51 @@ export function placeFile(file: RunFile, opts: MappingOptions): FilePlacement {
   if (/ckpt|checkpoint/i.test(name)) return upload('checkpoints');
   return upload('files');
 }
+
+/**
+ * mapping.md, Files, for a run's whole listing: `placeFile` for each, then names whose paths collide in
+ * one file set (`back\slash.txt` and `back/slash.txt`) made distinct, so that no file overwrites
+ * another. A name that already is its path keeps it (W&B names are unique, so at most one does); the
+ * others, in W&B-name order, take the first free path with `_` added before the extension
+ * (`slash_.txt`, `slash__.txt`, …) — the rule of the history keys, applied to file names — and
+ * say which W&B file kept the path. It depends on the set of names, not on their listing order.
+ */
+export function placeFiles(files: readonly RunFile[], opts: MappingOptions): Map<string, FilePlacement> {
+  const out = new Map<string, FilePlacement>();
+  const byPath = new Map<string, RunFile[]>();
+  const slot = (target: string, path: string): string => `${target}\u0000${path}`;
+  for (const f of files) {
+    const p = placeFile(f, opts);
+    out.set(f.name, p);
+    if (p.kind !== 'upload') continue;
+    const k = slot(p.target, p.relativePath);
+    const group = byPath.get(k);
+    if (group) group.push(f);
+    else byPath.set(k, [f]);
+  }
+  const taken = new Set(byPath.keys());
+  const byName = (a: RunFile, b: RunFile): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  // Groups in path order, so that the paths their files move to do not depend on the listing's order.
+  for (const [k, group] of [...byPath].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (group.length < 2) continue;
+    const path = k.slice(k.indexOf('\u0000') + 1);
+    const keeper = group.find((f) => f.name === path) ?? [...group].sort(byName)[0];
+    for (const f of group.filter((x) => x !== keeper).sort(byName)) {
+      const p = out.get(f.name) as Extract<FilePlacement, { kind: 'upload' }>;
+      let moved = path;
+      do moved = suffixBeforeExtension(moved);
+      while (taken.has(slot(p.target, moved)));
+      taken.add(slot(p.target, moved));
+      const why = `${path} is the path of W&B file ${keeper.name}`;
+      out.set(f.name, { ...p, relativePath: moved, renamed: p.renamed ? `${p.renamed}; ${why}` : why });
+    }
+  }
+  return out;
+}
+
+/** `a/b.txt` → `a/b_.txt`; `a/.env` → `a/.env_`; `a/b` → `a/b_`. */
+function suffixBeforeExtension(path: string): string {
+  const slash = path.lastIndexOf('/');
+  const dot = path.lastIndexOf('.');
+  return dot > slash + 1 ? `${path.slice(0, dot)}_${path.slice(dot)}` : `${path}_`;
+}

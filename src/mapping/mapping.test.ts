@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunInfo } from '../core/records.ts';
 import { mapConsoleLine } from './console.ts';
-import { placeFile } from './files.ts';
+import { placeFile, placeFiles } from './files.ts';
 import { mapHistoryRow } from './history.ts';
 import { defaultMappingOptions, type MappingOptions } from './options.ts';
 import { neptuneProjectName, parseProjectMap, planProjectNames } from './project-name.ts';
@@ -138,7 +138,9 @@ describe('mapping.md — Series', () => {
     const s = { timestamp: 100.25, runtime: 5.5, values: { 'system.cpu': 12, 'system.bad': Number.NaN } };
     expect(systemStep(s, 90)).toBe(5.5);
     expect(systemStep({ timestamp: 100.25, values: {} }, 90)).toBe(10.25);
-    expect(mapSystemSample(s, 5.5)).toEqual({ points: [{ path: 'monitoring/cpu', point: { step: 5.5, timestampMs: 100250, value: 12 } }], nonFinite: 1 });
+    expect(mapSystemSample(s, 5.5)).toEqual({ points: [{ path: 'monitoring/cpu', point: { step: 5.5, timestampMs: 100250, value: 12 } }], nonFinite: 1, unsupported: [] });
+    // A value that is not a number has no series: it is handed back by monitoring path, for a report line.
+    expect(mapSystemSample({ ...s, unsupported: { 'system.gpu.0.name': '"T4"' } }, 5.5).unsupported).toEqual([{ path: 'monitoring/gpu.0.name', value: '"T4"' }]);
   });
   it('row "system metrics": steps increase per series, not across series', () => {
     const guard = new SeriesStepGuard();
@@ -193,6 +195,20 @@ describe('mapping.md — Files', () => {
   it('every other file → files; zero-byte files skipped', () => {
     expect(place('output.log')).toMatchObject({ target: 'files' });
     expect(place('empty.txt', 0)).toMatchObject({ kind: 'skip', reason: 'empty-file' });
+  });
+  it('names that normalise to one path in one set are made distinct, the same whatever the listing order', () => {
+    const names = ['/tmp/a.txt', 'tmp/a.txt', 'tmp\\a.txt', 'tmp/a_.txt', 'code/x.py', 'code\\x.py', '.env', '/.env'];
+    const paths = (order: string[]) => Object.fromEntries([...placeFiles(order.map((name) => ({ name, sizeBytes: 1 })), defaultMappingOptions)]
+      .map(([n, p]) => [n, p.kind === 'upload' ? `${p.target}:${p.relativePath}` : p.kind]));
+    const want = {
+      'tmp/a.txt': 'files:tmp/a.txt', 'tmp/a_.txt': 'files:tmp/a_.txt', '/tmp/a.txt': 'files:tmp/a__.txt', 'tmp\\a.txt': 'files:tmp/a___.txt',
+      'code/x.py': 'source_code/files:code/x.py', 'code\\x.py': 'source_code/files:code/x_.py', '.env': 'files:.env', '/.env': 'files:.env_',
+    };
+    expect(paths(names)).toEqual(want);
+    expect(paths([...names].reverse())).toEqual(want);
+    expect(placeFiles([{ name: 'b\\c', sizeBytes: 1 }, { name: '/b/c', sizeBytes: 1 }], defaultMappingOptions).get('b\\c')).toEqual({
+      kind: 'upload', target: 'files', relativePath: 'b/c_', renamed: '"\\" read as a folder separator; b/c is the path of W&B file /b/c',
+    });
   });
   it('names that are not a clean relative path are renamed (with the reason) or, with "..", not placed', () => {
     expect(place('back\\slash.txt')).toEqual({ kind: 'upload', target: 'files', relativePath: 'back/slash.txt', renamed: '"\\" read as a folder separator' });

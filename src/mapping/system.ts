@@ -22,9 +22,11 @@ export function mapSystemSample(
   step: number,
   /** The target's NaN/±Infinity choice (capabilities): dropped and counted, or sent. */
   nonFiniteValues: 'drop' | 'send' = 'drop',
-): { points: Array<{ path: string; point: SeriesPoint<number> }>; nonFinite: number } {
+): { points: Array<{ path: string; point: SeriesPoint<number> }>; nonFinite: number; unsupported: Array<{ path: string; value: string }> } {
   const points: Array<{ path: string; point: SeriesPoint<number> }> = [];
   let nonFinite = 0;
+  // A value that is not a number has no float series to go to: one report line per metric.
+  const unsupported = Object.entries(sample.unsupported ?? {}).map(([key, value]) => ({ path: monitoringPath(key), value }));
   const ts = Math.round(sample.timestamp * 1000);
   for (const [key, value] of Object.entries(sample.values)) {
     if (typeof value !== 'number' || (!Number.isFinite(value) && nonFiniteValues === 'drop')) {
@@ -33,7 +35,7 @@ export function mapSystemSample(
     }
     points.push({ path: monitoringPath(key), point: { step, timestampMs: ts, value } });
   }
-  return { points, nonFinite };
+  return { points, nonFinite, unsupported };
 }
 
 /**

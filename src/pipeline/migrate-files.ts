@@ -3,7 +3,7 @@ import type { LocalFile, RunFile, RunInfo } from '../core/records.ts';
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
 import type { Omission } from '../core/target.ts';
 import { isAbortError } from '../core/errors.ts';
-import { placeFile, type FileTarget } from '../mapping/files.ts';
+import { placeFiles, type FileTarget } from '../mapping/files.ts';
 import type { Progress } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 
@@ -29,9 +29,13 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
   const settled: NonNullable<Progress['files']>[number][] = [];
   let alreadyPresent = 0;
   let listed = 0;
-  for await (const file of ctx.source.files(run, ctx.signal)) {
+  // The whole listing first: where a file lands depends on the other names (two that normalise to one path).
+  const listing: RunFile[] = [];
+  for await (const file of ctx.source.files(run, ctx.signal)) listing.push(file);
+  const placements = placeFiles(listing, ctx.mapping);
+  for (const file of listing) {
     listed++;
-    const placement = placeFile(file, ctx.mapping);
+    const placement = placements.get(file.name)!;
     const done = uploaded.get(file.name);
     const unchanged = done !== undefined && done.size === file.sizeBytes && (done.md5 ?? '') === (file.md5 ?? '');
     if (placement.kind === 'skip') {

@@ -232,6 +232,7 @@ async function pumpSystem(run: RunInfo, batcher: RunBatcher, ctx: MigrationConte
     for (const p of kept) batcher.addFloat('system', p.path, p.point);
     for (const [path, count] of backward) batcher.omit('system', { reason: 'step-not-increasing', subject: path, count });
     if (mapped.nonFinite) batcher.omit('system', { reason: 'non-finite', subject: 'system metrics', count: mapped.nonFinite });
+    for (const u of mapped.unsupported) batcher.omit('system', { reason: 'unsupported-value', subject: u.path, count: 1, detail: `a system-metric value that is not a number (first: ${u.value.slice(0, 80)})` });
     batcher.progress('system', { cursor: step, counts: { systemSamples: 1 } });
     await batcher.maybeSubmit();
   }

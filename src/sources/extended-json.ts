@@ -47,6 +47,11 @@ export function parseExtendedJsonObject(text: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** A parsed value's JSON text again, integers beyond 2^53 by their digits (for report lines). */
+export function extendedJsonText(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
+}
+
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 class Parser {

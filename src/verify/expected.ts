@@ -2,7 +2,7 @@ import type { RunFile, RunInfo } from '../core/records.ts';
 import type { RunSource } from '../core/source.ts';
 import type { FieldAssignment, Omission, SeriesKind, SeriesPoint } from '../core/target.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
-import { placeFile, type FileTarget } from '../mapping/files.ts';
+import { placeFiles, type FileTarget } from '../mapping/files.ts';
 import { emptyPoints, mapHistoryRow } from '../mapping/history.ts';
 import type { MappedMedia } from '../mapping/media.ts';
 import type { MappingOptions } from '../mapping/options.ts';
@@ -92,8 +92,11 @@ export interface ExpectedFile {
 
 /** The run's files as migrate places them (mapping/files.ts); those it leaves out go to `onOmission`. */
 export async function* expectedFiles(run: RunInfo, source: RunSource, mapping: MappingOptions, onOmission: OnOmission, signal?: AbortSignal): AsyncGenerator<ExpectedFile> {
-  for await (const file of source.files(run, signal)) {
-    const placement = placeFile(file, mapping);
+  const listing: RunFile[] = [];
+  for await (const file of source.files(run, signal)) listing.push(file);
+  const placements = placeFiles(listing, mapping);
+  for (const file of listing) {
+    const placement = placements.get(file.name)!;
     if (placement.kind === 'skip') {
       onOmission('files', { reason: placement.reason, subject: file.name, count: 1, detail: placement.detail });
       continue;

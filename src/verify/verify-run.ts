@@ -1,4 +1,4 @@
-import { runPath, type RunInfo } from '../core/records.ts';
+import { runPath, type RunInfo, type RunKey } from '../core/records.ts';
 import type { RunSource } from '../core/source.ts';
 import type { Omission } from '../core/target.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -7,6 +7,7 @@ import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import type { SeriesPath } from '../mapping/series-paths.ts';
 import { runFingerprint } from '../pipeline/fingerprint.ts';
 import type { ProjectInfo } from '../sinks/neptune/projects.ts';
+import type { HeldField } from '../sinks/neptune/read-back.ts';
 import { Explainer, isDefaultReason } from './explain.ts';
 import { compareArtifacts } from './compare-artifacts.ts';
 import { compareFields } from './compare-fields.ts';
@@ -26,9 +27,21 @@ export interface VerifyRunContext {
   ledger?: Ledger;
   /** What the source could not give, per run path, as it reads it now (damaged logs, bad rows). */
   sourceDamage?: ReadonlyMap<string, number>;
+  /**
+   * Another run of the migration, as Neptune holds it (with the ledger: the run that copied an artifact
+   * version this run logged or used). Undefined when Neptune has no such run.
+   */
+  locate?: (run: RunKey, targetProject: string, shortId: string | undefined) => Promise<LocatedRun | undefined>;
   /** Keep a small chart of each run's main metric, both sides (for the HTML report). */
   charts?: boolean;
   signal?: AbortSignal;
+}
+
+/** A run found in Neptune: the reader of its project, its container and its fields. */
+export interface LocatedRun {
+  reader: TargetReader;
+  containerId: string;
+  held: ReadonlyMap<string, HeldField>;
 }
 
 /**

@@ -8,7 +8,9 @@ import { emptySelectionError, selectProjects } from '../pipeline/selection.ts';
 import type { ProjectInfo } from '../sinks/neptune/projects.ts';
 import type { RunVerification, VerifyStatus } from './types.ts';
 import type { VerifyTarget } from './reader.ts';
-import { verifyRun, type VerifyRunContext } from './verify-run.ts';
+import { verifyRun, type LocatedRun, type VerifyRunContext } from './verify-run.ts';
+import { capabilitiesOf } from '../mapping/options.ts';
+import { neptuneCustomRunId } from '../mapping/run-id.ts';
 
 export interface VerifySelection {
   workspace: string;
@@ -65,6 +67,22 @@ export async function verify(sel: VerifySelection, ctx: VerifyContext): Promise<
     }
     return p;
   };
+  // Runs other runs point at (the holder of a shared artifact version), read once however many point at them.
+  const located = new Map<string, Promise<LocatedRun | undefined>>();
+  const locate = (run: RunKey, targetProject: string, shortId: string | undefined): Promise<LocatedRun | undefined> => {
+    let p = located.get(runPath(run));
+    if (!p) {
+      p = (async () => {
+        const info = await projectInfo(targetProject);
+        if (!info) return undefined;
+        const { reader, capabilities } = await ctx.target.readerFor(info, ctx.signal);
+        const containerId = await reader.findRun(info, { shortId, customRunId: neptuneCustomRunId(run.runId, capabilitiesOf({ ...ctx.mapping, capabilities })) }, ctx.signal);
+        return containerId ? { reader, containerId, held: await reader.fields(containerId, ctx.signal) } : undefined;
+      })();
+      located.set(runPath(run), p);
+    }
+    return p;
+  };
   ctx.emit({ type: 'verify.started', sample: sel.sample, ledger: ctx.ledger?.path });
   const runs: RunVerification[] = [];
   let selected = 0;
@@ -84,7 +102,7 @@ export async function verify(sel: VerifySelection, ctx: VerifyContext): Promise<
         try {
           const info = await projectInfo(target);
           const { reader, capabilities } = await ctx.target.readerFor(info, ctx.signal);
-          v = await verifyRun(run, info, target, { ...ctx, reader, mapping: { ...ctx.mapping, capabilities } });
+          v = await verifyRun(run, info, target, { ...ctx, reader, locate, mapping: { ...ctx.mapping, capabilities } });
         } catch (error) {
           if (isAbortError(error) || ctx.signal?.aborted) throw error;
           const message = error instanceof Error ? error.message : String(error);

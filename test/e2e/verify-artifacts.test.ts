@@ -5,6 +5,7 @@
  * flipped byte in an artifact file, a removed version field and a removed `artifacts/used` are each
  * named as a mismatch of that run.
  */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +107,57 @@ describe('verify of carried artifacts (issue 12)', () => {
       ['file', `${base(logged)}/files/${entry.path}`],
     ]);
     expect(of(user).status).toBe('mismatch');
-    expect(unexplained(of(user)).map((d) => [d.scope, d.subject])).toEqual([['field', 'artifacts/used']]);
+    // Its artifacts/used is gone, and the copy it pointed at lost its digest in the logging run: both named.
+    expect(unexplained(of(user)).map((d) => [d.scope, d.subject, d.detail.includes(`points at the copy held by run art-team/${wandbProject}/${logged.loggedBy}`)])).toEqual([
+      ['field', 'artifacts/used', false],
+      ...(logged.usedBy.includes(user) ? [['field', 'artifacts/used', true]] : []),
+    ]);
   }, 120_000);
+
+  it('a version is checked in the run the ledger says copied it, and `artifacts/used` must point at a copy that run holds', async () => {
+    // A migration of its own (another Neptune project, another ledger), so the damage above does not meet this one's.
+    const cLedger = join(dir, 'c.sqlite');
+    const cProject = `c-${wandbProject.replace(/_/g, '-')}`;
+    const sel = ['--workspace', 'demo', '--projects', wandbProject, '--runs', runs().join(','), '--project-map', `${wandbProject}=${cProject}`, '--json', '--ledger', cLedger];
+    const migrated = await runCli(['migrate', ...sel, '--include', 'artifacts', '--yes'], stack.env, dir).done;
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const model = arts.find((a) => a.name === 'model' && a.versionIndex === 1)!;
+    const shared = arts.find((a) => a.usedBy.length > 0)!;
+    const other = runs().find((id) => id !== model.loggedBy)!;
+    const entity = 'art-team';
+    // The ledger says another run copied model:v1 (which holds nothing of it); Neptune loses the shared version's digest in the run that holds it.
+    const book = new Database(cLedger);
+    try {
+      const n = book.prepare('UPDATE artifact_versions SET run_key = ? WHERE artifact = ?').run(`${entity}/${wandbProject}/${other}`, `${entity}/${wandbProject}/model:v1`).changes;
+      expect(n).toBe(1);
+    } finally {
+      book.close();
+    }
+    const db = new NeptuneCorruptor(storage);
+    try {
+      db.removeField(neptuneRunId(stack.neptune, `demo/${cProject}`, shared.loggedBy)!, `${base(shared)}/digest`);
+    } finally {
+      db.close();
+    }
+    const out = await runCli(['verify', ...sel], stack.env, dir).done;
+    const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: VerifyReport }).report;
+    expect(out.code).toBe(5);
+    const of = (runId: string) => report.runs.find((r) => r.run.runId === runId)!;
+    const stored = model.entries.filter((e) => e.file).map((e) => e.path).sort();
+    expect(stored.length).toBeGreaterThan(0);
+    // The logging run: model:v1's files looked for in the run the ledger names, and its own lost digest.
+    const bySubject = (a: unknown[], b: unknown[]) => String(a[1]).localeCompare(String(b[1]));
+    expect(unexplained(of(model.loggedBy)).map((d) => [d.scope, d.subject, d.detail]).sort(bySubject)).toEqual([
+      ['field', `${base(shared)}/digest`, expect.stringMatching(/^missing in Neptune \(W&B: string "[0-9a-f]{32}"\)$/)],
+      ...stored.map((p) => ['file', `${base(model)}/files/${p}`, expect.stringMatching(new RegExp(`^missing in Neptune \\(W&B: \\d+ bytes\\) \\(the copy held by run ${entity}/${wandbProject}/${other}\\)$`))]),
+    ].sort(bySubject));
+    // Each run that used the shared version: its artifacts/used points at a copy without that digest.
+    for (const u of shared.usedBy) {
+      expect(of(u).status, u).toBe('mismatch');
+      expect(unexplained(of(u)).map((d) => [d.scope, d.subject, d.detail]), u).toEqual([[
+        'field', 'artifacts/used',
+        expect.stringMatching(new RegExp(`^${shared.name}:v${shared.versionIndex} points at the copy held by run ${entity}/${wandbProject}/${shared.loggedBy}, whose ${base(shared)}/digest is missing \\(W&B: string "[0-9a-f]{32}"\\)$`)),
+      ]]);
+    }
+  }, 180_000);
 });

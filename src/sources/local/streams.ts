@@ -90,7 +90,8 @@ export async function* folderConsole(lf: LoadedFolder, asm: ConsoleAssembler, si
 /**
  * System samples. Log: one StatsRecord per item set, keys prefixed `system.` (as the cloud's
  * events stream has them); records sharing a timestamp (wandb-core splits one sample) are merged.
- * Object values (`network: {sent, recv}` in 0.10–0.13) are flattened; non-numbers are dropped.
+ * Object values (`network: {sent, recv}` in 0.10–0.13) are flattened; non-numbers go to the sample's
+ * `unsupported` (a report line each, by metric).
  */
 /** What a legacy events pass could not place: lines (1-based) that are not JSON or have no numeric `_timestamp`, and other keys. */
 export interface SystemProblems {
@@ -113,11 +114,13 @@ export async function* folderSystem(lf: LoadedFolder, startTime: number | undefi
         continue;
       }
       const values: Record<string, number> = {};
+      const unsupported: Record<string, string> = {};
       for (const [k, v] of Object.entries(obj)) {
-        if (k.startsWith('system.')) flattenNumbers(k, v, values);
+        if (k.startsWith('system.')) flattenNumbers(k, v, values, unsupported);
         else if (!EVENT_BOOKKEEPING.has(k)) problems.otherKeys.set(k, (problems.otherKeys.get(k) ?? 0) + 1);
       }
       const s: SystemSample = { timestamp: ts, values };
+      if (Object.keys(unsupported).length > 0) s.unsupported = unsupported;
       if (typeof obj['_runtime'] === 'number') s.runtime = obj['_runtime'];
       yield s;
     }
@@ -137,7 +140,12 @@ export async function* folderSystem(lf: LoadedFolder, startTime: number | undefi
     }
     for (const it of r.stats.items) {
       const v = parseValue(it.valueJson);
-      if (v.ok) flattenNumbers(`system.${it.key}`, v.value, cur.values);
+      const key = `system.${it.key}`;
+      const unsupported: Record<string, string> = {};
+      // Text that is not JSON is not a number either: reported with its text, as any other non-number.
+      if (v.ok) flattenNumbers(key, v.value, cur.values, unsupported);
+      else unsupported[key] = v.value;
+      if (Object.keys(unsupported).length > 0) cur.unsupported = { ...cur.unsupported, ...unsupported };
     }
   }
   if (cur) yield cur;

@@ -2,7 +2,7 @@
  * Value helpers shared by the log and the JSON files around it: W&B writes extended JSON (bare `NaN`,
  * `Infinity`, `-Infinity`; parsed by the sources' one parser) and addresses values by key or nested path.
  */
-import { parseExtendedJson } from '../extended-json.ts';
+import { extendedJsonText, parseExtendedJson } from '../extended-json.ts';
 
 /** Parses a `value_json`; undecodable text is kept as the raw string (reported by the caller). */
 export function parseValue(text: string): { ok: true; value: unknown } | { ok: false; value: string } {
@@ -54,11 +54,16 @@ export function toNumber(v: unknown): number | undefined {
   return undefined;
 }
 
-/** Flattens numeric leaves of `v` under `prefix` with `.` (stats values such as `network: {sent, recv}`). */
-export function flattenNumbers(prefix: string, v: unknown, out: Record<string, number>): void {
+/**
+ * Flattens numeric leaves of `v` under `prefix` with `.` (stats values such as `network: {sent, recv}`).
+ * A leaf that is not a number (a string, null, a list, an empty object) goes to `unsupported` with its
+ * JSON text, so that it becomes a report line rather than vanishing.
+ */
+export function flattenNumbers(prefix: string, v: unknown, out: Record<string, number>, unsupported: Record<string, string>): void {
   const n = toNumber(v);
   if (n !== undefined) out[prefix] = n;
-  else if (isPlainObject(v)) for (const [k, x] of Object.entries(v)) flattenNumbers(`${prefix}.${k}`, x, out);
+  else if (isPlainObject(v) && Object.keys(v).length > 0) for (const [k, x] of Object.entries(v)) flattenNumbers(`${prefix}.${k}`, x, out, unsupported);
+  else unsupported[prefix] = extendedJsonText(v);
 }
 
 /** Seconds since the epoch → ISO 8601 UTC. */

@@ -1,7 +1,7 @@
 import { runPath } from '../../core/records.ts';
 import type { RunKey, SourceNotice, SystemMetrics, SystemSample } from '../../core/records.ts';
 import { SourceDataError } from '../../core/errors.ts';
-import { parseExtendedJsonObject } from '../extended-json.ts';
+import { extendedJsonText, parseExtendedJsonObject } from '../extended-json.ts';
 import type { GraphqlTransport } from './graphql.ts';
 import { RUN_EVENTS, RUN_EVENTS_COUNT } from './queries.ts';
 
@@ -78,12 +78,16 @@ export function eventToSample(text: string, where: string, key: RunKey, onNotice
     return undefined;
   }
   const values: Record<string, number> = {};
+  const unsupported: Record<string, string> = {};
   for (const [k, v] of Object.entries(row)) {
     if (k.startsWith('_')) continue;
     if (typeof v === 'number') values[k] = v;
+    else if (typeof v === 'bigint') values[k] = Number(v);
     else if (typeof v === 'boolean') values[k] = v ? 1 : 0;
+    else unsupported[k] = extendedJsonText(v); // a report line by metric, never dropped silently
   }
   const s: SystemSample = { timestamp: ts, values };
+  if (Object.keys(unsupported).length > 0) s.unsupported = unsupported;
   if (typeof row._runtime === 'number') s.runtime = row._runtime;
   return s;
 }
