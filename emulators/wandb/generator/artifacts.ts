@@ -58,9 +58,23 @@ export function artifactSize(a: GenArtifact): number {
   return a.entries.reduce((n, e) => n + entrySize(e), 0);
 }
 
+/** The version's GraphQL id (`Artifact.id`), also the `birthArtifactID` of the entries it stored. */
+export function artifactId(a: GenArtifact): string {
+  return Buffer.from(`Artifact:${a.project}/${a.name}:v${a.versionIndex}`, 'utf8').toString('base64');
+}
+
+/**
+ * A stored entry names the version that stored its bytes (`birthArtifactID`, written by
+ * artifact_manifest_v1.py `to_manifest_json` when set): without a download URL the SDK fetches it at
+ * `<base>/artifactsV2/<region>/<entity>/<birthArtifactID>/<md5 hex>` (wandb 0.17.9
+ * wandb/sdk/artifacts/storage_policies/wandb_storage_policy.py `_file_url`, `load_file`). Every
+ * generated version stores its own bytes, so the birth id is its own id.
+ */
 export function manifestJson(a: GenArtifact): string {
   const contents: Record<string, unknown> = {};
-  for (const e of a.entries) contents[e.path] = { digest: entryDigest(e), size: entrySize(e), ...(e.ref ? { ref: e.ref } : {}) };
+  for (const e of a.entries) {
+    contents[e.path] = { digest: entryDigest(e), ...(e.file ? { birthArtifactID: artifactId(a) } : {}), size: entrySize(e), ...(e.ref ? { ref: e.ref } : {}) };
+  }
   return JSON.stringify({ version: 1, storagePolicy: 'wandb-storage-policy-v1', storagePolicyConfig: { storageLayout: 'V2', storageRegion: 'default' }, contents });
 }
 

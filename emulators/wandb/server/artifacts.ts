@@ -12,7 +12,7 @@
  *   storage: they are in the manifest only.
  */
 import type { GenArtifact, GenArtifactEntry } from '../generator/artifacts.ts';
-import { artifactDigest, artifactSize, entryDigest, entrySize, manifestJson } from '../generator/artifacts.ts';
+import { artifactDigest, artifactId, artifactSize, entryDigest, entrySize, manifestJson } from '../generator/artifacts.ts';
 import { paginate, type PageArgs } from './connection.ts';
 import type { Core } from './core.ts';
 import { chunkSource, type BodySource } from './storage.ts';
@@ -24,9 +24,6 @@ function storagePath(a: GenArtifact, rest: string): string {
   return `/_storage/artifacts/${enc(a.project)}/${enc(a.name)}/v${a.versionIndex}/${rest}`;
 }
 
-function artifactId(a: GenArtifact): string {
-  return b64(`Artifact:${a.project}/${a.name}:v${a.versionIndex}`);
-}
 
 const stored = (a: GenArtifact): GenArtifactEntry[] => a.entries.filter((e) => e.file);
 
@@ -44,18 +41,81 @@ export function artifactById(core: Core, id: string, projectNode: (name: string)
   return a ? new ArtifactNode(core, a, projectNode) : null;
 }
 
+const versionsOf = (core: Core, project: string, name: string): GenArtifact[] =>
+  (core.entity.artifacts ?? []).filter((a) => a.project === project && a.name === name);
+
+/** The version of a collection an alias names: `v<index>` or one of its aliases (`latest`, `best`). */
+function byAlias(versions: GenArtifact[], alias: string): GenArtifact | undefined {
+  return versions.find((v) => `v${v.versionIndex}` === alias || v.aliases.includes(alias));
+}
+
+/**
+ * `project.artifact(name: "<collection>:<alias>")`: how the SDK opens an artifact by name —
+ * `api.artifact("e/p/name:v0")` (wandb 0.17.9 wandb/sdk/artifacts/artifact.py `_from_name`, query
+ * `ArtifactByName`; wandb 0.26.1 the same through `wandb/sdk/artifacts/_generated/artifact_by_name.py`)
+ * and `artifact.manifest` (0.17.9 artifact.py `manifest`, query `ArtifactManifest`). The name always
+ * carries an alias or version there (the public API adds `:latest` when none is given: 0.17.9
+ * wandb/apis/public/api.py `_artifact`); without one nothing is found (null, as for any unknown name).
+ */
+export function artifactByName(core: Core, project: string, name: string, projectNode: (name: string) => unknown): ArtifactNode | null {
+  const colon = name.lastIndexOf(':');
+  if (colon <= 0) return null;
+  const a = byAlias(versionsOf(core, project, name.slice(0, colon)), name.slice(colon + 1));
+  return a ? new ArtifactNode(core, a, projectNode) : null;
+}
+
 /** `project.artifactCollection(name)`: null when the project has no such collection. */
 export function artifactCollection(core: Core, project: string, name: string, projectNode: (name: string) => unknown): unknown {
-  const versions = (core.entity.artifacts ?? []).filter((a) => a.project === project && a.name === name);
+  const versions = versionsOf(core, project, name);
   if (versions.length === 0) return null;
   return {
     __typename: 'ArtifactSequence', id: b64(`ArtifactSequence:${project}/${name}`), name, description: null, createdAt: versions[0].createdAt,
     project: () => projectNode(project),
+    // `api.artifact_collection(type, name)` (wandb 0.17.9 wandb/apis/public/artifacts.py
+    // ArtifactCollection.load: `tags { edges { node } }`, `aliases(after, first)`): every alias of
+    // every version, `v<n>` included, as `Artifact.aliases` lists them (the SDK filters those out).
+    tags: { pageInfo: { endCursor: null, hasNextPage: false }, edges: [] },
+    // `collection.artifacts()` (0.17.9 wandb/apis/public/artifacts.py `Artifacts`, filters
+    // `{"state": "COMMITTED"}`): every version here is committed; edges carry `version` (`v<n>`).
+    artifacts: (args: PageArgs & { filters?: string | null }) => {
+      const state = args.filters ? (JSON.parse(args.filters) as { state?: unknown }).state : undefined;
+      const list = state === undefined || state === 'COMMITTED' ? versions : [];
+      const page = paginate('artifact', list, args, 50, (v) => new ArtifactNode(core, v, projectNode)) as { edges: { node: ArtifactNode }[] };
+      for (const e of page.edges) Object.assign(e, { version: `v${e.node.versionIndex}` });
+      return page;
+    },
+    aliases: (args: PageArgs) => paginate('alias', versions.flatMap((v) => new ArtifactNode(core, v, projectNode).aliases), args, 1000, (x) => x),
     artifactMembership: (args: { aliasName: string }) => {
-      const a = versions.find((v) => `v${v.versionIndex}` === args.aliasName || v.aliases.includes(args.aliasName));
+      const a = byAlias(versions, args.aliasName);
       return a ? membership(core, a, projectNode) : null;
     },
   };
+}
+
+/**
+ * `project.artifactType(name)` / `project.artifactTypes`: the types the project's versions have, named
+ * by the versions (wandb 0.17.9 wandb/apis/public/artifacts.py `ProjectArtifactTypes`,
+ * `ArtifactCollection.load`; artifact.py `files()` asks `artifactType(name).artifact(name)`, query
+ * `ArtifactFiles`). Null for a type no version of the project has.
+ */
+export function artifactType(core: Core, project: string, type: string, projectNode: (name: string) => unknown): unknown {
+  const versions = (core.entity.artifacts ?? []).filter((a) => a.project === project && a.type === type);
+  if (versions.length === 0) return null;
+  const inType = (name: string) => (versions.some((v) => v.name === name) ? artifactCollection(core, project, name, projectNode) : null);
+  return {
+    id: b64(`ArtifactType:${type}`), name: type, description: null, createdAt: versions[0].createdAt, project: () => projectNode(project),
+    artifact: (args: { name: string }) => {
+      const a = artifactByName(core, project, args.name, projectNode);
+      return a && a.typeName === type ? a : null;
+    },
+    artifactCollection: (args: { name: string }) => inType(args.name),
+    artifactSequence: (args: { name: string }) => inType(args.name),
+  };
+}
+
+export function artifactTypes(core: Core, project: string, args: PageArgs, projectNode: (name: string) => unknown): unknown {
+  const types = [...new Set((core.entity.artifacts ?? []).filter((a) => a.project === project).map((a) => a.type))];
+  return paginate('artifactType', types, args, 50, (t) => artifactType(core, project, t, projectNode));
 }
 
 function membership(core: Core, a: GenArtifact, projectNode: (name: string) => unknown): unknown {
@@ -63,13 +123,18 @@ function membership(core: Core, a: GenArtifact, projectNode: (name: string) => u
   return {
     id: b64(`ArtifactCollectionMembership:${a.project}/${a.name}:v${a.versionIndex}`), versionIndex: a.versionIndex, createdAt: a.createdAt,
     commitHash: node.commitHash, aliases: node.aliases, artifactCollection: node.artifactSequence, artifact: node,
-    files: (args: PageArgs & { names?: string[] | null }) => {
-      let list = stored(a);
-      if (args.names?.length) list = list.filter((e) => args.names!.includes(e.path));
-      const stale = core.staleUrls(`artifactFiles:${a.project}/${a.name}:v${a.versionIndex}`);
-      return paginate('file', list, args, 50, (e) => fileNode(core, a, e, stale));
-    },
+    files: (args: FileArgs) => storedFiles(core, a, args),
   };
+}
+
+type FileArgs = PageArgs & { names?: string[] | null };
+
+/** The stored entries of a version as a `FileConnection` (reference entries have no file in W&B). */
+function storedFiles(core: Core, a: GenArtifact, args: FileArgs): unknown {
+  let list = stored(a);
+  if (args.names?.length) list = list.filter((e) => args.names!.includes(e.path));
+  const stale = core.staleUrls(`artifactFiles:${a.project}/${a.name}:v${a.versionIndex}`);
+  return paginate('file', list, args, 50, (e) => fileNode(core, a, e, stale));
 }
 
 function fileNode(core: Core, a: GenArtifact, e: GenArtifactEntry, stale: boolean): unknown {
@@ -93,6 +158,18 @@ export class ArtifactNode {
   get size(): number { return artifactSize(this.a); }
   get fileCount(): number { return this.a.entries.length; }
   get artifactType(): unknown { return { id: b64(`ArtifactType:${this.a.type}`), name: this.a.type }; }
+  get typeName(): string { return this.a.type; }
+  /**
+   * `artifact(id).files(after, first)`: how wandb 0.17.9 `Artifact.download()` lists the entries'
+   * signed URLs (wandb/sdk/artifacts/artifact.py `_fetch_file_urls`, query `ArtifactFileURLs`), and
+   * `artifact.files()` (`ArtifactFiles`, through `artifactType(name).artifact(name)`).
+   */
+  files(args: FileArgs): unknown { return storedFiles(this.core, this.a, args); }
+  /** `artifact.logged_by()`: the logging run (0.17.9 artifact.py `logged_by`, query `ArtifactCreatedBy`; `Initiator = Run | User`). */
+  createdBy(): unknown {
+    const run = (this.projectNode(this.a.project) as { run(args: { name: string }): object | null } | null)?.run({ name: this.a.loggedBy });
+    return run ? Object.assign(Object.create(run) as object, { __typename: 'Run' }) : null;
+  }
   get createdAt(): string { return this.a.createdAt; }
   get updatedAt(): string { return this.a.createdAt; }
   get ttlDurationSeconds(): number { return -1; }
@@ -135,4 +212,16 @@ export function artifactBody(core: Core, parts: string[]): BodySource | undefine
   }
   const e = kind === 'files' ? stored(a).find((x) => x.path === rest.join('/')) : undefined;
   return e?.file && chunkSource(e.file.sizeBytes, e.file.mimetype ?? 'application/octet-stream', e.file.content);
+}
+
+/**
+ * `/artifactsV2/<region>/<entity>/<birthArtifactID>/<md5 hex>` (see `manifestJson`): the storage path
+ * of the stored entry with that MD5 in the version that stored it; undefined = 404. The API answers it
+ * as `/files/…`: Basic auth, then a redirect to a signed storage URL.
+ */
+export function artifactV2Path(core: Core, entity: string, birthId: string, md5Hex: string): string | undefined {
+  if (entity !== core.entity.name) return undefined;
+  const a = (core.entity.artifacts ?? []).find((x) => artifactId(x) === birthId);
+  const e = a && stored(a).find((x) => Buffer.from(entryDigest(x), 'base64').toString('hex') === md5Hex);
+  return a && e ? storagePath(a, `files/${e.path.split('/').map(enc).join('/')}`) : undefined;
 }

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { GenEntity } from '../generator/types.ts';
 import { type Core, findProject, findRun } from './core.ts';
 import { FaultInjector, type FaultConfig, type RequestClass } from './faults.ts';
-import { artifactBody } from './artifacts.ts';
+import { artifactBody, artifactV2Path } from './artifacts.ts';
 import { loadSchema, runGraphql } from './graphql.ts';
 import { ParquetExporter } from './parquet-export.ts';
 import { RunDataCache } from './run-data.ts';
@@ -129,7 +129,7 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     const path = rawPath.replace(/\/+$/, '') || '/';
     const cls: RequestClass | undefined = origin === 'storage'
       ? (path.startsWith('/_storage/') ? 'storage' : undefined)
-      : path === '/graphql' ? 'graphql' : path.startsWith('/files/') ? 'files' : undefined;
+      : path === '/graphql' ? 'graphql' : path.startsWith('/files/') || path.startsWith('/artifactsV2/') ? 'files' : undefined;
     if (!cls) return sendJson(res, 404, { errors: [{ message: 'not found' }] });
 
     if (cls !== 'storage') {
@@ -170,6 +170,14 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     }
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { errors: [{ message: 'use GET' }] });
+    if (cls === 'files' && path.startsWith('/artifactsV2/')) {
+      const [, entity, birthId, md5Hex] = path.slice('/artifactsV2/'.length).split('/').map(decodeURIComponent);
+      const target = artifactV2Path(core, entity ?? '', birthId ?? '', md5Hex ?? '');
+      if (!target) return sendJson(res, 404, { errors: [{ message: 'file not found' }] });
+      stats.redirects++;
+      res.writeHead(302, { Location: storageUrl + core.signer.sign(target), 'Content-Length': '0' }).end();
+      return;
+    }
     if (cls === 'files') {
       // The W&B-hosted file URL answers a redirect to a signed storage URL, signed now (issue 8; the SDK's
       // `requests.get` follows it and drops the Authorization header on the new host: requests

@@ -1,6 +1,6 @@
 /** GraphQL root and `Entity`/`Project`/`User` resolvers. A missing project or run is `null`, not an error (wandb-api.md §1.5). */
 import type { GenProject } from '../generator/types.ts';
-import { artifactById, artifactCollection } from './artifacts.ts';
+import { artifactById, artifactByName, artifactCollection, artifactType, artifactTypes } from './artifacts.ts';
 import { paginate, type PageArgs } from './connection.ts';
 import { type Core, findProject, findRun } from './core.ts';
 import { matchesFilter, parseFilters, sortRuns } from './filters.ts';
@@ -42,6 +42,9 @@ export class ProjectNode {
   sweep(args: { sweepName: string }): SweepNode | null { return sweepNode(this.p, args.sweepName); }
   get totalSweeps(): number { return sweepNames(this.p).length; }
   artifactCollection(args: { name: string }): unknown { return artifactCollection(this.core, this.p.name, args.name, () => this); }
+  artifact(args: { name: string }): unknown { return artifactByName(this.core, this.p.name, args.name, () => this); }
+  artifactType(args: { name: string }): unknown { return artifactType(this.core, this.p.name, args.name, () => this); }
+  artifactTypes(args: PageArgs): unknown { return artifactTypes(this.core, this.p.name, args, () => this); }
   sweeps(args: PageArgs): unknown { return paginate('sweep', sweepNames(this.p), args, 50, (name) => sweepNode(this.p, name)); }
 }
 
