@@ -1,13 +1,13 @@
 import type { Logger } from '../../core/logger.ts';
 import type { TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, HistogramPoint, ImagePoint, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import type { NeptuneApi } from '../neptune/api.ts';
 import { heldStep } from '../../mapping/steps.ts';
 import type { IngestClient } from './ingest.ts';
 import { checkAtom, checkPath, checkStep, type Refusal } from './limits.ts';
 import { BMediaSeries } from './media-series.ts';
-import { SnapshotEncoder, type EncoderLimits } from './snapshots.ts';
+import { SnapshotEncoder, type EncoderLimits, type FloatBlockEntries } from './snapshots.ts';
 import { readHeld, type BRunHeld } from './read-back.ts';
 import { refusalsOf } from './status.ts';
 import { mimeTypeOf, storageDestination, type StorageUploader, type UploadItem } from './uploads.ts';
@@ -133,6 +133,46 @@ export class NeptuneBRun implements TargetRun {
       this.encoder.appendFloat(s.key, p.step, p.timestampMs, p.value);
     }
     if (refused) this.noteRefused(path, refused);
+  }
+
+  /**
+   * Float points by column, checked point by point as `appendFloats` checks them; the encoder writes
+   * them from the columns (no object per point), a mask only where a point is refused.
+   */
+  appendFloatBlock(block: FloatSeriesBlock): void {
+    const { steps } = block;
+    const n = steps.length;
+    const drop = this.ctx.nonFinite === 'drop';
+    const entries: FloatBlockEntries = { steps, timestampsMs: block.timestampsMs, keys: [], values: [], masks: [] };
+    let points = 0;
+    for (const c of block.series) {
+      const { values, present } = c;
+      const bad = checkPath(c.path);
+      if (bad) {
+        this.refuse(c.path, bad, present ? present.reduce((a, b) => a + b, 0) : n);
+        continue;
+      }
+      const s = this.seriesOf(c.path);
+      let refused: Map<OmissionReason, number> | undefined;
+      let mask = present;
+      for (let i = 0; i < n; i++) {
+        if (present && present[i] !== 1) continue;
+        const why = this.pointProblem(s, steps[i]) ?? (drop && !Number.isFinite(values[i]) ? 'non-finite' : undefined);
+        if (why) {
+          (refused ??= new Map()).set(why, (refused.get(why) ?? 0) + 1);
+          if (mask === present) mask = present ? present.slice() : new Uint8Array(n).fill(1);
+          mask![i] = 0;
+          continue;
+        }
+        s.last = s.next;
+        points++;
+      }
+      if (refused) this.noteRefused(c.path, refused);
+      entries.keys.push(s.key);
+      entries.values.push(values);
+      entries.masks.push(mask);
+    }
+    if (points) this.encoder.appendFloatBlock(entries, points);
   }
 
   appendStrings(path: string, points: readonly SeriesPoint<string>[]): void {
