@@ -51,11 +51,18 @@ interface SeriesState {
  * server processed every one of them, with what it refused.
  */
 export class NeptuneBRun implements TargetRun {
-  private readonly encoder: SnapshotEncoder;
+  private encoder: SnapshotEncoder;
   private readonly series = new Map<string, SeriesState>();
   private pending: Omission[] = [];
   private held?: BRunHeld;
+  /** The last flush, processed (or failed). */
   private chain: Promise<unknown> = Promise.resolve();
+  /** The last flush's requests, sent (or failed). */
+  private submitted: Promise<unknown> = Promise.resolve();
+  /** An encoder a finished flush left, for the next flush's appends. */
+  private spare?: SnapshotEncoder;
+  /** Appends while a flush is in flight go to the next flush (see `flush`). */
+  readonly appendsDuringFlush = true;
   private readonly media: BMediaSeries;
 
   constructor(
@@ -215,26 +222,39 @@ export class NeptuneBRun implements TargetRun {
     for (const [reason, count] of refused) addOmission(this.pending, { reason, subject: path, count, detail: details[reason] });
   }
 
+  /**
+   * What was appended so far goes in this flush; appends from now on go in the next one (the encoder
+   * is swapped here), so the pipeline can fill the next batch while this one is processed. Requests
+   * go out in flush order (the server processes a run's requests in the order they came) and each
+   * flush resolves once the server processed it, after the flushes before it.
+   */
   flush(signal?: AbortSignal): Promise<Omission[]> {
-    const run = this.chain.then(
-      () => this.flushNow(signal),
-      () => this.flushNow(signal),
-    );
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  private async flushNow(signal?: AbortSignal): Promise<Omission[]> {
+    const encoder = this.encoder;
+    this.encoder = this.spare ?? new SnapshotEncoder(this.ctx.encoderLimits);
+    this.spare = undefined;
     const omissions = this.pending;
     this.pending = [];
-    const points = this.encoder.pendingPoints;
-    try {
-      const refused = await submitAndWait(this.encoder, this.ctx, this.project, this.id, signal);
-      this.ctx.counters.points += points;
-      return [...omissions, ...refused];
-    } finally {
-      this.encoder.clear();
-    }
+    const points = encoder.pendingPoints;
+    const submitted = this.submitted
+      .then(() => submitAll(encoder, this.ctx, this.project, this.id, signal))
+      .finally(() => {
+        // The bodies were views of its buffer: reusable once every one of them went out.
+        encoder.clear();
+        this.spare ??= encoder;
+      });
+    this.submitted = submitted.catch(() => undefined);
+    const run = this.chain
+      .then(
+        () => submitted,
+        () => submitted,
+      )
+      .then(async (ids) => {
+        const refused = await waitProcessed(ids, this.ctx, this.project, this.id, signal);
+        this.ctx.counters.points += points;
+        return [...omissions, ...refused];
+      });
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -281,11 +301,22 @@ export class NeptuneBRun implements TargetRun {
 
 /** Submits what the encoder holds and waits until the server processed it; returns what it refused. */
 export async function submitAndWait(encoder: Pick<SnapshotEncoder, 'empty' | 'requests'>, ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<Omission[]> {
+  return waitProcessed(await submitAll(encoder, ctx, project, runId, signal), ctx, project, runId, signal);
+}
+
+/** Submits what the encoder holds, one request after another; resolves with their request ids. */
+async function submitAll(encoder: Pick<SnapshotEncoder, 'empty' | 'requests'>, ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<string[]> {
   if (encoder.empty) return [];
   const ids: string[] = [];
   for (const body of encoder.requests(project, runId, ctx.now())) {
     ids.push(await ctx.ingest.submit(body, `ingest for run ${runId} (${body.length} bytes)`, signal));
   }
+  return ids;
+}
+
+/** Waits until the server processed these requests; returns what it refused. */
+async function waitProcessed(ids: readonly string[], ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<Omission[]> {
+  if (ids.length === 0) return [];
   const statuses = await ctx.ingest.waitProcessed(project, ids, signal);
   return refusalsOf(statuses, { ingest: ctx.ingest, project, runId, log: ctx.log }, signal);
 }
