@@ -1,8 +1,9 @@
 /**
  * Micro-benchmark of the Protocol B encoder alone (no HTTP, no emulator): N float points as the
  * pipeline hands them over (path-major batches of SeriesPoint objects), grouped into snapshots and
- * encoded into request bodies. Prints points/s, CPU-s per million points, bytes per point, peak RSS.
- *   npx tsx bench/neptune-b-encode.ts [--points 5000000] [--series 10] [--batch 20000]
+ * encoded into request bodies; or, with `--blocks yes`, as float blocks (Float64Array columns, the
+ * history fast path). Prints points/s, CPU-s per million points, bytes per point, peak RSS.
+ *   npx tsx bench/neptune-b-encode.ts [--points 5000000] [--series 10] [--batch 20000] [--blocks yes]
  */
 import { SnapshotEncoder } from '../src/sinks/neptune-b/snapshots.ts';
 import { arg } from './lib/args.ts';
@@ -12,6 +13,7 @@ const seriesCount = Number(arg('series', '10'));
 const batch = Number(arg('batch', '20000'));
 const rowsPerBatch = Math.max(1, Math.floor(batch / seriesCount));
 const rows = Math.ceil(total / seriesCount);
+const blocks = arg('blocks', 'no') === 'yes';
 
 const enc = new SnapshotEncoder();
 const keys = Array.from({ length: seriesCount }, (_, s) => `metrics/series_${s}`);
@@ -22,8 +24,15 @@ const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 for (let from = 0; from < rows; from += rowsPerBatch) {
   const n = Math.min(rowsPerBatch, rows - from);
+  if (blocks) {
+    // What RunBatcher hands a target with a block method: rows by column.
+    const steps = Float64Array.from({ length: n }, (_, i) => from + i);
+    const timestampsMs = Float64Array.from({ length: n }, (_, i) => 1_700_000_000_000 + (from + i) * 10);
+    const values = keys.map(() => Float64Array.from({ length: n }, (_, i) => Math.sin((from + i) / 100)));
+    enc.appendFloatBlock({ steps, timestampsMs, keys: keys.map((k) => enc.key(k)), values, masks: keys.map(() => undefined) }, n * keys.length);
+  }
   // What RunBatcher hands a target: one array of points per path.
-  for (const path of keys) {
+  else for (const path of keys) {
     const pts = new Array(n);
     for (let i = 0; i < n; i++) pts[i] = { step: from + i, timestampMs: 1_700_000_000_000 + (from + i) * 10, value: Math.sin((from + i) / 100) };
     const key = enc.key(path);

@@ -1,5 +1,5 @@
 /** Scenario (a): one big run migrated end to end, against a bare reference loop over the same export. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NeptuneStats } from '../../emulators/neptune/index.ts';
 import type { EmulatorStats } from '../../emulators/wandb/index.ts';
@@ -36,11 +36,14 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
     try {
       const startup = await runCli(['--version'], {}, o.work, o.nodeFlags);
       const before = await wandb.stats();
+      const emulatorCpu0 = [processCpuSeconds(neptune.pid), processCpuSeconds(wandb.pid)];
       const cli = await runCli(
         ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--protocol', protocol, '--ledger', join(o.work, 'ledger.sqlite')],
         { ...wandb.info.env, ...neptune.info.env }, o.work, o.nodeFlags,
       );
       const after = await wandb.stats();
+      // What each emulator spent meanwhile: with the client's own CPU, where the wall time went.
+      const [neptuneCpu, wandbCpu] = [processCpuSeconds(neptune.pid), processCpuSeconds(wandb.pid)].map((c, k) => (c === undefined || emulatorCpu0[k] === undefined ? undefined : c - emulatorCpu0[k]!));
       const nStats = await neptune.stats();
       const m = migrationFigures(cli, before, after, nStats);
       // Points the product had to move from history alone (what the bare loop moves too).
@@ -64,6 +67,8 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
         ['product: client CPU (s, user+system, process.cpuUsage)', +cli.cpuSeconds.toFixed(2)],
         ['product: client CPU per million points written (s)', cpm === undefined ? '-' : +cpm.toFixed(2)],
         ['product: peak RSS (MB)', mb(cli.peakRssBytes)],
+        ['Neptune emulator CPU meanwhile (s; its ingest, status checks)', neptuneCpu === undefined ? '-' : +neptuneCpu.toFixed(2)],
+        ['W&B emulator CPU meanwhile (s; serving the export)', wandbCpu === undefined ? '-' : +wandbCpu.toFixed(2)],
         ['  (CLI process start alone: peak RSS MB / CPU s)', `${mb(startup.peakRssBytes)} / ${startup.cpuSeconds.toFixed(2)}`],
         ['product: node flags of the migration process', cli.execArgv.join(' ') || '(none)'],
         ['bare loop: points', bare.points],
@@ -75,6 +80,7 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
       return {
         table, exportSeconds, exportFiles: urls.length, historyPoints, cliStartSeconds: startup.seconds, productPointsPerSecond: Math.round(productPps),
         cpuSecondsPerMillionPoints: cpm, cliStartPeakRssBytes: startup.peakRssBytes, cliStartCpuSeconds: startup.cpuSeconds,
+        neptuneEmulatorCpuSeconds: neptuneCpu, wandbEmulatorCpuSeconds: wandbCpu,
         barePointsPerSecond: Math.round(barePps), ratio: productPps / barePps, bare, product: { ...m, seconds: cli.seconds, exitCode: cli.code },
         neptuneStats: nStats,
       };
@@ -83,5 +89,17 @@ export async function scenarioA(o: { points: number; work: string; signal: Abort
     }
   } finally {
     await wandb.close();
+  }
+}
+
+/** User + system CPU seconds of a live process so far (Linux `/proc/<pid>/stat`, 100 ticks a second); undefined elsewhere. */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
   }
 }

@@ -15,7 +15,7 @@ export interface TargetRunState {
  * One run in the target. The migration appends, then flushes; `flush` resolves only once the target
  * acknowledged everything appended before it, and returns what the target (or the writer's own rule
  * checks) refused — the ledger advances only after that.
- * The pipeline never appends while a flush is in flight.
+ * The pipeline never appends while a flush is in flight, unless the run says it may (`appendsDuringFlush`).
  */
 export interface TargetRun {
   /** Target-side id of the run (for the ledger and the report). */
@@ -30,6 +30,11 @@ export interface TargetRun {
    */
   appendFloatBlock?(block: FloatSeriesBlock): void;
   flush(signal?: AbortSignal): Promise<Omission[]>;
+  /**
+   * True where points appended while a flush is in flight go to the next flush (and flushes resolve
+   * in order): the pipeline then appends the next batch without waiting, two batches in flight.
+   */
+  readonly appendsDuringFlush?: boolean;
   /**
    * What a file set already holds (relative path → size). Used when the ledger knows nothing of a run
    * the target already has, so files are not uploaded twice.

@@ -58,6 +58,8 @@ const POINTS_COUNT: Record<StreamScope, string> = { history: 'historyPoints', sy
 export class RunBatcher {
   private current = new RunBatch();
   private inflight: Promise<void> = Promise.resolve();
+  /** The batch sent before the one in flight (targets that take appends during a flush). */
+  private earlier: Promise<void> = Promise.resolve();
   private committedPaths: number;
   private readonly totals: Record<StreamScope, number> = { history: 0, system: 0, console: 0 };
   private rows = 0;
@@ -162,13 +164,24 @@ export class RunBatcher {
     if (this.current.points >= this.batchPoints) await this.submit();
   }
 
-  /** Sends the current batch (waiting for the one in flight first). */
+  /**
+   * Sends the current batch, waiting first for the one in flight; where the target takes appends while
+   * a flush is in flight, only for the one before it (two batches in flight: the target processes one
+   * while the next is sent).
+   */
   async submit(): Promise<void> {
     const batch = this.current;
     if (batch.empty) return;
     this.current = new RunBatch();
-    await this.inflight;
-    this.inflight = this.send(batch);
+    const before = this.inflight;
+    if (this.target.appendsDuringFlush) {
+      await this.earlier;
+      this.earlier = before;
+      this.inflight = this.send(batch, before);
+    } else {
+      await before;
+      this.inflight = this.send(batch);
+    }
     // A failure surfaces at the next submit or drain; the chain itself must not be an unhandled rejection.
     this.inflight.catch(() => {});
   }
@@ -187,14 +200,19 @@ export class RunBatcher {
     return false;
   }
 
-  private async send(batch: RunBatch): Promise<void> {
+  /** Appends the batch and flushes it; acknowledges it once flushed and once `before` (the batch before it) was. */
+  private async send(batch: RunBatch, before?: Promise<void>): Promise<void> {
     if (batch.fields) this.target.assign(batch.fields.assignments);
     const blocks = this.blocksFor(batch);
     for (const [path, points] of batch.floats) this.target.appendFloats(path, points);
     for (const b of blocks) this.target.appendFloatBlock!(b);
     for (const [path, points] of batch.strings) this.target.appendStrings(path, points);
-    const refused = batch.points > 0 || batch.fields ? await this.target.flush(this.signal) : [];
-    this.acknowledge(batch, refused);
+    const flushed = batch.points > 0 || batch.fields ? this.target.flush(this.signal) : Promise.resolve([]);
+    // Handled below, after `before`: not an unhandled rejection meanwhile.
+    flushed.catch(() => {});
+    // The ledger records batches strictly in order.
+    if (before) await before;
+    this.acknowledge(batch, await flushed);
   }
 
   /**

@@ -17,6 +17,7 @@ import { Pool } from '../../src/pipeline/pool.ts';
 import { buildReport } from '../../src/pipeline/report.ts';
 import { blockOf } from '../support/history-blocks.ts';
 import { FakeSource, FakeTarget, fakeRun } from './fakes.ts';
+import type { TargetProject, TargetRun } from '../../src/core/sink.ts';
 
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
@@ -33,6 +34,33 @@ class BlockSource extends FakeSource {
       }
     }
     if (rows.length) yield blockOf(rows, ['loss', 'acc', 'train/x', '_runtime']);
+  }
+}
+
+/**
+ * A target whose runs take appends while a flush is in flight (as Protocol B's do); each flush
+ * resolves a macrotask later, so the next batch is appended and flushed meanwhile.
+ */
+class OverlapTarget extends FakeTarget {
+  inFlight = 0;
+  maxInFlight = 0;
+  override async openRun(project: TargetProject, customRunId: string): Promise<TargetRun> {
+    const run = await super.openRun(project, customRunId);
+    return {
+      ...run,
+      appendsDuringFlush: true,
+      flush: async () => {
+        this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+        try {
+          const flushed = run.flush();
+          flushed.catch(() => {}); // awaited below
+          await new Promise((r) => setImmediate(r));
+          return await flushed;
+        } finally {
+          this.inFlight--;
+        }
+      },
+    };
   }
 }
 
@@ -81,6 +109,31 @@ describe('history by blocks through the pipeline', () => {
       expect(byBlocks.runs.get('ws/proj-one/r1')!.series.get('loss')).toHaveLength(1000);
     });
   }
+
+  it('with two batches in flight (a target that takes appends during a flush), ends and reports as one at a time', async () => {
+    const reference = new FakeTarget();
+    const ref = setup(makeSource(false), reference);
+    await migrate(sel, ref.ctx);
+    const overlap = new OverlapTarget();
+    const o = setup(makeSource(true), overlap);
+    await migrate(sel, o.ctx);
+    expect(overlap.maxInFlight).toBe(2);
+    expect(snapshot(overlap)).toBe(snapshot(reference));
+    expect(reportOf(o.ledger)).toEqual(reportOf(ref.ledger));
+    for (const applied of [false, true]) {
+      for (let crashAt = 1; crashAt <= reference.flushes; crashAt += 2) {
+        const target = new OverlapTarget();
+        const { ctx } = setup(makeSource(true), target);
+        target.crash = { afterFlushes: crashAt, applied };
+        await migrate(sel, ctx);
+        target.crash = undefined;
+        expect((await migrate(sel, ctx)).failed).toBe(0);
+        expect(snapshot(target), `crash at ${crashAt}, applied ${applied}`).toBe(snapshot(reference));
+        const refused = ctx.ledger.listRuns().flatMap((r) => ctx.ledger.omissions(r.key)).filter((x) => x.reason === 'step-not-increasing');
+        expect(refused).toEqual([]);
+      }
+    }
+  });
 
   for (const applied of [false, true]) {
     it(`a crash at any flush (${applied ? 'after' : 'before'} the target applied it) then a resume ends as by rows`, async () => {

@@ -1,13 +1,13 @@
 import type { Logger } from '../../core/logger.ts';
 import type { TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, HistogramPoint, ImagePoint, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import type { NeptuneApi } from '../neptune/api.ts';
 import { heldStep } from '../../mapping/steps.ts';
 import type { IngestClient } from './ingest.ts';
 import { checkAtom, checkPath, checkStep, type Refusal } from './limits.ts';
 import { BMediaSeries } from './media-series.ts';
-import { SnapshotEncoder, type EncoderLimits } from './snapshots.ts';
+import { SnapshotEncoder, type EncoderLimits, type FloatBlockEntries } from './snapshots.ts';
 import { heldOf, readHeld, type BRunHeld } from './read-back.ts';
 import { refusalsOf } from './status.ts';
 import { mimeTypeOf, storageDestination, type StorageUploader, type UploadItem } from './uploads.ts';
@@ -51,11 +51,18 @@ interface SeriesState {
  * server processed every one of them, with what it refused.
  */
 export class NeptuneBRun implements TargetRun {
-  private readonly encoder: SnapshotEncoder;
+  private encoder: SnapshotEncoder;
   private readonly series = new Map<string, SeriesState>();
   private pending: Omission[] = [];
   private held?: BRunHeld;
+  /** The last flush, processed (or failed). */
   private chain: Promise<unknown> = Promise.resolve();
+  /** The last flush's requests, sent (or failed). */
+  private submitted: Promise<unknown> = Promise.resolve();
+  /** An encoder a finished flush left, for the next flush's appends. */
+  private spare?: SnapshotEncoder;
+  /** Appends while a flush is in flight go to the next flush (see `flush`). */
+  readonly appendsDuringFlush = true;
   private readonly media: BMediaSeries;
   private created: boolean;
 
@@ -141,6 +148,46 @@ export class NeptuneBRun implements TargetRun {
     if (refused) this.noteRefused(path, refused);
   }
 
+  /**
+   * Float points by column, checked point by point as `appendFloats` checks them; the encoder writes
+   * them from the columns (no object per point), a mask only where a point is refused.
+   */
+  appendFloatBlock(block: FloatSeriesBlock): void {
+    const { steps } = block;
+    const n = steps.length;
+    const drop = this.ctx.nonFinite === 'drop';
+    const entries: FloatBlockEntries = { steps, timestampsMs: block.timestampsMs, keys: [], values: [], masks: [] };
+    let points = 0;
+    for (const c of block.series) {
+      const { values, present } = c;
+      const bad = checkPath(c.path);
+      if (bad) {
+        this.refuse(c.path, bad, present ? present.reduce((a, b) => a + b, 0) : n);
+        continue;
+      }
+      const s = this.seriesOf(c.path);
+      let refused: Map<OmissionReason, number> | undefined;
+      let mask = present;
+      for (let i = 0; i < n; i++) {
+        if (present && present[i] !== 1) continue;
+        const why = this.pointProblem(s, steps[i]) ?? (drop && !Number.isFinite(values[i]) ? 'non-finite' : undefined);
+        if (why) {
+          (refused ??= new Map()).set(why, (refused.get(why) ?? 0) + 1);
+          if (mask === present) mask = present ? present.slice() : new Uint8Array(n).fill(1);
+          mask![i] = 0;
+          continue;
+        }
+        s.last = s.next;
+        points++;
+      }
+      if (refused) this.noteRefused(c.path, refused);
+      entries.keys.push(s.key);
+      entries.values.push(values);
+      entries.masks.push(mask);
+    }
+    if (points) this.encoder.appendFloatBlock(entries, points);
+  }
+
   appendStrings(path: string, points: readonly SeriesPoint<string>[]): void {
     const bad = checkPath(path);
     if (bad) return this.refuse(path, bad, points.length);
@@ -181,26 +228,39 @@ export class NeptuneBRun implements TargetRun {
     for (const [reason, count] of refused) addOmission(this.pending, { reason, subject: path, count, detail: details[reason] });
   }
 
+  /**
+   * What was appended so far goes in this flush; appends from now on go in the next one (the encoder
+   * is swapped here), so the pipeline can fill the next batch while this one is processed. Requests
+   * go out in flush order (the server processes a run's requests in the order they came) and each
+   * flush resolves once the server processed it, after the flushes before it.
+   */
   flush(signal?: AbortSignal): Promise<Omission[]> {
-    const run = this.chain.then(
-      () => this.flushNow(signal),
-      () => this.flushNow(signal),
-    );
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  private async flushNow(signal?: AbortSignal): Promise<Omission[]> {
+    const encoder = this.encoder;
+    this.encoder = this.spare ?? new SnapshotEncoder(this.ctx.encoderLimits);
+    this.spare = undefined;
     const omissions = this.pending;
     this.pending = [];
-    const points = this.encoder.pendingPoints;
-    try {
-      const refused = await submitAndWait(this.encoder, this.ctx, this.project, this.id, signal);
-      this.ctx.counters.points += points;
-      return [...omissions, ...refused];
-    } finally {
-      this.encoder.clear();
-    }
+    const points = encoder.pendingPoints;
+    const submitted = this.submitted
+      .then(() => submitAll(encoder, this.ctx, this.project, this.id, signal))
+      .finally(() => {
+        // The bodies were views of its buffer: reusable once every one of them went out.
+        encoder.clear();
+        this.spare ??= encoder;
+      });
+    this.submitted = submitted.catch(() => undefined);
+    const run = this.chain
+      .then(
+        () => submitted,
+        () => submitted,
+      )
+      .then(async (ids) => {
+        const refused = await waitProcessed(ids, this.ctx, this.project, this.id, signal);
+        this.ctx.counters.points += points;
+        return [...omissions, ...refused];
+      });
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -247,11 +307,22 @@ export class NeptuneBRun implements TargetRun {
 
 /** Submits what the encoder holds and waits until the server processed it; returns what it refused. */
 export async function submitAndWait(encoder: Pick<SnapshotEncoder, 'empty' | 'requests'>, ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<Omission[]> {
+  return waitProcessed(await submitAll(encoder, ctx, project, runId, signal), ctx, project, runId, signal);
+}
+
+/** Submits what the encoder holds, one request after another; resolves with their request ids. */
+async function submitAll(encoder: Pick<SnapshotEncoder, 'empty' | 'requests'>, ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<string[]> {
   if (encoder.empty) return [];
   const ids: string[] = [];
   for (const body of encoder.requests(project, runId, ctx.now())) {
     ids.push(await ctx.ingest.submit(body, `ingest for run ${runId} (${body.length} bytes)`, signal));
   }
+  return ids;
+}
+
+/** Waits until the server processed these requests; returns what it refused. */
+async function waitProcessed(ids: readonly string[], ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<Omission[]> {
+  if (ids.length === 0) return [];
   const statuses = await ctx.ingest.waitProcessed(project, ids, signal);
   return refusalsOf(statuses, { ingest: ctx.ingest, project, runId, log: ctx.log }, signal);
 }

@@ -27,7 +27,7 @@ import {
 import { ProtoWriter, WIRE_I64, WIRE_LEN, lenFieldSize, tag, varintSize } from './wire.ts';
 
 /** A path's encoded map key, prepared once. */
-class PathKey {
+export class PathKey {
   /** `key` field of a map entry: tag, length, UTF-8 path. */
   readonly keyField: Buffer;
   /** Whole head of an `append` entry holding a float: entry tag + length, key, value tag + length, `float64` tag. */
@@ -81,9 +81,27 @@ interface Atom {
   size: number;
 }
 
-/** One snapshot to write: a row's entries [from, to), or atoms [from, to). */
+/**
+ * Float points by column, as the run checked them (run.ts): row i of column k is a point where
+ * `masks[k]` is undefined or `masks[k][i]` is 1. One snapshot per row, as for points added one by one.
+ */
+export interface FloatBlockEntries {
+  steps: Float64Array;
+  timestampsMs: Float64Array;
+  keys: PathKey[];
+  values: Float64Array[];
+  masks: (Uint8Array | undefined)[];
+}
+
+/** One snapshot to write: a row's entries [from, to), a block row's columns [from, to), or atoms [from, to). */
 interface Piece {
   row?: Row;
+  block?: FloatBlockEntries;
+  /** The block's row. */
+  index: number;
+  /** Step and timestamp of a row's or block row's snapshot (snapshots go out in this order). */
+  step: number;
+  ts: number;
   from: number;
   to: number;
   payload: number;
@@ -101,6 +119,7 @@ export const DEFAULT_ENCODER_LIMITS: EncoderLimits = { maxSnapshotBytes: 2 * 102
 export class SnapshotEncoder {
   private readonly keys = new Map<string, PathKey>();
   private rows = new Map<number, Row>();
+  private blocks: FloatBlockEntries[] = [];
   private atoms: Atom[] = [];
   private points = 0;
   private readonly writer = new ProtoWriter(1 << 20);
@@ -159,8 +178,15 @@ export class SnapshotEncoder {
     this.points++;
   }
 
+  /** Float points by column (`points` of them); the arrays are kept, not copied, until `clear`. */
+  appendFloatBlock(block: FloatBlockEntries, points: number): void {
+    this.blocks.push(block);
+    this.points += points;
+  }
+
   clear(): void {
     this.rows = new Map();
+    this.blocks = [];
     this.atoms = [];
     this.points = 0;
   }
@@ -173,7 +199,7 @@ export class SnapshotEncoder {
     const headSize = lenFieldSize(RUN_OPERATION.project, Buffer.byteLength(project)) + lenFieldSize(RUN_OPERATION.runId, Buffer.byteLength(runId));
     const now = splitTimestamp(nowMs);
     const atomHead = lenFieldSize(SNAPSHOT.timestamp, timestampPayloadSize(now.seconds, now.nanos));
-    const pieces = [...this.atomPieces(atomHead), ...this.rowPieces()];
+    const pieces = [...this.atomPieces(atomHead), ...this.snapshotPieces()];
     // Room left for snapshots in one request: the head and the update_batch tag + length.
     const budget = this.limits.maxRequestBytes - headSize - 6;
     let i = 0;
@@ -203,13 +229,53 @@ export class SnapshotEncoder {
     for (let k = 0; k < this.atoms.length; k++) {
       const s = this.atoms[k].size;
       if (k > from && payload + s > this.limits.maxSnapshotBytes) {
-        yield { from, to: k, payload };
+        yield { from, to: k, payload, index: 0, step: 0, ts: 0 };
         from = k;
         payload = head;
       }
       payload += s;
     }
-    if (this.atoms.length > from) yield { from, to: this.atoms.length, payload };
+    if (this.atoms.length > from) yield { from, to: this.atoms.length, payload, index: 0, step: 0, ts: 0 };
+  }
+
+  /** The snapshots of points, rows and block rows alike, in step (then timestamp) order. */
+  private snapshotPieces(): Piece[] {
+    const pieces = [...this.rowPieces()];
+    const fromRows = pieces.length;
+    for (const b of this.blocks) this.blockPieces(b, pieces);
+    // Blocks come in step order (history, read in order); points added one by one may lie between them.
+    let sorted = fromRows === 0 || fromRows === pieces.length;
+    for (let k = fromRows + 1; sorted && k < pieces.length; k++) sorted = pieces[k - 1].step <= pieces[k].step;
+    if (!sorted) pieces.sort((a, b) => a.step - b.step || a.ts - b.ts);
+    return pieces;
+  }
+
+  private blockPieces(b: FloatBlockEntries, out: Piece[]): void {
+    const { steps, timestampsMs, keys, masks } = b;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
+      const ts = timestampsMs[i];
+      const { whole, micro } = decomposeStep(step);
+      const t = splitTimestamp(ts);
+      const head = lenFieldSize(SNAPSHOT.step, stepPayloadSize(whole, micro)) + lenFieldSize(SNAPSHOT.timestamp, timestampPayloadSize(t.seconds, t.nanos));
+      let from = 0;
+      let payload = head;
+      let entries = 0;
+      for (let k = 0; k < keys.length; k++) {
+        const m = masks[k];
+        if (m && m[i] !== 1) continue;
+        const s = keys[k].floatEntrySize;
+        if (entries > 0 && payload + s > this.limits.maxSnapshotBytes) {
+          out.push({ block: b, index: i, step, ts, from, to: k, payload });
+          from = k;
+          payload = head;
+          entries = 0;
+        }
+        payload += s;
+        entries++;
+      }
+      if (entries > 0) out.push({ block: b, index: i, step, ts, from, to: keys.length, payload });
+    }
   }
 
   private *rowPieces(): Generator<Piece> {
@@ -227,13 +293,13 @@ export class SnapshotEncoder {
       for (let k = 0; k < row.sizes.length; k++) {
         const s = row.sizes[k];
         if (k > from && payload + s > this.limits.maxSnapshotBytes) {
-          yield { row, from, to: k, payload };
+          yield { row, from, to: k, payload, index: 0, step: row.step, ts: row.ts };
           from = k;
           payload = head;
         }
         payload += s;
       }
-      if (row.sizes.length > from) yield { row, from, to: row.sizes.length, payload };
+      if (row.sizes.length > from) yield { row, from, to: row.sizes.length, payload, index: 0, step: row.step, ts: row.ts };
     }
   }
 
@@ -242,7 +308,20 @@ export class SnapshotEncoder {
     w.tag(SNAPSHOTS_FIELD, WIRE_LEN);
     w.varint(p.payload);
     const start = w.pos;
-    if (!p.row) {
+    if (p.block) {
+      const { keys, values, masks } = p.block;
+      const i = p.index;
+      const { whole, micro } = decomposeStep(p.step);
+      const t = splitTimestamp(p.ts);
+      w.ensure(p.payload);
+      writeStep(w, SNAPSHOT.step, whole, micro);
+      writeTimestamp(w, SNAPSHOT.timestamp, t.seconds, t.nanos);
+      for (let k = p.from; k < p.to; k++) {
+        const m = masks[k];
+        if (m && m[i] !== 1) continue;
+        w.headAndDouble(keys[k].floatHead, values[k][i]);
+      }
+    } else if (!p.row) {
       writeTimestamp(w, SNAPSHOT.timestamp, now.seconds, now.nanos);
       for (let k = p.from; k < p.to; k++) {
         const a = this.atoms[k];
@@ -260,10 +339,7 @@ export class SnapshotEncoder {
         const v = row.values[k];
         if (typeof v === 'number') {
           w.ensure(key.floatHead.length + 8);
-          key.floatHead.copy(w.buf, w.pos);
-          w.pos += key.floatHead.length;
-          w.buf.writeDoubleLE(v, w.pos);
-          w.pos += 8;
+          w.headAndDouble(key.floatHead, v);
         } else {
           const bytes = Buffer.byteLength(v, 'utf8');
           const value = 1 + varintSize(bytes) + bytes;
