@@ -1,4 +1,4 @@
-import { isAbortError, TargetError } from '../../core/errors.ts';
+import { TargetError } from '../../core/errors.ts';
 import { sleep as realSleep } from '../../http/sleep.ts';
 import { RPC_UNAVAILABLE } from './codes.ts';
 import { MAX_STATUS_IDS, type IngestClient, type IngestOptions } from './ingest.ts';
@@ -26,6 +26,8 @@ export class StatusPoller {
   private readonly waiting = new Map<string, Waiter[]>();
   /** Ends a project's backoff pause early (a new waiter came). */
   private readonly wake = new Map<string, () => void>();
+  /** The check in flight per project. */
+  private readonly rounds = new Map<string, AbortController>();
   private readonly sleep: NonNullable<IngestOptions['sleep']>;
   private readonly now: () => number;
 
@@ -42,7 +44,11 @@ export class StatusPoller {
     if (ids.length === 0) return Promise.resolve(new Map());
     signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
-      const onAbort = () => this.settle(project, [w], () => reject(signal!.reason));
+      const onAbort = () => {
+        this.settle(project, [w], () => reject(signal!.reason));
+        // The round in flight may be this run's: it is asked again without it.
+        this.rounds.get(project)?.abort(signal!.reason);
+      };
       const w: Waiter = {
         ids,
         done: new Map(),
@@ -81,18 +87,21 @@ export class StatusPoller {
       const waiters = this.waiting.get(project) ?? [];
       if (waiters.length === 0) {
         this.waiting.delete(project);
+        this.rounds.delete(project);
         return;
       }
       const round = [...waiters];
       const pending = [...new Set(round.flatMap((w) => w.ids.filter((id) => !w.done.has(id))))];
-      const signals = round.map((w) => w.signal).filter((s): s is AbortSignal => s !== undefined);
-      const signal = signals.length === round.length && signals.length > 0 ? AbortSignal.any(signals) : undefined;
+      // Ended when a run of the round stops waiting (not AbortSignal.any: one per round would pile up
+      // on the migration's signal).
+      const roundStop = new AbortController();
+      this.rounds.set(project, roundStop);
       let statuses: Map<string, RequestStatus>;
       try {
-        statuses = await this.check(project, pending, signal);
+        statuses = await this.check(project, pending, roundStop.signal);
       } catch (error) {
         // A run that stopped waiting aborted the round: the others go on.
-        if (signal?.aborted && isAbortError(error)) continue;
+        if (roundStop.signal.aborted) continue;
         // The check itself failed (after the HTTP client's retries): every run of this round learns it.
         this.settle(project, round, (w) => w.reject(error));
         continue;
