@@ -10,6 +10,7 @@ import { BMediaSeries } from './media-series.ts';
 import { SnapshotEncoder, type EncoderLimits, type FloatBlockEntries } from './snapshots.ts';
 import { heldOf, readHeld, type BRunHeld } from './read-back.ts';
 import { refusalsOf } from './status.ts';
+import type { StatusPoller } from './status-poller.ts';
 import { mimeTypeOf, storageDestination, type StorageUploader, type UploadItem } from './uploads.ts';
 
 /** What every Protocol B run shares with its target. */
@@ -17,6 +18,8 @@ export interface BRunContext {
   /** The read API, for what a run already holds (read-back.ts `readHeld`). */
   api: NeptuneApi;
   ingest: IngestClient;
+  /** Status checks shared by every run of the target (./status-poller.ts); each run polls alone without it. */
+  status?: StatusPoller;
   uploader: StorageUploader;
   log: Logger;
   nonFinite: 'drop' | 'send';
@@ -323,6 +326,6 @@ async function submitAll(encoder: Pick<SnapshotEncoder, 'empty' | 'requests'>, c
 /** Waits until the server processed these requests; returns what it refused. */
 async function waitProcessed(ids: readonly string[], ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<Omission[]> {
   if (ids.length === 0) return [];
-  const statuses = await ctx.ingest.waitProcessed(project, ids, signal);
+  const statuses = await (ctx.status ? ctx.status.wait(project, ids, signal) : ctx.ingest.waitProcessed(project, ids, signal));
   return refusalsOf(statuses, { ingest: ctx.ingest, project, runId, log: ctx.log }, signal);
 }

@@ -8,6 +8,7 @@ import { meaningOf, RUN_CONFLICTING, RUN_DUPLICATE } from './codes.ts';
 import { IngestClient, type IngestOptions } from './ingest.ts';
 import { encodeCreateRun } from './messages.ts';
 import { NeptuneBRun, type BRunContext } from './run.ts';
+import { StatusPoller } from './status-poller.ts';
 import type { EncoderLimits } from './snapshots.ts';
 import { StorageUploader } from './uploads.ts';
 import { checkWorkspace, listWorkspaces } from '../neptune/preflight.ts';
@@ -30,6 +31,7 @@ export class NeptuneBTarget implements Target {
   readonly kind = 'neptune-b';
   private readonly session: NeptuneSession;
   private readonly ingest: IngestClient;
+  private readonly status: StatusPoller;
   private readonly nonFinite: 'drop' | 'send';
   private readonly counters = { points: 0, files: 0, runsCreated: 0 };
   private readonly now: () => number;
@@ -38,6 +40,7 @@ export class NeptuneBTarget implements Target {
   constructor(private readonly opts: NeptuneBTargetOptions) {
     this.session = opts.session ?? createNeptuneSession(opts);
     this.ingest = new IngestClient(this.session.api, opts.ingest);
+    this.status = new StatusPoller(this.ingest, opts.ingest);
     this.nonFinite = opts.nonFinite ?? 'drop';
     this.now = opts.now ?? Date.now;
   }
@@ -92,7 +95,7 @@ export class NeptuneBTarget implements Target {
       experimentId,
     });
     const id = await this.ingest.submit(body, `CreateRun ${customRunId}`, signal);
-    const status = (await this.ingest.waitProcessed(project.qualifiedName, [id], signal)).get(id);
+    const status = (await this.status.wait(project.qualifiedName, [id], signal)).get(id);
     let existed = false;
     for (const c of status?.codes ?? []) {
       const m = meaningOf(c.detail);
@@ -113,6 +116,7 @@ export class NeptuneBTarget implements Target {
     return {
       api: this.session.api,
       ingest: this.ingest,
+      status: this.status,
       uploader: new StorageUploader(this.session.api, this.session.http, project, this.opts.gcsChunkBytes),
       log: this.session.log,
       nonFinite: this.nonFinite,
