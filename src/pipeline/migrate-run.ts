@@ -113,7 +113,7 @@ async function migrateChangedRun(
     await pumpSystem(run, batcher, ctx);
     await pumpConsole(run, batcher, fallbackTs, ctx);
     await batcher.drain();
-    await migrateArtifacts(run, target, ctx);
+    await migrateArtifacts(run, target, ctx, state);
   } finally {
     await files.catch(() => {});
     await media.close();

@@ -3,6 +3,7 @@
  * it; the 20 get `artifacts/used`), and a migration killed mid-artifact, then run again, uploads each
  * of the version's files exactly once — through the CLI, counting the Neptune emulator's uploads.
  */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,7 @@ beforeAll(async () => {
     entity: { name: 'once-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run(LOGGER), ...USERS.map(run)] }, { name: 'big_proj', createdAt: CREATED, runs: [run('bigrun01')] }],
       artifacts: [ARTIFACT, BIG] },
     workDir: join(dir, 'export'),
+    neptune: { protocolB: { statusDelayMs: 5 } },
   });
 }, 60_000);
 
@@ -101,6 +103,49 @@ describe('an artifact version is copied once (issue 11)', () => {
     expect(uploads() - before).toBe(FILES);
     const report = (events(second.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ written: Record<string, number> }> } }).report;
     expect(report.runs[0].written.artifactFiles).toBe(FILES);
+  }, 120_000);
+
+  it('over B, a kill between the target\'s ack of some files and their ledger commit: the resume asks the target, and every byte is sent once', async () => {
+    const puts = () => stack.neptune.stats().byEndpoint.storagePutObject ?? 0;
+    const ledger = join(dir, 'b-acked.sqlite');
+    const before = puts();
+    const first = await migrate('b-acked', 'b-acked.sqlite', ['--runs', LOGGER, '--protocol', 'b']).done;
+    expect(first.code, first.stderr).toBe(0);
+    expect(puts() - before).toBe(FILES);
+    // The state such a kill leaves: Neptune acknowledged (and holds) every file, the ledger heard of the
+    // first three only — the version still copying, the run not done, its counts without the other three.
+    const lost = ARTIFACT.entries.slice(3);
+    const db = new Database(ledger);
+    try {
+      const del = db.prepare('DELETE FROM artifact_files WHERE artifact = ? AND path = ?');
+      for (const e of lost) expect(del.run(`once-team/${PROJECT}/shared:v0`, e.path).changes).toBe(1);
+      db.prepare(`UPDATE artifact_versions SET status = 'copying'`).run();
+      db.prepare(`UPDATE runs SET status = 'in_progress', completed_at = NULL`).run();
+      const bytes = lost.reduce((n, e) => n + e.file!.sizeBytes, 0);
+      const less = db.prepare(`UPDATE counts SET value = value - ? WHERE scope = 'files' AND name = ?`);
+      for (const [name, by] of [['files', lost.length], ['artifactFiles', lost.length], ['bytes', bytes]] as const) expect(less.run(by, name).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    const second = await migrate('b-acked', 'b-acked.sqlite', ['--runs', LOGGER, '--protocol', 'b']).done;
+    expect(second.code, second.stderr).toBe(0);
+    expect(puts() - before).toBe(FILES);
+    const b = stack.neptune.b.inspect;
+    const held = Object.fromEntries(Object.entries(b.attributes('demo/b-acked', LOGGER)).filter(([p]) => p.startsWith('artifacts/shared/v0/files/'))
+      .map(([p, a]) => [p.slice('artifacts/shared/v0/files/'.length), b.object('demo/b-acked', (a.value as { path: string }).path)!.data]));
+    expect(held).toEqual(want());
+    // What the target holds, counted once: three written by the first pass, three found there by the second.
+    const report = (events(second.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ written: Record<string, number> }> } }).report;
+    expect(report.runs[0].written).toMatchObject({ artifactFiles: 3, filesAlreadyPresent: 3 });
+
+    // The ledger lost altogether: the target is asked too, and nothing is sent again.
+    rmSync(ledger);
+    const third = await migrate('b-acked', 'b-acked.sqlite', ['--runs', LOGGER, '--protocol', 'b']).done;
+    expect(third.code, third.stderr).toBe(0);
+    expect(puts() - before).toBe(FILES);
+    const again = (events(third.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ written: Record<string, number> }> } }).report;
+    expect(again.runs[0].written.artifactFiles ?? 0).toBe(0);
+    expect(again.runs[0].written.filesAlreadyPresent).toBe(FILES);
   }, 120_000);
 
   it('used by 20 runs: the logging run holds the one copy, the 20 hold `artifacts/used`; files uploaded once', async () => {
