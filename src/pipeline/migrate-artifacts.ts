@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactEntryUnavailable, type ArtifactReader, type ArtifactVersion } from '../core/artifacts.ts';
-import { isAbortError } from '../core/errors.ts';
+import { isAbortError, SourceDataError } from '../core/errors.ts';
 import type { RunInfo } from '../core/records.ts';
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
 import type { FieldAssignment, Omission } from '../core/target.ts';
@@ -32,11 +32,19 @@ export async function migrateArtifacts(run: RunInfo, target: TargetRun, ctx: Mig
   const used: ArtifactVersion[] = [];
   for await (const a of reader.used(run, ctx.signal)) used.push(a);
   const fields: FieldAssignment[] = [...mapUsedArtifacts(used)];
+  const failed: string[] = [];
   for await (const a of reader.logged(run, ctx.signal)) {
     fields.push(...mapArtifactFields(a, caps));
-    await copyVersion(run, a, reader, target, book, ctx, state);
+    await copyVersion(run, a, reader, target, book, ctx, state, failed);
   }
   await writeFields(run, target, fields, book, ctx);
+  // A file W&B could not serve after the download retries is a report line, and the run is left not
+  // done (as an unreadable provenance is), so that the next pass tries that file again — an unchanged
+  // run that is done is never read again.
+  if (failed.length > 0) {
+    const shown = failed.slice(0, 3).join(', ') + (failed.length > 3 ? ` and ${failed.length - 3} more` : '');
+    throw new SourceDataError(`${failed.length} artifact file(s) could not be downloaded (${shown}); the run is left incomplete and is tried again on the next pass`);
+  }
 }
 
 /** Copies what the ledger does not yet hold of a version; a version already copied costs nothing. */
@@ -48,6 +56,8 @@ async function copyVersion(
   book: ArtifactLedger,
   ctx: MigrationContext,
   state: TargetRunState | undefined,
+  /** Where the subjects of files that could not be downloaded go. */
+  failed: string[],
 ): Promise<void> {
   const before = book.version(a.key);
   if (before?.status === 'done' && before.digest === a.digest) return;
@@ -86,7 +96,7 @@ async function copyVersion(
           book.recordFiles(a.key, run.key, [f.entry], { counts: { filesAlreadyPresent: 1 } }, [`${filesPath}/${f.relativePath}`]);
           return;
         }
-        await copyFile(run, a, f, filesPath, reader, target, book, ctx);
+        if (!(await copyFile(run, a, f, filesPath, reader, target, book, ctx))) failed.push(`${filesPath}/${f.relativePath}`);
       }),
     );
   if (plan.manifestFile && !copied.has(MANIFEST_ENTRY)) {
@@ -110,32 +120,34 @@ async function copyFile(
   target: TargetRun,
   book: ArtifactLedger,
   ctx: MigrationContext,
-): Promise<void> {
+): Promise<boolean> {
   const subject = `${filesPath}/${f.relativePath}`;
   if (ctx.dryRun) {
     ctx.ledger.commit(run.key, 'files', { counts: { files: 1, bytes: f.entry.size, artifactFiles: 1 } });
-    return;
+    return true;
   }
   let local;
   try {
     local = await reader.fetchEntry(run, a, f.entry, ctx.signal);
   } catch (error) {
     if (isAbortError(error) || ctx.signal?.aborted) throw error;
-    const why = error instanceof Error ? error.message : String(error);
-    const detail = error instanceof ArtifactEntryUnavailable ? why : `the artifact file could not be downloaded: ${why}`;
+    const detail = error instanceof Error ? error.message : String(error);
     book.recordFiles(a.key, run.key, [], { omissions: [{ reason: 'download-failed', subject, count: 1, detail }] });
-    return;
+    // A file that is not there to download (a run folder's file gone from disk) stays a line; another
+    // failure (storage refusing, or failing past the retries) is tried again on the next pass.
+    return error instanceof ArtifactEntryUnavailable;
   }
   try {
     const refused = await target.uploadFileSet(filesPath, [{ localPath: local.path, relativePath: f.relativePath, sizeBytes: local.sizeBytes }], ctx.signal);
     if (refused.length) {
       book.recordFiles(a.key, run.key, [], { omissions: refused.map((o) => ({ ...o, subject })) });
-      return;
+      return true;
     }
     book.recordFiles(a.key, run.key, [f.entry], { counts: { files: 1, bytes: local.sizeBytes, artifactFiles: 1 } }, [subject]);
     // The display shows a run's files so far: what the ledger holds for it, run files and artifact files.
     const held = ctx.ledger.counts(run.key);
     ctx.emit({ type: 'run.progress', run: run.key, stream: 'files', points: 0, files: held.files ?? 0, bytes: held.bytes ?? 0 });
+    return true;
   } finally {
     await local.release().catch(() => {});
   }

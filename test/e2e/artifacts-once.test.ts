@@ -148,6 +148,43 @@ describe('an artifact version is copied once (issue 11)', () => {
     expect(again.runs[0].written.filesAlreadyPresent).toBe(FILES);
   }, 120_000);
 
+  it('artifact downloads cut off half-way are fetched again within the run, as run files are', async () => {
+    stack.wandb.setFaults({ truncateRate: 0.5, seed: 5 });
+    const downloads = stack.wandb.stats().downloads;
+    const out = await migrate('cut', 'cut.sqlite', ['--runs', LOGGER]).done;
+    stack.wandb.setFaults(undefined);
+    expect(out.code, out.stderr).toBe(0);
+    expect(files('cut', LOGGER)).toEqual(want());
+    expect(stack.wandb.stats().downloads - downloads).toBeGreaterThan(FILES + 1); // the manifest, the files, and the cut ones again
+    const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ status: string; notWritten: unknown[] }> } }).report;
+    expect(report.runs[0]).toMatchObject({ status: 'migrated', notWritten: [] });
+  }, 120_000);
+
+  it('an artifact file storage refuses: a download-failed line naming artifact, version and file, the run left not done; the next pass copies it', async () => {
+    stack.wandb.setFaults({ fileStatus: { 'shared:v0/part-2.bin': 404 } });
+    const before = uploads();
+    const out = await migrate('refused', 'refused.sqlite', ['--runs', LOGGER]).done;
+    stack.wandb.setFaults(undefined);
+    expect(out.code).toBe(3);
+    type R = { runs: Array<{ status: string; error?: string; notWritten: Array<{ reason: string; subject: string; detail?: string }> }> };
+    const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: R }).report;
+    expect(report.runs[0].status).toBe('failed');
+    expect(report.runs[0].error).toContain('artifacts/shared/v0/files/part-2.bin');
+    expect(report.runs[0].notWritten).toEqual([{
+      reason: 'download-failed', subject: 'artifacts/shared/v0/files/part-2.bin', count: 1,
+      detail: expect.stringMatching(/file part-2\.bin of artifact once-team\/shared_proj\/shared:v0 .*HTTP 404/),
+    }]);
+    const { 'part-2.bin': _missing, ...others } = want();
+    expect(files('refused', LOGGER)).toEqual(others);
+    // The next pass (storage serving the file again) copies the one file left, and says nothing more of it.
+    const again = await migrate('refused', 'refused.sqlite', ['--runs', LOGGER]).done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(files('refused', LOGGER)).toEqual(want());
+    expect(uploads() - before).toBe(FILES);
+    const after = (events(again.stdout).find((e) => e.type === 'report') as unknown as { report: R }).report;
+    expect(after.runs[0]).toMatchObject({ status: 'migrated', notWritten: [] });
+  }, 120_000);
+
   it('used by 20 runs: the logging run holds the one copy, the 20 hold `artifacts/used`; files uploaded once', async () => {
     const before = uploads();
     const out = await migrate('once', 'once.sqlite', ['--concurrency', '4']).done;
