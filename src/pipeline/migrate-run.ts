@@ -3,7 +3,7 @@ import type { TargetProject } from '../core/sink.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
 import { emptyPoints, mapHistoryRow } from '../mapping/history.ts';
 import { mapSummaryMedia } from '../mapping/media.ts';
-import { mapMigrationFields, mapRunFields, parseWandbDate } from '../mapping/run-fields.ts';
+import { mapMigrationFields, mapRunFields, parseWandbDate, sharedNameLine } from '../mapping/run-fields.ts';
 import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import { capabilitiesOf, mappingOptionsKey, type MappingOptions } from '../mapping/options.ts';
 import { PROTOCOL_A_CAPABILITIES } from '../mapping/capabilities.ts';
@@ -98,7 +98,8 @@ async function migrateChangedRun(
   });
   const fields = mapRunFields(withMeta, ctx.mapping);
   const summaryMedia = mapSummaryMedia(run.summary, ctx.mapping);
-  batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions]);
+  const nameLine = creation?.name !== undefined && !creation.nameUnique ? [sharedNameLine(creation.name, key.project)] : [];
+  batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions, ...nameLine]);
   const media = new MediaCarrier(run, target, state, ctx);
 
   // Files move through their own pool while the point streams run.
