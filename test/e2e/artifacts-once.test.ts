@@ -42,6 +42,17 @@ const BIG: GenArtifact = {
   loggedBy: 'bigrun01', usedBy: [],
 };
 
+// Another project: entries whose names come to one path (`dir\x.txt` and `dir/x.txt`) and one renamed alone.
+const TWINS: GenArtifact = {
+  project: 'twin_proj', name: 'twins', type: 'dataset', versionIndex: 0, aliases: [], createdAt: CREATED,
+  entries: [
+    { path: 'dir\\x.txt', file: patternFile('dir\\x.txt', 1000, 4) },
+    { path: 'dir/x.txt', file: patternFile('dir/x.txt', 1000, 5) },
+    { path: 'a\\b.bin', file: patternFile('a\\b.bin', 2000, 6) },
+  ],
+  loggedBy: 'twinrun01', usedBy: [],
+};
+
 let stack: Stack;
 let dir: string;
 
@@ -58,8 +69,9 @@ const want = () => Object.fromEntries(ARTIFACT.entries.map((e) => [e.path, fileB
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'w2n-artifacts-once-'));
   stack = await startStack({
-    entity: { name: 'once-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run(LOGGER), ...USERS.map(run)] }, { name: 'big_proj', createdAt: CREATED, runs: [run('bigrun01')] }],
-      artifacts: [ARTIFACT, BIG] },
+    entity: { name: 'once-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run(LOGGER), ...USERS.map(run)] }, { name: 'big_proj', createdAt: CREATED, runs: [run('bigrun01')] },
+      { name: 'twin_proj', createdAt: CREATED, runs: [run('twinrun01')] }],
+      artifacts: [ARTIFACT, BIG, TWINS] },
     workDir: join(dir, 'export'),
     neptune: { protocolB: { statusDelayMs: 5 } },
   });
@@ -183,6 +195,20 @@ describe('an artifact version is copied once (issue 11)', () => {
     expect(uploads() - before).toBe(FILES);
     const after = (events(again.stdout).find((e) => e.type === 'report') as unknown as { report: R }).report;
     expect(after.runs[0]).toMatchObject({ status: 'migrated', notWritten: [] });
+  }, 120_000);
+
+  it('entries whose names come to one path both land (one moved aside), and every rename is a report line', async () => {
+    const out = await runCli(['migrate', '--workspace', 'demo', '--projects', 'twin_proj', '--include', 'artifacts', '--yes', '--json',
+      '--ledger', join(dir, 'twins.sqlite')], stack.env, dir).done;
+    expect(out.code, out.stderr).toBe(0);
+    const id = neptuneRunId(stack.neptune, 'demo/twin-proj', 'twinrun01')!;
+    const [back, clean, alone] = TWINS.entries.map((e) => fileBytes(e.file!));
+    expect(stack.neptune.inspect.fileSet(id, 'artifacts/twins/v0/files')).toEqual({ 'dir/x.txt': clean, 'dir/x_.txt': back, 'a/b.bin': alone });
+    const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ notWritten: Array<{ reason: string; subject: string; detail?: string }> }> } }).report;
+    expect(report.runs[0].notWritten.filter((o) => o.reason === 'renamed').map((o) => [o.subject, o.detail]).sort()).toEqual([
+      ['artifacts/twins/v0/files/a\\b.bin', '→ artifacts/twins/v0/files/a/b.bin: "\\" read as a folder separator'],
+      ['artifacts/twins/v0/files/dir\\x.txt', '→ artifacts/twins/v0/files/dir/x_.txt: "\\" read as a folder separator; dir/x.txt is the path of W&B file dir/x.txt'],
+    ]);
   }, 120_000);
 
   it('used by 20 runs: the logging run holds the one copy, the 20 hold `artifacts/used`; files uploaded once', async () => {
