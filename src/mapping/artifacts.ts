@@ -15,7 +15,7 @@
 import type { ArtifactEntry, ArtifactManifest, ArtifactVersion } from '../core/artifacts.ts';
 import type { FieldAssignment, Omission } from '../core/target.ts';
 import type { TargetCapabilities } from './capabilities.ts';
-import { fileRelativePath } from './files.ts';
+import { distinctPaths, fileRelativePath } from './files.ts';
 import { sanitizeSegment } from './paths.ts';
 import { toAtom } from './values.ts';
 
@@ -82,6 +82,7 @@ export function planArtifact(a: ArtifactVersion, manifest: ArtifactManifest, cap
   const files: PlannedEntry[] = [];
   const omissions: Omission[] = [];
   const refs: ArtifactEntry[] = [];
+  const renamed = new Map<string, string>();
   for (const entry of manifest.entries) {
     const subject = `${base}/files/${entry.path}`;
     if (entry.ref !== undefined) {
@@ -102,6 +103,16 @@ export function planArtifact(a: ArtifactVersion, manifest: ArtifactManifest, cap
       continue;
     }
     files.push({ entry, relativePath: rel.path });
+    if (rel.renamed) renamed.set(entry.path, rel.renamed);
+  }
+  // Entries that come to one path (`a\b` and `a/b`) both land, one moved aside (mapping/files.ts); every
+  // entry that does not land at its own name is a rename the report lists.
+  const moved = distinctPaths(files.map((f) => ({ name: f.entry.path, set: '', path: f.relativePath })));
+  for (const f of files) {
+    const m = moved.get(f.entry.path);
+    if (m) f.relativePath = m.path;
+    const why = [renamed.get(f.entry.path), m?.why].filter((x) => x !== undefined).join('; ');
+    if (why) omissions.push({ reason: 'renamed', subject: `${base}/files/${f.entry.path}`, count: 1, detail: `→ ${base}/files/${f.relativePath}: ${why}` });
   }
   if (refs.length === 0) return { files, omissions };
   const where = caps.files === 'file-sets' ? 'file set' : 'file';

@@ -50,43 +50,57 @@ export function placeFile(file: RunFile, opts: MappingOptions): FilePlacement {
 
 /**
  * mapping.md, Files, for a run's whole listing: `placeFile` for each, then names whose paths collide in
- * one file set (`back\slash.txt` and `back/slash.txt`) made distinct, so that no file overwrites
- * another. A name that already is its path keeps it (W&B names are unique, so at most one does); the
- * others, in W&B-name order, take the first free path with `_` added before the extension
- * (`slash_.txt`, `slash__.txt`, …) — the rule of the history keys, applied to file names — and
- * say which W&B file kept the path. It depends on the set of names, not on their listing order.
+ * one file set made distinct (`distinctPaths`), so that no file overwrites another.
  */
 export function placeFiles(files: readonly RunFile[], opts: MappingOptions): Map<string, FilePlacement> {
   const out = new Map<string, FilePlacement>();
-  const byPath = new Map<string, RunFile[]>();
-  const slot = (target: string, path: string): string => `${target}\u0000${path}`;
+  const uploads: Array<{ name: string; set: string; path: string }> = [];
   for (const f of files) {
     const p = placeFile(f, opts);
     out.set(f.name, p);
-    if (p.kind !== 'upload') continue;
-    const k = slot(p.target, p.relativePath);
-    const group = byPath.get(k);
-    if (group) group.push(f);
-    else byPath.set(k, [f]);
+    if (p.kind === 'upload') uploads.push({ name: f.name, set: p.target, path: p.relativePath });
   }
-  const taken = new Set(byPath.keys());
-  const byName = (a: RunFile, b: RunFile): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  // Groups in path order, so that the paths their files move to do not depend on the listing's order.
-  for (const [k, group] of [...byPath].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (group.length < 2) continue;
-    const path = k.slice(k.indexOf('\u0000') + 1);
-    const keeper = group.find((f) => f.name === path) ?? [...group].sort(byName)[0];
-    for (const f of group.filter((x) => x !== keeper).sort(byName)) {
-      const p = out.get(f.name) as Extract<FilePlacement, { kind: 'upload' }>;
-      let moved = path;
-      do moved = suffixBeforeExtension(moved);
-      while (taken.has(slot(p.target, moved)));
-      taken.add(slot(p.target, moved));
-      const why = `${path} is the path of W&B file ${keeper.name}`;
-      out.set(f.name, { ...p, relativePath: moved, renamed: p.renamed ? `${p.renamed}; ${why}` : why });
-    }
+  for (const [name, m] of distinctPaths(uploads)) {
+    const p = out.get(name) as Extract<FilePlacement, { kind: 'upload' }>;
+    out.set(name, { ...p, relativePath: m.path, renamed: p.renamed ? `${p.renamed}; ${m.why}` : m.why });
   }
   return out;
+}
+
+/**
+ * Names whose paths collide in one set (`back\slash.txt` and `back/slash.txt` both at
+ * `back/slash.txt`): the name that already is the path keeps it (names are unique, so at most one
+ * does); the others, in name order, take the first free path with `_` added before the extension
+ * (`slash_.txt`, `slash__.txt`, …) — the rule of the history keys, applied to file names. Returns
+ * the names that move, with their path and why (naming the one that kept it). It depends on the set
+ * of names, not on their order.
+ */
+export function distinctPaths(items: ReadonlyArray<{ name: string; set: string; path: string }>): Map<string, { path: string; why: string }> {
+  const slot = (set: string, path: string): string => `${set}\u0000${path}`;
+  const bySlot = new Map<string, Array<{ name: string; set: string; path: string }>>();
+  for (const it of items) {
+    const k = slot(it.set, it.path);
+    const group = bySlot.get(k);
+    if (group) group.push(it);
+    else bySlot.set(k, [it]);
+  }
+  const taken = new Set(bySlot.keys());
+  const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const moved = new Map<string, { path: string; why: string }>();
+  // Groups in path order, so that the paths their names move to do not depend on the input's order.
+  for (const [, group] of [...bySlot].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (group.length < 2) continue;
+    const { set, path } = group[0];
+    const keeper = group.find((x) => x.name === path) ?? [...group].sort(byName)[0];
+    for (const it of group.filter((x) => x !== keeper).sort(byName)) {
+      let to = path;
+      do to = suffixBeforeExtension(to);
+      while (taken.has(slot(set, to)));
+      taken.add(slot(set, to));
+      moved.set(it.name, { path: to, why: `${path} is the path of W&B file ${keeper.name}` });
+    }
+  }
+  return moved;
 }
 
 /** `a/b.txt` → `a/b_.txt`; `a/.env` → `a/.env_`; `a/b` → `a/b_`. */

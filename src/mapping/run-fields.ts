@@ -129,3 +129,17 @@ export function mapMigrationFields(info: { toolVersion: string; fingerprint: str
 }
 
 export { datetime as parseWandbDate };
+
+/**
+ * mapping.md, `run.name` over B: a W&B name another run of the W&B project shares is not made
+ * Neptune's experiment name (unique per project, it would move from run to run); it is sent as a plain
+ * `sys/name`, and the report says so with this line (nothing is lost where the server keeps it; a
+ * server that refuses the plain field adds its own line).
+ */
+export function sharedNameLine(name: string, wandbProject: string): Omission {
+  return {
+    reason: 'renamed', subject: 'sys/name', count: 1,
+    detail: `→ sys/name without the experiment name: W&B name "${name}" is shared with another run of W&B project ${wandbProject}; ` +
+      'a Neptune 3.x experiment name is unique per project and moves between runs, so it is sent as a plain sys/name',
+  };
+}

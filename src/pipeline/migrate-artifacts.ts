@@ -10,9 +10,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactEntryUnavailable, type ArtifactReader, type ArtifactVersion } from '../core/artifacts.ts';
-import { isAbortError } from '../core/errors.ts';
+import { isAbortError, SourceDataError } from '../core/errors.ts';
 import type { RunInfo } from '../core/records.ts';
-import type { TargetRun } from '../core/sink.ts';
+import type { TargetRun, TargetRunState } from '../core/sink.ts';
 import type { FieldAssignment, Omission } from '../core/target.ts';
 import { ArtifactLedger } from '../ledger/artifacts.ts';
 import { runKeyString } from '../ledger/ledger.ts';
@@ -24,7 +24,7 @@ import type { MigrationContext } from './context.ts';
 const MANIFEST_ENTRY = '\u0000manifest';
 const PLANNED_ENTRY = '\u0000planned';
 
-export async function migrateArtifacts(run: RunInfo, target: TargetRun, ctx: MigrationContext): Promise<void> {
+export async function migrateArtifacts(run: RunInfo, target: TargetRun, ctx: MigrationContext, state?: TargetRunState): Promise<void> {
   const reader = ctx.source.artifacts;
   if (!ctx.mapping.include.has('artifacts') || !reader) return;
   const book = new ArtifactLedger(ctx.ledger);
@@ -32,21 +32,38 @@ export async function migrateArtifacts(run: RunInfo, target: TargetRun, ctx: Mig
   const used: ArtifactVersion[] = [];
   for await (const a of reader.used(run, ctx.signal)) used.push(a);
   const fields: FieldAssignment[] = [...mapUsedArtifacts(used)];
+  const failed: string[] = [];
   for await (const a of reader.logged(run, ctx.signal)) {
     fields.push(...mapArtifactFields(a, caps));
-    await copyVersion(run, a, reader, target, book, ctx);
+    await copyVersion(run, a, reader, target, book, ctx, state, failed);
   }
   await writeFields(run, target, fields, book, ctx);
+  // A file W&B could not serve after the download retries is a report line, and the run is left not
+  // done (as an unreadable provenance is), so that the next pass tries that file again — an unchanged
+  // run that is done is never read again.
+  if (failed.length > 0) {
+    const shown = failed.slice(0, 3).join(', ') + (failed.length > 3 ? ` and ${failed.length - 3} more` : '');
+    throw new SourceDataError(`${failed.length} artifact file(s) could not be downloaded (${shown}); the run is left incomplete and is tried again on the next pass`);
+  }
 }
 
 /** Copies what the ledger does not yet hold of a version; a version already copied costs nothing. */
-async function copyVersion(run: RunInfo, a: ArtifactVersion, reader: ArtifactReader, target: TargetRun, book: ArtifactLedger, ctx: MigrationContext): Promise<void> {
+async function copyVersion(
+  run: RunInfo,
+  a: ArtifactVersion,
+  reader: ArtifactReader,
+  target: TargetRun,
+  book: ArtifactLedger,
+  ctx: MigrationContext,
+  state: TargetRunState | undefined,
+  /** Where the subjects of files that could not be downloaded go. */
+  failed: string[],
+): Promise<void> {
   const before = book.version(a.key);
   if (before?.status === 'done' && before.digest === a.digest) return;
   // The version belongs to the run that began its copy (W&B can list one version as logged by two runs
   // that logged the same bytes): only that run copies it, so it is never split or copied twice.
   if (before && before.runKey !== runKeyString(run.key)) return;
-  const fresh = !before || before.digest !== a.digest;
   book.begin(a.key, a.digest, run.key);
   let manifest;
   try {
@@ -62,9 +79,15 @@ async function copyVersion(run: RunInfo, a: ArtifactVersion, reader: ArtifactRea
   // Said once per version, in the same commit as the marker that says so.
   if (!copied.has(PLANNED_ENTRY)) book.recordFiles(a.key, run.key, [{ path: PLANNED_ENTRY, digest: a.digest, size: 0 }], { omissions: plan.omissions }, [artifactBase(a)]);
   const filesPath = artifactFilesPath(a);
-  // A kill after the target took a file but before the ledger heard of it: what the target already
-  // holds (same size) is recorded, not sent again.
-  const present = !fresh && target.listFileSet ? await target.listFileSet(filesPath, ctx.signal).catch(() => new Map<string, number>()) : new Map<string, number>();
+  // A kill after the target took a file but before the ledger heard of it, or a ledger lost since: what
+  // the target already holds (same size) is recorded, not sent again. Asked when the ledger began this
+  // version's copy, or knows nothing of it and the run's state shows its files there; never for a
+  // version whose digest changed (its old files could have the same sizes).
+  const held = async (path: string): Promise<ReadonlyMap<string, number>> => {
+    const ask = before ? before.digest === a.digest : (state?.fileSets ?? []).includes(path);
+    return ask && target.listFileSet ? await target.listFileSet(path, ctx.signal).catch(() => new Map<string, number>()) : new Map<string, number>();
+  };
+  const present = await held(filesPath);
   const jobs = plan.files
     .filter((f) => copied.get(f.entry.path) !== f.entry.digest)
     .map((f) =>
@@ -73,10 +96,13 @@ async function copyVersion(run: RunInfo, a: ArtifactVersion, reader: ArtifactRea
           book.recordFiles(a.key, run.key, [f.entry], { counts: { filesAlreadyPresent: 1 } }, [`${filesPath}/${f.relativePath}`]);
           return;
         }
-        await copyFile(run, a, f, filesPath, reader, target, book, ctx);
+        if (!(await copyFile(run, a, f, filesPath, reader, target, book, ctx))) failed.push(`${filesPath}/${f.relativePath}`);
       }),
     );
-  if (plan.manifestFile && !copied.has(MANIFEST_ENTRY)) jobs.push(ctx.filePool.run(() => copyManifest(run, a, manifest.json, plan, target, book, ctx)));
+  if (plan.manifestFile && !copied.has(MANIFEST_ENTRY)) {
+    const there = (await held(plan.manifestFile.path)).get(plan.manifestFile.relativePath);
+    jobs.push(ctx.filePool.run(() => copyManifest(run, a, manifest.json, plan, target, book, ctx, there)));
+  }
   const results = await Promise.allSettled(jobs);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
@@ -94,41 +120,57 @@ async function copyFile(
   target: TargetRun,
   book: ArtifactLedger,
   ctx: MigrationContext,
-): Promise<void> {
+): Promise<boolean> {
   const subject = `${filesPath}/${f.relativePath}`;
   if (ctx.dryRun) {
     ctx.ledger.commit(run.key, 'files', { counts: { files: 1, bytes: f.entry.size, artifactFiles: 1 } });
-    return;
+    return true;
   }
   let local;
   try {
     local = await reader.fetchEntry(run, a, f.entry, ctx.signal);
   } catch (error) {
     if (isAbortError(error) || ctx.signal?.aborted) throw error;
-    const why = error instanceof Error ? error.message : String(error);
-    const detail = error instanceof ArtifactEntryUnavailable ? why : `the artifact file could not be downloaded: ${why}`;
+    const detail = error instanceof Error ? error.message : String(error);
     book.recordFiles(a.key, run.key, [], { omissions: [{ reason: 'download-failed', subject, count: 1, detail }] });
-    return;
+    // A file that is not there to download (a run folder's file gone from disk) stays a line; another
+    // failure (storage refusing, or failing past the retries) is tried again on the next pass.
+    return error instanceof ArtifactEntryUnavailable;
   }
   try {
     const refused = await target.uploadFileSet(filesPath, [{ localPath: local.path, relativePath: f.relativePath, sizeBytes: local.sizeBytes }], ctx.signal);
     if (refused.length) {
       book.recordFiles(a.key, run.key, [], { omissions: refused.map((o) => ({ ...o, subject })) });
-      return;
+      return true;
     }
     book.recordFiles(a.key, run.key, [f.entry], { counts: { files: 1, bytes: local.sizeBytes, artifactFiles: 1 } }, [subject]);
     // The display shows a run's files so far: what the ledger holds for it, run files and artifact files.
     const held = ctx.ledger.counts(run.key);
     ctx.emit({ type: 'run.progress', run: run.key, stream: 'files', points: 0, files: held.files ?? 0, bytes: held.bytes ?? 0 });
+    return true;
   } finally {
     await local.release().catch(() => {});
   }
 }
 
 /** The version's manifest, as a file: where its reference entries are kept when the server cannot track them. */
-async function copyManifest(run: RunInfo, a: ArtifactVersion, json: string, plan: ArtifactPlan, target: TargetRun, book: ArtifactLedger, ctx: MigrationContext): Promise<void> {
+async function copyManifest(
+  run: RunInfo,
+  a: ArtifactVersion,
+  json: string,
+  plan: ArtifactPlan,
+  target: TargetRun,
+  book: ArtifactLedger,
+  ctx: MigrationContext,
+  /** The size of the manifest file the target already holds, if it does. */
+  heldSize: number | undefined,
+): Promise<void> {
   const m = plan.manifestFile!;
   const bytes = Buffer.byteLength(json);
+  if (heldSize === bytes) {
+    book.recordFiles(a.key, run.key, [{ path: MANIFEST_ENTRY, digest: a.digest, size: bytes }], { counts: { filesAlreadyPresent: 1 } });
+    return;
+  }
   if (ctx.dryRun) {
     ctx.ledger.commit(run.key, 'files', { counts: { files: 1, bytes } });
     return;

@@ -4,7 +4,7 @@ import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
 import { emptyPoints, mapHistoryRow, type MappedPoints } from '../mapping/history.ts';
 import { mapHistoryBlock } from '../mapping/history-block.ts';
 import { mapSummaryMedia } from '../mapping/media.ts';
-import { mapMigrationFields, mapRunFields, parseWandbDate } from '../mapping/run-fields.ts';
+import { mapMigrationFields, mapRunFields, parseWandbDate, sharedNameLine } from '../mapping/run-fields.ts';
 import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import { capabilitiesOf, mappingOptionsKey, type MappingOptions } from '../mapping/options.ts';
 import { PROTOCOL_A_CAPABILITIES } from '../mapping/capabilities.ts';
@@ -115,7 +115,8 @@ async function migrateChangedRun(
     const withMeta = await provenance;
     const fields = mapRunFields(withMeta, ctx.mapping);
     const summaryMedia = mapSummaryMedia(run.summary, ctx.mapping);
-    batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions]);
+    const nameLine = creation.name !== undefined && !creation.nameUnique ? [sharedNameLine(creation.name, key.project)] : [];
+    batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions, ...nameLine]);
     media = new MediaCarrier(run, target, state, ctx);
     const fallbackTs = parseWandbDate(run.createdAt) ?? 0;
     await pumpHistory(run, planner, batcher, media, fallbackTs, ctx);
@@ -128,7 +129,7 @@ async function migrateChangedRun(
     if (ctx.mapping.include.has('artifacts') && ctx.source.artifacts) {
       // Artifacts write fields of their own: never beside a batch in flight.
       await batcher.drain();
-      await migrateArtifacts(run, target, ctx);
+      await migrateArtifacts(run, target, ctx, state);
     }
     if (!filesFailure && provenanceError === undefined) {
       trailing.arm(mapMigrationFields({ toolVersion: ctx.toolVersion, fingerprint, completedAtMs: Date.now() }));

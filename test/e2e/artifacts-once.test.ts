@@ -3,6 +3,7 @@
  * it; the 20 get `artifacts/used`), and a migration killed mid-artifact, then run again, uploads each
  * of the version's files exactly once — through the CLI, counting the Neptune emulator's uploads.
  */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,17 @@ const BIG: GenArtifact = {
   loggedBy: 'bigrun01', usedBy: [],
 };
 
+// Another project: entries whose names come to one path (`dir\x.txt` and `dir/x.txt`) and one renamed alone.
+const TWINS: GenArtifact = {
+  project: 'twin_proj', name: 'twins', type: 'dataset', versionIndex: 0, aliases: [], createdAt: CREATED,
+  entries: [
+    { path: 'dir\\x.txt', file: patternFile('dir\\x.txt', 1000, 4) },
+    { path: 'dir/x.txt', file: patternFile('dir/x.txt', 1000, 5) },
+    { path: 'a\\b.bin', file: patternFile('a\\b.bin', 2000, 6) },
+  ],
+  loggedBy: 'twinrun01', usedBy: [],
+};
+
 let stack: Stack;
 let dir: string;
 
@@ -57,9 +69,11 @@ const want = () => Object.fromEntries(ARTIFACT.entries.map((e) => [e.path, fileB
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'w2n-artifacts-once-'));
   stack = await startStack({
-    entity: { name: 'once-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run(LOGGER), ...USERS.map(run)] }, { name: 'big_proj', createdAt: CREATED, runs: [run('bigrun01')] }],
-      artifacts: [ARTIFACT, BIG] },
+    entity: { name: 'once-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run(LOGGER), ...USERS.map(run)] }, { name: 'big_proj', createdAt: CREATED, runs: [run('bigrun01')] },
+      { name: 'twin_proj', createdAt: CREATED, runs: [run('twinrun01')] }],
+      artifacts: [ARTIFACT, BIG, TWINS] },
     workDir: join(dir, 'export'),
+    neptune: { protocolB: { statusDelayMs: 5 } },
   });
 }, 60_000);
 
@@ -101,6 +115,100 @@ describe('an artifact version is copied once (issue 11)', () => {
     expect(uploads() - before).toBe(FILES);
     const report = (events(second.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ written: Record<string, number> }> } }).report;
     expect(report.runs[0].written.artifactFiles).toBe(FILES);
+  }, 120_000);
+
+  it('over B, a kill between the target\'s ack of some files and their ledger commit: the resume asks the target, and every byte is sent once', async () => {
+    const puts = () => stack.neptune.stats().byEndpoint.storagePutObject ?? 0;
+    const ledger = join(dir, 'b-acked.sqlite');
+    const before = puts();
+    const first = await migrate('b-acked', 'b-acked.sqlite', ['--runs', LOGGER, '--protocol', 'b']).done;
+    expect(first.code, first.stderr).toBe(0);
+    expect(puts() - before).toBe(FILES);
+    // The state such a kill leaves: Neptune acknowledged (and holds) every file, the ledger heard of the
+    // first three only — the version still copying, the run not done, its counts without the other three.
+    const lost = ARTIFACT.entries.slice(3);
+    const db = new Database(ledger);
+    try {
+      const del = db.prepare('DELETE FROM artifact_files WHERE artifact = ? AND path = ?');
+      for (const e of lost) expect(del.run(`once-team/${PROJECT}/shared:v0`, e.path).changes).toBe(1);
+      db.prepare(`UPDATE artifact_versions SET status = 'copying'`).run();
+      db.prepare(`UPDATE runs SET status = 'in_progress', completed_at = NULL`).run();
+      const bytes = lost.reduce((n, e) => n + e.file!.sizeBytes, 0);
+      const less = db.prepare(`UPDATE counts SET value = value - ? WHERE scope = 'files' AND name = ?`);
+      for (const [name, by] of [['files', lost.length], ['artifactFiles', lost.length], ['bytes', bytes]] as const) expect(less.run(by, name).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    const second = await migrate('b-acked', 'b-acked.sqlite', ['--runs', LOGGER, '--protocol', 'b']).done;
+    expect(second.code, second.stderr).toBe(0);
+    expect(puts() - before).toBe(FILES);
+    const b = stack.neptune.b.inspect;
+    const held = Object.fromEntries(Object.entries(b.attributes('demo/b-acked', LOGGER)).filter(([p]) => p.startsWith('artifacts/shared/v0/files/'))
+      .map(([p, a]) => [p.slice('artifacts/shared/v0/files/'.length), b.object('demo/b-acked', (a.value as { path: string }).path)!.data]));
+    expect(held).toEqual(want());
+    // What the target holds, counted once: three written by the first pass, three found there by the second.
+    const report = (events(second.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ written: Record<string, number> }> } }).report;
+    expect(report.runs[0].written).toMatchObject({ artifactFiles: 3, filesAlreadyPresent: 3 });
+
+    // The ledger lost altogether: the target is asked too, and nothing is sent again.
+    rmSync(ledger);
+    const third = await migrate('b-acked', 'b-acked.sqlite', ['--runs', LOGGER, '--protocol', 'b']).done;
+    expect(third.code, third.stderr).toBe(0);
+    expect(puts() - before).toBe(FILES);
+    const again = (events(third.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ written: Record<string, number> }> } }).report;
+    expect(again.runs[0].written.artifactFiles ?? 0).toBe(0);
+    expect(again.runs[0].written.filesAlreadyPresent).toBe(FILES);
+  }, 120_000);
+
+  it('artifact downloads cut off half-way are fetched again within the run, as run files are', async () => {
+    stack.wandb.setFaults({ truncateRate: 0.5, seed: 5 });
+    const downloads = stack.wandb.stats().downloads;
+    const out = await migrate('cut', 'cut.sqlite', ['--runs', LOGGER]).done;
+    stack.wandb.setFaults(undefined);
+    expect(out.code, out.stderr).toBe(0);
+    expect(files('cut', LOGGER)).toEqual(want());
+    expect(stack.wandb.stats().downloads - downloads).toBeGreaterThan(FILES + 1); // the manifest, the files, and the cut ones again
+    const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ status: string; notWritten: unknown[] }> } }).report;
+    expect(report.runs[0]).toMatchObject({ status: 'migrated', notWritten: [] });
+  }, 120_000);
+
+  it('an artifact file storage refuses: a download-failed line naming artifact, version and file, the run left not done; the next pass copies it', async () => {
+    stack.wandb.setFaults({ fileStatus: { 'shared:v0/part-2.bin': 404 } });
+    const before = uploads();
+    const out = await migrate('refused', 'refused.sqlite', ['--runs', LOGGER]).done;
+    stack.wandb.setFaults(undefined);
+    expect(out.code).toBe(3);
+    type R = { runs: Array<{ status: string; error?: string; notWritten: Array<{ reason: string; subject: string; detail?: string }> }> };
+    const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: R }).report;
+    expect(report.runs[0].status).toBe('failed');
+    expect(report.runs[0].error).toContain('artifacts/shared/v0/files/part-2.bin');
+    expect(report.runs[0].notWritten).toEqual([{
+      reason: 'download-failed', subject: 'artifacts/shared/v0/files/part-2.bin', count: 1,
+      detail: expect.stringMatching(/file part-2\.bin of artifact once-team\/shared_proj\/shared:v0 .*HTTP 404/),
+    }]);
+    const { 'part-2.bin': _missing, ...others } = want();
+    expect(files('refused', LOGGER)).toEqual(others);
+    // The next pass (storage serving the file again) copies the one file left, and says nothing more of it.
+    const again = await migrate('refused', 'refused.sqlite', ['--runs', LOGGER]).done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(files('refused', LOGGER)).toEqual(want());
+    expect(uploads() - before).toBe(FILES);
+    const after = (events(again.stdout).find((e) => e.type === 'report') as unknown as { report: R }).report;
+    expect(after.runs[0]).toMatchObject({ status: 'migrated', notWritten: [] });
+  }, 120_000);
+
+  it('entries whose names come to one path both land (one moved aside), and every rename is a report line', async () => {
+    const out = await runCli(['migrate', '--workspace', 'demo', '--projects', 'twin_proj', '--include', 'artifacts', '--yes', '--json',
+      '--ledger', join(dir, 'twins.sqlite')], stack.env, dir).done;
+    expect(out.code, out.stderr).toBe(0);
+    const id = neptuneRunId(stack.neptune, 'demo/twin-proj', 'twinrun01')!;
+    const [back, clean, alone] = TWINS.entries.map((e) => fileBytes(e.file!));
+    expect(stack.neptune.inspect.fileSet(id, 'artifacts/twins/v0/files')).toEqual({ 'dir/x.txt': clean, 'dir/x_.txt': back, 'a/b.bin': alone });
+    const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ notWritten: Array<{ reason: string; subject: string; detail?: string }> }> } }).report;
+    expect(report.runs[0].notWritten.filter((o) => o.reason === 'renamed').map((o) => [o.subject, o.detail]).sort()).toEqual([
+      ['artifacts/twins/v0/files/a\\b.bin', '→ artifacts/twins/v0/files/a/b.bin: "\\" read as a folder separator'],
+      ['artifacts/twins/v0/files/dir\\x.txt', '→ artifacts/twins/v0/files/dir/x_.txt: "\\" read as a folder separator; dir/x.txt is the path of W&B file dir/x.txt'],
+    ]);
   }, 120_000);
 
   it('used by 20 runs: the logging run holds the one copy, the 20 hold `artifacts/used`; files uploaded once', async () => {

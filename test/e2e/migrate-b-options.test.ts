@@ -25,7 +25,7 @@ const nlp = entity.projects.find((p) => p.name === 'nlp_experiments')!;
 // Two runs of one W&B project share a name.
 nlp.runs[1].displayName = nlp.runs[0].displayName;
 
-type Report = { runs: Array<{ run: string; notWritten: Array<{ reason: string; subject: string; count: number }> }> };
+type Report = { runs: Array<{ run: string; notWritten: Array<{ reason: string; subject: string; count: number; detail?: string }> }> };
 const reportOf = (stdout: string) => (events(stdout).find((e) => e.type === 'report') as unknown as { report: Report }).report;
 
 /** Every number of every history key, NaN/±Infinity included (what a server that takes them holds). */
@@ -84,9 +84,11 @@ describe('Protocol B options', () => {
     const nameLines = (id: string) => report.runs.find((r) => r.run.endsWith(`/${id}`))!.notWritten.filter((o) => o.subject === 'sys/name');
     for (const r of [a, b]) {
       expect(stack.neptune.b.inspect.run('demo/nlp-experiments', r.id)?.experimentId, r.id).toBeUndefined();
-      // Assigned as a plain field: held where the server lets clients write sys/name, else a report line says it was refused.
+      // Sent as a plain field, which the report says (`renamed`); held where the server lets clients write
+      // sys/name, else a second line says it was refused.
       const held = stack.neptune.b.inspect.attributes('demo/nlp-experiments', r.id)['sys/name']?.value === a.displayName;
-      expect(held || nameLines(r.id).length === 1, r.id).toBe(true);
+      expect(nameLines(r.id).map((o) => o.reason).sort(), r.id).toEqual(held ? ['renamed'] : ['invalid-path', 'renamed']);
+      expect(nameLines(r.id).find((o) => o.reason === 'renamed')?.detail, r.id).toContain(`W&B name "${a.displayName}" is shared with another run`);
     }
     expect(stack.neptune.b.inspect.run('demo/nlp-experiments', c.id)?.experimentId).toBe(c.displayName);
     expect(stack.neptune.b.inspect.attributes('demo/nlp-experiments', c.id)['sys/name']?.value).toBe(c.displayName);

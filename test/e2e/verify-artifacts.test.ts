@@ -84,6 +84,25 @@ describe('verify of carried artifacts (issue 12)', () => {
     expect(logger.checked.files).toBeGreaterThanOrEqual(arts.filter((a) => a.loggedBy === arts[0].loggedBy).flatMap((a) => a.entries.filter((e) => e.file)).length);
   }, 180_000);
 
+  it('over B, the migration again with its ledger lost: every artifact file and manifest is found there, no byte is sent again', async () => {
+    const bLedger = join(dir, 'b.sqlite');
+    rmSync(bLedger);
+    const puts = () => stack.neptune.stats().byEndpoint.storagePutObject ?? 0;
+    const before = puts();
+    const map = ['--project-map', `${wandbProject}=b-${wandbProject.replace(/_/g, '-')}`];
+    const out = await runCli(['migrate', '--workspace', 'demo', '--projects', wandbProject, '--runs', runs().join(','), ...map, '--protocol', 'b', '--json', '--ledger', bLedger,
+      '--include', 'artifacts', '--yes'], stack.env, dir).done;
+    expect(out.code, out.stderr).toBe(0);
+    expect(puts() - before).toBe(0);
+    const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ run: string; written: Record<string, number> }> } }).report;
+    const logger = report.runs.find((r) => r.run.endsWith(`/${arts[0].loggedBy}`))!;
+    const stored = arts.filter((a) => a.loggedBy === arts[0].loggedBy).flatMap((a) => a.entries.filter((e) => e.file)).length;
+    const manifests = arts.filter((a) => a.loggedBy === arts[0].loggedBy && a.entries.some((e) => !e.file)).length;
+    expect(manifests).toBeGreaterThan(0);
+    expect(logger.written.artifactFiles ?? 0).toBe(0);
+    expect(logger.written.filesAlreadyPresent).toBeGreaterThanOrEqual(stored + manifests);
+  }, 180_000);
+
   it('a flipped artifact byte, a removed version field and a removed artifacts/used are each a mismatch naming the run and subject', async () => {
     const logged = arts.find((a) => a.entries.some((e) => e.file))!;
     const entry = logged.entries.find((e) => e.file)!;

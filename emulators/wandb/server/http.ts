@@ -201,7 +201,7 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     if (verdict !== 'ok') return sendJson(res, 403, { errors: [{ message: 'SignatureDoesNotMatch' }] });
     const [kind, ...parts] = path.slice('/_storage/'.length).split('/');
     if (req.method === 'GET' && req.headers.authorization) stats.downloadsWithAuth++;
-    const failing = kind === 'files' ? faults.fileStatus(parts.slice(3).map(decodeURIComponent).join('/')) : undefined;
+    const failing = faults.fileStatus(faultName(kind, parts.map(decodeURIComponent)) ?? '');
     if (failing) return sendJson(res, failing, { errors: [{ message: `injected storage failure ${failing}` }] });
     const src = await bodyFor(kind, parts);
     if (!src) return sendJson(res, 404, { errors: [{ message: 'file not found' }] });
@@ -245,4 +245,14 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
       await Promise.all([closeOne(api.server), closeOne(bucket.server)]);
     },
   };
+}
+
+/**
+ * The name `fileStatus` faults go by: a run file's name, or an artifact file's `<name>:<version>/<path>`
+ * (storage fails the same way for both: a deleted object 404, a refused URL 403, a failing bucket 5xx).
+ */
+function faultName(kind: string | undefined, parts: string[]): string | undefined {
+  if (kind === 'files') return parts.slice(3).join('/');
+  if (kind === 'artifacts' && parts[3] === 'files') return `${parts[1]}:${parts[2]}/${parts.slice(4).join('/')}`;
+  return undefined;
 }
