@@ -26,9 +26,14 @@ let b: Awaited<ReturnType<typeof bSession>>;
 beforeAll(async () => {
   emu = await startNeptuneEmulator({ protocolB: { statusDelayMs: 0 } });
   b = await bSession(emu);
-  // The run neptune-query looked at (experiment `finished-full-export`), and another it must not see.
-  for (const [runId, name] of [['v2khxt1g', 'finished-full-export'], ['other-run', 'other']]) {
-    expect(codes((await b.ingestProcessed(encodeCreate(PROJECT, runId, { family: runId, experimentId: name, creationTime: T0 }, true), PROJECT)).status)).toEqual({ 0: 1 });
+  // The run neptune-query looked at (experiment `finished-full-export`), and others it must tell apart:
+  // `old-media` held the experiment name `media-everything` until `xmmva7tu` claimed it (no longer its head).
+  const runs = [['v2khxt1g', 'finished-full-export'], ['other-run', 'other'], ['old-media', 'media-everything'], ['xmmva7tu', 'media-everything'], ['was98kwz', 'empty-run']];
+  for (const [i, [runId, name]] of runs.entries()) {
+    expect(codes((await b.ingestProcessed(encodeCreate(PROJECT, runId, { family: runId, experimentId: name, creationTime: T0 + i * 1000 }, true), PROJECT)).status)).toEqual({ 0: 1 });
+  }
+  for (const [runId, seed] of [['xmmva7tu', 1n], ['was98kwz', 4n], ['old-media', 100n]] as const) {
+    await b.ingestProcessed(encodeUpdate(PROJECT, runId, [{ timestamp: T0, assign: { 'config/seed': { int: seed } } }]), PROJECT);
   }
   const { status } = await b.ingestProcessed(encodeUpdate(PROJECT, 'v2khxt1g', [
     { timestamp: T0, assign: {
@@ -102,5 +107,18 @@ describe('neptune-query 1.11.0 requests, replayed', () => {
     });
     // no next page: the client stops
     expect(fieldsOf((f.get(2) ?? [])[0] as Uint8Array).get(1)).toBeUndefined();
+  });
+
+  it('searching runs: MATCHES, OR of names, typed values, sorting; experiments are their names\' current holders', async () => {
+    const names = async (name: string) => {
+      const r = await replay(name);
+      expect(r.status).toBe(200);
+      const f = fieldsOf(r.bytes);
+      return { count: Number(f.get(1)![0]), names: (f.get(3) ?? []).map((e) => decodeAttributes(e as Uint8Array)['sys/name'].value) };
+    };
+    expect(await names('searchRegex')).toEqual({ count: 1, names: ['media-everything'] });
+    expect(await names('searchOr')).toEqual({ count: 2, names: ['empty-run', 'media-everything'] });
+    expect(await names('searchTyped')).toEqual({ count: 1, names: ['finished-full-export'] });
+    expect(await names('searchSorted')).toEqual({ count: 4, names: ['other', 'empty-run', 'finished-full-export'] });
   });
 });
