@@ -5,7 +5,7 @@ import { matches, parseNql, type Comparable } from '../neptune/nql.ts';
 /** The NQL searchLeaderboardEntriesProto reads: the forms neptune-query 1.11.0 writes (internal/filters.py `to_query`). */
 const run: Record<string, Comparable> = {
   'sys/custom_run_id': 'say "hi" \\ ok', 'sys/name': 'media-everything', 'config/seed': 3, 'config/amp': true, 'sys/tags': ['a', 'b'],
-  'sys/creation_time': Date.UTC(2025, 2, 2),
+  'sys/creation_time': Date.UTC(2025, 2, 2), loss: 0.25,
 };
 const hit = (q: string) => matches(parseNql(q), (name) => run[name]);
 
@@ -28,10 +28,12 @@ describe('searchLeaderboardEntriesProto: the NQL neptune-query writes', () => {
     expect(hit('`vec`:stringSeries EXISTS')).toBe(false);
     expect(hit('NOT (`vec`:stringSeries EXISTS)')).toBe(true);
     expect(hit('(`sys/tags`:stringSet CONTAINS "a") AND (`sys/tags`:stringSet NOT CONTAINS "z")')).toBe(true);
+    expect(hit('last(`loss`:floatSeries) < "0.5"')).toBe(true);
+    expect(hit('last(`loss`:floatSeries) > "0.5"')).toBe(false);
   });
 
   it('anything else is a 400 syntax error', () => {
-    expect(() => parseNql('last(`loss`:floatSeries) > "1"')).toThrow(HttpError);
+    expect(() => parseNql('min(`loss`:floatSeries) > "1"')).toThrow(HttpError);
     expect(() => parseNql('`sys/name`:string MATCHES "("')).not.toThrow();
     expect(() => hit('`sys/name`:string MATCHES "("')).toThrow(HttpError);
   });

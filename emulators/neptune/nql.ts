@@ -50,10 +50,16 @@ export function parseNql(text: string): Nql {
     return t;
   };
   function atom(): Nql {
+    // `last(`name`:floatSeries)`: a series compared by its last value (neptune-query `Attribute(aggregation=)`,
+    // filters.py `_Attribute.to_query`), which is what a series compares by here anyway (`comparable`).
+    // The other aggregations (min, max, average, variance) are not kept by this emulator: a syntax error.
+    const aggregated = peek()?.toLowerCase() === 'last' && toks[i + 1] === '(';
+    if (aggregated) { take(); take('('); }
     const name = take();
     if (!name.startsWith('`')) throw syntaxError(`expected a quoted attribute name, got ${name}`);
     let type = '';
     if (peek() === ':') { take(':'); type = take(); }
+    if (aggregated) take(')');
     let op = take().toUpperCase();
     if (op === 'NOT' && ['MATCHES', 'CONTAINS'].includes(peek()?.toUpperCase() ?? '')) op = `NOT ${take().toUpperCase()}`;
     if (op === 'EXISTS') return { kind: 'atom', name: unquote(name), type, op, value: true };
