@@ -115,11 +115,16 @@ export function encodeAttributes(db: Db, c: ContainerRow, filter: string[] | und
     .tag(4, 2).string(p?.workspace_id ?? '').tag(5, 2).string(p?.name ?? '').tag(6, 2).string(p?.workspace ?? '');
   for (const a of listAttrs(db, c.id)) {
     if (filter && !filter.includes(a.path)) continue;
-    w.tag(7, 2).fork().tag(1, 2).string(a.path).tag(2, 2).string(a.type);
-    writeProperties(w, db, c, a);
-    w.join();
+    writeAttribute(w, 7, db, c, a);
   }
   return w.finish();
+}
+
+/** One `ProtoAttributeDTO` as field `field` of the message `w` is writing. */
+export function writeAttribute(w: BinaryWriter, field: number, db: Db, c: ContainerRow, a: AttrRow): void {
+  w.tag(field, 2).fork().tag(1, 2).string(a.path).tag(2, 2).string(a.type);
+  writeProperties(w, db, c, a);
+  w.join();
 }
 
 function writeProperties(w: BinaryWriter, db: Db, c: ContainerRow, a: AttrRow): void {

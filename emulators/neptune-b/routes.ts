@@ -15,6 +15,7 @@ import {
 import type { BFaults } from './faults.ts';
 import type { IngestQueue } from './queue.ts';
 import { attrOf, encodeAttributes, floatPoints, resolveRun, seriesRequest, seriesValues } from './reads.ts';
+import { queryAttributeDefinitions, queryAttributeValues } from './query.ts';
 import { searchEntries } from './search.ts';
 import { StorageError, type StorageBridge } from './storage.ts';
 import { decodeBulkCheckDetail, decodeRequestIds, decodeRunOperation, Malformed, type RunOperation } from './wire.ts';
@@ -176,6 +177,13 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
     // retrieval.json spells the path with a trailing slash; the router matches paths without one.
     'POST /api/leaderboard/v1/proto/leaderboard/entries/search': { name: 'searchLeaderboardEntriesProto', auth: 'bearer', async handle(ctx) {
       sendProto(ctx.res, searchEntries(ctx.state.db, requireParam(ctx.q, 'projectIdentifier'), parseJson(await ctx.body())));
+    } },
+    // neptune-query's list_attributes / fetch_*_table (./query.ts).
+    'POST /api/leaderboard/v1/leaderboard/attributes/definitions/query': { name: 'queryAttributeDefinitionsWithinProject', auth: 'bearer', async handle(ctx) {
+      sendJson(ctx.res, 200, queryAttributeDefinitions(ctx.state.db, parseJson(await ctx.body())));
+    } },
+    'POST /api/leaderboard/v1/proto/leaderboard/attributes/query': { name: 'queryAttributesWithinProjectProto', auth: 'bearer', async handle(ctx) {
+      sendProto(ctx.res, queryAttributeValues(ctx.state.db, requireParam(ctx.q, 'projectIdentifier'), parseJson(await ctx.body())));
     } },
     'POST /api/leaderboard/v1/proto/attributes/attributes': { name: 'getAttributesWithPathsFilterProto', auth: 'bearer', async handle(ctx) {
       const c = resolveRun(ctx.state.db, requireParam(ctx.q, 'holderIdentifier'));

@@ -264,10 +264,13 @@ export function decodeSeriesValues(buf: Uint8Array): Array<{ requestId: string; 
   });
 }
 
-/** ProtoAttributesDTO → {name: {type, value}} for the scalar kinds a test compares. */
-export function decodeAttributes(buf: Uint8Array): Record<string, { type: string; value?: unknown }> {
+/**
+ * ProtoAttributesDTO → {name: {type, value}} for the scalar kinds a test compares; `field` is where the
+ * message keeps its `ProtoAttributeDTO`s (7 there, 3 in `ProtoQueryAttributesExperimentResultDTO`).
+ */
+export function decodeAttributes(buf: Uint8Array, field = 7): Record<string, { type: string; value?: unknown }> {
   const out: Record<string, { type: string; value?: unknown }> = {};
-  for (const b of fieldsOf(buf).get(7) ?? []) {
+  for (const b of fieldsOf(buf).get(field) ?? []) {
     const a = fieldsOf(b as Uint8Array);
     const name = text(a.get(1)?.[0]);
     const type = text(a.get(2)?.[0]);

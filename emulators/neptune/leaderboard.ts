@@ -19,7 +19,7 @@ function projectContainers(db: Db, projectIdent: string, types: string[]): { p: 
 }
 
 /** What NQL and sorting compare for one field. */
-function comparable(db: Db, c: ContainerRow, a: AttrRow | undefined): Comparable {
+export function comparable(db: Db, c: ContainerRow, a: AttrRow | undefined): Comparable {
   if (!a) return undefined;
   const v = a.value === null ? undefined : (JSON.parse(a.value) as unknown);
   switch (a.type) {
@@ -33,7 +33,7 @@ function comparable(db: Db, c: ContainerRow, a: AttrRow | undefined): Comparable
   }
 }
 
-function order(a: Comparable, b: Comparable): number {
+export function order(a: Comparable, b: Comparable): number {
   if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? 1 : -1;
   const x = Array.isArray(a) ? a.join(',') : a;
   const y = Array.isArray(b) ? b.join(',') : b;

@@ -31,6 +31,11 @@ export interface OpSpec {
   response?: Schema;
   consumes?: string[];
   produces?: string[];
+  /**
+   * Parameters the served (2.x) spec marks required but a 3.x server does not enforce, because the
+   * 3.x spec has them optional and its clients omit them: served as required, not checked.
+   */
+  optionalOn3x?: string[];
 }
 
 type Extra = Partial<Omit<Param, 'name' | 'in' | 'required'>>;
@@ -81,7 +86,7 @@ export function checkParams(spec: OpSpec, req: IncomingMessage, query: URLSearch
       continue;
     }
     if (value === undefined) {
-      if (!p.required) continue;
+      if (!p.required || spec.optionalOn3x?.includes(p.name)) continue;
       const what = p.in === 'header' ? 'request header' : 'request parameter';
       throw new HttpError(400, `Required ${what} '${p.name}' for method parameter type ${javaType(p)} is not present`);
     }

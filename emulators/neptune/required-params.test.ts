@@ -49,9 +49,9 @@ describe('required parameters (2023 leaderboard.json fileSetFileMultipartUpload*
   });
 
   it('a required header, a required body and an unconvertible integer are 400', async () => {
-    const cfg = await call(`${emu.url}/api/backend/v1/clients/config?alpha=true`);
-    expect(cfg.status).toBe(400);
-    expect(cfg.json.message).toBe("Required request header 'X-Neptune-Api-Token' for method parameter type String is not present");
+    const exchange = await call(`${emu.url}/api/backend/v1/authorization/oauth-token`);
+    expect(exchange.status).toBe(400);
+    expect(exchange.json.message).toBe("Required request header 'X-Neptune-Api-Token' for method parameter type String is not present");
     const ops = await s.api('/api/leaderboard/v1/attributes/operations', { experimentId: runId }, { method: 'POST' });
     expect(ops.status).toBe(400);
     expect(ops.json.message).toBe('Required request body is missing');

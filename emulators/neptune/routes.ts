@@ -101,7 +101,11 @@ const seriesSpec = (model: string): OpSpec => lbGet([rq('attribute'), ...HOLDER,
 
 export function buildRoutes(): Record<string, Route> {
   const table: Record<string, Route> = {
-    'GET /api/backend/v1/clients/config': { name: 'getClientConfig', auth: 'none', spec: backend([hdr('X-Neptune-Api-Token', true), q('alpha')], ref('ClientConfig')), handle(ctx) {
+    // The token header is served as required (the 2.x served specs; 1.x clients send it) but not
+    // enforced, as on a 3.x server: its spec says `required: false` (neptune-query 1.11.0
+    // src/neptune_query/generated/neptune_api_spec/swagger/backend.json, from neptune.git bb87417) and
+    // neptune-query never sends it (internal/api_utils.py `get_config_and_token_urls`).
+    'GET /api/backend/v1/clients/config': { name: 'getClientConfig', auth: 'none', spec: { ...backend([hdr('X-Neptune-Api-Token', true), q('alpha')], ref('ClientConfig')), optionalOn3x: ['X-Neptune-Api-Token'] }, handle(ctx) {
       const { baseUrl, limits } = ctx.state;
       sendJson(ctx.res, 200, {
         apiUrl: baseUrl, applicationUrl: baseUrl,

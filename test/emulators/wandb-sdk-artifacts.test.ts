@@ -17,7 +17,10 @@ import { startWandbEmulator, type WandbEmulator } from '../../emulators/wandb/se
 import { basic, KEY } from '../../emulators/wandb/test-helpers.ts';
 
 interface Recorded { headers: Record<string, string>; query: string; variables: Record<string, unknown> }
-const recorded = JSON.parse(readFileSync(new URL('./wandb-0.17.9-artifact-requests.json', import.meta.url), 'utf8')) as { requests: Record<string, Recorded> };
+const load = (file: string) => (JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as { requests: Record<string, Recorded> }).requests;
+const recorded = { requests: load('./wandb-0.17.9-artifact-requests.json') };
+/** What wandb 0.26.1 sent differently (its generated queries); the rest of its artifact calls were answered as 0.17.9's. */
+const recorded026 = load('./wandb-0.26.1-artifact-requests.json');
 
 // The seed and preset the requests were recorded against: same names, same artifact ids.
 const entity = generateEntity({ seed: 1, preset: 'all-shapes' });
@@ -30,8 +33,8 @@ beforeAll(async () => {
 afterAll(async () => emu.close());
 
 // `any` at a parsing boundary: the answers are walked by the shape each query selects.
-async function replay(op: string, variables?: Record<string, unknown>): Promise<Record<string, any>> {
-  const r = recorded.requests[op];
+async function replay(op: string, variables?: Record<string, unknown>, from = recorded.requests): Promise<Record<string, any>> {
+  const r = from[op];
   const res = await fetch(`${emu.url}/graphql`, {
     method: 'POST',
     headers: { ...r.headers, 'Content-Type': 'application/json', Authorization: basic(KEY) },
@@ -117,5 +120,14 @@ describe('wandb 0.17.9 artifact requests, replayed', () => {
     expect((await fetch(path)).status).toBe(401);
     expect((await fetch(path.replace(hex, '0'.repeat(32)), { headers: { Authorization: basic(KEY) } })).status).toBe(404);
     expect((await fetch(path.replace(encodeURIComponent(artifactId(m)), encodeURIComponent(artifactId(find('model', 0)))), { headers: { Authorization: basic(KEY) } })).status).toBe(404);
+  });
+
+  it('wandb 0.26.1: ArtifactByName with enableTracking, and a collection with its type and update time', async () => {
+    const a = (await replay('ArtifactByName', undefined, recorded026)).project.artifact;
+    expect(a.id).toBe(artifactId(find('training-data', 0)));
+    const c = (await replay('ProjectArtifactCollection', undefined, recorded026)).project.artifactType.artifactCollection;
+    expect([c.__typename, c.name, c.type.name, c.project.name, c.project.entity.name]).toEqual(['ArtifactSequence', 'model', 'model', find('model', 1).project, entity.name]);
+    expect(c.updatedAt).toBe(find('model', 1).createdAt);
+    expect(c.tags.edges).toEqual([]);
   });
 });

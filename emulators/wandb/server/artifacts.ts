@@ -70,6 +70,8 @@ export function artifactCollection(core: Core, project: string, name: string, pr
   if (versions.length === 0) return null;
   return {
     __typename: 'ArtifactSequence', id: b64(`ArtifactSequence:${project}/${name}`), name, description: null, createdAt: versions[0].createdAt,
+    updatedAt: versions[versions.length - 1].createdAt,
+    defaultArtifactType: () => artifactType(core, project, versions[0].type, projectNode),
     project: () => projectNode(project),
     // `api.artifact_collection(type, name)` (wandb 0.17.9 wandb/apis/public/artifacts.py
     // ArtifactCollection.load: `tags { edges { node } }`, `aliases(after, first)`): every alias of
