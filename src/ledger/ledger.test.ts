@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { Ledger } from './ledger.ts';
+import { LEDGER_CACHE_KIB, Ledger } from './ledger.ts';
 import { LEDGER_SCHEMA } from './schema.ts';
 
 const dirs: string[] = [];
@@ -19,6 +19,20 @@ function tempLedgerPath() {
 const key = { entity: 'e', project: 'p', runId: 'r1' };
 
 describe('Ledger', () => {
+  it("keeps SQLite's page cache at 2 MB, not better-sqlite3's 16 MB (it filled as the ledger grew: RSS grew ~5 KB a run)", () => {
+    const ledger = new Ledger(tempLedgerPath());
+    try {
+      expect(ledger['db'].pragma('cache_size', { simple: true })).toBe(-LEDGER_CACHE_KIB);
+      expect(LEDGER_CACHE_KIB).toBe(2000);
+      // A fresh better-sqlite3 connection has the 16 MB one: the ledger sets its own.
+      const plain = new Database(':memory:');
+      expect(plain.pragma('cache_size', { simple: true })).toBe(-16000);
+      plain.close();
+    } finally {
+      ledger.close();
+    }
+  });
+
   it('keeps cursors, counts, omissions and series paths across reopen', () => {
     const path = tempLedgerPath();
     const a = new Ledger(path);

@@ -9,7 +9,7 @@ import { planProjectNames } from '../mapping/project-name.ts';
 import { mapProjectFields, projectDescription } from '../mapping/run-fields.ts';
 import type { MigrationContext } from './context.ts';
 import { migrateRun } from './migrate-run.ts';
-import { forEachConcurrent } from './pool.ts';
+import { forEachConcurrent, Pool } from './pool.ts';
 import { readAhead } from './read-ahead.ts';
 import { emptySelectionError, preflightStep, selectProjects } from './selection.ts';
 
@@ -77,8 +77,15 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   const result: MigrateResult = { runs: [], migrated: 0, skipped: 0, failed: 0, interrupted: false };
 
   let fatal: unknown;
-  for (const project of wanted) {
-    if (signal.aborted) break;
+  // Every project is listed and migrated at once, `concurrency` runs at a time over all of them: each
+  // W&B listing page is a round trip (~150 ms and more), so the projects' listings go side by side (an
+  // unchanged re-run of 10,000 runs in 5 projects is its listing, nothing else). The runs are reported
+  // in project order all the same.
+  const runSlots = new Pool(Math.max(1, sel.concurrency));
+  const runsOf = new Map<SourceProject, RunKey[]>(wanted.map((p) => [p, []]));
+  const migrateProject = async (project: SourceProject): Promise<void> => {
+    if (signal.aborted) return;
+    const selectedHere = runsOf.get(project)!;
     const neptuneName = names.get(project.name)!;
     ctx.emit({ type: 'project.planned', wandbProject: project.name, neptuneProject: `${sel.workspace}/${neptuneName}` });
     // Looked up (or created) only when a run needs it: an unchanged re-run sends nothing to Neptune.
@@ -93,7 +100,7 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
     // Runs are selected (and counted as pending) a little ahead of their migration: an interrupt
     // reports every run the listing already handed over, started or not.
     const selected = readAhead(ctx.source.listRuns(project.name, sel.filter, ctx.signal), Math.max(READ_AHEAD, 2 * sel.concurrency), (run) => {
-      result.runs.push(run.key);
+      selectedHere.push(run.key);
       ctx.onSelected?.(run.key);
       try {
         ctx.ledger.notePending(run.key, run.displayName);
@@ -111,8 +118,8 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
     await forEachConcurrent(
       selected,
       sel.concurrency,
-      async (run) => {
-        if (fatal) return;
+      (run) => runSlots.run(async () => {
+        if (fatal || signal.aborted) return;
         try {
           const outcome = await migrateRun(run, projectTarget, ctx, nameUnique);
           if (outcome.status === 'skipped') result.skipped++;
@@ -143,7 +150,7 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
             result.failed++;
           } else bestEffort(() => ctx.ledger.interruptRun(run.key));
         }
-      },
+      }),
       signal,
     ).catch((e: unknown) => {
       // The listing itself failed (W&B unreachable mid-way, the run iterator aborted), or the ledger
@@ -151,8 +158,12 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
       if (isAbortError(e) && signal.aborted) return;
       throw e;
     });
-  }
+  };
+  const listed = await Promise.allSettled(wanted.map(migrateProject));
+  for (const p of wanted) result.runs.push(...runsOf.get(p)!);
   if (fatal) throw fatal;
+  const listingFailure = listed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (listingFailure) throw listingFailure.reason;
   if (outer.signal?.aborted) result.interrupted = true;
   if (result.runs.length === 0 && !result.interrupted) {
     throw await emptySelectionError(outer.source, wanted, sel.filter, where, outer.signal);

@@ -133,12 +133,12 @@ describe('W&B GraphQL transport', () => {
     await s.close();
   });
 
-  it('sends runs filters as a JSON string in the SDK variables', async () => {
+  it('sends runs filters as a JSON string in the SDK variables, 200 runs a page', async () => {
     graphqlAnswer = () => ({ json: { data: { project: { internalId: '1', runCount: 0, readOnly: false, runs: { edges: [], pageInfo: { endCursor: null, hasNextPage: false } } } } } });
     const s = createWandbSource({ baseUrl: apiUrl, apiKey: KEY, entity: 'acme', env: {} });
     for await (const _ of s.listRuns('vision', { runIds: ['x1'] })) void _;
     const vars = JSON.parse(seenApi.at(-1)!.body!).variables;
-    expect(vars).toMatchObject({ project: 'vision', entity: 'acme', order: '+created_at', perPage: 50, cursor: null });
+    expect(vars).toMatchObject({ project: 'vision', entity: 'acme', order: '+created_at', perPage: 200, cursor: null });
     expect(JSON.parse(vars.filters)).toEqual({ name: { $in: ['x1'] } });
     await s.close();
   });

@@ -41,7 +41,7 @@ export interface WandbSourceOptions {
   tmpDir?: string;
   /** Read history from the parquet export when there is one. @default true */
   preferParquet?: boolean;
-  /** Runs per `Runs` page. @default 50 (the SDK's) */
+  /** Runs per `Runs` page. @default RUNS_PAGE_SIZE */
   runsPageSize?: number;
   /**
    * Runs whose files, small history and system metrics are asked in one GraphQL document (run-plan.ts);
@@ -76,6 +76,14 @@ export const DEFAULT_BATCH_RUNS = 16;
  * ~200 ms in the queue, more than the download itself).
  */
 export const STORAGE_CONCURRENCY = 64;
+/**
+ * Runs per listing page. Each page is a round trip under W&B's rate limit, and an unchanged re-run is
+ * nothing but its listing (10,000 runs: 200 pages of the SDK's 50). No server-side maximum for `first`
+ * is documented (wandb-api.md §5, open question Q6); the largest listing page the SDK asks for is
+ * `Api.projects`' 200 (wandb-api.md §2.2), so runs are asked 200 at a time too. A server that gives
+ * fewer per page is followed by its cursor as before.
+ */
+export const RUNS_PAGE_SIZE = 200;
 
 /** `batchRuns` from the option or `WANDB_TO_NEPTUNE_BATCH_RUNS`; anything but a whole number ≥ 0 is a usage error. */
 export function batchRunsSetting(option: number | undefined, env: NodeJS.ProcessEnv): number {
@@ -184,7 +192,7 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
 
     async *listRuns(project: string, filter: RunFilter, signal?: AbortSignal): AsyncGenerator<RunInfo> {
       const listed = prefetch.listing();
-      const o = { entity: await entity(signal), project, filter, appUrl: settings.appUrl, pageSize: opts.runsPageSize ?? 50, onNotice: opts.onNotice };
+      const o = { entity: await entity(signal), project, filter, appUrl: settings.appUrl, pageSize: opts.runsPageSize ?? RUNS_PAGE_SIZE, onNotice: opts.onNotice };
       for await (const { run, counts } of listRuns(gql, o, signal)) {
         listed(run, counts);
         yield run;
