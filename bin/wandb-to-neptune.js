@@ -5,19 +5,23 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// V8 heap settings chosen by measurement (README, "Benchmarks"; src/cli/heap.ts sets the rest): 4 MB
-// semi-spaces instead of V8's default young generation (up to 2 x 64 MB on Node 24), which made a
-// migration's peak RSS on Node 24 ~1.5x Node 20's. Semi-space sizes are fixed when V8 starts, so the
-// launcher restarts itself in place with them (process.execve: same pid, same stdio and signals; Node >=
-// 22.15 on POSIX). Where that is not available (Node 20) the CLI caps the young generation's growth at
-// the same size itself. A user's or the benchmark's own choice of the flag is kept.
-const HEAP_FLAGS = ['--max-semi-space-size=4'];
-const chosen = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('--max-semi-space-size'));
-if (!chosen && typeof process.execve === 'function' && process.platform !== 'win32') {
+// Memory settings chosen by measurement (README, "Benchmarks"; re-checked with `npm run bench -- --heap-sweep`),
+// given at start where Node can restart itself in place (process.execve: same pid, stdio and signals; Node
+// >= 22.15 on POSIX). Where it cannot (Node 20), src/cli/heap.ts sets what V8 lets it set at run time.
+// - 4 MB semi-spaces instead of V8's young generation of up to 2 x 64 MB (Node 24), which made a migration's
+//   peak RSS ~1.5x Node 20's; old generation grown to 2x what survived a full collection, not up to 4x.
+// - glibc's malloc keeps one arena per thread that allocates (V8's GC and compiler threads, libuv's pool),
+//   each holding freed memory: two arenas took ~20-30 MB off 8 big runs at once, at no measured CPU cost.
+// A flag or variable the user (or the benchmark) gave is kept.
+const START_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=100'];
+const START_ENV = { MALLOC_ARENA_MAX: '2' };
+const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''];
+const missing = START_FLAGS.filter((f) => !given.some((a) => a.includes(f.slice(0, f.indexOf('=')))));
+if (missing.length > 0 && typeof process.execve === 'function' && process.platform !== 'win32') {
   try {
-    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...HEAP_FLAGS, ...process.argv.slice(1)], process.env);
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], { ...START_ENV, ...process.env });
   } catch {
-    // Could not restart: run with V8's defaults rather than not at all.
+    // Could not restart: run with what src/cli/heap.ts can set at run time rather than not at all.
   }
 }
 

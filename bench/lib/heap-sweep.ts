@@ -19,6 +19,8 @@ export interface HeapSetting {
   label: string;
   /** Node/V8 flags before the launcher; a flag the CLI sets itself, given here, replaces the CLI's. */
   flags: string[];
+  /** Environment variables of the migration process (e.g. glibc's MALLOC_ARENA_MAX). */
+  env?: Record<string, string>;
 }
 
 /** V8's own defaults: the CLI keeps a flag the user gave, and 0 is V8's "choose yourself" for both. */
@@ -35,8 +37,9 @@ export const DEFAULT_SETTINGS: HeapSetting[] = [
 ];
 
 /**
- * `--heap-settings "label=flags;label=flags"`, e.g. `"s8=--max-semi-space-size=8;s8 min=--max-semi-space-size=8
- * --min-semi-space-size=8"`; a label alone is looked up in the default list.
+ * `--heap-settings "label=flags;label=flags"`, e.g. `"s8=--max-semi-space-size=8;s8 arena=--max-semi-space-size=8
+ * MALLOC_ARENA_MAX=2"` (a word NAME=value is an environment variable); a label alone is looked up in the
+ * default list.
  */
 export function parseSettings(text: string): HeapSetting[] {
   return text.split(';').map((s) => s.trim()).filter(Boolean).map((s) => {
@@ -46,19 +49,25 @@ export function parseSettings(text: string): HeapSetting[] {
       if (!known) throw new Error(`--heap-settings: "${s}" is neither label=flags nor one of: ${DEFAULT_SETTINGS.map((d) => d.label).join(', ')}`);
       return known;
     }
-    return { label: s.slice(0, eq).trim(), flags: s.slice(eq + 1).split(/\s+/).filter(Boolean) };
+    const words = s.slice(eq + 1).split(/\s+/).filter(Boolean);
+    const isEnv = (w: string) => /^[A-Z_][A-Z0-9_]*=/.test(w);
+    const env = Object.fromEntries(words.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+    return { label: s.slice(0, eq).trim(), flags: words.filter((w) => !isEnv(w)), ...(Object.keys(env).length > 0 ? { env } : {}) };
   });
 }
 
 export interface SweepRow {
   label: string;
   flags: string[];
+  env?: Record<string, string>;
   round: number;
   exitCode: number;
   cpuSeconds: number;
   cpuSecondsPerMillionPoints: number | undefined;
   peakRssMb: number;
   wallSeconds: number;
+  /** The flags the process that did the work ran with (the launcher's own included). */
+  execArgv: string[];
   pointsWritten: number | undefined;
   loadAverage1m: [before: number, after: number];
 }
@@ -80,14 +89,14 @@ export async function heapSweep(o: {
           const load0 = loadavg()[0];
           const cli = await runCli(
             ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--protocol', o.protocol, '--concurrency', String(o.concurrency), '--ledger', ledger],
-            { ...wandb.info.env, ...neptune.info.env }, o.work, s.flags,
+            { ...wandb.info.env, ...neptune.info.env, ...s.env }, o.work, s.flags,
           );
           const report = cli.lines.find((l) => (l as { type?: string }).type === 'report') as { requests?: { target?: { points?: number } } } | undefined;
           const points = report?.requests?.target?.points;
           if (cli.code !== 0) console.error(`heap sweep: ${s.label}: migration exit code ${cli.code}; stderr tail:\n${cli.stderr.slice(-1500)}`);
           const row: SweepRow = {
-            label: s.label, flags: s.flags, round, exitCode: cli.code, cpuSeconds: cli.cpuSeconds, cpuSecondsPerMillionPoints: cpuPerMillion(cli, points),
-            peakRssMb: mb(cli.peakRssBytes), wallSeconds: cli.seconds, pointsWritten: points, loadAverage1m: [load0, loadavg()[0]],
+            label: s.label, flags: s.flags, env: s.env, round, exitCode: cli.code, cpuSeconds: cli.cpuSeconds, cpuSecondsPerMillionPoints: cpuPerMillion(cli, points),
+            peakRssMb: mb(cli.peakRssBytes), wallSeconds: cli.seconds, execArgv: cli.execArgv, pointsWritten: points, loadAverage1m: [load0, loadavg()[0]],
           };
           rows.push(row);
           o.onRow?.(row);
@@ -118,6 +127,9 @@ export function printSweep(title: string, rows: readonly SweepRow[]): void {
     const load = mine.map((r) => r.loadAverage1m.map((x) => x.toFixed(1)).join('→')).join(', ');
     console.log(`  ${l.padEnd(w)}  ${cpu.padEnd(20)}  ${rss.padEnd(15)}  ${load}`);
   }
-  const flags = labels.map((l) => `  ${l}: ${rows.find((r) => r.label === l)!.flags.join(' ') || '(none)'}`);
+  const flags = labels.map((l) => {
+    const r = rows.find((x) => x.label === l)!;
+    return `  ${l}: ${[...Object.entries(r.env ?? {}).map(([k, v]) => `${k}=${v}`), ...r.flags].join(' ') || '(none)'}`;
+  });
   console.log(`  flags:\n${flags.join('\n')}`);
 }

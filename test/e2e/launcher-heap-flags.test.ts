@@ -1,8 +1,10 @@
 /**
- * Issue 13, "On the Node versions users run": the CLI itself chooses V8's semi-space size (bin/
- * wandb-to-neptune.js restarts in place with it where Node has process.execve, i.e. Node >= 22.15), keeps
- * the pid (signals and kill -9 reach the migration itself) and leaves a flag the user gave alone.
- * CI runs this on Node 20 (no execve: V8 defaults) and on Node 24 (.ci/node24: the flag is set).
+ * Issue 13, "On the Node versions users run": the CLI itself chooses V8's semi-space size and old-generation
+ * growth and glibc's malloc arena count (bin/wandb-to-neptune.js restarts in place with them where Node has
+ * process.execve, i.e. Node >= 22.15), keeps the pid (signals and kill -9 reach the migration itself) and
+ * leaves a flag or variable the user gave alone.
+ * CI runs this on Node 20 (no execve: nothing at start; src/cli/heap.ts sets what it can at run time) and on
+ * Node 24 (.ci/node24: all are set).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,28 +18,39 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // Preloaded into the CLI: on exit it writes the pid and flags of the process that ran the command.
 const probe = join(dir, 'probe.mjs');
 writeFileSync(probe, `import { writeFileSync } from 'node:fs';
-process.on('exit', () => writeFileSync(process.env.PROBE_OUT, JSON.stringify({ pid: process.pid, execArgv: process.execArgv })));\n`);
+process.on('exit', () => writeFileSync(process.env.PROBE_OUT, JSON.stringify({ pid: process.pid, execArgv: process.execArgv, arenas: process.env.MALLOC_ARENA_MAX ?? null })));\n`);
 
-function run(flags: string[]): { pid: number; childPid: number | undefined; execArgv: string[]; stdout: string } {
-  const out = join(dir, `out-${flags.length}.json`);
-  const r = spawnSync(process.execPath, [...flags, '--import', probe, CLI, '--version'], { env: { ...process.env, PROBE_OUT: out }, encoding: 'utf8' });
+let runs = 0;
+function run(flags: string[], env: Record<string, string> = {}): { pid: number; childPid: number | undefined; execArgv: string[]; arenas: string | null; stdout: string } {
+  const out = join(dir, `out-${++runs}.json`);
+  const { MALLOC_ARENA_MAX: _, ...inherited } = process.env;
+  const r = spawnSync(process.execPath, [...flags, '--import', probe, CLI, '--version'], { env: { ...inherited, ...env, PROBE_OUT: out }, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
-  const seen = JSON.parse(readFileSync(out, 'utf8')) as { pid: number; execArgv: string[] };
-  return { pid: seen.pid, childPid: r.pid, execArgv: seen.execArgv, stdout: r.stdout };
+  const seen = JSON.parse(readFileSync(out, 'utf8')) as { pid: number; execArgv: string[]; arenas: string | null };
+  return { pid: seen.pid, childPid: r.pid, execArgv: seen.execArgv, arenas: seen.arenas, stdout: r.stdout };
 }
+const heapFlags = (execArgv: string[]) => execArgv.filter((a) => a.startsWith('--max-semi-space-size') || a.startsWith('--heap-growing-percent'));
 
 describe('the launcher chooses the V8 heap settings', () => {
   const restarts = typeof (process as { execve?: unknown }).execve === 'function' && process.platform !== 'win32';
 
-  it(`runs with 4 MB semi-spaces where Node can restart in place (here: ${restarts ? 'yes' : 'no'}, ${process.version}), in the same process`, () => {
+  it(`runs with 4 MB semi-spaces, 100% old-generation growth and two malloc arenas where Node can restart in place (here: ${restarts ? 'yes' : 'no'}, ${process.version}), in the same process`, () => {
     const r = run([]);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(r.execArgv.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual(restarts ? ['--max-semi-space-size=4'] : []);
+    expect(heapFlags(r.execArgv)).toEqual(restarts ? ['--max-semi-space-size=4', '--heap-growing-percent=100'] : []);
+    expect(r.arenas).toBe(restarts ? '2' : null);
     expect(r.pid).toBe(r.childPid);
   });
 
-  it('keeps a semi-space size the user chose', () => {
-    const r = run(['--max-semi-space-size=8']);
-    expect(r.execArgv.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual(['--max-semi-space-size=8']);
+  it('keeps a semi-space size and an arena count the user chose, and adds what the user did not choose', () => {
+    const r = run(['--max-semi-space-size=8'], { MALLOC_ARENA_MAX: '4' });
+    expect(heapFlags(r.execArgv)).toEqual(restarts ? ['--max-semi-space-size=8', '--heap-growing-percent=100'] : ['--max-semi-space-size=8']);
+    expect(r.arenas).toBe('4');
+  });
+
+  it('does not restart when the user chose every flag', () => {
+    const r = run(['--max-semi-space-size=8', '--heap-growing-percent=50']);
+    expect(heapFlags(r.execArgv)).toEqual(['--max-semi-space-size=8', '--heap-growing-percent=50']);
+    expect(r.arenas).toBeNull();
   });
 });
