@@ -12,7 +12,7 @@ import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/nept
 import type { MigrationReport, RunReport } from '../../src/pipeline/report.ts';
 import { encodeLog, rec } from '../../src/sources/local/wandb-log/test-log-writer.ts';
 import { events, runCli } from '../support/cli.ts';
-import { findRuns } from './helpers.ts';
+import { findRuns, migrateFolderCli } from './helpers.ts';
 
 const T0 = 1_700_000_000;
 const FILES: Record<string, string> = {
@@ -39,15 +39,7 @@ beforeAll(async () => {
     writeFileSync(join(dir, 'files', name), content);
   }
   for (const protocol of ['a', 'b'] as const) {
-    const out = await runCli(
-      ['migrate', '--source', join(tmp, 'proj'), '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--protocol', protocol,
-        '--project-map', `coll=coll-${protocol}`, '--ledger', join(tmp, `${protocol}.sqlite`)],
-      { NEPTUNE_API_TOKEN: emu.apiToken(), NEPTUNE_PROJECT: 'demo/placeholder' },
-      tmp,
-    ).done;
-    const ev = events(out.stdout).find((e) => e.type === 'report') as unknown as { report: MigrationReport } | undefined;
-    if (!ev) throw new Error(`no report (exit ${out.code}): ${out.stderr}`);
-    reports[protocol] = ev.report;
+    reports[protocol] = (await migrateFolderCli(emu, join(tmp, 'proj'), join(tmp, `${protocol}.sqlite`), tmp, ['--protocol', protocol, '--project-map', `coll=coll-${protocol}`])).report;
   }
 }, 120_000);
 

@@ -12,6 +12,8 @@ import { createLocalSource } from '../../src/sources/local/index.ts';
 import { expectedTree } from '../support/expected.ts';
 import { sharedPath } from '../support/shared.ts';
 import type { FolderTruth } from './folder-truth.ts';
+import type { MigrationReport } from '../../src/pipeline/report.ts';
+import { events, runCli } from '../support/cli.ts';
 
 /** The real sample run folders (`../shared/wandb-samples`); a missing folder fails the tests that need it. */
 export const SAMPLES = sharedPath('wandb-samples');
@@ -115,4 +117,22 @@ export function expectFolderInNeptune(emu: NeptuneEmulator, run: StoredRun, t: F
     expect(Object.keys(stored).sort(), where(set)).toEqual([...files.keys()].sort());
     for (const [name, bytes] of files) expect(stored[name]?.equals(bytes), where(`${set}/${name}`)).toBe(true);
   }
+}
+
+/** `wandb-to-neptune migrate --source <folder>` through the real CLI into the emulator (`--json`), and the report it ended with. */
+export async function migrateFolderCli(
+  emu: NeptuneEmulator,
+  source: string,
+  ledger: string,
+  cwd: string,
+  extra: string[] = [],
+): Promise<{ report: MigrationReport; code: number | null }> {
+  const out = await runCli(
+    ['migrate', '--source', source, '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--ledger', ledger, ...extra],
+    { NEPTUNE_API_TOKEN: emu.apiToken(), NEPTUNE_PROJECT: 'demo/placeholder' },
+    cwd,
+  ).done;
+  const ev = events(out.stdout).find((e) => e.type === 'report') as unknown as { report: MigrationReport } | undefined;
+  if (!ev) throw new Error(`no report (exit ${out.code}): ${out.stderr}`);
+  return { report: ev.report, code: out.code };
 }

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import type { MigrationReport } from '../../src/pipeline/report.ts';
 import { encodeLog, rec } from '../../src/sources/local/wandb-log/test-log-writer.ts';
-import { events, runCli } from '../support/cli.ts';
+import { migrateFolderCli } from './helpers.ts';
 
 const T0 = 1_700_000_000;
 let emu: NeptuneEmulator;
@@ -28,14 +28,7 @@ beforeAll(async () => {
     mkdirSync(join(dir, 'files'), { recursive: true });
     writeFileSync(join(dir, `run-${id}.wandb`), encodeLog([rec.header('0.19.8'), rec.run({ runId: id, project: 'names', displayName, startTime: T0 }), rec.exit(0)]).bytes);
   }
-  const out = await runCli(
-    ['migrate', '--source', join(tmp, 'proj'), '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--protocol', 'b', '--ledger', join(tmp, 'ledger.sqlite')],
-    { NEPTUNE_API_TOKEN: emu.apiToken(), NEPTUNE_PROJECT: 'demo/placeholder' },
-    tmp,
-  ).done;
-  const ev = events(out.stdout).find((e) => e.type === 'report') as unknown as { report: MigrationReport } | undefined;
-  if (!ev) throw new Error(`no report (exit ${out.code}): ${out.stderr}`);
-  report = ev.report;
+  ({ report } = await migrateFolderCli(emu, join(tmp, 'proj'), join(tmp, 'ledger.sqlite'), tmp, ['--protocol', 'b']));
 }, 120_000);
 
 afterAll(async () => {

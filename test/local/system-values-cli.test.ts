@@ -10,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import type { MigrationReport, RunReport } from '../../src/pipeline/report.ts';
 import { encodeLog, rec } from '../../src/sources/local/wandb-log/test-log-writer.ts';
-import { events, runCli } from '../support/cli.ts';
-import { findRuns } from './helpers.ts';
+import { findRuns, migrateFolderCli } from './helpers.ts';
 
 const T0 = 1_700_000_000;
 let emu: NeptuneEmulator;
@@ -50,16 +49,7 @@ beforeAll(async () => {
     { 'system.cpu': 8, 'system.proc': { rss: 9, state: 'R' }, _timestamp: T0 + 60, _runtime: 60 },
   ].map((o) => JSON.stringify(o)).join('\n') + '\n');
 
-  const cli = runCli(
-    ['migrate', '--source', join(tmp, 'proj'), '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--concurrency', '1', '--ledger', join(tmp, 'ledger.sqlite')],
-    { NEPTUNE_API_TOKEN: emu.apiToken(), NEPTUNE_PROJECT: 'demo/placeholder' },
-    tmp,
-  );
-  const out = await cli.done;
-  code = out.code;
-  const ev = events(out.stdout).find((e) => e.type === 'report') as unknown as { report: MigrationReport } | undefined;
-  if (!ev) throw new Error(`no report (exit ${out.code}): ${out.stderr}`);
-  report = ev.report;
+  ({ report, code } = await migrateFolderCli(emu, join(tmp, 'proj'), join(tmp, 'ledger.sqlite'), tmp, ['--concurrency', '1']));
 }, 120_000);
 
 afterAll(async () => {
