@@ -64,13 +64,12 @@ export function floatBlockPoints(block: FloatSeriesBlock, column: FloatColumn): 
   return out;
 }
 
-/** How many points a block holds. */
-export function floatBlockSize(block: FloatSeriesBlock): number {
+/** How many points a column of a block holds (`rows`: the block's row count). */
+export function columnPoints(column: FloatColumn, rows: number): number {
+  const { present } = column;
+  if (!present) return rows;
   let n = 0;
-  for (const c of block.series) {
-    if (!c.present) n += block.steps.length;
-    else for (let i = 0; i < c.present.length; i++) n += c.present[i];
-  }
+  for (let i = 0; i < rows; i++) n += present[i];
   return n;
 }
 

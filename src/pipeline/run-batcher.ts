@@ -1,6 +1,6 @@
 import type { RunKey } from '../core/records.ts';
 import type { TargetRun } from '../core/sink.ts';
-import { floatBlockPoints, type FieldAssignment, type FloatColumn, type FloatSeriesBlock, type Omission, type SeriesPoint } from '../core/target.ts';
+import { columnPoints, floatBlockPoints, type FieldAssignment, type FloatColumn, type FloatSeriesBlock, type Omission, type SeriesPoint } from '../core/target.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { STDOUT_PATH } from '../mapping/console.ts';
 import type { SeriesPath } from '../mapping/series-paths.ts';
@@ -123,7 +123,7 @@ export class RunBatcher {
         present.fill(0, 0, held);
         column = { path: c.path, values: c.values, present };
       }
-      const count = presentCount(column, n);
+      const count = columnPoints(column, n);
       if (count === 0) continue;
       points += count;
       series.push(column);
@@ -285,9 +285,3 @@ export class RunBatcher {
   }
 }
 
-function presentCount(c: FloatColumn, n: number): number {
-  if (!c.present) return n;
-  let count = 0;
-  for (let i = 0; i < n; i++) count += c.present[i];
-  return count;
-}

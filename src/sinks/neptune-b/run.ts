@@ -1,6 +1,6 @@
 import type { Logger } from '../../core/logger.ts';
 import type { TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
+import { columnPoints, type FieldAssignment, type FileSetEntry, type FloatSeriesBlock, type HistogramPoint, type ImagePoint, type Omission, type OmissionReason, type SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import type { NeptuneApi } from '../neptune/api.ts';
 import { heldStep } from '../../mapping/steps.ts';
@@ -165,7 +165,7 @@ export class NeptuneBRun implements TargetRun {
       const { values, present } = c;
       const bad = checkPath(c.path);
       if (bad) {
-        this.refuse(c.path, bad, present ? present.reduce((a, b) => a + b, 0) : n);
+        this.refuse(c.path, bad, columnPoints(c, n));
         continue;
       }
       const s = this.seriesOf(c.path);
