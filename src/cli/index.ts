@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--since <date>', 'only runs created at or after this date')
     .option('--until <date>', 'only runs created before this date')
     .option('--concurrency <n>', 'runs migrated at once (default 4)')
-    .option('--file-concurrency <n>', 'file downloads/uploads at once (default 4)')
+    .option('--file-concurrency <n>', 'file downloads/uploads at once (default 4; groups of small files have 4× as many)')
     .addOption(new Option('--include <kinds...>', `also migrate: ${INCLUDE_OPTIONS.join(', ')} (comma-separated or repeated)`))
     .addOption(new Option('--exclude <kinds...>', `leave out what is carried by default: ${EXCLUDE_OPTIONS.join(', ')} (comma-separated or repeated)`))
     .option('--artifact-max-size <MiB>', 'with --include artifacts: leave out artifact files larger than this (reported as too-large)')

@@ -55,6 +55,21 @@ describe('RunPrefetch', () => {
     expect(gql.documents).toEqual([['a', 'b', 'c'], ['d', 'e']]);
   });
 
+  it('once the server takes documents, the next one goes before its runs ask (one document ahead)', async () => {
+    const gql = fakeGql();
+    const p = new RunPrefetch({ gql, limits, maxRuns: 2, log: silentLogger });
+    const runs = listed(p, ['a', 'b', 'c', 'd', 'e', 'f']);
+    await p.bundle(runs[0]);
+    // Not ahead of the first answer: a server that refuses documents gets one.
+    expect(gql.documents).toEqual([['a', 'b']]);
+    await p.bundle(runs[1]);
+    expect(gql.documents).toEqual([['a', 'b'], ['c', 'd']]);
+    expect((await p.bundle(runs[2]))?.history?.rows).toEqual(rows('c'));
+    expect(gql.documents).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f']]);
+    for (const r of runs.slice(3)) expect((await p.bundle(r))?.history?.rows).toEqual(rows(r.key.runId));
+    expect(gql.documents).toHaveLength(3);
+  });
+
   it('runs listed before the asking one and never asked for (skipped by the migration) are not fetched', async () => {
     const gql = fakeGql();
     const p = new RunPrefetch({ gql, limits, maxRuns: 2, log: silentLogger });

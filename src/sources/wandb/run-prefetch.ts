@@ -41,7 +41,11 @@ export class RunPrefetch {
   private readonly cohorts = new WeakMap<RunInfo, Cohort>();
   /** Bundles asked for or on their way, oldest first; bounded (runs that were never migrated drop out). */
   private readonly bundles = new Map<RunInfo, Promise<RunBundle | undefined>>();
+  /** Runs that asked for their bundle (the others' bundles were fetched ahead). */
+  private readonly asked = new WeakSet<RunInfo>();
   private enabled: boolean;
+  /** The server answered a batched document (documents are then sent ahead). */
+  private taken = false;
   documents = 0;
 
   constructor(private readonly o: RunPrefetchOptions) {
@@ -67,10 +71,41 @@ export class RunPrefetch {
 
   /** The run's bundle (undefined: read everything with single-run queries). */
   bundle(run: RunInfo, signal?: AbortSignal): Promise<RunBundle | undefined> {
+    this.asked.add(run);
     const known = this.bundles.get(run);
-    if (known) return known;
+    if (known) {
+      this.ahead(run, signal);
+      return known;
+    }
     const plan = this.enabled ? planRun(run, this.counts.get(run), this.o.limits) : undefined;
     if (!plan) return Promise.resolve(undefined);
+    this.fetch(run, plan, signal);
+    this.ahead(run, signal);
+    return this.bundles.get(run) ?? Promise.resolve(undefined);
+  }
+
+  /**
+   * One document ahead: when fewer than a document's worth of runs have a bundle nobody asked for yet,
+   * the next runs of the listing are asked for now, so their answer (and the small files it lets
+   * start downloading) is there when they start, not one round trip (and a download) after.
+   */
+  private ahead(run: RunInfo, signal?: AbortSignal): void {
+    const waiting = this.cohorts.get(run)?.waiting;
+    // Only once the server has answered a document: one that refuses them is not sent a second.
+    if (!this.enabled || !this.taken || !waiting?.length) return;
+    let unasked = 0;
+    for (const r of this.bundles.keys()) if (!this.asked.has(r)) unasked++;
+    if (unasked >= this.o.maxRuns) return;
+    while (waiting.length > 0) {
+      const next = waiting[0];
+      const plan = this.bundles.has(next) ? undefined : planRun(next, this.counts.get(next), this.o.limits);
+      if (plan) return this.fetch(next, plan, signal);
+      waiting.shift();
+    }
+  }
+
+  /** Sends the document of `run` and the runs listed after it; their bundles wait for it. */
+  private fetch(run: RunInfo, plan: RunPlan, signal?: AbortSignal): void {
     const batch = this.takeBatch(run, plan);
     const answer = this.send(batch, signal).then((bundles) => {
       batch.forEach(({ run: r }, i) => {
@@ -85,7 +120,6 @@ export class RunPrefetch {
       this.bundles.set(r, p);
     });
     this.bound();
-    return this.bundles.get(run) ?? Promise.resolve(undefined);
   }
 
   /** The run is done with: its bundle goes. */
@@ -141,6 +175,7 @@ export class RunPrefetch {
       return batch.map(() => undefined);
     }
     const data = answer.data;
+    this.taken = true;
     return plans.map((plan, i) => (failed.has(aliasOf(i)) ? undefined : bundleOf(plan, data[aliasOf(i)])));
   }
 
