@@ -25,7 +25,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { arg } from './lib/args.ts';
-import { buildDist } from './lib/build.ts';
+import { buildDist, distIsCurrent } from './lib/build.ts';
 import { killChildren, ROOT } from './lib/children.ts';
 import { DEFAULT_SETTINGS, heapSweep, parseSettings, printSweep } from './lib/heap-sweep.ts';
 import { scenarioA } from './lib/scenario-a.ts';
@@ -49,6 +49,7 @@ mkdirSync(dirname(resultsPath), { recursive: true });
 
 // Built once, by the first bench process (the per-version ones it starts get --build no).
 if (arg('build', 'yes') === 'yes') buildDist();
+else if (!distIsCurrent()) console.error('npm run bench: warning: dist/ is older than src/, so the CLI measured is the TypeScript sources through tsx (more memory and CPU than users see); drop --build no');
 
 if (node === 'both' || (node === '24' && major !== 24)) {
   // One bench process per Node version; each writes its results, gathered here into one file.

@@ -2,18 +2,21 @@
 // Runs the compiled CLI (dist/, built by `npm install` through the `prepare` script). When the sources
 // are newer than the build — a developer editing src/ — it runs the TypeScript sources through tsx
 // instead, so what runs is never stale.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { built, distIsCurrent } from './dist-current.js';
 
 // Memory settings chosen by measurement (README, "Benchmarks"; re-checked with `npm run bench -- --heap-sweep`),
 // given at start where Node can restart itself in place (process.execve: same pid, stdio and signals; Node
 // >= 22.15 on POSIX). Where it cannot (Node 20), src/cli/heap.ts sets what V8 lets it set at run time.
 // - 4 MB semi-spaces instead of V8's young generation of up to 2 x 64 MB (Node 24), which made a migration's
-//   peak RSS ~1.5x Node 20's; old generation grown to 2x what survived a full collection, not up to 4x.
+//   peak RSS ~1.5x Node 20's (8 and 16 MB measured no less CPU on Node 24, for +30-50 MB).
+// - The old generation grown to 1.75x what survived a full collection, not V8's up to 4x: 8 runs of 1M
+//   points at once on Node 24 peaked at 273-294 MB for 2.6 CPU-s per million points, against 298-303 MB
+//   at 2x (2.45) and 265-279 MB at 1.5x (2.85). Node 20 (src/cli/heap.ts) keeps 2x: it cannot be restarted
+//   with MALLOC_ARENA_MAX, and its own figures are read in the README.
 // - glibc's malloc keeps one arena per thread that allocates (V8's GC and compiler threads, libuv's pool),
-//   each holding freed memory: two arenas took ~20-30 MB off 8 big runs at once, at no measured CPU cost.
+//   each holding freed memory: two arenas took ~10-30 MB off 8 big runs at once, at no measured CPU cost.
 // A flag or variable the user (or the benchmark) gave is kept.
-const START_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=100'];
+const START_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=75'];
 const START_ENV = { MALLOC_ARENA_MAX: '2' };
 const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''];
 const missing = START_FLAGS.filter((f) => !given.some((a) => a.includes(f.slice(0, f.indexOf('=')))));
@@ -25,20 +28,7 @@ if (missing.length > 0 && typeof process.execve === 'function' && process.platfo
   }
 }
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const built = `${root}dist/cli/index.js`;
-
-function newestSource(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-if (existsSync(built) && statSync(built).mtimeMs >= newestSource(`${root}src`)) {
+if (distIsCurrent()) {
   await import(built);
 } else {
   const { register } = await import('tsx/esm/api');

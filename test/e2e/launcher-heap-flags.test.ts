@@ -34,17 +34,17 @@ const heapFlags = (execArgv: string[]) => execArgv.filter((a) => a.startsWith('-
 describe('the launcher chooses the V8 heap settings', () => {
   const restarts = typeof (process as { execve?: unknown }).execve === 'function' && process.platform !== 'win32';
 
-  it(`runs with 4 MB semi-spaces, 100% old-generation growth and two malloc arenas where Node can restart in place (here: ${restarts ? 'yes' : 'no'}, ${process.version}), in the same process`, () => {
+  it(`runs with 4 MB semi-spaces, 75% old-generation growth and two malloc arenas where Node can restart in place (here: ${restarts ? 'yes' : 'no'}, ${process.version}), in the same process`, () => {
     const r = run([]);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(heapFlags(r.execArgv)).toEqual(restarts ? ['--max-semi-space-size=4', '--heap-growing-percent=100'] : []);
+    expect(heapFlags(r.execArgv)).toEqual(restarts ? ['--max-semi-space-size=4', '--heap-growing-percent=75'] : []);
     expect(r.arenas).toBe(restarts ? '2' : null);
     expect(r.pid).toBe(r.childPid);
   });
 
   it('keeps a semi-space size and an arena count the user chose, and adds what the user did not choose', () => {
     const r = run(['--max-semi-space-size=8'], { MALLOC_ARENA_MAX: '4' });
-    expect(heapFlags(r.execArgv)).toEqual(restarts ? ['--max-semi-space-size=8', '--heap-growing-percent=100'] : ['--max-semi-space-size=8']);
+    expect(heapFlags(r.execArgv)).toEqual(restarts ? ['--max-semi-space-size=8', '--heap-growing-percent=75'] : ['--max-semi-space-size=8']);
     expect(r.arenas).toBe('4');
   });
 
