@@ -100,6 +100,8 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
               files: landed.map((f) => ({ name: f.name, md5: f.md5, size: f.sizeBytes, target: path })),
               counts: { files: landed.length, bytes },
               omissions: [...refused, ...failed, ...renamed],
+              // A file not landed is tried again by the next pass: what it says then replaces this.
+              replaces: true,
             });
             filesDone += landed.length;
             bytesDone += bytes;

@@ -90,6 +90,15 @@ describe.each(['a', 'b'])('a run file W&B cannot serve, over Protocol %s', (prot
     expect(report.runs[0].notWritten).toEqual([{ reason: 'download-failed', subject: FAILING, count: 1, detail: expect.stringMatching(/file data\/b\.bin of .*HTTP 503/) }]);
     expect(landed(target)).toEqual(want(['a.txt', 'c.bin']));
 
+    // Still failing: the same one line (not a second), the run still not done, nothing landed sent again.
+    stack.wandb.setFaults({ fileStatus: { [FAILING]: 503 } });
+    const still = received();
+    const twice = await migrate(target);
+    stack.wandb.setFaults(undefined);
+    expect(twice.code, twice.stderr).toBe(3);
+    expect(reportOf(twice.stdout).runs[0].notWritten).toEqual([{ reason: 'download-failed', subject: FAILING, count: 1, detail: expect.stringMatching(/HTTP 503/) }]);
+    expect(received() - still).toBeLessThan(size('a.txt'));
+
     const before = received();
     const again = await migrate(target);
     expect(again.code, again.stderr).toBe(0);
