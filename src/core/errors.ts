@@ -46,6 +46,21 @@ export class SourceDataError extends MigrationError {
   }
 }
 
+/** The source says a file it listed does not exist (gone from a run folder on disk): no later pass can fetch it. */
+export class SourceFileGone extends SourceDataError {}
+
+/**
+ * Whether a failed download can never succeed later, so a report line is all there is to do; every
+ * other failure (5xx/429 or resets past the retries, a signed URL that could not be renewed) may pass
+ * on a later try. The rule is the W&B SDK's: wandb/sdk/internal/internal_api.py
+ * `check_httpx_exc_retriable` retries timeouts, network errors and 308/408/409/429/500/502/503/504,
+ * never 404 or 410 — and RFC 9110 §15.5.5/§15.5.11: 404 "did not find a current representation",
+ * 410 "likely to be permanent".
+ */
+export function isFileGone(e: unknown): boolean {
+  return e instanceof SourceFileGone || (e instanceof HttpError && (e.status === 404 || e.status === 410));
+}
+
 /** A GraphQL 200 answer that carried `errors`. */
 export class GraphQLError extends MigrationError {
   constructor(readonly operation: string, message: string) {

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactEntryUnavailable, type ArtifactReader, type ArtifactVersion } from '../core/artifacts.ts';
-import { isAbortError, SourceDataError } from '../core/errors.ts';
+import { isAbortError } from '../core/errors.ts';
 import type { RunInfo } from '../core/records.ts';
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
 import type { FieldAssignment, Omission } from '../core/target.ts';
@@ -19,6 +19,7 @@ import { runKeyString } from '../ledger/ledger.ts';
 import { artifactBase, artifactFilesPath, mapArtifactFields, mapUsedArtifacts, planArtifact, type ArtifactPlan } from '../mapping/artifacts.ts';
 import { capabilitiesOf } from '../mapping/options.ts';
 import type { MigrationContext } from './context.ts';
+import { leftForNextPass } from './left-for-next-pass.ts';
 
 /** The ledger's paths of a version's manifest file, and of its planned report lines (no entry path starts with a NUL). */
 const MANIFEST_ENTRY = '\u0000manifest';
@@ -41,10 +42,7 @@ export async function migrateArtifacts(run: RunInfo, target: TargetRun, ctx: Mig
   // A file W&B could not serve after the download retries is a report line, and the run is left not
   // done (as an unreadable provenance is), so that the next pass tries that file again — an unchanged
   // run that is done is never read again.
-  if (failed.length > 0) {
-    const shown = failed.slice(0, 3).join(', ') + (failed.length > 3 ? ` and ${failed.length - 3} more` : '');
-    throw new SourceDataError(`${failed.length} artifact file(s) could not be downloaded (${shown}); the run is left incomplete and is tried again on the next pass`);
-  }
+  if (failed.length > 0) throw leftForNextPass('artifact', failed);
 }
 
 /** Copies what the ledger does not yet hold of a version; a version already copied costs nothing. */

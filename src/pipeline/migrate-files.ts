@@ -2,10 +2,11 @@ import { runPath } from '../core/records.ts';
 import type { LocalFile, RunFile, RunInfo } from '../core/records.ts';
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
 import type { Omission } from '../core/target.ts';
-import { isAbortError } from '../core/errors.ts';
+import { isAbortError, isFileGone } from '../core/errors.ts';
 import { placeFiles, type FileTarget } from '../mapping/files.ts';
 import type { Progress } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
+import { leftForNextPass } from './left-for-next-pass.ts';
 
 interface Pending {
   file: RunFile;
@@ -68,6 +69,8 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
   }
 
   const jobs: Promise<void>[] = [];
+  // Files a later pass may still get (each already a download-failed line): the run is left not done.
+  const later: string[] = [];
   let filesDone = 0;
   let bytesDone = 0;
   for (const [path, lists] of groups) {
@@ -75,7 +78,8 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
       if (group.length === 0) continue;
       jobs.push(
         ctx.filePool.run(async () => {
-          const { fetched, failed } = await fetchAll(run, group, ctx);
+          const { fetched, failed, retry } = await fetchAll(run, group, ctx);
+          later.push(...retry);
           try {
             const refused = fetched.length
               ? await target.uploadFileSet(
@@ -96,6 +100,8 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
               files: landed.map((f) => ({ name: f.name, md5: f.md5, size: f.sizeBytes, target: path })),
               counts: { files: landed.length, bytes },
               omissions: [...refused, ...failed, ...renamed],
+              // A file not landed is tried again by the next pass: what it says then replaces this.
+              replaces: true,
             });
             filesDone += landed.length;
             bytesDone += bytes;
@@ -111,15 +117,20 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
   ctx.log.debug(`${runPath(key)}: ${listed} files listed, ${filesDone} uploaded`);
+  if (later.length > 0) throw leftForNextPass('run', later);
 }
 
-/** Downloads a group; a file that cannot be fetched is reported and the others still go. */
+/**
+ * Downloads a group; a file that cannot be fetched is reported and the others still go. `retry`: the
+ * files whose failure a later pass may not meet (all but those the source says are gone, isFileGone).
+ */
 async function fetchAll(run: RunInfo, group: Pending[], ctx: MigrationContext) {
   const fetched: Array<{ p: Pending; local: LocalFile }> = [];
   const failed: Omission[] = [];
+  const retry: string[] = [];
   if (ctx.dryRun) {
     for (const p of group) fetched.push({ p, local: { path: '', sizeBytes: p.file.sizeBytes, release: async () => {} } });
-    return { fetched, failed };
+    return { fetched, failed, retry };
   }
   for (const p of group) {
     try {
@@ -130,9 +141,10 @@ async function fetchAll(run: RunInfo, group: Pending[], ctx: MigrationContext) {
         throw error;
       }
       failed.push({ reason: 'download-failed', subject: p.file.name, count: 1, detail: error instanceof Error ? error.message : String(error) });
+      if (!isFileGone(error)) retry.push(p.file.name);
     }
   }
-  return { fetched, failed };
+  return { fetched, failed, retry };
 }
 
 /**

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import type { ConsoleLine, HistoryRow, LocalFile, RunFile, RunInfo, RunKey, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
 import type { RunFilter, RunSource } from '../../core/source.ts';
-import { SourceDataError } from '../../core/errors.ts';
+import { SourceDataError, SourceFileGone } from '../../core/errors.ts';
 import { ConsoleAssembler } from '../console-lines.ts';
 import { localArtifacts } from './artifacts.ts';
 import { discoverRunFolders } from './discover.ts';
@@ -142,8 +142,11 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
           }
         }
       }
-      if (!path) throw new SourceDataError(`file ${file.name} of run ${run.key.runId} is not on disk`);
-      const st = await stat(path);
+      if (!path) throw new SourceFileGone(`file ${file.name} of run ${run.key.runId} is not on disk`);
+      const st = await stat(path).catch((error: NodeJS.ErrnoException) => {
+        // Listed, then deleted before its turn: as gone as a file never there.
+        throw error.code === 'ENOENT' ? new SourceFileGone(`file ${file.name} of run ${run.key.runId} is no longer on disk`) : error;
+      });
       if (st.size !== file.sizeBytes) {
         throw new SourceDataError(`file ${file.name} of run ${run.key.runId} changed on disk: ${st.size} bytes, listed ${file.sizeBytes}`);
       }
