@@ -1,5 +1,5 @@
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, HistogramPoint, ImagePoint, Omission, SeriesPoint } from '../core/target.ts';
+import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, SeriesPoint } from '../core/target.ts';
 
 /**
  * A run's target with fields that go last (the migration fields, which say the run is complete): once
@@ -49,6 +49,17 @@ export class TrailingFields implements TargetRun {
 
   appendStrings(path: string, points: readonly SeriesPoint<string>[]): void {
     this.inner.appendStrings(path, points);
+  }
+
+  // The optional members are the inner run's, present only where it has them: the batcher tells a
+  // writer by columns (history's fast path) and one that takes appends during a flush by them, and a
+  // wrapper that hid them sent Protocol B's history point by point, one batch at a time.
+  get appendFloatBlock(): ((block: FloatSeriesBlock) => void) | undefined {
+    return this.inner.appendFloatBlock?.bind(this.inner);
+  }
+
+  get appendsDuringFlush(): boolean | undefined {
+    return this.inner.appendsDuringFlush;
   }
 
   uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]> {
