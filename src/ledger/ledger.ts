@@ -36,10 +36,10 @@ export interface Progress {
   /** Files now handled: uploaded (target = the file set) or left out (target = 'skipped'). */
   files?: ReadonlyArray<{ name: string; md5?: string; size: number; target: string }>;
   /**
-   * The omissions replace what earlier passes said of their subjects in this scope: each names a thing
-   * tried once per pass (a file that failed again is one line, not two).
+   * Subjects tried again by this pass: what earlier passes said of them in this scope goes, and only
+   * what this commit says stays (a file that failed again is one line, not two; one that landed, none).
    */
-  replaces?: boolean;
+  replaces?: readonly string[];
 }
 
 /** The ledger's key of a run. */
@@ -260,7 +260,7 @@ export class Ledger {
         `INSERT INTO omissions(run_key, scope, reason, subject, count, detail) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(run_key, scope, reason, subject) DO UPDATE SET count = count + excluded.count`,
       );
-      if (p.replaces) for (const o of p.omissions ?? []) this.stmt('DELETE FROM omissions WHERE run_key = ? AND scope = ? AND subject = ?').run(k, scope, o.subject);
+      for (const subject of p.replaces ?? []) this.stmt('DELETE FROM omissions WHERE run_key = ? AND scope = ? AND subject = ?').run(k, scope, subject);
       for (const o of p.omissions ?? []) addOmission.run(k, scope, o.reason, o.subject, o.count, o.detail ?? null);
       this.stmt('UPDATE runs SET updated_at = ? WHERE run_key = ?').run(new Date().toISOString(), k);
     });

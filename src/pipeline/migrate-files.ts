@@ -101,7 +101,7 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
               counts: { files: landed.length, bytes },
               omissions: [...refused, ...failed, ...renamed],
               // A file not landed is tried again by the next pass: what it says then replaces this.
-              replaces: true,
+              replaces: [...refused, ...failed].map((o) => o.subject),
             });
             filesDone += landed.length;
             bytesDone += bytes;

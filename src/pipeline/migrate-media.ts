@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import type { LocalFile, RunFile, RunInfo } from '../core/records.ts';
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
 import type { FileSetEntry, HistogramPoint, ImagePoint, Omission } from '../core/target.ts';
-import { isAbortError } from '../core/errors.ts';
+import { isAbortError, isFileGone } from '../core/errors.ts';
 import { emptyMedia, tableCsv, type MappedMedia, type MediaFile, type MediaHistogram, type MediaImage } from '../mapping/media.ts';
 import { capabilitiesOf } from '../mapping/options.ts';
 import { heldStep } from '../mapping/steps.ts';
 import type { CountScope } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
+import { leftForNextPass } from './left-for-next-pass.ts';
 
 /** Ledger name of a media file once it landed (the files table keys what a re-run must not send again). */
 export function mediaLedgerName(f: Pick<MediaFile, 'fileSet' | 'relativePath'>): string {
@@ -47,6 +48,8 @@ export class MediaCarrier {
   /** File sets the target already has, when the ledger knows nothing of the run (lost ledger, other machine). */
   private readonly targetSets?: ReadonlySet<string>;
   private readonly present = new Map<string, Promise<ReadonlyMap<string, number>>>();
+  /** Run files W&B failed to serve that a later try may get (not gone: isFileGone). */
+  private readonly later: string[] = [];
 
   constructor(
     private readonly run: RunInfo,
@@ -87,9 +90,15 @@ export class MediaCarrier {
   }
 
   async carry(media: MappedMedia, scope: CountScope): Promise<void> {
+    const before = this.later.length;
+    const summary = scope === 'fields';
     if (media.images.length) await this.carryImages(media.images, scope);
     if (media.histograms.length) await this.carryHistograms(media.histograms, scope);
-    if (media.files.length) await this.carryFiles(media.files);
+    if (media.files.length) await this.carryFiles(media.files, summary);
+    // The summary's media are carried again by every pass that reads the run (a history row's are not:
+    // the history cursor has moved past the row, so its line is all there is), so a summary media file
+    // W&B failed to serve leaves the run not done and the next pass fetches it, as a run file's does.
+    if (summary && this.later.length > before) throw leftForNextPass('summary media', this.later.slice(before));
   }
 
   async close(): Promise<void> {
@@ -114,6 +123,7 @@ export class MediaCarrier {
       return await this.ctx.source.fetchFile(this.run, file, this.ctx.signal);
     } catch (error) {
       if (isAbortError(error) || this.ctx.signal?.aborted) throw error;
+      if (!isFileGone(error)) this.later.push(name);
       return { reason: 'download-failed', subject: key, count: 1, detail: `media file ${name}: ${message(error)}` };
     }
   }
@@ -201,11 +211,14 @@ export class MediaCarrier {
     this.ctx.ledger.commit(this.run.key, scope, { counts: { histograms: landed, histogramsAlreadyPresent: present }, omissions });
   }
 
-  private async carryFiles(files: readonly MediaFile[]): Promise<void> {
+  /** `again`: the files are tried again by every pass (the summary's): what this pass says of their keys replaces what earlier ones said. */
+  private async carryFiles(files: readonly MediaFile[], again: boolean): Promise<void> {
     const omissions: Omission[] = [];
     const bySet = new Map<string, Array<{ f: MediaFile; entry: FileSetEntry; release: () => Promise<void> }>>();
     const tables = new Map<string, Promise<LocalFile | Omission>>();
     const settled: Array<{ name: string; md5: string; size: number; target: string }> = [];
+    // The keys of the files this pass tries (those not landed before).
+    const replaces = again ? [...new Set(files.filter((f) => this.done.get(mediaLedgerName(f)) !== mediaSourceId(f)).map((f) => f.key))] : [];
     try {
       for (const f of files) {
         if (this.done.get(mediaLedgerName(f)) === mediaSourceId(f)) continue;
@@ -241,8 +254,8 @@ export class MediaCarrier {
       for (const list of bySet.values()) await Promise.all(list.map((x) => x.release().catch(() => {})));
       for (const t of tables.values()) await t.then((l) => ('release' in l ? l.release() : undefined)).catch(() => {});
     }
-    if (omissions.length || settled.length) {
-      this.ctx.ledger.commit(this.run.key, 'files', { omissions, files: settled, counts: { filesAlreadyPresent: settled.length } });
+    if (omissions.length || settled.length || replaces.length) {
+      this.ctx.ledger.commit(this.run.key, 'files', { omissions, files: settled, counts: { filesAlreadyPresent: settled.length }, replaces });
     }
   }
 

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../emulators/stack.ts';
-import type { GenRun } from '../../emulators/wandb/index.ts';
+import type { GenFile, GenRun } from '../../emulators/wandb/index.ts';
+import { bufferFile } from '../../emulators/wandb/generator/files.ts';
 import { patternFile } from '../../emulators/wandb/generator/artifacts.ts';
 import { events, runCli } from '../support/cli.ts';
 import { fileBytes } from '../support/expected.ts';
@@ -24,11 +25,17 @@ const RUN = 'filerun01';
 const FILES = [patternFile('a.txt', 300_000, 1), patternFile('data/b.bin', 310_000, 2), patternFile('c.bin', 320_000, 3)];
 const FAILING = 'data/b.bin';
 
-const run: GenRun = {
-  id: RUN, displayName: RUN, tags: [], state: 'finished', createdAt: CREATED, heartbeatAt: CREATED, user: 'u', config: {}, summary: {},
+const genRun = (id: string, summary: Record<string, unknown>, files: GenFile[]): GenRun => ({
+  id, displayName: id, tags: [], state: 'finished', createdAt: CREATED, heartbeatAt: CREATED, user: 'u', config: {}, summary,
   historyRowCount: 0, lastStep: -1, history: () => [], exportedBelowStep: 0,
-  systemEvents: () => [], systemEventCount: 0, eventsFileListed: false, consoleLines: [], files: FILES,
-};
+  systemEvents: () => [], systemEventCount: 0, eventsFileListed: false, consoleLines: [], files,
+});
+const run = genRun(RUN, {}, FILES);
+// Another project: a run whose summary holds an image (a media file the summary names, carried by every pass).
+const MEDIA_PROJECT = 'media_proj';
+const MEDIA_RUN = 'mediarun01';
+const BEST = bufferFile('media/images/best_x.png', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(300, 7)]));
+const mediaRun = genRun(MEDIA_RUN, { best: { _type: 'image-file', path: BEST.name } }, [BEST]);
 
 let stack: Stack;
 let dir: string;
@@ -45,7 +52,7 @@ const size = (name: string) => FILES.find((f) => f.name === name)!.sizeBytes;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'w2n-file-retry-'));
   stack = await startStack({
-    entity: { name: 'retry-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run] }], artifacts: [] },
+    entity: { name: 'retry-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run] }, { name: MEDIA_PROJECT, createdAt: CREATED, runs: [mediaRun] }], artifacts: [] },
     workDir: join(dir, 'export'),
     neptune: { protocolB: { statusDelayMs: 5 } },
   });
@@ -57,21 +64,21 @@ afterAll(async () => {
 });
 
 describe.each(['a', 'b'])('a run file W&B cannot serve, over Protocol %s', (protocol) => {
-  const migrate = (target: string) =>
-    runCli(['migrate', '--workspace', 'demo', '--projects', PROJECT, '--project-map', `${PROJECT}=${target}`, '--protocol', protocol, '--retries', '0', '--yes', '--json',
+  const migrate = (target: string, project = PROJECT) =>
+    runCli(['migrate', '--workspace', 'demo', '--projects', project, '--project-map', `${project}=${target}`, '--protocol', protocol, '--retries', '0', '--yes', '--json',
       '--ledger', join(dir, `${target}.sqlite`)], stack.env, dir).done;
-  const landed = (target: string): Record<string, string> => {
+  const landed = (target: string, runId = RUN, set = 'files'): Record<string, string> => {
     if (protocol === 'a') {
-      const id = neptuneRunId(stack.neptune, `demo/${target}`, RUN);
-      return digests(id ? stack.neptune.inspect.fileSet(id, 'files') : {});
+      const id = neptuneRunId(stack.neptune, `demo/${target}`, runId);
+      return digests(id ? stack.neptune.inspect.fileSet(id, set) : {});
     }
-    // Over B each file is a FileRef field `files/<name>` pointing at the bytes storage holds.
+    // Over B each file is a FileRef field `<set>/<name>` pointing at the bytes storage holds.
     const b = stack.neptune.b!.inspect;
-    const attrs = b.attributes(`demo/${target}`, RUN);
+    const attrs = b.attributes(`demo/${target}`, runId);
     const held: Record<string, Buffer> = {};
     for (const [path, a] of Object.entries(attrs)) {
-      if (!path.startsWith('files/') || a.type !== 'fileRef') continue;
-      held[path.slice('files/'.length)] = b.object(`demo/${target}`, (a.value as { path: string }).path)!.data;
+      if (!path.startsWith(`${set}/`) || a.type !== 'fileRef') continue;
+      held[path.slice(set.length + 1)] = b.object(`demo/${target}`, (a.value as { path: string }).path)!.data;
     }
     return digests(held);
   };
@@ -126,5 +133,27 @@ describe.each(['a', 'b'])('a run file W&B cannot serve, over Protocol %s', (prot
     expect(again.code, again.stderr).toBe(0);
     expect(landed(target)).toEqual(want(['a.txt', 'c.bin']));
     expect(received() - before).toBeLessThan(size('a.txt'));
+  }, 120_000);
+
+  it('a summary image storage fails past the retries: a download-failed line for its key, the run not done; the next pass lands it and the line goes', async () => {
+    const target = `media-${protocol}`;
+    const SET = 'summary/media/images/best';
+    stack.wandb.setFaults({ fileStatus: { [BEST.name]: 503 } });
+    const out = await migrate(target, MEDIA_PROJECT);
+    stack.wandb.setFaults(undefined);
+    expect(out.code, out.stderr).toBe(3);
+    const report = reportOf(out.stdout);
+    expect(report.runs[0].status).toBe('failed');
+    expect(report.runs[0].notWritten.filter((o) => o.reason === 'download-failed')).toEqual([
+      { reason: 'download-failed', subject: 'best', count: 1, detail: expect.stringMatching(/media file media\/images\/best_x\.png: .*HTTP 503/) },
+    ]);
+    expect(landed(target, MEDIA_RUN, SET)).toEqual({});
+
+    const again = await migrate(target, MEDIA_PROJECT);
+    expect(again.code, again.stderr).toBe(0);
+    expect(landed(target, MEDIA_RUN, SET)).toEqual(digests({ 'summary.png': fileBytes(BEST) }));
+    const after = reportOf(again.stdout).runs[0];
+    expect(after.status).toBe('migrated');
+    expect(after.notWritten.filter((o) => o.reason === 'download-failed')).toEqual([]);
   }, 120_000);
 });
