@@ -18,6 +18,26 @@ export interface ChunkPoint { step: number; ts: number; num: number | null; str:
 /** Databases with chunks not yet moved into series_points (checked once per db at start-up). */
 const pending = new WeakMap<Db, boolean>();
 
+/**
+ * The newest chunk point of each series written or looked up since the chunks were last moved, by
+ * series id (null: the series has no chunk). Every request asks it of every series it appends to, and
+ * SQLite had to walk the whole blob's overflow pages to reach its last 24 bytes (the emulator's largest
+ * apply cost in the B bench). Only this process writes b_chunks, so the map stays true; it is dropped
+ * with the chunks (materialize) and when a request's transaction rolls back (forgetLastChunkPoints).
+ */
+const lastPoints = new WeakMap<Db, Map<number, ChunkPoint | null>>();
+
+function lastPointsOf(db: Db): Map<number, ChunkPoint | null> {
+  let m = lastPoints.get(db);
+  if (!m) lastPoints.set(db, (m = new Map()));
+  return m;
+}
+
+/** After a rolled-back transaction: chunks it wrote are gone, so what was remembered of them goes too. */
+export function forgetLastChunkPoints(db: Db): void {
+  lastPoints.delete(db);
+}
+
 export function openChunks(db: Db): void {
   db.exec(SCHEMA);
   pending.set(db, stmt(db, 'SELECT 1 FROM b_chunks LIMIT 1').get() !== undefined);
@@ -53,6 +73,9 @@ export class ChunkBuilder {
     stmt(db, 'INSERT INTO b_chunks(series_id, first_step, last_step, n, data) VALUES (?, ?, ?, ?, ?)')
       .run(seriesId, this.steps[0], this.steps[n - 1], n, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     pending.set(db, true);
+    // Points are added in increasing steps (ingest.ts refuses any other), so this chunk's last is the series' newest.
+    const v = this.vals[n - 1];
+    lastPointsOf(db).set(seriesId, { step: this.steps[n - 1], ts: this.ts[n - 1], num: Number.isNaN(v) ? null : v, str: null });
     this.n = 0;
   }
 }
@@ -75,6 +98,15 @@ function point(f: Float64Array, n: number, i: number): ChunkPoint {
 
 /** The newest point of a series' chunks: only its 24 bytes are read (a chunk holds up to a request's points). */
 export function lastChunkPoint(db: Db, seriesId: number): ChunkPoint | undefined {
+  const known = lastPointsOf(db);
+  const p = known.get(seriesId);
+  if (p !== undefined) return p === null ? undefined : { ...p }; // a copy: callers move their own `last` on
+  const read = readLastChunkPoint(db, seriesId);
+  known.set(seriesId, read ? { ...read } : null);
+  return read;
+}
+
+function readLastChunkPoint(db: Db, seriesId: number): ChunkPoint | undefined {
   const r = stmt(db, `SELECT substr(data, 8 * (n - 1) + 1, 8) AS step, substr(data, 8 * (2 * n - 1) + 1, 8) AS ts, substr(data, 8 * (3 * n - 1) + 1, 8) AS val
     FROM b_chunks WHERE series_id = ? ORDER BY first_step DESC LIMIT 1`).get(seriesId) as { step: Buffer; ts: Buffer; val: Buffer } | undefined;
   if (!r) return undefined;
@@ -115,5 +147,6 @@ export function materialize(db: Db): void {
     insertPoints(db, rows);
     stmt(db, 'DELETE FROM b_chunks').run();
   })();
+  lastPoints.delete(db);
   pending.set(db, false);
 }

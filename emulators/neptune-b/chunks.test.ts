@@ -1,0 +1,56 @@
+/**
+ * The newest chunk point of a series is remembered between requests (chunks.ts): what a later request
+ * checks its steps against must be what the database holds, also after a request rolled back.
+ */
+import { describe, expect, it } from 'vitest';
+import { openDb, ensureWorkspace, seriesId } from '../neptune/store.ts';
+import { IngestCode } from './codes.ts';
+import { materialize } from './chunks.ts';
+import { applyRunOperation } from './ingest.ts';
+import { openBTables, runByRunId } from './store.ts';
+import { encodeCreate, encodeUpdate } from './test-wire.ts';
+import { decodeRunOperation } from './wire.ts';
+
+const PROJECT = 'demo/chunks';
+const rules = { nanInf: 'refuse' as const };
+
+function setup() {
+  const db = openDb(':memory:');
+  ensureWorkspace(db, 'demo');
+  openBTables(db);
+  const created = applyRunOperation(db, rules, decodeRunOperation(encodeCreate(PROJECT, 'r1', {}, true)), 'u', 1);
+  expect(created.ok).toBe(1);
+  const apply = (steps: number[]) =>
+    applyRunOperation(db, rules, decodeRunOperation(encodeUpdate(PROJECT, 'r1', steps.map((s) => ({ step: s, timestamp: 1000 + s, append: { m: { float: s / 10 } } })))), 'u', 2);
+  return { db, apply };
+}
+
+describe('chunks: the newest point of a series across requests', () => {
+  it('refuses a step at or below the last one of an earlier request, as the database holds it', () => {
+    const { apply } = setup();
+    expect(apply([1, 2, 3]).pointsStored).toBe(3);
+    const again = apply([3, 2, 4]);
+    expect(again.issues.map((i) => i.code)).toEqual([IngestCode.SERIES_POINT_DUPLICATE, IngestCode.SERIES_POINT_DUPLICATE]);
+    expect(again.pointsStored).toBe(1);
+    expect(apply([4]).issues.map((i) => i.code)).toEqual([IngestCode.SERIES_POINT_DUPLICATE]);
+  });
+
+  it('forgets the points of a request that rolled back', () => {
+    const { db, apply } = setup();
+    expect(apply([1, 2, 3]).pointsStored).toBe(3);
+    // The request's chunk is written, then its transaction fails (at the run's modification time).
+    db.exec(`CREATE TRIGGER boom BEFORE UPDATE ON attrs WHEN NEW.path = 'sys/modification_time' BEGIN SELECT RAISE(ABORT, 'boom'); END;`);
+    expect(() => apply([4, 5])).toThrow(/boom/);
+    db.exec('DROP TRIGGER boom');
+    // Steps 4 and 5 never landed: sending them again stores them (not "lower than the last step 5").
+    const resent = apply([4, 5]);
+    expect(resent.issues).toEqual([]);
+    expect(resent.pointsStored).toBe(2);
+    materialize(db);
+    const run = runByRunId(db, db.prepare('SELECT id FROM projects').pluck().get() as string, 'r1')!;
+    const rows = db.prepare('SELECT step, ts, num FROM series_points WHERE series_id = ? ORDER BY step').all(seriesId(db, run.id, 'm'));
+    expect(rows).toEqual([1, 2, 3, 4, 5].map((s) => ({ step: s, ts: 1000 + s, num: s / 10 })));
+    // And the newest point after the move is still step 5.
+    expect(apply([5]).issues.map((i) => i.code)).toEqual([IngestCode.SERIES_POINT_DUPLICATE]);
+  });
+});
