@@ -46,7 +46,7 @@ export class SourceDataError extends MigrationError {
   }
 }
 
-/** The source says a file it listed does not exist (gone from a run folder on disk): no later pass can fetch it. */
+/** The source says a file it listed does not exist (no longer listed by W&B, gone from a run folder on disk): no later pass can fetch it. */
 export class SourceFileGone extends SourceDataError {}
 
 /**
@@ -57,7 +57,7 @@ export class SourceFileGone extends SourceDataError {}
  * never 404 or 410 — and RFC 9110 §15.5.5/§15.5.11: 404 "did not find a current representation",
  * 410 "likely to be permanent".
  */
-export function isFileGone(e: unknown): boolean {
+export function isFileGone(e: unknown): e is MigrationError {
   return e instanceof SourceFileGone || (e instanceof HttpError && (e.status === 404 || e.status === 410));
 }
 

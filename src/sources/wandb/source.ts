@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConsoleLine, HistoryBlock, HistoryRow, LocalFile, RunFile, RunInfo, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
 import type { RunFilter, RunProvenance, RunSource } from '../../core/source.ts';
-import { ConfigError, HttpError, SourceDataError } from '../../core/errors.ts';
+import { ConfigError, isFileGone, SourceDataError, SourceFileGone } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { HttpClient, type HttpClientOptions } from '../../http/client.ts';
 import { wandbArtifacts } from './artifacts.ts';
@@ -63,8 +63,6 @@ interface ViewerData {
   viewer: { id: string; entity?: string | null } | null;
 }
 
-/** A listed file that W&B no longer has. */
-class FileGoneError extends SourceDataError {}
 
 const EVENTS_FILE = 'wandb-events.jsonl';
 const METADATA_FILE = 'wandb-metadata.json';
@@ -134,7 +132,7 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     for await (const f of listRunFiles(gql, run.key, { names: [name], pageSize: 10 }, signal)) {
       if (f.file.name === name) return f.location;
     }
-    throw new FileGoneError(`file ${name} of ${runPath(run.key)} is no longer listed`);
+    throw new SourceFileGone(`file ${name} of ${runPath(run.key)} is no longer listed`);
   }
   const downloads = new RunDownloads({ storage, route, dir: tmp, locate: listedLocation, log });
   // A batched document brings the whole file list of most small runs: their small files start
@@ -303,7 +301,7 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
     try {
       local = await downloads.fetch(run, file, signal);
     } catch (error) {
-      if (error instanceof FileGoneError || (error instanceof HttpError && error.status === 404)) {
+      if (isFileGone(error)) {
         opts.onNotice?.({ run: run.key, stream: 'run', kind: 'damaged', message: `${METADATA_FILE} is listed but cannot be downloaded (${error.message}): ${lost}`, count: 1 });
         return {};
       }
