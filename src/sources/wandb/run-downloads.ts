@@ -41,7 +41,8 @@ export function worthPrefetching(file: RunFile): boolean {
 }
 
 /** Runs whose files were fetched ahead before they asked (runs about to be migrated), kept at most. */
-const UNCLAIMED_MAX = 64;
+// Files on disk, not in memory: room for a document fetched ahead by each of several listings at once.
+const UNCLAIMED_MAX = 256;
 
 export class RunDownloads {
   private readonly locations = new WeakMap<RunFile, FileLocation>();

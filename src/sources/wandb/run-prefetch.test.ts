@@ -70,6 +70,21 @@ describe('RunPrefetch', () => {
     expect(gql.documents).toHaveLength(3);
   });
 
+  it('several listings at once (projects migrated side by side): each keeps its own document ahead', async () => {
+    const gql = fakeGql();
+    const p = new RunPrefetch({ gql, limits, maxRuns: 2, log: silentLogger });
+    const x = listed(p, ['a', 'b', 'c', 'd']);
+    const y = listed(p, ['p', 'q', 'r', 's']);
+    await p.bundle(x[0]);
+    await p.bundle(y[0]);
+    await p.bundle(x[1]);
+    await p.bundle(y[1]);
+    // Before: x's unasked c, d kept y from fetching ahead, so r waited for a round trip of its own.
+    expect(gql.documents).toEqual([['a', 'b'], ['p', 'q'], ['r', 's'], ['c', 'd']]);
+    for (const r of [x[2], y[2], x[3], y[3]]) expect((await p.bundle(r))?.history?.rows).toEqual(rows(r.key.runId));
+    expect(gql.documents).toHaveLength(4);
+  });
+
   it('runs listed before the asking one and never asked for (skipped by the migration) are not fetched', async () => {
     const gql = fakeGql();
     const p = new RunPrefetch({ gql, limits, maxRuns: 2, log: silentLogger });
