@@ -98,7 +98,7 @@ if (process.argv.includes('--heap-sweep')) {
   }
   const rounds = num('rounds', '2');
   const sweeps: Record<string, unknown> = {};
-  try {
+  await measure(async () => {
     for (const s of scenarios) {
       const points = s === 'a' ? num('points', '5000000') : num('d-points', '2000000');
       const runs = s === 'a' ? 1 : num('d-runs', '8');
@@ -113,20 +113,13 @@ if (process.argv.includes('--heap-sweep')) {
       printSweep(title, rows);
       sweeps[s] = { runs, points, concurrency, protocol, rounds, rows };
     }
-    writeFileSync(resultsPath, `${JSON.stringify({ environment: env, heapSweep: sweeps }, null, 2)}\n`);
-    console.log(`\nresults written to ${resultsPath}`);
-  } catch (e) {
-    console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
-    process.exitCode = 1;
-  } finally {
-    killChildren();
-    rmSync(work, { recursive: true, force: true });
-  }
+    return { environment: env, heapSweep: sweeps };
+  });
   process.exit();
 }
 const SMALL_RUN_LATENCY = { wandbFaults: { latencyMs: 150, rateLimitPerSecond: 50 }, neptuneFaults: { latencyMs: 50 } };
 const results: Record<string, unknown> = { environment: { ...env, nodeFlags } };
-try {
+await measure(async () => {
   if (picked.includes('a')) {
     const points = num('points', '5000000');
     const bare = arg('bare', 'yes');
@@ -158,12 +151,20 @@ try {
     results.d = d;
     printTable(`(d) ${runs} runs of ${points.toLocaleString('en')} points, --concurrency ${concurrency}`, d.table);
   }
-  writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nresults written to ${resultsPath}`);
-} catch (e) {
-  console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
-} finally {
-  killChildren();
-  rmSync(work, { recursive: true, force: true });
+  return results;
+});
+
+/** Runs the measurements, writes what they return as the results file, and always cleans up. */
+async function measure(body: () => Promise<unknown>): Promise<void> {
+  try {
+    const out = await body();
+    writeFileSync(resultsPath, `${JSON.stringify(out, null, 2)}\n`);
+    console.log(`\nresults written to ${resultsPath}`);
+  } catch (e) {
+    console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  } finally {
+    killChildren();
+    rmSync(work, { recursive: true, force: true });
+  }
 }
