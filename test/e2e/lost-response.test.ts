@@ -9,6 +9,7 @@ import { expectedHistory } from '../support/expected.ts';
 import { neptuneRunId } from '../support/neptune-snapshot.ts';
 import { allPointsHeld } from '../neptune/held.ts';
 import { startNeptuneProxy, type NeptuneProxy } from '../neptune/proxy.ts';
+import { retriesFor, retryLines } from '../support/fault-budget.ts';
 
 /**
  * Issue 8 (b): the server applies an `executeOperations` and the answer is lost (the connection
@@ -88,8 +89,10 @@ describe("the emulator's own fault: applied, then the connection closed before t
     const entity = generateEntity({ seed: 6, preset: 'all-shapes', entity: 'drop-team' });
     entity.projects = entity.projects.slice(0, 1);
     emuStack = await startStack({ entity, workDir: join(emuDir, 'export'), neptune: { faults: { seed: 4, dropAfterApplyRate: 0.3, dropAfterApplyOps: ['executeOperations'] } } });
+    // Enough retries that 30% of the writes dropped cannot fail a request by chance (fault-budget.ts).
+    const retries = String(retriesFor({ rate: 0.3, requests: 200 }));
     res = await runCli(
-      ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--concurrency', '2', '--ledger', join(emuDir, 'ledger.sqlite')],
+      ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--concurrency', '2', '--retries', retries, '--ledger', join(emuDir, 'ledger.sqlite')],
       emuStack.env,
       emuDir,
     ).done;
@@ -101,7 +104,7 @@ describe("the emulator's own fault: applied, then the connection closed before t
 
   it('completes with every history point once, nothing reported refused, written = held', () => {
     expect(emuStack.neptune.stats().droppedResponses).toBeGreaterThan(1);
-    expect(res.code, res.stderr).toBe(0);
+    expect(res.code, `${res.stderr}\nretries:\n${retryLines(emuDir)}`).toBe(0);
     const report = (events(res.stdout).find((e) => e.type === 'report') as unknown as { report: Report }).report;
     expect(report.runs.flatMap((r) => r.notWritten).filter((o) => o.reason === 'rejected-by-server' || o.reason === 'step-not-increasing')).toEqual([]);
     const project = emuStack.entity.projects[0];
