@@ -10,6 +10,9 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { NeptuneTarget } from '../../src/sinks/neptune/target.ts';
 import { createWandbSource } from '../../src/sources/wandb/index.ts';
 import { neptuneSnapshot } from '../support/neptune-snapshot.ts';
+import { retriesFor } from '../support/fault-budget.ts';
+
+const FAULT_RETRIES = retriesFor({ rate: 0.21, requests: 1000 });
 
 /**
  * Reliability end to end: with faults on both sides at once — W&B answering 5xx, resetting
@@ -41,6 +44,9 @@ describe('migration under faults', () => {
     const opts = (ledger: string): MigrateOptions => ({
       source: 'api', workspace: 'demo', projects: 'all', projectMap: new Map(), filter: {}, concurrency: 3, fileConcurrency: 3,
       include: new Set(), dryRun: false, ledgerPath: join(dir, ledger), strict: false, batchPoints: 2_000,
+      // W&B downloads fail about a fifth of their attempts here (5xx, resets, truncation): enough retries
+      // that chance alone cannot fail one (fault-budget.ts); the reference run has no faults.
+      http: { retries: FAULT_RETRIES },
     });
     const io = { log: silentLogger, emit: () => {} };
     try {

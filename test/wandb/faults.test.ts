@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.ts';
+import { retriesFor } from '../support/fault-budget.ts';
 import { bytesOf, collect, consoleOf, expectedRow, readFile, runsOf, startEnv, type Env } from './helpers.ts';
 
 let env: Env;
@@ -13,7 +14,8 @@ afterAll(async () => {
 describe('the W&B reader under faults', () => {
   it('5xx, connection resets, truncated downloads and latency change nothing in what is read', async () => {
     env.emu.setFaults({ seed: 3, status5xxRate: 0.15, resetRate: 0.05, truncateRate: 0.3, latencyMs: 5 });
-    const s = env.source({ http: { retry: { retries: 10, baseDelayMs: 5, maxDelayMs: 50 } } });
+    // A download fails 44% of its attempts here (1 − 0.8 × 0.7): enough retries that chance alone cannot fail one.
+    const s = env.source({ http: { retry: { retries: retriesFor({ rate: 0.44, requests: 300 }), baseDelayMs: 5, maxDelayMs: 50 } } });
     const project = env.gen.projects[0];
     const infos = await runsOf(s, project.name);
     for (const name of ['finished-full-export', 'running-live-tail', 'many-files']) {
