@@ -2,7 +2,8 @@ import { HttpError, TargetError } from '../../core/errors.ts';
 import type { AtomValue, FileSetEntry, ImagePoint, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
 import { planBatches, type Batch } from './batcher.ts';
 import type { WriterContext } from './context.ts';
-import { atomOp, attributeErrors, logEntries, type OperationFailure, type WireOp } from './operations.ts';
+import { encodeOperations } from './body.ts';
+import { atomOp, attributeErrors, isSlice, logEntries, opEntries, opPoints, sliceOp, type BatchOp, type OperationFailure, type WireOp } from './operations.ts';
 import { lastStepsHeld } from './series-readback.ts';
 import { listFileSetEntries, readExistingState } from './resume.ts';
 import { charLength, checkAtom, checkPath, checkTimestamp, FieldRegistry, omission, StepTracker, type FieldType, type Violation } from './rules.ts';
@@ -272,7 +273,7 @@ export class ContainerWriter {
   }
 
   /** One `executeOperations`; returns the per-operation errors and the operations its last attempt carried. */
-  private async send(sentOps: WireOp[], signal?: AbortSignal): Promise<{ failures: OperationFailure[]; ops: WireOp[] }> {
+  private async send(sentOps: BatchOp[], signal?: AbortSignal): Promise<{ failures: OperationFailure[]; ops: BatchOp[] }> {
     let data: unknown;
     let ops = sentOps;
     try {
@@ -280,7 +281,7 @@ export class ContainerWriter {
         method: 'POST',
         path: '/api/leaderboard/v1/attributes/operations',
         query: { experimentId: this.containerId },
-        jsonPerAttempt: () => ops,
+        jsonBytesPerAttempt: () => encodeOperations(ops),
         // The server may have applied the lost attempt: resending its points would be refused as
         // "not increasing" although they are stored. Ask what it holds, and send only the rest.
         beforeAmbiguousRetry: async () => {
@@ -298,7 +299,7 @@ export class ContainerWriter {
     }
     this.ctx.stats.batches++;
     this.ctx.stats.operations += ops.length;
-    this.ctx.stats.points += ops.reduce((n, op) => n + (logEntries(op)?.length ?? 0), 0);
+    this.ctx.stats.points += ops.reduce((n, op) => n + opPoints(op), 0);
     return { failures: attributeErrors(data, ops.map((op) => op.path)), ops };
   }
 
@@ -309,13 +310,13 @@ export class ContainerWriter {
    * itself), and returns, per series, one failure counting the points it still does not hold. Points
    * below a step the server already holds cannot be placed any more and are counted too.
    */
-  private async settleRefusedSeries(ops: WireOp[], failures: OperationFailure[], signal?: AbortSignal): Promise<OperationFailure[]> {
+  private async settleRefusedSeries(ops: BatchOp[], failures: OperationFailure[], signal?: AbortSignal): Promise<OperationFailure[]> {
     const refused = new Set(failures.map((f) => f.path).filter((p): p is string => p !== undefined && this.series.has(p)));
     if (refused.size === 0) return failures;
     const out = failures.filter((f) => f.path === undefined || !refused.has(f.path));
     for (const path of refused) {
       const kind = this.series.get(path)!.kind;
-      const sent = ops.filter((op) => op.path === path).flatMap((op) => logEntries(op) ?? []);
+      const sent = ops.filter((op) => op.path === path).flatMap((op) => opEntries(op) ?? []);
       const why = failures.filter((f) => f.path === path);
       const held = await lastStepsHeld(this.ctx.api, this.containerId, path, kind, sent.length, signal);
       let last = -Infinity;
@@ -360,15 +361,34 @@ export class ContainerWriter {
    * `ops` without the series points the server already holds (steps at or below its last step), read
    * from the server after an attempt whose answer was lost. Assignments are kept: they are idempotent.
    */
-  private async withoutStored(ops: WireOp[], signal?: AbortSignal): Promise<WireOp[]> {
+  private async withoutStored(ops: BatchOp[], signal?: AbortSignal): Promise<BatchOp[]> {
     const { fields, lastSteps } = await readExistingState(this.ctx.api, this.containerId, signal);
     this.fields.seed(fields);
-    const out: WireOp[] = [];
+    const out: BatchOp[] = [];
     let stored = 0;
-    for (const op of ops) {
-      const last = lastSteps.get(op.path);
+    for (const sent of ops) {
+      const last = lastSteps.get(sent.path);
+      if (last === undefined) {
+        out.push(sent);
+        continue;
+      }
+      let op: WireOp;
+      if (isSlice(sent)) {
+        // Steps increase within a slice, so what is stored is a prefix; the rest stays a slice.
+        const { steps } = sent.buf;
+        let first = sent.from;
+        while (first < sent.to && steps[first] <= last) first++;
+        let suffix = true;
+        for (let i = first; i < sent.to && suffix; i++) suffix = steps[i] > last;
+        if (suffix) {
+          stored += first - sent.from;
+          if (first < sent.to) out.push({ ...sent, from: first });
+          continue;
+        }
+        op = sliceOp(sent);
+      } else op = sent;
       const entries = 'logImages' in op ? op.logImages.entries : logEntries(op);
-      if (!entries || last === undefined) {
+      if (!entries) {
         out.push(op);
         continue;
       }
