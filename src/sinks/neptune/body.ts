@@ -4,8 +4,8 @@ import { isSlice, type BatchOp, type SeriesSlice } from './operations.ts';
  * The JSON body of one `executeOperations` request (served swagger: an array of `Operation`), byte for
  * byte what `JSON.stringify` gives for the same operations. Atoms go through `JSON.stringify`; a series
  * slice is written from its buffer's columns: no object per point, each point's step and timestamp
- * formatted once per request even when several series share them (history rows), and the text written
- * into one reused buffer operation by operation, so what is built stays short-lived.
+ * formatted once per request even when several series share them (history rows), and each operation's
+ * text written into one reused buffer as soon as it is built, so what is built stays short-lived.
  */
 export function encodeOperations(ops: readonly BatchOp[]): Buffer {
   pos = 0;
@@ -37,8 +37,6 @@ export function encodeOperations(ops: readonly BatchOp[]): Buffer {
 const INITIAL = 64 * 1024;
 /** A buffer grown past this for one big request is not kept for the next. */
 const MAX_KEPT = 16 * 1024 * 1024;
-/** Points written out per string: short enough that the string stays young, long enough to cost few writes. */
-const POINTS_PER_WRITE = 128;
 
 let scratch = Buffer.allocUnsafe(INITIAL);
 let pos = 0;
@@ -79,18 +77,40 @@ function tail(step: number, ms: number): string {
 
 function writeSlice(s: SeriesSlice): void {
   const { buf, from, to } = s;
-  const { steps, times } = buf;
-  const floats = buf.kind === 'float' ? (buf.values as Float64Array) : undefined;
-  const strings = buf.values as string[];
-  put(`{"path":${JSON.stringify(s.path)},"${floats ? 'logFloats' : 'logStrings'}":{"entries":[`);
-  let text = '';
-  for (let i = from; i < to; i++) {
-    const value = floats ? num(floats[i]) : JSON.stringify(strings[i]);
-    text += `${i > from ? ',' : ''}{"value":${value}${tail(steps[i], Math.round(times[i]))}`;
-    if ((i - from) % POINTS_PER_WRITE === POINTS_PER_WRITE - 1) {
-      put(text);
-      text = '';
-    }
+  const float = buf.kind === 'float';
+  put(`{"path":${JSON.stringify(s.path)},"${float ? 'logFloats' : 'logStrings'}":{"entries":[`);
+  // Entries are ASCII (numbers, and strings as JSON escapes them: other characters stay as they are, so strings go as UTF-8).
+  const text = float ? floatEntries(buf.values as Float64Array, buf.steps, buf.times, from, to) : stringEntries(buf.values as string[], buf.steps, buf.times, from, to);
+  room(text.length * (float ? 1 : 3) + 3);
+  pos += scratch.write(text, pos, float ? 'latin1' : 'utf8');
+  scratch[pos++] = 0x5d; // ]
+  scratch[pos++] = 0x7d; // }
+  scratch[pos++] = 0x7d; // }
+}
+
+/**
+ * The entries of points `[from, to)` of a float series, joined once. The values are formatted by one
+ * `JSON.stringify` of them all (cheaper than a string per value), then cut at the commas.
+ */
+function floatEntries(values: Float64Array, steps: Float64Array, times: Float64Array, from: number, to: number): string {
+  const n = to - from;
+  const list = new Array<number>(n);
+  for (let i = 0; i < n; i++) list[i] = values[from + i];
+  const formatted = JSON.stringify(list);
+  const parts = new Array<string>(3 * n);
+  let at = 1;
+  for (let i = 0; i < n; i++) {
+    const end = formatted.indexOf(i === n - 1 ? ']' : ',', at);
+    parts[3 * i] = i > 0 ? ',{"value":' : '{"value":';
+    parts[3 * i + 1] = formatted.slice(at, end);
+    parts[3 * i + 2] = tail(steps[from + i], Math.round(times[from + i]));
+    at = end + 1;
   }
-  put(`${text}]}}`);
+  return parts.join('');
+}
+
+function stringEntries(values: string[], steps: Float64Array, times: Float64Array, from: number, to: number): string {
+  const parts = new Array<string>(to - from);
+  for (let i = from; i < to; i++) parts[i - from] = `${i > from ? ',' : ''}{"value":${JSON.stringify(values[i])}${tail(steps[i], Math.round(times[i]))}`;
+  return parts.join('');
 }
