@@ -13,8 +13,8 @@ export interface ApiCall {
   query?: Record<string, string | number | boolean | undefined>;
   /** JSON body (serialised once; retries resend the same bytes). */
   json?: unknown;
-  /** JSON body built anew for every attempt (after `beforeAmbiguousRetry` changed what is left to send). */
-  jsonPerAttempt?: () => unknown;
+  /** JSON body, as bytes, built anew for every attempt (after `beforeAmbiguousRetry` changed what is left to send). */
+  jsonBytesPerAttempt?: () => Uint8Array;
   /** See `HttpRequest.beforeAmbiguousRetry`. */
   beforeAmbiguousRetry?: () => Promise<void>;
   /** Raw body: bytes, or a factory so a retry gets a fresh stream. */
@@ -60,13 +60,13 @@ export class NeptuneApi {
       payload = Buffer.from(JSON.stringify(c.json), 'utf8');
       headers['content-type'] = 'application/json';
     } else if (c.contentType) headers['content-type'] = c.contentType;
-    const perAttempt = c.jsonPerAttempt;
+    const perAttempt = c.jsonBytesPerAttempt;
     if (perAttempt) headers['content-type'] = 'application/json';
     const fixed = payload instanceof Uint8Array ? payload : undefined;
     const factory = typeof payload === 'function' ? payload : undefined;
     const body = perAttempt
       ? () => {
-          const bytes = Buffer.from(JSON.stringify(perAttempt()), 'utf8');
+          const bytes = perAttempt();
           this.stats.bytes += bytes.byteLength;
           return bytes;
         }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planBatches } from './batcher.ts';
 import { DEFAULT_LIMITS, resolveLimits } from './limits.ts';
-import { atomOp, attributeErrors } from './operations.ts';
+import { atomOp, attributeErrors, isSlice, opPoints } from './operations.ts';
 import { packFileSet } from './packing.ts';
 import { SeriesBuffer } from './series.ts';
 
@@ -19,8 +19,8 @@ describe('planBatches', () => {
     const batches = [...planBatches({ atoms: [], atomsFrom: 0, atomsEnd: 0, series, seriesEnd: new Map() }, DEFAULT_LIMITS)];
     const ops = batches.flatMap((b) => b.ops);
     expect(batches.map((b) => b.ops.length)).toEqual([1000, 4]);
-    expect(ops.filter((o) => 'logFloats' in o).map((o) => ('logFloats' in o ? o.logFloats.entries.length : 0)).slice(-2)).toEqual([100, 50]);
-    expect(ops.filter((o) => 'logStrings' in o).map((o) => ('logStrings' in o ? o.logStrings.entries.length : 0))).toEqual([10, 10, 5]);
+    expect(ops.filter((o) => isSlice(o) && o.buf.kind === 'float').map(opPoints).slice(-2)).toEqual([100, 50]);
+    expect(ops.filter((o) => isSlice(o) && o.buf.kind === 'string').map(opPoints)).toEqual([10, 10, 5]);
     expect(batches.reduce((n, b) => n + b.points, 0)).toBe(100_075);
     expect(batches[0].seriesUpTo.get('loss')).toBe(100_000);
     expect(batches[1].seriesUpTo.get('loss')).toBe(100_050);

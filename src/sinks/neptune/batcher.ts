@@ -1,10 +1,11 @@
 import type { NeptuneLimits } from './limits.ts';
-import { estimateAtomBytes, type LogEntry, type WireOp } from './operations.ts';
+import { estimateAtomBytes, type BatchOp, type WireOp } from './operations.ts';
 import type { SeriesBuffer } from './series.ts';
 
 /** One `executeOperations` request and how far it advances each buffer once acknowledged. */
 export interface Batch {
-  ops: WireOp[];
+  /** Atoms as wire operations, series points as slices of their buffers (`body.ts` writes both). */
+  ops: BatchOp[];
   points: number;
   /** Atoms before this index are in this or an earlier batch. */
   atomsUpTo: number;
@@ -57,25 +58,18 @@ export function* planBatches(view: PendingView, limits: NeptuneLimits): Generato
     const perOp = buf.kind === 'float' ? limits.maxFloatPointsPerOp : limits.maxStringPointsPerOp;
     let i = buf.committed;
     while (i < end) {
-      const entries: LogEntry<number | string>[] = [];
       let opBytes = path.length + 40;
       let j = i;
-      for (; j < end && entries.length < perOp; j++) {
-        const step = buf.steps[j];
-        const value = buf.value(j);
-        const size = typeof value === 'string' ? STRING_ENTRY_OVERHEAD + value.length * 1.1 : FLOAT_ENTRY_BYTES;
-        if (entries.length > 0 && opBytes + size > limits.maxRequestBytes / 2) break;
-        entries.push({ value, step, timestampMilliseconds: Math.round(buf.times[j]) });
+      for (; j < end && j - i < perOp; j++) {
+        const size = buf.kind === 'float' ? FLOAT_ENTRY_BYTES : STRING_ENTRY_OVERHEAD + (buf.values as string[])[j].length * 1.1;
+        if (j > i && opBytes + size > limits.maxRequestBytes / 2) break;
         opBytes += size;
       }
-      if (entries.length > 0) {
+      if (j > i) {
         if (full(opBytes)) yield* rotate();
-        const op = (buf.kind === 'float'
-          ? { path, logFloats: { entries } }
-          : { path, logStrings: { entries } }) as WireOp;
-        batch.ops.push(op);
+        batch.ops.push({ path, buf, from: i, to: j });
         batch.paths.push(path);
-        batch.points += entries.length;
+        batch.points += j - i;
         bytes += opBytes;
       }
       batch.seriesUpTo.set(path, j);

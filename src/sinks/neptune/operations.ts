@@ -1,4 +1,5 @@
 import type { AtomValue } from '../../core/target.ts';
+import type { SeriesBuffer } from './series.ts';
 
 /** One `Operation` on the wire: `path` plus exactly one key naming the operation (swagger model `Operation`). */
 export type WireOp = { path: string } & (
@@ -19,6 +20,49 @@ export interface LogEntry<T> {
   value: T;
   step: number;
   timestampMilliseconds: number;
+}
+
+/**
+ * A `logFloats`/`logStrings` operation not yet written out: points `[from, to)` of a series buffer.
+ * It stands for `{ path, logFloats: { entries } }` with one entry per point (`timestampMilliseconds`
+ * rounded), and is encoded straight from the buffer's columns (`body.ts`), without an object per point.
+ * Valid while the buffer is not compacted (the writer compacts only after a flush).
+ */
+export interface SeriesSlice {
+  path: string;
+  buf: SeriesBuffer<number> | SeriesBuffer<string>;
+  from: number;
+  to: number;
+}
+
+/** One operation of an `executeOperations` request as the writer holds it. */
+export type BatchOp = WireOp | SeriesSlice;
+
+export function isSlice(op: BatchOp): op is SeriesSlice {
+  return 'buf' in op;
+}
+
+/** The series points of an operation (0 for an atom). */
+export function opPoints(op: BatchOp): number {
+  return isSlice(op) ? op.to - op.from : (logEntries(op)?.length ?? 0);
+}
+
+/** The entries a slice stands for, as objects (for the rare paths that pick points apart). */
+export function sliceEntries(s: SeriesSlice): LogEntry<number | string>[] {
+  const out: LogEntry<number | string>[] = [];
+  for (let i = s.from; i < s.to; i++) out.push({ value: s.buf.value(i), step: s.buf.steps[i], timestampMilliseconds: Math.round(s.buf.times[i]) });
+  return out;
+}
+
+/** The wire operation a slice stands for (what `JSON.stringify` of it gives is what `body.ts` writes). */
+export function sliceOp(s: SeriesSlice): WireOp {
+  const entries = sliceEntries(s);
+  return (s.buf.kind === 'float' ? { path: s.path, logFloats: { entries } } : { path: s.path, logStrings: { entries } }) as WireOp;
+}
+
+/** The points of a series operation as entries; undefined for an atom. */
+export function opEntries(op: BatchOp): LogEntry<number | string>[] | undefined {
+  return isSlice(op) ? sliceEntries(op) : logEntries(op);
 }
 
 /** `OperationError` as the server returns it, plus the path we could attribute it to. */

@@ -1,5 +1,5 @@
 import type { RunCreation, Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import { createNeptuneClient, type NeptuneClient, type NeptuneClientOptions, type ProjectHandle, type RunWriter } from './client.ts';
 import type { OperationFailure } from './operations.ts';
@@ -86,6 +86,10 @@ class NeptuneTargetRun implements TargetRun {
 
   appendStrings(path: string, points: readonly SeriesPoint<string>[]): void {
     this.note(this.writer.logStrings(path, points));
+  }
+
+  appendFloatBlock(block: FloatSeriesBlock): void {
+    this.note(this.writer.logFloatBlock(block));
   }
 
   async flush(signal?: AbortSignal): Promise<Omission[]> {

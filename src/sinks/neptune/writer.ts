@@ -1,21 +1,17 @@
 import { HttpError, TargetError } from '../../core/errors.ts';
-import type { AtomValue, FileSetEntry, ImagePoint, Omission, OmissionReason, SeriesPoint } from '../../core/target.ts';
+import { columnPoints, type AtomValue, type FileSetEntry, type FloatSeriesBlock, type ImagePoint, type Omission, type SeriesPoint } from '../../core/target.ts';
 import { planBatches, type Batch } from './batcher.ts';
 import type { WriterContext } from './context.ts';
-import { atomOp, attributeErrors, logEntries, type OperationFailure, type WireOp } from './operations.ts';
+import { encodeOperations } from './body.ts';
+import { atomOp, attributeErrors, isSlice, logEntries, opEntries, opPoints, sliceOp, type BatchOp, type OperationFailure, type WireOp } from './operations.ts';
 import { lastStepsHeld } from './series-readback.ts';
 import { listFileSetEntries, readExistingState } from './resume.ts';
-import { charLength, checkAtom, checkPath, checkTimestamp, FieldRegistry, omission, StepTracker, type FieldType, type Violation } from './rules.ts';
+import { checkAtom, checkPath, FieldRegistry, omission, StepTracker, type FieldType, type Violation } from './rules.ts';
+import { placeStep, SeriesIntake, type WriteOutcome } from './series-intake.ts';
 import { SeriesBuffer } from './series.ts';
 import { uploadFileAttribute, uploadFileSetAttribute, type FileSetUploadOptions } from './uploads.ts';
 
-/** What happened to the values handed to one call. Omissions are for the caller's report. */
-export interface WriteOutcome {
-  accepted: number;
-  /** Series points at or below the step the server already held when the writer loaded it. */
-  alreadyPresent: number;
-  omissions: Omission[];
-}
+export type { WriteOutcome } from './series-intake.ts';
 
 export interface FlushResult {
   requests: number;
@@ -127,60 +123,49 @@ export class ContainerWriter {
   }
 
   private log(path: string, kind: 'float' | 'string', points: readonly SeriesPoint<number | string>[]): WriteOutcome {
-    const type: FieldType = kind === 'float' ? 'floatSeries' : 'stringSeries';
     const out: WriteOutcome = { accepted: 0, alreadyPresent: 0, omissions: [] };
     if (points.length === 0) return out;
+    const intake = this.intake<number | string>(path, kind, points.length, out);
+    if (!intake) return out;
+    for (const p of points) intake.take(p.step, p.timestampMs, p.value);
+    intake.close();
+    return out;
+  }
+
+  /**
+   * Float points by column (history's fast path): what `logFloats` of each column's points does, in
+   * the block's series order, without an object per point.
+   */
+  logFloatBlock(block: FloatSeriesBlock): WriteOutcome {
+    const out: WriteOutcome = { accepted: 0, alreadyPresent: 0, omissions: [] };
+    const { steps, timestampsMs } = block;
+    const rows = steps.length;
+    for (const c of block.series) {
+      const count = columnPoints(c, rows);
+      if (count === 0) continue;
+      const intake = this.intake<number>(c.path, 'float', count, out);
+      if (!intake) continue;
+      const { values, present } = c;
+      for (let i = 0; i < rows; i++) if (!present || present[i] === 1) intake.take(steps[i], timestampsMs[i], values[i]);
+      intake.close();
+    }
+    return out;
+  }
+
+  /** The intake of `count` points for one series; undefined (its omission in `out`) when the path is refused. */
+  private intake<T extends number | string>(path: string, kind: 'float' | 'string', count: number, out: WriteOutcome): SeriesIntake<T> | undefined {
+    const type: FieldType = kind === 'float' ? 'floatSeries' : 'stringSeries';
     const denied = this.admit(path, type);
-    if (denied) return { ...out, omissions: [omission(path, denied, points.length)] };
-    const skip = this.ctx.unsafeSkipChecks;
-    const counts = new Map<OmissionReason, { count: number; detail: string }>();
-    const refuse = (reason: OmissionReason, detail: string) => {
-      const c = counts.get(reason);
-      if (c) c.count++;
-      else counts.set(reason, { count: 1, detail });
-    };
+    if (denied) {
+      out.omissions.push(omission(path, denied, count));
+      return undefined;
+    }
     let buf = this.series.get(path);
     if (!buf) {
       buf = kind === 'float' ? new SeriesBuffer<number>('float') : new SeriesBuffer<string>('string');
       this.series.set(path, buf);
     }
-    const max = this.ctx.limits.maxSeriesStringLength;
-    for (const p of points) {
-      if (!Number.isFinite(p.step) || !Number.isFinite(p.timestampMs)) {
-        refuse('non-finite', 'step or timestamp is not a finite number');
-        continue;
-      }
-      const badTime = skip ? undefined : checkTimestamp(p.timestampMs);
-      if (badTime) {
-        refuse(badTime.reason, badTime.detail);
-        continue;
-      }
-      if (kind === 'float' && !Number.isFinite(p.value as number)) {
-        refuse('non-finite', 'NaN/±Infinity cannot be sent as JSON');
-        continue;
-      }
-      if (!skip && kind === 'string' && charLength(p.value as string, max) > max) {
-        refuse('too-large', `entry longer than ${max} characters (split lines before writing)`);
-        continue;
-      }
-      if (!skip && !this.placeStep(path, p.step, out, refuse)) continue;
-      (buf as SeriesBuffer<number | string>).push(p.step, p.timestampMs, p.value);
-      out.accepted++;
-    }
-    if (out.accepted > 0) this.fields.add(path, type);
-    for (const [reason, c] of counts) out.omissions.push({ reason, subject: path, count: c.count, detail: c.detail });
-    return out;
-  }
-
-  /**
-   * Neptune's rule for a series point's step (strictly increasing, per series): true when the point is
-   * new; a step the server already holds counts as already present, one that goes back is refused.
-   */
-  private placeStep(path: string, step: number, out: WriteOutcome, refuse: (reason: OmissionReason, detail: string) => void): boolean {
-    const c = this.steps.classify(path, step);
-    if (c === 'present') out.alreadyPresent++;
-    else if (c === 'not-increasing') refuse('step-not-increasing', `step ${step} is not after ${this.steps.lastAccepted(path)}`);
-    return c === 'ok';
+    return new SeriesIntake<T>(path, type, buf as unknown as SeriesBuffer<T>, this.fields, this.steps, out, this.ctx.unsafeSkipChecks, this.ctx.limits.maxSeriesStringLength);
   }
 
   /**
@@ -204,7 +189,7 @@ export class ContainerWriter {
         out.omissions.push({ reason: 'too-large', subject: path, count: 1, detail: `image at step ${p.step} is ${p.data.byteLength} bytes, over the server's ${max}-byte limit` });
         continue;
       }
-      if (!skip && !this.placeStep(path, p.step, out, (reason, detail) => out.omissions.push({ reason, subject: path, count: 1, detail }))) continue;
+      if (!skip && !placeStep(this.steps, path, p.step, out, (reason, detail) => out.omissions.push({ reason, subject: path, count: 1, detail }))) continue;
       const data = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('base64');
       const value = { data, ...(p.name !== undefined ? { name: p.name } : {}), ...(p.description !== undefined ? { description: p.description } : {}) };
       const op: WireOp = { path, logImages: { entries: [{ value, step: p.step, timestampMilliseconds: Math.round(p.timestampMs) }] } };
@@ -272,7 +257,7 @@ export class ContainerWriter {
   }
 
   /** One `executeOperations`; returns the per-operation errors and the operations its last attempt carried. */
-  private async send(sentOps: WireOp[], signal?: AbortSignal): Promise<{ failures: OperationFailure[]; ops: WireOp[] }> {
+  private async send(sentOps: BatchOp[], signal?: AbortSignal): Promise<{ failures: OperationFailure[]; ops: BatchOp[] }> {
     let data: unknown;
     let ops = sentOps;
     try {
@@ -280,7 +265,7 @@ export class ContainerWriter {
         method: 'POST',
         path: '/api/leaderboard/v1/attributes/operations',
         query: { experimentId: this.containerId },
-        jsonPerAttempt: () => ops,
+        jsonBytesPerAttempt: () => encodeOperations(ops),
         // The server may have applied the lost attempt: resending its points would be refused as
         // "not increasing" although they are stored. Ask what it holds, and send only the rest.
         beforeAmbiguousRetry: async () => {
@@ -298,7 +283,7 @@ export class ContainerWriter {
     }
     this.ctx.stats.batches++;
     this.ctx.stats.operations += ops.length;
-    this.ctx.stats.points += ops.reduce((n, op) => n + (logEntries(op)?.length ?? 0), 0);
+    this.ctx.stats.points += ops.reduce((n, op) => n + opPoints(op), 0);
     return { failures: attributeErrors(data, ops.map((op) => op.path)), ops };
   }
 
@@ -309,13 +294,13 @@ export class ContainerWriter {
    * itself), and returns, per series, one failure counting the points it still does not hold. Points
    * below a step the server already holds cannot be placed any more and are counted too.
    */
-  private async settleRefusedSeries(ops: WireOp[], failures: OperationFailure[], signal?: AbortSignal): Promise<OperationFailure[]> {
+  private async settleRefusedSeries(ops: BatchOp[], failures: OperationFailure[], signal?: AbortSignal): Promise<OperationFailure[]> {
     const refused = new Set(failures.map((f) => f.path).filter((p): p is string => p !== undefined && this.series.has(p)));
     if (refused.size === 0) return failures;
     const out = failures.filter((f) => f.path === undefined || !refused.has(f.path));
     for (const path of refused) {
       const kind = this.series.get(path)!.kind;
-      const sent = ops.filter((op) => op.path === path).flatMap((op) => logEntries(op) ?? []);
+      const sent = ops.filter((op) => op.path === path).flatMap((op) => opEntries(op) ?? []);
       const why = failures.filter((f) => f.path === path);
       const held = await lastStepsHeld(this.ctx.api, this.containerId, path, kind, sent.length, signal);
       let last = -Infinity;
@@ -360,15 +345,34 @@ export class ContainerWriter {
    * `ops` without the series points the server already holds (steps at or below its last step), read
    * from the server after an attempt whose answer was lost. Assignments are kept: they are idempotent.
    */
-  private async withoutStored(ops: WireOp[], signal?: AbortSignal): Promise<WireOp[]> {
+  private async withoutStored(ops: BatchOp[], signal?: AbortSignal): Promise<BatchOp[]> {
     const { fields, lastSteps } = await readExistingState(this.ctx.api, this.containerId, signal);
     this.fields.seed(fields);
-    const out: WireOp[] = [];
+    const out: BatchOp[] = [];
     let stored = 0;
-    for (const op of ops) {
-      const last = lastSteps.get(op.path);
+    for (const sent of ops) {
+      const last = lastSteps.get(sent.path);
+      if (last === undefined) {
+        out.push(sent);
+        continue;
+      }
+      let op: WireOp;
+      if (isSlice(sent)) {
+        // Steps increase within a slice, so what is stored is a prefix; the rest stays a slice.
+        const { steps } = sent.buf;
+        let first = sent.from;
+        while (first < sent.to && steps[first] <= last) first++;
+        let suffix = true;
+        for (let i = first; i < sent.to && suffix; i++) suffix = steps[i] > last;
+        if (suffix) {
+          stored += first - sent.from;
+          if (first < sent.to) out.push({ ...sent, from: first });
+          continue;
+        }
+        op = sliceOp(sent);
+      } else op = sent;
       const entries = 'logImages' in op ? op.logImages.entries : logEntries(op);
-      if (!entries || last === undefined) {
+      if (!entries) {
         out.push(op);
         continue;
       }
