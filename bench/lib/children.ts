@@ -25,7 +25,8 @@ export interface EmulatorChild<S> {
 
 export async function startEmulatorChild<S>(config: EmulatorConfig): Promise<EmulatorChild<S>> {
   const child = fork(fileURLToPath(new URL('./emulator-child.ts', import.meta.url)), [], {
-    cwd: ROOT, execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // W2N_BENCH_EMULATOR_FLAGS: Node flags for the emulators (e.g. `--cpu-prof --cpu-prof-dir=…` to profile one).
+    cwd: ROOT, execArgv: ['--import', TSX, ...(process.env.W2N_BENCH_EMULATOR_FLAGS ?? '').split(/\s+/).filter(Boolean)], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   live.add(child);
   child.once('exit', () => live.delete(child));

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDb, ensureWorkspace, seriesId } from '../neptune/store.ts';
 import { IngestCode } from './codes.ts';
-import { materialize } from './chunks.ts';
+import { ChunkBuilder, materialize } from './chunks.ts';
 import { applyRunOperation } from './ingest.ts';
 import { openBTables, runByRunId } from './store.ts';
 import { encodeCreate, encodeUpdate } from './test-wire.ts';
@@ -52,5 +52,21 @@ describe('chunks: the newest point of a series across requests', () => {
     expect(rows).toEqual([1, 2, 3, 4, 5].map((s) => ({ step: s, ts: 1000 + s, num: s / 10 })));
     // And the newest point after the move is still step 5.
     expect(apply([5]).issues.map((i) => i.code)).toEqual([IngestCode.SERIES_POINT_DUPLICATE]);
+  });
+
+  it('stores every point of a request as sent, whether its builder was sized for them or grew', () => {
+    const { db, apply } = setup();
+    const steps = Array.from({ length: 700 }, (_, i) => i * 2);
+    expect(apply(steps).pointsStored).toBe(700);
+    const run = runByRunId(db, db.prepare('SELECT id FROM projects').pluck().get() as string, 'r1')!;
+    const sid = seriesId(db, run.id, 'g');
+    // A builder that starts with room for one point and grows to 1,000, next to the sized ones.
+    const b = new ChunkBuilder(1);
+    for (let i = 0; i < 1000; i++) b.add(2000 + i, 5000 + i, i % 17 === 3 ? NaN : -(i + 1) / 7);
+    b.write(db, sid);
+    materialize(db);
+    const rows = (id: number) => db.prepare('SELECT step, ts, num FROM series_points WHERE series_id = ? ORDER BY step').all(id);
+    expect(rows(seriesId(db, run.id, 'm'))).toEqual(steps.map((s) => ({ step: s, ts: 1000 + s, num: s / 10 })));
+    expect(rows(sid)).toEqual(Array.from({ length: 1000 }, (_, i) => ({ step: 2000 + i, ts: 5000 + i, num: i % 17 === 3 ? null : -(i + 1) / 7 })));
   });
 });

@@ -43,12 +43,23 @@ export function openChunks(db: Db): void {
   pending.set(db, stmt(db, 'SELECT 1 FROM b_chunks LIMIT 1').get() !== undefined);
 }
 
-/** The float points of one series within one request, gathered column by column into growing typed arrays. */
+/** The float points of one series within one request, gathered column by column into typed arrays. */
 export class ChunkBuilder {
   n = 0;
-  private steps = new Float64Array(64);
-  private ts = new Float64Array(64);
-  private vals = new Float64Array(64);
+  private steps: Float64Array<ArrayBuffer>;
+  private ts: Float64Array<ArrayBuffer>;
+  private vals: Float64Array<ArrayBuffer>;
+
+  /**
+   * `capacity`: the points the request can hold for one series at most (its snapshot count), capped;
+   * sized so, the arrays do not grow (growing them from 64 cost the B bench ~5% of the emulator's CPU).
+   */
+  constructor(capacity = 64) {
+    const c = Math.max(1, Math.min(capacity, MAX_INITIAL_POINTS));
+    this.steps = new Float64Array(c);
+    this.ts = new Float64Array(c);
+    this.vals = new Float64Array(c);
+  }
 
   add(step: number, ts: number, val: number): void {
     if (this.n === this.steps.length) {
@@ -66,7 +77,9 @@ export class ChunkBuilder {
   write(db: Db, seriesId: number): void {
     const n = this.n;
     if (n === 0) return;
-    const data = new Float64Array(3 * n);
+    // Laid out in a reused buffer: SQLite copies a bound blob (better-sqlite3 binds it SQLITE_TRANSIENT).
+    if (packed.length < 3 * n) packed = new Float64Array(Math.max(3 * n, packed.length * 2));
+    const data = packed.subarray(0, 3 * n);
     data.set(this.steps.subarray(0, n), 0);
     data.set(this.ts.subarray(0, n), n);
     data.set(this.vals.subarray(0, n), 2 * n);
@@ -79,6 +92,10 @@ export class ChunkBuilder {
     this.n = 0;
   }
 }
+
+/** A builder's first arrays hold at most this many points (3 × 512 KiB); more grow them. */
+const MAX_INITIAL_POINTS = 65_536;
+let packed = new Float64Array(0);
 
 function grown(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
   const b = new Float64Array(a.length * 2);

@@ -226,12 +226,15 @@ class SnapshotApplier {
   private readonly rows: unknown[] = [];
   private readonly forkStep: number | null;
   private readonly types = new Map<string, string | null>();
+  private pointsPerSeries = 0;
 
   constructor(private readonly db: Db, private readonly rules: IngestRules, private readonly cid: string, private readonly nowMs: number) {
     this.forkStep = bRun(db, cid)?.fork_step ?? null;
   }
 
   applyAll(snapshots: Snapshot[]): Outcome {
+    // A series has at most one point per snapshot: its chunk builder is sized so (chunks.ts).
+    this.pointsPerSeries = snapshots.length;
     for (const s of snapshots) this.snapshot(s);
     this.flush();
     for (const [path, st] of this.series) {
@@ -357,7 +360,7 @@ class SnapshotApplier {
     const rowLast = lastPointWithTs(this.db, sid);
     const chunkLast = type === 'floatSeries' ? lastChunkPoint(this.db, sid) : undefined;
     const last = rowLast && chunkLast ? (chunkLast.step > rowLast.step ? chunkLast : rowLast) : rowLast ?? chunkLast;
-    st = { sid, type, last, created: !existed, previewStep: pv?.step, ...(type === 'floatSeries' ? { buf: new ChunkBuilder() } : {}) };
+    st = { sid, type, last, created: !existed, previewStep: pv?.step, ...(type === 'floatSeries' ? { buf: new ChunkBuilder(this.pointsPerSeries) } : {}) };
     this.series.set(path, st);
     return st;
   }

@@ -54,6 +54,37 @@ describe('Protocol B float blocks', () => {
     });
   }
 
+  it('several blocks with atoms and rows without points: the bytes of the same points one by one', () => {
+    const block = sampleBlock();
+    const cut = (from: number, to: number): FloatSeriesBlock => ({
+      steps: block.steps.slice(from, to),
+      timestampsMs: block.timestampsMs.slice(from, to),
+      series: block.series.map((c) => ({ ...c, values: c.values.slice(from, to), ...(c.present ? { present: c.present.slice(from, to) } : {}) })),
+    });
+    // Row 3 of the middle block has no point at all.
+    const middle = cut(10, 25);
+    for (const c of middle.series) c.present = Uint8Array.from(c.present ?? middle.steps.map(() => 1), (x, i) => (i === 3 ? 0 : x));
+    for (const parts of [[cut(0, 10), middle, cut(25, 40)], [cut(0, 25), cut(25, 40)]]) {
+      const byPoints = new SnapshotEncoder();
+      const byBlocks = new SnapshotEncoder();
+      for (const enc of [byPoints, byBlocks]) {
+        enc.assign('config/lr', { type: 'float', value: 0.5 });
+        enc.addToSet('sys/tags', ['a', 'b']);
+      }
+      for (const part of parts) {
+        for (const c of part.series) {
+          const key = byPoints.key(c.path);
+          for (const p of floatBlockPoints(part, c)) byPoints.appendFloat(key, p.step, p.timestampMs, p.value);
+        }
+        const points = part.series.reduce((n, c) => n + floatBlockPoints(part, c).length, 0);
+        byBlocks.appendFloatBlock({ steps: part.steps, timestampsMs: part.timestampsMs, keys: part.series.map((c) => byBlocks.key(c.path)), values: part.series.map((c) => c.values), masks: part.series.map((c) => c.present) }, points);
+      }
+      const [want, got] = [bodies(byPoints), bodies(byBlocks)];
+      expect(got.map((b) => decodeRunOperation(b))).toEqual(want.map((b) => decodeRunOperation(b)));
+      expect(Buffer.concat(got).equals(Buffer.concat(want))).toBe(true);
+    }
+  });
+
   it('points one by one and blocks mixed in one flush go out in step order per series', () => {
     const enc = new SnapshotEncoder();
     const block = sampleBlock();

@@ -123,6 +123,10 @@ export class SnapshotEncoder {
   private atoms: Atom[] = [];
   private points = 0;
   private readonly writer = new ProtoWriter(1 << 20);
+  /** Block rows to write (blockRows): which block, which row, the snapshot's payload size. Reused. */
+  private rowBlock = new Int32Array(0);
+  private rowIndex = new Int32Array(0);
+  private rowPayload = new Int32Array(0);
 
   constructor(private readonly limits: EncoderLimits = DEFAULT_ENCODER_LIMITS) {}
 
@@ -199,15 +203,20 @@ export class SnapshotEncoder {
     const headSize = lenFieldSize(RUN_OPERATION.project, Buffer.byteLength(project)) + lenFieldSize(RUN_OPERATION.runId, Buffer.byteLength(runId));
     const now = splitTimestamp(nowMs);
     const atomHead = lenFieldSize(SNAPSHOT.timestamp, timestampPayloadSize(now.seconds, now.nanos));
-    const pieces = [...this.atomPieces(atomHead), ...this.snapshotPieces()];
+    const atoms = [...this.atomPieces(atomHead)];
+    // History blocks alone (the fast path) go out from typed arrays; anything else as Piece objects.
+    const rows = this.rows.size === 0 ? this.blockRows() : 0;
+    const pieces = rows > 0 ? atoms : [...atoms, ...this.snapshotPieces()];
+    const count = pieces.length + rows;
+    const payloadOf = (k: number) => (k < pieces.length ? pieces[k].payload : this.rowPayload[k - pieces.length]);
     // Room left for snapshots in one request: the head and the update_batch tag + length.
     const budget = this.limits.maxRequestBytes - headSize - 6;
     let i = 0;
-    while (i < pieces.length) {
+    while (i < count) {
       let size = 0;
       let j = i;
-      while (j < pieces.length) {
-        const s = lenFieldSize(SNAPSHOTS_FIELD, pieces[j].payload);
+      while (j < count) {
+        const s = lenFieldSize(SNAPSHOTS_FIELD, payloadOf(j));
         if (j > i && size + s > budget) break;
         size += s;
         j++;
@@ -216,11 +225,64 @@ export class SnapshotEncoder {
       w.reset();
       writeOperationHead(w, project, runId);
       w.lenField(RUN_OPERATION.updateBatch, size, () => {
-        for (let k = i; k < j; k++) this.writePiece(pieces[k], now);
+        for (let k = i; k < j; k++) {
+          if (k < pieces.length) this.writePiece(pieces[k], now);
+          else {
+            const r = k - pieces.length;
+            this.writeBlockRow(this.blocks[this.rowBlock[r]], this.rowIndex[r], 0, Infinity, this.rowPayload[r]);
+          }
+        }
       });
       yield w.view();
       i = j;
     }
+  }
+
+  /**
+   * The snapshots of the blocks as three typed arrays (block, row, payload; no object per row), when
+   * nothing needs the general path: steps strictly increasing across the blocks (so this is their
+   * order) and no snapshot over the size limit. Returns how many, or 0 to use the general path.
+   */
+  private blockRows(): number {
+    let total = 0;
+    for (const b of this.blocks) total += b.steps.length;
+    if (this.rowPayload.length < total) {
+      const size = Math.max(total, this.rowPayload.length * 2);
+      this.rowBlock = new Int32Array(size);
+      this.rowIndex = new Int32Array(size);
+      this.rowPayload = new Int32Array(size);
+    }
+    let m = 0;
+    let prev = -Infinity;
+    for (let bi = 0; bi < this.blocks.length; bi++) {
+      const { steps, timestampsMs, keys, masks } = this.blocks[bi];
+      const masked = masks.some((x) => x !== undefined);
+      let all = 0;
+      for (const k of keys) all += k.floatEntrySize;
+      for (let i = 0; i < steps.length; i++) {
+        const step = steps[i];
+        if (!(step > prev)) return 0;
+        prev = step;
+        let payload = all;
+        if (masked) {
+          payload = 0;
+          for (let k = 0; k < keys.length; k++) {
+            const mk = masks[k];
+            if (!mk || mk[i] === 1) payload += keys[k].floatEntrySize;
+          }
+          if (payload === 0) continue;
+        } else if (keys.length === 0) continue;
+        const { whole, micro } = decomposeStep(step);
+        const t = splitTimestamp(timestampsMs[i]);
+        payload += lenFieldSize(SNAPSHOT.step, stepPayloadSize(whole, micro)) + lenFieldSize(SNAPSHOT.timestamp, timestampPayloadSize(t.seconds, t.nanos));
+        if (payload > this.limits.maxSnapshotBytes) return 0;
+        this.rowBlock[m] = bi;
+        this.rowIndex[m] = i;
+        this.rowPayload[m] = payload;
+        m++;
+      }
+    }
+    return m;
   }
 
   private *atomPieces(head: number): Generator<Piece> {
@@ -303,25 +365,34 @@ export class SnapshotEncoder {
     }
   }
 
+  /** The snapshot of a block's row `i` (its entries of columns [from, to)), tag and length first. */
+  private writeBlockRow(b: FloatBlockEntries, i: number, from: number, to: number, payload: number): void {
+    const w = this.writer;
+    w.tag(SNAPSHOTS_FIELD, WIRE_LEN);
+    w.varint(payload);
+    const start = w.pos;
+    const { keys, values, masks } = b;
+    const { whole, micro } = decomposeStep(b.steps[i]);
+    const t = splitTimestamp(b.timestampsMs[i]);
+    w.ensure(payload);
+    writeStep(w, SNAPSHOT.step, whole, micro);
+    writeTimestamp(w, SNAPSHOT.timestamp, t.seconds, t.nanos);
+    const end = Math.min(to, keys.length);
+    for (let k = from; k < end; k++) {
+      const m = masks[k];
+      if (m && m[i] !== 1) continue;
+      w.headAndDouble(keys[k].floatHead, values[k][i]);
+    }
+    if (w.pos - start !== payload) throw new Error(`snapshot: announced ${payload} bytes, wrote ${w.pos - start}`);
+  }
+
   private writePiece(p: Piece, now: { seconds: number; nanos: number }): void {
+    if (p.block) return this.writeBlockRow(p.block, p.index, p.from, p.to, p.payload);
     const w = this.writer;
     w.tag(SNAPSHOTS_FIELD, WIRE_LEN);
     w.varint(p.payload);
     const start = w.pos;
-    if (p.block) {
-      const { keys, values, masks } = p.block;
-      const i = p.index;
-      const { whole, micro } = decomposeStep(p.step);
-      const t = splitTimestamp(p.ts);
-      w.ensure(p.payload);
-      writeStep(w, SNAPSHOT.step, whole, micro);
-      writeTimestamp(w, SNAPSHOT.timestamp, t.seconds, t.nanos);
-      for (let k = p.from; k < p.to; k++) {
-        const m = masks[k];
-        if (m && m[i] !== 1) continue;
-        w.headAndDouble(keys[k].floatHead, values[k][i]);
-      }
-    } else if (!p.row) {
+    if (!p.row) {
       writeTimestamp(w, SNAPSHOT.timestamp, now.seconds, now.nanos);
       for (let k = p.from; k < p.to; k++) {
         const a = this.atoms[k];

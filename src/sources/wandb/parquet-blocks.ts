@@ -5,11 +5,13 @@ import {
   decodeCell,
   exportRowRanges,
   openExportFile,
+  type ExportFile,
   stepOf,
   stepOutOfOrder,
   unreadableRows,
   type ParquetFileRowsOptions,
 } from './parquet-rows.ts';
+import { numericColumns, readNumericGroup, type NumericCells } from './parquet-numbers.ts';
 
 /** A column's decoded pieces as hyparquet hands them (one per page), each with its first row. */
 interface Piece {
@@ -30,22 +32,39 @@ export async function* parquetFileBlocks(path: string, o: ParquetFileRowsOptions
   const rule = o.textRule ?? (() => 'unknown' as const);
   // Rows visit their keys in `Object.keys` order (integer-like names first), as the row path's objects do.
   const keyOrder = Object.keys(Object.fromEntries(f.top.map((k) => [k, 0])));
+  // Numeric columns of a whole row group are read page by page into Float64Arrays (parquet-numbers.ts);
+  // hyparquet reads the rest, and any column whose pages that module leaves to it.
+  const numeric = numericColumns(f.metadata);
+  const groups = groupStarts(f);
   let last = -Infinity;
   for (const [rowStart, rowEnd] of exportRowRanges(f, o.fromStep, chunk)) {
     const pieces = new Map<string, Piece[]>();
+    const fast = new Map<string, NumericCells>();
     try {
-      await parquetRead({
-        file: f.file,
-        metadata: f.metadata,
-        rowStart,
-        rowEnd,
-        useOffsetIndex: true,
-        onChunk: (c) => {
-          let list = pieces.get(c.columnName);
-          if (!list) pieces.set(c.columnName, (list = []));
-          list.push({ data: c.columnData as ArrayLike<unknown>, rowStart: c.rowStart });
-        },
-      });
+      const g = groups.get(rowStart);
+      const whole = g !== undefined && g.rows === rowEnd - rowStart;
+      if (whole) {
+        for (const col of numeric.values()) {
+          const cells = await readNumericGroup(f.file, f.metadata.row_groups[g.index].columns[col.index], col, g.rows);
+          if (cells) fast.set(col.name, cells);
+        }
+      }
+      const others = fast.size === 0 ? undefined : f.top.filter((k) => !fast.has(k));
+      if (!others || others.length > 0) {
+        await parquetRead({
+          file: f.file,
+          metadata: f.metadata,
+          rowStart,
+          rowEnd,
+          columns: others,
+          useOffsetIndex: true,
+          onChunk: (c) => {
+            let list = pieces.get(c.columnName);
+            if (!list) pieces.set(c.columnName, (list = []));
+            list.push({ data: c.columnData as ArrayLike<unknown>, rowStart: c.rowStart });
+          },
+        });
+      }
     } catch (error) {
       throw unreadableRows(o.where, rowStart, rowEnd, error);
     }
@@ -53,9 +72,10 @@ export async function* parquetFileBlocks(path: string, o: ParquetFileRowsOptions
     const cells = (key: string) => columnCells(pieces.get(key) ?? [], rowStart, n);
     const steps = new Float64Array(n);
     {
-      const col = cells('_step');
+      const read = fast.get('_step');
+      const col = read ? undefined : cells('_step');
       for (let i = 0; i < n; i++) {
-        const v = col[i];
+        const v = read ? (read.present && read.present[i] === 0 ? undefined : read.values[i]) : col![i];
         const step = stepOf(v === null || v === undefined ? undefined : decodeCell(v, '_step', rule), o.where);
         if (step <= last) throw stepOutOfOrder(o.where, step, last);
         last = step;
@@ -67,8 +87,9 @@ export async function* parquetFileBlocks(path: string, o: ParquetFileRowsOptions
     let rest: (Record<string, unknown> | undefined)[] | undefined;
     for (const key of keyOrder) {
       if (key === '_step') continue;
-      const col = cells(key);
-      const numbers = numericColumn(key, col, n);
+      const read = fast.get(key);
+      const col = read ? [] : cells(key);
+      const numbers = read ? { key, ...read } : numericColumn(key, col, n);
       if (numbers) {
         if (key === '_timestamp') block.timestamps = numbers;
         else {
@@ -103,6 +124,17 @@ export async function* parquetFileBlocks(path: string, o: ParquetFileRowsOptions
     while (first < n && steps[first] < o.fromStep) first++;
     if (first < n) yield first === 0 ? block : sliceBlock(block, first, n);
   }
+}
+
+/** Row groups by their first row: index and rows. */
+function groupStarts(f: ExportFile): Map<number, { index: number; rows: number }> {
+  const out = new Map<number, { index: number; rows: number }>();
+  let start = 0;
+  f.metadata.row_groups.forEach((g, index) => {
+    out.set(start, { index, rows: Number(g.num_rows) });
+    start += Number(g.num_rows);
+  });
+  return out;
 }
 
 /** Row i of the range (rowStart + i) of a column, from its pieces. */
