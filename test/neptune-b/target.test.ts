@@ -145,4 +145,36 @@ describe('Protocol B target: submit, then wait for the status', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('files of several sets in one call: one signed-URL request and one ingest of their refs; each refusal in its own set', async () => {
+    emu = await startNeptuneEmulator({ workspaces: ['demo'] });
+    target = new NeptuneBTarget({ token: emu.apiToken(), ingest: { sleep: async () => {} } });
+    const p = await target.ensureProject('demo', 'sets', project);
+    const run = await target.openRun(p, 'run-s');
+    const dir = mkdtempSync(join(tmpdir(), 'w2n-bsets-'));
+    try {
+      const req = Buffer.from('numpy==2.0\n');
+      const log = Buffer.from('hello\nworld\n');
+      writeFileSync(join(dir, 'req'), req);
+      writeFileSync(join(dir, 'log'), log);
+      const before = { ...emu.stats().byEndpoint };
+      const out = await run.uploadFileSets!([
+        { path: 'source_code/files', entries: [{ localPath: join(dir, 'req'), relativePath: 'requirements.txt', sizeBytes: req.length }] },
+        // The same relative path in the other set: its failure is that set's, not the first's.
+        { path: 'files', entries: [{ localPath: join(dir, 'log'), relativePath: 'output.log', sizeBytes: log.length }, { localPath: join(dir, 'missing'), relativePath: 'requirements.txt', sizeBytes: 3 }] },
+      ]);
+      expect(out.map((set) => set.map((o) => [o.reason, o.subject]))).toEqual([[], [['upload-failed', 'requirements.txt']]]);
+      const sent = (name: string) => (emu!.stats().byEndpoint[name] ?? 0) - (before[name] ?? 0);
+      expect([sent('signedUrlGeneric'), sent('storagePutObject'), sent('ingest')]).toEqual([1, 2, 1]);
+      const attrs = emu.b.inspect.attributes('demo/sets', 'run-s');
+      for (const [path, bytes] of [['source_code/files/requirements.txt', req], ['files/output.log', log]] as const) {
+        const ref = attrs[path]?.value as { path: string; sizeBytes: number };
+        expect(ref, path).toMatchObject({ sizeBytes: bytes.length });
+        expect(emu.b.inspect.object('demo/sets', ref.path)?.data.equals(bytes), path).toBe(true);
+      }
+      expect(attrs['files/requirements.txt']).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
