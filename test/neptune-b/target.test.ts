@@ -117,6 +117,41 @@ describe('Protocol B target: submit, then wait for the status', () => {
     expect(target.stats().failedAttempts).toBeGreaterThanOrEqual(6);
   });
 
+  it('a run that cannot exist (a project this target created, a run the ledger never started): its writes go behind its CreateRun, not after its status', async () => {
+    emu = await startNeptuneEmulator({ workspaces: ['demo'] });
+    let sleeps = 0;
+    target = new NeptuneBTarget({
+      token: emu.apiToken(),
+      ingest: {
+        sleep: async () => {
+          // Statuses stay UNAVAILABLE (nothing is processed) until the third pause.
+          if (++sleeps === 3) emu!.b.setFaults({});
+        },
+      },
+    });
+    const p = await target.ensureProject('demo', 'fresh', project);
+    emu.b.setFaults({ stuckUnavailable: true });
+    const run = await target.openRun(p, 'run-n', undefined, { createdAtMs: Date.UTC(2021, 0, 1), ledgerStarted: false });
+    // Opened before any status said processed: no pause of the status checks yet.
+    expect(sleeps).toBe(0);
+    expect(await run.state()).toMatchObject({ lastSteps: new Map(), fieldCount: 0 });
+    run.appendFloats('loss', points(10));
+    expect(await run.flush()).toEqual([]);
+    expect(sleeps).toBeGreaterThanOrEqual(3);
+    expect(emu.b.inspect.floatSeries('demo/fresh', 'run-n', 'loss')).toEqual(points(10));
+    expect(emu.b.inspect.run('demo/fresh', 'run-n')?.creationTimeMs).toBe(Date.UTC(2021, 0, 1));
+  });
+
+  it('a CreateRun not waited for that the server refuses fails the run\'s first wait with its refusal', async () => {
+    emu = await startNeptuneEmulator({ workspaces: ['demo'] });
+    target = new NeptuneBTarget({ token: emu.apiToken(), ingest: { sleep: async () => {} } });
+    const p = await target.ensureProject('demo', 'refused', project);
+    const run = await target.openRun(p, 'run-r', undefined, { createdAtMs: Date.UTC(1800, 0, 1), ledgerStarted: false });
+    run.appendFloats('loss', points(3));
+    await expect(run.flush()).rejects.toThrow(/Neptune refused to create run run-r in demo\/refused: RUN_INVALID_CREATION_PARAMETERS/);
+    expect(emu.b.inspect.run('demo/refused', 'run-r')).toBeUndefined();
+  });
+
   it('files: single PUT and S3 multipart through signed URLs, as FileRef fields under the set; bytes equal', async () => {
     emu = await startNeptuneEmulator({ workspaces: ['demo'], protocolB: { multipartThreshold: 1000, multipartPartSize: 300 } });
     target = new NeptuneBTarget({ token: emu.apiToken(), ingest: { sleep: async () => {} } });

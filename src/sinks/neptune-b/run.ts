@@ -27,6 +27,11 @@ export interface BRunContext {
   now: () => number;
   /** Points and files the server processed, for the target's stats. */
   counters: { points: number; files: number };
+  /**
+   * The run's CreateRun when it was not waited for (the run cannot have existed): every wait of the
+   * run waits for it too, and fails with its refusal.
+   */
+  created?: Promise<unknown>;
 }
 
 /**
@@ -339,6 +344,6 @@ async function submitAll(encoder: Pick<SnapshotEncoder, 'empty' | 'requests'>, c
 /** Waits until the server processed these requests; returns what it refused. */
 async function waitProcessed(ids: readonly string[], ctx: BRunContext, project: string, runId: string, signal?: AbortSignal): Promise<Omission[]> {
   if (ids.length === 0) return [];
-  const statuses = await (ctx.status ? ctx.status.wait(project, ids, signal) : ctx.ingest.waitProcessed(project, ids, signal));
+  const [statuses] = await Promise.all([ctx.status ? ctx.status.wait(project, ids, signal) : ctx.ingest.waitProcessed(project, ids, signal), ctx.created]);
   return refusalsOf(statuses, { ingest: ctx.ingest, project, runId, log: ctx.log }, signal);
 }
