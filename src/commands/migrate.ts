@@ -2,11 +2,11 @@ import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from '../core/logger.ts';
 import type { HttpClientOptions } from '../http/client.ts';
-import type { RunKey, SourceNotice } from '../core/records.ts';
+import type { SourceNotice } from '../core/records.ts';
 import type { Target } from '../core/sink.ts';
 import type { RunFilter, RunSource } from '../core/source.ts';
 import { asLedgerError } from '../ledger/errors.ts';
-import { type Ledger, runKeyString } from '../ledger/ledger.ts';
+import type { Ledger } from '../ledger/ledger.ts';
 import { openLedgerForMigration, type OpenedLedger } from '../ledger/open.ts';
 import type { ExcludeOption, IncludeOption } from '../mapping/options.ts';
 import type { EventSink } from '../pipeline/events.ts';
@@ -131,8 +131,6 @@ export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: Migra
       io.log.warn('--include tables is no longer needed: tables are carried by default (--exclude tables leaves them out)');
     }
     io.emit({ type: 'migration.started', ledger: opts.dryRun ? `(dry run: a copy of ${ledgerPath} in memory)` : ledgerPath, logFile: io.logFile, dryRun: opts.dryRun });
-    const skipped = new Set<string>();
-    const selected: RunKey[] = [];
     try {
       const result = await migrate(
         {
@@ -162,11 +160,7 @@ export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: Migra
           ledger,
           mapping: { include: opts.include, ...(opts.exclude ? { exclude: opts.exclude } : {}) },
           log: io.log,
-          emit: (e) => {
-            if (e.type === 'run.skipped') skipped.add(runKeyString(e.run));
-            io.emit(e);
-          },
-          onSelected: (key) => selected.push(key),
+          emit: io.emit,
           filePool: new Pool(opts.fileConcurrency),
           signal: io.signal,
           batchPoints: opts.batchPoints ?? 20_000,
@@ -180,14 +174,15 @@ export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: Migra
       const sourceStats = (source as { stats?: () => Record<string, number> }).stats?.();
       const requests = { source: sourceStats, target: target.stats() };
       if (io.writeReport) {
-        const streamed = streamReport(ledger, dedupe(result.runs), skipped);
+        // The runs this pass selected are in the ledger (pass_runs): none is held here.
+        const streamed = streamReport(ledger, 'this-pass');
         io.writeReport(streamed, requests);
         return { result, report: { totals: streamed.totals, nonDefaultOmissions: streamed.nonDefaultOmissions }, requests };
       }
-      return { result, report: buildReport(ledger, dedupe(result.runs), skipped), requests };
+      return { result, report: buildReport(ledger, 'this-pass'), requests };
     } catch (error) {
       // The runs this pass selected, as the ledger holds them now: the caller still prints a report.
-      const partial = safeReport(ledger, dedupe(selected), skipped);
+      const partial = safeReport(ledger);
       if (partial && typeof error === 'object' && error !== null) failureReports.set(error, partial);
       throw error;
     }
@@ -211,17 +206,11 @@ export function emptyReport(): MigrationReport {
   return { runs: [], totals: { runs: 0, migrated: 0, skipped: 0, failed: 0, pending: 0, points: 0, pointsAlreadyPresent: 0, files: 0, filesAlreadyPresent: 0, bytes: 0, omitted: 0 }, nonDefaultOmissions: 0 };
 }
 
-function safeReport(ledger: Ledger, runs: RunKey[], skipped: ReadonlySet<string>): MigrationReport | undefined {
+function safeReport(ledger: Ledger): MigrationReport | undefined {
   try {
-    return buildReport(ledger, runs, skipped);
+    return buildReport(ledger, 'this-pass');
   } catch {
     // The ledger is what failed: the error says so; there is no report to give.
     return undefined;
   }
-}
-
-function dedupe(keys: RunKey[]): RunKey[] {
-  const seen = new Map<string, RunKey>();
-  for (const k of keys) seen.set(runKeyString(k), k);
-  return [...seen.values()];
 }

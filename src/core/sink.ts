@@ -54,6 +54,12 @@ export interface TargetRun {
   logHistograms?(path: string, points: readonly HistogramPoint[], signal?: AbortSignal): Promise<Omission[]>;
   /** Adds files to a file set (`source_code/files`, `checkpoints`, `files`). */
   uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]>;
+  /**
+   * Files of several sets in one call, as `uploadFileSet` of each (a target whose sets cost a round
+   * trip each offers it: over B one signed-URL request and one write of the refs for all of them).
+   * Returns what was refused, per set, in the order given.
+   */
+  uploadFileSets?(sets: ReadonlyArray<{ path: string; entries: readonly FileSetEntry[] }>, signal?: AbortSignal): Promise<Omission[][]>;
 }
 
 /** What a target uses when it creates a run (Protocol B's CreateRun records the first three). */

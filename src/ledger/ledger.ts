@@ -59,6 +59,8 @@ interface RunRow {
  */
 /** Page cache of the ledger's SQLite connection, in KiB (SQLite's own default). */
 export const LEDGER_CACHE_KIB = 2000;
+/** Runs read at once when the ledger is read in order (the report). */
+const RUNS_PAGE = 256;
 
 export class Ledger {
   private readonly db: Database.Database;
@@ -155,18 +157,59 @@ export class Ledger {
   }
 
   listRuns(): LedgerRun[] {
-    return (this.stmt('SELECT * FROM runs ORDER BY entity, project, run_id').all() as RunRow[]).map(toLedgerRun);
+    return [...this.eachRun()];
+  }
+
+  /**
+   * Every run, in (entity, project, run id) order, read RUNS_PAGE rows at a time: the report of a ledger
+   * of 10,000 runs is written as it is read (a whole-table read held 2 KB a run at once).
+   */
+  *eachRun(): Generator<LedgerRun> {
+    for (const r of this.runPages('SELECT * FROM runs')) yield toLedgerRun(r);
+  }
+
+  /** The runs this pass selected (`notePending`), in the same order, with whether it skipped them as unchanged. */
+  *eachPassRun(): Generator<{ run: LedgerRun; skipped: boolean }> {
+    const pages = this.runPages('SELECT runs.*, pass_runs.skipped AS pass_skipped FROM runs JOIN pass_runs ON pass_runs.run_key = runs.run_key');
+    for (const r of pages as Generator<RunRow & { pass_skipped: number }>) yield { run: toLedgerRun(r), skipped: r.pass_skipped === 1 };
+  }
+
+  /** Rows of `select` in run order, a page at a time, each page after the last row of the one before (keyset paging on runs_in_order). */
+  private *runPages(select: string): Generator<RunRow> {
+    const order = `ORDER BY runs.entity, runs.project, runs.run_id LIMIT ${RUNS_PAGE}`;
+    let page = this.stmt(`${select} ${order}`).all() as RunRow[];
+    while (page.length > 0) {
+      yield* page;
+      if (page.length < RUNS_PAGE) return;
+      const last = page[page.length - 1];
+      page = this.stmt(`${select} WHERE (runs.entity, runs.project, runs.run_id) > (?, ?, ?) ${order}`).all(last.entity, last.project, last.run_id) as RunRow[];
+    }
+  }
+
+  /** A migrate pass begins: the runs it selects are noted anew (`eachPassRun`). */
+  beginPass(): void {
+    this.stmt('DELETE FROM pass_runs').run();
+  }
+
+  /** The pass found the run done and unchanged, and skipped it. */
+  noteSkipped(key: RunKey): void {
+    this.stmt('UPDATE pass_runs SET skipped = 1 WHERE run_key = ?').run(runKeyString(key));
   }
 
   /**
    * A run the migration selected, before any work on it: counted as pending until started, so an
-   * interrupted pass reports every run it selected. A run the ledger knows keeps its state.
+   * interrupted pass reports every run it selected (noted as this pass's, `eachPassRun`). A run the
+   * ledger knows keeps its state.
    */
   notePending(key: RunKey, displayName?: string): void {
-    this.stmt(
-      `INSERT INTO runs(run_key, entity, project, run_id, display_name, status, attempts, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT(run_key) DO NOTHING`,
-    ).run(runKeyString(key), key.entity, key.project, key.runId, displayName ?? null, new Date().toISOString());
+    const k = runKeyString(key);
+    this.db.transaction(() => {
+      this.stmt(
+        `INSERT INTO runs(run_key, entity, project, run_id, display_name, status, attempts, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT(run_key) DO NOTHING`,
+      ).run(k, key.entity, key.project, key.runId, displayName ?? null, new Date().toISOString());
+      this.stmt('INSERT OR IGNORE INTO pass_runs(run_key) VALUES (?)').run(k);
+    })();
   }
 
   /** Marks a run as being migrated (new, resumed or brought up to date). */

@@ -20,6 +20,11 @@ CREATE TABLE IF NOT EXISTS runs (
   updated_at TEXT NOT NULL,
   completed_at TEXT
 );
+-- The report reads runs in this order, a page at a time (ledger.ts eachRun): never the whole table at once.
+CREATE INDEX IF NOT EXISTS runs_in_order ON runs(entity, project, run_id);
+-- The runs the current (or last) migrate pass selected, and which of them it skipped as unchanged: the
+-- pass's report is read from here, so a pass of 10,000 runs holds no list of them in memory.
+CREATE TABLE IF NOT EXISTS pass_runs (run_key TEXT PRIMARY KEY, skipped INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS cursors (
   run_key TEXT NOT NULL, stream TEXT NOT NULL, position REAL NOT NULL,
   PRIMARY KEY (run_key, stream)

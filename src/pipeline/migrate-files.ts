@@ -24,7 +24,10 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
   const key = run.key;
   const uploaded = ctx.ledger.uploadedFiles(key);
   const present = await presentOnTarget(uploaded.size === 0, target, state, ctx.signal);
-  const groups = new Map<FileTarget, Array<{ files: Pending[]; bytes: number }>>();
+  // Grouped per set, or, for a target that takes several sets in one call (B), across them: a small
+  // run's sets then cost one upload call, not one each.
+  const acrossSets = target.uploadFileSets !== undefined;
+  const groups = new Map<FileTarget | 'all', Array<{ files: Pending[]; bytes: number }>>();
   const skipped: Omission[] = [];
   // Decisions made while listing (left out, already on the target) go to the ledger in one commit.
   const settled: NonNullable<Progress['files']>[number][] = [];
@@ -55,8 +58,9 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
       alreadyPresent++;
       continue;
     }
-    let lists = groups.get(placement.target);
-    if (!lists) groups.set(placement.target, (lists = [{ files: [], bytes: 0 }]));
+    const groupKey = acrossSets ? 'all' : placement.target;
+    let lists = groups.get(groupKey);
+    if (!lists) groups.set(groupKey, (lists = [{ files: [], bytes: 0 }]));
     let current = lists[lists.length - 1];
     if (current.files.length >= ctx.fileBatchCount || (current.files.length > 0 && current.bytes + file.sizeBytes > ctx.fileBatchBytes)) {
       lists.push((current = { files: [], bytes: 0 }));
@@ -73,7 +77,7 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
   const later: string[] = [];
   let filesDone = 0;
   let bytesDone = 0;
-  for (const [path, lists] of groups) {
+  for (const lists of groups.values()) {
     for (const { files: group, bytes: groupBytes } of lists) {
       if (group.length === 0) continue;
       jobs.push(
@@ -81,29 +85,21 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
           const { fetched, failed, retry } = await fetchAll(run, group, ctx);
           later.push(...retry);
           try {
-            const refused = fetched.length
-              ? await target.uploadFileSet(
-                  path,
-                  fetched.map(({ p, local }) => ({ localPath: local.path, relativePath: p.relativePath, sizeBytes: local.sizeBytes })),
-                  ctx.signal,
-                )
-              : [];
-            const refusedNames = new Set(refused.map((o) => o.subject));
-            const landedPending = fetched.filter(({ p }) => !refusedNames.has(p.relativePath)).map(({ p }) => p);
-            const landed = landedPending.map((p) => p.file);
+            const { refused, refusals } = fetched.length ? await upload(target, fetched, ctx.signal) : { refused: new Set<Pending>(), refusals: [] };
+            const landedPending = fetched.filter(({ p }) => !refused.has(p)).map(({ p }) => p);
             // A file that landed under another name than W&B's is a rename the report lists.
             const renamed: Omission[] = landedPending
               .filter((p) => p.renamed)
               .map((p) => ({ reason: 'renamed', subject: p.file.name, count: 1, detail: `→ ${p.relativePath}: ${p.renamed}` }));
-            const bytes = landed.reduce((n, f) => n + f.sizeBytes, 0);
+            const bytes = landedPending.reduce((n, p) => n + p.file.sizeBytes, 0);
             ctx.ledger.commit(key, 'files', {
-              files: landed.map((f) => ({ name: f.name, md5: f.md5, size: f.sizeBytes, target: path })),
-              counts: { files: landed.length, bytes },
-              omissions: [...refused, ...failed, ...renamed],
+              files: landedPending.map((p) => ({ name: p.file.name, md5: p.file.md5, size: p.file.sizeBytes, target: p.target })),
+              counts: { files: landedPending.length, bytes },
+              omissions: [...refusals, ...failed, ...renamed],
               // A file not landed is tried again by the next pass: what it says then replaces this.
-              replaces: [...refused, ...failed].map((o) => o.subject),
+              replaces: [...refusals, ...failed].map((o) => o.subject),
             });
-            filesDone += landed.length;
+            filesDone += landedPending.length;
             bytesDone += bytes;
             ctx.emit({ type: 'run.progress', run: key, stream: 'files', points: 0, files: filesDone, bytes: bytesDone });
           } finally {
@@ -118,6 +114,29 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
   if (failure) throw failure.reason;
   ctx.log.debug(`${runPath(key)}: ${listed} files listed, ${filesDone} uploaded`);
   if (later.length > 0) throw leftForNextPass('run', later);
+}
+
+/**
+ * Uploads a group's files, each into its set: in one call when the target takes several sets at once,
+ * else one call per set. Returns what the target refused (its lines) and the files they name.
+ */
+async function upload(target: TargetRun, fetched: ReadonlyArray<{ p: Pending; local: LocalFile }>, signal?: AbortSignal): Promise<{ refused: Set<Pending>; refusals: Omission[] }> {
+  const bySet = new Map<FileTarget, Array<{ p: Pending; local: LocalFile }>>();
+  for (const f of fetched) {
+    const list = bySet.get(f.p.target);
+    if (list) list.push(f);
+    else bySet.set(f.p.target, [f]);
+  }
+  const sets = [...bySet].map(([path, files]) => ({ path, files, entries: files.map(({ p, local }) => ({ localPath: local.path, relativePath: p.relativePath, sizeBytes: local.sizeBytes })) }));
+  const answers = target.uploadFileSets
+    ? await target.uploadFileSets(sets, signal)
+    : await Promise.all(sets.map((s) => target.uploadFileSet(s.path, s.entries, signal)));
+  const refused = new Set<Pending>();
+  sets.forEach((s, i) => {
+    const names = new Set(answers[i].map((o) => o.subject));
+    for (const { p } of s.files) if (names.has(p.relativePath)) refused.add(p);
+  });
+  return { refused, refusals: answers.flat() };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { runPath } from '../core/records.ts';
-import type { RunKey, SourceProject } from '../core/records.ts';
+import type { SourceProject } from '../core/records.ts';
 import type { TargetProject } from '../core/sink.ts';
 import type { RunFilter } from '../core/source.ts';
 import { ConfigError, MigrationError, isAbortError } from '../core/errors.ts';
@@ -32,7 +32,8 @@ export interface MigrateSelection {
 const READ_AHEAD = 50;
 
 export interface MigrateResult {
-  runs: RunKey[];
+  /** Runs this pass selected (the ledger notes which: `Ledger.eachPassRun`, the pass's report). */
+  selected: number;
   migrated: number;
   skipped: number;
   failed: number;
@@ -49,6 +50,12 @@ export interface MigrateResult {
  * A selection that matched no run is a usage error naming what exists.
  */
 export async function migrate(sel: MigrateSelection, outer: MigrationContext): Promise<MigrateResult> {
+  // The runs this pass selects are noted in the ledger, not held here: 10,000 runs cost no memory.
+  try {
+    outer.ledger.beginPass();
+  } catch (e) {
+    throw asLedgerError(e, outer.ledger.path);
+  }
   const where = sel.sourceLabel ?? `W&B entity "${await preflightStep('W&B', () => outer.source.entity(outer.signal))}"`;
   const all: SourceProject[] = await preflightStep('W&B', async () => {
     const out: SourceProject[] = [];
@@ -74,7 +81,7 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
       neptuneRefusal = { error };
       throw error;
     }));
-  const result: MigrateResult = { runs: [], migrated: 0, skipped: 0, failed: 0, interrupted: false };
+  const result: MigrateResult = { selected: 0, migrated: 0, skipped: 0, failed: 0, interrupted: false };
 
   let fatal: unknown;
   // Every project is listed and migrated at once, `concurrency` runs at a time over all of them: each
@@ -82,10 +89,8 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   // unchanged re-run of 10,000 runs in 5 projects is its listing, nothing else). The runs are reported
   // in project order all the same.
   const runSlots = new Pool(Math.max(1, sel.concurrency));
-  const runsOf = new Map<SourceProject, RunKey[]>(wanted.map((p) => [p, []]));
   const migrateProject = async (project: SourceProject): Promise<void> => {
     if (signal.aborted) return;
-    const selectedHere = runsOf.get(project)!;
     const neptuneName = names.get(project.name)!;
     ctx.emit({ type: 'project.planned', wandbProject: project.name, neptuneProject: `${sel.workspace}/${neptuneName}` });
     // Looked up (or created) only when a run needs it: an unchanged re-run sends nothing to Neptune.
@@ -100,7 +105,7 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
     // Runs are selected (and counted as pending) a little ahead of their migration: an interrupt
     // reports every run the listing already handed over, started or not.
     const selected = readAhead(ctx.source.listRuns(project.name, sel.filter, ctx.signal), Math.max(READ_AHEAD, 2 * sel.concurrency), (run) => {
-      selectedHere.push(run.key);
+      result.selected++;
       ctx.onSelected?.(run.key);
       try {
         ctx.ledger.notePending(run.key, run.displayName);
@@ -122,8 +127,10 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
         if (fatal || signal.aborted) return;
         try {
           const outcome = await migrateRun(run, projectTarget, ctx, nameUnique);
-          if (outcome.status === 'skipped') result.skipped++;
-          else result.migrated++;
+          if (outcome.status === 'skipped') {
+            result.skipped++;
+            ctx.ledger.noteSkipped(run.key);
+          } else result.migrated++;
         } catch (caught) {
           if (neptuneRefusal && caught === neptuneRefusal.error && !isAbortError(caught)) {
             // The run was not started: it stays pending, the refusal is said once by the caller.
@@ -160,12 +167,11 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
     });
   };
   const listed = await Promise.allSettled(wanted.map(migrateProject));
-  for (const p of wanted) result.runs.push(...runsOf.get(p)!);
   if (fatal) throw fatal;
   const listingFailure = listed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (listingFailure) throw listingFailure.reason;
   if (outer.signal?.aborted) result.interrupted = true;
-  if (result.runs.length === 0 && !result.interrupted) {
+  if (result.selected === 0 && !result.interrupted) {
     throw await emptySelectionError(outer.source, wanted, sel.filter, where, outer.signal);
   }
   ctx.emit({ type: 'migration.done', migrated: result.migrated, skipped: result.skipped, failed: result.failed, interrupted: result.interrupted });

@@ -20,7 +20,7 @@ describe('report', () => {
 
     ledger.addNotice(a, { stream: 'history', kind: 'invalid', message: 'history of e/p/a: the history row at step 7 is not valid JSON; the row was skipped', count: 1 });
     ledger.addNotice(a, { stream: 'system', kind: 'sampled', message: 'only a sample of the system metrics' });
-    const report = buildReport(ledger, undefined, new Set());
+    const report = buildReport(ledger);
     expect(report.totals).toMatchObject({ runs: 2, migrated: 1, failed: 1, points: 90, omitted: 14 });
     // 2 refused by the server + 1 row the source could not give; a sampled source is counted by its omission line.
     expect(report.nonDefaultOmissions).toBe(3);
@@ -42,7 +42,7 @@ describe('report', () => {
     ledger.commit(a, 'system', { counts: { points: 5, systemPoints: 5 } });
     ledger.commit(a, 'files', { counts: { files: 1, filesAlreadyPresent: 2, bytes: 10 } });
     ledger.finishRun(a, 'fp');
-    const report = buildReport(ledger, undefined, new Set());
+    const report = buildReport(ledger);
     expect(report.totals).toMatchObject({ points: 105, pointsAlreadyPresent: 30, files: 3, filesAlreadyPresent: 2 });
     const text = formatReport(report);
     expect(text).toContain('Written: 105 points, 3 files, 10 B (of which 30 points and 2 files were already in Neptune)');

@@ -35,14 +35,24 @@ export const DEFAULT_REASONS: ReadonlySet<string> = new Set(['excluded-by-defaul
 export type ReportSummary = Pick<MigrationReport, 'totals' | 'nonDefaultOmissions'>;
 
 /**
+ * Which runs a report covers: every run of the ledger, the runs the current (or last) migrate pass
+ * selected (read from the ledger: with those it skipped as unchanged reported as skipped), or a list.
+ */
+export type ReportScope = 'all' | 'this-pass' | readonly RunKey[];
+
+/**
  * The report, one run at a time: the summary first (a pass over the ledger that keeps only sums), then
  * `runs()` reads each run's report again as it is asked for. A report of 10,000 runs is written as it is
  * read, never held whole. From the ledger alone, so `wandb-to-neptune report` can print it again later.
  */
-export function streamReport(ledger: Ledger, only?: readonly RunKey[], skippedThisPass?: ReadonlySet<string>): ReportSummary & { runs(): Generator<RunReport> } {
-  const wanted = only ? new Set(only.map(runKeyString)) : undefined;
+export function streamReport(ledger: Ledger, scope: ReportScope = 'all'): ReportSummary & { runs(): Generator<RunReport> } {
   const runs = function* (): Generator<RunReport> {
-    for (const r of ledger.listRuns()) if (!wanted || wanted.has(runKeyString(r.key))) yield runReport(ledger, r, skippedThisPass);
+    if (scope === 'this-pass') {
+      for (const { run, skipped } of ledger.eachPassRun()) yield runReport(ledger, run, skipped);
+      return;
+    }
+    const wanted = scope === 'all' ? undefined : new Set(scope.map(runKeyString));
+    for (const r of ledger.eachRun()) if (!wanted || wanted.has(runKeyString(r.key))) yield runReport(ledger, r, false);
   };
   const totals = { runs: 0, migrated: 0, skipped: 0, failed: 0, pending: 0, points: 0, pointsAlreadyPresent: 0, files: 0, filesAlreadyPresent: 0, bytes: 0, omitted: 0 };
   let nonDefault = 0;
@@ -69,8 +79,8 @@ export function streamReport(ledger: Ledger, only?: readonly RunKey[], skippedTh
 }
 
 /** The whole report in memory (for `report`, `status`, the HTML page and library callers). */
-export function buildReport(ledger: Ledger, only?: readonly RunKey[], skippedThisPass?: ReadonlySet<string>): MigrationReport {
-  const { totals, nonDefaultOmissions, runs } = streamReport(ledger, only, skippedThisPass);
+export function buildReport(ledger: Ledger, scope: ReportScope = 'all'): MigrationReport {
+  const { totals, nonDefaultOmissions, runs } = streamReport(ledger, scope);
   return { runs: [...runs()], totals, nonDefaultOmissions };
 }
 
@@ -80,10 +90,9 @@ export function inTarget(w: Readonly<Record<string, number>>): { points: number;
   return { points: both('points'), history: both('historyPoints'), system: both('systemPoints'), console: both('consolePoints'), files: both('files') };
 }
 
-function runReport(ledger: Ledger, r: LedgerRun, skipped?: ReadonlySet<string>): RunReport {
+function runReport(ledger: Ledger, r: LedgerRun, skipped: boolean): RunReport {
   const k = runKeyString(r.key);
-  const status: RunReport['status'] =
-    r.status === 'done' ? (skipped?.has(k) ? 'skipped' : 'migrated') : r.status === 'failed' ? 'failed' : r.status;
+  const status: RunReport['status'] = r.status === 'done' ? (skipped ? 'skipped' : 'migrated') : r.status === 'failed' ? 'failed' : r.status;
   return {
     run: k,
     name: r.displayName,

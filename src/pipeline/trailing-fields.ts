@@ -66,6 +66,10 @@ export class TrailingFields implements TargetRun {
     return this.inner.uploadFileSet(path, entries, signal);
   }
 
+  get uploadFileSets(): TargetRun['uploadFileSets'] {
+    return this.inner.uploadFileSets?.bind(this.inner);
+  }
+
   get listFileSet(): ((path: string, signal?: AbortSignal) => Promise<ReadonlyMap<string, number>>) | undefined {
     return this.inner.listFileSet?.bind(this.inner);
   }

@@ -58,8 +58,11 @@ describe('Neptune requests per small run', () => {
         expect(first.sent.fileSetFileUpload).toBe(2 * RUNS);
         expect(first.sent.getExperimentAttributes).toBe(2);
       } else {
-        // Per run: CreateRun, one ingest of fields, points and migration fields, one of each file set's refs.
-        expect(first.sent.ingest).toBe(4 * RUNS);
+        // Per run: CreateRun, one ingest of fields, points and migration fields, one of both file sets'
+        // refs; one signed-URL request for both sets' files.
+        expect(first.sent.ingest).toBe(3 * RUNS);
+        expect(first.sent.signedUrlGeneric).toBe(RUNS);
+        expect(first.sent.storagePutObject).toBe(2 * RUNS);
         expect(first.sent.searchLeaderboardEntriesProto).toBeUndefined();
         expect(first.sent.getAttributesWithPathsFilterProto).toBeUndefined();
       }

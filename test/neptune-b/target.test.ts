@@ -117,6 +117,41 @@ describe('Protocol B target: submit, then wait for the status', () => {
     expect(target.stats().failedAttempts).toBeGreaterThanOrEqual(6);
   });
 
+  it('a run that cannot exist (a project this target created, a run the ledger never started): its writes go behind its CreateRun, not after its status', async () => {
+    emu = await startNeptuneEmulator({ workspaces: ['demo'] });
+    let sleeps = 0;
+    target = new NeptuneBTarget({
+      token: emu.apiToken(),
+      ingest: {
+        sleep: async () => {
+          // Statuses stay UNAVAILABLE (nothing is processed) until the third pause.
+          if (++sleeps === 3) emu!.b.setFaults({});
+        },
+      },
+    });
+    const p = await target.ensureProject('demo', 'fresh', project);
+    emu.b.setFaults({ stuckUnavailable: true });
+    const run = await target.openRun(p, 'run-n', undefined, { createdAtMs: Date.UTC(2021, 0, 1), ledgerStarted: false });
+    // Opened before any status said processed: no pause of the status checks yet.
+    expect(sleeps).toBe(0);
+    expect(await run.state()).toMatchObject({ lastSteps: new Map(), fieldCount: 0 });
+    run.appendFloats('loss', points(10));
+    expect(await run.flush()).toEqual([]);
+    expect(sleeps).toBeGreaterThanOrEqual(3);
+    expect(emu.b.inspect.floatSeries('demo/fresh', 'run-n', 'loss')).toEqual(points(10));
+    expect(emu.b.inspect.run('demo/fresh', 'run-n')?.creationTimeMs).toBe(Date.UTC(2021, 0, 1));
+  });
+
+  it('a CreateRun not waited for that the server refuses fails the run\'s first wait with its refusal', async () => {
+    emu = await startNeptuneEmulator({ workspaces: ['demo'] });
+    target = new NeptuneBTarget({ token: emu.apiToken(), ingest: { sleep: async () => {} } });
+    const p = await target.ensureProject('demo', 'refused', project);
+    const run = await target.openRun(p, 'run-r', undefined, { createdAtMs: Date.UTC(1800, 0, 1), ledgerStarted: false });
+    run.appendFloats('loss', points(3));
+    await expect(run.flush()).rejects.toThrow(/Neptune refused to create run run-r in demo\/refused: RUN_INVALID_CREATION_PARAMETERS/);
+    expect(emu.b.inspect.run('demo/refused', 'run-r')).toBeUndefined();
+  });
+
   it('files: single PUT and S3 multipart through signed URLs, as FileRef fields under the set; bytes equal', async () => {
     emu = await startNeptuneEmulator({ workspaces: ['demo'], protocolB: { multipartThreshold: 1000, multipartPartSize: 300 } });
     target = new NeptuneBTarget({ token: emu.apiToken(), ingest: { sleep: async () => {} } });
@@ -141,6 +176,38 @@ describe('Protocol B target: submit, then wait for the status', () => {
         expect(emu.b.inspect.object('demo/files', ref.path)?.data.equals(bytes), path).toBe(true);
       }
       expect(attrs['source_code/files/gone.txt']).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('files of several sets in one call: one signed-URL request and one ingest of their refs; each refusal in its own set', async () => {
+    emu = await startNeptuneEmulator({ workspaces: ['demo'] });
+    target = new NeptuneBTarget({ token: emu.apiToken(), ingest: { sleep: async () => {} } });
+    const p = await target.ensureProject('demo', 'sets', project);
+    const run = await target.openRun(p, 'run-s');
+    const dir = mkdtempSync(join(tmpdir(), 'w2n-bsets-'));
+    try {
+      const req = Buffer.from('numpy==2.0\n');
+      const log = Buffer.from('hello\nworld\n');
+      writeFileSync(join(dir, 'req'), req);
+      writeFileSync(join(dir, 'log'), log);
+      const before = { ...emu.stats().byEndpoint };
+      const out = await run.uploadFileSets!([
+        { path: 'source_code/files', entries: [{ localPath: join(dir, 'req'), relativePath: 'requirements.txt', sizeBytes: req.length }] },
+        // The same relative path in the other set: its failure is that set's, not the first's.
+        { path: 'files', entries: [{ localPath: join(dir, 'log'), relativePath: 'output.log', sizeBytes: log.length }, { localPath: join(dir, 'missing'), relativePath: 'requirements.txt', sizeBytes: 3 }] },
+      ]);
+      expect(out.map((set) => set.map((o) => [o.reason, o.subject]))).toEqual([[], [['upload-failed', 'requirements.txt']]]);
+      const sent = (name: string) => (emu!.stats().byEndpoint[name] ?? 0) - (before[name] ?? 0);
+      expect([sent('signedUrlGeneric'), sent('storagePutObject'), sent('ingest')]).toEqual([1, 2, 1]);
+      const attrs = emu.b.inspect.attributes('demo/sets', 'run-s');
+      for (const [path, bytes] of [['source_code/files/requirements.txt', req], ['files/output.log', log]] as const) {
+        const ref = attrs[path]?.value as { path: string; sizeBytes: number };
+        expect(ref, path).toMatchObject({ sizeBytes: bytes.length });
+        expect(emu.b.inspect.object('demo/sets', ref.path)?.data.equals(bytes), path).toBe(true);
+      }
+      expect(attrs['files/requirements.txt']).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,6 +10,7 @@ import { defaultMappingOptions } from '../../src/mapping/options.ts';
 import type { MigrationContext } from '../../src/pipeline/context.ts';
 import { migrate } from '../../src/pipeline/migrate.ts';
 import { Pool } from '../../src/pipeline/pool.ts';
+import { buildReport } from '../../src/pipeline/report.ts';
 import { FakeSource, FakeTarget, fakeRun } from './fakes.ts';
 
 /**
@@ -66,8 +67,8 @@ describe('projects are listed and migrated at once', () => {
       // Listed one project after another, the first listing would wait for the others for ever.
       const result = await migrate({ workspace: 'ws', projects: 'all', projectMap: new Map(), filter: {}, concurrency: 2 }, ctx);
       expect(source.begun.sort()).toEqual(['proj_a', 'proj_b', 'proj_c']);
-      expect(result.runs.map((k) => `${k.project}/${k.runId}`)).toEqual(runs.map((r) => `${r.key.project}/${r.key.runId}`));
-      expect(result).toMatchObject({ migrated: 9, failed: 0 });
+      expect(buildReport(ledger, 'this-pass').runs.map((r) => r.run)).toEqual(runs.map((r) => `${r.key.entity}/${r.key.project}/${r.key.runId}`));
+      expect(result).toMatchObject({ selected: 9, migrated: 9, failed: 0 });
       expect(most).toBe(2);
     } finally {
       ledger.close();

@@ -6,12 +6,17 @@ import { createNeptuneSession, type NeptuneClientOptions, type NeptuneSession } 
 import { ensureProject } from '../neptune/projects.ts';
 import { meaningOf, RUN_CONFLICTING, RUN_DUPLICATE } from './codes.ts';
 import { IngestClient, type IngestOptions } from './ingest.ts';
-import { encodeCreateRun } from './messages.ts';
+import { encodeCreateRun, type RequestStatus } from './messages.ts';
 import { NeptuneBRun, type BRunContext } from './run.ts';
 import { StatusPoller } from './status-poller.ts';
 import type { EncoderLimits } from './snapshots.ts';
 import { StorageUploader } from './uploads.ts';
 import { checkWorkspace, listWorkspaces } from '../neptune/preflight.ts';
+
+interface BProject extends TargetProject {
+  /** This process created the project: no run in it can exist before this process creates it. */
+  created: boolean;
+}
 
 export interface NeptuneBTargetOptions extends Pick<NeptuneClientOptions, 'token' | 'env' | 'http' | 'log' | 'session'> {
   /** `--nan`: drop NaN/±Infinity (default) or send them to a server that accepts them. */
@@ -63,21 +68,26 @@ export class NeptuneBTarget implements Target {
     name: string,
     opts: { description: string; fields: readonly FieldAssignment[] },
     signal?: AbortSignal,
-  ): Promise<TargetProject> {
-    await ensureProject(this.session.api, workspace, name, { description: opts.description }, signal);
+  ): Promise<BProject> {
+    const { created } = await ensureProject(this.session.api, workspace, name, { description: opts.description }, signal);
     if (opts.fields.length && !this.projectFieldsNoted) {
       // The 3.x ingest API writes runs only; each run keeps its W&B URL in wandb/url.
       this.projectFieldsNoted = true;
       this.session.log.info(`Neptune (Protocol B): project-level fields (${opts.fields.map((f) => f.path).join(', ')}) have no place in the 3.x ingest API; runs keep wandb/url`);
     }
-    return { qualifiedName: `${workspace}/${name}` };
+    return { qualifiedName: `${workspace}/${name}`, created };
   }
 
   /**
    * CreateRun (idempotent: same run id, family and no fork = RUN_DUPLICATE, a warning): run_id and
    * family = the W&B run id, creation_time = W&B's created_at, experiment_id = the W&B name only where
    * no other run of the W&B project has it (an experiment name moves between runs). Waits until the
-   * server processed it, so every later write finds the run.
+   * server processed it, so the run's state is known (a run that existed is read back) — unless the run
+   * cannot exist: in a project this process created, a run the ledger never started (listed twice, the
+   * second opening finds it started). Then the run's writes go right behind its CreateRun, as
+   * neptune-scale sends them (neptune-api.md §3.9: back to back, without waiting for statuses; the
+   * server processes a run's requests in order), and its first wait for a status also waits for the
+   * CreateRun's, failing with its refusal.
    */
   async openRun(project: TargetProject, customRunId: string, signal?: AbortSignal, creation: RunCreation = {}): Promise<TargetRun> {
     if (Buffer.byteLength(customRunId, 'utf8') > 128) throw new TargetError(`run id "${customRunId}" is longer than Protocol B's 128 bytes`);
@@ -95,21 +105,33 @@ export class NeptuneBTarget implements Target {
       experimentId,
     });
     const id = await this.ingest.submit(body, `CreateRun ${customRunId}`, signal);
-    const status = (await this.status.wait(project.qualifiedName, [id], signal)).get(id);
+    const outcome = this.status.wait(project.qualifiedName, [id], signal).then((s) => this.createOutcome(project.qualifiedName, customRunId, s.get(id)));
+    const context = this.runContext(project.qualifiedName);
+    if ((project as Partial<BProject>).created && creation.ledgerStarted === false) {
+      // Handled by the run's first wait; until then a refusal must not be an unhandled rejection.
+      outcome.catch(() => {});
+      return new NeptuneBRun({ ...context, created: outcome }, project.qualifiedName, customRunId, experimentId, true);
+    }
+    // A CreateRun of a run that exists answers RUN_DUPLICATE or RUN_CONFLICTING (neptune-api.md §3.3,
+    // SCALE 0.29 `sync/sync_process.py`): without either, this request created the run, which then
+    // holds nothing, and its state needs no read-back (two requests per run: search + attributes).
+    const existed = await outcome;
+    return new NeptuneBRun(context, project.qualifiedName, customRunId, experimentId, !existed);
+  }
+
+  /** What CreateRun's status says: whether the run existed; a refusal throws. */
+  private createOutcome(project: string, runId: string, status: RequestStatus | undefined): boolean {
     let existed = false;
     for (const c of status?.codes ?? []) {
       const m = meaningOf(c.detail);
       if (c.detail === RUN_DUPLICATE || c.detail === RUN_CONFLICTING) existed = true;
-      if (c.detail === RUN_CONFLICTING) this.session.log.warn(`${project.qualifiedName}/${customRunId}: the run exists with other creation parameters (RUN_CONFLICTING); writing into it`);
+      if (c.detail === RUN_CONFLICTING) this.session.log.warn(`${project}/${runId}: the run exists with other creation parameters (RUN_CONFLICTING); writing into it`);
       else if (m.kind !== 'warning') {
-        throw new TargetError(`Neptune refused to create run ${customRunId} in ${project.qualifiedName}: ${m.name}${status?.sharedErrorMessage ? `: ${status.sharedErrorMessage}` : ''}`);
+        throw new TargetError(`Neptune refused to create run ${runId} in ${project}: ${m.name}${status?.sharedErrorMessage ? `: ${status.sharedErrorMessage}` : ''}`);
       }
     }
     this.counters.runsCreated++;
-    // A CreateRun of a run that exists answers RUN_DUPLICATE or RUN_CONFLICTING (neptune-api.md §3.3,
-    // SCALE 0.29 `sync/sync_process.py`): without either, this request created the run, which then
-    // holds nothing, and its state needs no read-back (two requests per run: search + attributes).
-    return new NeptuneBRun(this.runContext(project.qualifiedName), project.qualifiedName, customRunId, experimentId, !existed);
+    return existed;
   }
 
   private runContext(project: string): BRunContext {

@@ -25,6 +25,8 @@ interface SignedFile {
 
 /** neptune-scale asks for at most this many URLs at once (`NEPTUNE_MAX_CONCURRENT_FILE_UPLOADS`). */
 const URLS_PER_REQUEST = 50;
+/** Uploads of one call at once. */
+const PUTS_AT_ONCE = 4;
 /**
  * GCS resumable chunks: a multiple of 256 KiB (GCS's rule for every chunk but the last); neptune-scale
  * sends 16 MiB (`NEPTUNE_FILE_UPLOAD_CHUNK_SIZE`, neptune-api.md §3.6).
@@ -112,16 +114,23 @@ export class StorageUploader {
         what: `signed upload URLs for ${chunk.length} files`,
       });
       const signed = new Map((data?.files ?? []).map((f) => [f.path, f]));
-      for (const it of chunk) {
-        const s = signed.get(it.destination);
-        try {
-          if (!s?.url) throw new Error('the storage bridge gave no URL for it');
-          await this.put(it, s, signal);
-        } catch (e) {
-          if (isAbortError(e) || signal?.aborted) throw e;
-          failed.set(it, e instanceof Error ? e.message : String(e));
+      // A few PUTs at once, as neptune-scale uploads its files in parallel (§3.9): the files of a
+      // small run's sets, asked for together, go together too.
+      let next = 0;
+      const worker = async () => {
+        while (next < chunk.length) {
+          const it = chunk[next++];
+          const s = signed.get(it.destination);
+          try {
+            if (!s?.url) throw new Error('the storage bridge gave no URL for it');
+            await this.put(it, s, signal);
+          } catch (e) {
+            if (isAbortError(e) || signal?.aborted) throw e;
+            failed.set(it, e instanceof Error ? e.message : String(e));
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(PUTS_AT_ONCE, chunk.length) }, worker));
     }
     return failed;
   }
