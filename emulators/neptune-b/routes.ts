@@ -128,7 +128,7 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
       const g = storage.grant(ctx.q.get('token'), 'put');
       storage.putObject(g, await ctx.body(), header(ctx, 'content-type'), ctx.res);
     }),
-    'GET /_storage/object': storageRoute('storageGetObject', d, (ctx) => storage.getObject(storage.grant(ctx.q.get('token'), 'get'), ctx.res)),
+    'GET /_storage/object': storageRoute('storageGetObject', d, (ctx) => storage.getObject(storage.grant(ctx.q.get('token'), 'get'), header(ctx, 'range'), ctx.res)),
     'PUT /_storage/part': storageRoute('storagePutPart', d, async (ctx) => {
       const g = storage.grant(ctx.q.get('token'), 'part');
       storage.putPart(g, await ctx.body(), ctx.res);
