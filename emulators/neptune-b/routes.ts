@@ -59,7 +59,7 @@ function storageRoute(name: string, d: BDeps, handle: (ctx: Ctx) => Promise<void
   return {
     name, auth: 'none',
     async handle(ctx) {
-      if (d.faults.hit(ctx, 'storage')) return;
+      if (d.faults.hit(ctx, 'upload')) return;
       try {
         await handle(ctx);
       } catch (e) {

@@ -7,8 +7,8 @@ export interface ProtocolBFaults {
   force5xx?: { count: number; status?: number };
   /** The next `count` B requests have their connection reset without an answer. */
   resetConnections?: { count: number };
-  /** Which B endpoints the one-shot faults above hit (default: all of them). */
-  only?: 'ingest' | 'check' | 'storage';
+  /** Which B endpoints the one-shot faults above hit (default: all of them); `upload`: the signed storage URLs only, not the bridge. */
+  only?: 'ingest' | 'check' | 'storage' | 'upload';
   /** While true, every request status stays UNAVAILABLE and nothing is processed. */
   stuckUnavailable?: boolean;
 }

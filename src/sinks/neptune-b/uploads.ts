@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { HttpError, isAbortError } from '../../core/errors.ts';
+import { HttpError, isAbortError, NetworkError } from '../../core/errors.ts';
 import type { HttpClient } from '../../http/client.ts';
+import { isRetryableStatus } from '../../http/retry-policy.ts';
 import type { NeptuneApi } from '../neptune/api.ts';
 
 /** One file to put in Neptune's storage: the bytes at `localPath` go to `destination`. */
@@ -82,6 +83,15 @@ function etagOf(headers: Record<string, string | string[] | undefined>): string 
   const v = headers.etag;
   const s = Array.isArray(v) ? v[0] : v;
   return s ? s.replace(/^"|"$/g, '') : undefined;
+}
+
+/**
+ * Storage or the bridge failing past the client's retries (5xx, 429, resets, timeouts): not a refusal of
+ * the file. It is thrown, so the caller's run is left not done and the next pass sends the file, as
+ * Protocol A's uploads do; a refusal (4xx, an unusable answer) is the file's `upload-failed` line.
+ */
+function failingForNow(e: unknown): boolean {
+  return e instanceof NetworkError || (e instanceof HttpError && isRetryableStatus(e.status));
 }
 
 /** What storage says of an object it holds: its size, and the checksums it gives. */
@@ -164,7 +174,7 @@ function googMd5(v: string | string[] | undefined): string | undefined {
 /**
  * Uploads through the storage bridge (neptune-api.md §3.6, §3.9): signed URLs in bulk, then a single
  * PUT or an S3 multipart upload per file. Signed URLs get no Neptune credentials. Returns, per item,
- * why it failed (absent = uploaded).
+ * why storage refused it (absent = uploaded); storage failing past the retries is thrown (failingForNow).
  */
 export class StorageUploader {
   constructor(
@@ -209,7 +219,7 @@ export class StorageUploader {
           if (!s?.url) throw new Error('the storage bridge gave no URL for it');
           await this.put(it, s, signal);
         } catch (e) {
-          if (isAbortError(e) || signal?.aborted) throw e;
+          if (isAbortError(e) || signal?.aborted || failingForNow(e)) throw e;
           failed.set(it, e instanceof Error ? e.message : String(e));
         }
       }
@@ -323,7 +333,7 @@ export class StorageUploader {
         what: `completing the upload of ${it.attribute}`,
       });
     } catch (e) {
-      if (e instanceof HttpError) throw new Error(`completing the multipart upload failed: HTTP ${e.status}`);
+      if (e instanceof HttpError && !failingForNow(e)) throw new Error(`completing the multipart upload failed: HTTP ${e.status}`);
       throw e;
     }
   }
