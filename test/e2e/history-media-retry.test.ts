@@ -3,7 +3,8 @@
  * artifact files follow: a file W&B says does not exist (404) is a report line naming the key, and the
  * run is done; a file W&B failed to serve past the retries (503) leaves the run not done (exit 3), the
  * history stopped at that row, so the next pass reads the row again and lands the file — in step order,
- * with every byte, counted once. Through the CLI, over Protocol A and B.
+ * with every byte, counted once. Through the CLI, over Protocol A and B; and `verify` meeting the same
+ * failure cannot call the run verified without the file.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,11 +28,15 @@ const FAILING = 'media/images/img_2_a.png';
 const png = (n: number) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(40 + n, n)]);
 const imageName = (step: number) => `media/images/img_${step}_a.png`;
 const pageName = (step: number) => `media/html/page_${step}_c.html`;
-const FILES: Record<string, Buffer> = Object.fromEntries(STEPS.flatMap((s) => [[imageName(s), png(s)], [pageName(s), Buffer.from(`<p>${s}</p>`)]]));
+const tableName = (step: number) => `media/table/preds_${step}_b.table.json`;
+const FILES: Record<string, Buffer> = Object.fromEntries(STEPS.flatMap((s) => [
+  [imageName(s), png(s)], [pageName(s), Buffer.from(`<p>${s}</p>`)], [tableName(s), Buffer.from(JSON.stringify({ columns: ['id'], data: [[s]] }))],
+]));
 const ROWS = STEPS.map((step) => ({
   _step: step, _timestamp: T0 + step + 0.5, _runtime: step + 0.5, loss: 1 / (step + 1),
   img: { _type: 'image-file', path: imageName(step), caption: `step ${step}`, format: 'png', width: 8, height: 8, size: 48 + step },
   page: { _type: 'html-file', path: pageName(step) },
+  preds: { _type: 'table-file', path: tableName(step), ncols: 1, nrows: 1 },
 }));
 
 const run: GenRun = {
@@ -136,6 +141,23 @@ describe.each(['a', 'b'])('a history row\'s media file W&B cannot serve, over Pr
       const again = await migrate(target);
       expect(again.code, again.stderr).toBe(0);
       expect(reportOf(again.stdout).runs[0]).toMatchObject({ status: 'skipped', notWritten: first.notWritten });
+
+      // verify, without the ledger that explains the missing image: W&B failing to serve a table whose
+      // CSV rendering it must compare (503) leaves the run unverifiable (exit 5, the error names the
+      // file), rather than the CSV Neptune holds called a file the W&B run does not give (or, were it
+      // missing too, the run verified without it); W&B serving it shows only the image missing.
+      const verify = () => runCli(['verify', '--workspace', 'demo', '--projects', PROJECT, '--project-map', `${PROJECT}=${target}`, '--protocol', protocol,
+        '--retries', '0', '--json'], stack.env, dir).done;
+      type V = { runs: Array<{ status: string; error?: string; differences: Array<{ scope: string; subject: string; explainedBy?: unknown }> }> };
+      const verifyOf = (stdout: string) => (events(stdout).find((e) => e.type === 'report') as unknown as { report: V }).report;
+      stack.wandb.setFaults({ fileStatus: { [tableName(1)]: 503 } });
+      const failing = await verify();
+      expect(failing.code, failing.stderr).toBe(5);
+      expect(verifyOf(failing.stdout).runs[0]).toMatchObject({ status: 'mismatch', error: expect.stringContaining(tableName(1)) });
+      stack.wandb.setFaults(undefined);
+      const served = await verify();
+      expect(served.code, served.stderr).toBe(5);
+      expect(verifyOf(served.stdout).runs[0]).toMatchObject({ status: 'mismatch', differences: [expect.objectContaining({ scope: 'image', subject: 'img' })] });
     } finally {
       stack.wandb.setFaults(undefined);
     }
