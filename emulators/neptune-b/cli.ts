@@ -24,7 +24,7 @@ export function addProtocolBOptions(cmd: Command): Command {
     .option('--b-fail-5xx <n>', 'Protocol B: the next n B requests get a 5xx', count)
     .option('--b-5xx-status <code>', 'Protocol B: the status of those 5xx', count, 503)
     .option('--b-reset <n>', 'Protocol B: the next n B requests have their connection reset', count)
-    .addOption(new Option('--b-faults-on <endpoint>', 'Protocol B: the one-shot faults hit only this endpoint').choices(['ingest', 'check', 'storage']))
+    .addOption(new Option('--b-faults-on <endpoint>', 'Protocol B: the one-shot faults hit only this endpoint').choices(['ingest', 'check', 'storage', 'upload']))
     .option('--b-stuck', 'Protocol B: every request status stays UNAVAILABLE (nothing is processed)');
 }
 

@@ -7,7 +7,8 @@ import type { Ctx } from '../neptune/routes.ts';
 import { HttpError } from '../neptune/http-util.ts';
 import type { ProtocolBFaults } from './types.ts';
 
-export type BEndpoint = 'ingest' | 'check' | 'storage';
+/** `storage`: the bridge (signing, completing) and the signed URLs; `upload`: the signed URLs only (the object store). */
+export type BEndpoint = 'ingest' | 'check' | 'storage' | 'upload';
 
 export class BFaults {
   private cfg: ProtocolBFaults = {};
@@ -29,7 +30,7 @@ export class BFaults {
 
   /** Throws the injected answer, or returns true when the connection was reset (the handler must stop). */
   hit(ctx: Ctx, endpoint: BEndpoint): boolean {
-    if (this.cfg.only && this.cfg.only !== endpoint) return false;
+    if (this.cfg.only && this.cfg.only !== endpoint && !(this.cfg.only === 'storage' && endpoint === 'upload')) return false;
     if (this.leftReset > 0) {
       this.leftReset -= 1;
       ctx.req.socket.destroy();

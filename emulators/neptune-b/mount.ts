@@ -70,7 +70,8 @@ export function mountProtocolB(db: Db, opts: ProtocolBOptions = {}, baseUrl: () 
       inspect: materializing(db, makeInspectB(db, () => queue.pendingIds())),
       setFaults: (f) => faults.set(f),
       processReady: () => queue.processReady(),
-      stats: () => ({ ...queue.counters }),
+      stats: () => ({ ...queue.counters, ...storage.counters }),
+      onStored: (listener) => storage.onStored(listener),
     },
     close: () => queue.stop(),
   };

@@ -59,7 +59,7 @@ function storageRoute(name: string, d: BDeps, handle: (ctx: Ctx) => Promise<void
   return {
     name, auth: 'none',
     async handle(ctx) {
-      if (d.faults.hit(ctx, 'storage')) return;
+      if (d.faults.hit(ctx, 'upload')) return;
       try {
         await handle(ctx);
       } catch (e) {
@@ -128,7 +128,7 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
       const g = storage.grant(ctx.q.get('token'), 'put');
       storage.putObject(g, await ctx.body(), header(ctx, 'content-type'), ctx.res);
     }),
-    'GET /_storage/object': storageRoute('storageGetObject', d, (ctx) => storage.getObject(storage.grant(ctx.q.get('token'), 'get'), ctx.res)),
+    'GET /_storage/object': storageRoute('storageGetObject', d, (ctx) => storage.getObject(storage.grant(ctx.q.get('token'), 'get'), header(ctx, 'range'), ctx.res)),
     'PUT /_storage/part': storageRoute('storagePutPart', d, async (ctx) => {
       const g = storage.grant(ctx.q.get('token'), 'part');
       storage.putPart(g, await ctx.body(), ctx.res);

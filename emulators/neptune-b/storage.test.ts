@@ -40,6 +40,26 @@ describe('storage bridge (neptune-api.md §3.6, §3.9 "Files")', () => {
     expect(got.bytes.equals(data)).toBe(true);
   });
 
+  it('a read URL serves a byte range (206, Content-Range with the size, the whole object\'s ETag); 416 past the end; storagePutBytes and onStored count uploads', async () => {
+    const { b, sign } = await start({});
+    const data = Buffer.from('0123456789');
+    const seen: Array<{ project: string; path: string; sizeBytes: number }> = [];
+    const stop = emu.b.onStored((o) => seen.push(o));
+    const before = emu.b.stats().storagePutBytes;
+    const [w] = await sign([{ path: 'r1/files/ten.bin', permission: 'write', size: data.length }]);
+    expect((await b.call(w.url, { method: 'PUT', raw: data })).status).toBe(200);
+    stop();
+    expect(seen).toEqual([{ project: PROJECT, path: 'r1/files/ten.bin', sizeBytes: 10 }]);
+    expect(emu.b.stats().storagePutBytes - before).toBe(10);
+    const [r] = await sign([{ path: 'r1/files/ten.bin', permission: 'read' }]);
+    const first = await b.call(r.url, { headers: { range: 'bytes=0-0' } });
+    expect([first.status, first.headers.get('content-range'), first.headers.get('etag'), first.bytes.toString()]).toEqual([206, 'bytes 0-0/10', `"${md5(data)}"`, '0']);
+    const tail = await b.call(r.url, { headers: { range: 'bytes=7-' } });
+    expect([tail.status, tail.headers.get('content-range'), tail.bytes.toString()]).toEqual([206, 'bytes 7-9/10', '789']);
+    expect((await b.call(r.url, { headers: { range: 'bytes=10-12' } })).status).toBe(416);
+    expect((await b.call(r.url, { headers: { range: 'lines=1-2' } })).bytes.equals(data)).toBe(true);
+  });
+
   it('aws multipart: parts with ETags, completeMultipartUpload (204) assembles them in order', async () => {
     const { b, sign } = await start({ multipartThreshold: 10, multipartPartSize: 8 });
     const data = Buffer.from('0123456789abcdefghij'); // 20 bytes → 3 parts of 8

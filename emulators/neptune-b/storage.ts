@@ -31,8 +31,25 @@ export const MAX_OBJECT_BYTES = 5 * 1024 ** 3;
 
 interface Grant { op: 'put' | 'get' | 'part' | 'gcs-start' | 'gcs-session'; project: string; path: string; upload?: string; part?: number; exp: number }
 
+/** An object stored (a PUT, a completed multipart upload or GCS session): where, and how many bytes. */
+export interface StoredObject { project: string; path: string; sizeBytes: number }
+
 export class StorageBridge {
+  /** Bytes the storage received in upload bodies (PUT object, part, GCS chunk), kept or not. */
+  readonly counters = { storagePutBytes: 0 };
+  private readonly listeners = new Set<(o: StoredObject) => void>();
+
   constructor(private readonly db: Db, private readonly cfg: StorageConfig) {}
+
+  /** Tests: told when an object is stored, before the answer goes out (a kill there is "stored, not acknowledged"). */
+  onStored(listener: (o: StoredObject) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private stored(project: string, path: string, sizeBytes: number): void {
+    for (const l of [...this.listeners]) l({ project, path, sizeBytes });
+  }
 
   private sign(g: Grant): string {
     const payload = Buffer.from(JSON.stringify(g)).toString('base64url');
@@ -90,20 +107,37 @@ export class StorageBridge {
 
   /** S3 single PUT: stores the object, answers its ETag (SCALE `storage/s3.py` requires one). */
   putObject(g: Grant, data: Buffer, mime: string | undefined, res: ServerResponse): void {
+    this.counters.storagePutBytes += data.length;
     const etag = `"${md5(data)}"`;
     putObject(this.db, g.project, g.path, data, mime ?? 'application/octet-stream', etag);
+    this.stored(g.project, g.path, data.length);
     res.writeHead(200, { etag, 'content-length': 0 });
     res.end();
   }
 
-  getObject(g: Grant, res: ServerResponse): void {
+  /**
+   * S3 GetObject with an optional single `Range: bytes=a-b` (RFC 9110 §14.2; S3 GetObject "Range"):
+   * 206 with `Content-Range: bytes a-b/<size>` and the whole object's `ETag`; a range past the end is
+   * 416 InvalidRange; any other Range form is ignored (the whole object, 200), as RFC 9110 allows.
+   */
+  getObject(g: Grant, range: string | undefined, res: ServerResponse): void {
     const o = objectRow(this.db, g.project, g.path);
     if (!o) throw storageError(404, 'NoSuchKey', 'The specified key does not exist.');
+    const m = /^bytes=(\d+)-(\d*)$/.exec((range ?? '').trim());
+    if (m) {
+      const start = Number(m[1]);
+      const end = Math.min(o.data.length - 1, m[2] === '' ? o.data.length - 1 : Number(m[2]));
+      if (start >= o.data.length || end < start) throw storageError(416, 'InvalidRange', 'The requested range is not satisfiable');
+      const part = o.data.subarray(start, end + 1);
+      res.writeHead(206, { 'content-type': o.mime, 'content-length': part.length, 'content-range': `bytes ${start}-${end}/${o.data.length}`, etag: o.etag });
+      return void res.end(part);
+    }
     res.writeHead(200, { 'content-type': o.mime, 'content-length': o.data.length, etag: o.etag });
     res.end(o.data);
   }
 
   putPart(g: Grant, data: Buffer, res: ServerResponse): void {
+    this.counters.storagePutBytes += data.length;
     const etag = `"${md5(data)}"`;
     if (!stmt(this.db, 'SELECT 1 FROM b_uploads WHERE id = ?').get(g.upload)) throw storageError(404, 'NoSuchUpload', 'The specified upload does not exist.');
     stmt(this.db, 'INSERT INTO b_upload_parts(upload_id, part, data, etag) VALUES (?, ?, ?, ?) ON CONFLICT(upload_id, part) DO UPDATE SET data = excluded.data, etag = excluded.etag')
@@ -142,6 +176,7 @@ export class StorageBridge {
       stmt(this.db, 'DELETE FROM b_upload_parts WHERE upload_id = ?').run(body.upload_id);
       stmt(this.db, 'DELETE FROM b_uploads WHERE id = ?').run(body.upload_id);
     })();
+    this.stored(up.project, up.path, data.length);
   }
 
   /** GCS resumable start: `POST` with `X-goog-resumable: start` → 201 + `Location` (session URI). */
@@ -166,6 +201,7 @@ export class StorageBridge {
     if (!m) throw storageError(400, 'InvalidArgument', 'Content-Range must be "bytes a-b/total" or "bytes */total"');
     const total = m[3] === '*' ? undefined : Number(m[3]);
     let received = up.received;
+    this.counters.storagePutBytes += data.length;
     if (m[1] !== undefined) {
       const a = Number(m[1]);
       const b = Number(m[2]);
@@ -187,6 +223,7 @@ export class StorageBridge {
         stmt(this.db, 'DELETE FROM b_upload_parts WHERE upload_id = ?').run(up.id);
         stmt(this.db, 'DELETE FROM b_uploads WHERE id = ?').run(up.id);
       })();
+      this.stored(g.project, g.path, all.length);
       return sendJson(res, 200, { name: g.path, size: String(all.length) });
     }
     res.writeHead(308, received > 0 ? { range: `bytes=0-${received - 1}`, 'content-length': 0 } : { 'content-length': 0 });

@@ -7,8 +7,8 @@ export interface ProtocolBFaults {
   force5xx?: { count: number; status?: number };
   /** The next `count` B requests have their connection reset without an answer. */
   resetConnections?: { count: number };
-  /** Which B endpoints the one-shot faults above hit (default: all of them). */
-  only?: 'ingest' | 'check' | 'storage';
+  /** Which B endpoints the one-shot faults above hit (default: all of them); `upload`: the signed storage URLs only, not the bridge. */
+  only?: 'ingest' | 'check' | 'storage' | 'upload';
   /** While true, every request status stays UNAVAILABLE and nothing is processed. */
   stuckUnavailable?: boolean;
 }
@@ -70,5 +70,9 @@ export interface ProtocolBHandle {
   /** Processes every received request whose delay and check count allow it (also done by each status check). */
   processReady(): void;
   /** Counters; `decodeMs` (at submit) and `applyMs` (processing) are the emulator's own CPU time for B ingest. */
-  stats(): { ingestRequests: number; processed: number; pointsStored: number; duplicatePoints: number; decodeMs: number; applyMs: number };
+  stats(): { ingestRequests: number; processed: number; pointsStored: number; duplicatePoints: number; decodeMs: number; applyMs: number;
+    /** Bytes the storage received in upload bodies (PUT object, part, GCS chunk). */
+    storagePutBytes: number };
+  /** Told when the storage stores an object, before it answers (tests kill a client there); returns the unsubscribe. */
+  onStored(listener: (o: { project: string; path: string; sizeBytes: number }) => void): () => void;
 }

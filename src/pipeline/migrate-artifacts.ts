@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactEntryUnavailable, type ArtifactReader, type ArtifactVersion } from '../core/artifacts.ts';
-import { isAbortError } from '../core/errors.ts';
+import { isAbortError, isFileGone } from '../core/errors.ts';
 import type { RunInfo } from '../core/records.ts';
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
 import type { FieldAssignment, Omission } from '../core/target.ts';
@@ -39,9 +39,9 @@ export async function migrateArtifacts(run: RunInfo, target: TargetRun, ctx: Mig
     await copyVersion(run, a, reader, target, book, ctx, state, failed);
   }
   await writeFields(run, target, fields, book, ctx);
-  // A file W&B could not serve after the download retries is a report line, and the run is left not
-  // done (as an unreadable provenance is), so that the next pass tries that file again — an unchanged
-  // run that is done is never read again.
+  // A file W&B failed to serve (5xx or resets past the download retries) is a report line, and the run
+  // is left not done (as an unreadable provenance is), so that the next pass tries that file again — an
+  // unchanged run that is done is never read again. A file that is gone is only the line (copyFile).
   if (failed.length > 0) throw leftForNextPass('artifact', failed);
 }
 
@@ -131,9 +131,13 @@ async function copyFile(
     if (isAbortError(error) || ctx.signal?.aborted) throw error;
     const detail = error instanceof Error ? error.message : String(error);
     book.recordFiles(a.key, run.key, [], { omissions: [{ reason: 'download-failed', subject, count: 1, detail }] });
-    // A file that is not there to download (a run folder's file gone from disk) stays a line; another
-    // failure (storage refusing, or failing past the retries) is tried again on the next pass.
-    return error instanceof ArtifactEntryUnavailable;
+    // One rule with run files (isFileGone): a file that is gone — storage answers 404/410, W&B lists no
+    // URL for it, a run folder's file is no longer on disk — stays a line and the run is done, since a
+    // version is immutable and its blob, addressed by its digest, does not come back on a retry (the SDK
+    // does not retry 404/410 either: wandb/sdk/artifacts/storage_policies/_factories.py
+    // `make_http_session` retries only 308/408/409/429/5xx). Any other failure (5xx or resets past the
+    // retries) is tried again on the next pass.
+    return error instanceof ArtifactEntryUnavailable || isFileGone(error);
   }
   try {
     const refused = await target.uploadFileSet(filesPath, [{ localPath: local.path, relativePath: f.relativePath, sizeBytes: local.sizeBytes }], ctx.signal);

@@ -30,6 +30,23 @@ export function mediaSourceId(f: Pick<MediaFile, 'source'>): string {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** A batch's images fetched to local disk, by series path, not sent yet. */
+interface FetchedImages {
+  byPath: Map<string, Array<{ image: MediaImage; point: ImagePoint }>>;
+  omissions: Omission[];
+  /** Images the target holds already. */
+  present: number;
+  releases: Array<() => Promise<void>>;
+}
+
+/** A batch's media files on local disk (fetched or rendered), not sent yet. */
+interface FetchedFiles {
+  files: readonly MediaFile[];
+  local: Array<{ f: MediaFile; local: LocalFile }>;
+  omissions: Omission[];
+  release(): Promise<void>;
+}
+
 /**
  * Carries the media of a run (issue 11): image-series points through `logImages`, everything else as
  * files in per-key file sets. The bytes of a media value are a run file the source downloads like any
@@ -92,12 +109,27 @@ export class MediaCarrier {
   async carry(media: MappedMedia, scope: CountScope): Promise<void> {
     const before = this.later.length;
     const summary = scope === 'fields';
-    if (media.images.length) await this.carryImages(media.images, scope);
-    if (media.histograms.length) await this.carryHistograms(media.histograms, scope);
-    if (media.files.length) await this.carryFiles(media.files, summary);
-    // The summary's media are carried again by every pass that reads the run (a history row's are not:
-    // the history cursor has moved past the row, so its line is all there is), so a summary media file
-    // W&B failed to serve leaves the run not done and the next pass fetches it, as a run file's does.
+    // Every file first, nothing sent yet: a history row's file W&B failed to serve (not gone) stops the
+    // history here, before any of these media land or are counted.
+    const images = media.images.length ? await this.fetchImages(media.images) : undefined;
+    const files = media.files.length ? await this.fetchFiles(media.files) : undefined;
+    try {
+      // A history row's media are carried by the pass that reads the row, and the history cursor moves
+      // past it only once they landed: a file W&B failed to serve (5xx or resets past the retries) fails
+      // the run at this row, and the next pass reads the row again and fetches the file, as it would
+      // after a kill here (its series stay in step order: images after it are not sent before it). A
+      // file that is gone (isFileGone, or not among the run's files) is a line, and the row goes on.
+      if (!summary && this.later.length > before) throw leftForNextPass('history media', this.later.slice(before));
+      if (images) await this.sendImages(images, scope);
+      if (media.histograms.length) await this.carryHistograms(media.histograms, scope);
+      if (files) await this.sendFiles(files, summary);
+    } finally {
+      if (images) for (const release of images.releases) await release().catch(() => {});
+      if (files) await files.release();
+    }
+    // The summary's media are carried again by every pass that reads the run, so a summary media file
+    // W&B failed to serve is a line, the rest lands, and the run is left not done: the next pass
+    // fetches it, as a run file's.
     if (summary && this.later.length > before) throw leftForNextPass('summary media', this.later.slice(before));
   }
 
@@ -128,53 +160,57 @@ export class MediaCarrier {
     }
   }
 
-  private async carryImages(images: readonly MediaImage[], scope: CountScope): Promise<void> {
-    const omissions: Omission[] = [];
-    const byPath = new Map<string, Array<{ image: MediaImage; point: ImagePoint }>>();
-    // Local copies stay until the target took the images: a writer that uploads files reads them there.
-    const releases: Array<() => Promise<void>> = [];
-    let bytes = 0;
-    let present = 0;
-    let landed = 0;
+  /** The images' bytes on local disk (what cannot be fetched is a line), grouped by series; nothing sent yet. */
+  private async fetchImages(images: readonly MediaImage[]): Promise<FetchedImages> {
+    const got: FetchedImages = { byPath: new Map(), omissions: [], present: 0, releases: [] };
     try {
       for (const image of images) {
         const last = this.lastSteps.get(image.path);
         if (last !== undefined && heldStep(image.step, capabilitiesOf(this.ctx.mapping)) <= last) {
-          present++; // on the target already (an earlier pass, another ledger)
+          got.present++; // on the target already (an earlier pass, another ledger)
           continue;
         }
         if (!this.target.logImages) {
-          omissions.push({ reason: 'unsupported-value', subject: image.key, count: 1, detail: 'this target has no image series' });
+          got.omissions.push({ reason: 'unsupported-value', subject: image.key, count: 1, detail: 'this target has no image series' });
           continue;
         }
         const local = await this.fetch(image.key, image.runFile);
         if (!('path' in local)) {
-          omissions.push(local);
+          got.omissions.push(local);
           continue;
         }
-        releases.push(local.release);
+        // Local copies stay until the target took the images: a writer that uploads files reads them there.
+        got.releases.push(local.release);
         const data = this.ctx.dryRun ? new Uint8Array(local.sizeBytes) : await readFile(local.path);
         const point: ImagePoint = {
           step: image.step, timestampMs: image.timestampMs, data, name: image.name,
           ...(image.description !== undefined ? { description: image.description } : {}), ...(this.ctx.dryRun ? {} : { localPath: local.path }),
         };
-        let list = byPath.get(image.path);
-        if (!list) byPath.set(image.path, (list = []));
+        let list = got.byPath.get(image.path);
+        if (!list) got.byPath.set(image.path, (list = []));
         list.push({ image, point });
       }
-      for (const [path, list] of byPath) {
-        const refused = await this.target.logImages!(path, list.map((x) => x.point), this.ctx.signal);
-        omissions.push(...this.byKey(list[0].image.key, path, refused));
-        const lost = refused.reduce((n, o) => n + o.count, 0);
-        landed += list.length - lost;
-        if (list.length > lost) bytes += list.reduce((n, x) => n + x.point.data.byteLength, 0);
-        this.lastSteps.set(path, list[list.length - 1].point.step);
-      }
-    } finally {
-      for (const release of releases) await release().catch(() => {});
+    } catch (error) {
+      for (const release of got.releases) await release().catch(() => {});
+      throw error;
+    }
+    return got;
+  }
+
+  private async sendImages(got: FetchedImages, scope: CountScope): Promise<void> {
+    const omissions = [...got.omissions];
+    let bytes = 0;
+    let landed = 0;
+    for (const [path, list] of got.byPath) {
+      const refused = await this.target.logImages!(path, list.map((x) => x.point), this.ctx.signal);
+      omissions.push(...this.byKey(list[0].image.key, path, refused));
+      const lost = refused.reduce((n, o) => n + o.count, 0);
+      landed += list.length - lost;
+      if (list.length > lost) bytes += list.reduce((n, x) => n + x.point.data.byteLength, 0);
+      this.lastSteps.set(path, list[list.length - 1].point.step);
     }
     // Counted apart from float/string points: an image is a file's bytes more than a point.
-    this.ctx.ledger.commit(this.run.key, scope, { counts: { images: landed, imageBytes: bytes, imagesAlreadyPresent: present }, omissions });
+    this.ctx.ledger.commit(this.run.key, scope, { counts: { images: landed, imageBytes: bytes, imagesAlreadyPresent: got.present }, omissions });
   }
 
   /** The writer names the series path; the report names the W&B key. */
@@ -211,48 +247,62 @@ export class MediaCarrier {
     this.ctx.ledger.commit(this.run.key, scope, { counts: { histograms: landed, histogramsAlreadyPresent: present }, omissions });
   }
 
-  /** `again`: the files are tried again by every pass (the summary's): what this pass says of their keys replaces what earlier ones said. */
-  private async carryFiles(files: readonly MediaFile[], again: boolean): Promise<void> {
-    const omissions: Omission[] = [];
-    const bySet = new Map<string, Array<{ f: MediaFile; entry: FileSetEntry; release: () => Promise<void> }>>();
+  /** The files' bytes on local disk (what cannot be had is a line); nothing sent yet. */
+  private async fetchFiles(files: readonly MediaFile[]): Promise<FetchedFiles> {
     const tables = new Map<string, Promise<LocalFile | Omission>>();
-    const settled: Array<{ name: string; md5: string; size: number; target: string }> = [];
-    // The keys of the files this pass tries (those not landed before).
-    const replaces = again ? [...new Set(files.filter((f) => this.done.get(mediaLedgerName(f)) !== mediaSourceId(f)).map((f) => f.key))] : [];
+    const got: FetchedFiles = {
+      files, local: [], omissions: [],
+      release: async () => {
+        for (const x of got.local) await x.local.release().catch(() => {});
+        for (const t of tables.values()) await t.then((l) => ('release' in l ? l.release() : undefined)).catch(() => {});
+      },
+    };
     try {
       for (const f of files) {
         if (this.done.get(mediaLedgerName(f)) === mediaSourceId(f)) continue;
-        const got = await this.localCopy(f, tables);
-        if ('reason' in got) {
-          if (got.count > 0) omissions.push(got);
+        const local = await this.localCopy(f, tables);
+        if ('reason' in local) {
+          if (local.count > 0) got.omissions.push(local);
           continue;
         }
-        // Landed by a migration this ledger does not know of: recorded, not sent again.
-        if ((await this.onTarget(f.fileSet))?.get(f.relativePath) === got.sizeBytes) {
-          await got.release().catch(() => {});
-          this.done.set(mediaLedgerName(f), mediaSourceId(f));
-          settled.push({ name: mediaLedgerName(f), md5: mediaSourceId(f), size: got.sizeBytes, target: f.fileSet });
-          continue;
-        }
-        let list = bySet.get(f.fileSet);
-        if (!list) bySet.set(f.fileSet, (list = []));
-        list.push({ f, entry: { localPath: got.path, relativePath: f.relativePath, sizeBytes: got.sizeBytes }, release: got.release });
+        got.local.push({ f, local });
       }
-      for (const [fileSet, list] of bySet) {
-        const refused = await this.target.uploadFileSet(fileSet, list.map((x) => x.entry), this.ctx.signal);
-        const refusedNames = new Set(refused.map((o) => o.subject));
-        const byName = new Map(list.map((x) => [x.f.relativePath, x.f.key]));
-        for (const o of refused) omissions.push({ ...o, subject: byName.get(o.subject) ?? o.subject, detail: `${fileSet}/${o.subject}: ${o.detail ?? ''}` });
-        const landed = list.filter((x) => !refusedNames.has(x.f.relativePath) && !refusedNames.has(fileSet));
-        for (const x of landed) this.done.set(mediaLedgerName(x.f), mediaSourceId(x.f));
-        this.ctx.ledger.commit(this.run.key, 'files', {
-          files: landed.map((x) => ({ name: mediaLedgerName(x.f), md5: mediaSourceId(x.f), size: x.entry.sizeBytes, target: fileSet })),
-          counts: { files: landed.length, bytes: landed.reduce((n, x) => n + x.entry.sizeBytes, 0), mediaFiles: landed.length },
-        });
+    } catch (error) {
+      await got.release();
+      throw error;
+    }
+    return got;
+  }
+
+  /** `again`: the files are tried again by every pass (the summary's): what this pass says of their keys replaces what earlier ones said. */
+  private async sendFiles(got: FetchedFiles, again: boolean): Promise<void> {
+    const omissions = [...got.omissions];
+    const bySet = new Map<string, Array<{ f: MediaFile; entry: FileSetEntry }>>();
+    const settled: Array<{ name: string; md5: string; size: number; target: string }> = [];
+    // The keys of the files this pass tries (those not landed before).
+    const replaces = again ? [...new Set(got.files.filter((f) => this.done.get(mediaLedgerName(f)) !== mediaSourceId(f)).map((f) => f.key))] : [];
+    for (const { f, local } of got.local) {
+      // Landed by a migration this ledger does not know of: recorded, not sent again.
+      if ((await this.onTarget(f.fileSet))?.get(f.relativePath) === local.sizeBytes) {
+        this.done.set(mediaLedgerName(f), mediaSourceId(f));
+        settled.push({ name: mediaLedgerName(f), md5: mediaSourceId(f), size: local.sizeBytes, target: f.fileSet });
+        continue;
       }
-    } finally {
-      for (const list of bySet.values()) await Promise.all(list.map((x) => x.release().catch(() => {})));
-      for (const t of tables.values()) await t.then((l) => ('release' in l ? l.release() : undefined)).catch(() => {});
+      let list = bySet.get(f.fileSet);
+      if (!list) bySet.set(f.fileSet, (list = []));
+      list.push({ f, entry: { localPath: local.path, relativePath: f.relativePath, sizeBytes: local.sizeBytes } });
+    }
+    for (const [fileSet, list] of bySet) {
+      const refused = await this.target.uploadFileSet(fileSet, list.map((x) => x.entry), this.ctx.signal);
+      const refusedNames = new Set(refused.map((o) => o.subject));
+      const byName = new Map(list.map((x) => [x.f.relativePath, x.f.key]));
+      for (const o of refused) omissions.push({ ...o, subject: byName.get(o.subject) ?? o.subject, detail: `${fileSet}/${o.subject}: ${o.detail ?? ''}` });
+      const landed = list.filter((x) => !refusedNames.has(x.f.relativePath) && !refusedNames.has(fileSet));
+      for (const x of landed) this.done.set(mediaLedgerName(x.f), mediaSourceId(x.f));
+      this.ctx.ledger.commit(this.run.key, 'files', {
+        files: landed.map((x) => ({ name: mediaLedgerName(x.f), md5: mediaSourceId(x.f), size: x.entry.sizeBytes, target: fileSet })),
+        counts: { files: landed.length, bytes: landed.reduce((n, x) => n + x.entry.sizeBytes, 0), mediaFiles: landed.length },
+      });
     }
     if (omissions.length || settled.length || replaces.length) {
       this.ctx.ledger.commit(this.run.key, 'files', { omissions, files: settled, counts: { filesAlreadyPresent: settled.length }, replaces });

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { RunFile, RunInfo } from '../core/records.ts';
 import type { HistogramPoint } from '../core/target.ts';
-import { isAbortError } from '../core/errors.ts';
+import { isAbortError, isFileGone } from '../core/errors.ts';
 import { mapSummaryMedia, tableCsv, type MappedMedia, type MediaSource } from '../mapping/media.ts';
 import { digestStream, type HeldField } from '../sinks/neptune/read-back.ts';
 import { base64Md5, compareFileSet, type WantedFile } from './compare-files.ts';
@@ -60,7 +60,11 @@ class SourceBytes {
     return this.listing.then((m) => m.get(name));
   }
 
-  /** Undefined: the source cannot give these bytes (the migration reported the same). */
+  /**
+   * Undefined: the source says these bytes are gone (not listed, 404/410, gone from disk: the
+   * migration reported the same). A failure a later try may pass (5xx, resets) is thrown: the run
+   * cannot be verified now, rather than verified without the file.
+   */
   async digest(src: MediaSource): Promise<Digest | undefined> {
     if ('text' in src) return textDigest(src.text);
     const file = await this.file(src.runFile);
@@ -76,7 +80,7 @@ class SourceBytes {
         await local.release().catch(() => {});
       }
     } catch (error) {
-      if (isAbortError(error) || this.ctx.signal?.aborted) throw error;
+      if (isAbortError(error) || this.ctx.signal?.aborted || !isFileGone(error)) throw error;
       return undefined;
     }
   }

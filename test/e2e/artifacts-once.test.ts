@@ -172,10 +172,10 @@ describe('an artifact version is copied once (issue 11)', () => {
     expect(report.runs[0]).toMatchObject({ status: 'migrated', notWritten: [] });
   }, 120_000);
 
-  it('an artifact file storage refuses: a download-failed line naming artifact, version and file, the run left not done; the next pass copies it', async () => {
-    stack.wandb.setFaults({ fileStatus: { 'shared:v0/part-2.bin': 404 } });
+  it('an artifact file storage fails to serve past the retries (503): a download-failed line naming artifact, version and file, the run left not done (exit 3); the next pass copies it', async () => {
+    stack.wandb.setFaults({ fileStatus: { 'shared:v0/part-2.bin': 503 } });
     const before = uploads();
-    const out = await migrate('refused', 'refused.sqlite', ['--runs', LOGGER]).done;
+    const out = await migrate('refused', 'refused.sqlite', ['--runs', LOGGER, '--retries', '0']).done;
     stack.wandb.setFaults(undefined);
     expect(out.code).toBe(3);
     type R = { runs: Array<{ status: string; error?: string; notWritten: Array<{ reason: string; subject: string; detail?: string }> }> };
@@ -184,7 +184,7 @@ describe('an artifact version is copied once (issue 11)', () => {
     expect(report.runs[0].error).toContain('artifacts/shared/v0/files/part-2.bin');
     expect(report.runs[0].notWritten).toEqual([{
       reason: 'download-failed', subject: 'artifacts/shared/v0/files/part-2.bin', count: 1,
-      detail: expect.stringMatching(/file part-2\.bin of artifact once-team\/shared_proj\/shared:v0 .*HTTP 404/),
+      detail: expect.stringMatching(/file part-2\.bin of artifact once-team\/shared_proj\/shared:v0 .*HTTP 503/),
     }]);
     const { 'part-2.bin': _missing, ...others } = want();
     expect(files('refused', LOGGER)).toEqual(others);
@@ -195,6 +195,39 @@ describe('an artifact version is copied once (issue 11)', () => {
     expect(uploads() - before).toBe(FILES);
     const after = (events(again.stdout).find((e) => e.type === 'report') as unknown as { report: R }).report;
     expect(after.runs[0]).toMatchObject({ status: 'migrated', notWritten: [] });
+  }, 120_000);
+
+  // One rule with run files (test/e2e/run-file-retry.test.ts): what storage says does not exist is gone.
+  // A version is immutable and its blob is addressed by its digest: a retry would meet the same 404.
+  it.each([404, 410])('an artifact file storage says is gone (%i): a download-failed line and the run done (exit 0); an unchanged re-run does not try it again', async (status) => {
+    const target = `gone-${status}`;
+    const ledger = `${target}.sqlite`;
+    stack.wandb.setFaults({ fileStatus: { 'shared:v0/part-2.bin': status } });
+    try {
+      const out = await migrate(target, ledger, ['--runs', LOGGER]).done;
+      expect(out.code, out.stderr).toBe(0);
+      type R = { runs: Array<{ status: string; error?: string; written: Record<string, number>; notWritten: Array<{ reason: string; subject: string; detail?: string }> }> };
+      const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: R }).report;
+      expect(report.runs[0]).toMatchObject({ status: 'migrated' });
+      expect(report.runs[0].error).toBeUndefined();
+      expect(report.runs[0].written.artifactFiles).toBe(FILES - 1);
+      expect(report.runs[0].notWritten).toEqual([{
+        reason: 'download-failed', subject: 'artifacts/shared/v0/files/part-2.bin', count: 1,
+        detail: expect.stringMatching(new RegExp(`file part-2\\.bin of artifact once-team/shared_proj/shared:v0 .*HTTP ${status}`)),
+      }]);
+      const { 'part-2.bin': _missing, ...others } = want();
+      expect(files(target, LOGGER)).toEqual(others);
+      // The run is done: a second pass reads nothing of it again (no download), and reports the same line.
+      const downloads = stack.wandb.stats().downloads;
+      const again = await migrate(target, ledger, ['--runs', LOGGER]).done;
+      expect(again.code, again.stderr).toBe(0);
+      expect(stack.wandb.stats().downloads).toBe(downloads);
+      const second = (events(again.stdout).find((e) => e.type === 'report') as unknown as { report: R }).report;
+      expect(second.runs[0].status).toBe('skipped');
+      expect(second.runs[0].notWritten).toEqual(report.runs[0].notWritten);
+    } finally {
+      stack.wandb.setFaults(undefined);
+    }
   }, 120_000);
 
   it('entries whose names come to one path both land (one moved aside), and every rename is a report line', async () => {

@@ -160,6 +160,8 @@ export class BMediaSeries {
     private readonly ctx: BRunContext,
     private readonly project: string,
     private readonly runId: string,
+    /** The run existed before this pass: storage may hold images an earlier pass uploaded (uploads.ts `mayHold`). */
+    private readonly existed = false,
   ) {}
 
   /** Points whose path and step B accepts; the rest counted by reason into `out`. */
@@ -200,7 +202,7 @@ export class BMediaSeries {
       const attribute = `${path}/${stepLabel(p.step)}/${name}`;
       items.push({ point: p, item: { attribute, localPath: p.localPath, sizeBytes: p.data.byteLength, destination: storageDestination(this.runId, attribute), mimeType: mimeTypeOf(name) } });
     }
-    const failed = await this.ctx.uploader.upload(items.map((x) => x.item), signal);
+    const failed = await this.ctx.uploader.upload(items.map((x) => x.item), signal, { mayHold: this.existed });
     const refs = new MediaSnapshotEncoder(this.ctx.encoderLimits);
     let sent = 0;
     for (const { point, item } of items) {

@@ -73,6 +73,8 @@ export class NeptuneBRun implements TargetRun {
   readonly appendsDuringFlush = true;
   private readonly media: BMediaSeries;
   private created: boolean;
+  /** The run existed before this pass: storage may hold objects an earlier pass uploaded (uploads.ts `mayHold`). */
+  private readonly existed: boolean;
 
   constructor(
     private readonly ctx: BRunContext,
@@ -84,7 +86,8 @@ export class NeptuneBRun implements TargetRun {
     created = false,
   ) {
     this.encoder = new SnapshotEncoder(ctx.encoderLimits);
-    this.media = new BMediaSeries(ctx, project, id);
+    this.existed = !created;
+    this.media = new BMediaSeries(ctx, project, id, this.existed);
     this.created = created;
   }
 
@@ -300,7 +303,7 @@ export class NeptuneBRun implements TargetRun {
         items.push({ attribute, localPath: e.localPath, sizeBytes: e.sizeBytes, destination: storageDestination(this.id, attribute), mimeType: mimeTypeOf(e.relativePath) });
       }
     });
-    const failed = await this.ctx.uploader.upload(items, signal);
+    const failed = await this.ctx.uploader.upload(items, signal, { mayHold: this.existed });
     const refs = new SnapshotEncoder(this.ctx.encoderLimits);
     let sent = 0;
     for (const it of items) {

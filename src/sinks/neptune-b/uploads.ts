@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { HttpError, isAbortError } from '../../core/errors.ts';
+import { HttpError, isAbortError, NetworkError } from '../../core/errors.ts';
 import type { HttpClient } from '../../http/client.ts';
+import { isRetryableStatus } from '../../http/retry-policy.ts';
 import type { NeptuneApi } from '../neptune/api.ts';
 
 /** One file to put in Neptune's storage: the bytes at `localPath` go to `destination`. */
@@ -35,6 +36,13 @@ export const GCS_CHUNK_BYTES = 16 * 1024 * 1024;
 const GCS_CHUNK_UNIT = 256 * 1024;
 /** A session that answers 308 without taking more bytes this many times in a row is given up. */
 const GCS_MAX_STALLS = 5;
+
+/**
+ * On a run that existed before this pass, files from this size up are looked for in storage before
+ * they are sent (a kill between the upload and the `FileRef`'s acknowledgement leaves the object there,
+ * unreferenced). Below it, sending the bytes again costs about the round trip the look-up costs.
+ */
+export const PROBE_MIN_BYTES = 256 * 1024;
 
 /** neptune-scale keeps destinations within 800 characters (`sync/parameters.py`). */
 const MAX_DESTINATION = 800;
@@ -80,9 +88,95 @@ function etagOf(headers: Record<string, string | string[] | undefined>): string 
 }
 
 /**
+ * Storage or the bridge failing past the client's retries (5xx, 429, resets, timeouts): not a refusal of
+ * the file. It is thrown, so the caller's run is left not done and the next pass sends the file, as
+ * Protocol A's uploads do; a refusal (4xx, an unusable answer) is the file's `upload-failed` line.
+ */
+function failingForNow(e: unknown): boolean {
+  return e instanceof NetworkError || (e instanceof HttpError && isRetryableStatus(e.status));
+}
+
+/** What storage says of an object it holds: its size, and the checksums it gives. */
+export interface StoredObjectInfo {
+  sizeBytes: number;
+  /** The ETag, quotes removed. */
+  etag?: string;
+  /** Base64 MD5 from GCS's `x-goog-hash: crc32c=…,md5=…` (GCS "Hashes and ETags"), where given. */
+  md5Base64?: string;
+}
+
+/** The local file's checksums in the forms storage gives them. */
+export interface LocalChecksums {
+  md5Hex: string;
+  md5Base64: string;
+  /** S3's multipart ETag for the part size the bridge gives (`<hex MD5 of the parts' binary MD5s>-<parts>`). */
+  multipartEtag?: string;
+}
+
+/**
+ * Whether a stored object has the local file's bytes: same size, and a checksum storage computed that
+ * equals the local one — GCS's MD5 (`x-goog-hash`); else an ETag that is a plain MD5 (S3 single PUT,
+ * GCS) or S3's multipart form. Any other ETag (S3 with SSE-KMS, a composite object) proves nothing, and
+ * the bytes are sent again: never trusted on size alone.
+ */
+export function storedMatches(stored: StoredObjectInfo, sizeBytes: number, local: LocalChecksums): boolean {
+  if (stored.sizeBytes !== sizeBytes) return false;
+  if (stored.md5Base64) return stored.md5Base64 === local.md5Base64;
+  const etag = stored.etag?.toLowerCase();
+  if (!etag) return false;
+  if (/^[0-9a-f]{32}$/.test(etag)) return etag === local.md5Hex;
+  if (/^[0-9a-f]{32}-\d+$/.test(etag)) return etag === local.multipartEtag;
+  return false;
+}
+
+/** MD5 of a file, and (with a part size) S3's multipart ETag for it, in one read. */
+export async function localChecksums(path: string, partSize?: number): Promise<LocalChecksums> {
+  const whole = createHash('md5');
+  const parts: Buffer[] = [];
+  let part = createHash('md5');
+  let inPart = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    whole.update(chunk);
+    if (!partSize) continue;
+    for (let at = 0; at < chunk.length; ) {
+      const take = Math.min(chunk.length - at, partSize - inPart);
+      part.update(chunk.subarray(at, at + take));
+      inPart += take;
+      at += take;
+      if (inPart === partSize) {
+        parts.push(part.digest());
+        part = createHash('md5');
+        inPart = 0;
+      }
+    }
+  }
+  if (partSize && inPart > 0) parts.push(part.digest());
+  const md5 = whole.digest();
+  return {
+    md5Hex: md5.toString('hex'), md5Base64: md5.toString('base64'),
+    ...(partSize && parts.length ? { multipartEtag: `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}` } : {}),
+  };
+}
+
+/** `bytes 0-0/1234` → 1234. */
+function totalOfContentRange(v: string | undefined): number | undefined {
+  const m = /\/(\d+)\s*$/.exec(v ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The `md5=` of GCS's `x-goog-hash` (one header or several, each `name=value` pairs joined by commas). */
+function googMd5(v: string | string[] | undefined): string | undefined {
+  for (const pair of (Array.isArray(v) ? v.join(',') : v ?? '').split(',')) {
+    const m = /^\s*md5=(\S+)\s*$/.exec(pair);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/**
  * Uploads through the storage bridge (neptune-api.md §3.6, §3.9): signed URLs in bulk, then a single
  * PUT or an S3 multipart upload per file. Signed URLs get no Neptune credentials. Returns, per item,
- * why it failed (absent = uploaded).
+ * why storage refused it (absent = uploaded); storage failing past the retries is thrown (failingForNow).
  */
 export class StorageUploader {
   constructor(
@@ -95,7 +189,12 @@ export class StorageUploader {
     if (gcsChunkBytes <= 0 || gcsChunkBytes % GCS_CHUNK_UNIT !== 0) throw new Error(`GCS upload chunks must be a multiple of 256 KiB, not ${gcsChunkBytes} bytes`);
   }
 
-  async upload(items: readonly UploadItem[], signal?: AbortSignal): Promise<Map<UploadItem, string>> {
+  /**
+   * `mayHold`: the run existed before this pass, so storage may already hold some of these objects
+   * (uploaded before a kill, their `FileRef` never acknowledged): those it holds whole, with the same
+   * bytes, are not sent again; the caller still writes their `FileRef`.
+   */
+  async upload(items: readonly UploadItem[], signal?: AbortSignal, opts: { mayHold?: boolean } = {}): Promise<Map<UploadItem, string>> {
     const failed = new Map<UploadItem, string>();
     // A file that cannot be read locally fails alone and at once (not retried as if the network failed).
     const readable: UploadItem[] = [];
@@ -114,18 +213,20 @@ export class StorageUploader {
         what: `signed upload URLs for ${chunk.length} files`,
       });
       const signed = new Map((data?.files ?? []).map((f) => [f.path, f]));
+      const held = opts.mayHold ? await this.heldAlready(chunk, signed, signal) : new Set<UploadItem>();
       // A few PUTs at once, as neptune-scale uploads its files in parallel (§3.9): the files of a
       // small run's sets, asked for together, go together too.
       let next = 0;
       const worker = async () => {
         while (next < chunk.length) {
           const it = chunk[next++];
+          if (held.has(it)) continue;
           const s = signed.get(it.destination);
           try {
             if (!s?.url) throw new Error('the storage bridge gave no URL for it');
             await this.put(it, s, signal);
           } catch (e) {
-            if (isAbortError(e) || signal?.aborted) throw e;
+            if (isAbortError(e) || signal?.aborted || failingForNow(e)) throw e;
             failed.set(it, e instanceof Error ? e.message : String(e));
           }
         }
@@ -133,6 +234,68 @@ export class StorageUploader {
       await Promise.all(Array.from({ length: Math.min(PUTS_AT_ONCE, chunk.length) }, worker));
     }
     return failed;
+  }
+
+  /**
+   * The items whose object storage holds whole with the same bytes. Read URLs come from the bridge
+   * (`permission: read`, as neptune-query reads files); each object is asked for its first byte only
+   * (`Range: bytes=0-0`, RFC 9110 §14: a GET-signed URL does not allow a HEAD), which answers its size
+   * (`Content-Range`) and checksums (`ETag`, `x-goog-hash`). A look-up that fails sends the file: it is
+   * an economy, never a reason for a file not to land.
+   */
+  private async heldAlready(chunk: readonly UploadItem[], signed: ReadonlyMap<string | undefined, SignedFile>, signal?: AbortSignal): Promise<Set<UploadItem>> {
+    const held = new Set<UploadItem>();
+    const ask = chunk.filter((it) => it.sizeBytes >= PROBE_MIN_BYTES && signed.get(it.destination)?.url);
+    if (ask.length === 0) return held;
+    const failedLookUp = (e: unknown) => {
+      if (isAbortError(e) || signal?.aborted) throw e;
+    };
+    let read: Map<string | undefined, string | undefined>;
+    try {
+      const { data } = await this.api.json<{ files?: SignedFile[] }>({
+        method: 'POST',
+        path: '/api/storagebridge/v1/signedUrl',
+        json: { files: ask.map((it) => ({ project_identifier: this.project, path: it.destination, permission: 'read' })) },
+        signal,
+        what: `signed read URLs for ${ask.length} files`,
+      });
+      read = new Map((data?.files ?? []).map((f) => [f.path, f.url]));
+    } catch (e) {
+      failedLookUp(e);
+      return held;
+    }
+    for (const it of ask) {
+      const url = read.get(it.destination);
+      try {
+        const stored = url ? await this.storedInfo(url, it, signal) : undefined;
+        if (!stored || stored.sizeBytes !== it.sizeBytes) continue;
+        const partSize = signed.get(it.destination)?.multipart?.part_size;
+        if (storedMatches(stored, it.sizeBytes, await localChecksums(it.localPath, partSize))) held.add(it);
+      } catch (e) {
+        failedLookUp(e);
+      }
+    }
+    return held;
+  }
+
+  /** Size and checksums of the object at a read URL; undefined when storage does not hold it. */
+  private async storedInfo(url: string, it: UploadItem, signal?: AbortSignal): Promise<StoredObjectInfo | undefined> {
+    const res = await this.http.stream({
+      method: 'GET', url, headers: () => ({ range: 'bytes=0-0' }), acceptStatus: [404, 416], signal, what: `size and checksum of the stored ${it.attribute}`,
+    });
+    if (res.status === 200) {
+      // A server that ignored the Range sends the whole object: not read (the connection is dropped).
+      res.body.on('error', () => {});
+      res.body.destroy();
+      return undefined;
+    }
+    for await (const _ of res.body) void _;
+    if (res.status !== 206) return undefined;
+    const sizeBytes = totalOfContentRange(headerOf(res.headers, 'content-range'));
+    if (sizeBytes === undefined) return undefined;
+    const md5Base64 = googMd5(res.headers['x-goog-hash']);
+    const etag = etagOf(res.headers);
+    return { sizeBytes, ...(etag ? { etag } : {}), ...(md5Base64 ? { md5Base64 } : {}) };
   }
 
   private async put(it: UploadItem, s: SignedFile, signal?: AbortSignal): Promise<void> {
@@ -179,7 +342,7 @@ export class StorageUploader {
         what: `completing the upload of ${it.attribute}`,
       });
     } catch (e) {
-      if (e instanceof HttpError) throw new Error(`completing the multipart upload failed: HTTP ${e.status}`);
+      if (e instanceof HttpError && !failingForNow(e)) throw new Error(`completing the multipart upload failed: HTTP ${e.status}`);
       throw e;
     }
   }

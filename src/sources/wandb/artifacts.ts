@@ -12,7 +12,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { ArtifactEntryUnavailable, type ArtifactEntry, type ArtifactManifest, type ArtifactReader, type ArtifactVersion } from '../../core/artifacts.ts';
-import { HttpError, SourceDataError } from '../../core/errors.ts';
+import { HttpError, isFileGone, SourceDataError } from '../../core/errors.ts';
 import type { LocalFile, RunInfo } from '../../core/records.ts';
 import { runPath } from '../../core/records.ts';
 import type { HttpClient } from '../../http/client.ts';
@@ -203,7 +203,7 @@ export function wandbArtifacts(deps: WandbArtifactDeps): ArtifactReader {
           }
         } catch (error) {
           // A manifest storage no longer has is a report line; other failures fail the run, which is tried again.
-          if (error instanceof HttpError && error.status === 404) throw new ArtifactEntryUnavailable(`its manifest is gone from W&B storage (HTTP 404)`);
+          if (error instanceof HttpError && isFileGone(error)) throw new ArtifactEntryUnavailable(`its manifest is gone from W&B storage (HTTP ${error.status})`);
           if (!(error instanceof SignedUrlRefusedError) || refresh >= URL_REFRESHES) throw error;
         }
       }
@@ -213,7 +213,8 @@ export function wandbArtifacts(deps: WandbArtifactDeps): ArtifactReader {
       const what = `file ${entry.path} of artifact ${a.key}`;
       let url = (await fileUrls(a, signal)).get(entry.path);
       for (let refresh = 0; ; refresh++) {
-        if (!url) throw new SourceDataError(`${what}: W&B lists no URL for it`);
+        // Not among the version's files W&B lists: gone, as a run file W&B no longer lists is.
+        if (!url) throw new ArtifactEntryUnavailable(`${what}: W&B lists no URL for it`);
         try {
           const got = await downloadToFile({
             url, route: signed(url), dir: await deps.tmp(), fileName: safeTempName(entry.path), expectedSize: entry.size, md5: entry.digest, what, signal,
