@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import { TargetError } from '../../src/core/errors.ts';
+import { AutoTarget } from '../../src/sinks/neptune-b/auto.ts';
 import { NeptuneBTarget } from '../../src/sinks/neptune-b/target.ts';
 
 /** The writer's side of the status protocol (neptune-api.md §3.5) against the emulator, clocks injected. */
@@ -140,6 +141,23 @@ describe('Protocol B target: submit, then wait for the status', () => {
     expect(sleeps).toBeGreaterThanOrEqual(3);
     expect(emu.b.inspect.floatSeries('demo/fresh', 'run-n', 'loss')).toEqual(points(10));
     expect(emu.b.inspect.run('demo/fresh', 'run-n')?.creationTimeMs).toBe(Date.UTC(2021, 0, 1));
+  });
+
+  it('--protocol auto: the project its detection created is still one whose new runs are not held back by their CreateRun', async () => {
+    emu = await startNeptuneEmulator({ workspaces: ['demo'] });
+    let sleeps = 0;
+    const auto = new AutoTarget({ token: emu.apiToken(), ingest: { sleep: async () => void (++sleeps === 3 && emu!.b.setFaults({})) } });
+    try {
+      const p = await auto.ensureProject('demo', 'auto-fresh', project);
+      emu.b.setFaults({ stuckUnavailable: true });
+      const run = await auto.openRun(p, 'run-auto', undefined, { createdAtMs: Date.UTC(2021, 0, 1), ledgerStarted: false });
+      expect(sleeps).toBe(0);
+      run.appendFloats('loss', points(4));
+      expect(await run.flush()).toEqual([]);
+      expect(emu.b.inspect.floatSeries('demo/auto-fresh', 'run-auto', 'loss')).toEqual(points(4));
+    } finally {
+      await auto.close();
+    }
   });
 
   it('a CreateRun not waited for that the server refuses fails the run\'s first wait with its refusal', async () => {

@@ -18,8 +18,13 @@ export type Protocol = 'a' | 'b';
  * route (404/405). B wins when a server offers both: it is the better protocol for a migration.
  */
 export async function detectProtocol(session: NeptuneSession, workspace: string, project: string, description: string, signal?: AbortSignal): Promise<Protocol> {
-  await ensureProject(session.api, workspace, project, { description }, signal);
-  return serverProtocol(session.api, `${workspace}/${project}`, signal);
+  return (await detectProtocolIn(session, workspace, project, description, signal)).protocol;
+}
+
+/** `detectProtocol`, and whether it created the project. */
+async function detectProtocolIn(session: NeptuneSession, workspace: string, project: string, description: string, signal?: AbortSignal): Promise<{ protocol: Protocol; created: boolean }> {
+  const { created } = await ensureProject(session.api, workspace, project, { description }, signal);
+  return { protocol: await serverProtocol(session.api, `${workspace}/${project}`, signal), created };
 }
 
 /** The status-endpoint half of `detectProtocol`, for an existing project (read-only: `verify` asks it too). */
@@ -43,6 +48,8 @@ export class AutoTarget implements Target {
   private readonly session: NeptuneSession;
   private chosen: Promise<Target> | undefined;
   private resolved: Target | undefined;
+  /** The project the detection created (the chosen target then finds it existing). */
+  private createdByDetection?: string;
 
   constructor(private readonly opts: NeptuneBTargetOptions & Pick<NeptuneClientOptions, 'limits'>) {
     this.session = opts.session ?? createNeptuneSession(opts);
@@ -53,7 +60,8 @@ export class AutoTarget implements Target {
   }
 
   private choose(workspace: string, name: string, description: string, signal?: AbortSignal): Promise<Target> {
-    this.chosen ??= detectProtocol(this.session, workspace, name, description, signal).then((p) => {
+    this.chosen ??= detectProtocolIn(this.session, workspace, name, description, signal).then(({ protocol: p, created }) => {
+      if (created) this.createdByDetection = `${workspace}/${name}`;
       const log = this.session.log;
       log.info(`Neptune: the server speaks Protocol ${p.toUpperCase()} (--protocol auto)`);
       if (p === 'a' && this.opts.nonFinite === 'send') log.warn('--nan send: the server speaks Protocol A, which cannot carry NaN/±Infinity; they are dropped and counted');
@@ -72,7 +80,10 @@ export class AutoTarget implements Target {
     signal?: AbortSignal,
   ): Promise<TargetProject> {
     const target = await this.choose(workspace, name, opts.description, signal);
-    return target.ensureProject(workspace, name, opts, signal);
+    const project = await target.ensureProject(workspace, name, opts, signal);
+    // Created by the detection: still a project whose every run this process creates (both targets
+    // then open a run the ledger never started without reading it back or waiting for it).
+    return project.qualifiedName === this.createdByDetection ? ({ ...project, created: true } as TargetProject) : project;
   }
 
   private inner(): Target {
