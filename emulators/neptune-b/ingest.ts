@@ -275,7 +275,8 @@ class SnapshotApplier {
   private snapshot(s: Snapshot): void {
     for (const [p, v] of s.assign) this.assign(p, v);
     for (const [p, ops] of s.modifySets) this.modifySet(p, ops);
-    if (s.append.length > 0) this.appendAll(s);
+    // Packed float entries (wire.ts `floats`) are read as they are: `append` would unpack them.
+    if (s.floats || s.append.length > 0) this.appendAll(s);
   }
 
   private floatProblem(path: string, x: number): boolean {
@@ -371,7 +372,7 @@ class SnapshotApplier {
    */
   private implicitStep(s: Snapshot): number {
     let hi = -1;
-    for (const [p] of s.append) {
+    for (const p of appendPaths(s)) {
       const st = this.series.get(p.text);
       const last = st ? st.last?.step : (() => {
         const a = getAttr(this.db, this.cid, p.text);
@@ -387,21 +388,37 @@ class SnapshotApplier {
     if (s.step) {
       const sp = stepProblem(s.step);
       if (sp !== undefined) {
-        for (const [p] of s.append) this.issue(p.text, sp, sp === IngestCode.SERIES_STEP_INVALID ? 'step micro must be < 1000000' : 'step must be < 1e12');
+        for (const p of appendPaths(s)) this.issue(p.text, sp, sp === IngestCode.SERIES_STEP_INVALID ? 'step micro must be < 1000000' : 'step must be < 1e12');
         return;
       }
       step = stepNumber(s.step);
     } else step = this.implicitStep(s);
     const ts = s.timestamp ? timestampMs(s.timestamp) : this.nowMs;
-    for (const [p, v] of s.append) this.appendOne(p, v, step, ts, s.preview);
+    const f = s.floats;
+    if (f) for (let k = 0; k < f.paths.length; k++) this.appendFloat(f.paths[k], f.values[k], step, ts, s.preview);
+    else for (const [p, v] of s.append) this.appendOne(p, v, step, ts, s.preview);
+  }
+
+  /** A float64 append entry: what appendOne does for `{kind: 'float64'}`, without the Value object. */
+  private appendFloat(p: Path, v: number, step: number, ts: number, preview: Snapshot['preview']): void {
+    if (!this.writablePath(p)) return;
+    if (this.floatProblem(p.text, v)) return;
+    this.store(p.text, 'floatSeries', v, null, step, ts, preview);
+  }
+
+  private writablePath(p: Path): boolean {
+    if (writable.has(p)) return true;
+    const bad = pathProblem(p, true);
+    if (bad) {
+      this.issue(bad.path, bad.code, bad.message);
+      return false;
+    }
+    writable.add(p);
+    return true;
   }
 
   private appendOne(p: Path, v: Value, step: number, ts: number, preview: Snapshot['preview']): void {
-    if (!writable.has(p)) {
-      const bad = pathProblem(p, true);
-      if (bad) return this.issue(bad.path, bad.code, bad.message);
-      writable.add(p);
-    }
+    if (!this.writablePath(p)) return;
     const path = p.text;
     const type = SERIES_TYPE[v.kind];
     if (!type) return this.issue(path, IngestCode.FIELD_TYPE_UNSUPPORTED, `'${path}': a ${v.kind} cannot be appended to a series`);
@@ -434,6 +451,11 @@ class SnapshotApplier {
         break;
       default: return;
     }
+    this.store(path, type, num, str, step, ts, preview);
+  }
+
+  /** A point whose value passed its type's checks: the series' rules (§3.4, §3.8), then stored. */
+  private store(path: string, type: string, num: number | null, str: string | null, step: number, ts: number, preview: Snapshot['preview']): void {
     const st = this.seriesState(path, type);
     if (!st) return;
     if (this.forkStep !== null && step <= this.forkStep) {
@@ -498,6 +520,11 @@ function sortedBySeries(rows: unknown[]): unknown[] {
     for (let k = 0; k < 5; k++) out[to * 5 + k] = rows[from * 5 + k];
   });
   return out;
+}
+
+/** The paths of a snapshot's append entries, packed or not. */
+function appendPaths(s: Snapshot): Path[] {
+  return s.floats ? s.floats.paths : s.append.map(([p]) => p);
 }
 
 function sameValue(last: StoredPoint, num: number | null, str: string | null): boolean {

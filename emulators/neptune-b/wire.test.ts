@@ -29,6 +29,31 @@ describe('decoding RunOperation (wire.ts, in place over one buffer)', () => {
     expect(s3.append.map(([p]) => [p.text, p.bytes, p.valid])).toEqual([['aa', 2, true]]);
   });
 
+  it('packs a snapshot whose appends are all float64 entries of the usual shape, and reads any other shape entry by entry', () => {
+    const op = decodeRunOperation(encodeUpdate('ws/p', 'r', [
+      { step: 1, append: { a: { float: 1.5 }, b: { float: NaN } } },
+      { step: 2, append: { a: { float: 2 }, s: { string: 'x' }, b: { float: 3 } } },
+    ]));
+    const [s1, s2] = op.snapshots!;
+    expect(s1.floats?.paths.map((p) => p.text)).toEqual(['a', 'b']);
+    expect(s1.floats?.values).toEqual([1.5, NaN]);
+    expect(s1.append.map(([p, v]) => [p.text, plain(v)])).toEqual([['a', { kind: 'float64', v: 1.5 }], ['b', { kind: 'float64', v: NaN }]]);
+    expect(s2.floats).toBeUndefined();
+    expect(s2.append.map(([p, v]) => [p.text, plain(v)])).toEqual([['a', { kind: 'float64', v: 2 }], ['s', { kind: 'string', v: 'x' }], ['b', { kind: 'float64', v: 3 }]]);
+    // By hand, one snapshot each: an entry with its value before its key; one with an unknown field after its value.
+    const d = Buffer.alloc(8);
+    d.writeDoubleLE(-4.25);
+    const value = [0x12, 0x09, 0x09, ...d];
+    const entries = [[...value, 0x0a, 0x01, 0x6d], [0x0a, 0x01, 0x6e, ...value, 0x18, 0x01]];
+    const snaps = entries.map((e) => [0x0a, 0x02, 0x08, 0x07, 0x42, e.length, ...e]);
+    const batch = snaps.flatMap((sn) => [0x0a, sn.length, ...sn]);
+    const body = Uint8Array.from([0x0a, 0x03, ...Buffer.from('p/q'), 0x12, 0x01, 0x72, 0x42, batch.length, ...batch]);
+    const odd = decodeRunOperation(body).snapshots!;
+    expect(odd.map((sn) => sn.floats)).toEqual([undefined, undefined]);
+    expect(odd.map((sn) => sn.step)).toEqual([{ whole: 7, micro: 0 }, { whole: 7, micro: 0 }]);
+    expect(odd.map((sn) => sn.append.map(([p, v]) => [p.text, plain(v)]))).toEqual([[['m', { kind: 'float64', v: -4.25 }]], [['n', { kind: 'float64', v: -4.25 }]]]);
+  });
+
   it('a key that is not UTF-8 stays invalid even where a valid key stood in the previous snapshot', () => {
     const bad = new Uint8Array([0x6d, 0xff]);
     const op = decodeRunOperation(encodeUpdate('ws/p', 'r', [

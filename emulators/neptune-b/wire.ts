@@ -53,7 +53,15 @@ export interface Snapshot {
   requestId?: string;
   /** Encoded size of this snapshot (the 2 MiB per-snapshot limit, §3.8). */
   encodedBytes: number;
+  /**
+   * When every append entry is a float64 (a history row), the entries packed: paths and values in
+   * entry order, no tuple or Value object per point (the ingest's largest garbage at millions of points).
+   * `append` then gives the same entries as tuples, made on first use (the ingest reads `floats`).
+   */
+  floats?: FloatAppends;
 }
+
+export interface FloatAppends { paths: Path[]; values: number[] }
 
 /** pub/ingest.proto `RunOperation{project=1, run_id=2, create_missing_project=3, create=6 | update=7 | update_batch=8, api_key=12}`. */
 export interface RunOperation {
@@ -133,6 +141,11 @@ class Cur {
     const v = this.view.getFloat64(this.pos, true);
     this.pos += 8;
     return v;
+  }
+
+  /** The double at `at`, when the caller checked the bytes are there. */
+  doubleAt(at: number): number {
+    return this.view.getFloat64(at, true);
   }
 
   float(): number {
@@ -430,9 +443,71 @@ function modifySet(c: Cur): Array<[string, SetOp]> {
   return out;
 }
 
+/**
+ * An append entry that is exactly `key=1` then `value=2` holding only `float64=1` (what every writer
+ * sends for a metric point): its value, with the key left in `floatKey`; undefined otherwise, the cursor
+ * back at the entry, for mapEntry to read it (any other shape, field order or extra field).
+ */
+let floatKey: Path = { text: '', bytes: 0, valid: true };
+function floatEntry(c: Cur, index: number): number | undefined {
+  const at = c.pos;
+  const outer = c.enter();
+  const b = c.buf;
+  if (c.pos < c.end && b[c.pos] === 0x0a) {
+    c.pos++;
+    const ke = c.len();
+    const ks = c.start;
+    // value=2 (LEN, 9 bytes) holding float64=1 (I64): 0x12 0x09 0x09 + 8 bytes, ending the entry.
+    if (c.pos + 11 === c.end && b[c.pos] === 0x12 && b[c.pos + 1] === 0x09 && b[c.pos + 2] === 0x09) {
+      floatKey = decodePathAt(b, ks, ke, index);
+      const v = c.doubleAt(c.pos + 3);
+      c.leave(outer);
+      return v;
+    }
+  }
+  c.pos = at;
+  c.end = outer;
+  return undefined;
+}
+
+/** The entries of packed float appends as tuples (Snapshot.append when `floats` is set). */
+function floatTuples(f: FloatAppends): Array<[Path, Value]> {
+  return f.paths.map((p, k) => [p, { kind: 'float64', v: f.values[k] }]);
+}
+
+/** A decoded snapshot: `append` gives packed float entries as tuples on first use (no closure per snapshot). */
+class DecodedSnapshot implements Snapshot {
+  step?: Step;
+  timestamp?: Timestamp;
+  preview?: { isPreview: boolean; completionRatio: number };
+  requestId?: string;
+  assign: Array<[Path, Value]> = [];
+  modifySets: Array<[Path, Array<[string, SetOp]>]> = [];
+  floats?: FloatAppends;
+  private entries: Array<[Path, Value]> | undefined = [];
+
+  constructor(readonly encodedBytes: number) {}
+
+  get append(): Array<[Path, Value]> {
+    return (this.entries ??= this.floats ? floatTuples(this.floats) : []);
+  }
+
+  set append(v: Array<[Path, Value]>) {
+    this.entries = v;
+  }
+
+  /** The entries so far are all floats, packed: `append` is made from them when asked. */
+  pack(f: FloatAppends): void {
+    this.floats = f;
+    this.entries = undefined;
+  }
+}
+
 function snapshot(c: Cur): Snapshot {
-  const s: Snapshot = { assign: [], modifySets: [], append: [], encodedBytes: c.end - c.pos };
+  const s = new DecodedSnapshot(c.end - c.pos);
   let appended = 0;
+  // Float entries are packed while every append entry so far is one; the first other entry unpacks them.
+  let floats: FloatAppends | undefined = { paths: [], values: [] };
   while (c.more()) {
     const no = c.tag();
     const wt = c.wt;
@@ -442,7 +517,21 @@ function snapshot(c: Cur): Snapshot {
       case 2: s.timestamp = nested(c, timestamp); break;
       case 4: s.assign.push(mapEntry(c, value, NONE, -1)); break;
       case 5: s.modifySets.push(mapEntry(c, modifySet, [] as Array<[string, SetOp]>, -1)); break;
-      case 8: s.append.push(mapEntry(c, value, NONE, appended++)); break;
+      case 8: {
+        const v = floats ? floatEntry(c, appended) : undefined;
+        if (v !== undefined) {
+          floats!.paths.push(floatKey);
+          floats!.values.push(v);
+          appended++;
+          break;
+        }
+        if (floats) {
+          s.append = floatTuples(floats);
+          floats = undefined;
+        }
+        s.append.push(mapEntry(c, value, NONE, appended++));
+        break;
+      }
       case 9: s.requestId = c.string(); break;
       case 10: {
         const p = c.sub();
@@ -460,6 +549,7 @@ function snapshot(c: Cur): Snapshot {
       default: c.skip(wt);
     }
   }
+  if (floats && floats.paths.length > 0) s.pack(floats);
   return s;
 }
 

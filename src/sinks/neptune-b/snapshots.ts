@@ -116,6 +116,39 @@ export interface EncoderLimits {
 
 export const DEFAULT_ENCODER_LIMITS: EncoderLimits = { maxSnapshotBytes: 2 * 1024 * 1024, maxRequestBytes: 16 * 1024 * 1024 - 64 * 1024 };
 
+/** Every entry head of a block's row, each followed by room for its double, and where the doubles go. */
+interface RowTemplate {
+  bytes: Uint8Array;
+  at: Int32Array;
+}
+
+const templates = new WeakMap<FloatBlockEntries, RowTemplate | null>();
+
+/**
+ * A block's row template, made once per block: a row with every column then costs one copy and its
+ * doubles. None (undefined) for a block with a mask: its rows may leave columns out.
+ */
+function rowTemplate(b: FloatBlockEntries): RowTemplate | undefined {
+  let t = templates.get(b);
+  if (t !== undefined) return t ?? undefined;
+  if (b.masks.some((m) => m !== undefined)) {
+    templates.set(b, null);
+    return undefined;
+  }
+  let size = 0;
+  for (const k of b.keys) size += k.floatEntrySize;
+  const bytes = new Uint8Array(size);
+  const at = new Int32Array(b.keys.length);
+  let p = 0;
+  b.keys.forEach((k, i) => {
+    bytes.set(k.floatHead, p);
+    at[i] = p + k.floatHead.length;
+    p += k.floatEntrySize;
+  });
+  templates.set(b, (t = { bytes, at }));
+  return t;
+}
+
 export class SnapshotEncoder {
   private readonly keys = new Map<string, PathKey>();
   private rows = new Map<number, Row>();
@@ -378,7 +411,9 @@ export class SnapshotEncoder {
     writeStep(w, SNAPSHOT.step, whole, micro);
     writeTimestamp(w, SNAPSHOT.timestamp, t.seconds, t.nanos);
     const end = Math.min(to, keys.length);
-    for (let k = from; k < end; k++) {
+    const tpl = from === 0 && end === keys.length ? rowTemplate(b) : undefined;
+    if (tpl) w.templateAndDoubles(tpl.bytes, tpl.at, values, i);
+    else for (let k = from; k < end; k++) {
       const m = masks[k];
       if (m && m[i] !== 1) continue;
       w.headAndDouble(keys[k].floatHead, values[k][i]);

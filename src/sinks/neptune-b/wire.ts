@@ -114,6 +114,17 @@ export class ProtoWriter {
     this.pos = p + 8;
   }
 
+  /**
+   * Prepared entries with a double each (`template`, the doubles' places in it at `at`): one native copy,
+   * then column k's value `columns[k][row]` written in place. The caller made room (`ensure`).
+   */
+  templateAndDoubles(template: Uint8Array, at: Int32Array, columns: readonly Float64Array[], row: number): void {
+    const p = this.pos;
+    this.buf.set(template, p);
+    for (let k = 0; k < at.length; k++) this.dv.setFloat64(p + at[k], columns[k][row], true);
+    this.pos = p + template.length;
+  }
+
   bytes(data: Uint8Array): void {
     this.ensure(data.length);
     this.buf.set(data, this.pos);
