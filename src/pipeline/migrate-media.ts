@@ -111,9 +111,11 @@ export class MediaCarrier {
     const summary = scope === 'fields';
     // Every file first, nothing sent yet: a history row's file W&B failed to serve (not gone) stops the
     // history here, before any of these media land or are counted.
-    const images = media.images.length ? await this.fetchImages(media.images) : undefined;
-    const files = media.files.length ? await this.fetchFiles(media.files) : undefined;
+    let images: FetchedImages | undefined;
+    let files: FetchedFiles | undefined;
     try {
+      if (media.images.length) images = await this.fetchImages(media.images);
+      if (media.files.length) files = await this.fetchFiles(media.files);
       // A history row's media are carried by the pass that reads the row, and the history cursor moves
       // past it only once they landed: a file W&B failed to serve (5xx or resets past the retries) fails
       // the run at this row, and the next pass reads the row again and fetches the file, as it would
