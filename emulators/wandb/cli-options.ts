@@ -73,7 +73,7 @@ export function emulatorCommand(): Command {
     .option('--truncate-rate <x>', 'fraction of downloads cut off half-way', rate)
     .option('--download-bytes-per-second <n>', 'throttle every download body', int(1))
     .option('--stale-first-urls', "the first file listing and parquet export of each run hand out already-expired signed URLs")
-    .option('--fail-file <name:status>', 'storage answers STATUS for the run file NAME, or the artifact file <artifact>:<version>/<path> (repeatable)', fileStatus)
+    .option('--fail-file <name:status>', 'storage answers STATUS for the run file NAME, the artifact file <artifact>:<version>/<path>, or the manifest <artifact>:<version> (repeatable)', fileStatus)
     .option('--force-429 <count:seconds>', 'the first COUNT GraphQL requests get 429 with Retry-After SECONDS', force429)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

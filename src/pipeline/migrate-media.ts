@@ -30,6 +30,17 @@ export function mediaSourceId(f: Pick<MediaFile, 'source'>): string {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/**
+ * Where a history row's media counts and report lines go: into the batch that carries the rows'
+ * cursor (the run batcher), so they are committed with it. Committed apart, a failure or a kill before
+ * that cursor made the next pass, which reads the rows again, count them a second time (an image as
+ * written and then as already present, a gone file's line twice).
+ */
+export interface HistoryMediaProgress {
+  omit(o: Omission): void;
+  count(counts: Record<string, number>): void;
+}
+
 /** A batch's images fetched to local disk, by series path, not sent yet. */
 interface FetchedImages {
   byPath: Map<string, Array<{ image: MediaImage; point: ImagePoint }>>;
@@ -73,6 +84,8 @@ export class MediaCarrier {
     private readonly target: TargetRun,
     state: TargetRunState,
     private readonly ctx: MigrationContext,
+    /** Without it, history media counts and lines are committed at once (as the summary's are). */
+    private readonly history?: HistoryMediaProgress,
   ) {
     this.done = new Map([...ctx.ledger.uploadedFiles(run.key)].map(([name, f]) => [name, f.md5]));
     this.lastSteps = new Map(state.lastSteps);
@@ -111,9 +124,11 @@ export class MediaCarrier {
     const summary = scope === 'fields';
     // Every file first, nothing sent yet: a history row's file W&B failed to serve (not gone) stops the
     // history here, before any of these media land or are counted.
-    const images = media.images.length ? await this.fetchImages(media.images) : undefined;
-    const files = media.files.length ? await this.fetchFiles(media.files) : undefined;
+    let images: FetchedImages | undefined;
+    let files: FetchedFiles | undefined;
     try {
+      if (media.images.length) images = await this.fetchImages(media.images);
+      if (media.files.length) files = await this.fetchFiles(media.files);
       // A history row's media are carried by the pass that reads the row, and the history cursor moves
       // past it only once they landed: a file W&B failed to serve (5xx or resets past the retries) fails
       // the run at this row, and the next pass reads the row again and fetches the file, as it would
@@ -210,7 +225,17 @@ export class MediaCarrier {
       this.lastSteps.set(path, list[list.length - 1].point.step);
     }
     // Counted apart from float/string points: an image is a file's bytes more than a point.
-    this.ctx.ledger.commit(this.run.key, scope, { counts: { images: landed, imageBytes: bytes, imagesAlreadyPresent: got.present }, omissions });
+    this.record(scope, { images: landed, imageBytes: bytes, imagesAlreadyPresent: got.present }, omissions);
+  }
+
+  /** Counts and lines of media that landed (or not): a history row's ride with its cursor (HistoryMediaProgress). */
+  private record(scope: CountScope, counts: Record<string, number>, omissions: readonly Omission[]): void {
+    if (scope === 'history' && this.history) {
+      for (const o of omissions) this.history.omit(o);
+      this.history.count(counts);
+      return;
+    }
+    this.ctx.ledger.commit(this.run.key, scope, { counts, omissions });
   }
 
   /** The writer names the series path; the report names the W&B key. */
@@ -244,7 +269,7 @@ export class MediaCarrier {
       landed += points.length - refused.reduce((n, o) => n + o.count, 0);
       this.lastSteps.set(path, points[points.length - 1].step);
     }
-    this.ctx.ledger.commit(this.run.key, scope, { counts: { histograms: landed, histogramsAlreadyPresent: present }, omissions });
+    this.record(scope, { histograms: landed, histogramsAlreadyPresent: present }, omissions);
   }
 
   /** The files' bytes on local disk (what cannot be had is a line); nothing sent yet. */
@@ -304,8 +329,15 @@ export class MediaCarrier {
         counts: { files: landed.length, bytes: landed.reduce((n, x) => n + x.entry.sizeBytes, 0), mediaFiles: landed.length },
       });
     }
-    if (omissions.length || settled.length || replaces.length) {
-      this.ctx.ledger.commit(this.run.key, 'files', { omissions, files: settled, counts: { filesAlreadyPresent: settled.length }, replaces });
+    // The files themselves are keyed in the ledger (a row read again skips them); a history row's lines
+    // ride with its cursor.
+    let lines = omissions;
+    if (!again && this.history) {
+      this.record('history', {}, omissions);
+      lines = [];
+    }
+    if (lines.length || settled.length || replaces.length) {
+      this.ctx.ledger.commit(this.run.key, 'files', { omissions: lines, files: settled, counts: { filesAlreadyPresent: settled.length }, replaces });
     }
   }
 

@@ -117,7 +117,7 @@ async function migrateChangedRun(
     const summaryMedia = mapSummaryMedia(run.summary, ctx.mapping);
     const nameLine = creation.name !== undefined && !creation.nameUnique ? [sharedNameLine(creation.name, key.project)] : [];
     batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions, ...nameLine]);
-    media = new MediaCarrier(run, target, state, ctx);
+    media = new MediaCarrier(run, target, state, ctx, { omit: (o) => batcher.omit('history', o), count: (counts) => batcher.progress('history', { counts }) });
     const fallbackTs = parseWandbDate(run.createdAt) ?? 0;
     await pumpHistory(run, planner, batcher, media, fallbackTs, ctx);
     await media.carry(summaryMedia, 'fields');

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { runPath, type RunInfo } from '../core/records.ts';
-import type { ArtifactVersion } from '../core/artifacts.ts';
+import { ArtifactEntryUnavailable, type ArtifactVersion } from '../core/artifacts.ts';
 import type { FieldAssignment } from '../core/target.ts';
 import type { HeldField } from '../sinks/neptune/read-back.ts';
-import { artifactFilesPath, artifactManifestPath, mapArtifactFields, mapUsedArtifacts, MANIFEST_FILE_NAME, planArtifact, USED_ARTIFACTS_PATH } from '../mapping/artifacts.ts';
+import { artifactBase, artifactFilesPath, artifactManifestPath, mapArtifactFields, mapUsedArtifacts, MANIFEST_FILE_NAME, planArtifact, USED_ARTIFACTS_PATH } from '../mapping/artifacts.ts';
 import { ArtifactLedger } from '../ledger/artifacts.ts';
 import { runKeyString } from '../ledger/ledger.ts';
 import { capabilitiesOf } from '../mapping/options.ts';
@@ -51,7 +51,16 @@ export async function compareArtifacts(
     }
     const at = where.by ? { ...ctx, reader: where.found.reader } : ctx;
     const note = (d: Difference): Difference => (where.by ? { ...d, detail: `${d.detail} (the copy held by run ${where.by})` } : d);
-    const manifest = await reader.manifest(run, a, ctx.signal);
+    let manifest;
+    try {
+      manifest = await reader.manifest(run, a, ctx.signal);
+    } catch (error) {
+      if (!(error instanceof ArtifactEntryUnavailable)) throw error;
+      // Gone from the source (the migration's rule, migrate-artifacts): what the version holds cannot be
+      // known, and the migration's report line for the version (its subject) explains the difference.
+      diffs.push(note({ scope: 'file', subject: artifactBase(a), detail: `W&B gives no manifest for the version, so its files cannot be checked: ${error.message}` }));
+      continue;
+    }
     const plan = planArtifact(a, manifest, caps);
     for (const o of plan.omissions) onOmission('artifacts', o);
     const want = new Map<string, WantedFile>(plan.files.map((p) => [p.relativePath, { sizeBytes: p.entry.size, md5: p.entry.digest, names: [`${a.name}:${a.version}/${p.entry.path}`] }]));

@@ -230,6 +230,30 @@ describe('an artifact version is copied once (issue 11)', () => {
     }
   }, 120_000);
 
+  it('a version whose manifest storage says is gone (404): a download-failed line for the version, the run done; verify counts it as the report\'s omission, not a mismatch', async () => {
+    const ledger = 'no-manifest.sqlite';
+    type R = { runs: Array<{ status: string; notWritten: Array<{ reason: string; subject: string; detail?: string }> }> };
+    stack.wandb.setFaults({ fileStatus: { 'shared:v0': 404 } });
+    try {
+      const out = await migrate('no-manifest', ledger, ['--runs', LOGGER]).done;
+      expect(out.code, out.stderr).toBe(0);
+      const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: R }).report;
+      expect(report.runs[0].status).toBe('migrated');
+      expect(report.runs[0].notWritten).toEqual([{ reason: 'download-failed', subject: 'artifacts/shared/v0', count: 1, detail: expect.stringMatching(/manifest is gone .*HTTP 404/) }]);
+      expect(files('no-manifest', LOGGER)).toEqual({});
+      const v = await runCli(['verify', '--workspace', 'demo', '--projects', PROJECT, '--project-map', `${PROJECT}=no-manifest`, '--runs', LOGGER, '--json',
+        '--ledger', join(dir, ledger)], stack.env, dir).done;
+      expect(v.code, v.stderr).toBe(0);
+      type V = { runs: Array<{ status: string; error?: string; differences: Array<{ subject: string; explainedBy?: { reason: string } }> }> };
+      const verified = (events(v.stdout).find((e) => e.type === 'report') as unknown as { report: V }).report.runs[0];
+      expect(verified).toMatchObject({ status: 'verified-with-omissions' });
+      expect(verified.error).toBeUndefined();
+      expect(verified.differences.map((d) => [d.subject, d.explainedBy?.reason])).toEqual([['artifacts/shared/v0', 'download-failed']]);
+    } finally {
+      stack.wandb.setFaults(undefined);
+    }
+  }, 120_000);
+
   it('entries whose names come to one path both land (one moved aside), and every rename is a report line', async () => {
     const out = await runCli(['migrate', '--workspace', 'demo', '--projects', 'twin_proj', '--include', 'artifacts', '--yes', '--json',
       '--ledger', join(dir, 'twins.sqlite')], stack.env, dir).done;

@@ -22,7 +22,8 @@ export interface FaultConfig {
   /**
    * Storage answers this status for these run files (by name), whoever asks: 404 as for a file deleted
    * after it was listed, 403 as for a URL the bucket no longer honours, 5xx for a failing bucket.
-   * An artifact file goes by `<artifact name>:<version>/<path>` (`model:v1/model.bin`).
+   * An artifact file goes by `<artifact name>:<version>/<path>` (`model:v1/model.bin`), a version's
+   * manifest by `<artifact name>:<version>` alone (`model:v1`).
    */
   fileStatus?: Record<string, number>;
   /** Fixed one-shot: the next N GraphQL requests get 429 with this Retry-After (seconds). */

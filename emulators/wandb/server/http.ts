@@ -248,11 +248,13 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
 }
 
 /**
- * The name `fileStatus` faults go by: a run file's name, or an artifact file's `<name>:<version>/<path>`
- * (storage fails the same way for both: a deleted object 404, a refused URL 403, a failing bucket 5xx).
+ * The name `fileStatus` faults go by: a run file's name, an artifact file's `<name>:<version>/<path>`,
+ * or a version's manifest `<name>:<version>` (storage fails the same way for all: a deleted object
+ * 404, a refused URL 403, a failing bucket 5xx).
  */
 function faultName(kind: string | undefined, parts: string[]): string | undefined {
   if (kind === 'files') return parts.slice(3).join('/');
   if (kind === 'artifacts' && parts[3] === 'files') return `${parts[1]}:${parts[2]}/${parts.slice(4).join('/')}`;
+  if (kind === 'artifacts' && parts[3] === 'manifest' && parts.length === 4) return `${parts[1]}:${parts[2]}`;
   return undefined;
 }
