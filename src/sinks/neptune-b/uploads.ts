@@ -216,9 +216,13 @@ export class StorageUploader {
       const held = opts.mayHold ? await this.heldAlready(chunk, signed, signal) : new Set<UploadItem>();
       // A few PUTs at once, as neptune-scale uploads its files in parallel (§3.9): the files of a
       // small run's sets, asked for together, go together too.
+      // A failure that ends the call (storage failing for now, an abort) stops every worker from taking
+      // another file, and is thrown once the PUTs under way have ended: nothing of a failed run is still
+      // being sent after its failure is reported.
       let next = 0;
+      let stop: { error: unknown } | undefined;
       const worker = async () => {
-        while (next < chunk.length) {
+        while (next < chunk.length && !stop) {
           const it = chunk[next++];
           if (held.has(it)) continue;
           const s = signed.get(it.destination);
@@ -226,12 +230,16 @@ export class StorageUploader {
             if (!s?.url) throw new Error('the storage bridge gave no URL for it');
             await this.put(it, s, signal);
           } catch (e) {
-            if (isAbortError(e) || signal?.aborted || failingForNow(e)) throw e;
+            if (isAbortError(e) || signal?.aborted || failingForNow(e)) {
+              stop ??= { error: e };
+              return;
+            }
             failed.set(it, e instanceof Error ? e.message : String(e));
           }
         }
       };
       await Promise.all(Array.from({ length: Math.min(PUTS_AT_ONCE, chunk.length) }, worker));
+      if (stop) throw stop.error;
     }
     return failed;
   }
