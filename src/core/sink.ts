@@ -85,6 +85,12 @@ export interface TargetProject {
 export interface Target {
   readonly kind: string;
   /**
+   * The Neptune server written to: the API address its token names (never the token). A ledger records
+   * what one server holds, so a pass against another server with the same ledger is refused (a dry run
+   * has none).
+   */
+  readonly server?: string;
+  /**
    * Checked once before any run is read: the credentials are accepted, the server answers, the
    * workspace exists (a ConfigError listing the workspaces the credentials reach when it does not).
    */

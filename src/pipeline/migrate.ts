@@ -11,6 +11,7 @@ import type { MigrationContext } from './context.ts';
 import { migrateRun } from './migrate-run.ts';
 import { forEachConcurrent, Pool } from './pool.ts';
 import { readAhead } from './read-ahead.ts';
+import { checkLedgerServer, noteLedgerServer, runTargetMoved } from './ledger-target.ts';
 import { emptySelectionError, preflightStep, selectProjects } from './selection.ts';
 
 export interface MigrateSelection {
@@ -52,8 +53,10 @@ export interface MigrateResult {
 export async function migrate(sel: MigrateSelection, outer: MigrationContext): Promise<MigrateResult> {
   // The runs this pass selects are noted in the ledger, not held here: 10,000 runs cost no memory.
   try {
+    checkLedgerServer(outer.ledger, outer.target.server);
     outer.ledger.beginPass();
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw asLedgerError(e, outer.ledger.path);
   }
   const where = sel.sourceLabel ?? `W&B entity "${await preflightStep('W&B', () => outer.source.entity(outer.signal))}"`;
@@ -77,7 +80,10 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   let neptuneChecked: Promise<void> | undefined;
   let neptuneRefusal: { error: unknown } | undefined;
   const checkNeptune = () =>
-    (neptuneChecked ??= preflightStep('Neptune', async () => ctx.target.preflight?.(sel.workspace, ctx.signal)).catch((error: unknown) => {
+    (neptuneChecked ??= preflightStep('Neptune', async () => {
+      await ctx.target.preflight?.(sel.workspace, ctx.signal);
+      noteLedgerServer(ctx.ledger, ctx.target.server);
+    }).catch((error: unknown) => {
       neptuneRefusal = { error };
       throw error;
     }));
@@ -125,6 +131,13 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
       sel.concurrency,
       (run) => runSlots.run(async () => {
         if (fatal || signal.aborted) return;
+        // Another workspace or project map than the ledger's: said once (exit 2), the run left as it was.
+        const moved = runTargetMoved(ctx.ledger, run.key, `${sel.workspace}/${neptuneName}`);
+        if (moved) {
+          fatal ??= moved;
+          stop.abort(moved);
+          return;
+        }
         try {
           const outcome = await migrateRun(run, projectTarget, ctx, nameUnique);
           if (outcome.status === 'skipped') {

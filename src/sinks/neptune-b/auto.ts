@@ -55,6 +55,10 @@ export class AutoTarget implements Target {
     this.session = opts.session ?? createNeptuneSession(opts);
   }
 
+  get server(): string {
+    return this.session.creds.apiBase;
+  }
+
   get kind(): string {
     return this.resolved?.kind ?? 'neptune-auto';
   }

@@ -50,6 +50,10 @@ export class NeptuneBTarget implements Target {
     this.now = opts.now ?? Date.now;
   }
 
+  get server(): string {
+    return this.session.creds.apiBase;
+  }
+
   /** Credentials, reachability and the workspace: the backend endpoints both protocols share. */
   preflight(workspace: string, signal?: AbortSignal): Promise<void> {
     return checkWorkspace(this.session.api, workspace, signal);

@@ -119,6 +119,10 @@ export class NeptuneTarget implements Target {
     this.client = createNeptuneClient(opts);
   }
 
+  get server(): string {
+    return this.client.credentials.apiBase;
+  }
+
   preflight(workspace: string, signal?: AbortSignal): Promise<void> {
     return this.client.checkWorkspace(workspace, signal);
   }
