@@ -65,11 +65,14 @@ async function verifyAction(flags: VerifyFlags): Promise<number> {
   };
   try {
     // Loaded when verify runs, not when the CLI starts (see src/cli/index.ts).
-    const [{ parseSample, runVerify, verifyLedgerPath }, { defaultWiring }, { formatVerifyReport }] = await Promise.all([
+    const [{ ledgerWorkspace, parseSample, runVerify, verifyLedgerPath }, { defaultWiring }, { formatVerifyReport }] = await Promise.all([
       import('./verify.ts'), import('./wiring.ts'), import('../verify/format.ts'),
     ]);
-    const migrateOpts = migrateOptionsFromFlags({ ...flags, dryRun: false }, env);
-    const opts = { ...migrateOpts, ledgerPath: verifyLedgerPath(flags.ledger, DEFAULT_LEDGER), sample: parseSample(flags.sample), html: flags.html };
+    const ledgerPath = verifyLedgerPath(flags.ledger, DEFAULT_LEDGER);
+    // After `migrate --workspace w`, `verify` finds w in the ledger: the flag is needed only to choose.
+    const workspace = flags.workspace ?? (env.NEPTUNE_PROJECT ? undefined : ledgerWorkspace(ledgerPath));
+    const migrateOpts = migrateOptionsFromFlags({ ...flags, ...(workspace ? { workspace } : {}), dryRun: false }, env);
+    const opts = { ...migrateOpts, ledgerPath, sample: parseSample(flags.sample), html: flags.html };
     const report = await runVerify(opts, defaultWiring(env), {
       env, log: silentLogger, emit, signal: controller.signal,
       http: {

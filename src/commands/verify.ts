@@ -31,6 +31,21 @@ export function verifyLedgerPath(given: string | undefined, fallback: string): s
   return path;
 }
 
+/**
+ * The workspace a verify needs no --workspace for: the one the ledger's runs went to (verify reads each
+ * run where the ledger says it is). Several, or none: undefined, and the usual flags decide.
+ */
+export function ledgerWorkspace(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const ledger = Ledger.copyInMemory(path);
+  try {
+    const found = ledger.targetWorkspaces(2);
+    return found.length === 1 ? found[0] : undefined;
+  } finally {
+    ledger.close();
+  }
+}
+
 /** `--sample <fraction>`: a number in (0, 1]. */
 export function parseSample(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

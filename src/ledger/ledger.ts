@@ -156,6 +156,14 @@ export class Ledger {
     return row && toLedgerRun(row);
   }
 
+  /** The Neptune workspaces the ledger's runs went to (at most `limit` of them). */
+  targetWorkspaces(limit: number): string[] {
+    const rows = this.stmt(
+      `SELECT DISTINCT substr(target_project, 1, instr(target_project, '/') - 1) AS ws FROM runs WHERE target_project IS NOT NULL LIMIT ${Math.max(1, Math.floor(limit))}`,
+    ).all() as Array<{ ws: string }>;
+    return rows.map((r) => r.ws);
+  }
+
   listRuns(): LedgerRun[] {
     return [...this.eachRun()];
   }

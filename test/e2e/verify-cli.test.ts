@@ -80,6 +80,22 @@ describe('verify after a clean migration of all-shapes', () => {
     expect(b.stderr).toContain(`SAMPLED: --sample 0.3 verified ${report.totals.runs} of the ${runs()} selected runs`);
   }, 240_000);
 
+  it('needs no --workspace when the ledger says where its runs went; without either it is exit 2', async () => {
+    const { NEPTUNE_PROJECT: _, ...noProject } = stack.env;
+    const told = await runCli(['verify', '--workspace', 'demo', '--json', '--ledger', ledger, '--sample', '0.3'], stack.env, dir).done;
+    const found = await runCli(['verify', '--json', '--ledger', ledger, '--sample', '0.3'], noProject, dir).done;
+    expect(found.code, found.stderr).toBe(0);
+    const strip = (r: ReturnType<typeof reportOf>) => r.runs.map((run) => ({ ...run, timings: undefined }));
+    expect(strip(reportOf(found.stdout))).toEqual(strip(reportOf(told.stdout)));
+    expect(reportOf(found.stdout).totals.runs).toBeGreaterThan(0);
+
+    const neither = await runCli(['verify', '--ledger', join(dir, 'nowhere.sqlite')], noProject, dir).done;
+    expect(neither.code).toBe(2);
+    const bare = await runCli(['verify'], noProject, join(dir, 'export')).done;
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('no Neptune workspace: pass --workspace or set NEPTUNE_PROJECT=workspace/project');
+  }, 240_000);
+
   it('user mistakes are exit 2 with the problem named', async () => {
     const bad = await runCli(['verify', '--workspace', 'demo', '--sample', '1.5'], stack.env, dir).done;
     expect(bad.code).toBe(2);
