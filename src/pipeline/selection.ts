@@ -28,6 +28,16 @@ export function selectProjects(all: readonly SourceProject[], asked: readonly st
   return all.filter((p) => asked.includes(p.name));
 }
 
+/**
+ * `--project-map old=new` naming a W&B project the source does not have is a typo: the project it
+ * meant would go under its default name, quietly. Said with what exists.
+ */
+export function checkProjectMap(all: readonly SourceProject[], map: ReadonlyMap<string, string>, where: string): void {
+  const unknown = [...map.keys()].filter((name) => !all.some((p) => p.name === name));
+  if (unknown.length === 0) return;
+  throw new ConfigError([`--project-map names W&B project${unknown.length > 1 ? 's' : ''} not in ${where}: ${unknown.join(', ')}; it has: ${nameList(all.map((p) => p.name))}`]);
+}
+
 /** Words for a filter, as the user typed it. */
 export function describeFilter(f: RunFilter): string {
   const parts: string[] = [];

@@ -67,6 +67,16 @@ describe('item 13: a selection that matches nothing is exit 2, naming what exist
     expect(stack.neptune.inspect.projects()).toEqual([]);
   });
 
+  it('--project-map naming a W&B project that is not there (migrate and verify), before anything is written', async () => {
+    const out = await migrate(['--project-map', `${project().name}=renamed,nosuch=other`, '--ledger', ledgerAt('m')]);
+    expect(out.stderr).toContain(`--project-map names W&B project not in W&B entity "mistake-team": nosuch; it has: ${project().name}`);
+    expect(out.code).toBe(2);
+    expect(stack.neptune.inspect.projects()).toEqual([]);
+    const verify = await runCli(['verify', '--workspace', 'demo', '--project-map', 'nosuch=other'], stack.env, dir).done;
+    expect(verify.stderr).toContain(`--project-map names W&B project not in W&B entity "mistake-team": nosuch; it has: ${project().name}`);
+    expect(verify.code).toBe(2);
+  });
+
   it('--source at a missing path, a file, a folder without runs, or ""', async () => {
     const file = join(dir, 'a-file.txt');
     writeFileSync(file, 'not a run');
