@@ -5,17 +5,17 @@
  * delete the ledger, migrate again, and read back the bytes Neptune holds and what the report counts.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../emulators/stack.ts';
+import type { Stack } from '../../emulators/stack.ts';
 import type { GenFile, GenRun } from '../../emulators/wandb/index.ts';
 import { bufferFile } from '../../emulators/wandb/generator/files.ts';
 import { patternFile } from '../../emulators/wandb/generator/artifacts.ts';
 import { events, runCli } from '../support/cli.ts';
 import { fileBytes } from '../support/expected.ts';
 import { neptuneRunId } from '../support/neptune-snapshot.ts';
+import { closeStackInTemp, startStackInTemp } from '../support/stack-in-temp.ts';
 
 const CREATED = '2024-03-01T00:00:00';
 const PROJECT = 'same_size';
@@ -53,18 +53,13 @@ const want = () => digests(Object.fromEntries(run.files.map((f) => [f.name, file
 const size = (name: string) => run.files.find((f) => f.name === name)!.sizeBytes;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'w2n-same-size-'));
-  stack = await startStack({
+  ({ stack, dir } = await startStackInTemp('w2n-same-size-', {
     entity: { name: 'same-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run] }], artifacts: [] },
-    workDir: join(dir, 'export'),
     neptune: { protocolB: { statusDelayMs: 5 } },
-  });
+  }));
 }, 60_000);
 
-afterAll(async () => {
-  await stack?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeStackInTemp(stack, dir));
 
 describe.each(['a', 'b'])('a file rewritten in W&B with the same size, the ledger lost, over Protocol %s', (protocol) => {
   const target = `same-${protocol}`;
