@@ -41,6 +41,13 @@ export interface TargetRun {
    */
   listFileSet?(path: string, signal?: AbortSignal): Promise<ReadonlyMap<string, number>>;
   /**
+   * Of files a set lists (`listFileSet`) with the size the source gives, those the target proves hold
+   * the source's bytes (a checksum its storage computed equals the source's MD5): kept, not sent again.
+   * A file it cannot prove is not in the answer, and is sent. Absent: a listed size proves nothing, and
+   * every file is sent.
+   */
+  provenSame?(path: string, files: ReadonlyArray<{ relativePath: string; sizeBytes: number; md5: string }>, signal?: AbortSignal): Promise<ReadonlySet<string>>;
+  /**
    * Sends images to an image series now (not buffered with the other points), resolving once the
    * target acknowledged them; returns what it refused. Points at or below the step the target held
    * when `state()` read it are skipped as already present. Absent where the target has no image

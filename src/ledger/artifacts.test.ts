@@ -38,6 +38,22 @@ describe('the artifact ledger', () => {
     expect(again.copiedFiles('e/p/m:v0').size).toBe(0);
   });
 
+  it('a gone file is settled with its one line, across reopening; another digest under the same name forgets it', () => {
+    const book = new ArtifactLedger(ledger);
+    const line = { reason: 'download-failed' as const, subject: 'artifacts/m/v0/files/g.bin', count: 1, detail: 'HTTP 404' };
+    book.begin('e/p/m:v0', 'd1', run);
+    book.recordGone('e/p/m:v0', run, { path: 'g.bin', digest: 'gx' }, line);
+    book.recordGone('e/p/m:v0', run, { path: 'g.bin', digest: 'gx' }, line);
+    ledger.close();
+    ledger = new Ledger(join(dir, 'l.sqlite'));
+    const again = new ArtifactLedger(ledger);
+    expect(again.goneFiles('e/p/m:v0')).toEqual(new Map([['g.bin', 'gx']]));
+    expect(again.copiedFiles('e/p/m:v0').size).toBe(0);
+    expect(ledger.omissions(run)).toEqual([{ ...line, scope: 'files' }]);
+    again.begin('e/p/m:v0', 'd2', run);
+    expect(again.goneFiles('e/p/m:v0').size).toBe(0);
+  });
+
   it('a report line replaces the earlier one of its subject, and a file that lands clears it', () => {
     const book = new ArtifactLedger(ledger);
     const fail = { reason: 'download-failed' as const, subject: 'artifacts/m/v0/files/a.bin', count: 1, detail: 'x' };

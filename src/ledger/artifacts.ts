@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { RunKey } from '../core/records.ts';
-import type { FieldAssignment } from '../core/target.ts';
+import type { FieldAssignment, Omission } from '../core/target.ts';
 import { runKeyString, type Ledger, type Progress } from './ledger.ts';
 
 export const ARTIFACT_LEDGER_SCHEMA = `
@@ -19,6 +19,11 @@ CREATE TABLE IF NOT EXISTS artifact_versions (
 );
 CREATE TABLE IF NOT EXISTS artifact_files (
   artifact TEXT NOT NULL, path TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL,
+  PRIMARY KEY (artifact, path)
+);
+-- Files (and manifests) the source said are gone: settled with their report line, never asked for again.
+CREATE TABLE IF NOT EXISTS artifact_gone (
+  artifact TEXT NOT NULL, path TEXT NOT NULL, digest TEXT NOT NULL,
   PRIMARY KEY (artifact, path)
 );
 CREATE TABLE IF NOT EXISTS artifact_fields (
@@ -74,7 +79,10 @@ export class ArtifactLedger {
     const now = new Date().toISOString();
     this.db.transaction(() => {
       const before = this.version(artifact);
-      if (before && before.digest !== digest) this.db.prepare('DELETE FROM artifact_files WHERE artifact = ?').run(artifact);
+      if (before && before.digest !== digest) {
+        this.db.prepare('DELETE FROM artifact_files WHERE artifact = ?').run(artifact);
+        this.db.prepare('DELETE FROM artifact_gone WHERE artifact = ?').run(artifact);
+      }
       this.db
         .prepare(
           `INSERT INTO artifact_versions(artifact, digest, run_key, status, updated_at) VALUES (?, ?, ?, 'copying', ?)
@@ -89,6 +97,26 @@ export class ArtifactLedger {
   copiedFiles(artifact: string): Map<string, string> {
     const rows = this.db.prepare('SELECT path, digest FROM artifact_files WHERE artifact = ?').all(artifact) as Array<{ path: string; digest: string }>;
     return new Map(rows.map((r) => [r.path, r.digest]));
+  }
+
+  /** Entry path → digest of the files the source said are gone (`recordGone`). */
+  goneFiles(artifact: string): Map<string, string> {
+    const rows = this.db.prepare('SELECT path, digest FROM artifact_gone WHERE artifact = ?').all(artifact) as Array<{ path: string; digest: string }>;
+    return new Map(rows.map((r) => [r.path, r.digest]));
+  }
+
+  /**
+   * A file the source says is gone (HTTP 404/410, no longer on disk): its report line, and the file
+   * settled, in one transaction. A version is immutable and its blob addressed by its digest, so a
+   * later pass would meet the same answer: it is not asked for again, and the version can be done.
+   */
+  recordGone(artifact: string, run: RunKey, entry: { path: string; digest: string }, line: Omission): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO artifact_gone(artifact, path, digest) VALUES (?, ?, ?) ON CONFLICT(artifact, path) DO UPDATE SET digest = excluded.digest')
+        .run(artifact, entry.path, entry.digest);
+      this.recordFiles(artifact, run, [], { omissions: [line] });
+    })();
   }
 
   /**

@@ -68,12 +68,18 @@ async function copyVersion(
     manifest = await reader.manifest(run, a, ctx.signal);
   } catch (error) {
     if (!(error instanceof ArtifactEntryUnavailable)) throw error;
-    // The version stays `copying`: a later pass tries again, replacing this line.
-    book.recordFiles(a.key, run.key, [], { omissions: [{ reason: 'download-failed', subject: artifactBase(a), count: 1, detail: error.message }] });
+    // Gone (storage's 404/410, no URL, not on disk): the line, and the version done without its files —
+    // a later pass meets the same answer. Failing for now was thrown above: the run is tried again.
+    book.recordGone(a.key, run.key, { path: MANIFEST_ENTRY, digest: a.digest }, { reason: 'download-failed', subject: artifactBase(a), count: 1, detail: error.message });
+    book.finish(a.key);
     return;
   }
   const plan = planArtifact(a, manifest, capabilitiesOf(ctx.mapping), ctx.artifactMaxBytes);
   const copied = book.copiedFiles(a.key);
+  // Settled: copied, or gone with its line (a version is immutable: the same digest meets the same 404).
+  const settledIn = (copiedNow: ReadonlyMap<string, string>, goneNow: ReadonlyMap<string, string>) => (path: string, digest: string) =>
+    copiedNow.get(path) === digest || goneNow.get(path) === digest;
+  const settled = settledIn(copied, book.goneFiles(a.key));
   // Said once per version, in the same commit as the marker that says so.
   if (!copied.has(PLANNED_ENTRY)) book.recordFiles(a.key, run.key, [{ path: PLANNED_ENTRY, digest: a.digest, size: 0 }], { omissions: plan.omissions }, [artifactBase(a)]);
   const filesPath = artifactFilesPath(a);
@@ -87,7 +93,7 @@ async function copyVersion(
   };
   const present = await held(filesPath);
   const jobs = plan.files
-    .filter((f) => copied.get(f.entry.path) !== f.entry.digest)
+    .filter((f) => !settled(f.entry.path, f.entry.digest))
     .map((f) =>
       ctx.filePool.run(async () => {
         if (present.get(f.relativePath) === f.entry.size) {
@@ -104,9 +110,11 @@ async function copyVersion(
   const results = await Promise.allSettled(jobs);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
-  // A version with a file that could not be copied stays `copying`: the next pass tries that file again.
+  // A version with a file that failed for now (or that the target refused) stays `copying`: the next
+  // pass tries that file again. One whose every file is copied or gone is done.
   const now = book.copiedFiles(a.key);
-  if (plan.files.every((f) => now.get(f.entry.path) === f.entry.digest) && (!plan.manifestFile || now.has(MANIFEST_ENTRY))) book.finish(a.key);
+  const settledNow = settledIn(now, book.goneFiles(a.key));
+  if (plan.files.every((f) => settledNow(f.entry.path, f.entry.digest)) && (!plan.manifestFile || now.has(MANIFEST_ENTRY))) book.finish(a.key);
 }
 
 async function copyFile(
@@ -129,15 +137,19 @@ async function copyFile(
     local = await reader.fetchEntry(run, a, f.entry, ctx.signal);
   } catch (error) {
     if (isAbortError(error) || ctx.signal?.aborted) throw error;
-    const detail = error instanceof Error ? error.message : String(error);
-    book.recordFiles(a.key, run.key, [], { omissions: [{ reason: 'download-failed', subject, count: 1, detail }] });
+    const line: Omission = { reason: 'download-failed', subject, count: 1, detail: error instanceof Error ? error.message : String(error) };
     // One rule with run files (isFileGone): a file that is gone — storage answers 404/410, W&B lists no
-    // URL for it, a run folder's file is no longer on disk — stays a line and the run is done, since a
-    // version is immutable and its blob, addressed by its digest, does not come back on a retry (the SDK
-    // does not retry 404/410 either: wandb/sdk/artifacts/storage_policies/_factories.py
+    // URL for it, a run folder's file is no longer on disk — stays a line, settled in the ledger, and the
+    // run is done, since a version is immutable and its blob, addressed by its digest, does not come back
+    // on a retry (the SDK does not retry 404/410 either: wandb/sdk/artifacts/storage_policies/_factories.py
     // `make_http_session` retries only 308/408/409/429/5xx). Any other failure (5xx or resets past the
     // retries) is tried again on the next pass.
-    return error instanceof ArtifactEntryUnavailable || isFileGone(error);
+    if (error instanceof ArtifactEntryUnavailable || isFileGone(error)) {
+      book.recordGone(a.key, run.key, { path: f.entry.path, digest: f.entry.digest }, line);
+      return true;
+    }
+    book.recordFiles(a.key, run.key, [], { omissions: [line] });
+    return false;
   }
   try {
     const refused = await target.uploadFileSet(filesPath, [{ localPath: local.path, relativePath: f.relativePath, sizeBytes: local.sizeBytes }], ctx.signal);

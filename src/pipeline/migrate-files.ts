@@ -37,6 +37,19 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
   const listing: RunFile[] = [];
   for await (const file of ctx.source.files(run, ctx.signal)) listing.push(file);
   const placements = placeFiles(listing, ctx.mapping);
+  const enqueue = (p: Pending) => {
+    const groupKey = acrossSets ? 'all' : p.target;
+    let lists = groups.get(groupKey);
+    if (!lists) groups.set(groupKey, (lists = [{ files: [], bytes: 0 }]));
+    let current = lists[lists.length - 1];
+    if (current.files.length >= ctx.fileBatchCount || (current.files.length > 0 && current.bytes + p.file.sizeBytes > ctx.fileBatchBytes)) {
+      lists.push((current = { files: [], bytes: 0 }));
+    }
+    current.files.push(p);
+    current.bytes += p.file.sizeBytes;
+  };
+  // Files the target lists with the same size, per set: kept only where the target proves the bytes.
+  const candidates = new Map<FileTarget, Pending[]>();
   for (const file of listing) {
     listed++;
     const placement = placements.get(file.name)!;
@@ -52,21 +65,27 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
     }
     // Already uploaded; a file left out before is uploaded now that the options include it.
     if (unchanged && done.target !== 'skipped') continue;
-    // The target has it from a migration this ledger does not know of: recorded, not sent again.
-    if (!done && present.get(placement.target)?.get(placement.relativePath) === file.sizeBytes) {
-      settled.push({ name: file.name, md5: file.md5, size: file.sizeBytes, target: placement.target });
-      alreadyPresent++;
+    const p: Pending = { file, target: placement.target, relativePath: placement.relativePath, renamed: placement.renamed };
+    // The target has a file of this size from a migration this ledger does not know of: the same size
+    // is not the same bytes (a resumed W&B run rewrites files), so it is kept only if proven.
+    if (!done && file.md5 && present.get(placement.target)?.get(placement.relativePath) === file.sizeBytes) {
+      const list = candidates.get(placement.target);
+      if (list) list.push(p);
+      else candidates.set(placement.target, [p]);
       continue;
     }
-    const groupKey = acrossSets ? 'all' : placement.target;
-    let lists = groups.get(groupKey);
-    if (!lists) groups.set(groupKey, (lists = [{ files: [], bytes: 0 }]));
-    let current = lists[lists.length - 1];
-    if (current.files.length >= ctx.fileBatchCount || (current.files.length > 0 && current.bytes + file.sizeBytes > ctx.fileBatchBytes)) {
-      lists.push((current = { files: [], bytes: 0 }));
+    enqueue(p);
+  }
+  for (const [set, list] of candidates) {
+    const proven = await target.provenSame!(set, list.map((p) => ({ relativePath: p.relativePath, sizeBytes: p.file.sizeBytes, md5: p.file.md5! })), ctx.signal);
+    for (const p of list) {
+      if (!proven.has(p.relativePath)) {
+        enqueue(p);
+        continue;
+      }
+      settled.push({ name: p.file.name, md5: p.file.md5, size: p.file.sizeBytes, target: p.target });
+      alreadyPresent++;
     }
-    current.files.push({ file, target: placement.target, relativePath: placement.relativePath, renamed: placement.renamed });
-    current.bytes += file.sizeBytes;
   }
   if (settled.length || skipped.length) {
     ctx.ledger.commit(key, 'files', { files: settled, omissions: skipped, counts: { filesAlreadyPresent: alreadyPresent } });
@@ -168,7 +187,8 @@ async function fetchAll(run: RunInfo, group: Pending[], ctx: MigrationContext) {
 
 /**
  * When the ledger knows nothing of a run's files but the target already has file sets for it (a lost
- * ledger, another machine), what those sets hold — so a file is not uploaded a second time.
+ * ledger, another machine), what those sets hold — so a file the target proves it holds (`provenSame`)
+ * is not uploaded a second time. A target that cannot prove it is not asked: every file is sent.
  */
 async function presentOnTarget(
   ledgerKnowsNothing: boolean,
@@ -177,7 +197,7 @@ async function presentOnTarget(
   signal?: AbortSignal,
 ): Promise<Map<string, ReadonlyMap<string, number>>> {
   const present = new Map<string, ReadonlyMap<string, number>>();
-  if (!ledgerKnowsNothing || !target.listFileSet) return present;
+  if (!ledgerKnowsNothing || !target.listFileSet || !target.provenSame) return present;
   for (const path of state.fileSets ?? []) present.set(path, await target.listFileSet(path, signal));
   return present;
 }

@@ -74,6 +74,10 @@ export class TrailingFields implements TargetRun {
     return this.inner.listFileSet?.bind(this.inner);
   }
 
+  get provenSame(): TargetRun['provenSame'] {
+    return this.inner.provenSame?.bind(this.inner);
+  }
+
   get logImages(): ((path: string, points: readonly ImagePoint[], signal?: AbortSignal) => Promise<Omission[]>) | undefined {
     return this.inner.logImages?.bind(this.inner);
   }

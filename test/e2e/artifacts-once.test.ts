@@ -4,16 +4,16 @@
  * of the version's files exactly once — through the CLI, counting the Neptune emulator's uploads.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../emulators/stack.ts';
+import type { Stack } from '../../emulators/stack.ts';
 import type { GenRun } from '../../emulators/wandb/index.ts';
 import { patternFile, type GenArtifact } from '../../emulators/wandb/generator/artifacts.ts';
 import { events, runCli } from '../support/cli.ts';
 import { fileBytes } from '../support/expected.ts';
 import { neptuneRunId } from '../support/neptune-snapshot.ts';
+import { closeStackInTemp, startStackInTemp } from '../support/stack-in-temp.ts';
 
 const CREATED = '2024-03-01T00:00:00';
 const PROJECT = 'shared_proj';
@@ -67,20 +67,15 @@ const files = (project: string, runId: string) => {
 const want = () => Object.fromEntries(ARTIFACT.entries.map((e) => [e.path, fileBytes(e.file!)]));
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'w2n-artifacts-once-'));
-  stack = await startStack({
+  ({ stack, dir } = await startStackInTemp('w2n-artifacts-once-', {
     entity: { name: 'once-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run(LOGGER), ...USERS.map(run)] }, { name: 'big_proj', createdAt: CREATED, runs: [run('bigrun01')] },
       { name: 'twin_proj', createdAt: CREATED, runs: [run('twinrun01')] }],
       artifacts: [ARTIFACT, BIG, TWINS] },
-    workDir: join(dir, 'export'),
     neptune: { protocolB: { statusDelayMs: 5 } },
-  });
+  }));
 }, 60_000);
 
-afterAll(async () => {
-  await stack?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeStackInTemp(stack, dir));
 
 describe('an artifact version is copied once (issue 11)', () => {
   it('killed mid-artifact, then resumed: every file lands, each uploaded exactly once', async () => {

@@ -10,15 +10,14 @@
  *   run done without it.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../emulators/stack.ts';
+import type { Stack } from '../../emulators/stack.ts';
 import type { GenRun } from '../../emulators/wandb/index.ts';
 import { patternFile } from '../../emulators/wandb/generator/artifacts.ts';
 import { events, runCli } from '../support/cli.ts';
 import { fileBytes } from '../support/expected.ts';
+import { closeStackInTemp, startStackInTemp } from '../support/stack-in-temp.ts';
 
 const CREATED = '2024-03-01T00:00:00';
 const PROJECT = 'bkill_proj';
@@ -40,18 +39,13 @@ let dir: string;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'w2n-b-upload-kill-'));
-  stack = await startStack({
+  ({ stack, dir } = await startStackInTemp('w2n-b-upload-kill-', {
     entity: { name: 'bkill-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run] }, { name: FAIL_PROJECT, createdAt: CREATED, runs: [genRun(FAIL_RUN, [CKPT])] }], artifacts: [] },
-    workDir: join(dir, 'export'),
     neptune: { protocolB: { statusDelayMs: 5 } },
-  });
+  }));
 }, 60_000);
 
-afterAll(async () => {
-  await stack?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeStackInTemp(stack, dir));
 
 type Report = { runs: Array<{ status: string; error?: string; written: Record<string, number>; notWritten: Array<{ reason: string }> }> };
 const reportOf = (stdout: string) => (events(stdout).find((e) => e.type === 'report') as unknown as { report: Report }).report;

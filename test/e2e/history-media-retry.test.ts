@@ -7,16 +7,15 @@
  * failure cannot call the run verified without the file.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../emulators/stack.ts';
+import type { Stack } from '../../emulators/stack.ts';
 import { session } from '../../emulators/neptune/test-client.ts';
 import type { GenRun } from '../../emulators/wandb/index.ts';
 import { bufferFile } from '../../emulators/wandb/generator/files.ts';
 import { events, runCli } from '../support/cli.ts';
 import { neptuneRunId } from '../support/neptune-snapshot.ts';
+import { closeStackInTemp, startStackInTemp } from '../support/stack-in-temp.ts';
 
 const T0 = 1_704_067_200; // 2024-01-01T00:00:00Z
 const CREATED = '2024-01-01T00:00:00';
@@ -55,18 +54,13 @@ const reportOf = (stdout: string) => (events(stdout).find((e) => e.type === 'rep
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'w2n-history-media-'));
-  stack = await startStack({
+  ({ stack, dir } = await startStackInTemp('w2n-history-media-', {
     entity: { name: 'hmedia-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run] }], artifacts: [] },
-    workDir: join(dir, 'export'),
     neptune: { protocolB: { statusDelayMs: 5 } },
-  });
+  }));
 }, 60_000);
 
-afterAll(async () => {
-  await stack?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeStackInTemp(stack, dir));
 
 describe.each(['a', 'b'])('a history row\'s media file W&B cannot serve, over Protocol %s', (protocol) => {
   const migrate = (target: string) =>

@@ -6,17 +6,16 @@
  * comparing the bytes that land, the report lines and the bytes the Neptune emulator received.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../emulators/stack.ts';
+import type { Stack } from '../../emulators/stack.ts';
 import type { GenFile, GenRun } from '../../emulators/wandb/index.ts';
 import { bufferFile } from '../../emulators/wandb/generator/files.ts';
 import { patternFile } from '../../emulators/wandb/generator/artifacts.ts';
 import { events, runCli } from '../support/cli.ts';
 import { fileBytes } from '../support/expected.ts';
 import { neptuneRunId } from '../support/neptune-snapshot.ts';
+import { closeStackInTemp, startStackInTemp } from '../support/stack-in-temp.ts';
 
 const CREATED = '2024-03-01T00:00:00';
 const PROJECT = 'files_proj';
@@ -50,18 +49,13 @@ const ALL = FILES.map((f) => f.name);
 const size = (name: string) => FILES.find((f) => f.name === name)!.sizeBytes;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'w2n-file-retry-'));
-  stack = await startStack({
+  ({ stack, dir } = await startStackInTemp('w2n-file-retry-', {
     entity: { name: 'retry-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run] }, { name: MEDIA_PROJECT, createdAt: CREATED, runs: [mediaRun] }], artifacts: [] },
-    workDir: join(dir, 'export'),
     neptune: { protocolB: { statusDelayMs: 5 } },
-  });
+  }));
 }, 60_000);
 
-afterAll(async () => {
-  await stack?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeStackInTemp(stack, dir));
 
 describe.each(['a', 'b'])('a run file W&B cannot serve, over Protocol %s', (protocol) => {
   const migrate = (target: string, project = PROJECT) =>

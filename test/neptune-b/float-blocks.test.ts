@@ -3,13 +3,14 @@
  * writes for the same points added one by one (decoded by the emulator's own decoder, and equal byte
  * for byte), and a run refuses and keeps exactly what `appendFloats` refuses and keeps.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import { decodeRunOperation } from '../../emulators/neptune-b/wire.ts';
 import type { TargetRun } from '../../src/core/sink.ts';
 import { floatBlockPoints, type FloatSeriesBlock } from '../../src/core/target.ts';
 import { SnapshotEncoder, type EncoderLimits } from '../../src/sinks/neptune-b/snapshots.ts';
 import { NeptuneBTarget } from '../../src/sinks/neptune-b/target.ts';
+import { closeAfterEach } from '../support/close-after-each.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -103,11 +104,7 @@ describe('Protocol B float blocks', () => {
   describe('against the emulator', () => {
     let emu: NeptuneEmulator | undefined;
     let target: NeptuneBTarget | undefined;
-    afterEach(async () => {
-      await target?.close();
-      await emu?.close();
-      target = emu = undefined;
-    });
+    closeAfterEach(() => [target, emu], () => (target = emu = undefined));
 
     async function openRun(name: string, nonFinite: 'drop' | 'send'): Promise<TargetRun> {
       emu ??= await startNeptuneEmulator({ workspaces: ['demo'] });

@@ -3,17 +3,14 @@
  * next flush, requests go out in flush order, and each flush resolves only once the server processed
  * it, after the one before.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import { NeptuneBTarget } from '../../src/sinks/neptune-b/target.ts';
+import { closeAfterEach } from '../support/close-after-each.ts';
 
 let emu: NeptuneEmulator | undefined;
 let target: NeptuneBTarget | undefined;
-afterEach(async () => {
-  await target?.close();
-  await emu?.close();
-  target = emu = undefined;
-});
+closeAfterEach(() => [target, emu], () => (target = emu = undefined));
 
 const points = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ step: from + i, timestampMs: 1_700_000_000_000 + from + i, value: (from + i) / 4 }));
 

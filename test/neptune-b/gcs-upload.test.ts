@@ -1,21 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import { gcsNextOffset } from '../../src/sinks/neptune-b/uploads.ts';
 import { NeptuneBTarget } from '../../src/sinks/neptune-b/target.ts';
+import { closeAfterEach } from '../support/close-after-each.ts';
 
 /** Files over Protocol B to a server whose storage bridge hands out GCS resumable URLs (neptune-api.md §3.6). */
 let emu: NeptuneEmulator | undefined;
 let target: NeptuneBTarget | undefined;
-const dirs: string[] = [];
-afterEach(async () => {
-  await target?.close();
-  await emu?.close();
-  target = emu = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const dirs = closeAfterEach(() => [target, emu], () => (target = emu = undefined));
 
 const KIB = 1024;
 

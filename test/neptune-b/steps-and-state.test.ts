@@ -1,22 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import { PROTOCOL_A_CAPABILITIES, protocolBCapabilities } from '../../src/mapping/capabilities.ts';
 import { heldStep } from '../../src/mapping/steps.ts';
 import { NeptuneBTarget } from '../../src/sinks/neptune-b/target.ts';
+import { closeAfterEach } from '../support/close-after-each.ts';
 
 /** B's microstep rule, and a run's state read back through B's read API (what a resume starts from). */
 let emu: NeptuneEmulator | undefined;
 let target: NeptuneBTarget | undefined;
-const dirs: string[] = [];
-afterEach(async () => {
-  await target?.close();
-  await emu?.close();
-  target = emu = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const dirs = closeAfterEach(() => [target, emu], () => (target = emu = undefined));
 
 const T = 1_700_000_000_000;
 

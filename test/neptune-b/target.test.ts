@@ -1,20 +1,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import { TargetError } from '../../src/core/errors.ts';
 import { AutoTarget } from '../../src/sinks/neptune-b/auto.ts';
 import { NeptuneBTarget } from '../../src/sinks/neptune-b/target.ts';
+import { closeAfterEach } from '../support/close-after-each.ts';
 
 /** The writer's side of the status protocol (neptune-api.md §3.5) against the emulator, clocks injected. */
 let emu: NeptuneEmulator | undefined;
 let target: NeptuneBTarget | undefined;
-afterEach(async () => {
-  await target?.close();
-  await emu?.close();
-  target = emu = undefined;
-});
+closeAfterEach(() => [target, emu], () => (target = emu = undefined));
 
 const points = (n: number) => Array.from({ length: n }, (_, i) => ({ step: i, timestampMs: 1_700_000_000_000 + i, value: i / 2 }));
 const project = { description: '', fields: [] };

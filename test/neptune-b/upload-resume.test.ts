@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import { call, session } from '../../emulators/neptune/test-client.ts';
 import { NeptuneBTarget } from '../../src/sinks/neptune-b/target.ts';
 import { localChecksums, PROBE_MIN_BYTES, storageDestination, storedMatches } from '../../src/sinks/neptune-b/uploads.ts';
+import { closeAfterEach } from '../support/close-after-each.ts';
 
 /**
  * Protocol B, a run resumed after a kill between a file's upload to storage and the acknowledgement of
@@ -16,13 +17,7 @@ import { localChecksums, PROBE_MIN_BYTES, storageDestination, storedMatches } fr
  */
 let emu: NeptuneEmulator | undefined;
 let target: NeptuneBTarget | undefined;
-const dirs: string[] = [];
-afterEach(async () => {
-  await target?.close();
-  await emu?.close();
-  target = emu = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const dirs = closeAfterEach(() => [target, emu], () => (target = emu = undefined));
 
 const KIB = 1024;
 const PROJECT = 'demo/resume';

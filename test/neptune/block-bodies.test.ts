@@ -54,12 +54,18 @@ function flushes(): FloatSeriesBlock[][] {
     ['metrics/a', steps2.map((s) => (s === 50.5 ? NaN : s))],
     ['metrics/c', steps2.map((s) => s), steps2.map((_, i) => (i < 30 ? 0 : 1))],
   ]);
+  // In the same flush, steps going back into the block before (whose points the limits cut over
+  // several requests): at and below what that block left, refused; after it, taken.
+  const back = block([60, 128.5, 129.25, 129.5], [T0, T0, T0, T0], [
+    ['metrics/a', [5, 6, 7, 8]],
+    ['metrics/b', [5, 6, 7, 8], [1, 1, 0, 1]],
+  ]);
   // Steps at and below what the series hold: refused as not increasing (the source never does this; the writer still must agree).
   const third = block([100, 128.5, 129, 200], [T0, T0, T0, T0], [
     ['metrics/a', [1, 2, 3, 4]],
     ['metrics/c', [1, 2, 3, 4], [0, 1, 1, 1]],
   ]);
-  return [[first, second], [third]];
+  return [[first, second, back], [third]];
 }
 
 /** The point path as the pipeline drives it for a target without a block method: one list per series, in first-seen order. */
@@ -125,7 +131,8 @@ async function compare(limits: Partial<NeptuneLimits>): Promise<void> {
   expect(count('non-finite', 'metrics/a')).toBe(1 + a1.length + 1);
   expect(count('int-out-of-range', 'metrics/a')).toBe(1);
   expect(count('invalid-path', 'bad//path')).toBe(40);
-  expect(count('step-not-increasing', 'metrics/a')).toBe(2); // 100 and 128.5: the second block ended at 128.5
+  expect(count('step-not-increasing', 'metrics/a')).toBe(2 + 3); // 60 and 128.5 (the second block ended at 128.5); then 100, 128.5 and 129 (`back` ended at 129.5)
+  expect(count('step-not-increasing', 'metrics/b')).toBe(2); // 60 and 128.5
   expect(count('step-not-increasing', 'metrics/c')).toBe(1);
   expect(outcome.blocks.alreadyPresent).toBe(2 + 1); // metrics/a steps 0 and 4 (1-3 are NaN/±Infinity); metrics/b step 0
 

@@ -52,6 +52,8 @@ export interface EmulatorStats {
   redirects: number;
   /** Signed URLs refused because they had expired. */
   expiredUrls: number;
+  /** Storage requests a `fileStatus` fault answered, by the fault's name (faultName): what a client asked of a failing or gone file. */
+  storageFaults: Record<string, number>;
 }
 
 export interface WandbEmulator {
@@ -101,7 +103,7 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     staleUrls: (key) => faults.staleUrls(key),
   };
   const stats: EmulatorStats = {
-    requests: 0, graphql: 0, byOperation: {}, downloads: 0, downloadsWithAuth: 0, status429: 0, status5xx: 0, resets: 0, authFailures: 0, redirects: 0, expiredUrls: 0,
+    requests: 0, graphql: 0, byOperation: {}, downloads: 0, downloadsWithAuth: 0, status429: 0, status5xx: 0, resets: 0, authFailures: 0, redirects: 0, expiredUrls: 0, storageFaults: {},
   };
   const expiredStatus = opts.expiredUrlStatus ?? 403;
 
@@ -201,7 +203,9 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     if (verdict !== 'ok') return sendJson(res, 403, { errors: [{ message: 'SignatureDoesNotMatch' }] });
     const [kind, ...parts] = path.slice('/_storage/'.length).split('/');
     if (req.method === 'GET' && req.headers.authorization) stats.downloadsWithAuth++;
-    const failing = faults.fileStatus(faultName(kind, parts.map(decodeURIComponent)) ?? '');
+    const name = faultName(kind, parts.map(decodeURIComponent)) ?? '';
+    const failing = faults.fileStatus(name);
+    if (failing) stats.storageFaults[name] = (stats.storageFaults[name] ?? 0) + 1;
     if (failing) return sendJson(res, failing, { errors: [{ message: `injected storage failure ${failing}` }] });
     const src = await bodyFor(kind, parts);
     if (!src) return sendJson(res, 404, { errors: [{ message: 'file not found' }] });
@@ -240,7 +244,7 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     url: baseUrl,
     storageUrl,
     setFaults: (f) => faults.set(f),
-    stats: () => ({ ...stats, byOperation: { ...stats.byOperation } }),
+    stats: () => ({ ...stats, byOperation: { ...stats.byOperation }, storageFaults: { ...stats.storageFaults } }),
     close: async () => {
       await Promise.all([closeOne(api.server), closeOne(bucket.server)]);
     },

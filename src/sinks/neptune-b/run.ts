@@ -11,7 +11,7 @@ import { SnapshotEncoder, type EncoderLimits, type FloatBlockEntries } from './s
 import { heldOf, readHeld, type BRunHeld } from './read-back.ts';
 import { refusalsOf } from './status.ts';
 import type { StatusPoller } from './status-poller.ts';
-import { mimeTypeOf, storageDestination, type StorageUploader, type UploadItem } from './uploads.ts';
+import { md5Checksums, mimeTypeOf, storageDestination, type StorageUploader, type UploadItem } from './uploads.ts';
 
 /** What every Protocol B run shares with its target. */
 export interface BRunContext {
@@ -119,6 +119,27 @@ export class NeptuneBRun implements TargetRun {
     const out = new Map<string, number>();
     for (const [p, size] of this.held.fileRefs) if (p.startsWith(`${path}/`)) out.set(p.slice(path.length + 1), size);
     return out;
+  }
+
+  /**
+   * Of the files a set lists, those whose object storage holds with the source's bytes: the stored
+   * object's size and a checksum storage computed equal the source's (uploads.ts `storedMatches`, the
+   * rule the uploader proves a held object by). Their `FileRef`s are written again, pointing at those
+   * objects, so the field holds the proven bytes whatever an earlier writer left in it. A file storage
+   * cannot prove the same (another checksum, a multipart ETag, no object, a failed look-up) is not
+   * returned: the caller sends it.
+   */
+  async provenSame(path: string, files: ReadonlyArray<{ relativePath: string; sizeBytes: number; md5: string }>, signal?: AbortSignal): Promise<ReadonlySet<string>> {
+    const items = files
+      .map((f) => ({ ...f, attribute: `${path}/${f.relativePath}` }))
+      .filter((f) => checkPath(f.attribute) === undefined)
+      .map((f) => ({ ...f, destination: storageDestination(this.id, f.attribute) }));
+    const held = await this.ctx.uploader.held(items, async (f) => md5Checksums(f.md5), signal);
+    if (held.size === 0) return new Set();
+    const refs = new SnapshotEncoder(this.ctx.encoderLimits);
+    for (const f of held) refs.assign(f.attribute, { type: 'fileRef', path: f.destination, sizeBytes: f.sizeBytes, mimeType: mimeTypeOf(f.relativePath) });
+    const refused = new Set((await submitAndWait(refs, this.ctx, this.project, this.id, signal)).map((o) => o.subject));
+    return new Set([...held].filter((f) => !refused.has(f.attribute)).map((f) => f.relativePath));
   }
 
   private refuse(path: string, r: Refusal, count = 1): void {

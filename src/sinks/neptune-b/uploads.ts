@@ -158,6 +158,15 @@ export async function localChecksums(path: string, partSize?: number): Promise<L
   };
 }
 
+/**
+ * The checksums a source's MD5 gives before any download (W&B lists base64; some self-hosted storage
+ * hex): enough to prove a plain-MD5 object, never an S3 multipart ETag (that needs the bytes).
+ */
+export function md5Checksums(md5: string): LocalChecksums {
+  const raw = /^[0-9a-f]{32}$/i.test(md5) ? Buffer.from(md5, 'hex') : Buffer.from(md5, 'base64');
+  return { md5Hex: raw.toString('hex'), md5Base64: raw.toString('base64') };
+}
+
 /** `bytes 0-0/1234` → 1234. */
 function totalOfContentRange(v: string | undefined): number | undefined {
   const m = /\/(\d+)\s*$/.exec(v ?? '');
@@ -213,7 +222,9 @@ export class StorageUploader {
         what: `signed upload URLs for ${chunk.length} files`,
       });
       const signed = new Map((data?.files ?? []).map((f) => [f.path, f]));
-      const held = opts.mayHold ? await this.heldAlready(chunk, signed, signal) : new Set<UploadItem>();
+      const held = opts.mayHold
+        ? await this.held(chunk.filter((it) => it.sizeBytes >= PROBE_MIN_BYTES && signed.get(it.destination)?.url), (it) => localChecksums(it.localPath, signed.get(it.destination)?.multipart?.part_size), signal)
+        : new Set<UploadItem>();
       // A few PUTs at once, as neptune-scale uploads its files in parallel (§3.9): the files of a
       // small run's sets, asked for together, go together too.
       // A failure that ends the call (storage failing for now, an abort) stops every worker from taking
@@ -245,40 +256,44 @@ export class StorageUploader {
   }
 
   /**
-   * The items whose object storage holds whole with the same bytes. Read URLs come from the bridge
+   * The items whose object storage holds whole with the same bytes as `checksums` gives them (the local
+   * file's, or the source's MD5 before any download), by `storedMatches`. Read URLs come from the bridge
    * (`permission: read`, as neptune-query reads files); each object is asked for its first byte only
    * (`Range: bytes=0-0`, RFC 9110 §14: a GET-signed URL does not allow a HEAD), which answers its size
-   * (`Content-Range`) and checksums (`ETag`, `x-goog-hash`). A look-up that fails sends the file: it is
-   * an economy, never a reason for a file not to land.
+   * (`Content-Range`) and checksums (`ETag`, `x-goog-hash`). A look-up that fails proves nothing: the
+   * file is sent; it is an economy, never a reason for a file not to land.
    */
-  private async heldAlready(chunk: readonly UploadItem[], signed: ReadonlyMap<string | undefined, SignedFile>, signal?: AbortSignal): Promise<Set<UploadItem>> {
-    const held = new Set<UploadItem>();
-    const ask = chunk.filter((it) => it.sizeBytes >= PROBE_MIN_BYTES && signed.get(it.destination)?.url);
-    if (ask.length === 0) return held;
+  async held<T extends Pick<UploadItem, 'attribute' | 'destination' | 'sizeBytes'>>(
+    items: readonly T[], checksums: (it: T) => Promise<LocalChecksums>, signal?: AbortSignal,
+  ): Promise<Set<T>> {
+    const held = new Set<T>();
+    if (items.length === 0) return held;
     const failedLookUp = (e: unknown) => {
       if (isAbortError(e) || signal?.aborted) throw e;
     };
-    let read: Map<string | undefined, string | undefined>;
+    const read = new Map<string | undefined, string | undefined>();
     try {
-      const { data } = await this.api.json<{ files?: SignedFile[] }>({
-        method: 'POST',
-        path: '/api/storagebridge/v1/signedUrl',
-        json: { files: ask.map((it) => ({ project_identifier: this.project, path: it.destination, permission: 'read' })) },
-        signal,
-        what: `signed read URLs for ${ask.length} files`,
-      });
-      read = new Map((data?.files ?? []).map((f) => [f.path, f.url]));
+      for (let i = 0; i < items.length; i += URLS_PER_REQUEST) {
+        const ask = items.slice(i, i + URLS_PER_REQUEST);
+        const { data } = await this.api.json<{ files?: SignedFile[] }>({
+          method: 'POST',
+          path: '/api/storagebridge/v1/signedUrl',
+          json: { files: ask.map((it) => ({ project_identifier: this.project, path: it.destination, permission: 'read' })) },
+          signal,
+          what: `signed read URLs for ${ask.length} files`,
+        });
+        for (const f of data?.files ?? []) read.set(f.path, f.url);
+      }
     } catch (e) {
       failedLookUp(e);
       return held;
     }
-    for (const it of ask) {
+    for (const it of items) {
       const url = read.get(it.destination);
       try {
         const stored = url ? await this.storedInfo(url, it, signal) : undefined;
         if (!stored || stored.sizeBytes !== it.sizeBytes) continue;
-        const partSize = signed.get(it.destination)?.multipart?.part_size;
-        if (storedMatches(stored, it.sizeBytes, await localChecksums(it.localPath, partSize))) held.add(it);
+        if (storedMatches(stored, it.sizeBytes, await checksums(it))) held.add(it);
       } catch (e) {
         failedLookUp(e);
       }
@@ -287,7 +302,7 @@ export class StorageUploader {
   }
 
   /** Size and checksums of the object at a read URL; undefined when storage does not hold it. */
-  private async storedInfo(url: string, it: UploadItem, signal?: AbortSignal): Promise<StoredObjectInfo | undefined> {
+  private async storedInfo(url: string, it: Pick<UploadItem, 'attribute'>, signal?: AbortSignal): Promise<StoredObjectInfo | undefined> {
     const res = await this.http.stream({
       method: 'GET', url, headers: () => ({ range: 'bytes=0-0' }), acceptStatus: [404, 416], signal, what: `size and checksum of the stored ${it.attribute}`,
     });
