@@ -12,6 +12,7 @@ import { heldStep } from '../mapping/steps.ts';
 import type { CountScope } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 import { leftForNextPass } from './left-for-next-pass.ts';
+import { md5Base64 } from '../sources/local/files.ts';
 
 /** Ledger name of a media file once it landed (the files table keys what a re-run must not send again). */
 export function mediaLedgerName(f: Pick<MediaFile, 'fileSet' | 'relativePath'>): string {
@@ -89,7 +90,8 @@ export class MediaCarrier {
   ) {
     this.done = new Map([...ctx.ledger.uploadedFiles(run.key)].map(([name, f]) => [name, f.md5]));
     this.lastSteps = new Map(state.lastSteps);
-    if (this.done.size === 0 && target.listFileSet) this.targetSets = new Set(state.fileSets ?? []);
+    // Asked only of a target that can prove a held file's bytes (`provenSame`): a size proves nothing.
+    if (this.done.size === 0 && target.listFileSet && target.provenSame) this.targetSets = new Set(state.fileSets ?? []);
   }
 
   /** What the target's file set holds (relative path → size), read once, where the ledger cannot say. */
@@ -306,16 +308,30 @@ export class MediaCarrier {
     const settled: Array<{ name: string; md5: string; size: number; target: string }> = [];
     // The keys of the files this pass tries (those not landed before).
     const replaces = again ? [...new Set(got.files.filter((f) => this.done.get(mediaLedgerName(f)) !== mediaSourceId(f)).map((f) => f.key))] : [];
-    for (const { f, local } of got.local) {
-      // Landed by a migration this ledger does not know of: recorded, not sent again.
-      if ((await this.onTarget(f.fileSet))?.get(f.relativePath) === local.sizeBytes) {
-        this.done.set(mediaLedgerName(f), mediaSourceId(f));
-        settled.push({ name: mediaLedgerName(f), md5: mediaSourceId(f), size: local.sizeBytes, target: f.fileSet });
-        continue;
-      }
+    const send = (f: MediaFile, local: LocalFile) => {
       let list = bySet.get(f.fileSet);
       if (!list) bySet.set(f.fileSet, (list = []));
       list.push({ f, entry: { localPath: local.path, relativePath: f.relativePath, sizeBytes: local.sizeBytes } });
+    };
+    // Held with the same size by a migration this ledger does not know of: kept only where the target
+    // proves the bytes the same (migrate-files.ts), else sent again.
+    const candidates = new Map<string, Array<{ f: MediaFile; local: LocalFile }>>();
+    for (const { f, local } of got.local) {
+      if ((await this.onTarget(f.fileSet))?.get(f.relativePath) !== local.sizeBytes) send(f, local);
+      else if (candidates.has(f.fileSet)) candidates.get(f.fileSet)!.push({ f, local });
+      else candidates.set(f.fileSet, [{ f, local }]);
+    }
+    for (const [fileSet, list] of candidates) {
+      const files = await Promise.all(list.map(async ({ f, local }) => ({ relativePath: f.relativePath, sizeBytes: local.sizeBytes, md5: await md5Base64(local.path, this.ctx.signal) })));
+      const proven = await this.target.provenSame!(fileSet, files, this.ctx.signal);
+      for (const { f, local } of list) {
+        if (!proven.has(f.relativePath)) {
+          send(f, local);
+          continue;
+        }
+        this.done.set(mediaLedgerName(f), mediaSourceId(f));
+        settled.push({ name: mediaLedgerName(f), md5: mediaSourceId(f), size: local.sizeBytes, target: f.fileSet });
+      }
     }
     for (const [fileSet, list] of bySet) {
       const refused = await this.target.uploadFileSet(fileSet, list.map((x) => x.entry), this.ctx.signal);

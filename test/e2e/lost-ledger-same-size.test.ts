@@ -29,12 +29,17 @@ const original = (): GenFile[] => [
 ];
 const REWRITTEN = ['rewritten.bin', 'out.txt'];
 
-const genRun = (id: string, files: GenFile[]): GenRun => ({
-  id, displayName: id, tags: [], state: 'finished', createdAt: CREATED, heartbeatAt: CREATED, user: 'u', config: {}, summary: {},
+const genRun = (id: string, files: GenFile[], summary: Record<string, unknown> = {}): GenRun => ({
+  id, displayName: id, tags: [], state: 'finished', createdAt: CREATED, heartbeatAt: CREATED, user: 'u', config: {}, summary,
   historyRowCount: 0, lastStep: -1, history: () => [], exportedBelowStep: 0,
   systemEvents: () => [], systemEventCount: 0, eventsFileListed: false, consoleLines: [], files,
 });
 const run = genRun(RUN, original());
+// Another project: a run whose summary names two HTML pages (media files); one is rewritten.
+const MEDIA_PROJECT = 'same_media';
+const MEDIA_RUN = 'samemedia1';
+const pages = (): GenFile[] => [bufferFile('media/html/kept_1.html', `<p>${'k'.repeat(300)}</p>`), bufferFile('media/html/page_2.html', `<p>${'a'.repeat(300)}</p>`)];
+const mediaRun = genRun(MEDIA_RUN, pages(), { kept: { _type: 'html-file', path: 'media/html/kept_1.html' }, page: { _type: 'html-file', path: 'media/html/page_2.html' } });
 
 /** The same size, other bytes: as a resumed W&B run rewriting the file would leave it. */
 function rewrite(file: GenFile): GenFile {
@@ -46,7 +51,7 @@ function rewrite(file: GenFile): GenFile {
 let stack: Stack;
 let dir: string;
 
-type Report = { runs: Array<{ status: string; written: Record<string, number>; notWritten: unknown[] }> };
+type Report = { runs: Array<{ status: string; written: Record<string, number>; notWritten: Array<{ reason: string }> }> };
 const reportOf = (stdout: string) => (events(stdout).find((e) => e.type === 'report') as unknown as { report: Report }).report;
 const digests = (files: Record<string, Buffer>) => Object.fromEntries(Object.entries(files).map(([k, b]) => [k, createHash('sha256').update(b).digest('hex')]));
 const want = () => digests(Object.fromEntries(run.files.map((f) => [f.name, fileBytes(f)])));
@@ -54,7 +59,7 @@ const size = (name: string) => run.files.find((f) => f.name === name)!.sizeBytes
 
 beforeAll(async () => {
   ({ stack, dir } = await startStackInTemp('w2n-same-size-', {
-    entity: { name: 'same-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run] }], artifacts: [] },
+    entity: { name: 'same-team', projects: [{ name: PROJECT, createdAt: CREATED, runs: [run] }, { name: MEDIA_PROJECT, createdAt: CREATED, runs: [mediaRun] }], artifacts: [] },
     neptune: { protocolB: { statusDelayMs: 5 } },
   }));
 }, 60_000);
@@ -64,19 +69,22 @@ afterAll(() => closeStackInTemp(stack, dir));
 describe.each(['a', 'b'])('a file rewritten in W&B with the same size, the ledger lost, over Protocol %s', (protocol) => {
   const target = `same-${protocol}`;
   const ledger = () => join(dir, `${target}.sqlite`);
-  const migrate = () =>
-    runCli(['migrate', '--workspace', 'demo', '--projects', PROJECT, '--project-map', `${PROJECT}=${target}`, '--protocol', protocol, '--yes', '--json', '--ledger', ledger()], stack.env, dir).done;
-  const landed = (): Record<string, string> => {
+  const migrate = (project = PROJECT) =>
+    runCli(['migrate', '--workspace', 'demo', '--projects', project, '--project-map', `${project}=${target}`, '--protocol', protocol, '--yes', '--json', '--ledger', ledger()], stack.env, dir).done;
+  const landed = (runId = RUN, set = 'files'): Record<string, string> => {
     if (protocol === 'a') {
-      const id = neptuneRunId(stack.neptune, `demo/${target}`, RUN);
-      return digests(id ? stack.neptune.inspect.fileSet(id, 'files') : {});
+      const id = neptuneRunId(stack.neptune, `demo/${target}`, runId);
+      return digests(id ? stack.neptune.inspect.fileSet(id, set) : {});
     }
     const b = stack.neptune.b!.inspect;
     const held: Record<string, Buffer> = {};
-    for (const [path, a] of Object.entries(b.attributes(`demo/${target}`, RUN))) {
-      if (path.startsWith('files/') && a.type === 'fileRef') held[path.slice('files/'.length)] = b.object(`demo/${target}`, (a.value as { path: string }).path)!.data;
+    for (const [path, a] of Object.entries(b.attributes(`demo/${target}`, runId))) {
+      if (path.startsWith(`${set}/`) && a.type === 'fileRef') held[path.slice(set.length + 1)] = b.object(`demo/${target}`, (a.value as { path: string }).path)!.data;
     }
     return digests(held);
+  };
+  const forgetLedger = () => {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(ledger() + suffix, { force: true });
   };
 
   it('the rewritten files are sent again and land with their new bytes; only files proven the same are kept', async () => {
@@ -87,7 +95,7 @@ describe.each(['a', 'b'])('a file rewritten in W&B with the same size, the ledge
 
     run.files = run.files.map((f) => (REWRITTEN.includes(f.name) ? rewrite(f) : f));
     for (const name of REWRITTEN) expect(size(name)).toBe(original().find((f) => f.name === name)!.sizeBytes);
-    for (const suffix of ['', '-wal', '-shm']) rmSync(ledger() + suffix, { force: true });
+    forgetLedger();
     const before = stack.neptune.stats().bodyBytes;
     const again = await migrate();
     expect(again.code, again.stderr).toBe(0);
@@ -110,5 +118,28 @@ describe.each(['a', 'b'])('a file rewritten in W&B with the same size, the ledge
       expect(r.written).toMatchObject({ files: 4, bytes: all });
       expect(r.written.filesAlreadyPresent ?? 0).toBe(0);
     }
+  }, 120_000);
+
+  it('a summary media file rewritten at the same size is sent again; the one proven the same is kept', async () => {
+    mediaRun.files = pages();
+    const first = await migrate(MEDIA_PROJECT);
+    expect(first.code, first.stderr).toBe(0);
+    const page = (name: string) => digests({ 'summary.html': fileBytes(mediaRun.files.find((f) => f.name === name)!) });
+    expect(landed(MEDIA_RUN, 'summary/media/html/kept')).toEqual(page('media/html/kept_1.html'));
+    expect(landed(MEDIA_RUN, 'summary/media/html/page')).toEqual(page('media/html/page_2.html'));
+
+    mediaRun.files = [mediaRun.files[0], bufferFile('media/html/page_2.html', `<p>${'b'.repeat(300)}</p>`)];
+    forgetLedger();
+    const again = await migrate(MEDIA_PROJECT);
+    expect(again.code, again.stderr).toBe(0);
+    expect(landed(MEDIA_RUN, 'summary/media/html/kept')).toEqual(page('media/html/kept_1.html'));
+    expect(landed(MEDIA_RUN, 'summary/media/html/page')).toEqual(page('media/html/page_2.html'));
+    const r = reportOf(again.stdout).runs[0];
+    expect(r.status).toBe('migrated');
+    // The raw `media/` run files are left out by default (their pages land through the summary).
+    expect(r.notWritten.filter((o) => o.reason !== 'excluded-by-default')).toEqual([]);
+    // Over B storage proves the kept page; Protocol A cannot prove either, and sends both again.
+    expect(r.written).toMatchObject(protocol === 'b' ? { mediaFiles: 1, filesAlreadyPresent: 1 } : { mediaFiles: 2 });
+    if (protocol === 'a') expect(r.written.filesAlreadyPresent ?? 0).toBe(0);
   }, 120_000);
 });

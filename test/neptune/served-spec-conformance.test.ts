@@ -47,7 +47,7 @@ beforeAll(async () => {
   proxy = await startNeptuneProxy(stack.neptune);
   // The rarer paths send requests too: a write the server refuses for one point (read back, re-sent
   // point by point), a write whose answer is lost (state read back), a second pass with a lost ledger
-  // (file sets listed, existing project and runs).
+  // (artifact file sets listed, existing project and runs).
   let writes = 0;
   proxy.decide = (r) => {
     if (!r.path.endsWith('/attributes/operations') || !r.body.includes('"logFloats"')) return { kind: 'forward' };
@@ -60,7 +60,7 @@ beforeAll(async () => {
     return writes === 2 ? { kind: 'drop-response' } : { kind: 'forward' };
   };
   const env = { ...stack.env, NEPTUNE_API_TOKEN: proxy.apiToken() };
-  const args = (ledger: string) => ['migrate', '--workspace', 'demo', '--projects', 'all', '--yes', '--json', '--ledger', join(dir, ledger)];
+  const args = (ledger: string) => ['migrate', '--workspace', 'demo', '--projects', 'all', '--include', 'artifacts', '--yes', '--json', '--ledger', join(dir, ledger)];
   const first = await runCli(args('ledger.sqlite'), env, dir).done;
   proxy.decide = undefined;
   const second = await runCli(args('lost-ledger.sqlite'), env, dir).done;
