@@ -43,26 +43,32 @@ export function openChunks(db: Db): void {
   pending.set(db, stmt(db, 'SELECT 1 FROM b_chunks LIMIT 1').get() !== undefined);
 }
 
-/** The float points of one series within one request, gathered column by column into typed arrays. */
+/**
+ * The float points of one series within one request: gathered point by point into typed arrays, or
+ * handed over as one column of a batch (addColumn), which is laid out straight into the chunk.
+ */
 export class ChunkBuilder {
   n = 0;
-  private steps: Float64Array<ArrayBuffer>;
-  private ts: Float64Array<ArrayBuffer>;
-  private vals: Float64Array<ArrayBuffer>;
+  private steps: Float64Array<ArrayBuffer> | undefined;
+  private ts: Float64Array<ArrayBuffer> | undefined;
+  private vals: Float64Array<ArrayBuffer> | undefined;
+  private column: { steps: Float64Array; ts: Float64Array; rows: Int32Array; values: Float64Array } | undefined;
 
   /**
    * `capacity`: the points the request can hold for one series at most (its snapshot count), capped;
    * sized so, the arrays do not grow (growing them from 64 cost the B bench ~5% of the emulator's CPU).
+   * They are made on the first add(): a builder handed a column needs none.
    */
-  constructor(capacity = 64) {
-    const c = Math.max(1, Math.min(capacity, MAX_INITIAL_POINTS));
-    this.steps = new Float64Array(c);
-    this.ts = new Float64Array(c);
-    this.vals = new Float64Array(c);
-  }
+  constructor(private readonly capacity = 64) {}
 
   add(step: number, ts: number, val: number): void {
-    if (this.n === this.steps.length) {
+    if (this.column) this.unpackColumn();
+    if (!this.steps || !this.ts || !this.vals) {
+      const c = Math.max(1, Math.min(this.capacity, MAX_INITIAL_POINTS));
+      this.steps = new Float64Array(c);
+      this.ts = new Float64Array(c);
+      this.vals = new Float64Array(c);
+    } else if (this.n === this.steps.length) {
       this.steps = grown(this.steps);
       this.ts = grown(this.ts);
       this.vals = grown(this.vals);
@@ -73,6 +79,35 @@ export class ChunkBuilder {
     this.n += 1;
   }
 
+  /**
+   * The `count` points of one column of a batch (wire.ts FloatColumn), kept by reference: the k-th at
+   * steps[rows[k]], ts[rows[k]], with values[k]; rows increase, so they are in the order add() takes.
+   */
+  addColumn(steps: Float64Array, ts: Float64Array, rows: Int32Array, values: Float64Array, count: number): void {
+    if (this.n > 0 || this.column) {
+      for (let k = 0; k < count; k++) this.add(steps[rows[k]], ts[rows[k]], values[k]);
+      return;
+    }
+    this.column = { steps, ts, rows, values };
+    this.n = count;
+  }
+
+  /** A column followed by single points: its points become the builder's own. */
+  private unpackColumn(): void {
+    const c = this.column!;
+    const n = this.n;
+    this.column = undefined;
+    this.n = 0;
+    for (let k = 0; k < n; k++) this.add(c.steps[c.rows[k]], c.ts[c.rows[k]], c.values[k]);
+  }
+
+  /** Step, timestamp and value of the k-th point. */
+  private point(k: number): [number, number, number] {
+    const c = this.column;
+    if (c) return [c.steps[c.rows[k]], c.ts[c.rows[k]], c.values[k]];
+    return [this.steps![k], this.ts![k], this.vals![k]];
+  }
+
   /** Writes the gathered points as one chunk and starts over. */
   write(db: Db, seriesId: number): void {
     const n = this.n;
@@ -80,16 +115,28 @@ export class ChunkBuilder {
     // Laid out in a reused buffer: SQLite copies a bound blob (better-sqlite3 binds it SQLITE_TRANSIENT).
     if (packed.length < 3 * n) packed = new Float64Array(Math.max(3 * n, packed.length * 2));
     const data = packed.subarray(0, 3 * n);
-    data.set(this.steps.subarray(0, n), 0);
-    data.set(this.ts.subarray(0, n), n);
-    data.set(this.vals.subarray(0, n), 2 * n);
+    const c = this.column;
+    if (c) {
+      for (let k = 0; k < n; k++) {
+        const i = c.rows[k];
+        data[k] = c.steps[i];
+        data[n + k] = c.ts[i];
+      }
+      data.set(c.values.subarray(0, n), 2 * n);
+    } else {
+      data.set(this.steps!.subarray(0, n), 0);
+      data.set(this.ts!.subarray(0, n), n);
+      data.set(this.vals!.subarray(0, n), 2 * n);
+    }
+    const [first] = this.point(0);
+    const [step, ts, v] = this.point(n - 1);
     stmt(db, 'INSERT INTO b_chunks(series_id, first_step, last_step, n, data) VALUES (?, ?, ?, ?, ?)')
-      .run(seriesId, this.steps[0], this.steps[n - 1], n, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      .run(seriesId, first, step, n, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     pending.set(db, true);
     // Points are added in increasing steps (ingest.ts refuses any other), so this chunk's last is the series' newest.
-    const v = this.vals[n - 1];
-    lastPointsOf(db).set(seriesId, { step: this.steps[n - 1], ts: this.ts[n - 1], num: Number.isNaN(v) ? null : v, str: null });
+    lastPointsOf(db).set(seriesId, { step, ts, num: Number.isNaN(v) ? null : v, str: null });
     this.n = 0;
+    this.column = undefined;
   }
 }
 

@@ -43,8 +43,9 @@ function decodeOr400<T>(f: () => T): T {
 
 /** A snapshot over 2 MiB is refused with the whole request (400): SCALE never sends one, a server need not take it. */
 function checkSnapshotSizes(op: RunOperation): void {
-  for (const s of op.snapshots ?? []) {
-    if (s.encodedBytes > MAX_SNAPSHOT_BYTES) throw new HttpError(400, `A snapshot of ${s.encodedBytes} bytes exceeds ${MAX_SNAPSHOT_BYTES} bytes`);
+  const sizes = op.rows ? [op.rows.maxSnapshotBytes] : (op.snapshots ?? []).map((s) => s.encodedBytes);
+  for (const bytes of sizes) {
+    if (bytes > MAX_SNAPSHOT_BYTES) throw new HttpError(400, `A snapshot of ${bytes} bytes exceeds ${MAX_SNAPSHOT_BYTES} bytes`);
   }
 }
 
@@ -85,7 +86,7 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
       const op = decodeOr400(() => decodeRunOperation(body));
       queue.counters.decodeMs += performance.now() - t0;
       // pub/ingest.proto: "Required. Operation to be performed on the run."
-      if (!op.create && !op.snapshots) throw new HttpError(400, 'RunOperation has no operation (create, update or update_batch)');
+      if (!op.create && !op.rows && !op.snapshots) throw new HttpError(400, 'RunOperation has no operation (create, update or update_batch)');
       checkSnapshotSizes(op);
       sendProto(ctx.res, encodeSubmitResponse(queue.submit(op, body, ctx.user)));
     } },
