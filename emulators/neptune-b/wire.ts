@@ -172,6 +172,15 @@ class Cur {
     return v;
   }
 
+  /** Whether the `len` bytes at `a` and at `b` are the same (4 at a time: this runs per point). */
+  sameRange(a: number, b: number, len: number): boolean {
+    const v = this.view;
+    let i = 0;
+    for (; i + 4 <= len; i += 4) if (v.getInt32(a + i) !== v.getInt32(b + i)) return false;
+    for (; i < len; i++) if (this.buf[a + i] !== this.buf[b + i]) return false;
+    return true;
+  }
+
   /** The double at `at`, when the caller checked the bytes are there. */
   doubleAt(at: number): number {
     return this.view.getFloat64(at, true);
@@ -654,6 +663,18 @@ function snapshotList(c: Cur): Snapshot[] {
 let batchSerial = 0;
 
 /**
+ * Per entry index of the snapshot before, in the batch being decoded (marked by its serial): where its
+ * entry began, the length of its head (entry tag and length, key, value tag and length, float64 tag:
+ * everything before the 8 value bytes) and its column. Rows list the same metrics in the same order,
+ * so an entry whose head is byte for byte the one before at its index is known without parsing it.
+ */
+const HEADS = 4096;
+const headBatch = new Int32Array(HEADS);
+const headAt = new Int32Array(HEADS);
+const headLen = new Int32Array(HEADS);
+const headColumn = new Int32Array(HEADS);
+
+/**
  * UpdateRunSnapshots over the cursor's range as FloatRows, or undefined as soon as a snapshot is not
  * a plain history row (then the batch is decoded snapshot by snapshot, which also reports what is
  * malformed). Map keys go through the same cache, in the same order, as snapshot() takes them.
@@ -687,6 +708,21 @@ function floatRows(c: Cur): FloatRows | undefined {
       let stepSeen = false;
       let tsSeen = false;
       while (c.pos < c.end) {
+        const p = c.pos;
+        if (index < HEADS && headBatch[index] === serial) {
+          const hl = headLen[index];
+          if (p + hl + 8 <= c.end && c.sameRange(p, headAt[index], hl)) {
+            const col = columns[headColumn[index]];
+            if (col.rows[col.count - 1] === i) return undefined; // the same key twice in one snapshot
+            col.rows[col.count] = i;
+            col.values[col.count] = c.doubleAt(p + hl);
+            col.count++;
+            headAt[index] = p;
+            index++;
+            c.pos = p + hl + 8;
+            continue;
+          }
+        }
         const t = buf[c.pos++];
         if (t === 0x42) { // append=8, LEN: key=1 then value=2 holding float64=1 and nothing else (floatEntry's shape)
           const entryOuter = c.enter();
@@ -695,7 +731,7 @@ function floatRows(c: Cur): FloatRows | undefined {
           const ke = c.len();
           const at = c.pos;
           if (at + 11 !== c.end || buf[at] !== 0x12 || buf[at + 1] !== 0x09 || buf[at + 2] !== 0x09) return undefined;
-          const entry = pathEntryAt(buf, c.start, ke, index++);
+          const entry = pathEntryAt(buf, c.start, ke, index);
           let col: FloatColumn;
           if (entry.batch !== serial) {
             entry.batch = serial;
@@ -709,6 +745,13 @@ function floatRows(c: Cur): FloatRows | undefined {
           col.rows[col.count] = i;
           col.values[col.count] = c.doubleAt(at + 3);
           col.count++;
+          if (index < HEADS) {
+            headBatch[index] = serial;
+            headAt[index] = p;
+            headLen[index] = at + 3 - p;
+            headColumn[index] = entry.column;
+          }
+          index++;
           c.leave(entryOuter);
         } else if (t === 0x0a && !stepSeen) { // step=1: Step{whole=1, micro=2}
           stepSeen = true;
