@@ -8,7 +8,7 @@ import { HttpError } from '../neptune/http-util.ts';
 import { createExperiment, createProject } from '../neptune/containers.ts';
 import { findProject, findWorkspace, getAttr, insertPoints, putAttr, seriesId, stmt, type Db } from '../neptune/store.ts';
 import { IngestCode, type IngestCodeValue } from './codes.ts';
-import { ChunkBuilder, chunkPointAt, forgetLastChunkPoints, lastChunkPoint } from './chunks.ts';
+import { ChunkBuilder, chunkPointAt, forgetLastChunkPoints, lastChunkPoint, RowSteps } from './chunks.ts';
 import { bRun, existingSeriesId, lastPointWithTs, pointAt, putAttrJson, putBRun, runByRunId, type StoredPoint } from './store.ts';
 import type { FileRef, FloatColumn, FloatRows, Path, RunCreate, RunOperation, SetOp, Snapshot, Step, Timestamp, Value } from './wire.ts';
 
@@ -267,8 +267,10 @@ class SnapshotApplier {
    */
   applyRows(rows: FloatRows): boolean {
     const n = rows.count;
-    const steps = new Float64Array(n);
-    const ts = new Float64Array(n);
+    // The rows' steps then timestamps, as the chunks of every column share them (chunks.ts RowSteps).
+    const shared = new RowSteps(n, new Float64Array(2 * n));
+    const steps = shared.data.subarray(0, n);
+    const ts = shared.data.subarray(n);
     for (let i = 0; i < n; i++) {
       const whole = rows.stepWhole[i];
       const micro = rows.stepMicro[i];
@@ -288,7 +290,7 @@ class SnapshotApplier {
     this.pointsPerSeries = n;
     rows.columns.forEach((c, k) => {
       const st = this.seriesFrom(c.path.text, 'floatSeries', found[k].f, found[k].existed);
-      st.buf!.addColumn(steps, ts, c.rows, c.values, c.count);
+      st.buf!.addColumn(shared, c.rows, c.values, c.count);
       const i = c.rows[c.count - 1];
       const v = c.values[c.count - 1];
       // NaN is compared as SQLite keeps it: NULL (as store() keeps it).
