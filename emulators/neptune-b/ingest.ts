@@ -8,7 +8,7 @@ import { HttpError } from '../neptune/http-util.ts';
 import { createExperiment, createProject } from '../neptune/containers.ts';
 import { findProject, findWorkspace, getAttr, insertPoints, putAttr, seriesId, stmt, type Db } from '../neptune/store.ts';
 import { IngestCode, type IngestCodeValue } from './codes.ts';
-import { ChunkBuilder, chunkPointAt, forgetLastChunkPoints, lastChunkPoint, RowSteps } from './chunks.ts';
+import { beginChunks, ChunkBuilder, chunkPointAt, lastChunkPoint, rollBackChunks, RowSteps } from './chunks.ts';
 import { bRun, existingSeriesId, lastPointWithTs, pointAt, putAttrJson, putBRun, runByRunId, type StoredPoint } from './store.ts';
 import type { FileRef, FloatColumn, FloatRows, Path, RunCreate, RunOperation, SetOp, Snapshot, Step, Timestamp, Value } from './wire.ts';
 
@@ -123,10 +123,11 @@ const isIssue = (x: unknown): x is Issue => typeof x === 'object' && x !== null 
 const fatal = (i: Issue): Outcome => ({ ok: 0, issues: [], fatal: i, pointsStored: 0 });
 
 export function applyRunOperation(db: Db, rules: IngestRules, op: RunOperation, user: string, nowMs: number): Outcome {
+  beginChunks(db);
   try {
     return applyInTransaction(db, rules, op, user, nowMs);
   } catch (error) {
-    forgetLastChunkPoints(db); // rolled back: the chunks it wrote are gone
+    rollBackChunks(db); // rolled back: the chunks it added are gone
     throw error;
   }
 }
