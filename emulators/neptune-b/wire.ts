@@ -319,7 +319,8 @@ function cachedPath(buf: Uint8Array, s: number, e: number): PathEntry {
     path = { text: utf8Lossy.decode(buf.subarray(s, e)), bytes: e - s, valid: false };
   }
   if (pathCacheSize > 100_000) { pathCache.clear(); pathCacheSize = 0; recent.length = 0; cacheGeneration += 1; }
-  const entry: PathEntry = { bytes: buf.slice(s, e), path, batch: 0, column: 0 };
+  // A copy (Buffer's slice is a view): the body's bytes are reused for later bodies (routes.ts BodyPool).
+  const entry: PathEntry = { bytes: Uint8Array.prototype.slice.call(buf, s, e), path, batch: 0, column: 0 };
   const again = pathCache.get(h);
   if (again) again.push(entry);
   else pathCache.set(h, [entry]);
