@@ -2,13 +2,16 @@
  * The newest chunk point of a series is remembered between requests (chunks.ts): what a later request
  * checks its steps against must be what the database holds, also after a request rolled back.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb, ensureWorkspace, seriesId } from '../neptune/store.ts';
 import { IngestCode } from './codes.ts';
 import { ChunkBuilder, materialize } from './chunks.ts';
 import { applyRunOperation } from './ingest.ts';
 import { openBTables, runByRunId } from './store.ts';
-import { encodeCreate, encodeUpdate } from './test-wire.ts';
+import { encodeCreate, encodeUpdate, type TSnapshot } from './test-wire.ts';
 import { decodeRunOperation } from './wire.ts';
 
 const PROJECT = 'demo/chunks';
@@ -68,5 +71,51 @@ describe('chunks: the newest point of a series across requests', () => {
     const rows = (id: number) => db.prepare('SELECT step, ts, num FROM series_points WHERE series_id = ? ORDER BY step').all(id);
     expect(rows(seriesId(db, run.id, 'm'))).toEqual(steps.map((s) => ({ step: s, ts: 1000 + s, num: s / 10 })));
     expect(rows(sid)).toEqual(Array.from({ length: 1000 }, (_, i) => ({ step: 2000 + i, ts: 5000 + i, num: i % 17 === 3 ? null : -(i + 1) / 7 })));
+  });
+
+  it('a series in some rows of a batch, in a file: after a restart its newest and older points are found in the chunk its request shares', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'b-chunks-')), 'store.db');
+    const open = () => {
+      const db = openDb(file);
+      openBTables(db);
+      return db;
+    };
+    let db = open();
+    ensureWorkspace(db, 'demo');
+    expect(applyRunOperation(db, rules, decodeRunOperation(encodeCreate(PROJECT, 'r1', {}, true)), 'u', 1).ok).toBe(1);
+    const rowsOf = (steps: number[], sparse: (s: number) => boolean): TSnapshot[] => steps.map((s) => ({
+      step: s, timestamp: 1000 + s, append: { k: { float: -s }, ...(sparse(s) ? { m: { float: s / 10 } } : {}) },
+    }));
+    const apply = (snapshots: TSnapshot[]) => applyRunOperation(db, rules, decodeRunOperation(encodeUpdate(PROJECT, 'r1', snapshots)), 'u', 2);
+    expect(apply(rowsOf([1, 2, 3, 4, 5, 6], (s) => s % 2 === 0)).pointsStored).toBe(9);
+    // A new process on the same file: m's newest is step 6 of its request's shared rows.
+    db.close();
+    db = open();
+    const again = apply([{ step: 6, timestamp: 1006, append: { m: { float: 0.6 } } }, { step: 4, timestamp: 1004, append: { m: { float: 0.4 } } },
+      { step: 3, timestamp: 1003, append: { m: { float: 0.3 } } }, { step: 5, timestamp: 1005, append: { k: { float: -5 } } }]);
+    expect(again.issues.map((i) => [i.path, i.code])).toEqual([
+      ['m', IngestCode.SERIES_POINT_DUPLICATE], ['m', IngestCode.SERIES_POINT_DUPLICATE], ['m', IngestCode.SERIES_STEP_NON_INCREASING], ['k', IngestCode.SERIES_POINT_DUPLICATE],
+    ]);
+    expect(apply([{ step: 7, timestamp: 1005, append: { m: { float: 1 } } }]).issues.map((i) => i.code)).toEqual([IngestCode.SERIES_TIMESTAMP_DECREASING]);
+    expect(apply([{ step: 7, timestamp: 1007, append: { m: { float: 0.7 } } }]).pointsStored).toBe(1);
+    db.close();
+    db = open();
+    materialize(db);
+    const run = runByRunId(db, db.prepare('SELECT id FROM projects').pluck().get() as string, 'r1')!;
+    const rows = (path: string) => db.prepare('SELECT step, ts, num FROM series_points WHERE series_id = ? ORDER BY step').all(seriesId(db, run.id, path));
+    expect(rows('m')).toEqual([2, 4, 6, 7].map((s) => ({ step: s, ts: 1000 + s, num: s / 10 })));
+    expect(rows('k')).toEqual([1, 2, 3, 4, 5, 6].map((s) => ({ step: s, ts: 1000 + s, num: -s })));
+    expect(db.prepare('SELECT COUNT(*) FROM b_float_chunks').pluck().get()).toBe(0);
+    expect(db.prepare('SELECT COUNT(*) FROM b_chunk_steps').pluck().get()).toBe(0);
+    db.close();
+    rmSync(dirname(file), { recursive: true, force: true });
+  });
+
+  it('an in-memory database keeps its chunks in memory only', () => {
+    const { db, apply } = setup();
+    expect(apply([1, 2, 3]).pointsStored).toBe(3);
+    expect(db.prepare('SELECT COUNT(*) FROM b_float_chunks').pluck().get()).toBe(0);
+    materialize(db);
+    expect(db.prepare('SELECT COUNT(*) FROM series_points').pluck().get()).toBe(3);
   });
 });

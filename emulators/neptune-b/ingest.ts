@@ -8,9 +8,9 @@ import { HttpError } from '../neptune/http-util.ts';
 import { createExperiment, createProject } from '../neptune/containers.ts';
 import { findProject, findWorkspace, getAttr, insertPoints, putAttr, seriesId, stmt, type Db } from '../neptune/store.ts';
 import { IngestCode, type IngestCodeValue } from './codes.ts';
-import { ChunkBuilder, chunkPointAt, forgetLastChunkPoints, lastChunkPoint } from './chunks.ts';
-import { bRun, lastPointWithTs, pointAt, putAttrJson, putBRun, runByRunId, type StoredPoint } from './store.ts';
-import type { FileRef, Path, RunCreate, RunOperation, SetOp, Snapshot, Step, Timestamp, Value } from './wire.ts';
+import { beginChunks, ChunkBuilder, chunkPointAt, lastChunkPoint, rollBackChunks, RowSteps } from './chunks.ts';
+import { bRun, existingSeriesId, lastPointWithTs, pointAt, putAttrJson, putBRun, runByRunId, type StoredPoint } from './store.ts';
+import type { FileRef, FloatColumn, FloatRows, Path, RunCreate, RunOperation, SetOp, Snapshot, Step, Timestamp, Value } from './wire.ts';
 
 export interface Issue { path: string; code: IngestCodeValue; message: string }
 
@@ -57,17 +57,29 @@ const enc = new TextEncoder();
 const byteLen = (s: string) => (s.length * 3 <= 1024 ? enc.encode(s).length : Buffer.byteLength(s, 'utf8'));
 
 export function stepNumber(s: Step): number {
-  return s.whole + s.micro / 1e6;
+  return stepOf(s.whole, s.micro);
+}
+
+function stepOf(whole: number, micro: number): number {
+  return whole + micro / 1e6;
 }
 
 /** Milliseconds of a Timestamp: the read side reports `timestamp_millis` (series_values.proto). */
 export function timestampMs(t: Timestamp): number {
-  return t.seconds * 1000 + Math.floor(t.nanos / 1e6);
+  return msOf(t.seconds, t.nanos);
+}
+
+function msOf(seconds: number, nanos: number): number {
+  return seconds * 1000 + Math.floor(nanos / 1e6);
 }
 
 function stepProblem(s: Step): Issue['code'] | undefined {
-  if (s.micro >= LIMITS.maxMicro) return IngestCode.SERIES_STEP_INVALID;
-  if (s.whole >= LIMITS.maxStep) return IngestCode.SERIES_STEP_TOO_LARGE;
+  return stepProblemOf(s.whole, s.micro);
+}
+
+function stepProblemOf(whole: number, micro: number): Issue['code'] | undefined {
+  if (micro >= LIMITS.maxMicro) return IngestCode.SERIES_STEP_INVALID;
+  if (whole >= LIMITS.maxStep) return IngestCode.SERIES_STEP_TOO_LARGE;
   return undefined;
 }
 
@@ -111,10 +123,11 @@ const isIssue = (x: unknown): x is Issue => typeof x === 'object' && x !== null 
 const fatal = (i: Issue): Outcome => ({ ok: 0, issues: [], fatal: i, pointsStored: 0 });
 
 export function applyRunOperation(db: Db, rules: IngestRules, op: RunOperation, user: string, nowMs: number): Outcome {
+  beginChunks(db);
   try {
     return applyInTransaction(db, rules, op, user, nowMs);
   } catch (error) {
-    forgetLastChunkPoints(db); // rolled back: the chunks it wrote are gone
+    rollBackChunks(db); // rolled back: the chunks it added are gone
     throw error;
   }
 }
@@ -126,6 +139,12 @@ function applyInTransaction(db: Db, rules: IngestRules, op: RunOperation, user: 
     if (op.create) return createRun(db, op, op.create, project.id, user, nowMs);
     const run = runByRunId(db, project.id, op.runId);
     if (!run) return fatal({ path: '', code: IngestCode.RUN_NOT_FOUND, message: `run '${op.runId}' not found in '${op.project}'` });
+    if (op.rows) {
+      // History rows by column: applied as such when no point of them breaks a rule; otherwise (nothing
+      // written yet) snapshot by snapshot, where each rule gives its code in order.
+      const byColumn = new SnapshotApplier(db, rules, run.id, nowMs);
+      if (byColumn.applyRows(op.rows)) return byColumn.finish();
+    }
     return new SnapshotApplier(db, rules, run.id, nowMs).applyAll(op.snapshots ?? []);
   })();
 }
@@ -214,6 +233,8 @@ const SERIES_TYPE: Partial<Record<Value['kind'], string>> = {
   float64: 'floatSeries', string: 'stringSeries', histogram: 'histogramSeries', fileRef: 'fileRefSeries',
 };
 
+interface SeriesFound { sid: number; last?: StoredPoint; previewStep?: number }
+
 interface SeriesState {
   sid: number; type: string; last?: StoredPoint; created: boolean; previewStep?: number;
   /** Float points of this request, written as one chunk (chunks.ts). */
@@ -236,6 +257,75 @@ class SnapshotApplier {
     // A series has at most one point per snapshot: its chunk builder is sized so (chunks.ts).
     this.pointsPerSeries = snapshots.length;
     for (const s of snapshots) this.snapshot(s);
+    return this.finish();
+  }
+
+  /**
+   * A batch of history rows (wire.ts FloatRows), column by column, when every point passes every rule
+   * that store() applies — then the outcome is the one snapshot-by-snapshot application gives: each
+   * point stored, no issue. Returns false, having written nothing, when some point would not pass
+   * (or would need the implicit step): the caller applies the snapshots one by one instead.
+   */
+  applyRows(rows: FloatRows): boolean {
+    const n = rows.count;
+    // The rows' steps then timestamps, as the chunks of every column share them (chunks.ts RowSteps).
+    const shared = new RowSteps(n, new Float64Array(2 * n));
+    const steps = shared.data.subarray(0, n);
+    const ts = shared.data.subarray(n);
+    for (let i = 0; i < n; i++) {
+      const whole = rows.stepWhole[i];
+      const micro = rows.stepMicro[i];
+      if (whole < 0 || stepProblemOf(whole, micro) !== undefined) return false;
+      steps[i] = stepOf(whole, micro);
+      ts[i] = Number.isNaN(rows.tsSeconds[i]) ? this.nowMs : msOf(rows.tsSeconds[i], rows.tsNanos[i]);
+    }
+    const found: Array<{ f: SeriesFound | undefined; existed: boolean }> = [];
+    for (const c of rows.columns) {
+      if (!this.isWritable(c.path)) return false;
+      const type = this.typeOf(c.path.text);
+      if (type !== null && type !== 'floatSeries') return false;
+      const f = this.seriesFound(c.path.text, 'floatSeries');
+      if (!this.passes(c, steps, ts, f?.last)) return false;
+      found.push({ f, existed: type !== null });
+    }
+    this.pointsPerSeries = n;
+    rows.columns.forEach((c, k) => {
+      const st = this.seriesFrom(c.path.text, 'floatSeries', found[k].f, found[k].existed);
+      st.buf!.addColumn(shared, c.rows, c.values, c.count);
+      const i = c.rows[c.count - 1];
+      const v = c.values[c.count - 1];
+      // NaN is compared as SQLite keeps it: NULL (as store() keeps it).
+      st.last = { step: steps[i], ts: ts[i], num: Number.isNaN(v) ? null : v, str: null };
+      if (st.previewStep !== undefined && steps[i] >= st.previewStep) this.dropPreview(st);
+      this.out.ok += c.count;
+      this.out.pointsStored += c.count;
+    });
+    return true;
+  }
+
+  /**
+   * Whether every point of a column passes store()'s rules: finite values unless the server accepts
+   * NaN/±Inf (32), after the fork step (26), steps strictly increasing from the series' last (24, 25),
+   * timestamps not decreasing (27).
+   */
+  private passes(c: FloatColumn, steps: Float64Array, ts: Float64Array, last: StoredPoint | undefined): boolean {
+    const refuseNonFinite = this.rules.nanInf !== 'accept';
+    const fork = this.forkStep ?? -Infinity;
+    let prevStep = last ? last.step : -Infinity;
+    let prevTs = last ? last.ts : -Infinity;
+    for (let k = 0; k < c.count; k++) {
+      const i = c.rows[k];
+      const step = steps[i];
+      const t = ts[i];
+      if (refuseNonFinite && !Number.isFinite(c.values[k])) return false;
+      if (step <= fork || step <= prevStep || t < prevTs) return false;
+      prevStep = step;
+      prevTs = t;
+    }
+    return true;
+  }
+
+  finish(): Outcome {
     this.flush();
     for (const [path, st] of this.series) {
       if (st.created || st.last) putAttr(this.db, this.cid, path, st.type, undefined, st.last?.step ?? null);
@@ -352,16 +442,39 @@ class SnapshotApplier {
   }
 
   private seriesState(path: string, type: string): SeriesState | undefined {
-    let st = this.series.get(path);
+    const st = this.series.get(path);
     if (st) return st.type === type ? st : (this.claimType(path, type), undefined);
     const existed = this.typeOf(path) !== null;
     if (!this.claimType(path, type)) return undefined;
-    const sid = seriesId(this.db, this.cid, path);
+    return this.seriesFrom(path, type, this.seriesAt(seriesId(this.db, this.cid, path), type), existed);
+  }
+
+  /** What the store holds of a series: its newest point and preview step (reads only). */
+  private seriesAt(sid: number, type: string): SeriesFound {
     const pv = stmt(this.db, 'SELECT step FROM b_previews WHERE series_id = ?').get(sid) as { step: number } | undefined;
     const rowLast = lastPointWithTs(this.db, sid);
     const chunkLast = type === 'floatSeries' ? lastChunkPoint(this.db, sid) : undefined;
     const last = rowLast && chunkLast ? (chunkLast.step > rowLast.step ? chunkLast : rowLast) : rowLast ?? chunkLast;
-    st = { sid, type, last, created: !existed, previewStep: pv?.step, ...(type === 'floatSeries' ? { buf: new ChunkBuilder(this.pointsPerSeries) } : {}) };
+    return { sid, last, previewStep: pv?.step };
+  }
+
+  /**
+   * seriesState's reads without its writes (for applyRows, which may yet give up): the series' row
+   * when there is one (seriesState finds the same), else nothing stored (seriesState makes the row).
+   */
+  private seriesFound(path: string, type: string): SeriesFound | undefined {
+    const sid = existingSeriesId(this.db, this.cid, path);
+    return sid === undefined ? undefined : this.seriesAt(sid, type);
+  }
+
+  /** The request's state of a series whose type is claimed (`found` undefined: its row is made now). */
+  private seriesFrom(path: string, type: string, found: SeriesFound | undefined, existed: boolean): SeriesState {
+    this.claimType(path, type);
+    const sid = found?.sid ?? seriesId(this.db, this.cid, path);
+    const st: SeriesState = {
+      sid, type, last: found?.last, created: !existed, previewStep: found?.previewStep,
+      ...(type === 'floatSeries' ? { buf: new ChunkBuilder(this.pointsPerSeries) } : {}),
+    };
     this.series.set(path, st);
     return st;
   }
@@ -407,12 +520,15 @@ class SnapshotApplier {
   }
 
   private writablePath(p: Path): boolean {
+    if (this.isWritable(p)) return true;
+    const bad = pathProblem(p, true) as Issue;
+    this.issue(bad.path, bad.code, bad.message);
+    return false;
+  }
+
+  private isWritable(p: Path): boolean {
     if (writable.has(p)) return true;
-    const bad = pathProblem(p, true);
-    if (bad) {
-      this.issue(bad.path, bad.code, bad.message);
-      return false;
-    }
+    if (pathProblem(p, true)) return false;
     writable.add(p);
     return true;
   }
@@ -483,13 +599,15 @@ class SnapshotApplier {
     // NaN is compared as SQLite keeps it: NULL.
     const keep = num !== null && Number.isNaN(num) ? null : num;
     if (st.last) { st.last.step = step; st.last.ts = ts; st.last.num = keep; st.last.str = str; } else st.last = { step, ts, num: keep, str };
-    // A committed point at or after a preview's step replaces that preview.
-    if (st.previewStep !== undefined && step >= st.previewStep) {
-      stmt(this.db, 'DELETE FROM b_previews WHERE series_id = ?').run(st.sid);
-      st.previewStep = undefined;
-    }
+    if (st.previewStep !== undefined && step >= st.previewStep) this.dropPreview(st);
     this.out.ok += 1;
     this.out.pointsStored += 1;
+  }
+
+  /** A committed point at or after a preview's step replaces that preview. */
+  private dropPreview(st: SeriesState): void {
+    stmt(this.db, 'DELETE FROM b_previews WHERE series_id = ?').run(st.sid);
+    st.previewStep = undefined;
   }
 
   /** Preview (not yet committed) point: only the newest is kept, after the last committed step (code 42). */

@@ -74,7 +74,7 @@ export class IngestQueue {
     const id = randomUUID();
     const receivedMs = this.cfg.now();
     this.counters.ingestRequests += 1;
-    if (this.pending.length === 0 && this.cfg.statusDelayMs === 0 && this.cfg.unavailableChecks === 0 && !this.stuck && !this.stopped) {
+    if (this.appliesAtOnce()) {
       // Configured to process at once, with nothing queued before it: applied before the submit is
       // answered, so its first status is already final and its body need not be kept for a restart.
       // The decoded request then never outlives the handler (kept for later, its per-point objects
@@ -89,6 +89,11 @@ export class IngestQueue {
     this.pending.push({ seq, id, project: op.project, user, receivedMs, op, checks: 0 });
     if (this.cfg.statusDelayMs === 0 && this.cfg.unavailableChecks === 0) setImmediate(() => this.processReady());
     return id;
+  }
+
+  /** Whether a request submitted now is applied before its submit is answered (then nothing of it is kept). */
+  appliesAtOnce(): boolean {
+    return this.pending.length === 0 && this.cfg.statusDelayMs === 0 && this.cfg.unavailableChecks === 0 && !this.stuck && !this.stopped;
   }
 
   private ready(p: Pending, now: number): boolean {

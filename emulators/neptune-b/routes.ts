@@ -6,7 +6,7 @@
  * the very same endpoints (§1.2–1.4, §3.9 "Start-up").
  */
 import type { ServerResponse } from 'node:http';
-import { HttpError, isPlainObject, parseJson, requireParam, sendJson } from '../neptune/http-util.ts';
+import { BodyPool, HttpError, isPlainObject, parseJson, requireParam, sendJson } from '../neptune/http-util.ts';
 import type { Ctx, Route } from '../neptune/routes.ts';
 import {
   encodeBulkIngestResultDetail, encodeBulkRequestStatus, encodeFloatSeriesResponse, encodeFloatSeriesValues, encodeRequestStatus,
@@ -43,8 +43,9 @@ function decodeOr400<T>(f: () => T): T {
 
 /** A snapshot over 2 MiB is refused with the whole request (400): SCALE never sends one, a server need not take it. */
 function checkSnapshotSizes(op: RunOperation): void {
-  for (const s of op.snapshots ?? []) {
-    if (s.encodedBytes > MAX_SNAPSHOT_BYTES) throw new HttpError(400, `A snapshot of ${s.encodedBytes} bytes exceeds ${MAX_SNAPSHOT_BYTES} bytes`);
+  const sizes = op.rows ? [op.rows.maxSnapshotBytes] : (op.snapshots ?? []).map((s) => s.encodedBytes);
+  for (const bytes of sizes) {
+    if (bytes > MAX_SNAPSHOT_BYTES) throw new HttpError(400, `A snapshot of ${bytes} bytes exceeds ${MAX_SNAPSHOT_BYTES} bytes`);
   }
 }
 
@@ -77,17 +78,26 @@ const header = (ctx: Ctx, h: string): string | undefined => {
 
 export function buildBRoutes(d: BDeps): Record<string, Route> {
   const { queue, storage, faults } = d;
+  const bodies = new BodyPool();
   return {
     'POST /api/client/v1/ingest': { name: 'ingest', auth: 'bearer', async handle(ctx) {
       if (faults.hit(ctx, 'ingest')) return;
-      const body = await ctx.body(d.maxRequestBytes); // 413 over 16 MiB (§3.8)
-      const t0 = performance.now();
-      const op = decodeOr400(() => decodeRunOperation(body));
-      queue.counters.decodeMs += performance.now() - t0;
-      // pub/ingest.proto: "Required. Operation to be performed on the run."
-      if (!op.create && !op.snapshots) throw new HttpError(400, 'RunOperation has no operation (create, update or update_batch)');
-      checkSnapshotSizes(op);
-      sendProto(ctx.res, encodeSubmitResponse(queue.submit(op, body, ctx.user)));
+      const pooled = await ctx.body(d.maxRequestBytes, bodies); // 413 over 16 MiB (§3.8)
+      let id: string;
+      try {
+        // A request the queue keeps for later keeps its body (decoded lazily): a copy of its own.
+        const body = queue.appliesAtOnce() ? pooled : Buffer.from(pooled);
+        const t0 = performance.now();
+        const op = decodeOr400(() => decodeRunOperation(body));
+        queue.counters.decodeMs += performance.now() - t0;
+        // pub/ingest.proto: "Required. Operation to be performed on the run."
+        if (!op.create && !op.rows && !op.snapshots) throw new HttpError(400, 'RunOperation has no operation (create, update or update_batch)');
+        checkSnapshotSizes(op);
+        id = queue.submit(op, body, ctx.user);
+      } finally {
+        bodies.giveBack(pooled);
+      }
+      sendProto(ctx.res, encodeSubmitResponse(id));
     } },
     'POST /api/client/v1/ingest/check': { name: 'bulkCheckStatus', auth: 'bearer', async handle(ctx) {
       if (faults.hit(ctx, 'check')) return;

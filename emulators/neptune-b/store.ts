@@ -59,6 +59,11 @@ export function lastPointWithTs(db: Db, seriesId: number): StoredPoint | undefin
   return stmt(db, 'SELECT step, ts, num, str FROM series_points WHERE series_id = ? ORDER BY step DESC LIMIT 1').get(seriesId) as StoredPoint | undefined;
 }
 
+/** A series' id when it has a row (neptune/store.ts `seriesId` makes one when not). */
+export function existingSeriesId(db: Db, containerId: string, path: string): number | undefined {
+  return (stmt(db, 'SELECT id FROM series WHERE container_id = ? AND path = ?').get(containerId, path) as { id: number } | undefined)?.id;
+}
+
 export function pointAt(db: Db, seriesId: number, step: number): StoredPoint | undefined {
   return stmt(db, 'SELECT step, ts, num, str FROM series_points WHERE series_id = ? AND step = ?').get(seriesId, step) as StoredPoint | undefined;
 }

@@ -67,6 +67,35 @@ export interface FloatAppends { paths: Path[]; values: number[] }
 export interface RunOperation {
   project: string; runId: string; createMissingProject: boolean;
   create?: RunCreate; snapshots?: Snapshot[];
+  /**
+   * An update_batch of history rows only, by column (see FloatRows); `snapshots` then gives the same
+   * batch snapshot by snapshot, decoded on first use (the ingest falls back to them when a rule needs it).
+   */
+  rows?: FloatRows;
+}
+
+/** The float points of one path in a FloatRows batch: the snapshots it appears in (increasing) and its values. */
+export interface FloatColumn { path: Path; count: number; rows: Int32Array; values: Float64Array }
+
+/**
+ * An update_batch whose every snapshot is a history row — only `step`, `timestamp` and float64 appends
+ * of the usual entry shape (floatEntry), each path at most once per snapshot — held by column: no
+ * object per snapshot or point (per point, the object decoding was the emulator's largest ingest cost,
+ * issue 10 "Fast"). Steps and timestamps are kept as sent (the rules are the ingest's).
+ */
+export interface FloatRows {
+  /** Snapshots in the batch. */
+  count: number;
+  /** Step{whole, micro} per snapshot; whole is -1 where a snapshot has no step. */
+  stepWhole: Float64Array;
+  stepMicro: Float64Array;
+  /** Timestamp{seconds, nanos} per snapshot; seconds is NaN where a snapshot has no timestamp. */
+  tsSeconds: Float64Array;
+  tsNanos: Float64Array;
+  /** One column per path, in the order the paths first appear. */
+  columns: FloatColumn[];
+  /** Encoded size of the largest snapshot (the 2 MiB per-snapshot limit, §3.8). */
+  maxSnapshotBytes: number;
 }
 
 const VARINT = 0;
@@ -141,6 +170,15 @@ class Cur {
     const v = this.view.getFloat64(this.pos, true);
     this.pos += 8;
     return v;
+  }
+
+  /** Whether the `len` bytes at `a` and at `b` are the same (4 at a time: this runs per point). */
+  sameRange(a: number, b: number, len: number): boolean {
+    const v = this.view;
+    let i = 0;
+    for (; i + 4 <= len; i += 4) if (v.getInt32(a + i) !== v.getInt32(b + i)) return false;
+    for (; i < len; i++) if (this.buf[a + i] !== this.buf[b + i]) return false;
+    return true;
   }
 
   /** The double at `at`, when the caller checked the bytes are there. */
@@ -227,15 +265,23 @@ function text(buf: Uint8Array, s: number, e: number): string {
   }
 }
 
+/**
+ * A decoded map key. `batch`/`column`: the FloatRows batch that last gave this key a column, and which
+ * (a batch finds its column per point without a Map lookup).
+ */
+interface PathEntry { bytes: Uint8Array; path: Path; batch: number; column: number }
+
 /** Map keys repeat in every snapshot: decoded once, found again by a hash of their bytes. */
-const pathCache = new Map<number, Array<{ bytes: Uint8Array; path: Path }>>();
+const pathCache = new Map<number, PathEntry[]>();
 let pathCacheSize = 0;
+/** Counts the cache's clearings: a batch that saw one may hold two entries (two columns) for one key. */
+let cacheGeneration = 0;
 
 /**
  * The key at each position of the previous snapshot's append map: consecutive snapshots (history
  * rows) list the same metrics in the same order, so a byte comparison finds most keys without hashing.
  */
-const recent: Array<{ bytes: Uint8Array; path: Path } | undefined> = [];
+const recent: Array<PathEntry | undefined> = [];
 
 function sameBytes(a: Uint8Array, buf: Uint8Array, s: number, e: number): boolean {
   if (a.length !== e - s) return false;
@@ -244,18 +290,22 @@ function sameBytes(a: Uint8Array, buf: Uint8Array, s: number, e: number): boolea
 }
 
 function decodePathAt(buf: Uint8Array, s: number, e: number, index: number): Path {
+  return pathEntryAt(buf, s, e, index).path;
+}
+
+function pathEntryAt(buf: Uint8Array, s: number, e: number, index: number): PathEntry {
   const r = recent[index];
-  if (r !== undefined && sameBytes(r.bytes, buf, s, e)) return r.path;
+  if (r !== undefined && sameBytes(r.bytes, buf, s, e)) return r;
   const entry = cachedPath(buf, s, e);
   if (index < 4096) recent[index] = entry;
-  return entry.path;
+  return entry;
 }
 
 function decodePath(buf: Uint8Array, s: number, e: number): Path {
   return cachedPath(buf, s, e).path;
 }
 
-function cachedPath(buf: Uint8Array, s: number, e: number): { bytes: Uint8Array; path: Path } {
+function cachedPath(buf: Uint8Array, s: number, e: number): PathEntry {
   let h = 0x811c9dc5;
   for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
   const bucket = pathCache.get(h);
@@ -268,8 +318,9 @@ function cachedPath(buf: Uint8Array, s: number, e: number): { bytes: Uint8Array;
   } catch {
     path = { text: utf8Lossy.decode(buf.subarray(s, e)), bytes: e - s, valid: false };
   }
-  if (pathCacheSize > 100_000) { pathCache.clear(); pathCacheSize = 0; recent.length = 0; }
-  const entry = { bytes: buf.slice(s, e), path };
+  if (pathCacheSize > 100_000) { pathCache.clear(); pathCacheSize = 0; recent.length = 0; cacheGeneration += 1; }
+  // A copy (Buffer's slice is a view): the body's bytes are reused for later bodies (routes.ts BodyPool).
+  const entry: PathEntry = { bytes: Uint8Array.prototype.slice.call(buf, s, e), path, batch: 0, column: 0 };
   const again = pathCache.get(h);
   if (again) again.push(entry);
   else pathCache.set(h, [entry]);
@@ -597,30 +648,178 @@ function run(c: Cur): RunCreate {
   return r;
 }
 
+/** UpdateRunSnapshots{snapshots=1} over [s, e) of the buffer, snapshot by snapshot. */
+function snapshotList(c: Cur): Snapshot[] {
+  const list: Snapshot[] = [];
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 1 && wt === LEN) list.push(nested(c, snapshot));
+    else c.skip(wt);
+  }
+  return list;
+}
+
+/** Gives each FloatRows batch its own mark on the path cache's entries. */
+let batchSerial = 0;
+
+/**
+ * Per entry index of the snapshot before, in the batch being decoded (marked by its serial): where its
+ * entry began, the length of its head (entry tag and length, key, value tag and length, float64 tag:
+ * everything before the 8 value bytes) and its column. Rows list the same metrics in the same order,
+ * so an entry whose head is byte for byte the one before at its index is known without parsing it.
+ */
+const HEADS = 4096;
+const headBatch = new Int32Array(HEADS);
+const headAt = new Int32Array(HEADS);
+const headLen = new Int32Array(HEADS);
+const headColumn = new Int32Array(HEADS);
+
+/**
+ * UpdateRunSnapshots over the cursor's range as FloatRows, or undefined as soon as a snapshot is not
+ * a plain history row (then the batch is decoded snapshot by snapshot, which also reports what is
+ * malformed). Map keys go through the same cache, in the same order, as snapshot() takes them.
+ */
+function floatRows(c: Cur): FloatRows | undefined {
+  const { buf } = c;
+  const start = c.pos;
+  const generation = cacheGeneration;
+  try {
+    // First pass: the snapshot count (the columns' capacity) and the largest snapshot.
+    let n = 0;
+    let maxBytes = 0;
+    while (c.more()) {
+      if (buf[c.pos] !== 0x0a) return undefined; // snapshots=1, LEN
+      c.pos++;
+      const e = c.len();
+      maxBytes = Math.max(maxBytes, e - c.start);
+      n++;
+    }
+    c.pos = start;
+    const rows: FloatRows = {
+      count: n, stepWhole: new Float64Array(n).fill(-1), stepMicro: new Float64Array(n), tsSeconds: new Float64Array(n).fill(NaN),
+      tsNanos: new Float64Array(n), columns: [], maxSnapshotBytes: maxBytes,
+    };
+    const columns = rows.columns;
+    const serial = ++batchSerial;
+    for (let i = 0; i < n; i++) {
+      c.pos++; // the snapshot's tag, checked above
+      const outer = c.enter();
+      let index = 0;
+      let stepSeen = false;
+      let tsSeen = false;
+      while (c.pos < c.end) {
+        const p = c.pos;
+        if (index < HEADS && headBatch[index] === serial) {
+          const hl = headLen[index];
+          if (p + hl + 8 <= c.end && c.sameRange(p, headAt[index], hl)) {
+            const col = columns[headColumn[index]];
+            if (col.rows[col.count - 1] === i) return undefined; // the same key twice in one snapshot
+            col.rows[col.count] = i;
+            col.values[col.count] = c.doubleAt(p + hl);
+            col.count++;
+            headAt[index] = p;
+            index++;
+            c.pos = p + hl + 8;
+            continue;
+          }
+        }
+        const t = buf[c.pos++];
+        if (t === 0x42) { // append=8, LEN: key=1 then value=2 holding float64=1 and nothing else (floatEntry's shape)
+          const entryOuter = c.enter();
+          if (c.pos >= c.end || buf[c.pos] !== 0x0a) return undefined;
+          c.pos++;
+          const ke = c.len();
+          const at = c.pos;
+          if (at + 11 !== c.end || buf[at] !== 0x12 || buf[at + 1] !== 0x09 || buf[at + 2] !== 0x09) return undefined;
+          const entry = pathEntryAt(buf, c.start, ke, index);
+          let col: FloatColumn;
+          if (entry.batch !== serial) {
+            entry.batch = serial;
+            entry.column = columns.length;
+            col = { path: entry.path, count: 0, rows: new Int32Array(n), values: new Float64Array(n) };
+            columns.push(col);
+          } else {
+            col = columns[entry.column];
+            if (col.rows[col.count - 1] === i) return undefined; // the same key twice in one snapshot
+          }
+          col.rows[col.count] = i;
+          col.values[col.count] = c.doubleAt(at + 3);
+          col.count++;
+          if (index < HEADS) {
+            headBatch[index] = serial;
+            headAt[index] = p;
+            headLen[index] = at + 3 - p;
+            headColumn[index] = entry.column;
+          }
+          index++;
+          c.leave(entryOuter);
+        } else if (t === 0x0a && !stepSeen) { // step=1: Step{whole=1, micro=2}
+          stepSeen = true;
+          const o = c.enter();
+          let whole = 0;
+          let micro = 0;
+          while (c.pos < c.end) {
+            const f = buf[c.pos++];
+            if (f === 0x08) whole = c.varint();
+            else if (f === 0x10) micro = c.varint();
+            else return undefined;
+          }
+          c.leave(o);
+          rows.stepWhole[i] = whole;
+          rows.stepMicro[i] = micro;
+        } else if (t === 0x12 && !tsSeen) { // timestamp=2: Timestamp{seconds=1 int64, nanos=2 int32}
+          tsSeen = true;
+          const o = c.enter();
+          let seconds = 0;
+          let nanos = 0;
+          while (c.pos < c.end) {
+            const f = buf[c.pos++];
+            if (f === 0x08) seconds = c.int64Number();
+            else if (f === 0x10) nanos = c.int32();
+            else return undefined;
+          }
+          c.leave(o);
+          rows.tsSeconds[i] = seconds;
+          rows.tsNanos[i] = nanos;
+        } else return undefined;
+      }
+      c.leave(outer);
+    }
+    return cacheGeneration === generation ? rows : undefined;
+  } catch (e) {
+    if (e instanceof Malformed) return undefined;
+    throw e;
+  }
+}
+
 export function decodeRunOperation(buf: Uint8Array): RunOperation {
   const c = new Cur(buf);
   const op: RunOperation = { project: '', runId: '', createMissingProject: false };
+  let batch: { s: number; e: number } | undefined;
   while (c.more()) {
     const no = c.tag();
     const wt = c.wt;
     if (no === 1 && wt === LEN) op.project = c.string();
     else if (no === 2 && wt === LEN) op.runId = c.string();
     else if (no === 3 && wt === VARINT) op.createMissingProject = c.varint() !== 0;
-    else if (no === 6 && wt === LEN) { op.create = run(c.sub()); op.snapshots = undefined; }
-    else if (no === 7 && wt === LEN) { op.snapshots = [snapshot(c.sub())]; op.create = undefined; }
+    else if (no === 6 && wt === LEN) { op.create = run(c.sub()); op.snapshots = undefined; batch = undefined; }
+    else if (no === 7 && wt === LEN) { op.snapshots = [snapshot(c.sub())]; op.create = undefined; batch = undefined; }
     else if (no === 8 && wt === LEN) {
-      const b = c.sub();
-      const list: Snapshot[] = [];
-      while (b.more()) {
-        const n2 = b.tag();
-    const w2 = b.wt;
-        if (n2 === 1 && w2 === LEN) list.push(nested(b, snapshot));
-        else b.skip(w2);
-      }
-      op.snapshots = list; op.create = undefined;
+      const e = c.len();
+      batch = { s: c.start, e };
+      op.snapshots = undefined; op.create = undefined;
     } else c.skip(wt); // api_key=12 and unknown fields: the Bearer header is what authenticates (§3.1 notes)
   }
-  return op;
+  if (!batch) return op;
+  const { s, e } = batch;
+  const rows = floatRows(c.at(s, e));
+  if (!rows) return { ...op, snapshots: snapshotList(c.at(s, e)) };
+  let list: Snapshot[] | undefined;
+  return {
+    ...op, rows,
+    get snapshots() { return (list ??= snapshotList(c.at(s, e))); },
+  };
 }
 
 function requestId(c: Cur): string {

@@ -8,7 +8,7 @@ import { CLIENT_ID, REALM_PATH } from './auth.ts';
 import {
   createExperiment, createProject, experimentDto, organizationDto, projectDto, projectGetDto,
 } from './containers.ts';
-import { HttpError, parseJson, requireParam, sendBytes, sendJson } from './http-util.ts';
+import { HttpError, parseJson, requireParam, sendBytes, sendJson, type BodyPool } from './http-util.ts';
 import {
   arrayOf, backend, body, hdr, HOLDER, int32, int64, lbGet, lbPost, q, qa, ref, rq, type OpSpec,
 } from './openapi.ts';
@@ -31,7 +31,8 @@ export interface Ctx {
   params: Record<string, string>;
   /** Username behind the bearer token ('' on unauthenticated routes). */
   user: string;
-  body(max?: number): Promise<Buffer>;
+  /** The request body; with `pool`, in one of its buffers (http-util.ts BodyPool), to be given back once used. */
+  body(max?: number, pool?: BodyPool): Promise<Buffer>;
 }
 
 /** 'none': no auth; 'bearer': `Authorization: Bearer <access token>` required. */

@@ -114,8 +114,8 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
       if (route.spec) checkParams(route.spec, req, url.searchParams, match.params);
       const ctx: Ctx = {
         req, res, q: url.searchParams, state: st, user, params: match.params,
-        body: async (max = limits.maxBodyBytes) => {
-          const b = await readBody(req, max);
+        body: async (max = limits.maxBodyBytes, pool) => {
+          const b = await readBody(req, max, pool);
           stats.bodyBytes += b.length;
           return b;
         },
