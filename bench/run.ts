@@ -5,7 +5,7 @@
  * machine); wall time is shown beside it.
  *   npm run bench -- [--scenario a|b|c|d|all|a,c] [--protocol a|b] [--node both|current|24] [--node-flags "<V8 flags>"]
  *                    [--points 5000000] [--runs 500] [--concurrency 16] [--c-runs 10000] [--c-projects 5]
- *                    [--d-runs 8] [--d-points 2000000] [--d-concurrency 8]
+ *                    [--d-runs 8] [--d-points 2000000] [--d-concurrency 8] [--export-pages v2|v1]
  *   (a) one W&B run of --points points (preset big-run), plus a bare reference loop and the ratio (--bare no:
  *       without it);
  *   (b) --runs small runs (preset many-small-runs), W&B 150 ms/request and 50 requests/s, Neptune 50 ms;
@@ -78,6 +78,9 @@ const nodeFlags = arg('node-flags', '').split(/\s+/).filter(Boolean);
 const protocolArg = arg('protocol', 'a');
 if (protocolArg !== 'a' && protocolArg !== 'b') usage(`--protocol must be a or b (got ${protocolArg})`);
 const protocol = protocolArg as 'a' | 'b';
+// The W&B emulator's export pages: DATA_PAGE_V2 (hyparquet-writer's) or v1 (pyarrow's default, likely a real export's).
+const exportPages = arg('export-pages', 'v2') as 'v1' | 'v2';
+if (!['v1', 'v2'].includes(exportPages)) usage(`--export-pages must be v1 or v2 (got ${exportPages})`);
 
 const work = mkdtempSync(join(tmpdir(), 'w2n-bench-'));
 const controller = new AbortController();
@@ -124,7 +127,7 @@ await measure(async () => {
     const points = num('points', '5000000');
     const bare = arg('bare', 'yes');
     if (!['yes', 'no'].includes(bare)) usage(`--bare must be yes or no (got ${bare})`);
-    const a = await scenarioA({ points, work: join(work, 'a'), signal: controller.signal, nodeFlags, bare: bare === 'yes', protocol });
+    const a = await scenarioA({ points, work: join(work, 'a'), signal: controller.signal, nodeFlags, bare: bare === 'yes', protocol, exportPages });
     results.a = a;
     printTable(`(a) one run of ${points.toLocaleString('en')} points (preset big-run), Protocol ${protocol.toUpperCase()}`, a.table);
   }

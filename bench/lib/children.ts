@@ -1,6 +1,6 @@
 /** Child processes of the benchmark: emulators (over IPC) and the migration CLI (with its peak RSS). */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,8 @@ export function runCli(args: string[], env: Record<string, string>, cwd: string,
       clearInterval(timer);
       live.delete(child);
       const seconds = (performance.now() - t0) / 1000;
+      // W2N_BENCH_CLI_OUT=<file>: the CLI's stdout and stderr kept there (e.g. with --node-flags --trace-gc).
+      if (process.env.W2N_BENCH_CLI_OUT) writeFileSync(process.env.W2N_BENCH_CLI_OUT, `${out}\n--- stderr\n${err}`);
       const usages = readdirSync(usageDir).map((f) => JSON.parse(readFileSync(join(usageDir, f), 'utf8')) as { cpuUserMicros: number; cpuSystemMicros: number; maxRssKb: number; execArgv: string[] });
       rmSync(usageDir, { recursive: true, force: true });
       const worker = usages.reduce<(typeof usages)[number] | undefined>((a, u) => (!a || u.maxRssKb > a.maxRssKb ? u : a), undefined);

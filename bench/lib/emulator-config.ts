@@ -6,7 +6,7 @@ import { startWandbEmulator, type FaultConfig } from '../../emulators/wandb/inde
 import { buildEntity, type EntityRecipe } from './entities.ts';
 
 export type EmulatorConfig =
-  | { kind: 'wandb'; entity: EntityRecipe; faults?: FaultConfig; workDir: string }
+  | { kind: 'wandb'; entity: EntityRecipe; faults?: FaultConfig; workDir: string; exportPages?: 'v1' | 'v2' }
   | { kind: 'neptune'; faults?: NeptuneFaultConfig; protocolB?: ProtocolBOptions };
 
 export interface EmulatorInfo {
@@ -21,7 +21,7 @@ export async function startStackPart(cfg: EmulatorConfig): Promise<{ info: Emula
   if (cfg.kind === 'wandb') {
     const entity = buildEntity(cfg.entity);
     const emu = await startWandbEmulator({
-      apiKeys: [STACK_WANDB_KEY], entity, faults: cfg.faults, workDir: cfg.workDir,
+      apiKeys: [STACK_WANDB_KEY], entity, faults: cfg.faults, workDir: cfg.workDir, exportPages: cfg.exportPages,
       viewer: { username: 'bench-user', defaultEntity: entity.name },
     });
     const runs = entity.projects.flatMap((p) => p.runs.map((r) => ({ project: p.name, runId: r.id, rows: r.historyRowCount })));

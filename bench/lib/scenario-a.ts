@@ -14,10 +14,10 @@ import { mb, type Row } from './table.ts';
  * asked (no status delay), so the figure is the product's; the bare loop (Protocol A JSON) stays the
  * reference it is compared with.
  */
-export async function scenarioA(o: { points: number; work: string; signal: AbortSignal; nodeFlags?: string[]; bare?: boolean; protocol?: 'a' | 'b' }) {
+export async function scenarioA(o: { points: number; work: string; signal: AbortSignal; nodeFlags?: string[]; bare?: boolean; protocol?: 'a' | 'b'; exportPages?: 'v1' | 'v2' }) {
   const protocol = o.protocol ?? 'a';
   mkdirSync(o.work, { recursive: true });
-  const wandb = await startEmulatorChild<EmulatorStats>({ kind: 'wandb', entity: { kind: 'preset', spec: { seed: 1, preset: 'big-run', points: o.points } }, workDir: join(o.work, 'wandb-export') });
+  const wandb = await startEmulatorChild<EmulatorStats>({ kind: 'wandb', entity: { kind: 'preset', spec: { seed: 1, preset: 'big-run', points: o.points } }, workDir: join(o.work, 'wandb-export'), exportPages: o.exportPages });
   try {
     const run = wandb.info.runs![0];
     const w = { url: wandb.info.url, apiKey: wandb.info.env.WANDB_API_KEY, entity: wandb.info.env.WANDB_ENTITY, project: run.project, runId: run.runId };

@@ -32,7 +32,7 @@ export interface TargetRun {
   flush(signal?: AbortSignal): Promise<Omission[]>;
   /**
    * True where points appended while a flush is in flight go to the next flush (and flushes resolve
-   * in order): the pipeline then appends the next batch without waiting, two batches in flight.
+   * in order): the pipeline then appends the next batches without waiting (run-batcher.ts `BATCHES_IN_FLIGHT`).
    */
   readonly appendsDuringFlush?: boolean;
   /**

@@ -6,10 +6,14 @@ import type { TargetCapabilities } from './capabilities.ts';
  */
 export function decomposeStep(step: number): { whole: number; micro: number } {
   const whole = Math.floor(step);
+  return { whole, micro: microOf(step, whole) };
+}
+
+/** `decomposeStep`'s micro of `step` above its whole part (`Math.floor(step)`), without an object (the encoder's hot path). */
+export function microOf(step: number, whole: number): number {
   // Fraction × 1e6 rounded to 6 decimals, then truncated: 302.1234567 → 123456, 300.25 → 250000.
-  let micro = Math.trunc(Math.round((step - whole) * 1e12) / 1e6);
-  if (micro >= 1_000_000) micro = 999_999;
-  return { whole, micro };
+  const micro = Math.trunc(Math.round((step - whole) * 1e12) / 1e6);
+  return micro >= 1_000_000 ? 999_999 : micro;
 }
 
 /**

@@ -14,6 +14,7 @@ import { defaultMappingOptions } from '../../src/mapping/options.ts';
 import type { MigrationContext } from '../../src/pipeline/context.ts';
 import { migrate, type MigrateSelection } from '../../src/pipeline/migrate.ts';
 import { Pool } from '../../src/pipeline/pool.ts';
+import { BATCHES_IN_FLIGHT } from '../../src/pipeline/run-batcher.ts';
 import { buildReport } from '../../src/pipeline/report.ts';
 import { blockOf } from '../support/history-blocks.ts';
 import { FakeSource, FakeTarget, fakeRun } from './fakes.ts';
@@ -110,14 +111,15 @@ describe('history by blocks through the pipeline', () => {
     });
   }
 
-  it('with two batches in flight (a target that takes appends during a flush), ends and reports as one at a time', async () => {
+  it('with batches in flight (a target that takes appends during a flush), ends and reports as one at a time', async () => {
     const reference = new FakeTarget();
     const ref = setup(makeSource(false), reference);
     await migrate(sel, ref.ctx);
     const overlap = new OverlapTarget();
     const o = setup(makeSource(true), overlap);
     await migrate(sel, o.ctx);
-    expect(overlap.maxInFlight).toBe(2);
+    expect(overlap.maxInFlight).toBeGreaterThan(2);
+    expect(overlap.maxInFlight).toBeLessThanOrEqual(BATCHES_IN_FLIGHT);
     expect(snapshot(overlap)).toBe(snapshot(reference));
     expect(reportOf(o.ledger)).toEqual(reportOf(ref.ledger));
     for (const applied of [false, true]) {

@@ -39,6 +39,8 @@ export interface WandbEmulatorOptions {
   workDir?: string;
   /** Rows per exported parquet file (default 200_000). */
   exportRowsPerFile?: number;
+  /** Data pages of the export: `v2` (hyparquet-writer's, the default) or `v1` (pyarrow's default; parquet-v1.ts). */
+  exportPages?: 'v1' | 'v2';
   /** Test seam: wall clock in ms (URL expiry, rate-limit windows). */
   clock?: () => number;
 }
@@ -96,7 +98,7 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     entity: opts.entity,
     viewer: opts.viewer ?? { username: 'emulator-user', defaultEntity: opts.entity.name },
     cache,
-    exporter: new ParquetExporter(opts.workDir ?? mkdtempSync(join(tmpdir(), 'wandb-emulator-')), cache, { rowsPerFile: opts.exportRowsPerFile }),
+    exporter: new ParquetExporter(opts.workDir ?? mkdtempSync(join(tmpdir(), 'wandb-emulator-')), cache, { rowsPerFile: opts.exportRowsPerFile, pages: opts.exportPages }),
     signer: new UrlSigner(randomBytes(32), opts.urlTtlSeconds ?? 3600, clock),
     baseUrl: () => baseUrl,
     storageUrl: () => storageUrl,

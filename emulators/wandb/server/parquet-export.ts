@@ -11,11 +11,14 @@ import type { SchemaElement } from 'hyparquet-writer';
 import { stringifyExtJson } from '../ext-json.ts';
 import type { GenRun } from '../generator/types.ts';
 import { mergeShape, shapeSchema, writable, type Shape } from './parquet-nested.ts';
+import { rewriteAsDataPageV1 } from './parquet-v1.ts';
 import { type ColumnKind, type RunDataCache, rowsInRange } from './run-data.ts';
 
 export interface ExportOptions {
   rowsPerFile?: number;
   rowsPerChunk?: number;
+  /** DATA_PAGE_V2 pages as hyparquet-writer writes them (default), or DATA_PAGE v1 as pyarrow does by default. */
+  pages?: 'v1' | 'v2';
 }
 
 function schemaElement(name: string, kind: ColumnKind): SchemaElement {
@@ -50,10 +53,12 @@ export class ParquetExporter {
   private inFlight = new Map<string, Promise<string[]>>();
   private readonly rowsPerFile: number;
   private readonly rowsPerChunk: number;
+  private readonly pages: 'v1' | 'v2';
 
   constructor(private readonly workDir: string, private readonly cache: RunDataCache, opts: ExportOptions = {}) {
     this.rowsPerFile = opts.rowsPerFile ?? 200_000;
     this.rowsPerChunk = opts.rowsPerChunk ?? 20_000;
+    this.pages = opts.pages ?? 'v2';
   }
 
   /** Paths of the run's export files (none when nothing is exported); created once, then reused. */
@@ -81,7 +86,7 @@ export class ParquetExporter {
   }
 
   private async build(dir: string, run: GenRun): Promise<string[]> {
-    const fingerprint = `v2:${run.historyRowCount}:${run.lastStep}:${run.exportedBelowStep}:${this.rowsPerFile}`;
+    const fingerprint = `v2:${run.historyRowCount}:${run.lastStep}:${run.exportedBelowStep}:${this.rowsPerFile}:${this.pages}`;
     const manifestPath = join(dir, 'manifest.json');
     if (existsSync(manifestPath)) {
       const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { fingerprint: string; files: string[] };
@@ -116,6 +121,7 @@ export class ParquetExporter {
       if (!writer) return;
       await flushChunk();
       await writer.finish();
+      if (this.pages === 'v1') rewriteAsDataPageV1(tmpPath);
       const name = `part-${String(names.length).padStart(5, '0')}.parquet`;
       renameSync(tmpPath, join(dir, name));
       names.push(name);

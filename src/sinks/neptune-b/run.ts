@@ -67,8 +67,8 @@ export class NeptuneBRun implements TargetRun {
   private chain: Promise<unknown> = Promise.resolve();
   /** The last flush's requests, sent (or failed). */
   private submitted: Promise<unknown> = Promise.resolve();
-  /** An encoder a finished flush left, for the next flush's appends. */
-  private spare?: SnapshotEncoder;
+  /** Encoders finished flushes left, for the next flushes' appends (each keeps its grown buffer). */
+  private readonly spares: SnapshotEncoder[] = [];
   /** Appends while a flush is in flight go to the next flush (see `flush`). */
   readonly appendsDuringFlush = true;
   private readonly media: BMediaSeries;
@@ -262,14 +262,14 @@ export class NeptuneBRun implements TargetRun {
 
   /**
    * What was appended so far goes in this flush; appends from now on go in the next one (the encoder
-   * is swapped here), so the pipeline can fill the next batch while this one is processed. Requests
-   * go out in flush order (the server processes a run's requests in the order they came) and each
-   * flush resolves once the server processed it, after the flushes before it.
+   * is swapped here), so the pipeline can fill the next batches while this one is processed. Requests
+   * go out in flush order (the server processes a run's requests in the order they came); each flush's
+   * status is waited for as soon as its requests went out (the statuses of several flushes in flight
+   * go in one check), and it resolves once the server processed it, after the flushes before it.
    */
   flush(signal?: AbortSignal): Promise<Omission[]> {
     const encoder = this.encoder;
-    this.encoder = this.spare ?? new SnapshotEncoder(this.ctx.encoderLimits);
-    this.spare = undefined;
+    this.encoder = this.spares.pop() ?? new SnapshotEncoder(this.ctx.encoderLimits);
     const omissions = this.pending;
     this.pending = [];
     const points = encoder.pendingPoints;
@@ -278,16 +278,18 @@ export class NeptuneBRun implements TargetRun {
       .finally(() => {
         // The bodies were views of its buffer: reusable once every one of them went out.
         encoder.clear();
-        this.spare ??= encoder;
+        this.spares.push(encoder);
       });
     this.submitted = submitted.catch(() => undefined);
+    const processed = submitted.then((ids) => waitProcessed(ids, this.ctx, this.project, this.id, signal));
+    // Handled below, after the flushes before this one.
+    processed.catch(() => {});
     const run = this.chain
       .then(
-        () => submitted,
-        () => submitted,
+        () => processed,
+        () => processed,
       )
-      .then(async (ids) => {
-        const refused = await waitProcessed(ids, this.ctx, this.project, this.id, signal);
+      .then((refused) => {
         this.ctx.counters.points += points;
         return [...omissions, ...refused];
       });

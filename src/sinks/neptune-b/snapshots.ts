@@ -12,7 +12,9 @@ import {
   SNAPSHOTS_FIELD,
   VALUE,
   decomposeStep,
+  microOf,
   modifySetEntrySize,
+  nanosOf,
   splitTimestamp,
   stepPayloadSize,
   timestampPayloadSize,
@@ -147,6 +149,13 @@ function rowTemplate(b: FloatBlockEntries): RowTemplate | undefined {
   });
   templates.set(b, (t = { bytes, at }));
   return t;
+}
+
+/** Bytes of a block row's step and timestamp fields (as `writeBlockRow` writes them, no object made). */
+function blockRowHead(step: number, ms: number): number {
+  const whole = Math.floor(step);
+  const seconds = Math.floor(ms / 1000);
+  return lenFieldSize(SNAPSHOT.step, stepPayloadSize(whole, microOf(step, whole))) + lenFieldSize(SNAPSHOT.timestamp, timestampPayloadSize(seconds, nanosOf(ms, seconds)));
 }
 
 export class SnapshotEncoder {
@@ -305,9 +314,7 @@ export class SnapshotEncoder {
           }
           if (payload === 0) continue;
         } else if (keys.length === 0) continue;
-        const { whole, micro } = decomposeStep(step);
-        const t = splitTimestamp(timestampsMs[i]);
-        payload += lenFieldSize(SNAPSHOT.step, stepPayloadSize(whole, micro)) + lenFieldSize(SNAPSHOT.timestamp, timestampPayloadSize(t.seconds, t.nanos));
+        payload += blockRowHead(step, timestampsMs[i]);
         if (payload > this.limits.maxSnapshotBytes) return 0;
         this.rowBlock[m] = bi;
         this.rowIndex[m] = i;
@@ -405,11 +412,14 @@ export class SnapshotEncoder {
     w.varint(payload);
     const start = w.pos;
     const { keys, values, masks } = b;
-    const { whole, micro } = decomposeStep(b.steps[i]);
-    const t = splitTimestamp(b.timestampsMs[i]);
+    // Step and timestamp as numbers, not decomposeStep's and splitTimestamp's objects: two a row.
+    const step = b.steps[i];
+    const whole = Math.floor(step);
+    const ms = b.timestampsMs[i];
+    const seconds = Math.floor(ms / 1000);
     w.ensure(payload);
-    writeStep(w, SNAPSHOT.step, whole, micro);
-    writeTimestamp(w, SNAPSHOT.timestamp, t.seconds, t.nanos);
+    writeStep(w, SNAPSHOT.step, whole, microOf(step, whole));
+    writeTimestamp(w, SNAPSHOT.timestamp, seconds, nanosOf(ms, seconds));
     const end = Math.min(to, keys.length);
     const tpl = from === 0 && end === keys.length ? rowTemplate(b) : undefined;
     if (tpl) w.templateAndDoubles(tpl.bytes, tpl.at, values, i);

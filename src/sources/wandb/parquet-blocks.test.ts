@@ -1,7 +1,7 @@
 /**
  * The column reader gives the same rows as the row reader (`blockRows` of its blocks equals
  * `toHistoryRow` of `parquetFileRows`, keys in the same order), on edge cases and on every run of the
- * all-shapes entity's export; and the same errors.
+ * all-shapes entity's export (with DATA_PAGE_V2 pages, and v1 as pyarrow writes them); and the same errors.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,6 +103,28 @@ describe('parquetFileBlocks', () => {
           const expected = await viaRows(file, 0, rule);
           expectSameRows((await viaBlocks(file, 0, rule)).rows, expected);
           expectSameRows((await viaBlocks(file, 0, rule, 7)).rows, expected);
+          compared += expected.length;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
+  });
+
+  it('reads a DATA_PAGE v1 export (pyarrow’s default) as the v2 export of the same runs, every run of the all-shapes entity', async () => {
+    const entity = generateEntity({ seed: 7, preset: 'all-shapes' });
+    const cache = new RunDataCache();
+    const v2 = new ParquetExporter(join(dir, 'all-shapes-v2'), cache, { rowsPerFile: 40 });
+    const v1 = new ParquetExporter(join(dir, 'all-shapes-v1'), cache, { rowsPerFile: 40, pages: 'v1' });
+    let compared = 0;
+    for (const project of entity.projects) {
+      for (const run of project.runs) {
+        const rule = textColumnRule(cache.statsOf(run).historyKeys);
+        const [files2, files1] = [await v2.files(entity.name, project.name, run), await v1.files(entity.name, project.name, run)];
+        expect(files1).toHaveLength(files2.length);
+        for (let i = 0; i < files2.length; i++) {
+          const expected = await viaRows(files2[i], 0, rule);
+          expectSameRows(await viaRows(files1[i], 0, rule), expected);
+          expectSameRows((await viaBlocks(files1[i], 0, rule)).rows, expected);
           compared += expected.length;
         }
       }

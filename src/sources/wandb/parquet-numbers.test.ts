@@ -1,14 +1,18 @@
 /**
  * The page reader of numeric columns gives hyparquet's values, cell by cell, on every shape it takes
  * (each type, required and nullable with no, some and only nulls, PLAIN and dictionary pages, snappy
- * and uncompressed, one page or many per row group), and leaves every other shape to hyparquet.
+ * and uncompressed, one page or many per row group, DATA_PAGE_V2 and DATA_PAGE v1 pages), and leaves
+ * every other shape to hyparquet.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
+import { rewriteAsDataPageV1 } from '../../../emulators/wandb/server/parquet-v1.ts';
 import { numericColumns, readNumericGroup } from './parquet-numbers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'w2n-pqn-'));
@@ -96,6 +100,25 @@ describe('numeric columns read page by page', () => {
     expect(compared).toBe(3 * all.length * ROWS);
   });
 
+  it('equal hyparquet’s cells on DATA_PAGE v1 pages (pyarrow’s default), one page per row group and many', async () => {
+    let compared = 0;
+    for (const [rowGroupSize, pageSize] of [[ROWS, undefined], [7, undefined], [11, 24]] as const) {
+      const v2 = write(`shapes-v1-${rowGroupSize}-${pageSize}.parquet`, all, rowGroupSize, pageSize);
+      const v1 = `${v2}.v1`;
+      copyFileSync(v2, v1);
+      rewriteAsDataPageV1(v1);
+      // The rewrite holds v1 pages only, and hyparquet (its own v1 reader) reads the cells the v2 file has.
+      expect(pageTypes(v1)).toEqual(new Set(['DATA_PAGE', 'DICTIONARY_PAGE']));
+      const [a, b] = await Promise.all([v2, v1].map(async (f) => parquetReadObjects({ file: await asyncBufferFromFile(f) })));
+      expect(b.length).toBe(ROWS);
+      b.forEach((row, i) => {
+        for (const [k, v] of Object.entries(a[i])) expect(Object.is(row[k], v) || (Number.isNaN(row[k]) && Number.isNaN(v)), `${k} row ${i}`).toBe(true);
+      });
+      compared += await compareWithHyparquet(v1, all.map((s) => s.name));
+    }
+    expect(compared).toBe(3 * all.length * ROWS);
+  });
+
   it('leaves other shapes to hyparquet: converted and logical types, strings, booleans, nested columns', async () => {
     const path = join(dir, 'others.parquet');
     parquetWriteFile({
@@ -112,3 +135,19 @@ describe('numeric columns read page by page', () => {
     expect([...numericColumns(metadata).keys()]).toEqual(['d']);
   });
 });
+
+/** The types of every page of a file without page indexes (pages run from the magic to the footer). */
+function pageTypes(path: string): Set<string> {
+  const bytes = readFileSync(path);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // The footer's length is in the 4 bytes before the closing magic; pages run from byte 4 to the footer.
+  const footer = bytes.length - 8 - view.getUint32(bytes.length - 8, true);
+  const reader = { view, offset: 4 };
+  const types = new Set<string>();
+  while (reader.offset < footer) {
+    const h = parquetHeader(reader);
+    types.add(h.type);
+    reader.offset += h.compressed_page_size;
+  }
+  return types;
+}

@@ -7,9 +7,10 @@
  *
  * Only the shapes checked against hyparquet's output (parquet-numbers.test.ts) are read here: a flat,
  * top-level DOUBLE/FLOAT/INT64/INT32 column without a converted or logical type, UNCOMPRESSED or SNAPPY,
- * DATA_PAGE_V2 pages (what the W&B emulator's writer, hyparquet-writer, produces) with PLAIN or
- * dictionary encoding. Anything else (`undefined`: a DATA_PAGE v1 page as pyarrow writes, another
- * encoding or codec) is left to hyparquet, so the values are the same whichever path reads them.
+ * DATA_PAGE_V2 pages (what the W&B emulator's writer, hyparquet-writer, produces) or DATA_PAGE v1 pages
+ * (pyarrow's default, so likely a real W&B export's; the emulator writes them on request) with PLAIN or
+ * dictionary encoding. Anything else (`undefined`: another encoding or codec, v1 levels BIT_PACKED) is
+ * left to hyparquet, so the values are the same whichever path reads them.
  */
 import { snappyUncompress, type AsyncBuffer, type ColumnChunk, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
@@ -117,30 +118,14 @@ export function decodeChunk(bytes: Uint8Array, snappy: boolean, col: NumericColu
       for (let k = 0; k < d.num_values; k++) dictionary[k] = readValue(pv, k * width, col.type);
       continue;
     }
-    if (h.type !== 'DATA_PAGE_V2') {
-      if (h.type === 'INDEX_PAGE') continue;
-      return undefined;
-    }
-    const d = h.data_page_header_v2!;
-    const n = d.num_rows;
-    if (d.repetition_levels_byte_length !== 0 || d.num_values !== n || row + n > rows) return undefined;
-    const defBytes = d.definition_levels_byte_length;
-    const nulls = d.num_nulls;
-    if (!col.optional && (defBytes !== 0 || nulls !== 0)) return undefined;
-    let defs: Uint8Array | undefined;
-    if (nulls > 0) {
-      if (levels.length < n) levels = new Uint8Array(Math.max(n, levels.length * 2));
-      defs = levels.subarray(0, n);
-      const dv = new DataView(bytes.buffer, bytes.byteOffset + at, defBytes);
-      readRleBitPackedHybrid({ view: dv, offset: 0 }, 1, defs, defBytes);
-    }
-    const stored = bytes.subarray(at + defBytes, at + size);
-    const valueBytes = h.uncompressed_page_size - defBytes;
-    const page = snappy && d.is_compressed !== false && valueBytes > 0 ? payload(stored, valueBytes, true) : stored;
+    if (h.type === 'INDEX_PAGE') continue;
+    const data = h.type === 'DATA_PAGE_V2' ? pageV2(h, bytes, at, size, snappy, col) : h.type === 'DATA_PAGE' ? pageV1(h, bytes, at, size, snappy, col) : undefined;
+    if (!data || row + data.n > rows) return undefined;
+    const { n, nulls, defs, page, encoding } = data;
     const pv = new DataView(page.buffer, page.byteOffset, page.byteLength);
     const count = n - nulls;
     const values = out.values;
-    if (d.encoding === 'PLAIN') {
+    if (encoding === 'PLAIN') {
       if (page.length < count * width) throw new Error(`parquet column ${col.name}: data page shorter than its values`);
       let k = 0;
       for (let i = 0; i < n; i++) {
@@ -148,7 +133,7 @@ export function decodeChunk(bytes: Uint8Array, snappy: boolean, col: NumericColu
         values[row + i] = readValue(pv, k * width, col.type);
         k++;
       }
-    } else if (d.encoding === 'RLE_DICTIONARY' || d.encoding === 'PLAIN_DICTIONARY') {
+    } else if (encoding === 'RLE_DICTIONARY' || encoding === 'PLAIN_DICTIONARY') {
       if (!dictionary) throw new Error(`parquet column ${col.name}: dictionary-encoded page without a dictionary`);
       if (indices.length < count) indices = new Int32Array(Math.max(count, indices.length * 2));
       const idx = indices.subarray(0, count);
@@ -166,6 +151,66 @@ export function decodeChunk(bytes: Uint8Array, snappy: boolean, col: NumericColu
     row += n;
   }
   return out;
+}
+
+/** A data page's rows (one value or null each), their definition levels where some are null, and the value bytes. */
+interface DataPage {
+  n: number;
+  nulls: number;
+  defs?: Uint8Array;
+  page: Uint8Array;
+  encoding: string;
+}
+
+type PageHeader = ReturnType<typeof parquetHeader>;
+
+/**
+ * DATA_PAGE_V2: the definition levels uncompressed in front (their byte length in the header), then the
+ * values, compressed on their own.
+ */
+function pageV2(h: PageHeader, bytes: Uint8Array, at: number, size: number, snappy: boolean, col: NumericColumn): DataPage | undefined {
+  const d = h.data_page_header_v2!;
+  const n = d.num_rows;
+  if (d.repetition_levels_byte_length !== 0 || d.num_values !== n) return undefined;
+  const defBytes = d.definition_levels_byte_length;
+  const nulls = d.num_nulls;
+  if (!col.optional && (defBytes !== 0 || nulls !== 0)) return undefined;
+  let defs: Uint8Array | undefined;
+  if (nulls > 0) {
+    defs = levelsRoom(n);
+    readRleBitPackedHybrid({ view: new DataView(bytes.buffer, bytes.byteOffset + at, defBytes), offset: 0 }, 1, defs, defBytes);
+  }
+  const stored = bytes.subarray(at + defBytes, at + size);
+  const valueBytes = h.uncompressed_page_size - defBytes;
+  const page = snappy && d.is_compressed !== false && valueBytes > 0 ? payload(stored, valueBytes, true) : stored;
+  return { n, nulls, defs, page, encoding: d.encoding };
+}
+
+/**
+ * DATA_PAGE (v1, pyarrow's default): the whole body compressed as one; in it, for a nullable column, the
+ * definition levels (RLE/bit-packed hybrid, 1 bit) after their 4-byte little-endian length, then the
+ * values. A flat column has no repetition levels and one row per level, so `num_values` counts the rows.
+ */
+function pageV1(h: PageHeader, bytes: Uint8Array, at: number, size: number, snappy: boolean, col: NumericColumn): DataPage | undefined {
+  const d = h.data_page_header!;
+  const n = d.num_values;
+  const body = payload(bytes.subarray(at, at + size), h.uncompressed_page_size, snappy);
+  if (!col.optional) return { n, nulls: 0, page: body, encoding: d.encoding };
+  // BIT_PACKED levels (deprecated) are left to hyparquet.
+  if (d.definition_level_encoding !== 'RLE') return undefined;
+  if (body.length < 4) throw new Error(`parquet column ${col.name}: data page shorter than its definition levels`);
+  const length = (body[0] | (body[1] << 8) | (body[2] << 16) | (body[3] << 24)) >>> 0;
+  if (4 + length > body.length) throw new Error(`parquet column ${col.name}: definition levels run past their data page`);
+  const defs = levelsRoom(n);
+  readRleBitPackedHybrid({ view: new DataView(body.buffer, body.byteOffset + 4, length), offset: 0 }, 1, defs, length);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) if (defs[i] === 0) nulls++;
+  return { n, nulls, defs: nulls > 0 ? defs : undefined, page: body.subarray(4 + length), encoding: d.encoding };
+}
+
+function levelsRoom(n: number): Uint8Array {
+  if (levels.length < n) levels = new Uint8Array(Math.max(n, levels.length * 2));
+  return levels.subarray(0, n);
 }
 
 /** Row `i` has no value: the mask is made at the first such row (rows before it all had one). */
