@@ -1,8 +1,16 @@
 import type { MigrateOutcome, StreamedReport } from '../commands/migrate.ts';
 import { reportLines } from '../pipeline/report.ts';
 
-/** Output is written in pieces of about this size: few writes, and never the whole report at once. */
-const PIECE_CHARS = 64 * 1024;
+/**
+ * Output is written in pieces of about this many characters: few writes, and never the whole report at
+ * once. Small enough that a piece dies young: one non-Latin-1 character (the text report's "—") makes a
+ * piece a two-byte string, and at 64 K characters (128 KB) each piece and its copies (the log line, the
+ * bytes written) went to V8's large-object space, freed only by a full collection. The report of
+ * 10,000 runs (~5 MB of text, ~11 MB of JSON) then piled up there as garbage until the old generation's
+ * limit: the end of (c) on Node 24 rose from 144 to 158 MB, more with more runs. 16 K characters (32 KB
+ * at most) are ordinary young objects that the scavenger frees.
+ */
+const PIECE_CHARS = 16 * 1024;
 
 /** Gathers text into pieces of ~64 KB for `write`; `end()` writes the rest. */
 function pieces(write: (text: string) => void): { add(text: string): void; end(): void } {

@@ -14,7 +14,8 @@ import { FakeSource, FakeTarget, fakeRun } from './fakes.ts';
  * Issue 13 (c): the RSS of 10,000 small runs grew with the run count. What grew was the end of the
  * migration: the report read the whole `runs` table at once (~2 KB a run) and was chosen by a list of
  * every selected run kept in memory through the pass. The pass's runs are now in the ledger, and the
- * report reads them a page at a time.
+ * report reads them a page at a time, of 32 runs: a page of 256 outlived V8's scavenges and went to the
+ * old generation as garbage (Node 24: +6-18 MB at the end).
  */
 afterEach(() => vi.restoreAllMocks());
 
@@ -33,7 +34,7 @@ function largestAnswer(body: () => void): number {
 }
 
 describe('the report of a pass', () => {
-  it('of 2,000 runs reads the ledger 256 runs at a time, and gives every run, in order, with its counts', () => {
+  it('of 2,000 runs reads the ledger 32 runs at a time, and gives every run, in order, with its counts', () => {
     const ledger = new Ledger(':memory:');
     const keys = Array.from({ length: 2000 }, (_, i) => ({ entity: 'e', project: `p${i % 5}`, runId: `r${String(i).padStart(5, '0')}` }));
     ledger.beginPass();
@@ -45,7 +46,8 @@ describe('the report of a pass', () => {
     }
     let text = '';
     const most = largestAnswer(() => writeJsonReport((t) => { text += t; }, streamReport(ledger, 'this-pass'), { target: {} }, 'now'));
-    expect(most).toBeLessThanOrEqual(256);
+    // A page's rows must die young (RUNS_PAGE says why): 256 rows were promoted to the old generation.
+    expect(most).toBeLessThanOrEqual(32);
     const report = (JSON.parse(text) as { report: { runs: Array<{ run: string; name: string; status: string; written: { points: number } }>; totals: { runs: number; points: number } } }).report;
     const expected = [...keys.entries()]
       .map(([i, k]) => ({ run: `e/${k.project}/${k.runId}`, name: `name ${i}`, status: 'migrated', points: i + 1 }))
