@@ -27,6 +27,14 @@ interface Piece {
  */
 export async function* parquetFileBlocks(path: string, o: ParquetFileRowsOptions): AsyncGenerator<HistoryBlock> {
   const f = await openExportFile(path, o.where);
+  try {
+    yield* fileBlocks(f, o);
+  } finally {
+    await f.file.close();
+  }
+}
+
+async function* fileBlocks(f: ExportFile, o: ParquetFileRowsOptions): AsyncGenerator<HistoryBlock> {
   // Blocks hold 8 bytes per numeric cell (no objects): a whole 20,000-row group costs ~2 MB for 13 columns.
   const chunk = Math.max(1, o.chunkRows ?? 20_000);
   const rule = o.textRule ?? (() => 'unknown' as const);

@@ -2,8 +2,9 @@
  * Numeric columns of the W&B export read straight into Float64Arrays, page by page, without
  * hyparquet's row assembly: for a nullable column hyparquet builds a JS array with a boxed number or
  * null per cell (its `assembleLists`), which was the migration's largest garbage source (issue 10
- * "Fast": ~0.5 CPU-s of garbage collection and ~0.3 of assembly for 5M points). Page headers, snappy
- * and the RLE/bit-packed decoding are hyparquet's own; what is ours is taking the values out of a page.
+ * "Fast": ~0.5 CPU-s of garbage collection and ~0.3 of assembly for 5M points). Page headers and the
+ * RLE/bit-packed decoding are hyparquet's own; what is ours is snappy (./snappy.ts: literals copied at
+ * once) and taking the values out of a page.
  *
  * Only the shapes checked against hyparquet's output (parquet-numbers.test.ts) are read here: a flat,
  * top-level DOUBLE/FLOAT/INT64/INT32 column without a converted or logical type, UNCOMPRESSED or SNAPPY,
@@ -12,9 +13,10 @@
  * dictionary encoding. Anything else (`undefined`: another encoding or codec, v1 levels BIT_PACKED) is
  * left to hyparquet, so the values are the same whichever path reads them.
  */
-import { snappyUncompress, type AsyncBuffer, type ColumnChunk, type FileMetaData, type SchemaElement } from 'hyparquet';
+import type { AsyncBuffer, ColumnChunk, FileMetaData, SchemaElement } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
+import { snappyDecompress } from './snappy.ts';
 
 /** A column's cells of one range: the value of row i, and whether row i has one (no mask: every row has). */
 export interface NumericCells {
@@ -227,7 +229,7 @@ function absent(out: NumericCells, i: number): void {
 function payload(stored: Uint8Array, uncompressed: number, snappy: boolean): Uint8Array {
   if (!snappy) return stored;
   const out = room(uncompressed);
-  snappyUncompress(stored, out);
+  snappyDecompress(stored, out);
   return out;
 }
 
