@@ -202,8 +202,10 @@ export class ChunkBuilder {
     if (n === 0) return;
     const c = this.column;
     if (c) {
-      // In every row of the batch: the rows are 0…n-1 and need no index.
-      addChunk(db, { seriesId, n, rows: c.rows, idx: n < c.rows.n ? c.idx : undefined, vals: c.values });
+      // In every row of the batch: the rows are 0…n-1 and need no index, and the column's arrays are
+      // exactly its points. In some rows: copied to their size (the column's arrays have room for all).
+      const dense = n === c.rows.n;
+      addChunk(db, { seriesId, n, rows: c.rows, idx: dense ? undefined : c.idx.slice(), vals: dense ? c.values : c.values.slice() });
     } else {
       // Copied: the builder's arrays take the next points.
       const data = new Float64Array(2 * n);

@@ -176,7 +176,7 @@ class Cur {
   sameRange(a: number, b: number, len: number): boolean {
     const v = this.view;
     let i = 0;
-    for (; i + 4 <= len; i += 4) if (v.getInt32(a + i) !== v.getInt32(b + i)) return false;
+    for (; i + 4 <= len; i += 4) if (v.getInt32(a + i, true) !== v.getInt32(b + i, true)) return false;
     for (; i < len; i++) if (this.buf[a + i] !== this.buf[b + i]) return false;
     return true;
   }
