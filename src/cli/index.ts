@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../core/logger.ts';
 import type { EventSink } from '../pipeline/events.ts';
 import type { MigrationReport } from '../pipeline/report.ts';
 import type { MigrateOutcome, StreamedReport } from '../commands/migrate.ts';
-import { writeJsonReport, writeTextReport } from './report-output.ts';
+import { streamPieces, writeJsonReport, writeTextReport } from './report-output.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { DEFAULT_LEDGER, migrateOptionsFromFlags, type MigrateFlags } from './options.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -177,18 +177,27 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     sayStopping = () => emit({ type: 'stopping' });
     // The report is written as the ledger is read, run by run (10,000 runs are never held at once);
     // the page of --html is the one place it is gathered whole.
-    const writeReport = (report: StreamedReport, requests: MigrateOutcome['requests']) => {
-      if (json) writeJsonReport((t) => process.stdout.write(t), report, requests, new Date().toISOString());
+    // The report waits for a slow reader of stdout (streamPieces); an event said meanwhile (a retry of a
+    // request still under way) would land inside the report's line: it goes to the log file only.
+    let reporting = false;
+    const writeReport = async (report: StreamedReport, requests: MigrateOutcome['requests']) => {
+      reporting = true;
+      if (json) await writeJsonReport(streamPieces(process.stdout), report, requests, new Date().toISOString());
       else {
         process.stderr.write('\n');
-        writeTextReport([(t) => process.stderr.write(t)], report, { dryRun: opts.dryRun });
+        await writeTextReport([streamPieces(process.stderr)], report, { dryRun: opts.dryRun });
       }
+      reporting = false;
       log.info('report:');
-      writeTextReport([(t) => log.info(t.replace(/\n$/, ''))], report, { dryRun: opts.dryRun });
+      await writeTextReport([(t) => log.info(t.replace(/\n$/, ''))], report, { dryRun: opts.dryRun });
       if (flags.html) html = { ...report, runs: [...report.runs()] };
     };
     let html: MigrationReport | undefined;
-    const outcome = await runMigrate(opts, wiring, { log, emit, signal: controller.signal, logFile, writeReport });
+    const emitOutsideReport: EventSink = (e) => {
+      if (reporting) fileLog.info(`during the report: ${JSON.stringify(e)}`);
+      else emit(e);
+    };
+    const outcome = await runMigrate(opts, wiring, { log, emit: emitOutsideReport, signal: controller.signal, logFile, writeReport });
     const { report, result } = outcome;
     if (!json) {
       process.stderr.write(`\n${formatRequests(outcome.requests, opts.dryRun)}\n`);

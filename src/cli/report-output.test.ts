@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatReport, type MigrationReport, type RunReport } from '../pipeline/report.ts';
-import { writeJsonReport, writeTextReport } from './report-output.ts';
+import { PassThrough } from 'node:stream';
+import { streamPieces, writeJsonReport, writeTextReport } from './report-output.ts';
 
 /** Issue 13: the report of 10,000 runs is written run by run, in pieces, never as one string. */
 const run = (i: number): RunReport => ({
@@ -25,7 +26,7 @@ describe('report output', () => {
     const pieces: string[] = [];
     const requests = { source: { graphql: 3 }, target: { points: 9 } };
     handedOut = 0;
-    writeJsonReport((t) => pieces.push(t), streamed, requests, '2026-11-29T21:00:00.000Z');
+    writeJsonReport((t) => { pieces.push(t); }, streamed, requests, '2026-11-29T21:00:00.000Z');
     expect(pieces.join('')).toBe(`${JSON.stringify({ type: 'report', report, requests, time: '2026-11-29T21:00:00.000Z' })}\n`);
     expect(handedOut).toBe(runs.length);
     expect(pieces.length).toBeGreaterThan(10);
@@ -35,7 +36,7 @@ describe('report output', () => {
   it('text: formatReport\'s lines, to every writer, in pieces', () => {
     const a: string[] = [];
     const b: string[] = [];
-    writeTextReport([(t) => a.push(t), (t) => b.push(t)], streamed, { dryRun: false });
+    writeTextReport([(t) => { a.push(t); }, (t) => { b.push(t); }], streamed, { dryRun: false });
     expect(a.join('')).toBe(`${formatReport(report)}\n`);
     expect(b).toEqual(a);
     expect(a.length).toBeGreaterThan(10);
@@ -48,9 +49,27 @@ describe('report output', () => {
     // line) stay well under that: at most 64 KB as two-byte text.
     const text: string[] = [];
     const json: string[] = [];
-    writeTextReport([(t) => text.push(t)], streamed, { dryRun: false });
-    writeJsonReport((t) => json.push(t), streamed, { target: {} }, 'now');
+    writeTextReport([(t) => { text.push(t); }], streamed, { dryRun: false });
+    writeJsonReport((t) => { json.push(t); }, streamed, { target: {} }, 'now');
     expect(text.some((p) => p.includes('—'))).toBe(true);
     for (const p of [...text, ...json]) expect(p.length * 2).toBeLessThan(64 * 1024);
+  });
+
+  it('waits for a stream that is full: a slow reader holds the writer back, not the report in memory', async () => {
+    // A reader that has read nothing yet: the stream's buffer (16 KB mark) fills with the first pieces.
+    const stdout = new PassThrough({ highWaterMark: 16 * 1024 });
+    handedOut = 0;
+    const writing = writeJsonReport(streamPieces(stdout), streamed, { target: {} }, 'now');
+    await new Promise((resolve) => setImmediate(resolve));
+    // Held back after the piece that filled the buffer: a few runs handed out, not 10,000, and the
+    // buffer holds one piece and a half at most.
+    expect(handedOut).toBeLessThan(100);
+    expect(stdout.writableLength).toBeLessThanOrEqual(16 * 1024 + 17 * 1024);
+    let text = '';
+    stdout.setEncoding('utf8').on('data', (t: string) => { text += t; });
+    await writing;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(text).toBe(`${JSON.stringify({ type: 'report', report, requests: { target: {} }, time: 'now' })}\n`);
+    expect(handedOut).toBe(runs.length);
   });
 });

@@ -76,7 +76,7 @@ export interface MigrateIo {
    * Given, the report is written through it while the ledger is open, run by run, and the outcome
    * carries only its summary: the report of 10,000 runs is written, not held (the CLI does this).
    */
-  writeReport?: (report: StreamedReport, requests: MigrateOutcome['requests']) => void;
+  writeReport?: (report: StreamedReport, requests: MigrateOutcome['requests']) => void | Promise<void>;
 }
 
 /** The outcome when the report was written through `io.writeReport`. */
@@ -176,7 +176,8 @@ export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: Migra
       if (io.writeReport) {
         // The runs this pass selected are in the ledger (pass_runs): none is held here.
         const streamed = streamReport(ledger, 'this-pass');
-        io.writeReport(streamed, requests);
+        // Awaited: the report may wait for a slow reader, and the ledger stays open until it is written.
+        await io.writeReport(streamed, requests);
         return { result, report: { totals: streamed.totals, nonDefaultOmissions: streamed.nonDefaultOmissions }, requests };
       }
       return { result, report: buildReport(ledger, 'this-pass'), requests };
