@@ -30,6 +30,15 @@ const NOW = Date.UTC(2026, 10, 30, 4, 0, 0, 0);
 const MAIN = 'r-main';
 const FORK = 'r-fork';
 
+/**
+ * 10^-20 … 10^19 as the recording's workload had them. Spelled out, not computed: `10 ** k` is not
+ * correctly rounded on Node 20's V8 (e.g. 9.999999999999999e-18) and is on Node 24's, so a computed
+ * workload differed between the two and could not match one recording.
+ */
+const POWERS_OF_TEN = [
+  1.0000000000000001e-20, 1e-19, 1e-18, 9.999999999999999e-18, 1e-16, 1e-15, 1e-14, 1e-13, 1e-12, 1e-11, 1e-10, 1e-9, 1e-8, 1e-7, 0.000001, 0.000009999999999999999, 0.00009999999999999999, 0.001, 0.01, 0.1, 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000, 1000000000000000, 10000000000000000, 100000000000000000, 1000000000000000000, 10000000000000000000,
+];
+
 /** Deterministic doubles over the whole range: mulberry32 bits mixed into varied exponents, plus edge values. */
 function values(seed: number): () => number {
   let a = seed >>> 0;
@@ -45,7 +54,7 @@ function values(seed: number): () => number {
   return () => {
     i += 1;
     if (i % 37 === 0) return edges[(i / 37) % edges.length];
-    return (next() - 0.5) * 10 ** Math.floor(next() * 40 - 20);
+    return (next() - 0.5) * POWERS_OF_TEN[Math.floor(next() * 40)];
   };
 }
 
