@@ -32,11 +32,12 @@ function largestYoung(tune: boolean, flags: string[] = []): number {
 const MB = 1024 * 1024;
 
 describe('tuneHeap', () => {
-  // V8 grows it by doubling (1, 2, 4, 8, 16 MB…); Node 24's V8 counts a little more than the two
-  // semi-spaces in it (8.25 MB with --max-semi-space-size=4): stopped at the cap means below 16 MB.
-  it('caps the young generation at 2 × 4 MB; V8 alone grows it further', () => {
-    expect(largestYoung(false)).toBeGreaterThanOrEqual(16 * MB);
-    expect(largestYoung(true)).toBeLessThan(16 * MB);
+  // V8 grows it by doubling (1, 2, 4, 8, 16 MB…); alone, to 32 MB (Node 20) or 64 MB (Node 24). The cap is
+  // set when V8 reports a collection, which it does after the collection: on Node 24 one more growth can
+  // land first (measured 9-16.5 MB, against 8 on Node 20). Stopped means below the doubling after that.
+  it('caps the young generation near 2 × 4 MB; V8 alone grows it further', () => {
+    expect(largestYoung(false)).toBeGreaterThanOrEqual(32 * MB);
+    expect(largestYoung(true)).toBeLessThan(24 * MB);
   });
 
   it('leaves a semi-space size the user chose', () => {
