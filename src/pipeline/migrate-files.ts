@@ -7,6 +7,7 @@ import { placeFiles, type FileTarget } from '../mapping/files.ts';
 import type { Progress } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 import { leftForNextPass } from './left-for-next-pass.ts';
+import { uploadSets } from './upload-sets.ts';
 
 interface Pending {
   file: RunFile;
@@ -147,9 +148,7 @@ async function upload(target: TargetRun, fetched: ReadonlyArray<{ p: Pending; lo
     else bySet.set(f.p.target, [f]);
   }
   const sets = [...bySet].map(([path, files]) => ({ path, files, entries: files.map(({ p, local }) => ({ localPath: local.path, relativePath: p.relativePath, sizeBytes: local.sizeBytes })) }));
-  const answers = target.uploadFileSets
-    ? await target.uploadFileSets(sets, signal)
-    : await Promise.all(sets.map((s) => target.uploadFileSet(s.path, s.entries, signal)));
+  const answers = await uploadSets(target, sets, signal);
   const refused = new Set<Pending>();
   sets.forEach((s, i) => {
     const names = new Set(answers[i].map((o) => o.subject));

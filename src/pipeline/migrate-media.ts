@@ -11,6 +11,8 @@ import { capabilitiesOf } from '../mapping/options.ts';
 import { heldStep } from '../mapping/steps.ts';
 import type { CountScope } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
+import { eachSettled } from './each-settled.ts';
+import { uploadSets } from './upload-sets.ts';
 import { leftForNextPass } from './left-for-next-pass.ts';
 import { md5Base64 } from '../sources/local/files.ts';
 
@@ -28,6 +30,13 @@ export function mediaSourceId(f: Pick<MediaFile, 'source'>): string {
   if ('text' in s) return `text:${createHash('sha256').update(s.text).digest('base64')}`;
   return `file:${s.runFile}${s.render ? `#${s.render}` : ''}`;
 }
+
+/**
+ * Media series sent at once. Protocol B answers a series' points only once the server processed them
+ * (a status wait of ~0.3 s or more per call), so one series after another made a run with 40 media
+ * keys wait 12 s for a few KB; series are independent (each keeps its own step order).
+ */
+const SERIES_AT_ONCE = 8;
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -218,14 +227,14 @@ export class MediaCarrier {
     const omissions = [...got.omissions];
     let bytes = 0;
     let landed = 0;
-    for (const [path, list] of got.byPath) {
+    await eachSettled(got.byPath, SERIES_AT_ONCE, async ([path, list]) => {
       const refused = await this.target.logImages!(path, list.map((x) => x.point), this.ctx.signal);
       omissions.push(...this.byKey(list[0].image.key, path, refused));
       const lost = refused.reduce((n, o) => n + o.count, 0);
       landed += list.length - lost;
       if (list.length > lost) bytes += list.reduce((n, x) => n + x.point.data.byteLength, 0);
       this.lastSteps.set(path, list[list.length - 1].point.step);
-    }
+    });
     // Counted apart from float/string points: an image is a file's bytes more than a point.
     this.record(scope, { images: landed, imageBytes: bytes, imagesAlreadyPresent: got.present }, omissions);
   }
@@ -261,16 +270,16 @@ export class MediaCarrier {
       entry.points.push(h.point);
     }
     let landed = 0;
-    for (const [path, { key, points }] of byPath) {
+    await eachSettled(byPath, SERIES_AT_ONCE, async ([path, { key, points }]) => {
       if (!this.target.logHistograms) {
         omissions.push({ reason: 'unsupported-value', subject: key, count: points.length, detail: 'this target has no histogram series' });
-        continue;
+        return;
       }
       const refused = await this.target.logHistograms(path, points, this.ctx.signal);
       omissions.push(...this.byKey(key, path, refused));
       landed += points.length - refused.reduce((n, o) => n + o.count, 0);
       this.lastSteps.set(path, points[points.length - 1].step);
-    }
+    });
     this.record(scope, { histograms: landed, histogramsAlreadyPresent: present }, omissions);
   }
 
@@ -333,8 +342,10 @@ export class MediaCarrier {
         settled.push({ name: mediaLedgerName(f), md5: mediaSourceId(f), size: local.sizeBytes, target: f.fileSet });
       }
     }
-    for (const [fileSet, list] of bySet) {
-      const refused = await this.target.uploadFileSet(fileSet, list.map((x) => x.entry), this.ctx.signal);
+    const sets = [...bySet].map(([path, list]) => ({ path, list, entries: list.map((x) => x.entry) }));
+    const answers = await uploadSets(this.target, sets, this.ctx.signal);
+    for (const [i, { path: fileSet, list }] of sets.entries()) {
+      const refused = answers[i];
       const refusedNames = new Set(refused.map((o) => o.subject));
       const byName = new Map(list.map((x) => [x.f.relativePath, x.f.key]));
       for (const o of refused) omissions.push({ ...o, subject: byName.get(o.subject) ?? o.subject, detail: `${fileSet}/${o.subject}: ${o.detail ?? ''}` });
