@@ -2,6 +2,15 @@ import { formatBytes } from '../pipeline/report.ts';
 
 const n = (v: number | undefined) => (v ?? 0).toLocaleString('en-US');
 
+/**
+ * What carried the data: Protocol A's `executeOperations` batches, or Protocol B's ingest requests and
+ * the status checks that waited for them (B has no batches: showing "0 batches" read as nothing sent).
+ */
+function writes(t: Record<string, number>): string {
+  if (t.ingestRequests !== undefined) return `${n(t.ingestRequests)} ingest requests, ${n(t.statusChecks)} status checks`;
+  return `${n(t.batches)} batches`;
+}
+
 /** The request counts of both ends, for people (`--json` keeps the raw numbers). */
 export function formatRequests(requests: { source?: Record<string, number>; target: Record<string, number> }, dryRun: boolean): string {
   const s = requests.source;
@@ -11,7 +20,7 @@ export function formatRequests(requests: { source?: Record<string, number>; targ
   const t = requests.target;
   const target = dryRun
     ? 'Neptune: none (dry run)'
-    : `Neptune ${n(t.requests)} (${n(t.batches)} batches, ${formatBytes(t.bytes ?? 0)} sent` +
+    : `Neptune ${n(t.requests)} (${writes(t)}, ${formatBytes(t.bytes ?? 0)} sent` +
       `${t.failedAttempts ? `, ${n(t.failedAttempts)} failed attempts retried` : ''}${t.rateLimited ? `, ${n(t.rateLimited)} rate-limited` : ''}` +
       `${t.tokenRefreshes ? `, ${n(t.tokenRefreshes)} token refreshes` : ''})`;
   return `requests: ${source}; ${target}`;
