@@ -35,6 +35,18 @@ export function planProjectNames(
   return plan;
 }
 
+/**
+ * Why Neptune would refuse `name` as a project name (docs.neptune.ai/projects: 3–128 characters, none of
+ * / \ # ? % :, no 4-byte characters), or undefined. An explicit `--project-map` name is checked before
+ * anything is written: refused at the first run's project creation, every run failed one by one.
+ */
+export function projectNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 128) return 'a Neptune project name has 3 to 128 characters';
+  if (/[/\\#?%:]/.test(name)) return 'a Neptune project name has none of / \\ # ? % :';
+  if ([...name].some((c) => (c.codePointAt(0) ?? 0) > 0xffff)) return 'a Neptune project name has no 4-byte characters (emoji)';
+  return undefined;
+}
+
 /** Parses `--project-map a=b,c=d`. */
 export function parseProjectMap(spec: string | undefined): Map<string, string> {
   const map = new Map<string, string>();
@@ -43,6 +55,7 @@ export function parseProjectMap(spec: string | undefined): Map<string, string> {
   for (const pair of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
     const [from, to, ...rest] = pair.split('=');
     if (!from || !to || rest.length) problems.push(`--project-map entry "${pair}" is not old=new`);
+    else if (projectNameProblem(to)) problems.push(`--project-map ${from}=${to}: "${to}" cannot be a Neptune project: ${projectNameProblem(to)}`);
     else map.set(from, to);
   }
   if (problems.length) throw new ConfigError(problems);

@@ -77,6 +77,20 @@ describe('item 13: a selection that matches nothing is exit 2, naming what exist
     expect(verify.code).toBe(2);
   });
 
+  it('--project-map naming a Neptune project Neptune would refuse (too short, a forbidden character, an emoji): exit 2 before anything is written', async () => {
+    const cases: Array<[string, string]> = [
+      ['cv', '"cv" cannot be a Neptune project: a Neptune project name has 3 to 128 characters'],
+      ['a/b-c', '"a/b-c" cannot be a Neptune project: a Neptune project name has none of / \\ # ? % :'],
+      ['vision-🚀', '"vision-🚀" cannot be a Neptune project: a Neptune project name has no 4-byte characters (emoji)'],
+    ];
+    for (const [name, message] of cases) {
+      const out = await migrate(['--project-map', `${project().name}=${name}`, '--ledger', ledgerAt('pm')]);
+      expect(out.stderr, name).toContain(`--project-map ${project().name}=${name}: ${message}`);
+      expect(out.code, name).toBe(2);
+    }
+    expect(stack.neptune.inspect.projects()).toEqual([]);
+  });
+
   it('--source at a missing path, a file, a folder without runs, or ""', async () => {
     const file = join(dir, 'a-file.txt');
     writeFileSync(file, 'not a run');
