@@ -8,6 +8,7 @@ import type { RunFilter, RunSource } from '../core/source.ts';
 import { asLedgerError } from '../ledger/errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { openLedgerForMigration, type OpenedLedger } from '../ledger/open.ts';
+import { protocolForLedger } from '../pipeline/ledger-target.ts';
 import type { ExcludeOption, IncludeOption } from '../mapping/options.ts';
 import type { EventSink } from '../pipeline/events.ts';
 import { migrate, type MigrateResult } from '../pipeline/migrate.ts';
@@ -122,7 +123,7 @@ export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: Migra
         io.emit({ type: 'source.notice', run: n.run, stream: n.stream, kind: n.kind, message: n.message });
       },
     });
-    target = await wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, http, protocol: opts.protocol, nan: opts.nan });
+    target = await wiring.makeTarget({ dryRun: opts.dryRun, log: io.log, http, protocol: protocolForLedger(ledger, opts.protocol), nan: opts.nan });
     if (opts.include.has('media')) {
       // The old switch keeps working: media values are carried by default now; it means the raw files.
       io.log.warn('--include media is now --include media-files (the raw media/ run files); media values in history and summary are carried by default');

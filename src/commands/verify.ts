@@ -5,6 +5,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { runPath } from '../core/records.ts';
 import { Ledger } from '../ledger/ledger.ts';
+import { protocolForLedger } from '../pipeline/ledger-target.ts';
 import { buildReport } from '../pipeline/report.ts';
 import { writeHtmlReport } from '../report-html/write.ts';
 import { VerifyTarget } from '../verify/reader.ts';
@@ -71,9 +72,16 @@ export async function runVerify(
     ...(opts.http?.retries !== undefined ? { retry: { retries: opts.http.retries } } : {}),
     ...io.http,
   };
-  // First: a missing or malformed Neptune token is the user's to fix, before anything is opened.
-  const target = new VerifyTarget({ env: io.env, log: io.log, http, protocol: opts.protocol, nan: opts.nan });
+  // First: a missing or malformed Neptune token is the user's to fix, before anything else is opened.
   const ledger = opts.ledgerPath ? Ledger.copyInMemory(opts.ledgerPath) : undefined;
+  let target: VerifyTarget;
+  try {
+    // Read back as it was written: the ledger's protocol (a 3.x server serving both would answer `auto` with B).
+    target = new VerifyTarget({ env: io.env, log: io.log, http, protocol: ledger ? protocolForLedger(ledger, opts.protocol) : opts.protocol, nan: opts.nan });
+  } catch (e) {
+    ledger?.close();
+    throw e;
+  }
   const staging = prepareStaging(tmpdir());
   const sourceDamage = new Map<string, number>();
   const source = await wiring.makeSource({

@@ -34,6 +34,38 @@ export function checkLedgerServer(ledger: Ledger, server: string | undefined): v
   ]);
 }
 
+const PROTOCOL_KEY = 'neptune_protocol';
+type Protocol = 'a' | 'b';
+
+/** The protocol the ledger's runs were written with, recorded once a pass had a project over it. */
+export function ledgerProtocol(ledger: Ledger): Protocol | undefined {
+  const p = ledger.meta(PROTOCOL_KEY);
+  return p === 'a' || p === 'b' ? p : undefined;
+}
+
+/** Recorded from the target's kind (`neptune-a`, `neptune-b`; an auto target's once it chose). */
+export function noteLedgerProtocol(ledger: Ledger, targetKind: string): void {
+  const p = targetKind === 'neptune-a' ? 'a' : targetKind === 'neptune-b' ? 'b' : undefined;
+  if (p !== undefined && ledgerProtocol(ledger) === undefined) ledger.setMeta(PROTOCOL_KEY, p);
+}
+
+/**
+ * The protocol a pass with this ledger speaks. What lands differs by protocol (B keeps steps to a
+ * millionth, int64, files as FileRefs; A file sets, steps as doubles), and a 3.x server can serve both:
+ * `auto` would pick B there and read an A migration as mismatched everywhere (verify), or append B's
+ * shapes to A's runs (migrate). So `auto` takes the ledger's protocol, and another one asked for is
+ * exit 2 naming both.
+ */
+export function protocolForLedger(ledger: Ledger, asked: Protocol | 'auto' | undefined): Protocol | 'auto' | undefined {
+  const recorded = ledgerProtocol(ledger);
+  if (recorded === undefined || asked === recorded) return asked;
+  if (asked === undefined || asked === 'auto') return recorded;
+  throw new ConfigError([
+    `the ledger ${ledger.path} records runs written with Neptune Protocol ${recorded.toUpperCase()}; this pass asks for Protocol ${asked.toUpperCase()} (--protocol ${asked})`,
+    `a ledger follows one protocol: leave --protocol out (or pass --protocol ${recorded}) to go on, or pass another --ledger`,
+  ]);
+}
+
 /**
  * The run's Neptune project as the ledger has it, against where this pass puts it (another
  * --workspace or --project-map): a ConfigError saying both and the way out, or undefined when they

@@ -11,7 +11,7 @@ import type { MigrationContext } from './context.ts';
 import { migrateRun } from './migrate-run.ts';
 import { forEachConcurrent, Pool } from './pool.ts';
 import { readAhead } from './read-ahead.ts';
-import { checkLedgerServer, noteLedgerServer, runTargetMoved } from './ledger-target.ts';
+import { checkLedgerServer, noteLedgerProtocol, noteLedgerServer, runTargetMoved } from './ledger-target.ts';
 import { checkProjectMap, emptySelectionError, preflightStep, selectProjects } from './selection.ts';
 
 export interface MigrateSelection {
@@ -103,12 +103,16 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
     // Looked up (or created) only when a run needs it: an unchanged re-run sends nothing to Neptune.
     let target: Promise<TargetProject> | undefined;
     const projectTarget = () =>
-      (target ??= checkNeptune().then(() => ctx.target.ensureProject(
-        sel.workspace,
-        neptuneName,
-        { description: projectDescription(project), fields: mapProjectFields(project) },
-        ctx.signal,
-      )));
+      (target ??= checkNeptune().then(async () => {
+        const made = await ctx.target.ensureProject(
+          sel.workspace,
+          neptuneName,
+          { description: projectDescription(project), fields: mapProjectFields(project) },
+          ctx.signal,
+        );
+        noteLedgerProtocol(ctx.ledger, ctx.target.kind); // `auto` has chosen by now
+        return made;
+      }));
     // Runs are selected (and counted as pending) a little ahead of their migration: an interrupt
     // reports every run the listing already handed over, started or not.
     const selected = readAhead(ctx.source.listRuns(project.name, sel.filter, ctx.signal), Math.max(READ_AHEAD, 2 * sel.concurrency), (run) => {

@@ -90,6 +90,32 @@ describe('a ledger follows one Neptune server and one place for its runs', () =>
     expect(ledgerRuns(ledger).map((r) => r.status)).toEqual(['done', 'done', 'done']);
   }, 120_000);
 
+  it('a ledger written over Protocol A is read back over A by verify on a server that serves both; another --protocol is exit 2, nothing sent', async () => {
+    const ledger = join(dir, 'over-a', 'ledger.sqlite');
+    const map = ['--project-map', `${project().name}=written-over-a`];
+    expect((await migrate(ledger, ['--protocol', 'a', ...map])).code).toBe(0);
+    const before = ledgerRuns(ledger);
+
+    // `auto` alone would pick B here (the emulator serves both, as a 3.x server may) and read A's file
+    // sets, steps and floats as B's: every run a mismatch.
+    // (runCli adds `--protocol a` where none is named: the user's default, auto, is named here.)
+    const verify = await runCli(['verify', '--ledger', ledger, '--json', '--protocol', 'auto', ...map], stack.env, dir).done;
+    expect(verify.code).toBe(0);
+    const { report } = JSON.parse(verify.stdout.trim().split('\n').at(-1)!);
+    expect(report.protocol).toBe('a');
+    expect(report.totals).toMatchObject({ runs: 3, verified: 3, mismatch: 0, missing: 0 });
+
+    const requests = stack.neptune.stats().requests;
+    for (const args of [['verify', '--ledger', ledger, '--protocol', 'b', ...map], ['migrate', '--workspace', 'demo', '--yes', '--ledger', ledger, '--protocol', 'b', ...map]]) {
+      const refused = await runCli(args, stack.env, dir).done;
+      expect(refused.code, args[0]).toBe(2);
+      expect(refused.stderr, args[0]).toContain(`the ledger ${ledger} records runs written with Neptune Protocol A; this pass asks for Protocol B (--protocol b)`);
+      expect(refused.stderr, args[0]).toContain('leave --protocol out (or pass --protocol a) to go on');
+    }
+    expect(stack.neptune.stats().requests).toBe(requests);
+    expect(ledgerRuns(ledger)).toEqual(before);
+  }, 120_000);
+
   it('another --workspace with the same ledger is exit 2 naming the run and both projects; nothing lands there', async () => {
     const ledger = join(dir, 'ws', 'ledger.sqlite');
     expect((await migrate(ledger)).code).toBe(0);
