@@ -8,6 +8,7 @@ import type { EventSink } from '../pipeline/events.ts';
 import type { MigrationReport } from '../pipeline/report.ts';
 import type { MigrateOutcome, StreamedReport } from '../commands/migrate.ts';
 import { streamPieces, writeJsonReport, writeTextReport } from './report-output.ts';
+import { GuardedStdout } from './stdout-guard.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { DEFAULT_LEDGER, migrateOptionsFromFlags, type MigrateFlags } from './options.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -133,7 +134,13 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     import('../commands/wiring.ts'), import('../commands/migrate.ts'), import('../pipeline/report.ts'),
   ]);
   const wiring = defaultWiring(env);
-  const jsonLine = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...event, time: new Date().toISOString() })}\n`);
+  // A reader of stdout that goes away (`--json | head`) stops the migration as Ctrl-C does, and says so.
+  const stdout = new GuardedStdout(process.stdout, () => {
+    process.stderr.write('\nstopping: standard output was closed (its reader ended); run the same command again to continue\n');
+    controller.abort(new AbortedError('standard output was closed'));
+  });
+  stdoutGuarded = true;
+  const jsonLine = (event: Record<string, unknown>) => stdout.write(`${JSON.stringify({ ...event, time: new Date().toISOString() })}\n`);
   try {
     let flags = rawFlags;
     if (tty && !flags.yes && !json) {
@@ -173,7 +180,7 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
       fileLog.warn(m);
       warnTerminal(m);
     } };
-    emit = createRenderer({ json, tty, log: fileLog });
+    emit = createRenderer({ json, tty, log: fileLog, out: stdout });
     sayStopping = () => emit({ type: 'stopping' });
     // The report is written as the ledger is read, run by run (10,000 runs are never held at once);
     // the page of --html is the one place it is gathered whole.
@@ -182,7 +189,7 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
     let reporting = false;
     const writeReport = async (report: StreamedReport, requests: MigrateOutcome['requests']) => {
       reporting = true;
-      if (json) await writeJsonReport(streamPieces(process.stdout), report, requests, new Date().toISOString());
+      if (json) await writeJsonReport(streamPieces(stdout), report, requests, new Date().toISOString());
       else {
         process.stderr.write('\n');
         await writeTextReport([streamPieces(process.stderr)], report, { dryRun: opts.dryRun });
@@ -230,10 +237,12 @@ async function writeHtml(file: string, report: MigrationReport): Promise<string>
   return (await import('../report-html/write.ts')).writeHtmlReport(file, { title: 'migration', migration: report });
 }
 
-// `wandb-to-neptune status | head` closes the pipe early: that is not an error.
+// `wandb-to-neptune status | head` closes the pipe early: that is not an error. `migrate` stops as
+// an interrupt does instead (GuardedStdout).
+let stdoutGuarded = false;
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(EXIT.ok);
-  throw e;
+  if (e.code !== 'EPIPE') throw e;
+  if (!stdoutGuarded) process.exit(EXIT.ok);
 });
 
 main(process.argv).then(
