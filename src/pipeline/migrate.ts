@@ -12,7 +12,7 @@ import { migrateRun } from './migrate-run.ts';
 import { forEachConcurrent, Pool } from './pool.ts';
 import { readAhead } from './read-ahead.ts';
 import { checkLedgerServer, noteLedgerProtocol, noteLedgerServer, runTargetMoved } from './ledger-target.ts';
-import { checkProjectMap, emptySelectionError, preflightStep, selectProjects } from './selection.ts';
+import { checkProjectMap, checkRunIds, emptySelectionError, preflightStep, selectProjects } from './selection.ts';
 
 export interface MigrateSelection {
   /** Neptune workspace the projects go to. */
@@ -67,6 +67,7 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   });
   const wanted = selectProjects(all, sel.projects, where, all.length === 0 ? await sel.defaultEntity?.() : undefined);
   checkProjectMap(all, sel.projectMap, where);
+  await preflightStep('W&B', () => checkRunIds(outer.source, wanted, sel.filter, where, outer.signal));
   const names = planProjectNames(wanted.map((p) => p.name), sel.projectMap);
 
   // A fatal error in one run (credentials, the ledger) stops the others too, as an interrupt does.

@@ -80,6 +80,23 @@ export async function emptySelectionError(
 }
 
 /**
+ * `--runs a,b,c`: every id is looked up (in the selected projects, by id alone: `--state` or `--tags`
+ * leaving one out is not a typo) before anything is written. An id none of them has is a usage error
+ * naming it: a typo in one of several ids used to migrate the others and say nothing. When none
+ * matches, the empty-selection error says more, after the listing.
+ */
+export async function checkRunIds(source: RunSource, projects: readonly SourceProject[], filter: RunFilter, where: string, signal?: AbortSignal): Promise<void> {
+  const asked = filter.runIds;
+  if (!asked?.length) return;
+  const seen = new Set<string>();
+  for (const p of projects) for await (const r of source.listRuns(p.name, { runIds: asked }, signal)) seen.add(r.key.runId);
+  const missing = [...new Set(asked)].filter((id) => !seen.has(id));
+  if (missing.length === 0 || seen.size === 0) return;
+  const scope = `${where}, project${projects.length > 1 ? 's' : ''} ${nameList(projects.map((p) => p.name))}`;
+  throw new ConfigError([`--runs names run id${missing.length > 1 ? 's' : ''} not in ${scope}: ${nameList(missing)} (found: ${nameList([...seen])})`]);
+}
+
+/**
  * A check made before any run is read: an unreachable server, a refused key or a missing workspace
  * is the user's to fix, said once (exit 2), instead of failing run after run.
  */

@@ -4,7 +4,7 @@ import { runPath, type RunKey, type SourceProject } from '../core/records.ts';
 import type { RunFilter } from '../core/source.ts';
 import { planProjectNames } from '../mapping/project-name.ts';
 import { forEachConcurrent } from '../pipeline/pool.ts';
-import { checkProjectMap, emptySelectionError, selectProjects } from '../pipeline/selection.ts';
+import { checkProjectMap, checkRunIds, emptySelectionError, selectProjects } from '../pipeline/selection.ts';
 import type { ProjectInfo } from '../sinks/neptune/projects.ts';
 import type { RunVerification, VerifyStatus } from './types.ts';
 import type { VerifyTarget } from './reader.ts';
@@ -58,6 +58,7 @@ export async function verify(sel: VerifySelection, ctx: VerifyContext): Promise<
   for await (const p of ctx.source.listProjects(ctx.signal)) all.push(p);
   const wanted = selectProjects(all, sel.projects, where);
   checkProjectMap(all, sel.projectMap, where);
+  await checkRunIds(ctx.source, wanted, sel.filter, where, ctx.signal);
   const names = planProjectNames(wanted.map((p) => p.name), sel.projectMap);
   const projects = new Map<string, Promise<ProjectInfo | undefined>>();
   const projectInfo = (qualified: string) => {

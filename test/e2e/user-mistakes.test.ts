@@ -67,6 +67,17 @@ describe('item 13: a selection that matches nothing is exit 2, naming what exist
     expect(stack.neptune.inspect.projects()).toEqual([]);
   });
 
+  it('--runs with one id of several that is not there (a typo): exit 2 naming it, before anything is written (migrate and verify)', async () => {
+    const [a, b] = project().runs.map((r) => r.id);
+    const out = await migrate(['--runs', `${a},nosuchid,${b}`, '--ledger', ledgerAt('rt')]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`--runs names run id not in W&B entity "mistake-team", project ${project().name}: nosuchid (found: ${a}, ${b})`);
+    expect(stack.neptune.inspect.projects()).toEqual([]);
+    const verify = await runCli(['verify', '--workspace', 'demo', '--runs', `${a},nosuchid`], stack.env, dir).done;
+    expect(verify.code).toBe(2);
+    expect(verify.stderr).toContain(`--runs names run id not in W&B entity "mistake-team", project ${project().name}: nosuchid (found: ${a})`);
+  });
+
   it('--project-map naming a W&B project that is not there (migrate and verify), before anything is written', async () => {
     const out = await migrate(['--project-map', `${project().name}=renamed,nosuch=other`, '--ledger', ledgerAt('m')]);
     expect(out.stderr).toContain(`--project-map names W&B project not in W&B entity "mistake-team": nosuch; it has: ${project().name}`);
