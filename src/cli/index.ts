@@ -114,8 +114,12 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
   const env = process.env;
   const json = Boolean(rawFlags.json);
   const controller = new AbortController();
+  // A first Ctrl-C stops reading and starting; what was sent is still acknowledged into the ledger
+  // (writes: aborted by nothing but a fatal error; a second Ctrl-C quits at once).
+  const writes = new AbortController();
   // One signal reaches every request in flight (runs × streams × files); each adds a listener.
   setMaxListeners(0, controller.signal);
+  setMaxListeners(0, writes.signal);
   let interrupts = 0;
   // Until the display exists (prompts), said directly; then through the display, so its redrawn
   // lines stay whole.
@@ -204,7 +208,7 @@ async function migrateAction(rawFlags: MigrateFlags): Promise<number> {
       if (reporting) fileLog.info(`during the report: ${JSON.stringify(e)}`);
       else emit(e);
     };
-    const outcome = await runMigrate(opts, wiring, { log, emit: emitOutsideReport, signal: controller.signal, logFile, writeReport });
+    const outcome = await runMigrate(opts, wiring, { log, emit: emitOutsideReport, signal: controller.signal, writeSignal: writes.signal, logFile, writeReport });
     const { report, result } = outcome;
     if (!json) {
       process.stderr.write(`\n${formatRequests(outcome.requests, opts.dryRun)}\n`);

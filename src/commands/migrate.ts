@@ -72,6 +72,8 @@ export interface MigrateIo {
   log: Logger;
   emit: EventSink;
   signal?: AbortSignal;
+  /** Aborts what was already sent, too (MigrationContext.writeSignal); without it, `signal` does. */
+  writeSignal?: AbortSignal;
   logFile?: string;
   /**
    * Given, the report is written through it while the ledger is open, run by run, and the outcome
@@ -164,6 +166,7 @@ export async function runMigrate(opts: MigrateOptions, wiring: Wiring, io: Migra
           emit: io.emit,
           filePool: new Pool(opts.fileConcurrency),
           signal: io.signal,
+          ...(io.writeSignal ? { writeSignal: io.writeSignal } : {}),
           batchPoints: opts.batchPoints ?? 20_000,
           artifactMaxBytes: opts.artifactMaxBytes,
           fileBatchBytes: 5 * 1024 * 1024,

@@ -18,7 +18,15 @@ export interface MigrationContext {
   onSelected?: (key: import('../core/records.ts').RunKey) => void;
   /** Shared by all runs: bounds concurrent file downloads + uploads. */
   filePool: Pool;
+  /** Stop (Ctrl-C): no new run, no new read or batch; what was sent is still waited for (`writeSignal`). */
   signal?: AbortSignal;
+  /**
+   * Abort what was already sent (a second Ctrl-C, a fatal error): the flushes of batches in flight and,
+   * over Protocol B, their status waits. Without it, `signal` aborts them too. Kept apart so a first
+   * Ctrl-C lets the server's acknowledgement reach the ledger: cut, the next pass sent those points
+   * again (B took them as duplicates: counted right, sent twice).
+   */
+  writeSignal?: AbortSignal;
   /** Points per acknowledged batch (and ledger commit). @default 20_000 */
   batchPoints: number;
   /** Max bytes of files per file-set upload call. */

@@ -1,3 +1,4 @@
+import { isAbortError } from '../core/errors.ts';
 import type { RunInfo, RunKey } from '../core/records.ts';
 import type { RunCreation, TargetProject } from '../core/sink.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
@@ -122,14 +123,15 @@ async function migrateChangedRun(
     ...(capabilities.backDating ? { createdAtMs, name, nameUnique: name !== undefined && (await nameUnique(name)) } : {}),
     ledgerStarted: known.started,
   };
-  const target = await ctx.target.openRun(project, neptuneCustomRunId(key.runId, capabilities), ctx.signal, creation);
+  // The run's creation is a write the batches wait on (B: its status): a stop must not cut it under them.
+  const target = await ctx.target.openRun(project, neptuneCustomRunId(key.runId, capabilities), ctx.writeSignal ?? ctx.signal, creation);
   ledger.setTargetRun(key, target.id);
   const state = await target.state(ctx.signal);
 
   const planner = new SeriesPathPlanner(ledger.seriesPaths(key));
   // The migration fields ride with the run's last write (TrailingFields): one request, not two.
   const trailing = new TrailingFields(target);
-  const batcher = new RunBatcher(key, trailing, state.lastSteps, ledger, ctx.emit, planner.added, ctx.batchPoints, ctx.signal, (step) => heldStep(step, capabilities));
+  const batcher = new RunBatcher(key, trailing, state.lastSteps, ledger, ctx.emit, planner.added, ctx.batchPoints, ctx.writeSignal ?? ctx.signal, (step) => heldStep(step, capabilities));
   // Files move through their own pool while the provenance is read and the point streams run.
   const files = migrateFiles(run, target, state, ctx);
   // Handled here so a file failure while the streams still run is not an unhandled rejection;
@@ -161,6 +163,11 @@ async function migrateChangedRun(
       trailing.arm(mapMigrationFields({ toolVersion: ctx.toolVersion, fingerprint, completedAtMs: Date.now() }));
     }
     await batcher.drain();
+  } catch (error) {
+    // A stop (Ctrl-C) ends the reading, not what was sent: the batches in flight are acknowledged into
+    // the ledger before the run goes back to pending, so the next pass does not send them again.
+    if (isAbortError(error) && ctx.writeSignal !== undefined && !ctx.writeSignal.aborted) await batcher.settle().catch(() => {});
+    throw error;
   } finally {
     await files.catch(() => {});
     await media?.close();

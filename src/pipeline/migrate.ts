@@ -75,7 +75,9 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   const signal = outer.signal ? AbortSignal.any([outer.signal, stop.signal]) : stop.signal;
   // Every request in flight listens to it (runs × streams × files).
   setMaxListeners(0, signal);
-  const ctx: MigrationContext = { ...outer, signal };
+  // A fatal error aborts what was sent too; a stop (Ctrl-C) only through the caller's writeSignal.
+  const writeSignal = outer.writeSignal ? AbortSignal.any([outer.writeSignal, stop.signal]) : signal;
+  const ctx: MigrationContext = { ...outer, signal, writeSignal };
   // Neptune's checks (token, server, workspace) are made once, when the first run has something to
   // write: a re-run with nothing changed sends Neptune nothing at all. When they fail, that one error
   // stops the migration before anything is written (exit 2), and no run is counted failed for it.

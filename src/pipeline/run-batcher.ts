@@ -74,6 +74,8 @@ export const BATCHES_IN_FLIGHT = 8;
  */
 export class RunBatcher {
   private current = new RunBatch();
+  /** Flushes not yet answered. */
+  private readonly flushing = new Set<Promise<unknown>>();
   /** Acknowledgements of the batches in flight, oldest first. */
   private readonly inflight: Promise<void>[] = [];
   /** The last batch sent, acknowledged (each batch's acknowledgement follows the one before it). */
@@ -201,6 +203,16 @@ export class RunBatcher {
     this.last = sent;
   }
 
+  /**
+   * Waits for the batches in flight (their acknowledgements reach the ledger); the batch being filled is
+   * not sent. Every flush is waited for, not only the acknowledgement chain (which a failed batch ends
+   * early): none may still be asking the server once the run returns and the target closes.
+   */
+  async settle(): Promise<void> {
+    this.inflight.length = 0;
+    await Promise.allSettled([...this.flushing, this.last]);
+  }
+
   async drain(): Promise<void> {
     await this.submit();
     this.inflight.length = 0;
@@ -226,8 +238,9 @@ export class RunBatcher {
     // The target holds what it needs of the points now; the batch keeps only its progress for the ledger.
     batch.release();
     const flushed = batch.points > 0 || batch.fields ? this.target.flush(this.signal) : Promise.resolve([]);
+    this.flushing.add(flushed);
     // Handled below, after `before`: not an unhandled rejection meanwhile.
-    flushed.catch(() => {});
+    flushed.catch(() => {}).finally(() => this.flushing.delete(flushed));
     // The ledger records batches strictly in order.
     if (before) await before;
     this.acknowledge(batch, await flushed);
