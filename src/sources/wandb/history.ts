@@ -133,8 +133,11 @@ async function* readHistoryAs<T>(shape: HistoryShape<T>, deps: HistoryReaderDeps
   if (deps.preferParquet && !smallWindow) {
     let exp = await parquetExport(deps.gql, key, where, signal, deps.log);
     if (exp && exp.urls.length > 0) {
-      // The export's text columns are told apart (plain strings vs JSON text) by the run's historyKeys.
-      const textRule = textColumnRule(historyKeys ?? (await freshHistoryKeys(deps.gql, key, where, signal)));
+      // The export's text columns are told apart (plain strings vs JSON text) by the run's historyKeys:
+      // asked for while the export downloads, needed once it is read.
+      const textRuleAsked = historyKeys !== undefined ? Promise.resolve(textColumnRule(historyKeys)) : freshHistoryKeys(deps.gql, key, where, signal).then(textColumnRule);
+      // Awaited below; a download that fails first must not leave it unhandled.
+      textRuleAsked.catch(() => {});
       const tmp = await makeTempDir(deps.tmpDir, 'w2n-history');
       try {
         let files: string[];
@@ -153,6 +156,7 @@ async function* readHistoryAs<T>(shape: HistoryShape<T>, deps: HistoryReaderDeps
           }
         }
         liveSteps = exp.liveSteps;
+        const textRule = await textRuleAsked;
         for await (const item of shape.exported(files, { fromStep, textRule, where })) {
           const h = accept(item);
           if (h) yield h;
