@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { AbortedError, HttpError, NetworkError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { HostLimiter } from './host-limiter.ts';
 import { redactUrl, scrubSecrets } from './redact.ts';
 import { isCertificateError, retryDelayMs, serverRequestedDelayMs, type RetryOptions } from './retry-policy.ts';
 import { sleep } from './sleep.ts';
+import { Agent, request } from './undici-lean.ts';
 
 export interface HttpClientOptions {
   /** Service name used in error messages ("W&B", "Neptune"). */
@@ -202,12 +203,11 @@ export class HttpClient {
       try {
         this.requests++;
         const body = typeof req.body === 'function' ? req.body() : req.body;
-        res = await request(req.url, {
+        res = await request(this.dispatcher, req.url, {
           method: req.method,
           headers: typeof req.headers === 'function' ? req.headers() : req.headers,
           body,
           signal: req.signal,
-          dispatcher: this.dispatcher,
         });
       } catch (error) {
         answered();

@@ -1,5 +1,5 @@
 import { isAbortError } from '../core/errors.ts';
-import type { RunInfo, RunKey } from '../core/records.ts';
+import type { HistoryBlock, HistoryRow, RunInfo, RunKey } from '../core/records.ts';
 import type { RunCreation, TargetProject } from '../core/sink.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
 import { emptyPoints, mapHistoryRow, type MappedPoints } from '../mapping/history.ts';
@@ -18,6 +18,7 @@ import { runFingerprint } from './fingerprint.ts';
 import { migrateArtifacts } from './migrate-artifacts.ts';
 import { migrateFiles } from './migrate-files.ts';
 import { MediaCarrier } from './migrate-media.ts';
+import { startedNow, type StartedNow } from './read-ahead.ts';
 import { RunBatcher } from './run-batcher.ts';
 import { TrailingFields } from './trailing-fields.ts';
 
@@ -87,6 +88,44 @@ async function migrateChangedRun(
   baseCtx: MigrationContext,
   nameUnique: (name: string) => Promise<boolean>,
 ): Promise<RunOutcome> {
+  // The history is read from now, while the run is opened on the target (project, run, its state): a big
+  // run's export downloads meanwhile. Where it starts is the ledger's cursor alone (the target's last steps
+  // filter what it already holds later, in the batcher).
+  const history = startHistory(run, known, baseCtx);
+  try {
+    return await openAndMigrate(run, fingerprint, optionsKey, known, projectTarget, baseCtx, nameUnique, history.read);
+  } finally {
+    await history.started.close();
+  }
+}
+
+/** A run's history, rows or blocks as its source gives them, its first item asked for already. */
+type History = { started: StartedNow<HistoryBlock>; read: { blocks: AsyncIterable<HistoryBlock> } } | { started: StartedNow<HistoryRow>; read: { rows: AsyncIterable<HistoryRow> } };
+
+function startHistory(run: RunInfo, known: LedgerKnown, ctx: MigrationContext): History {
+  // Other mapping options restart the streams (openAndMigrate clears the cursors): from the start then.
+  const cursor = known.otherOptions ? undefined : ctx.ledger.cursor(run.key, 'history');
+  const fromStep = cursor === undefined ? undefined : Math.floor(cursor) + 1;
+  const abort = new AbortController();
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, abort.signal]) : abort.signal;
+  if (ctx.source.historyBlocks) {
+    const started = startedNow(ctx.source.historyBlocks(run, { fromStep }, signal), abort);
+    return { started, read: { blocks: started.items } };
+  }
+  const started = startedNow(ctx.source.history(run, { fromStep }, signal), abort);
+  return { started, read: { rows: started.items } };
+}
+
+async function openAndMigrate(
+  run: RunInfo,
+  fingerprint: string,
+  optionsKey: string,
+  known: LedgerKnown,
+  projectTarget: () => Promise<TargetProject>,
+  baseCtx: MigrationContext,
+  nameUnique: (name: string) => Promise<boolean>,
+  history: History['read'],
+): Promise<RunOutcome> {
   const { ledger } = baseCtx;
   const key = run.key;
   // Provenance (W&B's metadata file: a download) is read while the run is opened on the target.
@@ -147,7 +186,7 @@ async function migrateChangedRun(
     batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions, ...nameLine]);
     media = new MediaCarrier(run, target, state, ctx, { omit: (o) => batcher.omit('history', o), count: (counts) => batcher.progress('history', { counts }) });
     const fallbackTs = parseWandbDate(run.createdAt) ?? 0;
-    await pumpHistory(run, planner, batcher, media, fallbackTs, ctx);
+    await pumpHistory(history, planner, batcher, media, fallbackTs, ctx);
     await media.carry(summaryMedia, 'fields');
     await pumpSystem(run, batcher, ctx);
     await pumpConsole(run, batcher, fallbackTs, ctx);
@@ -188,13 +227,11 @@ async function migrateChangedRun(
   return { status: 'migrated' };
 }
 
-async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: RunBatcher, media: MediaCarrier, fallbackTs: number, ctx: MigrationContext): Promise<void> {
-  const cursor = ctx.ledger.cursor(run.key, 'history');
-  const fromStep = cursor === undefined ? undefined : Math.floor(cursor) + 1;
+async function pumpHistory(history: History['read'], planner: SeriesPathPlanner, batcher: RunBatcher, media: MediaCarrier, fallbackTs: number, ctx: MigrationContext): Promise<void> {
   const carry = new MappedCarrier(planner, batcher, media);
-  if (ctx.source.historyBlocks) {
+  if ('blocks' in history) {
     const internal = ctx.mapping.include.has('internal');
-    for await (const block of ctx.source.historyBlocks(run, { fromStep }, ctx.signal)) {
+    for await (const block of history.blocks) {
       // Rows in ranges of about what the batch has room for, so batches are cut where the row path cuts them.
       const perRow = Math.max(1, block.numbers.filter((c) => internal || !c.key.startsWith('_')).length + (block.rest ? 1 : 0));
       for (let from = 0; from < block.length; ) {
@@ -207,7 +244,7 @@ async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: Ru
       }
     }
   } else {
-    for await (const row of ctx.source.history(run, { fromStep }, ctx.signal)) {
+    for await (const row of history.rows) {
       await carry.rows(mapHistoryRow(row, planner, ctx.mapping, fallbackTs, emptyPoints()), row.step, 1);
     }
   }

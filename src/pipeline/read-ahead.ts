@@ -40,3 +40,48 @@ export async function* readAhead<T>(items: AsyncIterable<T>, ahead: number, onIt
     yield item;
   }
 }
+
+/** An iterable whose first item was asked for before anyone iterates it (see `startedNow`). */
+export interface StartedNow<T> {
+  /** The items, the first one already on its way; iterated once. */
+  items: AsyncIterable<T>;
+  /**
+   * Stops the reading where it is (aborts `abort`, ends the iterator: its `finally` blocks run) when it
+   * was not read to its end; a failure of the reading nobody asked for is dropped.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Asks `items` for its first item now, so what the first item waits on (a run's history: a GraphQL query
+ * and the export's download) runs while the caller does something else (opens the run on the target).
+ * Only that one item is read ahead. `abort` is the signal `items` reads with: `close` aborts it.
+ */
+export function startedNow<T>(items: AsyncIterable<T>, abort: AbortController): StartedNow<T> {
+  const it = items[Symbol.asyncIterator]();
+  let first: Promise<IteratorResult<T>> | undefined = it.next();
+  // Seen by whoever iterates; when nobody does (the run failed before), close() drops it.
+  first.catch(() => {});
+  let taken = false;
+  return {
+    items: {
+      [Symbol.asyncIterator]() {
+        if (taken) throw new Error('startedNow: the items are iterated once');
+        taken = true;
+        return {
+          next: () => {
+            const f = first;
+            first = undefined;
+            return f ?? it.next();
+          },
+          return: async (value?: unknown) => (await it.return?.(value)) ?? { done: true, value: undefined },
+        };
+      },
+    },
+    async close() {
+      first = undefined;
+      abort.abort();
+      await it.return?.(undefined).catch(() => {});
+    },
+  };
+}
