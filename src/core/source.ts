@@ -5,6 +5,7 @@ import type {
   HistoryRow,
   LocalFile,
   RunFile,
+  RunKey,
   RunInfo,
   SourceProject,
   SystemMetrics,
@@ -22,6 +23,17 @@ export interface RunFilter {
   tags?: string[];
 }
 
+/** How a caller of `listRuns` takes part in the listing. */
+export interface ListingOptions {
+  /**
+   * Whether this listing already handed the run over, from the caller's own record (the migration's
+   * ledger: the runs of its pass). Given, a source that must de-duplicate its listing (W&B pages can
+   * repeat a run) asks this instead of keeping every run id it listed: a listing of 100,000 runs then
+   * holds none of them.
+   */
+  listed?(key: RunKey): boolean;
+}
+
 /**
  * A place runs come from: the W&B API or run folders on disk. Every stream is pull-based
  * (async iterators), so backpressure comes for free and memory stays bounded.
@@ -32,7 +44,7 @@ export interface RunSource {
   /** The entity the source reads (W&B entity, or the entity recorded in the run folders). */
   entity(signal?: AbortSignal): Promise<string>;
   listProjects(signal?: AbortSignal): AsyncIterable<SourceProject>;
-  listRuns(project: string, filter: RunFilter, signal?: AbortSignal): AsyncIterable<RunInfo>;
+  listRuns(project: string, filter: RunFilter, signal?: AbortSignal, listing?: ListingOptions): AsyncIterable<RunInfo>;
   /** Every history row with `step >= fromStep`, in increasing step order, each step once. */
   history(run: RunInfo, opts: { fromStep?: number }, signal?: AbortSignal): AsyncIterable<HistoryRow>;
   /**

@@ -206,6 +206,11 @@ export class Ledger {
     this.stmt('DELETE FROM pass_runs').run();
   }
 
+  /** Whether the current pass has selected the run (`notePending`): a listing that repeats a run asks this. */
+  inPass(key: RunKey): boolean {
+    return this.stmt('SELECT 1 FROM pass_runs WHERE run_key = ?').get(runKeyString(key)) !== undefined;
+  }
+
   /** The pass found the run done and unchanged, and skipped it. */
   noteSkipped(key: RunKey): void {
     this.stmt('UPDATE pass_runs SET skipped = 1 WHERE run_key = ?').run(runKeyString(key));

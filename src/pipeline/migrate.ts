@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { runPath } from '../core/records.ts';
-import type { SourceProject } from '../core/records.ts';
+import type { RunKey, SourceProject } from '../core/records.ts';
 import type { TargetProject } from '../core/sink.ts';
 import type { RunFilter } from '../core/source.ts';
 import { ConfigError, MigrationError, isAbortError } from '../core/errors.ts';
@@ -118,7 +118,11 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
       }));
     // Runs are selected (and counted as pending) a little ahead of their migration: an interrupt
     // reports every run the listing already handed over, started or not.
-    const selected = readAhead(ctx.source.listRuns(project.name, sel.filter, ctx.signal), Math.max(READ_AHEAD, 2 * sel.concurrency), (run) => {
+    // A run the listing repeats is one the ledger noted for this pass already (each run is noted as the
+    // listing hands it over, before the next is read): the ledger is the listing's record, not a set of
+    // every run id held here.
+    const listing = { listed: (key: RunKey) => ctx.ledger.inPass(key) };
+    const selected = readAhead(ctx.source.listRuns(project.name, sel.filter, ctx.signal, listing), Math.max(READ_AHEAD, 2 * sel.concurrency), (run) => {
       result.selected++;
       ctx.onSelected?.(run.key);
       try {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runPath, type RunKey } from '../../core/records.ts';
 import type { GraphqlTransport } from './graphql.ts';
 import { listRuns } from './listing.ts';
 import { LIST_RUNS } from './queries.ts';
@@ -31,5 +32,21 @@ describe('listRuns', () => {
       ['a', 4, { fileCount: 3, eventsLineCount: 0 }],
       ['b', 4, {}],
     ]);
+  });
+
+  it("de-duplicates by the caller's record when given one, keeping none of its own (issue 13 (c): no set of every run id)", async () => {
+    const list = async (listed: (runId: string) => boolean) => {
+      const asked: string[] = [];
+      const out: string[] = [];
+      const o = { entity: 'e', project: 'p', filter: {}, appUrl: 'https://app', pageSize: 50, listed: (k: RunKey) => (asked.push(runPath(k)), listed(k.runId)) };
+      for await (const x of listRuns(fakeGql().gql, o)) out.push(x.run.key.runId);
+      return { out, asked };
+    };
+    // The caller records each run as it takes it (the migration's ledger does): the repeat is dropped.
+    const taken: string[] = [];
+    const recorded = await list((id) => taken.includes(id) || (taken.push(id), false));
+    expect(recorded).toEqual({ out: ['a', 'b'], asked: ['e/p/a', 'e/p/a', 'e/p/b'] });
+    // A caller whose record says "not listed": the listing hands the repeat over, having kept no record itself.
+    expect(await list(() => false)).toEqual({ out: ['a', 'a', 'b'], asked: ['e/p/a', 'e/p/a', 'e/p/b'] });
   });
 });

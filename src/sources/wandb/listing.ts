@@ -1,5 +1,5 @@
 /** The listings: an entity's projects, and a project's runs (with what the listing says beyond RunInfo). */
-import type { RunInfo, SourceNotice, SourceProject } from '../../core/records.ts';
+import type { RunInfo, RunKey, SourceNotice, SourceProject } from '../../core/records.ts';
 import type { RunFilter } from '../../core/source.ts';
 import { SourceDataError } from '../../core/errors.ts';
 import { runFilterToMongo } from './filters.ts';
@@ -40,6 +40,8 @@ export interface ListRunsOptions {
   /** Runs per page. */
   pageSize: number;
   onNotice?: (n: SourceNotice) => void;
+  /** The caller's record of the runs this listing handed over (`ListingOptions.listed`), instead of a set kept here. */
+  listed?: (key: RunKey) => boolean;
 }
 
 /** The project's runs, oldest first, each once, with the counts the listing carries. */
@@ -47,8 +49,10 @@ export async function* listRuns(gql: GraphqlTransport, o: ListRunsOptions, signa
   const { entity, project } = o;
   const what = `runs of ${entity}/${project}`;
   const filters = JSON.stringify(runFilterToMongo(o.filter));
-  // Duplicates across pages are a known W&B bug (wandb#7666): de-duplicate by run id.
-  const seen = new Set<string>();
+  // Duplicates across pages are a known W&B bug (wandb#7666): de-duplicate by run id, through the caller's
+  // record when it has one (the migration's ledger), else by every id listed so far (~65 bytes a run).
+  const seen = o.listed ? undefined : new Set<string>();
+  const listed = o.listed ?? ((key: RunKey) => seen!.has(key.runId));
   let cursor: string | null = null;
   for (;;) {
     const vars = { project, entity, order: '+created_at', filters, perPage: o.pageSize, cursor };
@@ -58,9 +62,10 @@ export async function* listRuns(gql: GraphqlTransport, o: ListRunsOptions, signa
     if (!runs) return;
     for (const edge of runs.edges) {
       const node = edge.node;
-      if (!node || seen.has(node.name)) continue;
-      seen.add(node.name);
+      if (!node) continue;
       const runKey = { entity, project, runId: node.name };
+      if (listed(runKey)) continue;
+      seen?.add(node.name);
       const run = runNodeToInfo(node, entity, project, o.appUrl, (message, field) =>
         o.onNotice?.({ run: runKey, stream: field, kind: 'invalid', message: `${message}; its raw text is kept in wandb/${field}Raw` }),
       );

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConsoleLine, HistoryBlock, HistoryRow, LocalFile, RunFile, RunInfo, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
-import type { RunFilter, RunProvenance, RunSource } from '../../core/source.ts';
+import type { ListingOptions, RunFilter, RunProvenance, RunSource } from '../../core/source.ts';
 import { ConfigError, isFileGone, SourceDataError, SourceFileGone } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { HttpClient, type HttpClientOptions } from '../../http/client.ts';
@@ -188,9 +188,9 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
       yield* listProjects(gql, await entity(signal), settings.appUrl, signal);
     },
 
-    async *listRuns(project: string, filter: RunFilter, signal?: AbortSignal): AsyncGenerator<RunInfo> {
+    async *listRuns(project: string, filter: RunFilter, signal?: AbortSignal, listing?: ListingOptions): AsyncGenerator<RunInfo> {
       const listed = prefetch.listing();
-      const o = { entity: await entity(signal), project, filter, appUrl: settings.appUrl, pageSize: opts.runsPageSize ?? RUNS_PAGE_SIZE, onNotice: opts.onNotice };
+      const o = { entity: await entity(signal), project, filter, appUrl: settings.appUrl, pageSize: opts.runsPageSize ?? RUNS_PAGE_SIZE, onNotice: opts.onNotice, listed: listing?.listed };
       for await (const { run, counts } of listRuns(gql, o, signal)) {
         listed(run, counts);
         yield run;
