@@ -135,10 +135,21 @@ export function seriesRequest(db: Db, rq: unknown): { rq: Record<string, unknown
   return { rq: rq as Record<string, unknown> & { requestId: string; series: Record<string, unknown> }, c, segs, a: attrOf(db, segs, rq.series.attribute) };
 }
 
-/** `SeriesValuesRequest` (JSON) → points per request, paged by `searchAfter.token` (the last step read). */
+/** Points in one answer of a series that no `perSeriesPointsLimit` caps (the emulator's own page size). */
+const SERIES_PAGE = 10_000;
+
+/**
+ * `SeriesValuesRequest` (JSON) → points per request, paged by `searchAfter.token` (the last step read).
+ * `perSeriesPointsLimit` caps each series' points in the query, not the size of a page: neptune-query
+ * 1.11.0 (`internal/retrieval/series.py`) sends its `tail_limit` there, asks again until `finished` and
+ * never cuts the result itself, and its e2e test against the real server (`tests/e2e/v1/test_fetch_series.py`,
+ * 6 steps, tail_limit 3 and 5) gets exactly the last 3 or 5 points. So an answer under a limit is
+ * `finished`; without one, pages of `SERIES_PAGE` continue from the token.
+ */
 export function seriesValues(db: Db, body: unknown): Array<{ requestId: string; finished: boolean; token: string; points: ObjectPoint[] }> {
   if (!isPlainObject(body) || !Array.isArray(body.requests)) throw new HttpError(400, 'Body must be a SeriesValuesRequest {requests: [...]}');
-  const limit = typeof body.perSeriesPointsLimit === 'number' ? body.perSeriesPointsLimit : 10_000;
+  const capped = typeof body.perSeriesPointsLimit === 'number';
+  const limit = capped ? body.perSeriesPointsLimit as number : SERIES_PAGE;
   const desc = body.order === 'descending';
   const range = isPlainObject(body.stepRange) ? body.stepRange : {};
   return body.requests.map((raw: unknown) => {
@@ -148,7 +159,7 @@ export function seriesValues(db: Db, body: unknown): Array<{ requestId: string; 
     const to = typeof range.to === 'number' ? range.to : Infinity;
     const rows = points(db, segs, a.path, from, to, limit + 1, desc, after);
     const page = rows.slice(0, limit);
-    const finished = rows.length <= limit;
+    const finished = capped || rows.length <= limit;
     const token = page.length > 0 ? String(page[page.length - 1].step) : '';
     return {
       requestId: rq.requestId, finished, token,
