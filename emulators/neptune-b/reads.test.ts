@@ -57,13 +57,32 @@ describe('B read-back over HTTP (neptune-query retrieval.json proto endpoints)',
       ...(token ? { searchAfter: { finished: false, token } } : {}),
     });
     const first = decodeSeriesValues((await b.api('/api/leaderboard/v1/proto/attributes/series', {}, { body: { requests: [req('log'), req('hist'), req('img')], perSeriesPointsLimit: 3 } })).bytes);
-    expect(first.map((s) => [s.requestId, s.finished, s.points.length])).toEqual([['log', false, 3], ['hist', false, 3], ['img', false, 3]]);
+    expect(first.map((s) => [s.requestId, s.finished, s.points.length])).toEqual([['log', true, 3], ['hist', true, 3], ['img', true, 3]]);
     expect(first[0].points.map((p) => [p.step, p.timestampMillis, p.string])).toEqual([[0.5, T0, 'line 0'], [1.5, T0 + 1000, 'line 1'], [2.5, T0 + 2000, 'line 2']]);
     expect(first[1].points[1].histogram).toEqual({ type: 'COUNTS', edges: [0, 1, 2], values: [1, 2] });
     expect(first[2].points[2].fileRef).toEqual({ path: 'd/2.png', sizeBytes: 3, mimeType: 'image/png' });
     const next = decodeSeriesValues((await b.api('/api/leaderboard/v1/proto/attributes/series', {}, { body: { requests: [req('log', first[0].token)], perSeriesPointsLimit: 3 } })).bytes);
     expect(next[0].finished).toBe(true);
     expect(next[0].points.map((p) => p.string)).toEqual(['line 3']);
+  });
+
+  // neptune-query 1.11.0 `internal/retrieval/series.py`: `tail_limit` is sent as `perSeriesPointsLimit` with
+  // `order: "descending"`, and pages are asked for until each series says `finished`; the results are
+  // reversed and never cut on the client. Its e2e test (tests/e2e/v1/test_fetch_series.py, 6 steps,
+  // tail_limit 3 and 5, run against the real server) expects exactly the last 3 or 5 points: the limit caps
+  // the series' points in the query, and the answer that reaches it is `finished`.
+  it('perSeriesPointsLimit caps a series: the tail that neptune-query asks for comes back finished', async () => {
+    const req = { requestId: 'log', series: { holder: holder(`${PROJECT}/${RUN}`), attribute: 'log', lineage: 'FULL', lineageEntityType: 'RUN' } };
+    const [tail] = decodeSeriesValues((await b.api('/api/leaderboard/v1/proto/attributes/series', { useDeprecatedStringFields: false }, {
+      body: { requests: [req], stepRange: { from: null, to: null }, order: 'descending', perSeriesPointsLimit: 3 },
+    })).bytes);
+    expect(tail.finished).toBe(true);
+    expect(tail.points.map((p) => [p.step, p.string])).toEqual([[3.5, 'line 3'], [2.5, 'line 2'], [1.5, 'line 1']]);
+    const [all] = decodeSeriesValues((await b.api('/api/leaderboard/v1/proto/attributes/series', { useDeprecatedStringFields: false }, {
+      body: { requests: [req], stepRange: { from: null, to: null }, order: 'descending' },
+    })).bytes);
+    expect(all.finished).toBe(true);
+    expect(all.points.map((p) => p.string)).toEqual(['line 3', 'line 2', 'line 1', 'line 0']);
   });
 
   it('attributes with exact int64, file refs and series summaries', async () => {

@@ -5,7 +5,8 @@
  */
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { HttpError, isPlainObject } from '../neptune/http-util.ts';
-import { findProject, listAttrs, resolveContainer, setValues, stmt, type AttrRow, type ContainerRow, type Db } from '../neptune/store.ts';
+import { findProject, getAttr, listAttrs, resolveContainer, setValues, stmt, type AttrRow, type ContainerRow, type Db } from '../neptune/store.ts';
+import { bRun } from './store.ts';
 import { type FloatPoint, type ObjectPoint, type PointObject } from './encode.ts';
 
 /** A run by uuid, `workspace/project/SHORT-ID` (A's identifiers) or `workspace/project/<B run id>`. */
@@ -23,18 +24,66 @@ export function resolveRun(db: Db, ident: string): ContainerRow {
 
 interface Row { step: number; ts: number; num: number | null; str: string | null }
 
-/** Points with from ≤ step ≤ to, and strictly past `after` (a page token) in the reading direction. */
-function points(db: Db, cid: string, path: string, from: number, to: number, limit: number, desc: boolean, after?: number): Row[] {
-  const past = after === undefined ? '' : desc ? 'AND p.step < ?' : 'AND p.step > ?';
-  const args: unknown[] = [cid, path, from, to, ...(after === undefined ? [] : [after]), limit];
-  return stmt(db, `SELECT p.step, p.ts, p.num, p.str FROM series_points p JOIN series s ON s.id = p.series_id
-    WHERE s.container_id = ? AND s.path = ? AND p.step >= ? AND p.step <= ? ${past} ORDER BY p.step ${desc ? 'DESC' : 'ASC'} LIMIT ?`)
-    .all(...args) as Row[];
+/** One run of a read's lineage and the highest step of its own points the read takes (its child's fork step). */
+export interface Segment { cid: string; to: number }
+
+/**
+ * The runs a series read covers (retrieval.json `TimeSeries.lineage` FULL|NONE and `lineageEntityType`
+ * RUN|EXPERIMENT, no default given). neptune-query always sends both (`internal/retrieval/metrics.py`,
+ * `series.py`); a request without `lineage` reads the run's own points, as this emulator always did.
+ * What each means is what neptune-query 1.11.0's e2e tests, run against the real server, assert:
+ * - FULL: the run's own points, then its fork parent's up to and including the fork step, and so on to
+ *   the root (`tests/e2e/v1/runs/test_runs_fetch_metrics.py`: a fork at 4 read over steps 0..4 gives
+ *   the parent's 2, 3, 4);
+ * - NONE with RUN: the run's own points only;
+ * - NONE with EXPERIMENT: the ancestors that belong to the same experiment (`sys/experiment/name`), not
+ *   those of another (`tests/e2e/v1/test_fetch_metrics.py` `test__fetch_metrics__lineage`).
+ * A run's own points all lie after its fork step (ingest code 26), so the segments' steps never overlap
+ * and are ordered: own points highest, the root's lowest.
+ */
+export function lineageOf(db: Db, c: ContainerRow, lineage: unknown, entityType: unknown): Segment[] {
+  const out: Segment[] = [{ cid: c.id, to: Infinity }];
+  const full = lineage === 'FULL';
+  if (!full && (lineage !== 'NONE' || entityType !== 'EXPERIMENT')) return out;
+  const experiment = full ? undefined : getAttr(db, c.id, 'sys/experiment/name')?.value;
+  if (!full && typeof experiment !== 'string') return out;
+  let to = Infinity;
+  for (let cur = c; ;) {
+    const b = bRun(db, cur.id);
+    if (!b?.fork_run_id || b.fork_step === null) return out;
+    const p = findProject(db, b.fork_project ?? '');
+    const parent = p
+      ? (stmt(db, "SELECT * FROM containers WHERE project_id = ? AND custom_id = ? AND type = 'run'").get(p.id, b.fork_run_id) as ContainerRow | undefined)
+      : undefined;
+    if (!parent || out.some((x) => x.cid === parent.id)) return out;
+    if (!full && getAttr(db, parent.id, 'sys/experiment/name')?.value !== experiment) return out;
+    to = Math.min(to, b.fork_step);
+    out.push({ cid: parent.id, to });
+    cur = parent;
+  }
 }
 
-function countPoints(db: Db, cid: string, path: string): number {
-  return (stmt(db, 'SELECT COUNT(*) AS n FROM series_points p JOIN series s ON s.id = p.series_id WHERE s.container_id = ? AND s.path = ?')
-    .get(cid, path) as { n: number }).n;
+/**
+ * Points with from ≤ step ≤ to, and strictly past `after` (a page token, or neptune-query's `afterStep`)
+ * in the reading direction: below it when descending. Segments are read in step order and their points
+ * joined, at most `limit` in all.
+ */
+function points(db: Db, segs: Segment[], path: string, from: number, to: number, limit: number, desc: boolean, after?: number): Row[] {
+  const past = after === undefined ? '' : desc ? 'AND p.step < ?' : 'AND p.step > ?';
+  const q = stmt(db, `SELECT p.step, p.ts, p.num, p.str FROM series_points p JOIN series s ON s.id = p.series_id
+    WHERE s.container_id = ? AND s.path = ? AND p.step >= ? AND p.step <= ? ${past} ORDER BY p.step ${desc ? 'DESC' : 'ASC'} LIMIT ?`);
+  const out: Row[] = [];
+  for (const seg of desc ? segs : [...segs].reverse()) {
+    if (out.length >= limit) break;
+    const args: unknown[] = [seg.cid, path, from, Math.min(to, seg.to), ...(after === undefined ? [] : [after]), limit - out.length];
+    out.push(...(q.all(...args) as Row[]));
+  }
+  return out;
+}
+
+function countPoints(db: Db, segs: Segment[], path: string): number {
+  const q = stmt(db, 'SELECT COUNT(*) AS n FROM series_points p JOIN series s ON s.id = p.series_id WHERE s.container_id = ? AND s.path = ? AND p.step <= ?');
+  return segs.reduce((n, seg) => n + (q.get(seg.cid, path, seg.to) as { n: number }).n, 0);
 }
 
 function preview(db: Db, cid: string, path: string): FloatPoint | undefined {
@@ -43,13 +92,16 @@ function preview(db: Db, cid: string, path: string): FloatPoint | undefined {
   return r ? { step: r.step, timestampMillis: r.ts, value: r.num ?? NaN, isPreview: true, completionRatio: r.ratio } : undefined;
 }
 
-/** Points of a float series (SQLite keeps NaN as NULL). Previews follow the committed points when asked for. */
-export function floatPoints(db: Db, cid: string, path: string, opts: { from?: number; to?: number; limit?: number; desc?: boolean; includePreview?: boolean }): { total: number; points: FloatPoint[] } {
-  const rows = points(db, cid, path, opts.from ?? -Infinity, opts.to ?? Infinity, opts.limit ?? 10_000, opts.desc ?? false);
+/**
+ * Points of a float series (SQLite keeps NaN as NULL) over a lineage (its first segment is the run read).
+ * Previews follow the committed points when asked for; only the run's own preview is shown.
+ */
+export function floatPoints(db: Db, segs: Segment[], path: string, opts: { from?: number; to?: number; limit?: number; desc?: boolean; after?: number; includePreview?: boolean }): { total: number; points: FloatPoint[] } {
+  const rows = points(db, segs, path, opts.from ?? -Infinity, opts.to ?? Infinity, opts.limit ?? 10_000, opts.desc ?? false, opts.after);
   const out: FloatPoint[] = rows.map((r) => ({ step: r.step, timestampMillis: r.ts, value: r.num ?? NaN }));
-  const pv = opts.includePreview ? preview(db, cid, path) : undefined;
+  const pv = opts.includePreview ? preview(db, segs[0].cid, path) : undefined;
   if (pv) out.push(pv);
-  return { total: countPoints(db, cid, path) + (pv ? 1 : 0), points: out };
+  return { total: countPoints(db, segs, path) + (pv ? 1 : 0), points: out };
 }
 
 export function objectOf(type: string, r: Row): PointObject {
@@ -59,10 +111,13 @@ export function objectOf(type: string, r: Row): PointObject {
   throw new HttpError(400, `Series of type ${type} are read with the float series endpoints`);
 }
 
-export function attrOf(db: Db, cid: string, path: string): AttrRow {
-  const a = stmt(db, 'SELECT * FROM attrs WHERE container_id = ? AND path = ?').get(cid, path) as AttrRow | undefined;
-  if (!a) throw new HttpError(404, `Attribute '${path}' not found`);
-  return a;
+/** The attribute in the first run of the lineage that has it (a fork may inherit a series it never wrote). */
+export function attrOf(db: Db, segs: Segment[], path: string): AttrRow {
+  for (const seg of segs) {
+    const a = stmt(db, 'SELECT * FROM attrs WHERE container_id = ? AND path = ?').get(seg.cid, path) as AttrRow | undefined;
+    if (a) return a;
+  }
+  throw new HttpError(404, `Attribute '${path}' not found`);
 }
 
 /**
@@ -70,29 +125,41 @@ export function attrOf(db: Db, cid: string, path: string): AttrRow {
  * `{requestId, series: TimeSeries{holder: AttributesHolderIdentifier{identifier, type}, attribute, includePreview}}`)
  * with its run and attribute.
  */
-export function seriesRequest(db: Db, rq: unknown): { rq: Record<string, unknown> & { requestId: string; series: Record<string, unknown> }; c: ContainerRow; a: AttrRow } {
+export function seriesRequest(db: Db, rq: unknown): { rq: Record<string, unknown> & { requestId: string; series: Record<string, unknown> }; c: ContainerRow; segs: Segment[]; a: AttrRow } {
   if (!isPlainObject(rq) || typeof rq.requestId !== 'string' || !isPlainObject(rq.series) || !isPlainObject(rq.series.holder)
     || typeof rq.series.holder.identifier !== 'string' || typeof rq.series.attribute !== 'string') {
     throw new HttpError(400, 'Each request needs requestId and series{holder{identifier,type}, attribute}');
   }
   const c = resolveRun(db, rq.series.holder.identifier);
-  return { rq: rq as Record<string, unknown> & { requestId: string; series: Record<string, unknown> }, c, a: attrOf(db, c.id, rq.series.attribute) };
+  const segs = lineageOf(db, c, rq.series.lineage, rq.series.lineageEntityType);
+  return { rq: rq as Record<string, unknown> & { requestId: string; series: Record<string, unknown> }, c, segs, a: attrOf(db, segs, rq.series.attribute) };
 }
 
-/** `SeriesValuesRequest` (JSON) → points per request, paged by `searchAfter.token` (the last step read). */
+/** Points in one answer of a series that no `perSeriesPointsLimit` caps (the emulator's own page size). */
+const SERIES_PAGE = 10_000;
+
+/**
+ * `SeriesValuesRequest` (JSON) → points per request, paged by `searchAfter.token` (the last step read).
+ * `perSeriesPointsLimit` caps each series' points in the query, not the size of a page: neptune-query
+ * 1.11.0 (`internal/retrieval/series.py`) sends its `tail_limit` there, asks again until `finished` and
+ * never cuts the result itself, and its e2e test against the real server (`tests/e2e/v1/test_fetch_series.py`,
+ * 6 steps, tail_limit 3 and 5) gets exactly the last 3 or 5 points. So an answer under a limit is
+ * `finished`; without one, pages of `SERIES_PAGE` continue from the token.
+ */
 export function seriesValues(db: Db, body: unknown): Array<{ requestId: string; finished: boolean; token: string; points: ObjectPoint[] }> {
   if (!isPlainObject(body) || !Array.isArray(body.requests)) throw new HttpError(400, 'Body must be a SeriesValuesRequest {requests: [...]}');
-  const limit = typeof body.perSeriesPointsLimit === 'number' ? body.perSeriesPointsLimit : 10_000;
+  const capped = typeof body.perSeriesPointsLimit === 'number';
+  const limit = capped ? body.perSeriesPointsLimit as number : SERIES_PAGE;
   const desc = body.order === 'descending';
   const range = isPlainObject(body.stepRange) ? body.stepRange : {};
   return body.requests.map((raw: unknown) => {
-    const { rq, c, a } = seriesRequest(db, raw);
+    const { rq, segs, a } = seriesRequest(db, raw);
     const after = isPlainObject(rq.searchAfter) && typeof rq.searchAfter.token === 'string' && rq.searchAfter.token !== '' ? Number(rq.searchAfter.token) : undefined;
     const from = typeof range.from === 'number' ? range.from : -Infinity;
     const to = typeof range.to === 'number' ? range.to : Infinity;
-    const rows = points(db, c.id, a.path, from, to, limit + 1, desc, after);
+    const rows = points(db, segs, a.path, from, to, limit + 1, desc, after);
     const page = rows.slice(0, limit);
-    const finished = rows.length <= limit;
+    const finished = capped || rows.length <= limit;
     const token = page.length > 0 ? String(page[page.length - 1].step) : '';
     return {
       requestId: rq.requestId, finished, token,

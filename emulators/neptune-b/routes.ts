@@ -14,7 +14,7 @@ import {
 } from './encode.ts';
 import type { BFaults } from './faults.ts';
 import type { IngestQueue } from './queue.ts';
-import { attrOf, encodeAttributes, floatPoints, resolveRun, seriesRequest, seriesValues } from './reads.ts';
+import { attrOf, encodeAttributes, floatPoints, lineageOf, resolveRun, seriesRequest, seriesValues } from './reads.ts';
 import { queryAttributeDefinitions, queryAttributeValues } from './query.ts';
 import { searchEntries } from './search.ts';
 import { StorageError, type StorageBridge } from './storage.ts';
@@ -155,9 +155,11 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
 
     'GET /api/leaderboard/v1/proto/attributes/series/float': { name: 'getFloatSeriesValuesProto', auth: 'bearer', handle(ctx) {
       const c = resolveRun(ctx.state.db, requireParam(ctx.q, 'experimentId'));
-      const a = attrOf(ctx.state.db, c.id, requireParam(ctx.q, 'attribute'));
+      // retrieval.json getFloatSeriesValuesProto: `lineage` and `lineageEntityType` are query parameters here.
+      const segs = lineageOf(ctx.state.db, c, ctx.q.get('lineage') ?? undefined, ctx.q.get('lineageEntityType') ?? undefined);
+      const a = attrOf(ctx.state.db, segs, requireParam(ctx.q, 'attribute'));
       const skip = ctx.q.get('skipToStep');
-      const r = floatPoints(ctx.state.db, c.id, a.path, {
+      const r = floatPoints(ctx.state.db, segs, a.path, {
         from: skip !== null ? Number(skip) : undefined, limit: Number(ctx.q.get('limit') ?? 10_000) || 10_000,
         includePreview: ctx.q.get('includePreview') === 'true',
       });
@@ -169,14 +171,16 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
       const limit = typeof body.perSeriesPointsLimit === 'number' ? body.perSeriesPointsLimit : 10_000;
       const range = isPlainObject(body.stepRange) ? body.stepRange : {};
       const out = body.requests.map((raw: unknown) => {
-        const { rq, c, a } = seriesRequest(ctx.state.db, raw);
-        const from = typeof rq.afterStep === 'number' ? rq.afterStep : typeof range.from === 'number' ? range.from : undefined;
-        const r = floatPoints(ctx.state.db, c.id, a.path, {
-          from, to: typeof range.to === 'number' ? range.to : undefined, limit, desc: body.order === 'descending',
+        const { rq, segs, a } = seriesRequest(ctx.state.db, raw);
+        // `afterStep` is the last step of the previous page in the reading order: with neptune-query's
+        // `order: "descending"` the next page lies below it (metrics.py `_make_new_metrics_page_params`
+        // sends the page's last step and reverses the collected pages at the end).
+        const r = floatPoints(ctx.state.db, segs, a.path, {
+          from: typeof range.from === 'number' ? range.from : undefined, to: typeof range.to === 'number' ? range.to : undefined,
+          limit, desc: body.order === 'descending', after: typeof rq.afterStep === 'number' ? rq.afterStep : undefined,
           includePreview: rq.series.includePreview === true,
         });
-        const points = typeof rq.afterStep === 'number' ? r.points.filter((p) => p.step > (rq.afterStep as number)) : r.points;
-        return { requestId: rq.requestId, total: r.total, points };
+        return { requestId: rq.requestId, total: r.total, points: r.points };
       });
       sendProto(ctx.res, encodeFloatSeriesResponse(out));
     } },

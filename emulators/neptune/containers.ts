@@ -5,7 +5,7 @@
  * createExperiment, so project-level fields simply land on that container.
  */
 import { randomUUID } from 'node:crypto';
-import { HttpError, isPlainObject } from './http-util.ts';
+import { HttpError, HttpTextError, isPlainObject } from './http-util.ts';
 import {
   findProject, findWorkspace, putAttr, type ContainerRow, type Db, type ProjectRow, type WorkspaceRow, stmt } from './store.ts';
 
@@ -40,26 +40,33 @@ const validationError = (field: string, context: string) =>
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * `POST /api/backend/v1/projects` (createProject). The served specs' `NewProjectDTO` (2023 and minfx
- * backend.json) requires `organizationId`, a uuid, and has no `organizationIdentifier` at all: a body
- * with only the workspace name is what those servers refuse, so it is refused here (400). The name
- * form belongs to the 2025 copy (neptune-legacy-swagger/backend.json), a server this emulator is not.
- * An unknown `organizationIdentifier` next to a valid `organizationId` is ignored, as Jackson ignores
- * unknown properties.
+ * `POST /api/backend/v1/projects` (createProject). Two forms of `NewProjectDTO`, told apart by the body:
+ * - 2.x: the served specs' (2023 and minfx backend.json) requires `organizationId`, a uuid, and has no
+ *   `organizationIdentifier`; a body without the uuid is refused (400) as those servers refuse it. An
+ *   unknown `organizationIdentifier` next to a valid `organizationId` is ignored, as Jackson ignores
+ *   unknown properties. An existing name is a 400 validation error (neptune-client 1.x maps it to
+ *   `ProjectAlreadyExists`).
+ * - 3.x: neptune-api 0.22 `codegen/swagger/backend.json` `NewProjectDTO` requires `organizationIdentifier`
+ *   (the workspace name) and `name`, and has no `organizationId`; neptune-client-scale 0.29.0
+ *   `net/projects.py` `create_project` sends exactly that and reads an existing project as 409 and an
+ *   unknown workspace as 404 with the plain text `Organization … not found` (neptune-api.md §3.1). This
+ *   emulator is a 3.x server that still answers 2.x clients, so a body in the 3.x form gets 3.x answers.
  */
 export function createProject(db: Db, body: unknown, owner: string): ProjectWithWs {
   if (!isPlainObject(body)) throw new HttpError(400, 'Body must be a NewProjectDTO object');
   const orgId = body.organizationId;
-  if (orgId === undefined || orgId === null) {
+  const v3 = (orgId === undefined || orgId === null) && typeof body.organizationIdentifier === 'string';
+  if (!v3 && (orgId === undefined || orgId === null)) {
     throw new HttpError(400, 'NewProjectDTO.organizationId is required', {
       validationErrors: [{ path: 'organizationId', errors: [{ errorCode: { name: 'ERR_NOT_NULL' }, context: 'must not be null' }] }],
     });
   }
   // Jackson cannot read a non-uuid into java.util.UUID: HttpMessageNotReadableException → 400.
-  if (typeof orgId !== 'string' || !UUID_RE.test(orgId)) throw new HttpError(400, `JSON parse error: organizationId '${String(orgId)}' is not a UUID`);
-  const orgIdent = orgId;
+  if (!v3 && (typeof orgId !== 'string' || !UUID_RE.test(orgId))) throw new HttpError(400, `JSON parse error: organizationId '${String(orgId)}' is not a UUID`);
   if (typeof body.name !== 'string') throw new HttpError(400, 'name is required');
+  const orgIdent = v3 ? body.organizationIdentifier as string : orgId as string;
   const ws = findWorkspace(db, orgIdent);
+  if (!ws && v3) throw new HttpTextError(404, `Organization ${orgIdent} not found`);
   if (!ws) throw new HttpError(404, `Workspace '${orgIdent}' not found`, { errorType: 'INCORRECT_IDENTIFIER', identifier: orgIdent });
   const name = body.name;
   const np = nameProblem(name);
@@ -78,7 +85,8 @@ export function createProject(db: Db, body: unknown, owner: string): ProjectWith
 
   return db.transaction(() => {
     if (stmt(db, 'SELECT 1 FROM projects WHERE workspace_id = ? AND name = ?').get(ws.id, name)) {
-      throw validationError('name', `Project '${ws.name}/${name}' already exists`);
+      const exists = `Project '${ws.name}/${name}' already exists`;
+      throw v3 ? new HttpError(409, exists) : validationError('name', exists);
     }
     if (stmt(db, 'SELECT 1 FROM projects WHERE workspace_id = ? AND key = ?').get(ws.id, key)) {
       throw new HttpError(400, `Project key '${key}' is already used`, { errorType: 'PROJECT_KEY_COLLISION', key });

@@ -20,6 +20,13 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * An error whose body is plain text, not the JSON `Error` model: the 3.x backend answers an unknown
+ * workspace on createProject this way (neptune-client-scale 0.29.0 `net/projects.py` matches
+ * `ORGANIZATION_NOT_FOUND_RE` against `response.text`, "as this is what the backend returns").
+ */
+export class HttpTextError extends HttpError {}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });

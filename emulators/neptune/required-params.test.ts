@@ -69,10 +69,11 @@ describe('required parameters (2023 leaderboard.json fileSetFileMultipartUpload*
 });
 
 describe('createProject (2023/minfx backend.json NewProjectDTO requires organizationId, a uuid)', () => {
-  it('refuses the workspace name alone, a non-uuid id and an unknown id; takes the uuid', async () => {
-    const byName = await s.api('/api/backend/v1/projects', {}, { body: { name: 'by-name', organizationIdentifier: 'demo' } });
-    expect(byName.status).toBe(400);
-    expect(byName.json.validationErrors[0].path).toBe('organizationId');
+  // The workspace name alone is the 3.x form (create-project-3x.test.ts), answered as a 3.x server does.
+  it('refuses a body naming no workspace, a non-uuid id and an unknown id; takes the uuid', async () => {
+    const noWs = await s.api('/api/backend/v1/projects', {}, { body: { name: 'by-name' } });
+    expect(noWs.status).toBe(400);
+    expect(noWs.json.validationErrors[0].path).toBe('organizationId');
     const notUuid = await s.api('/api/backend/v1/projects', {}, { body: { name: 'by-name', organizationId: 'demo' } });
     expect(notUuid.status).toBe(400);
     const ghost = await s.api('/api/backend/v1/projects', {}, { body: { name: 'by-name', organizationId: '00000000-0000-4000-8000-000000000000' } });

@@ -12,7 +12,7 @@ import { mountProtocolB } from '../neptune-b/mount.ts';
 import { Auth, DEFAULT_ACCESS_TTL_S } from './auth.ts';
 import { Downloads } from './downloads.ts';
 import { Faults } from './faults.ts';
-import { HttpError, readBody, sendJson } from './http-util.ts';
+import { HttpError, HttpTextError, readBody, sendJson } from './http-util.ts';
 import { makeInspect } from './inspect.ts';
 import { Signals } from './signals.ts';
 import { makeTls } from './tls.ts';
@@ -124,6 +124,12 @@ export async function startNeptuneEmulator(opts: NeptuneEmulatorOptions = {}): P
       await route.handle(ctx);
     } catch (e) {
       if (res.headersSent) { res.destroy(); return; }
+      if (e instanceof HttpTextError) {
+        const text = e.message;
+        res.writeHead(e.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), ...e.headers });
+        res.end(text);
+        return;
+      }
       if (e instanceof HttpError) {
         // Refused bodies may be half-read: close the connection instead of draining it.
         const extra: Record<string, string> = e.status === 413 ? { connection: 'close' } : {};
