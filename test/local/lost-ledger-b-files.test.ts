@@ -96,7 +96,7 @@ describe('run-folder files over Protocol B after a lost ledger', () => {
 
     // Changed on disk since: one multipart file with the same size and other bytes, a small one with the
     // same size and other bytes, one that grew.
-    const changed = { ...files(), 'rewritten.bin': pattern(280_000, 3), 'out.txt': Buffer.from('output of the other run\n'), 'grown.txt': Buffer.from('grown since\n') };
+    const changed: Record<string, Buffer> = { ...files(), 'rewritten.bin': pattern(280_000, 3), 'out.txt': Buffer.from('output of the other run\n'), 'grown.txt': Buffer.from('grown since\n') };
     for (const n of ['rewritten.bin', 'out.txt', 'grown.txt']) writeFileSync(join(filesDir, n), changed[n]);
     forgetLedger();
     const then = { puts: puts(), parts: parts(), bytes: emu.b.stats().storagePutBytes };
