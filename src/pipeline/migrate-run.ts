@@ -18,6 +18,7 @@ import { migrateArtifacts } from './migrate-artifacts.ts';
 import { migrateFiles } from './migrate-files.ts';
 import { MediaCarrier } from './migrate-media.ts';
 import { RunBatcher } from './run-batcher.ts';
+import { untilSourceFails, type SourceFailure } from './source-failure.ts';
 import { TrailingFields } from './trailing-fields.ts';
 
 export type RunOutcome = { status: 'migrated' | 'skipped' };
@@ -137,6 +138,7 @@ async function migrateChangedRun(
   files.catch(() => {});
   let media: MediaCarrier | undefined;
   let filesFailure: { error: unknown } | undefined;
+  const historyFailure: SourceFailure = {};
   try {
     const withMeta = await provenance;
     const fields = mapRunFields(withMeta, ctx.mapping);
@@ -145,7 +147,8 @@ async function migrateChangedRun(
     batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions, ...nameLine]);
     media = new MediaCarrier(run, target, state, ctx, { omit: (o) => batcher.omit('history', o), count: (counts) => batcher.progress('history', { counts }) });
     const fallbackTs = parseWandbDate(run.createdAt) ?? 0;
-    await pumpHistory(run, planner, batcher, media, fallbackTs, ctx);
+    // A history the source fails to read (a damaged export) stops there; the rest of the run still lands.
+    await pumpHistory(run, planner, batcher, media, fallbackTs, ctx, historyFailure);
     await media.carry(summaryMedia, 'fields');
     await pumpSystem(run, batcher, ctx);
     await pumpConsole(run, batcher, fallbackTs, ctx);
@@ -157,7 +160,7 @@ async function migrateChangedRun(
       await batcher.drain();
       await migrateArtifacts(run, target, ctx, state);
     }
-    if (!filesFailure && provenanceError === undefined) {
+    if (!filesFailure && provenanceError === undefined && historyFailure.error === undefined) {
       trailing.arm(mapMigrationFields({ toolVersion: ctx.toolVersion, fingerprint, completedAtMs: Date.now() }));
     }
     await batcher.drain();
@@ -165,6 +168,7 @@ async function migrateChangedRun(
     await files.catch(() => {});
     await media?.close();
   }
+  if (historyFailure.error !== undefined) throw historyFailure.error;
   if (filesFailure) throw filesFailure.error;
   if (provenanceError !== undefined) throw provenanceError;
   await trailing.flushRest(ctx.signal);
@@ -181,13 +185,13 @@ async function migrateChangedRun(
   return { status: 'migrated' };
 }
 
-async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: RunBatcher, media: MediaCarrier, fallbackTs: number, ctx: MigrationContext): Promise<void> {
+async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: RunBatcher, media: MediaCarrier, fallbackTs: number, ctx: MigrationContext, failed: SourceFailure): Promise<void> {
   const cursor = ctx.ledger.cursor(run.key, 'history');
   const fromStep = cursor === undefined ? undefined : Math.floor(cursor) + 1;
   const carry = new MappedCarrier(planner, batcher, media);
   if (ctx.source.historyBlocks) {
     const internal = ctx.mapping.include.has('internal');
-    for await (const block of ctx.source.historyBlocks(run, { fromStep }, ctx.signal)) {
+    for await (const block of untilSourceFails(ctx.source.historyBlocks(run, { fromStep }, ctx.signal), failed, ctx.signal)) {
       // Rows in ranges of about what the batch has room for, so batches are cut where the row path cuts them.
       const perRow = Math.max(1, block.numbers.filter((c) => internal || !c.key.startsWith('_')).length + (block.rest ? 1 : 0));
       for (let from = 0; from < block.length; ) {
@@ -200,7 +204,7 @@ async function pumpHistory(run: RunInfo, planner: SeriesPathPlanner, batcher: Ru
       }
     }
   } else {
-    for await (const row of ctx.source.history(run, { fromStep }, ctx.signal)) {
+    for await (const row of untilSourceFails(ctx.source.history(run, { fromStep }, ctx.signal), failed, ctx.signal)) {
       await carry.rows(mapHistoryRow(row, planner, ctx.mapping, fallbackTs, emptyPoints()), row.step, 1);
     }
   }
