@@ -6,6 +6,7 @@
  * files not yet there. Files stream from W&B to a temporary file (digest-checked) and from there to
  * Neptune: never a whole file in memory.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,19 +93,30 @@ async function copyVersion(
     return ask && target.listFileSet ? await target.listFileSet(path, ctx.signal).catch(() => new Map<string, number>()) : new Map<string, number>();
   };
   const present = await held(filesPath);
-  const jobs = plan.files
-    .filter((f) => !settled(f.entry.path, f.entry.digest))
-    .map((f) =>
-      ctx.filePool.run(async () => {
-        if (present.get(f.relativePath) === f.entry.size) {
-          book.recordFiles(a.key, run.key, [f.entry], { counts: { filesAlreadyPresent: 1 } }, [`${filesPath}/${f.relativePath}`]);
-          return;
-        }
-        if (!(await copyFile(run, a, f, filesPath, reader, target, book, ctx))) failed.push(`${filesPath}/${f.relativePath}`);
-      }),
-    );
+  const toCopy = plan.files.filter((f) => !settled(f.entry.path, f.entry.digest));
+  // Held with the same size: kept where the target proves the bytes by the entry's MD5 (W&B's digest),
+  // else sent again; a target that can prove nothing keeps it on size, and the report says so.
+  const keptHere = await keptOnTarget(
+    target, filesPath,
+    toCopy.filter((f) => present.get(f.relativePath) === f.entry.size).map((f) => ({ relativePath: f.relativePath, sizeBytes: f.entry.size, md5: f.entry.digest })),
+    ctx.signal,
+  );
+  const jobs = toCopy.map((f) =>
+    ctx.filePool.run(async () => {
+      const kept = keptHere.get(f.relativePath);
+      if (kept) {
+        book.recordFiles(a.key, run.key, [f.entry], { counts: kept }, [`${filesPath}/${f.relativePath}`]);
+        return;
+      }
+      if (!(await copyFile(run, a, f, filesPath, reader, target, book, ctx))) failed.push(`${filesPath}/${f.relativePath}`);
+    }),
+  );
   if (plan.manifestFile && !copied.has(MANIFEST_ENTRY)) {
-    const there = (await held(plan.manifestFile.path)).get(plan.manifestFile.relativePath);
+    const m = plan.manifestFile;
+    const bytes = Buffer.byteLength(manifest.json);
+    const there = (await held(m.path)).get(m.relativePath) === bytes
+      ? (await keptOnTarget(target, m.path, [{ relativePath: m.relativePath, sizeBytes: bytes, md5: createHash('md5').update(manifest.json).digest('base64') }], ctx.signal)).get(m.relativePath)
+      : undefined;
     jobs.push(ctx.filePool.run(() => copyManifest(run, a, manifest.json, plan, target, book, ctx, there)));
   }
   const results = await Promise.allSettled(jobs);
@@ -167,6 +179,29 @@ async function copyFile(
   }
 }
 
+/**
+ * Of files a set holds with the source's size, those kept rather than sent again, with the counts each
+ * records: where the target can prove bytes (`provenSame`: B's storage MD5/ETag against the MD5 given),
+ * only those it proves; where it cannot (Protocol A lists sizes only), every one, counted as
+ * `filesKeptOnSize` too, so the report never calls a size a proof.
+ */
+async function keptOnTarget(
+  target: TargetRun,
+  path: string,
+  files: ReadonlyArray<{ relativePath: string; sizeBytes: number; md5: string }>,
+  signal?: AbortSignal,
+): Promise<Map<string, Record<string, number>>> {
+  const kept = new Map<string, Record<string, number>>();
+  if (files.length === 0) return kept;
+  if (!target.provenSame) {
+    for (const f of files) kept.set(f.relativePath, { filesAlreadyPresent: 1, filesKeptOnSize: 1 });
+    return kept;
+  }
+  const proven = await target.provenSame(path, files, signal);
+  for (const f of files) if (proven.has(f.relativePath)) kept.set(f.relativePath, { filesAlreadyPresent: 1 });
+  return kept;
+}
+
 /** The version's manifest, as a file: where its reference entries are kept when the server cannot track them. */
 async function copyManifest(
   run: RunInfo,
@@ -176,13 +211,13 @@ async function copyManifest(
   target: TargetRun,
   book: ArtifactLedger,
   ctx: MigrationContext,
-  /** The size of the manifest file the target already holds, if it does. */
-  heldSize: number | undefined,
+  /** The counts to record when the target already holds this manifest (keptOnTarget), else undefined. */
+  kept: Record<string, number> | undefined,
 ): Promise<void> {
   const m = plan.manifestFile!;
   const bytes = Buffer.byteLength(json);
-  if (heldSize === bytes) {
-    book.recordFiles(a.key, run.key, [{ path: MANIFEST_ENTRY, digest: a.digest, size: bytes }], { counts: { filesAlreadyPresent: 1 } });
+  if (kept) {
+    book.recordFiles(a.key, run.key, [{ path: MANIFEST_ENTRY, digest: a.digest, size: bytes }], { counts: kept });
     return;
   }
   if (ctx.dryRun) {

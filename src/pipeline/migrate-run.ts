@@ -20,6 +20,7 @@ import { migrateFiles } from './migrate-files.ts';
 import { MediaCarrier } from './migrate-media.ts';
 import { startedNow, type StartedNow } from './read-ahead.ts';
 import { RunBatcher } from './run-batcher.ts';
+import { untilSourceFails, type SourceFailure } from './source-failure.ts';
 import { TrailingFields } from './trailing-fields.ts';
 
 export type RunOutcome = { status: 'migrated' | 'skipped' };
@@ -178,6 +179,7 @@ async function openAndMigrate(
   files.catch(() => {});
   let media: MediaCarrier | undefined;
   let filesFailure: { error: unknown } | undefined;
+  const historyFailure: SourceFailure = {};
   try {
     const withMeta = await provenance;
     const fields = mapRunFields(withMeta, ctx.mapping);
@@ -186,7 +188,8 @@ async function openAndMigrate(
     batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions, ...nameLine]);
     media = new MediaCarrier(run, target, state, ctx, { omit: (o) => batcher.omit('history', o), count: (counts) => batcher.progress('history', { counts }) });
     const fallbackTs = parseWandbDate(run.createdAt) ?? 0;
-    await pumpHistory(history, planner, batcher, media, fallbackTs, ctx);
+    // A history the source fails to read (a damaged export) stops there; the rest of the run still lands.
+    await pumpHistory(history, planner, batcher, media, fallbackTs, ctx, historyFailure);
     await media.carry(summaryMedia, 'fields');
     await pumpSystem(run, batcher, ctx);
     await pumpConsole(run, batcher, fallbackTs, ctx);
@@ -198,7 +201,7 @@ async function openAndMigrate(
       await batcher.drain();
       await migrateArtifacts(run, target, ctx, state);
     }
-    if (!filesFailure && provenanceError === undefined) {
+    if (!filesFailure && provenanceError === undefined && historyFailure.error === undefined) {
       trailing.arm(mapMigrationFields({ toolVersion: ctx.toolVersion, fingerprint, completedAtMs: Date.now() }));
     }
     await batcher.drain();
@@ -211,6 +214,7 @@ async function openAndMigrate(
     await files.catch(() => {});
     await media?.close();
   }
+  if (historyFailure.error !== undefined) throw historyFailure.error;
   if (filesFailure) throw filesFailure.error;
   if (provenanceError !== undefined) throw provenanceError;
   await trailing.flushRest(ctx.signal);
@@ -227,11 +231,11 @@ async function openAndMigrate(
   return { status: 'migrated' };
 }
 
-async function pumpHistory(history: History['read'], planner: SeriesPathPlanner, batcher: RunBatcher, media: MediaCarrier, fallbackTs: number, ctx: MigrationContext): Promise<void> {
+async function pumpHistory(history: History['read'], planner: SeriesPathPlanner, batcher: RunBatcher, media: MediaCarrier, fallbackTs: number, ctx: MigrationContext, failed: SourceFailure): Promise<void> {
   const carry = new MappedCarrier(planner, batcher, media);
   if ('blocks' in history) {
     const internal = ctx.mapping.include.has('internal');
-    for await (const block of history.blocks) {
+    for await (const block of untilSourceFails(history.blocks, failed, ctx.signal)) {
       // Rows in ranges of about what the batch has room for, so batches are cut where the row path cuts them.
       const perRow = Math.max(1, block.numbers.filter((c) => internal || !c.key.startsWith('_')).length + (block.rest ? 1 : 0));
       for (let from = 0; from < block.length; ) {
@@ -244,7 +248,7 @@ async function pumpHistory(history: History['read'], planner: SeriesPathPlanner,
       }
     }
   } else {
-    for await (const row of history.rows) {
+    for await (const row of untilSourceFails(history.rows, failed, ctx.signal)) {
       await carry.rows(mapHistoryRow(row, planner, ctx.mapping, fallbackTs, emptyPoints()), row.step, 1);
     }
   }

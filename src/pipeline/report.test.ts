@@ -49,4 +49,14 @@ describe('report', () => {
     expect(text).toContain('points 105 (history 100, system 5, console lines 0), files 3 (10 B) (of which 30 points and 2 files were already in Neptune)');
     ledger.close();
   });
+
+  it('says which of the files already there were kept on size alone (a target that proves no bytes)', () => {
+    const ledger = new Ledger(':memory:');
+    const a = { entity: 'e', project: 'p', runId: 'a' };
+    ledger.startRun(a, { targetProject: 'ws/p' });
+    ledger.commit(a, 'files', { counts: { files: 1, filesAlreadyPresent: 3, filesKeptOnSize: 2, bytes: 10 } });
+    ledger.finishRun(a, 'fp');
+    expect(formatReport(buildReport(ledger))).toContain('files 4 (10 B) (of which 3 files were already in Neptune; 2 of those files kept on size, their bytes not verified)');
+    ledger.close();
+  });
 });

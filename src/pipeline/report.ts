@@ -121,7 +121,7 @@ export function* reportLines(summary: ReportSummary, runs: Iterable<RunReport>, 
   for (const r of runs) {
     const w = r.written;
     const held = inTarget(w);
-    yield `${label(r.status).padEnd(9)} ${r.run}${r.name ? ` (${r.name})` : ''}: fields ${w.fields ?? 0}, points ${held.points} (history ${held.history}, system ${held.system}, console lines ${w.consoleLines ?? 0}), files ${held.files} (${formatBytes(w.bytes ?? 0)})${alreadyThere(w.pointsAlreadyPresent ?? 0, w.filesAlreadyPresent ?? 0)}`;
+    yield `${label(r.status).padEnd(9)} ${r.run}${r.name ? ` (${r.name})` : ''}: fields ${w.fields ?? 0}, points ${held.points} (history ${held.history}, system ${held.system}, console lines ${w.consoleLines ?? 0}), files ${held.files} (${formatBytes(w.bytes ?? 0)})${alreadyThere(w.pointsAlreadyPresent ?? 0, w.filesAlreadyPresent ?? 0, w.filesKeptOnSize ?? 0)}`;
     if (r.error) yield `          error: ${r.error}`;
     const byReason = new Map<string, Array<{ subject: string; count: number; detail?: string }>>();
     for (const o of r.notWritten) byReason.set(o.reason, [...(byReason.get(o.reason) ?? []), o]);
@@ -134,9 +134,11 @@ export function* reportLines(summary: ReportSummary, runs: Iterable<RunReport>, 
 }
 
 /** Said when part of what the target holds was there before this pass wrote anything. */
-function alreadyThere(points: number, files: number): string {
+function alreadyThere(points: number, files: number, keptOnSize = 0): string {
   const parts = [points ? `${points.toLocaleString('en-US')} points` : '', files ? `${files} files` : ''].filter(Boolean);
-  return parts.length ? ` (of which ${parts.join(' and ')} were already in Neptune)` : '';
+  // A target that lists sizes only (Protocol A) proves no bytes: such files are said kept on size.
+  const onSize = keptOnSize ? `; ${keptOnSize} of those files kept on size, their bytes not verified` : '';
+  return parts.length ? ` (of which ${parts.join(' and ')} were already in Neptune${onSize})` : '';
 }
 
 /**

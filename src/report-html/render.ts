@@ -117,7 +117,7 @@ function runData(r: Row): RunData {
   // The headline counts; the rest of the ledger's counters are in the JSON report.
   const w = m?.written ?? {};
   // Media are their own counts (images in image series, media files among the files): shown apart.
-  const written = m ? [['fields', w.fields], ['points', w.points], ['files', w.files], ['images', w.images], ['media files', w.mediaFiles]].filter(([, n]) => n)
+  const written = m ? [['fields', w.fields], ['points', w.points], ['files', w.files], ['images', w.images], ['media files', w.mediaFiles], ['files kept on size (bytes not verified)', w.filesKeptOnSize]].filter(([, n]) => n)
     .map(([k, n]) => `${k} ${num(n as number)}`).concat(w.bytes ? [bytes(w.bytes)] : []).join(', ') : '';
   const diffs = v?.differences ?? [];
   const details: string[] = [];

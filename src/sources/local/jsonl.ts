@@ -37,18 +37,28 @@ export async function* readJsonLines(
 
 /** Reads a JSON object file; undefined when missing or not an object. */
 export async function readJsonObject(path: string): Promise<Record<string, unknown> | undefined> {
+  return (await readJsonObjectFile(path)).value;
+}
+
+/**
+ * Reads a JSON object file: its object, or, for a file that is there and is not one (cut mid-write,
+ * overwritten), why not, so that what the run loses by it can be said. A missing file is neither.
+ */
+export async function readJsonObjectFile(path: string): Promise<{ value?: Record<string, unknown>; problem?: string }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? {} : { problem: `cannot be read (${code ?? String(error)})` };
   }
+  let v: unknown;
   try {
-    const v = parseExtendedJson(text);
-    return isPlainObject(v) ? v : undefined;
-  } catch {
-    return undefined;
+    v = parseExtendedJson(text);
+  } catch (error) {
+    return { problem: `is not valid JSON (${(error instanceof Error ? error.message : String(error)).split('\n')[0]})` };
   }
+  return isPlainObject(v) ? { value: v } : { problem: 'holds no JSON object' };
 }
 
 export async function readTextIfExists(path: string): Promise<string | undefined> {

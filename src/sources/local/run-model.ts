@@ -8,7 +8,7 @@ import type { RunInfo, SourceNotice } from '../../core/records.ts';
 import { unwrapConfig } from '../config.ts';
 import type { RunFolder } from './discover.ts';
 import { liftRow, StepSequencer } from './history-rows.ts';
-import { readJsonLines, readJsonObject, readTextIfExists } from './jsonl.ts';
+import { readJsonLines, readJsonObjectFile, readTextIfExists } from './jsonl.ts';
 import { scanLog, type LogScan } from './log-scan.ts';
 import { isoUtc } from '../dates.ts';
 import { isoFromSeconds, isPlainObject } from './values.ts';
@@ -26,15 +26,20 @@ export interface LoadedFolder {
   description?: string;
   requirementsWandb?: string;
   /** What could not be read around the log (a config.yaml that is not YAML…), for the run's notices. */
-  problems: Array<{ stream: 'config' | 'history' | 'system'; kind: 'invalid' | 'skipped'; message: string; count?: number }>;
+  problems: Array<{ stream: 'run' | 'config' | 'summary' | 'history' | 'system'; kind: 'invalid' | 'skipped'; message: string; count?: number }>;
 }
 
 export async function loadFolder(folder: RunFolder, signal?: AbortSignal): Promise<LoadedFolder> {
   const f = folder.filesDir;
   const lf: LoadedFolder = { folder, problems: [] };
   if (folder.logPath) lf.scan = await scanLog(folder.logPath, signal);
-  lf.metadata = await readJsonObject(join(f, 'wandb-metadata.json'));
-  lf.summaryFile = await readJsonObject(join(f, 'wandb-summary.json'));
+  const metadata = await readJsonObjectFile(join(f, 'wandb-metadata.json'));
+  lf.metadata = metadata.value;
+  if (metadata.problem) {
+    lf.problems.push({ stream: 'run', kind: 'invalid', count: 1, message: `${folder.name}: wandb-metadata.json ${metadata.problem}; what the run's metadata says (state, start, host, git...) is left out` });
+  }
+  const summary = await readJsonObjectFile(join(f, 'wandb-summary.json'));
+  lf.summaryFile = summary.value;
   const yaml = await readTextIfExists(join(f, 'config.yaml'));
   let rawConfig: unknown;
   if (yaml !== undefined) {
@@ -54,13 +59,25 @@ export async function loadFolder(folder: RunFolder, signal?: AbortSignal): Promi
     lf.problems.push({ stream: 'config', kind: 'invalid', message: `${folder.name}: config.yaml holds no mapping of config keys; it is left out`, count: 1 });
     rawConfig = undefined;
   }
-  rawConfig ??= await readJsonObject(join(f, 'config.json'));
+  if (rawConfig === undefined) {
+    const json = await readJsonObjectFile(join(f, 'config.json'));
+    rawConfig = json.value;
+    if (json.problem) {
+      const from = lf.scan && lf.scan.configUpdates > 0 ? 'the config is read from the log instead' : 'its config is left out';
+      lf.problems.push({ stream: 'config', kind: 'invalid', count: 1, message: `${folder.name}: config.json ${json.problem}; ${from}` });
+    }
+  }
   if (isPlainObject(rawConfig)) lf.configFile = unwrapConfig(rawConfig);
   const req = await readTextIfExists(join(f, 'requirements.txt'));
   lf.requirementsWandb = req?.match(/^wandb==(\S+)/m)?.[1];
   if (folder.format === 'legacy') {
     lf.description = (await readTextIfExists(join(f, 'description.md')))?.trim() || undefined;
     lf.legacy = await scanLegacy(folder, signal);
+  }
+  // Said only where the summary would have come from the file (folderSummary): a log with summary records has its own.
+  if (summary.problem && !logHasSummary(lf)) {
+    const fallback = Object.keys(lf.scan?.lastHistoryValues ?? lf.legacy?.lastValues ?? {}).length > 0 ? 'the summary is the last history values instead' : 'the summary is left out';
+    lf.problems.push({ stream: 'summary', kind: 'invalid', count: 1, message: `${folder.name}: wandb-summary.json ${summary.problem}; ${fallback}` });
   }
   return lf;
 }
@@ -182,9 +199,14 @@ function folderConfig(s: LoadedFolder): Record<string, unknown> {
   return s.configFile ?? {};
 }
 
+/** Whether the folder's log holds the run's summary (then wandb-summary.json is not read for it). */
+function logHasSummary(s: LoadedFolder): boolean {
+  return !!s.scan && (s.scan.summaryRecords > 0 || Object.keys(s.scan.summary).length > 0);
+}
+
 /** Log summary; else wandb-summary.json; else the last history values (crashed Python-era runs). */
 function folderSummary(s: LoadedFolder): Record<string, unknown> {
-  if (s.scan && (s.scan.summaryRecords > 0 || Object.keys(s.scan.summary).length > 0)) return s.scan.summary;
+  if (logHasSummary(s)) return s.scan!.summary;
   if (s.summaryFile) return s.summaryFile;
   return s.scan?.lastHistoryValues ?? s.legacy?.lastValues ?? {};
 }
