@@ -18,7 +18,8 @@ import { attrOf, encodeAttributes, floatPoints, lineageOf, resolveRun, seriesReq
 import { queryAttributeDefinitions, queryAttributeValues } from './query.ts';
 import { searchEntries } from './search.ts';
 import { StorageError, type StorageBridge } from './storage.ts';
-import { decodeBulkCheckDetail, decodeRequestIds, decodeRunOperation, Malformed, type RunOperation } from './wire.ts';
+import { decodeBucketsRequest, decodeBulkCheckDetail, decodeRequestIds, decodeRunOperation, Malformed, type RunOperation } from './wire.ts';
+import { timeseriesBuckets } from './buckets.ts';
 
 export interface BDeps { queue: IngestQueue; storage: StorageBridge; faults: BFaults; maxRequestBytes: number }
 
@@ -183,6 +184,11 @@ export function buildBRoutes(d: BDeps): Record<string, Route> {
         return { requestId: rq.requestId, total: r.total, points: r.points };
       });
       sendProto(ctx.res, encodeFloatSeriesResponse(out));
+    } },
+    // neptune-query's fetch_metric_buckets (./buckets.ts); the body is a protobuf ProtoGetTimeseriesBucketsRequest.
+    'POST /api/leaderboard/v1/proto/attributes/timeseries/buckets': { name: 'getTimeseriesBucketsProto', auth: 'bearer', async handle(ctx) {
+      const body = await ctx.body(16 * 1024 * 1024);
+      sendProto(ctx.res, timeseriesBuckets(ctx.state.db, decodeOr400(() => decodeBucketsRequest(body))));
     } },
     'POST /api/leaderboard/v1/proto/attributes/series': { name: 'getSeriesValuesProto', auth: 'bearer', async handle(ctx) {
       const deprecated = ctx.q.get('useDeprecatedStringFields') !== 'false';

@@ -862,3 +862,73 @@ export function decodeBulkCheckDetail(buf: Uint8Array): { project: string; ids: 
   }
   return out;
 }
+
+/** One series of a bucket request: requests.proto `ProtoCustomExpression`. */
+export interface BucketExpression {
+  requestId: string; runId: string; formula: string; includePreview: boolean;
+  /** `ProtoLineage{FULL = 0, ONLY_OWNED = 1}`, `LineageEntityType{EXPERIMENT = 0, RUN = 1}`. */
+  lineage: number; entityType: number;
+}
+
+export interface BucketsRequest {
+  expressions: BucketExpression[];
+  view: { from?: number; to?: number; maxBuckets: number; stepFrom?: number; stepTo?: number; xAxis?: number };
+}
+
+/**
+ * requests.proto `ProtoGetTimeseriesBucketsRequest{expressions=1, view=2}`:
+ * `ProtoCustomExpression{requestId=1, runId=2, customYFormula=3, includePreview=4, lineage=5, entityType=6}`,
+ * `ProtoView{from=1 double, to=2 double, pointFilters=3 {stepRange=1 ProtoOpenRange{from=1, to=2}}, maxBuckets=4,
+ * xScale=5, yScale=6, xAxis=7 ProtoXAxis{oneof steps=1 | epochMillis=2 | relativeTime=3 | custom=4}}`.
+ */
+export function decodeBucketsRequest(buf: Uint8Array): BucketsRequest {
+  const c = new Cur(buf);
+  const out: BucketsRequest = { expressions: [], view: { maxBuckets: 0 } };
+  while (c.more()) {
+    const no = c.tag();
+    const wt = c.wt;
+    if (no === 1 && wt === LEN) {
+      const e = c.sub();
+      const x: BucketExpression = { requestId: '', runId: '', formula: '', includePreview: false, lineage: 0, entityType: 0 };
+      while (e.more()) {
+        const f = e.tag();
+        const ft = e.wt;
+        if (f === 1 && ft === LEN) x.requestId = e.string();
+        else if (f === 2 && ft === LEN) x.runId = e.string();
+        else if (f === 3 && ft === LEN) x.formula = e.string();
+        else if (f === 4 && ft === VARINT) x.includePreview = e.varint() !== 0;
+        else if (f === 5 && ft === VARINT) x.lineage = e.int32();
+        else if (f === 6 && ft === VARINT) x.entityType = e.int32();
+        else e.skip(ft);
+      }
+      out.expressions.push(x);
+    } else if (no === 2 && wt === LEN) {
+      const v = c.sub();
+      while (v.more()) {
+        const f = v.tag();
+        const ft = v.wt;
+        if (f === 1 && ft === I64) out.view.from = v.double();
+        else if (f === 2 && ft === I64) out.view.to = v.double();
+        else if (f === 4 && ft === VARINT) out.view.maxBuckets = v.int32();
+        else if (f === 3 && ft === LEN) {
+          const pf = v.sub();
+          while (pf.more()) {
+            if (pf.tag() === 1 && pf.wt === LEN) {
+              const r = pf.sub();
+              while (r.more()) {
+                const rf = r.tag();
+                if (rf === 1 && r.wt === I64) out.view.stepFrom = r.double();
+                else if (rf === 2 && r.wt === I64) out.view.stepTo = r.double();
+                else r.skip(r.wt);
+              }
+            } else pf.skip(pf.wt);
+          }
+        } else if (f === 7 && ft === LEN) {
+          const a = v.sub();
+          while (a.more()) { out.view.xAxis = a.tag(); a.skip(a.wt); }
+        } else v.skip(ft);
+      }
+    } else c.skip(wt);
+  }
+  return out;
+}
