@@ -20,6 +20,7 @@ let reader: NeptuneBReader;
 let id: string;
 let held: Map<string, HeldField>;
 const RUN = 'r-verify';
+const LONG = 12_000;
 const T0 = Date.UTC(2023, 4, 6, 7, 8, 9, 10);
 const bytes = (i: number) => Buffer.from(`image ${i} `.repeat(i + 1));
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
@@ -46,6 +47,11 @@ beforeAll(async () => {
     })),
   ]));
   expect(codes(status)).toEqual({ 0: 14 });
+  // A string series longer than a page (a long console): 12,000 lines, in one request.
+  const long = await b.ingestProcessed(encodeUpdate(PROJECT, RUN, Array.from({ length: LONG }, (_, i) => ({
+    step: { whole: i, micro: 0 }, timestamp: T0 + i, append: { 'monitoring/stdout': { string: `console ${i}` } },
+  }))));
+  expect(codes(long.status)).toEqual({ 0: LONG });
   session = createNeptuneSession({ env: { NEPTUNE_API_TOKEN: emu.apiToken() } });
   reader = new NeptuneBReader(session);
   const [workspace, name] = PROJECT.split('/');
@@ -69,12 +75,18 @@ describe('Protocol B read-back (src/sinks/neptune-b/read-back.ts)', () => {
   it("the writer's resume reads the same run the same way: found by custom run id, each series' last step, each FileRef's size", async () => {
     expect(id).toMatch(new RegExp(`^${PROJECT}/[^/]+$`)); // neptune-query's RunIdentifier: <workspace>/<project>/<sys/id>
     const state = await readHeld(session.api, PROJECT, RUN);
-    expect(Object.fromEntries(state.lastSteps)).toEqual({ loss: 12.333333, log: 12.333333, samples: 12.333333, weights: 12.333333 });
+    expect(Object.fromEntries(state.lastSteps)).toEqual({ loss: 12.333333, log: 12.333333, samples: 12.333333, weights: 12.333333, 'monitoring/stdout': LONG - 1 });
     expect(Object.fromEntries(state.fileRefs)).toEqual({ 'files/model.txt': 7 });
     expect(state.types).toEqual(new Map([...held].map(([path, f]) => [path, f.type])));
     expect(state.types.get('config/big')).toBe('int');
     // A run no search finds holds nothing (a fresh run of a migration).
     expect(await readHeld(session.api, PROJECT, 'no-such-run')).toEqual({ lastSteps: new Map(), fileRefs: new Map(), types: new Map() });
+  });
+
+  it('a string series longer than a page is read whole, every line at its step and time (the page size is no cap)', async () => {
+    const got: Array<[number, number, string]> = [];
+    for await (const p of reader.series(id, 'monitoring/stdout', 'string')) got.push([p.step, p.timestampMs, p.value as string]);
+    expect(got).toEqual(Array.from({ length: LONG }, (_, i) => [i, T0 + i, `console ${i}`]));
   });
 
   it('steps as B keeps them: to the microsecond, as the writer truncates', () => {

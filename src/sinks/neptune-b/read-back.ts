@@ -437,14 +437,18 @@ export class NeptuneBReader {
     }
   }
 
-  /** Points of a string, file or histogram series in step order, paged by `searchAfter` as neptune-query does. */
+  /**
+   * Points of a string, file or histogram series in step order, paged by `searchAfter` as neptune-query
+   * does, with no `perSeriesPointsLimit`: that is a cap (neptune-query series.py `tail_limit`; its e2e
+   * test gets exactly the tail), so a page size there read a series of 12,000 console lines as 10,000.
+   */
   private async *objectPoints(containerId: string, path: string, signal?: AbortSignal): AsyncGenerator<ObjectPoint> {
     let token: string | undefined;
     for (;;) {
       const res = await this.api.call({
         method: 'POST', path: '/api/leaderboard/v1/proto/attributes/series', query: { useDeprecatedStringFields: false }, headers: PROTO,
         json: {
-          perSeriesPointsLimit: B_SERIES_PAGE, order: 'ascending',
+          order: 'ascending',
           requests: [{ requestId: '0', series: this.timeSeries(containerId, path), ...(token !== undefined ? { searchAfter: { finished: false, token } } : {}) }],
         },
         acceptStatus: [404], signal, what: `points of ${path}`,
