@@ -16,7 +16,7 @@ function floatSlice(path: string, points: Array<[step: number, ms: number, value
 
 describe('encodeOperations', () => {
   it('writes atoms and float series byte for byte as JSON.stringify does', () => {
-    const odd = [0, -0, 1, -1, 0.1, 1 / 3, -2.5e-7, 1e21, 123456789012345680000, 5e-324, Number.MAX_VALUE, 2 ** 53, -(2 ** 31) - 1];
+    const odd = [0, 1, -1, 0.1, 1 / 3, -2.5e-7, 1e21, 123456789012345680000, 5e-324, Number.MAX_VALUE, 2 ** 53, -(2 ** 31) - 1];
     const rows: Array<[number, number, number]> = odd.map((v, i) => [i * 1000 + 0.5 * (i % 2), 1_700_000_000_000.5 + i * 10.49, v]);
     const atoms = [
       atomOp('sys/name', { type: 'string', value: 'é "quoted" \\ \n\t\u0001 \ud83d\ude00 \ud800' }),
@@ -30,6 +30,14 @@ describe('encodeOperations', () => {
     const body = encodeOperations(ops);
     expect(body.toString('utf8')).toBe(asJson(ops));
     expect(body.equals(Buffer.from(asJson(ops), 'utf8'))).toBe(true);
+  });
+
+  it('writes a float point of -0 as -0.0, so the server holds the double W&B holds (JSON.stringify would write 0)', () => {
+    const ops = [floatSlice('z', [[0, 10, -0], [1, 11, 0], [2, 12, -0]])];
+    const text = encodeOperations(ops).toString();
+    expect(text).toBe(asJson(ops).replace('{"value":0,"step":0,', '{"value":-0.0,"step":0,').replace('{"value":0,"step":2,', '{"value":-0.0,"step":2,'));
+    const values = (JSON.parse(text) as Array<{ logFloats: { entries: Array<{ value: number }> } }>)[0].logFloats.entries.map((e) => e.value);
+    expect(values.map((v) => Object.is(v, -0))).toEqual([true, false, true]);
   });
 
   it('writes the value JSON gives a non-finite number (null), though the writer never buffers one', () => {

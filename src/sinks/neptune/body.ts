@@ -2,7 +2,8 @@ import { isSlice, type BatchOp, type SeriesSlice } from './operations.ts';
 
 /**
  * The JSON body of one `executeOperations` request (served swagger: an array of `Operation`), byte for
- * byte what `JSON.stringify` gives for the same operations. Atoms go through `JSON.stringify`; a series
+ * byte what `JSON.stringify` gives for the same operations, but for a float point of -0 (`-0.0`, which
+ * JSON.stringify would write as 0: FloatPointValueDTO.value is a double, and -0 is one). Atoms go through `JSON.stringify`; a series
  * slice is written from its buffer's columns: no object per point, each point's step and timestamp
  * formatted once per request even when several series share them (history rows), and each operation's
  * text written into one reused buffer as soon as it is built, so what is built stays short-lived.
@@ -102,7 +103,10 @@ function floatEntries(values: Float64Array, steps: Float64Array, times: Float64A
   for (let i = 0; i < n; i++) {
     const end = formatted.indexOf(i === n - 1 ? ']' : ',', at);
     parts[3 * i] = i > 0 ? ',{"value":' : '{"value":';
-    parts[3 * i + 1] = formatted.slice(at, end);
+    const v = values[from + i];
+    // JSON.stringify writes -0 as 0; the double W&B holds is -0, and a JSON number can say so (`-0.0`, a
+    // float token to parsers that read `-0` as the integer 0).
+    parts[3 * i + 1] = v === 0 && 1 / v < 0 ? '-0.0' : formatted.slice(at, end);
     parts[3 * i + 2] = tail(steps[from + i], Math.round(times[from + i]));
     at = end + 1;
   }
