@@ -91,7 +91,8 @@ async function migrateChangedRun(
 ): Promise<RunOutcome> {
   // The history is read from now, while the run is opened on the target (project, run, its state): a big
   // run's export downloads meanwhile. Where it starts is the ledger's cursor alone (the target's last steps
-  // filter what it already holds later, in the batcher).
+  // filter what it already holds later, in the batcher). A run that fails first ends the read once its
+  // first item has come (its download is not aborted: see startHistory).
   const history = startHistory(run, known, baseCtx);
   try {
     return await openAndMigrate(run, fingerprint, optionsKey, known, projectTarget, baseCtx, nameUnique, history.read);
@@ -107,13 +108,13 @@ function startHistory(run: RunInfo, known: LedgerKnown, ctx: MigrationContext): 
   // Other mapping options restart the streams (openAndMigrate clears the cursors): from the start then.
   const cursor = known.otherOptions ? undefined : ctx.ledger.cursor(run.key, 'history');
   const fromStep = cursor === undefined ? undefined : Math.floor(cursor) + 1;
-  const abort = new AbortController();
-  const signal = ctx.signal ? AbortSignal.any([ctx.signal, abort.signal]) : abort.signal;
+  // The migration's signal, not one of this run's: what a source's first read starts is shared with other
+  // runs (a batched document, their small files fetched ahead) and must not end with this run.
   if (ctx.source.historyBlocks) {
-    const started = startedNow(ctx.source.historyBlocks(run, { fromStep }, signal), abort);
+    const started = startedNow(ctx.source.historyBlocks(run, { fromStep }, ctx.signal));
     return { started, read: { blocks: started.items } };
   }
-  const started = startedNow(ctx.source.history(run, { fromStep }, signal), abort);
+  const started = startedNow(ctx.source.history(run, { fromStep }, ctx.signal));
   return { started, read: { rows: started.items } };
 }
 

@@ -46,8 +46,8 @@ export interface StartedNow<T> {
   /** The items, the first one already on its way; iterated once. */
   items: AsyncIterable<T>;
   /**
-   * Stops the reading where it is (aborts `abort`, ends the iterator: its `finally` blocks run) when it
-   * was not read to its end; a failure of the reading nobody asked for is dropped.
+   * Ends the iterator (its `finally` blocks run) when it was not read to its end, once the item being
+   * read has come; a failure of the reading nobody asked for is dropped.
    */
   close(): Promise<void>;
 }
@@ -55,9 +55,10 @@ export interface StartedNow<T> {
 /**
  * Asks `items` for its first item now, so what the first item waits on (a run's history: a GraphQL query
  * and the export's download) runs while the caller does something else (opens the run on the target).
- * Only that one item is read ahead. `abort` is the signal `items` reads with: `close` aborts it.
+ * Only that one item is read ahead. Not aborted on `close`: the source shares what a first read starts
+ * (a batched document, other runs' small files fetched ahead) under the signal it was given.
  */
-export function startedNow<T>(items: AsyncIterable<T>, abort: AbortController): StartedNow<T> {
+export function startedNow<T>(items: AsyncIterable<T>): StartedNow<T> {
   const it = items[Symbol.asyncIterator]();
   let first: Promise<IteratorResult<T>> | undefined = it.next();
   // Seen by whoever iterates; when nobody does (the run failed before), close() drops it.
@@ -80,7 +81,6 @@ export function startedNow<T>(items: AsyncIterable<T>, abort: AbortController): 
     },
     async close() {
       first = undefined;
-      abort.abort();
       await it.return?.(undefined).catch(() => {});
     },
   };

@@ -1,7 +1,8 @@
 /**
  * A run's history is asked for before the run is opened on the target (its export downloads while the
- * project and run are made), from the ledger's cursor; a run the target refuses stops that read (its
- * signal aborted, its `finally` run) and nothing of it reaches the target.
+ * project and run are made), from the ledger's cursor, with the migration's signal (what a source's first
+ * read starts is shared with other runs); a run the target refuses ends that read (its `finally` runs)
+ * and nothing of it reaches the target.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,18 +24,14 @@ afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, f
 
 const sel: MigrateSelection = { workspace: 'ws', projects: 'all', projectMap: new Map(), filter: {}, concurrency: 1 };
 
-/** Blocks of 10 rows; says what happens to its reads in `events`; with `hold`, its first read waits for its signal's abort. */
+/** Blocks of 10 rows; says what happens to its reads in `events`, and which signal each read got. */
 class TracedSource extends FakeSource {
   events: string[] = [];
-  hold = false;
+  signals: Array<AbortSignal | undefined> = [];
   async *historyBlocks(run: RunInfo, opts: { fromStep?: number }, signal?: AbortSignal): AsyncIterable<HistoryBlock> {
     this.events.push(`history asked from ${opts.fromStep ?? 0}`);
+    this.signals.push(signal);
     try {
-      if (this.hold) {
-        await new Promise<void>((resolve) => signal!.addEventListener('abort', () => resolve(), { once: true }));
-        this.events.push('history aborted');
-        signal!.throwIfAborted();
-      }
       const rows = [];
       for await (const r of this.history(run, opts, signal)) {
         rows.push(r);
@@ -56,13 +53,15 @@ class TracedTarget extends FakeTarget {
   }
 }
 
+const migration = new AbortController();
+
 function setup(source: FakeSource, target: FakeTarget) {
   const dir = mkdtempSync(join(tmpdir(), 'w2n-history-ahead-'));
   dirs.push(dir);
   const ledger = new Ledger(join(dir, 'ledger.sqlite'));
   const ctx: MigrationContext = {
     source, target, ledger, mapping: { ...defaultMappingOptions, include: new Set() as never }, log: silentLogger, emit: () => {},
-    filePool: new Pool(2), batchPoints: 25, fileBatchBytes: 5_000_000, fileBatchCount: 500, toolVersion: 'test',
+    filePool: new Pool(2), batchPoints: 25, fileBatchBytes: 5_000_000, fileBatchCount: 500, toolVersion: 'test', signal: migration.signal,
   };
   return { ctx, ledger };
 }
@@ -88,14 +87,15 @@ describe('history read ahead of the run', () => {
     expect(loss.map((p) => p.step)).toEqual(Array.from({ length: 95 }, (_, i) => i));
   });
 
-  it('a run the target refuses stops the read: its signal aborted, its finally run, nothing written', async () => {
-    const source = new TracedSource([fakeRun('r1')], new Map([['r1', 95]]));
-    source.hold = true;
+  it('a run the target refuses ends the read (its finally runs), nothing written; no read’s signal is aborted with its run', async () => {
+    const source = new TracedSource([fakeRun('r1'), fakeRun('r2')], new Map([['r1', 95], ['r2', 30]]));
     const target = new TracedTarget(source.events, true);
     const { ctx } = setup(source, target);
     const result = await migrate(sel, ctx);
-    expect(result.failed).toBe(1);
-    expect(source.events).toEqual(['history asked from 0', 'run opened', 'history aborted', 'history closed']);
+    expect(result.failed).toBe(2);
+    expect(source.events).toEqual(['history asked from 0', 'run opened', 'history closed', 'history asked from 0', 'run opened', 'history closed']);
     expect(target.runs.size).toBe(0);
+    // Not ended with the run: what the read started may serve other runs.
+    expect(source.signals.map((sig) => sig !== undefined && !sig.aborted)).toEqual([true, true]);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpError, NetworkError, SourceDataError, isAbortError, AbortedError } from '../../core/errors.ts';
-import type { HttpClient, HttpStreamResponse } from '../../http/client.ts';
+import type { HttpClient } from '../../http/client.ts';
 import { backoffDelayMs } from '../../http/retry-policy.ts';
 import { sleep } from '../../http/sleep.ts';
 
@@ -33,11 +33,6 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Whole-download attempts when the bytes come back short or wrong. @default 5 */
   attempts?: number;
-  /**
-   * A `Range` header value (`bytes=-65536`: the last 64 KiB). The answer may be 206 with those bytes
-   * (`Downloaded.partOf` says of what) or, from a server that ignores Range, 200 with the whole body.
-   */
-  range?: string;
 }
 
 export interface Downloaded {
@@ -45,8 +40,6 @@ export interface Downloaded {
   sizeBytes: number;
   /** Base64 MD5 of the bytes, computed when there was one to check them against (`md5`). */
   md5?: string;
-  /** For a ranged download answered 206: where the bytes start in the whole body, and its size. */
-  partOf?: { start: number; size: number };
 }
 
 const REDIRECTS: readonly number[] = [301, 302, 303, 307, 308];
@@ -65,22 +58,21 @@ export class SignedUrlRefusedError extends SourceDataError {
   }
 }
 
-/** Opens the body of `url`, following redirects (each hop routed on its own), with its status and headers. */
-async function openFollowing(o: DownloadOptions): Promise<HttpStreamResponse> {
+/** Opens the body of `url`, following redirects (each hop routed on its own). */
+async function openFollowing(o: DownloadOptions): Promise<Readable> {
   let url = o.url;
   for (let hop = 0; ; hop++) {
     const route = o.route(url);
     let res;
     try {
-      const headers = o.range === undefined ? route.headers : { ...route.headers, Range: o.range };
-      res = await route.http.stream({ method: 'GET', url, headers, signal: o.signal, what: o.what, acceptStatus: REDIRECTS });
+      res = await route.http.stream({ method: 'GET', url, headers: route.headers, signal: o.signal, what: o.what, acceptStatus: REDIRECTS });
     } catch (error) {
       if (error instanceof HttpError && REFUSED.includes(error.status) && !('authorization' in lowerKeys(route.headers))) {
         throw new SignedUrlRefusedError(error.status, `${o.what}: storage refused the signed URL (HTTP ${error.status}): ${error.message}`);
       }
       throw error;
     }
-    if (!REDIRECTS.includes(res.status)) return res;
+    if (!REDIRECTS.includes(res.status)) return res.body;
     res.body.resume();
     const location = res.headers.location;
     const target = Array.isArray(location) ? location[0] : location;
@@ -108,9 +100,7 @@ export async function downloadToFile(o: DownloadOptions): Promise<Downloaded> {
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (o.signal?.aborted) throw new AbortedError(`${o.what}: aborted`);
     try {
-      const res = await openFollowing(o);
-      const body = res.body;
-      const partOf = res.status === 206 ? contentRange(res.headers['content-range'], o.what) : undefined;
+      const body = await openFollowing(o);
       const hash = o.md5 ? createHash('md5') : undefined;
       let size = 0;
       const counter = new Transform({
@@ -127,7 +117,7 @@ export async function downloadToFile(o: DownloadOptions): Promise<Downloaded> {
       } else if (o.md5 && normaliseMd5(o.md5) !== md5) {
         lastProblem = `MD5 ${md5} does not match the listed ${o.md5}`;
       } else {
-        return partOf ? { path, sizeBytes: size, md5, partOf } : { path, sizeBytes: size, md5 };
+        return { path, sizeBytes: size, md5 };
       }
     } catch (error) {
       if (isAbortError(error) || o.signal?.aborted) throw new AbortedError(`${o.what}: aborted`);
@@ -139,13 +129,6 @@ export async function downloadToFile(o: DownloadOptions): Promise<Downloaded> {
   }
   await rm(path, { force: true });
   throw new SourceDataError(`${o.what}: download failed after ${attempts} attempts: ${lastProblem}`);
-}
-
-/** `Content-Range: bytes <first>-<last>/<size>` of a 206 answer. */
-function contentRange(h: string | string[] | undefined, what: string): { start: number; size: number } {
-  const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec((Array.isArray(h) ? h[0] : h)?.trim() ?? '');
-  if (!m) throw new SourceDataError(`${what}: a 206 answer without a readable Content-Range (${String(h)})`);
-  return { start: Number(m[1]), size: Number(m[3]) };
 }
 
 function isTransportError(e: unknown): boolean {

@@ -10,8 +10,7 @@ import { numberFromJsonField } from '../extended-json.ts';
 import type { GraphqlTransport } from './graphql.ts';
 import { pagedHistoryScan } from './history-paged.ts';
 import { toHistoryRow } from './history-rows.ts';
-import { exportFooter } from './export-footers.ts';
-import { parquetFileRows, parquetStepRange, textColumnRule, type ParquetFileRowsOptions, type RawRow, type TextColumnRule } from './parquet-rows.ts';
+import { parquetFileRows, parquetStepRange, textColumnRule, type RawRow, type TextColumnRule } from './parquet-rows.ts';
 import { RUN_HISTORY_KEYS, RUN_PARQUET_HISTORY } from './queries.ts';
 import { lastStepOf } from './run-info.ts';
 
@@ -41,8 +40,6 @@ interface HistoryKeysData {
 interface HistoryShape<T> {
   /** The export files' items in step order (files merged by step where they overlap). */
   exported(files: string[], o: ExportReadOptions): AsyncIterable<T>;
-  /** One export file's items (the `i`th of the export). */
-  exportedFile(path: string, i: number, o: ExportReadOptions): AsyncIterable<T>;
   /** Rows of the paged scan, as items. */
   paged(rows: AsyncIterable<RawRow>): AsyncIterable<T>;
   /** The item without its rows at or below `last` (undefined when none is left), and its last step. */
@@ -57,7 +54,6 @@ interface ExportReadOptions {
 
 const ROWS: HistoryShape<HistoryRow> = {
   exported: (files, o) => mapRows(exportRows(files, o)),
-  exportedFile: (path, i, o) => mapRows(parquetFileRows(path, fileReadOptions(i, o))),
   paged: mapRows,
   after: (row, last) => (row.step <= last ? undefined : { item: row, lastStep: row.step }),
 };
@@ -67,7 +63,6 @@ const PAGED_BLOCK_ROWS = 1000;
 
 const BLOCKS: HistoryShape<HistoryBlock> = {
   exported: exportBlocks,
-  exportedFile: (path, i, o) => parquetFileBlocks(path, fileReadOptions(i, o)),
   paged: (rows) => rowBlocks(increasing(rows), PAGED_BLOCK_ROWS),
   after(block, last) {
     // Steps increase within a block: the rows at or below `last` are a prefix.
@@ -145,16 +140,12 @@ async function* readHistoryAs<T>(shape: HistoryShape<T>, deps: HistoryReaderDeps
       textRuleAsked.catch(() => {});
       const tmp = await makeTempDir(deps.tmpDir, 'w2n-history');
       try {
+        let files: string[];
         // Signed export URLs expire: when storage refuses one, ask for the export again (fresh URLs; the
-        // list's order may differ) — as the SDK refetches expired URLs. What was read already is not read
-        // again: the fresh export is read from after the last step given.
+        // list's order may differ, so every file is fetched again) — as the SDK refetches expired URLs.
         for (let refresh = 0; ; refresh++) {
           try {
-            const from = Math.max(fromStep, last + 1);
-            for await (const item of exportRead(shape, deps, exp.urls, { dir: tmp.dir, batch: refresh, fromStep: from, textRule: textRuleAsked, where, signal })) {
-              const h = accept(item);
-              if (h) yield h;
-            }
+            files = await downloadAll(deps, exp.urls, tmp.dir, where, refresh, signal);
             break;
           } catch (error) {
             if (!(error instanceof SignedUrlRefusedError) || refresh >= URL_REFRESHES) throw error;
@@ -165,6 +156,11 @@ async function* readHistoryAs<T>(shape: HistoryShape<T>, deps: HistoryReaderDeps
           }
         }
         liveSteps = exp.liveSteps;
+        const textRule = await textRuleAsked;
+        for await (const item of shape.exported(files, { fromStep, textRule, where })) {
+          const h = accept(item);
+          if (h) yield h;
+        }
       } finally {
         await tmp.remove();
       }
@@ -246,96 +242,29 @@ function safeJson(s: string): unknown {
   }
 }
 
-interface ExportRead {
-  dir: string;
-  /** Which pass over the export this is (fresh URLs after a refusal): names its files apart. */
-  batch: number;
-  fromStep: number;
-  textRule: Promise<TextColumnRule>;
-  where: string;
-  signal?: AbortSignal;
-}
-
-/**
- * The export's items in step order, each file read as soon as it has landed while the next downloads.
- * Each file's footer first (export-footers.ts: a ranged request for its last bytes) gives its step range;
- * files that do not overlap are downloaded one at a time in step order (a file wholly before `fromStep`
- * not at all) and read in that order. Unknown or overlapping ranges: every file is downloaded, then read
- * as before (exportItems). Downloads still running when the reading stops are aborted and awaited.
- */
-async function* exportRead<T>(shape: HistoryShape<T>, deps: HistoryReaderDeps, urls: string[], r: ExportRead): AsyncGenerator<T> {
-  const abort = new AbortController();
-  const signal = r.signal ? AbortSignal.any([r.signal, abort.signal]) : abort.signal;
-  const running: Promise<unknown>[] = [];
-  const fileName = (i: number) => `export-${r.batch}-${i}.parquet`;
-  const what = (i: number) => `${r.where} (export file ${i + 1})`;
-  const track = <P>(p: Promise<P>): Promise<P> => {
-    running.push(p.catch(() => {}));
-    return p;
-  };
-  try {
-    const footers = await inPool(urls.map((url, i) => () => track(exportFooter({ route: deps.route, url, dir: r.dir, fileName: fileName(i), what: what(i), signal }))), DOWNLOADS_AT_ONCE);
-    // Signed storage URLs: no W&B credentials, ever (the route decides per hop).
-    const fetchFile = async (i: number): Promise<string> => footers[i].whole ?? (await downloadToFile({ route: deps.route, url: urls[i], dir: r.dir, fileName: fileName(i), what: what(i), signal })).path;
-    const order = stepOrder(footers.map((f) => f.range));
-    if (!order) {
-      const paths = await inPool(urls.map((_, i) => () => track(fetchFile(i))), DOWNLOADS_AT_ONCE);
-      yield* shape.exported(paths, { fromStep: r.fromStep, textRule: await r.textRule, where: r.where });
-      return;
-    }
-    const wanted = order.filter((i) => footers[i].range!.max >= r.fromStep);
-    // One at a time, in the order they are read: the first file lands as early as it can.
-    let before: Promise<unknown> = Promise.resolve();
-    const landed = wanted.map((i) => {
-      const p = track(before.then(() => fetchFile(i)));
-      before = p;
-      return p;
-    });
-    const o = { fromStep: r.fromStep, textRule: await r.textRule, where: r.where };
-    for (let k = 0; k < wanted.length; k++) {
-      const path = await landed[k];
-      yield* shape.exportedFile(path, wanted[k], o);
-      // Read: its disk space goes now, not when the whole export is done.
-      await rm(path, { force: true });
-    }
-  } finally {
-    abort.abort();
-    await Promise.all(running);
-  }
-}
-
-/** Export files downloaded (or footers fetched) at once. */
-const DOWNLOADS_AT_ONCE = 4;
-
-/** Runs `tasks`, `n` at a time; after a failure no new task starts, and the first failure is thrown once every started one ended. */
-async function inPool<T>(tasks: Array<() => Promise<T>>, n: number): Promise<T[]> {
-  const out: T[] = new Array(tasks.length);
+async function downloadAll(deps: HistoryReaderDeps, urls: string[], dir: string, where: string, batch: number, signal?: AbortSignal): Promise<string[]> {
+  const paths: string[] = new Array(urls.length);
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < tasks.length && !failure) {
+    while (next < urls.length && !failure) {
       const i = next++;
       try {
-        out[i] = await tasks[i]();
+        // Signed storage URLs: no W&B credentials, ever (the route decides per hop).
+        const d = await downloadToFile({ route: deps.route, url: urls[i], dir, fileName: `export-${batch}-${i}.parquet`, what: `${where} (export file ${i + 1})`, signal });
+        paths[i] = d.path;
       } catch (error) {
         failure ??= { error };
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(n, tasks.length) }, worker));
-  if (failure) throw failure.error;
-  return out;
-}
-
-/** The files' order by step when every range is known and none overlaps another, else undefined. */
-function stepOrder(ranges: ReadonlyArray<{ min: number; max: number } | undefined>): number[] | undefined {
-  if (!ranges.every((x) => x !== undefined)) return undefined;
-  const order = ranges.map((_, i) => i).sort((a, b) => ranges[a]!.min - ranges[b]!.min);
-  return order.every((f, k) => k === 0 || ranges[order[k - 1]]!.max < ranges[f]!.min) ? order : undefined;
-}
-
-function fileReadOptions(i: number, o: ExportReadOptions): ParquetFileRowsOptions {
-  return { fromStep: o.fromStep, textRule: o.textRule, where: `${o.where} (export file ${i + 1})` };
+  // Every worker stops before this returns, so no download of a failed batch outlives it.
+  await Promise.all(Array.from({ length: Math.min(4, urls.length) }, worker));
+  if (failure) {
+    await Promise.all(paths.filter(Boolean).map((p) => rm(p, { force: true })));
+    throw failure.error;
+  }
+  return paths;
 }
 
 /**
@@ -344,22 +273,26 @@ function fileReadOptions(i: number, o: ExportReadOptions): ParquetFileRowsOption
  */
 async function* exportItems<T>(paths: string[], open: (i: number) => AsyncIterable<T>, merged: () => AsyncIterable<T>, fromStep: number): AsyncGenerator<T> {
   const ranges = await Promise.all(paths.map((p) => parquetStepRange(p).catch(() => undefined)));
-  const order = stepOrder(ranges);
-  if (order) {
-    for (const i of order) if (ranges[i]!.max >= fromStep) yield* open(i);
-    return;
+  const order = paths.map((_, i) => i);
+  if (ranges.every((r) => r !== undefined)) {
+    order.sort((a, b) => ranges[a]!.min - ranges[b]!.min);
+    const disjoint = order.every((f, k) => k === 0 || ranges[order[k - 1]]!.max < ranges[f]!.min);
+    if (disjoint) {
+      for (const i of order) if (ranges[i]!.max >= fromStep) yield* open(i);
+      return;
+    }
   }
   yield* merged();
 }
 
 function exportRows(paths: string[], o: ExportReadOptions): AsyncGenerator<RawRow> {
-  const open = (i: number) => parquetFileRows(paths[i], fileReadOptions(i, o));
+  const open = (i: number) => parquetFileRows(paths[i], { fromStep: o.fromStep, textRule: o.textRule, where: `${o.where} (export file ${i + 1})` });
   return exportItems(paths, open, () => mergeByStep(paths.map((_, i) => open(i))), o.fromStep);
 }
 
 /** Overlapping files (not seen in W&B's exports) are merged row by row, then put back into blocks. */
 function exportBlocks(paths: string[], o: ExportReadOptions): AsyncGenerator<HistoryBlock> {
-  const open = (i: number) => parquetFileBlocks(paths[i], fileReadOptions(i, o));
+  const open = (i: number) => parquetFileBlocks(paths[i], { fromStep: o.fromStep, textRule: o.textRule, where: `${o.where} (export file ${i + 1})` });
   return exportItems(paths, open, () => BLOCKS.paged(exportRows(paths, o)), o.fromStep);
 }
 

@@ -138,11 +138,6 @@ async function* fileRows(f: ExportFile, o: ParquetFileRowsOptions): AsyncGenerat
 export async function parquetStepRange(path: string): Promise<{ min: number; max: number } | undefined> {
   const file = await openParquetFile(path);
   const metadata = await parquetMetadataAsync(file).finally(() => file.close());
-  return stepRangeOf(metadata);
-}
-
-/** `_step` range from a file's metadata (row-group statistics), or undefined when not recorded. */
-export function stepRangeOf(metadata: FileMetaData): { min: number; max: number } | undefined {
   const col = metadata.row_groups[0]?.columns.findIndex((c) => c.meta_data?.path_in_schema.join('.') === '_step') ?? -1;
   if (col < 0) return undefined;
   let min = Infinity;
