@@ -11,9 +11,9 @@ import { capabilitiesOf } from '../mapping/options.ts';
 import { heldStep } from '../mapping/steps.ts';
 import type { CountScope } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
-import { eachSettled } from './each-settled.ts';
 import { uploadSets } from './upload-sets.ts';
 import { leftForNextPass } from './left-for-next-pass.ts';
+import { forEachConcurrent } from './pool.ts';
 import { md5Base64 } from '../sources/local/files.ts';
 
 /** Ledger name of a media file once it landed (the files table keys what a re-run must not send again). */
@@ -227,7 +227,7 @@ export class MediaCarrier {
     const omissions = [...got.omissions];
     let bytes = 0;
     let landed = 0;
-    await eachSettled(got.byPath, SERIES_AT_ONCE, async ([path, list]) => {
+    await forEachConcurrent(got.byPath, SERIES_AT_ONCE, async ([path, list]) => {
       const refused = await this.target.logImages!(path, list.map((x) => x.point), this.ctx.signal);
       omissions.push(...this.byKey(list[0].image.key, path, refused));
       const lost = refused.reduce((n, o) => n + o.count, 0);
@@ -270,7 +270,7 @@ export class MediaCarrier {
       entry.points.push(h.point);
     }
     let landed = 0;
-    await eachSettled(byPath, SERIES_AT_ONCE, async ([path, { key, points }]) => {
+    await forEachConcurrent(byPath, SERIES_AT_ONCE, async ([path, { key, points }]) => {
       if (!this.target.logHistograms) {
         omissions.push({ reason: 'unsupported-value', subject: key, count: points.length, detail: 'this target has no histogram series' });
         return;

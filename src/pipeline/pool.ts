@@ -31,27 +31,37 @@ export class Pool {
 }
 
 /**
- * Runs `worker` over every item of an async iterable with at most `concurrency` in flight, pulling the
- * next item only when a worker is free (so listing never runs far ahead of migrating).
+ * Runs `worker` over every item of `items` with at most `concurrency` in flight, pulling the next item
+ * only when a worker is free (so listing never runs far ahead of migrating). A failure (the worker's, or
+ * the items' own) starts nothing new, and is rethrown only once every worker in flight has ended: the
+ * caller's `finally` (closing the target, deleting the local copies an upload reads) must not run under
+ * work still going.
  */
 export async function forEachConcurrent<T>(
-  items: AsyncIterable<T>,
+  items: Iterable<T> | AsyncIterable<T>,
   concurrency: number,
   worker: (item: T) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
-  const it = items[Symbol.asyncIterator]();
+  const it = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
   let done = false;
+  let failure: { error: unknown } | undefined;
   const lane = async () => {
     for (;;) {
-      if (done || signal?.aborted) return;
-      const next = await it.next();
-      if (next.done) {
-        done = true;
+      if (done || failure || signal?.aborted) return;
+      try {
+        const next = await it.next();
+        if (next.done) {
+          done = true;
+          return;
+        }
+        await worker(next.value);
+      } catch (error) {
+        failure ??= { error };
         return;
       }
-      await worker(next.value);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+  if (failure) throw failure.error;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eachSettled } from './each-settled.ts';
+import { forEachConcurrent } from './pool.ts';
 
 /** A promise the test resolves or rejects by hand. */
 function gate() {
@@ -9,11 +9,11 @@ function gate() {
   return { done, open, fail };
 }
 
-describe('eachSettled', () => {
+describe('forEachConcurrent', () => {
   it('keeps at most `concurrency` workers in flight and runs every item', async () => {
     const gates = Array.from({ length: 5 }, gate);
     const started: number[] = [];
-    const all = eachSettled([0, 1, 2, 3, 4], 2, async (i) => {
+    const all = forEachConcurrent([0, 1, 2, 3, 4], 2, async (i) => {
       started.push(i);
       await gates[i].done;
     });
@@ -31,7 +31,7 @@ describe('eachSettled', () => {
     const gates = Array.from({ length: 4 }, gate);
     const started: number[] = [];
     let settled = false;
-    const all = eachSettled([0, 1, 2, 3], 2, async (i) => {
+    const all = forEachConcurrent([0, 1, 2, 3], 2, async (i) => {
       started.push(i);
       await gates[i].done;
     }).finally(() => (settled = true));
@@ -41,5 +41,21 @@ describe('eachSettled', () => {
     gates[1].fail(new Error('second'));
     await expect(all).rejects.toThrow('first');
     expect(started).toEqual([0, 1]);
+  });
+
+  it('a failure of the items themselves (a listing) also waits for the workers in flight, then is rethrown', async () => {
+    const g = gate();
+    let settled = false;
+    async function* listing() {
+      yield 0;
+      throw new Error('listing failed');
+    }
+    const all = forEachConcurrent(listing(), 2, async () => {
+      await g.done;
+    }).finally(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false); // worker 0 still runs
+    g.open();
+    await expect(all).rejects.toThrow('listing failed');
   });
 });
