@@ -1,4 +1,5 @@
 import type { TargetCapabilities } from '../mapping/capabilities.ts';
+import type { StaleFields } from '../mapping/stale-fields.ts';
 import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, SeriesPoint } from './target.ts';
 
 /** What the target already holds for a run: the base of resume and of "send only what is missing". */
@@ -9,6 +10,10 @@ export interface TargetRunState {
   fieldCount: number;
   /** File-set fields the run already has (`files`, `checkpoints`, …). */
   fileSets?: readonly string[];
+  /** Every field the run holds, path → type name (AttributeTypeDTO names: `string`, `int`, `stringSet`, …). */
+  types?: ReadonlyMap<string, string>;
+  /** The values of the string sets the run holds (`sys/tags`, `sys/group_tags`). */
+  sets?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -22,6 +27,12 @@ export interface TargetRun {
   readonly id: string;
   state(signal?: AbortSignal): Promise<TargetRunState>;
   assign(fields: readonly FieldAssignment[]): void;
+  /**
+   * Takes away what an earlier pass wrote and the W&B run no longer has (mapping/stale-fields.ts),
+   * with the next flush and before the fields assigned with it. Returns what this target cannot take
+   * away (Protocol B has no operation that deletes a field), as report lines. Absent: nothing is taken away.
+   */
+  unassign?(stale: StaleFields): Omission[];
   appendFloats(path: string, points: readonly SeriesPoint<number>[]): void;
   appendStrings(path: string, points: readonly SeriesPoint<string>[]): void;
   /**

@@ -136,7 +136,9 @@ export type OmissionReason =
   | 'unsupported-value'
   | 'null-value'
   | 'console-overwritten'
-  | 'upload-failed';
+  | 'upload-failed'
+  /** The target still holds a field the W&B run no longer has, and cannot delete it (Protocol B). */
+  | 'cannot-delete';
 
 export interface Omission {
   reason: OmissionReason;

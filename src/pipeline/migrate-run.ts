@@ -1,6 +1,7 @@
 import { isAbortError } from '../core/errors.ts';
 import type { HistoryBlock, HistoryRow, RunInfo, RunKey } from '../core/records.ts';
-import type { RunCreation, TargetProject } from '../core/sink.ts';
+import type { RunCreation, TargetProject, TargetRunState } from '../core/sink.ts';
+import type { FieldAssignment } from '../core/target.ts';
 import { mapConsoleLine, STDOUT_PATH } from '../mapping/console.ts';
 import { emptyPoints, mapHistoryRow, type MappedPoints } from '../mapping/history.ts';
 import { mapHistoryBlock } from '../mapping/history-block.ts';
@@ -10,6 +11,7 @@ import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import { capabilitiesOf, mappingOptionsKey, type MappingOptions } from '../mapping/options.ts';
 import { PROTOCOL_A_CAPABILITIES } from '../mapping/capabilities.ts';
 import { SeriesPathPlanner } from '../mapping/series-paths.ts';
+import { staleFields, type StaleFields } from '../mapping/stale-fields.ts';
 import { heldStep } from '../mapping/steps.ts';
 import { mapSystemSample, SeriesStepGuard, systemStep } from '../mapping/system.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -186,7 +188,7 @@ async function openAndMigrate(
     const fields = mapRunFields(withMeta, ctx.mapping);
     const summaryMedia = mapSummaryMedia(run.summary, ctx.mapping);
     const nameLine = creation.name !== undefined && !creation.nameUnique ? [sharedNameLine(creation.name, key.project)] : [];
-    batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions, ...nameLine]);
+    batcher.setFields(fields.fields, [...fields.omissions, ...summaryMedia.omissions, ...nameLine], staleOnTarget(state, fields.fields, provenanceError, ledger, key));
     media = new MediaCarrier(run, target, state, ctx, { omit: (o) => batcher.omit('history', o), count: (counts) => batcher.progress('history', { counts }) });
     const fallbackTs = parseWandbDate(run.createdAt) ?? 0;
     // A history the source fails to read (a damaged export) stops there; the rest of the run still lands.
@@ -230,6 +232,17 @@ async function openAndMigrate(
     omitted: ledger.omissions(key).reduce((n, o) => n + o.count, 0),
   });
   return { status: 'migrated' };
+}
+
+/**
+ * What an earlier pass wrote and W&B no longer has goes, so a changed run ends equal to W&B — unless
+ * this pass could not read all of the run's fields (provenance failed; a config, summary or metadata
+ * document the source noticed as damaged): a key missing from a damaged read is not a key W&B dropped.
+ */
+function staleOnTarget(state: TargetRunState, fields: readonly FieldAssignment[], provenanceError: unknown, ledger: Ledger, key: RunKey): StaleFields | undefined {
+  if (provenanceError !== undefined) return undefined;
+  if (ledger.notices(key).some((n) => n.stream === 'run' || n.stream === 'config' || n.stream === 'summary')) return undefined;
+  return staleFields(state, fields);
 }
 
 async function pumpHistory(history: History['read'], planner: SeriesPathPlanner, batcher: RunBatcher, media: MediaCarrier, fallbackTs: number, ctx: MigrationContext, failed: SourceFailure): Promise<void> {

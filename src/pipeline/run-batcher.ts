@@ -4,6 +4,7 @@ import { columnPoints, floatBlockPoints, type FieldAssignment, type FloatColumn,
 import type { Ledger } from '../ledger/ledger.ts';
 import { STDOUT_PATH } from '../mapping/console.ts';
 import type { SeriesPath } from '../mapping/series-paths.ts';
+import { anyStale, type StaleFields } from '../mapping/stale-fields.ts';
 import { addOmission } from '../mapping/values.ts';
 import type { EventSink } from './events.ts';
 
@@ -26,7 +27,8 @@ class RunBatch {
   /** Float points by column (history's fast path), in the order they came. */
   readonly blocks: FloatSeriesBlock[] = [];
   readonly scopes = new Map<StreamScope, ScopeProgress>();
-  fields: { assignments: readonly FieldAssignment[]; omissions: Omission[] } | undefined;
+  /** The run's fields, and what the target holds from an earlier pass that W&B no longer has (taken away first). */
+  fields: { assignments: readonly FieldAssignment[]; omissions: Omission[]; stale?: StaleFields } | undefined;
   points = 0;
 
   scope(s: StreamScope): ScopeProgress {
@@ -100,8 +102,8 @@ export class RunBatcher {
     this.committedPaths = 0;
   }
 
-  setFields(assignments: readonly FieldAssignment[], omissions: readonly Omission[]): void {
-    this.current.fields = { assignments, omissions: [...omissions] };
+  setFields(assignments: readonly FieldAssignment[], omissions: readonly Omission[], stale?: StaleFields): void {
+    this.current.fields = { assignments, omissions: [...omissions], ...(stale && anyStale(stale) ? { stale } : {}) };
   }
 
   addFloat(scope: StreamScope, path: string, point: SeriesPoint<number>): void {
@@ -230,7 +232,12 @@ export class RunBatcher {
 
   /** Appends the batch and flushes it; acknowledges it once flushed and once `before` (the batch before it) was. */
   private async send(batch: RunBatch, before?: Promise<void>): Promise<void> {
-    if (batch.fields) this.target.assign(batch.fields.assignments);
+    if (batch.fields) {
+      const { stale } = batch.fields;
+      // A target that cannot take a field away says so (report lines); one without the method keeps what it holds.
+      if (stale) batch.fields.omissions.push(...(this.target.unassign?.(stale) ?? []));
+      this.target.assign(batch.fields.assignments);
+    }
     const blocks = this.blocksFor(batch);
     for (const [path, points] of batch.floats) this.target.appendFloats(path, points);
     for (const b of blocks) this.target.appendFloatBlock!(b);
@@ -278,7 +285,8 @@ export class RunBatcher {
   }
 
   private acknowledge(batch: RunBatch, refused: readonly Omission[]): void {
-    const fieldPaths = new Set(batch.fields?.assignments.map((f) => f.path) ?? []);
+    const stale = batch.fields?.stale;
+    const fieldPaths = new Set([...(batch.fields?.assignments ?? []).map((f) => f.path), ...(stale?.fields ?? []), ...(stale?.retyped ?? []), ...(stale?.fromSets ?? []).map((s) => s.path)]);
     const refusedBy = new Map<StreamScope | 'fields', Omission[]>();
     for (const o of refused) {
       const s = this.scopeOf(o.subject, fieldPaths);
@@ -287,7 +295,10 @@ export class RunBatcher {
     const sum = (list: readonly Omission[] | undefined) => (list ?? []).reduce((n, o) => n + o.count, 0);
     if (batch.fields) {
       const bad = refusedBy.get('fields');
-      this.ledger.replaceScope(this.key, 'fields', { fields: batch.fields.assignments.length - sum(bad) }, [...batch.fields.omissions, ...(bad ?? [])]);
+      // A refused deletion is a line, not a field less: only refused assignments are subtracted.
+      const assigned = new Set(batch.fields.assignments.map((f) => f.path));
+      const written = batch.fields.assignments.length - sum(bad?.filter((o) => assigned.has(o.subject)));
+      this.ledger.replaceScope(this.key, 'fields', { fields: written }, [...batch.fields.omissions, ...(bad ?? [])]);
       this.emit({ type: 'run.progress', run: this.key, stream: 'fields', points: 0, files: 0, bytes: 0 });
     }
     for (const [scope, p] of batch.scopes) {

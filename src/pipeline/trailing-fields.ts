@@ -58,6 +58,10 @@ export class TrailingFields implements TargetRun {
     return this.inner.appendFloatBlock?.bind(this.inner);
   }
 
+  get unassign(): TargetRun['unassign'] {
+    return this.inner.unassign?.bind(this.inner);
+  }
+
   get appendsDuringFlush(): boolean | undefined {
     return this.inner.appendsDuringFlush;
   }

@@ -1,12 +1,11 @@
 import type { RunInfo } from '../core/records.ts';
 import type { AtomValue } from '../core/target.ts';
 import type { HeldField } from '../sinks/neptune/read-back.ts';
+import { isMappedAtom, MAPPED_SETS } from '../mapping/stale-fields.ts';
 import { expectedFields, type OnOmission } from './expected.ts';
 import type { Difference, RunVerification } from './types.ts';
 import type { VerifyRunContext } from './verify-run.ts';
 
-/** Roots of the fields the migration writes from the W&B run (a field there W&B lacks is a difference). */
-const MAPPED_ROOTS = ['config/', 'summary/', 'wandb/'];
 
 /** JSON text of a value; an int64 (a `bigint` on Protocol B, either side) as its digits (JSON has no bigint). */
 function valueText(v: unknown): string {
@@ -16,9 +15,6 @@ function valueText(v: unknown): string {
 export function heldText(f: HeldField): string {
   return `${f.type} ${valueText(f.value)}`;
 }
-
-/** Field types that hold series or files: compared by compare-series, compare-files and compare-media. */
-const NOT_ATOMS: ReadonlySet<string> = new Set(['floatSeries', 'stringSeries', 'fileSet', 'imageSeries', 'fileRef', 'fileRefSeries', 'histogramSeries']);
 
 export function expectedText(v: AtomValue): string {
   return v.type === 'stringSet' ? `stringSet ${JSON.stringify([...v.values].sort())}` : `${v.type} ${valueText(v.value)}`;
@@ -37,7 +33,10 @@ export function sameAtom(expected: AtomValue, held: HeldField): boolean {
   return held.value === expected.value;
 }
 
-/** Every mapped config/summary/sys/wandb field: present, same type, same value; and no field W&B lacks. */
+/**
+ * Every mapped config/summary/sys/wandb field: present, same type, same value; and no field W&B lacks
+ * (mapping/stale-fields.ts: what a migration pass takes away, a field or a tag W&B no longer has).
+ */
 export async function compareFields(
   run: RunInfo,
   held: ReadonlyMap<string, HeldField>,
@@ -57,9 +56,11 @@ export async function compareFields(
     else if (!sameAtom(f.value, h)) diffs.push({ scope: 'field', subject: f.path, detail: `W&B: ${expectedText(f.value)}, Neptune: ${heldText(h)}` });
   }
   for (const [path, h] of held) {
-    if (wanted.has(path) || path.startsWith('wandb/migration/') || !MAPPED_ROOTS.some((r) => path.startsWith(r))) continue;
-    if (NOT_ATOMS.has(h.type)) continue;
-    diffs.push({ scope: 'field', subject: path, detail: `in Neptune (${heldText(h)}) but not in the W&B run` });
+    if (wanted.has(path)) continue;
+    if (isMappedAtom(path, h.type)) diffs.push({ scope: 'field', subject: path, detail: `in Neptune (${heldText(h)}) but not in the W&B run` });
+    else if (MAPPED_SETS.includes(path) && Array.isArray(h.value) && h.value.length > 0) {
+      diffs.push({ scope: 'field', subject: path, detail: `in Neptune (${heldText(h)}) but the W&B run has none` });
+    }
   }
   return diffs;
 }

@@ -80,7 +80,7 @@ describe('Protocol B read-back (src/sinks/neptune-b/read-back.ts)', () => {
     expect(state.types).toEqual(new Map([...held].map(([path, f]) => [path, f.type])));
     expect(state.types.get('config/big')).toBe('int');
     // A run no search finds holds nothing (a fresh run of a migration).
-    expect(await readHeld(session.api, PROJECT, 'no-such-run')).toEqual({ lastSteps: new Map(), fileRefs: new Map(), types: new Map() });
+    expect(await readHeld(session.api, PROJECT, 'no-such-run')).toEqual({ lastSteps: new Map(), fileRefs: new Map(), types: new Map(), sets: new Map() });
   });
 
   it('a string series longer than a page is read whole, every line at its step and time (the page size is no cap)', async () => {

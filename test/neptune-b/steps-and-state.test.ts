@@ -49,7 +49,7 @@ describe('state(): what the run holds, read over B', () => {
     target = new NeptuneBTarget({ token: emu.apiToken(), ingest: { sleep: async () => {} } });
     const p = await target.ensureProject('demo', 'state', { description: '', fields: [] });
     const run = await target.openRun(p, 'run-s');
-    expect(await run.state()).toEqual({ lastSteps: new Map(), fieldCount: expect.any(Number), fileSets: [] });
+    expect(await run.state()).toEqual({ lastSteps: new Map(), fieldCount: expect.any(Number), fileSets: [], types: new Map(), sets: new Map() });
     run.assign([{ path: 'config/lr', value: { type: 'float', value: 0.1 } }]);
     run.appendFloats('loss', [0, 1, 2.5].map((step) => ({ step, timestampMs: T, value: step })));
     run.appendStrings('monitoring/stdout', [{ step: 0, timestampMs: T, value: 'a' }, { step: 1, timestampMs: T, value: 'b' }]);
@@ -72,6 +72,9 @@ describe('state(): what the run holds, read over B', () => {
     expect(Object.fromEntries(state.lastSteps)).toEqual({ loss: 2.5, 'monitoring/stdout': 1, 'monitoring/cpu': 0.517519 });
     expect([...(state.fileSets ?? [])].sort()).toEqual(['source_code', 'source_code/files', 'source_code/files/src']);
     expect(Object.fromEntries(await again.listFileSet!('source_code/files'))).toEqual({ 'src/a.txt': 5, 'b.bin': 1000 });
+    // Every field with its type: what a pass over a run changed in W&B compares with (mapping/stale-fields.ts).
+    expect(state.types?.get('config/lr')).toBe('float');
+    expect(state.types?.get('loss')).toBe('floatSeries');
   });
 
   it('finds the run by its custom run id through the leaderboard search, quotes and backslashes escaped', async () => {

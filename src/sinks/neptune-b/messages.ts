@@ -186,20 +186,22 @@ export function modifySetEntrySize(path: string, values: readonly string[]): num
   return lenFieldSize(SNAPSHOT.modifySets, strField(MAP_ENTRY.key, path) + lenFieldSize(MAP_ENTRY.value, payload));
 }
 
-export function writeModifySetEntry(w: ProtoWriter, path: string, values: readonly string[], op: number = SET_OPERATION.ADD): void {
-  const ops = stringSetOpsSize(values);
+/** A `modify_sets` entry: `values` added, `removes` taken out (`ModifyStringSet{values: map<string, SET_OPERATION>}`). */
+export function writeModifySetEntry(w: ProtoWriter, path: string, values: readonly string[], removes: readonly string[] = []): void {
+  const ops = stringSetOpsSize(values) + stringSetOpsSize(removes);
   const payload = lenFieldSize(1, ops);
+  const entry = (s: string, op: number) =>
+    w.lenField(1, strField(MAP_ENTRY.key, s) + 2, () => {
+      w.stringField(MAP_ENTRY.key, s);
+      w.tag(MAP_ENTRY.value, WIRE_VARINT);
+      w.varint(op);
+    });
   w.lenField(SNAPSHOT.modifySets, strField(MAP_ENTRY.key, path) + lenFieldSize(MAP_ENTRY.value, payload), () => {
     w.stringField(MAP_ENTRY.key, path);
     w.lenField(MAP_ENTRY.value, payload, () => {
       w.lenField(1, ops, () => {
-        for (const s of values) {
-          w.lenField(1, strField(MAP_ENTRY.key, s) + 2, () => {
-            w.stringField(MAP_ENTRY.key, s);
-            w.tag(MAP_ENTRY.value, WIRE_VARINT);
-            w.varint(op);
-          });
-        }
+        for (const s of values) entry(s, SET_OPERATION.ADD);
+        for (const s of removes) entry(s, SET_OPERATION.REMOVE);
       });
     });
   });

@@ -215,14 +215,20 @@ export interface BRunHeld {
   fileRefs: Map<string, number>;
   /** Every attribute path, with its type name as the server gives it. */
   types: Map<string, string>;
+  /** String sets (`sys/tags`, …) with their values. */
+  sets: Map<string, string[]>;
+  /** `sys/name`: the experiment name the run was created with. */
+  name?: string;
 }
 
 /** The resume's view of a run's attributes: each series' `last_step`, each `FileRef`'s size, every type. */
 export function heldOf(fields: ReadonlyMap<string, HeldField>): BRunHeld {
-  const held: BRunHeld = { lastSteps: new Map(), fileRefs: new Map(), types: new Map() };
+  const held: BRunHeld = { lastSteps: new Map(), fileRefs: new Map(), types: new Map(), sets: new Map() };
   for (const [name, f] of fields) {
     if (!name) continue;
     held.types.set(name, f.type);
+    if (f.type === 'stringSet' && Array.isArray(f.value)) held.sets.set(name, f.value as string[]);
+    if (name === 'sys/name' && typeof f.value === 'string') held.name = f.value;
     if (f.lastStep !== undefined) held.lastSteps.set(name, f.lastStep);
     if (f.type === 'fileRef' && f.value !== undefined) held.fileRefs.set(name, (f.value as HeldFileRef).sizeBytes);
   }

@@ -1,6 +1,7 @@
 import type { Logger } from '../../core/logger.ts';
 import type { TargetRun, TargetRunState } from '../../core/sink.ts';
 import { columnPoints, type FieldAssignment, type FileSetEntry, type FloatSeriesBlock, type HistogramPoint, type ImagePoint, type Omission, type OmissionReason, type SeriesPoint } from '../../core/target.ts';
+import type { StaleFields } from '../../mapping/stale-fields.ts';
 import { addOmission } from '../../mapping/values.ts';
 import type { NeptuneApi } from '../neptune/api.ts';
 import { heldStep } from '../../mapping/steps.ts';
@@ -110,7 +111,22 @@ export class NeptuneBRun implements TargetRun {
     // Read once as created (empty); any later call asks the server.
     this.held = this.created ? heldOf(new Map()) : await readHeld(this.ctx.api, this.project, this.id, signal);
     this.created = false;
-    return { lastSteps: this.held.lastSteps, fieldCount: this.held.types.size, fileSets: namespacesOf(this.held.fileRefs.keys()) };
+    return { lastSteps: this.held.lastSteps, fieldCount: this.held.types.size, fileSets: namespacesOf(this.held.fileRefs.keys()), types: this.held.types, sets: this.held.sets };
+  }
+
+  /**
+   * Takes tags and groups W&B no longer has out of their sets (`modify_sets` REMOVE, as neptune-scale's
+   * `remove_tags` does). The ingest protocol has no operation that deletes a field
+   * (neptune-api `UpdateRunSnapshot`: assign, modify_sets, append), so a field W&B no longer has stays,
+   * said in the report; one written again with another type is refused by the server (FIELD_TYPE_CONFLICTING),
+   * whose line says so.
+   */
+  unassign(stale: StaleFields): Omission[] {
+    for (const s of stale.fromSets) this.encoder.removeFromSet(s.path, s.values);
+    return stale.fields.map((path) => ({
+      reason: 'cannot-delete' as const, subject: path, count: 1,
+      detail: `Neptune holds it (${this.held?.types.get(path) ?? 'a field'}) from an earlier pass; the W&B run no longer has it, and Neptune 3.x's ingest protocol cannot delete a field`,
+    }));
   }
 
   /** The files under `path` the server holds (relative path → size), from the last `state()`. */
@@ -148,7 +164,9 @@ export class NeptuneBRun implements TargetRun {
 
   assign(fields: readonly FieldAssignment[]): void {
     for (const f of fields) {
-      if (f.path === 'sys/name' && f.value.type === 'string' && f.value.value === this.experimentName) continue;
+      // The name is the experiment name CreateRun set, or the one the run holds: only a new name is sent
+      // (a server that keeps sys/name read-only refuses it, and the report says so).
+      if (f.path === 'sys/name' && f.value.type === 'string' && (f.value.value === this.experimentName || f.value.value === this.held?.name)) continue;
       const bad = checkPath(f.path) ?? checkAtom(f.value, this.ctx.nonFinite);
       if (bad) this.refuse(f.path, bad);
       else if (f.value.type === 'stringSet') this.encoder.addToSet(f.path, f.value.values);

@@ -76,10 +76,12 @@ interface Row {
 }
 
 interface Atom {
-  kind: 'assign' | 'addToSet';
+  kind: 'assign' | 'modifySet';
   path: string;
   value?: BValue;
+  /** A set's values to add, and to take out. */
   values?: readonly string[];
+  removes?: readonly string[];
   size: number;
 }
 
@@ -191,7 +193,25 @@ export class SnapshotEncoder {
   }
 
   addToSet(path: string, values: readonly string[]): void {
-    this.atoms.push({ kind: 'addToSet', path, values, size: modifySetEntrySize(path, values) });
+    this.modifySet(path, values, []);
+  }
+
+  /** Values to take out of a set (`SET_OPERATION.REMOVE`). */
+  removeFromSet(path: string, values: readonly string[]): void {
+    this.modifySet(path, [], values);
+  }
+
+  /**
+   * One `ModifySet` per set and flush: `modify_sets` is a map, and of two entries with one key in a
+   * snapshot a protobuf reader keeps the last, so adds and removes of a set share one entry.
+   */
+  private modifySet(path: string, add: readonly string[], remove: readonly string[]): void {
+    const held = this.atoms.find((a) => a.kind === 'modifySet' && a.path === path);
+    const values = [...(held?.values ?? []), ...add];
+    const removes = [...(held?.removes ?? []), ...remove];
+    const atom: Atom = { kind: 'modifySet', path, values, removes, size: modifySetEntrySize(path, [...values, ...removes]) };
+    if (held) Object.assign(held, atom);
+    else this.atoms.push(atom);
   }
 
   private row(step: number, ts: number): Row {
@@ -442,7 +462,7 @@ export class SnapshotEncoder {
       for (let k = p.from; k < p.to; k++) {
         const a = this.atoms[k];
         if (a.kind === 'assign') writeValueEntry(w, SNAPSHOT.assign, a.path, a.value!);
-        else writeModifySetEntry(w, a.path, a.values!);
+        else writeModifySetEntry(w, a.path, a.values!, a.removes);
       }
     } else {
       const row = p.row;

@@ -120,7 +120,9 @@ export class NeptuneBTarget implements Target {
     // SCALE 0.29 `sync/sync_process.py`): without either, this request created the run, which then
     // holds nothing, and its state needs no read-back (two requests per run: search + attributes).
     const existed = await outcome;
-    return new NeptuneBRun(context, project.qualifiedName, customRunId, experimentId, !existed);
+    // A repeated CreateRun changes nothing on the run (RUN_DUPLICATE), so its experiment_id named no
+    // one: a run renamed in W&B since an earlier pass gets its new name assigned to sys/name.
+    return new NeptuneBRun(context, project.qualifiedName, customRunId, existed ? undefined : experimentId, !existed);
   }
 
   /** What CreateRun's status says: whether the run existed; a refusal throws. */

@@ -9,6 +9,7 @@ export type WireOp = { path: string } & (
   | { assignBool: { value: boolean } }
   | { assignDatetime: { valueMilliseconds: number } }
   | { insertStrings: { values: string[] } }
+  | { removeStrings: { values: string[] } }
   | { logFloats: { entries: LogEntry<number>[] } }
   | { logStrings: { entries: LogEntry<string>[] } }
   /** swagger `LogImages`: `Image.data` is the image file base64-encoded. */

@@ -6,6 +6,8 @@ export interface ExistingState {
   fields: Map<string, FieldType>;
   /** Float/string/image series: the last step the server stored. */
   lastSteps: Map<string, number>;
+  /** String sets (`sys/tags`, …): their values (swagger `StringSetAttributeDTO.values`). */
+  sets: Map<string, string[]>;
 }
 
 interface AttributeJson {
@@ -14,6 +16,7 @@ interface AttributeJson {
   floatSeriesProperties?: { lastStep?: unknown };
   stringSeriesProperties?: { lastStep?: unknown };
   imageSeriesProperties?: { lastStep?: unknown };
+  stringSetProperties?: { values?: unknown };
 }
 
 /** `GET /api/leaderboard/v1/attributes?experimentId=` → fields and series last steps (ExperimentAttributesDTO). */
@@ -29,13 +32,16 @@ export async function readExistingState(api: NeptuneApi, containerId: string, si
   const list = data?.attributes ?? data?.fields ?? [];
   const fields = new Map<string, FieldType>();
   const lastSteps = new Map<string, number>();
+  const sets = new Map<string, string[]>();
   for (const a of list) {
     if (typeof a.name !== 'string' || typeof a.type !== 'string') continue;
     fields.set(a.name, a.type);
     const last = a.floatSeriesProperties?.lastStep ?? a.stringSeriesProperties?.lastStep ?? a.imageSeriesProperties?.lastStep;
     if (typeof last === 'number' && Number.isFinite(last)) lastSteps.set(a.name, last);
+    const values = a.stringSetProperties?.values;
+    if (Array.isArray(values)) sets.set(a.name, values.filter((v): v is string => typeof v === 'string'));
   }
-  return { fields, lastSteps };
+  return { fields, lastSteps, sets };
 }
 
 interface FileEntryJson {

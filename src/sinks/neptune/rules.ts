@@ -131,6 +131,11 @@ export class FieldRegistry {
     return undefined;
   }
 
+  /** Forgets a field the writer deleted (its path takes any type again). */
+  remove(path: string): void {
+    this.types.delete(path);
+  }
+
   /** Records a field once at least one value for it was accepted. */
   add(path: string, type: FieldType): void {
     this.types.set(path, type);

@@ -2,7 +2,9 @@ import type { RunCreation, Target, TargetProject, TargetRun, TargetRunState } fr
 import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import { createNeptuneClient, type NeptuneClient, type NeptuneClientOptions, type ProjectHandle, type RunWriter } from './client.ts';
+import type { StaleFields } from '../../mapping/stale-fields.ts';
 import type { OperationFailure } from './operations.ts';
+import type { ExistingState } from './resume.ts';
 import type { FieldType } from './rules.ts';
 import type { WriteOutcome } from './writer.ts';
 
@@ -16,10 +18,10 @@ interface NeptuneProject extends TargetProject {
 class FreshRunFields {
   private fields?: ReadonlyMap<string, FieldType>;
 
-  async state(writer: RunWriter, signal?: AbortSignal): Promise<{ fields: ReadonlyMap<string, FieldType>; lastSteps: ReadonlyMap<string, number> }> {
+  async state(writer: RunWriter, signal?: AbortSignal): Promise<Pick<ExistingState, 'lastSteps' | 'sets'> & { fields: ReadonlyMap<string, FieldType> }> {
     if (this.fields) {
       writer.assume(this.fields);
-      return { fields: this.fields, lastSteps: new Map() };
+      return { fields: this.fields, lastSteps: new Map(), sets: new Map() };
     }
     const read = await writer.load(signal);
     // Only the server's own `sys/*` fields: what every new run holds (they count against the field cap).
@@ -63,9 +65,16 @@ class NeptuneTargetRun implements TargetRun {
   async state(signal?: AbortSignal): Promise<TargetRunState> {
     const fresh = this.fresh;
     this.fresh = undefined;
-    const { fields, lastSteps } = fresh ? await fresh.state(this.writer, signal) : await this.writer.load(signal);
+    const { fields, lastSteps, sets } = fresh ? await fresh.state(this.writer, signal) : await this.writer.load(signal);
     const fileSets = [...fields].filter(([, type]) => type === 'fileSet').map(([path]) => path);
-    return { lastSteps, fieldCount: fields.size, fileSets };
+    return { lastSteps, fieldCount: fields.size, fileSets, types: fields, sets };
+  }
+
+  /** Protocol A deletes fields (`deleteAttribute`) and takes values out of sets (`removeStrings`): nothing is left. */
+  unassign(stale: StaleFields): Omission[] {
+    for (const path of [...stale.fields, ...stale.retyped]) this.writer.deleteField(path);
+    for (const s of stale.fromSets) this.writer.removeFromSet(s.path, s.values);
+    return [];
   }
 
   listFileSet(path: string, signal?: AbortSignal): Promise<ReadonlyMap<string, number>> {

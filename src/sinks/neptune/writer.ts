@@ -5,7 +5,7 @@ import type { WriterContext } from './context.ts';
 import { encodeOperations } from './body.ts';
 import { atomOp, attributeErrors, isSlice, logEntries, opEntries, opPoints, sliceOp, type BatchOp, type OperationFailure, type WireOp } from './operations.ts';
 import { lastStepsHeld } from './series-readback.ts';
-import { listFileSetEntries, readExistingState } from './resume.ts';
+import { listFileSetEntries, readExistingState, type ExistingState } from './resume.ts';
 import { checkAtom, checkPath, FieldRegistry, omission, StepTracker, type FieldType, type Violation } from './rules.ts';
 import { placeStep, SeriesIntake, type WriteOutcome } from './series-intake.ts';
 import { SeriesBuffer } from './series.ts';
@@ -76,7 +76,7 @@ export class ContainerWriter {
   }
 
   /** Reads fields and series last steps from the server and seeds the checks with them. */
-  async load(signal?: AbortSignal): Promise<{ fields: Map<string, FieldType>; lastSteps: Map<string, number> }> {
+  async load(signal?: AbortSignal): Promise<ExistingState> {
     const state = await readExistingState(this.ctx.api, this.containerId, signal);
     this.fields.seed(state.fields);
     for (const [p, s] of state.lastSteps) this.steps.seedServer(p, s);
@@ -112,6 +112,17 @@ export class ContainerWriter {
     this.fields.add(path, value.type);
     this.atoms.push(atomOp(path, value));
     return { accepted: 1, alreadyPresent: 0, omissions: [] };
+  }
+
+  /** Deletes a field (swagger `deleteAttribute`) before what is assigned after it; the path takes any type again. */
+  deleteField(path: string): void {
+    this.fields.remove(path);
+    this.atoms.push({ path, deleteAttribute: {} });
+  }
+
+  /** Takes values out of a string set (swagger `removeStrings`). */
+  removeFromSet(path: string, values: readonly string[]): void {
+    this.atoms.push({ path, removeStrings: { values: [...values] } });
   }
 
   logFloats(path: string, points: readonly SeriesPoint<number>[]): WriteOutcome {
