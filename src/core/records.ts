@@ -47,6 +47,11 @@ export interface RunInfo {
   historyLineCount?: number;
   /** Highest `_step` W&B holds for the run (`historyKeys.lastStep`); -1 or undefined when none. */
   lastStep?: number;
+  /**
+   * How many files W&B lists for the run (`Run.fileCount`), where the source knows without a request:
+   * a file saved to a finished run changes nothing else the listing carries.
+   */
+  fileCount?: number;
   /** Config with W&B's `{value, desc}` wrapping removed; `_wandb` kept (the mapping decides). */
   config: Record<string, unknown>;
   /** Summary as W&B holds it, keys starting with `_` included (the mapping decides). */

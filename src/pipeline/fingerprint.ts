@@ -4,7 +4,7 @@ import type { RunInfo } from '../core/records.ts';
 /**
  * What a run looked like when it was migrated. A finished run whose fingerprint is unchanged is
  * skipped without a single request to the target; any change (new steps, a new summary, new files,
- * a rename) brings it up to date incrementally.
+ * a rename, a file saved after the run ended) brings it up to date incrementally.
  */
 export function runFingerprint(run: RunInfo): string {
   const h = createHash('sha256');
@@ -23,6 +23,8 @@ export function runFingerprint(run: RunInfo): string {
   );
   h.update(stableJson(run.config));
   h.update(stableJson(run.summary));
+  // A file saved to a finished run (`run.upload_file`, `wandb.save` after a resume) changes only this.
+  if (run.fileCount !== undefined) h.update(`files:${run.fileCount}`);
   return h.digest('hex').slice(0, 32);
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { neptuneSnapshot } from '../support/neptune-snapshot.ts';
 
 /**
  * A run edited in W&B after it was migrated (the UI or `run.update()`: a tag taken off, the group
- * cleared, a config key deleted or given another type, a summary key deleted, a rename). The next pass
+ * cleared, a config key deleted or given another type, a summary key deleted, a rename, a file saved afterwards). The next pass
  * brings the Neptune run up to date: what W&B no longer has goes from Neptune too (Protocol A deletes
  * fields; Protocol B cannot, and says so in the report), and `verify` agrees. Tried by hand first: the
  * second pass exited 0 and left the old tag, group, keys and values in place; `verify` then called
@@ -25,7 +26,7 @@ interface Report { report: { totals: Record<string, number>; runs: Array<{ run: 
 type Snapshot = Record<string, Record<string, unknown>>;
 
 function setUp(): { entity: ReturnType<typeof generateEntity>; runs: GenRun[] } {
-  const entity = generateEntity({ seed: 5, preset: 'many-small-runs', runs: 6, entity: 'edits' });
+  const entity = generateEntity({ seed: 5, preset: 'many-small-runs', runs: 7, entity: 'edits' });
   const runs = entity.projects[0].runs;
   const [tags, config, summary, renamed, untagged] = runs;
   tags.tags = ['old-a', 'keep'];
@@ -40,12 +41,16 @@ function setUp(): { entity: ReturnType<typeof generateEntity>; runs: GenRun[] } 
 /** What the user changes in W&B between the two passes. */
 function edit(runs: GenRun[]): void {
   const [tags, config, summary, renamed, untagged] = runs;
+  expect(runs[5].state).not.toBe('running');
   tags.tags = ['keep', 'new-tag'];
   config.config = { lr: 'changed', depth: 3 };
   delete summary.summary.loss;
   renamed.displayName = 'second-name';
   renamed.group = undefined;
   untagged.tags = [];
+  // A file saved to the finished run afterwards (`run.upload_file`): only W&B's file count changes.
+  const bytes = Buffer.from('evaluated after the run ended\n');
+  runs[5].files.push({ name: 'eval/results.txt', sizeBytes: bytes.length, md5: createHash('md5').update(bytes).digest('base64'), content: () => bytes });
 }
 
 describe('a run changed in W&B since it was migrated', () => {
@@ -71,21 +76,24 @@ describe('a run changed in W&B since it was migrated', () => {
         const stale = await runCli(['verify', ...select], stack.env, dir).done;
         expect(stale.code).toBe(5);
         const mismatched = events(stale.stdout).filter((e) => e.type === 'verify.run' && e.status === 'mismatch').map((e) => (e.run as { runId: string }).runId);
-        expect(mismatched.sort()).toEqual(runs.slice(0, 5).map((r) => r.id).sort());
+        expect(mismatched.sort()).toEqual(runs.slice(0, 6).map((r) => r.id).sort());
         const verifyReport = events(stale.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ run: { runId: string }; differences: Array<{ subject: string; detail: string }> }> } };
         expect(verifyReport.report.runs.find((r) => r.run.runId === runs[4].id)!.differences).toContainEqual({ scope: 'field', subject: 'sys/tags', detail: 'in Neptune (stringSet ["stale"]) but the W&B run has none' });
 
         const second = await runCli(['migrate', ...select, '--yes'], stack.env, dir).done;
         expect(second.code).toBe(0);
         const report = events(second.stdout).find((e) => e.type === 'report') as unknown as Report;
-        expect(report.report.totals).toMatchObject({ migrated: 5, skipped: 1, failed: 0 });
+        expect(report.report.totals).toMatchObject({ migrated: 6, skipped: 1, failed: 0 });
         const after = neptuneSnapshot(stack.neptune) as Snapshot;
-        const [tags, config, summary, renamed, untagged, unchanged] = runs;
+        const [tags, config, summary, renamed, untagged, saved, unchanged] = runs;
 
         // String sets follow W&B on both protocols.
         expect(at(after, tags)['sys/tags']).toEqual(['keep', 'new-tag']);
         expect(at(after, untagged)['sys/tags']).toEqual([]);
         expect(at(after, renamed)['sys/group_tags']).toEqual([]);
+        // The file saved afterwards landed (verify below compares its bytes).
+        if (protocol === 'a') expect(Object.keys(at(after, saved).files as object)).toContain('eval/results.txt');
+        else expect(at(after, saved)['files/eval/results.txt']).toMatchObject({ type: 'fileRef' });
         // What did not change did not move.
         expect(at(after, unchanged)).toEqual(at(before, unchanged));
         expect(at(after, config)['config/depth']).toEqual({ type: 'int', value: 3 });
@@ -109,7 +117,7 @@ describe('a run changed in W&B since it was migrated', () => {
           expect(lines(config).sort()).toEqual([['cannot-delete', 'config/index'], ['type-mismatch', 'config/lr']]);
           expect(lines(summary)).toEqual([['cannot-delete', 'summary/loss']]);
           expect(lines(renamed).sort()).toEqual([['cannot-delete', 'wandb/group'], ['invalid-path', 'sys/name']]);
-          for (const r of [tags, untagged, unchanged]) expect(lines(r)).toEqual([]);
+          for (const r of [tags, untagged, saved, unchanged]) expect(lines(r)).toEqual([]);
         }
 
         // verify agrees with the report: nothing unexplained.
@@ -121,7 +129,7 @@ describe('a run changed in W&B since it was migrated', () => {
 
         // And a third pass has nothing left to do.
         const third = await runCli(['migrate', ...select, '--yes'], stack.env, dir).done;
-        expect((events(third.stdout).find((e) => e.type === 'report') as unknown as Report).report.totals).toMatchObject({ migrated: 0, skipped: 6 });
+        expect((events(third.stdout).find((e) => e.type === 'report') as unknown as Report).report.totals).toMatchObject({ migrated: 0, skipped: 7 });
       } finally {
         await stack.close();
       }

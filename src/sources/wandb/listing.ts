@@ -69,7 +69,9 @@ export async function* listRuns(gql: GraphqlTransport, o: ListRunsOptions, signa
       const run = runNodeToInfo(node, entity, project, o.appUrl, (message, field) =>
         o.onNotice?.({ run: runKey, stream: field, kind: 'invalid', message: `${message}; its raw text is kept in wandb/${field}Raw` }),
       );
-      yield { run, counts: countsOf(node) };
+      const counts = countsOf(node);
+      if (counts.fileCount !== undefined) run.fileCount = counts.fileCount;
+      yield { run, counts };
     }
     const next = runs.edges.at(-1)?.cursor ?? runs.pageInfo.endCursor ?? null;
     if (!runs.pageInfo.hasNextPage || !next || next === cursor) return;
