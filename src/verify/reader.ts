@@ -3,6 +3,7 @@ import type { HttpClientOptions } from '../http/client.ts';
 import { PROTOCOL_A_CAPABILITIES, protocolBCapabilities, type TargetCapabilities } from '../mapping/capabilities.ts';
 import { createNeptuneSession, type NeptuneSession } from '../sinks/neptune/client.ts';
 import { getProject, type ProjectInfo } from '../sinks/neptune/projects.ts';
+import { checkWorkspace } from '../sinks/neptune/preflight.ts';
 import { NeptuneReader, type HeldField, type HeldImage, type HeldPoint } from '../sinks/neptune/read-back.ts';
 import { serverProtocol, type Protocol } from '../sinks/neptune-b/auto.ts';
 import { NeptuneBReader, type HeldHistogram } from '../sinks/neptune-b/read-back.ts';
@@ -57,6 +58,14 @@ export class VerifyTarget {
     this.session = createNeptuneSession({ env: opts.env, log: opts.log, http: opts.http });
     this.a = new NeptuneReader({ env: opts.env, session: this.session });
     this.b = new NeptuneBReader(this.session);
+  }
+
+  /**
+   * As `migrate` checks before its first write (sinks/neptune/preflight.ts): the credentials, the
+   * server, and the workspace — one the token does not reach is the user's mistake, not 22 `missing` runs.
+   */
+  preflight(workspace: string, signal?: AbortSignal): Promise<void> {
+    return checkWorkspace(this.session.api, workspace, signal);
   }
 
   project(workspace: string, name: string, signal?: AbortSignal): Promise<ProjectInfo | undefined> {

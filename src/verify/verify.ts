@@ -4,7 +4,7 @@ import { runPath, type RunKey, type SourceProject } from '../core/records.ts';
 import type { RunFilter } from '../core/source.ts';
 import { planProjectNames } from '../mapping/project-name.ts';
 import { forEachConcurrent } from '../pipeline/pool.ts';
-import { checkProjectMap, checkRunIds, emptySelectionError, selectProjects } from '../pipeline/selection.ts';
+import { checkProjectMap, checkRunIds, emptySelectionError, preflightStep, selectProjects } from '../pipeline/selection.ts';
 import type { ProjectInfo } from '../sinks/neptune/projects.ts';
 import type { RunVerification, VerifyStatus } from './types.ts';
 import type { VerifyTarget } from './reader.ts';
@@ -33,7 +33,7 @@ export type VerifyEvent =
 /** What verifying one run needs (its reader comes from `target`), and where the events of the whole pass go. */
 export interface VerifyContext extends Omit<VerifyRunContext, 'reader'> {
   /** The Neptune server, read through the protocol the migration used. */
-  target: Pick<VerifyTarget, 'project' | 'readerFor'>;
+  target: Pick<VerifyTarget, 'project' | 'readerFor'> & Partial<Pick<VerifyTarget, 'preflight'>>;
   emit: (e: VerifyEvent) => void;
 }
 
@@ -59,6 +59,7 @@ export async function verify(sel: VerifySelection, ctx: VerifyContext): Promise<
   const wanted = selectProjects(all, sel.projects, where);
   checkProjectMap(all, sel.projectMap, where);
   await checkRunIds(ctx.source, wanted, sel.filter, where, ctx.signal);
+  await preflightStep('Neptune', async () => ctx.target.preflight?.(sel.workspace, ctx.signal));
   const names = planProjectNames(wanted.map((p) => p.name), sel.projectMap);
   const projects = new Map<string, Promise<ProjectInfo | undefined>>();
   const projectInfo = (qualified: string) => {

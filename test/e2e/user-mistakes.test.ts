@@ -132,6 +132,17 @@ describe('item 14: both ends are checked before any run is read', () => {
     expect(stack.neptune.inspect.projects()).toEqual([]);
   });
 
+  it('verify checks them too: an unknown workspace or an unreachable Neptune is exit 2, not every run "missing" (exit 5)', async () => {
+    const out = await runCli(['verify', '--workspace', 'nosuch-ws', '--projects', 'all', '--json'], stack.env, dir).done;
+    expect(out.code).toBe(2);
+    expect(events(out.stdout).find((e) => e.type === 'error')?.message).toContain('Neptune workspace "nosuch-ws" not found; the API token reaches: demo');
+    expect(events(out.stdout).some((e) => e.type === 'verify.run')).toBe(false);
+    const port = await closedPort();
+    const down = await runCli(['verify', '--workspace', 'demo', '--projects', 'all', '--retries', '0'], { ...stack.env, NEPTUNE_API_TOKEN: tokenAt(`http://127.0.0.1:${port}`) }, dir).done;
+    expect(down.stderr).toMatch(/error: cannot use Neptune: .*127\.0\.0\.1:\d+/);
+    expect(down.code).toBe(2);
+  });
+
   it('an unreachable Neptune or W&B is exit 2 naming the service', async () => {
     const port = await closedPort();
     const neptune = await migrate(['--retries', '0', '--ledger', ledgerAt('nep')], { ...stack.env, NEPTUNE_API_TOKEN: tokenAt(`http://127.0.0.1:${port}`) });
