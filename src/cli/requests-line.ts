@@ -19,7 +19,7 @@ export function formatRequests(requests: { source?: Record<string, number>; targ
     : 'W&B none (run folders on disk)';
   const t = requests.target;
   const target = dryRun
-    ? 'Neptune: none (dry run)'
+    ? t.requests ? `Neptune ${n(t.requests)} (asked which protocol it speaks; nothing written: dry run)` : 'Neptune: none (dry run)'
     : `Neptune ${n(t.requests)} (${writes(t)}, ${formatBytes(t.bytes ?? 0)} sent` +
       `${t.failedAttempts ? `, ${n(t.failedAttempts)} failed attempts retried` : ''}${t.rateLimited ? `, ${n(t.rateLimited)} rate-limited` : ''}` +
       `${t.tokenRefreshes ? `, ${n(t.tokenRefreshes)} token refreshes` : ''})`;

@@ -23,7 +23,10 @@ export function defaultWiring(env: NodeJS.ProcessEnv): Wiring {
       return createLocalSource({ path: o.source, entity: o.entity, onNotice: o.onNotice });
     },
     async makeTarget(o: { dryRun: boolean; log: Logger; http?: HttpSettings; protocol?: 'a' | 'b' | 'auto'; nan?: 'drop' | 'send' }): Promise<Target> {
-      if (o.dryRun) return new (await import('../sinks/dry-run/dry-run-target.ts')).DryRunTarget();
+      if (o.dryRun) {
+        const { plannedProtocol } = await import('../sinks/dry-run/planned-protocol.ts');
+        return new (await import('../sinks/dry-run/dry-run-target.ts')).DryRunTarget(plannedProtocol({ protocol: o.protocol, nan: o.nan, env, log: o.log, http: o.http }));
+      }
       if (o.protocol === 'a') return new (await import('../sinks/neptune/target.ts')).NeptuneTarget({ env, log: o.log, http: o.http });
       if (o.protocol === 'b') return new (await import('../sinks/neptune-b/target.ts')).NeptuneBTarget({ env, log: o.log, http: o.http, nonFinite: o.nan });
       return new (await import('../sinks/neptune-b/auto.ts')).AutoTarget({ env, log: o.log, http: o.http, nonFinite: o.nan });

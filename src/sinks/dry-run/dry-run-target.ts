@@ -1,5 +1,7 @@
 import type { Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
 import type { FieldAssignment, FileSetEntry, HistogramPoint, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
+import { PROTOCOL_A_CAPABILITIES, type TargetCapabilities } from '../../mapping/capabilities.ts';
+import type { PlannedProtocol } from './planned-protocol.ts';
 
 export interface DryRunCounts {
   projects: number;
@@ -18,10 +20,20 @@ export class DryRunTarget implements Target {
   readonly kind = 'dry-run';
   readonly perRun = new Map<string, DryRunCounts>();
   private readonly totals: DryRunCounts = { projects: 0, runs: 0, fields: 0, points: 0, files: 0, bytes: 0 };
+  private firstProject?: string;
+
+  /** `plan`: the protocol the pass would write through (planned-protocol.ts); Protocol A's when absent. */
+  constructor(private readonly plan?: PlannedProtocol) {}
 
   async ensureProject(workspace: string, name: string): Promise<TargetProject> {
     this.totals.projects++;
+    this.firstProject ??= `${workspace}/${name}`;
     return { qualifiedName: `${workspace}/${name}` };
+  }
+
+  /** What the planned protocol's server holds, so the mapping shapes the data as the real pass would. */
+  async capabilities(signal?: AbortSignal): Promise<TargetCapabilities> {
+    return this.plan && this.firstProject ? this.plan.capabilities(this.firstProject, signal) : PROTOCOL_A_CAPABILITIES;
   }
 
   async openRun(project: TargetProject, customRunId: string): Promise<TargetRun> {
@@ -72,8 +84,10 @@ export class DryRunTarget implements Target {
   }
 
   stats(): Record<string, number> {
-    return { ...this.totals };
+    return { ...this.totals, requests: this.plan?.requests() ?? 0 };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.plan?.close();
+  }
 }
