@@ -114,7 +114,11 @@ export class ContainerWriter {
     return { accepted: 1, alreadyPresent: 0, omissions: [] };
   }
 
-  /** Deletes a field (swagger `deleteAttribute`) before what is assigned after it; the path takes any type again. */
+  /**
+   * Deletes a field (swagger `deleteAttribute`) before what is assigned after it; the path takes any
+   * type again. One request may carry both: neptune-client 1.x sends a path's deletes, then its
+   * assignments, in one batch (`internal/backends/operations_preprocessor.py` `get_operations`).
+   */
   deleteField(path: string): void {
     this.fields.remove(path);
     this.atoms.push({ path, deleteAttribute: {} });
