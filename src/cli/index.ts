@@ -11,7 +11,7 @@ import type { MigrateOutcome, StreamedReport } from '../commands/migrate.ts';
 import { streamPieces, writeJsonReport, writeTextReport } from './report-output.ts';
 import { GuardedStdout } from './stdout-guard.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
-import { DEFAULT_LEDGER, migrateOptionsFromFlags, type MigrateFlags } from './options.ts';
+import { DEFAULT_LEDGER, migrateOptionsFromFlags, noteRepeats, type MigrateFlags } from './options.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { EXCLUDE_OPTIONS, INCLUDE_OPTIONS } from '../mapping/options.ts';
 import { registerVerify } from '../commands/verify-action.ts';
@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
 
   let exitCode: number = EXIT.ok;
 
-  program
+  const migrate = program
     .command('migrate')
     .description('migrate W&B projects and runs into Neptune (resumable; run it again to continue or to sync changes)')
     .option('--source <api|path>', 'the W&B API ("api"), or a local wandb/ folder or run folder', 'api')
@@ -66,10 +66,11 @@ async function main(argv: string[]): Promise<number> {
     .option('--json', 'machine-readable events (NDJSON) on stdout')
     .option('--strict', 'exit non-zero when anything was left out for a reason other than the defaults')
     .option('--html <file>', 'also write the report as one self-contained HTML page')
-    .option('-y, --yes', 'never prompt (also the case without a TTY)')
-    .action(async (flags: MigrateFlags) => {
-      exitCode = await migrateAction(flags);
-    });
+    .option('-y, --yes', 'never prompt (also the case without a TTY)');
+  const repeats = noteRepeats(migrate);
+  migrate.action(async (flags: MigrateFlags) => {
+    exitCode = await migrateAction({ ...flags, repeated: repeats() });
+  });
 
   registerVerify(program, (code) => (exitCode = code));
 

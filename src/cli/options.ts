@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { ConfigError } from '../core/errors.ts';
 import type { RunFilter } from '../core/source.ts';
 import { EXCLUDE_OPTIONS, INCLUDE_OPTIONS, type ExcludeOption, type IncludeOption } from '../mapping/options.ts';
@@ -33,6 +34,29 @@ export interface MigrateFlags {
   nan?: string;
   /** `--html FILE`: also write the report as an HTML page. */
   html?: string;
+  /** Flags given more than once with different values (`noteRepeats`): each is a usage error. */
+  repeated?: string[];
+}
+
+/**
+ * A flag that takes one value, given twice with two values, is a mistake: commander keeps the last
+ * without a word (`--source ./a --source ./b` migrated ./b alone). Counts each occurrence as commander
+ * parses it (its `option:<name>` events); lists that repeat by design (`--include`, `--exclude`) are
+ * left alone. Returns the problems, one per such flag, for the command's action to report.
+ */
+export function noteRepeats(cmd: Command, repeatable: readonly string[] = ['include', 'exclude']): () => string[] {
+  const given = new Map<string, string[]>();
+  for (const o of cmd.options) {
+    if (!(o.required || o.optional) || o.variadic || repeatable.includes(o.attributeName())) continue;
+    cmd.on(`option:${o.name()}`, (value: string) => {
+      const values = given.get(o.long ?? o.name()) ?? [];
+      given.set(o.long ?? o.name(), [...values, value]);
+    });
+  }
+  return () =>
+    [...given]
+      .filter(([, values]) => new Set(values).size > 1)
+      .map(([flag, values]) => `${flag} was given ${values.length} times (${values.map((v) => JSON.stringify(v)).join(', ')}): it takes one value; run one command per ${flag.replace(/^--/, '')}`);
 }
 
 export const DEFAULT_LEDGER = 'wandb-to-neptune.sqlite';
@@ -90,7 +114,7 @@ function isoDate(name: string, value: string | undefined, problems: string[]): s
 
 /** Turns flags (after any prompts filled them) into options, reporting every problem at once. */
 export function migrateOptionsFromFlags(flags: MigrateFlags, env: NodeJS.ProcessEnv): MigrateOptions {
-  const problems: string[] = [];
+  const problems: string[] = [...(flags.repeated ?? [])];
   const workspace = flags.workspace ?? env.NEPTUNE_PROJECT?.split('/')[0];
   if (!workspace) problems.push('no Neptune workspace: pass --workspace or set NEPTUNE_PROJECT=workspace/project');
   const include = new Set<IncludeOption>();

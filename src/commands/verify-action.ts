@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { AbortedError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { exitCodeFor, verifyExitCode } from '../cli/exit-codes.ts';
-import { DEFAULT_LEDGER, migrateOptionsFromFlags, type MigrateFlags } from '../cli/options.ts';
+import { DEFAULT_LEDGER, migrateOptionsFromFlags, noteRepeats, type MigrateFlags } from '../cli/options.ts';
 import { EXCLUDE_OPTIONS, INCLUDE_OPTIONS } from '../mapping/options.ts';
 import type { VerifyEvent } from '../verify/verify.ts';
 
@@ -14,7 +14,7 @@ interface VerifyFlags extends MigrateFlags {
 
 /** Registers `verify` with migrate's selection flags; `setExit` gets the exit code it ends with. */
 export function registerVerify(program: Command, setExit: (code: number) => void): void {
-  program
+  const verify = program
     .command('verify')
     .description('read every selected run back from Neptune and compare it with W&B: verified, verified-with-omissions, mismatch or missing')
     .option('--source <api|path>', 'the W&B API ("api"), or a local wandb/ folder or run folder', 'api')
@@ -38,8 +38,9 @@ export function registerVerify(program: Command, setExit: (code: number) => void
     .option('--timeout <seconds>', 'seconds to wait for a server\'s answer before retrying (default 60)')
     .option('--retries <n>', 'retries of a failed request before it counts as failed (default 6)')
     .option('--json', 'machine-readable events (NDJSON) on stdout, ending with a report event')
-    .option('-y, --yes', 'never prompt (verify never prompts; accepted for symmetry with migrate)')
-    .action(async (flags: VerifyFlags) => setExit(await verifyAction(flags)));
+    .option('-y, --yes', 'never prompt (verify never prompts; accepted for symmetry with migrate)');
+  const repeats = noteRepeats(verify);
+  verify.action(async (flags: VerifyFlags) => setExit(await verifyAction({ ...flags, repeated: repeats() })));
 }
 
 async function verifyAction(flags: VerifyFlags): Promise<number> {

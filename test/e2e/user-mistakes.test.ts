@@ -102,6 +102,19 @@ describe('item 13: a selection that matches nothing is exit 2, naming what exist
     expect(stack.neptune.inspect.projects()).toEqual([]);
   });
 
+  it('a one-value flag given twice with two values (--source a --source b read b alone): exit 2 naming both, migrate and verify', async () => {
+    const out = await migrate(['--source', 'api', '--source', dir, '--projects', 'all', '--ledger', ledgerAt('twice')]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`--source was given 2 times ("api", ${JSON.stringify(dir)}): it takes one value; run one command per source`);
+    expect(stack.neptune.inspect.projects()).toEqual([]);
+    const v = await runCli(['verify', '--workspace', 'demo', '--projects', 'all', '--runs', 'a', '--runs', 'b'], stack.env, dir).done;
+    expect(v.code).toBe(2);
+    expect(v.stderr).toContain('--runs was given 2 times ("a", "b")');
+    // The same value twice says the same thing: no mistake. Lists repeat by design.
+    const same = await migrate(['--projects', 'all', '--projects', 'all', '--include', 'internal', '--include', 'console-raw', '--dry-run', '--ledger', ledgerAt('same')]);
+    expect(same.code).toBe(0);
+  });
+
   it('--source at a missing path, a file, a folder without runs, or ""', async () => {
     const file = join(dir, 'a-file.txt');
     writeFileSync(file, 'not a run');
