@@ -80,7 +80,17 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
       const seq = new StepSequencer();
       const problems: HistoryProblems = { badLines: new Map(), badValues: { count: 0, keys: [] } };
       for (const s of r.segments) {
+        const before = { dropped: seq.dropped, last: seq.lastStep };
         for await (const row of folderHistory(s, seq, problems, signal)) if (row.step >= fromStep) yield row;
+        // A folder's own rewinds are said by buildRunInfo; here, its rows at or below the steps the run's
+        // earlier folders reached (an offline resume, which could not ask where the run was, restarts at 0).
+        const overlap = seq.dropped - before.dropped - (s.scan?.droppedRows ?? s.legacy?.droppedRows ?? 0);
+        if (overlap > 0) {
+          notify({
+            run: run.key, stream: 'history', kind: 'skipped', count: overlap,
+            message: `${s.folder.name}: ${overlap} history row(s) skipped: their steps were not above step ${before.last}, the last of the run's earlier folder(s), whose rows are kept (a run resumed offline starts its steps at 0 again)`,
+          });
+        }
       }
       for (const [folder, lines] of problems.badLines) {
         notify({ run: run.key, stream: 'history', kind: 'invalid', count: lines.length, message: `${folder}/wandb-history.jsonl: ${describeLines(lines)} not valid JSON; ${lines.length > 1 ? 'these rows were' : 'the row was'} skipped` });
