@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 
 /**
@@ -18,6 +18,10 @@ export async function checkSourcePath(source: string): Promise<string> {
   // Loaded here, not at start: a migration from the W&B API never needs the run-folder reader (its protobuf runtime).
   const { discoverRunFolders } = await import('../sources/local/index.ts');
   if ((await discoverRunFolders(path)).length === 0) {
+    const parent = dirname(path);
+    if (basename(path) === 'files' && (await discoverRunFolders(parent)).length === 1) {
+      throw new ConfigError([`--source ${source}: is the files/ folder of run folder ${parent}; pass the run folder itself`]);
+    }
     throw new ConfigError([
       `--source ${source}: no W&B run folders in ${path} (a run folder holds run-<id>.wandb, or wandb-history.jsonl / wandb-metadata.json; looked in it, its subfolders and its wandb/ folder)`,
     ]);

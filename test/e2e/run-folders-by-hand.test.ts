@@ -84,3 +84,45 @@ describe('a run resumed offline: its second folder restarts its steps at 0 (wand
     });
   }
 });
+
+describe('a run folder whose .wandb log is gone, only files/ left (copied without it, or deleted to save space)', () => {
+  function filesOnly(wandb: string): string {
+    const dir = join(wandb, 'run-20261130_101500-only1');
+    mkdirSync(join(dir, 'files', 'media', 'images'), { recursive: true });
+    writeFileSync(join(dir, 'files', 'wandb-metadata.json'), JSON.stringify({ host: 'vm', startedAt: '2026-11-30T10:15:00.000000', program: 'train.py' }));
+    writeFileSync(join(dir, 'files', 'wandb-summary.json'), JSON.stringify({ loss: 0.25, _step: 3 }));
+    writeFileSync(join(dir, 'files', 'config.yaml'), 'wandb_version: 1\n\nlr:\n  desc: null\n  value: 0.125\n');
+    writeFileSync(join(dir, 'files', 'output.log'), 'epoch 1\nepoch 2\n');
+    writeFileSync(join(dir, 'files', 'media', 'images', 'img_0_ab.png'), 'PNG-bytes');
+    return dir;
+  }
+
+  it('is migrated from its files (config, summary, console, files) beside the other runs, with a report line that its history is not on disk', async () => {
+    const project = 'files-only';
+    const wandb = join(root, project, 'wandb');
+    runFolder(wandb, 'run-20261130_101400-full1', 'full1', [rec.run({ runId: 'full1', project, startTime: T0 }), row(0, 1), rec.exit(0)]);
+    filesOnly(wandb);
+    const out = await migrate(wandb, 'a', join(root, `${project}.sqlite`));
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.report!.runs.map((r) => [r.run, r.status]).sort()).toEqual([['local/files-only/full1', 'migrated'], ['local/uncategorized/only1', 'migrated']]);
+    // Its log named its project; nothing else in the folder does.
+    const run = emu.inspect.runs('demo/uncategorized').find((r) => r.customId === 'only1')!;
+    expect(run).toBeDefined();
+    const attrs = emu.inspect.attributes(run.id);
+    expect(attrs['config/lr']).toEqual({ type: 'float', value: 0.125 });
+    expect(attrs['summary/loss']).toEqual({ type: 'float', value: 0.25 });
+    expect(emu.inspect.stringSeries(run.id, 'monitoring/stdout').map((p) => p.value)).toEqual(['epoch 1', 'epoch 2']);
+    expect(Object.keys(emu.inspect.fileSet(run.id, 'files')).sort()).toEqual(['output.log']);
+    const notice = out.report!.runs.find((r) => r.run.endsWith('/only1'))!.notices.filter((n) => n.stream === 'history');
+    expect(notice.map((n) => n.message)).toEqual([expect.stringContaining('run-20261130_101500-only1: no run-only1.wandb')]);
+  });
+
+  it('--source naming the files/ folder of a run folder is exit 2 naming the run folder to pass, and nothing is written', async () => {
+    const wandb = join(root, 'files-sub', 'wandb');
+    const dir = filesOnly(wandb);
+    const out = await migrate(join(dir, 'files'), 'a', join(root, 'files-sub.sqlite'));
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`is the files/ folder of run folder ${dir}`);
+    expect(emu.inspect.runs('demo/uncategorized').find((r) => r.customId === 'files')).toBeUndefined();
+  });
+});

@@ -4,13 +4,13 @@
  * (< 0.10) folders hold `wandb-history.jsonl`, `wandb-events.jsonl` or `wandb-metadata.json` at top level.
  */
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export interface RunFolder {
   dir: string;
   name: string;
   format: 'log' | 'legacy';
-  /** The `.wandb` log (modern folders). */
+  /** The `.wandb` log (modern folders; none when only files/ is left). */
   logPath?: string;
   /** Root of the run's files: `files/` (modern) or the folder itself (legacy). */
   filesDir: string;
@@ -42,13 +42,31 @@ export async function asRunFolder(dir: string): Promise<RunFolder | null> {
       timespec: m?.[2], offline: m?.[1] === 'offline-run',
     };
   }
+  // The files/ folder of a modern run folder holds wandb-metadata.json too: it is not a legacy run.
+  if (name === 'files' && isModernRunFolder(dirname(dir))) return null;
   if (entries.some((e) => e.isFile() && LEGACY_MARKERS.includes(e.name))) {
     return {
       dir, name, format: 'legacy', filesDir: dir, runId: m?.[3] ?? name,
       timespec: m?.[2], offline: m?.[1] === 'dryrun',
     };
   }
+  // A modern folder whose log is gone (copied without it, or deleted): what files/ holds is still the run's.
+  if (m && entries.some((e) => e.isDirectory() && e.name === 'files') && (await holdsRunFiles(join(dir, 'files')))) {
+    return { dir, name, format: 'log', filesDir: join(dir, 'files'), runId: m[3], timespec: m[2], offline: m[1] === 'offline-run' };
+  }
   return null;
+}
+
+const FILES_MARKERS = ['wandb-metadata.json', 'wandb-summary.json', 'config.yaml', 'output.log'];
+
+async function holdsRunFiles(dir: string): Promise<boolean> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.some((n) => FILES_MARKERS.includes(n));
+}
+
+/** A folder named as the SDK names run folders (legacy ones hold no files/ folder). */
+function isModernRunFolder(dir: string): boolean {
+  return NAME_RE.test(basename(dir));
 }
 
 /**

@@ -33,6 +33,9 @@ export async function loadFolder(folder: RunFolder, signal?: AbortSignal): Promi
   const f = folder.filesDir;
   const lf: LoadedFolder = { folder, problems: [] };
   if (folder.logPath) lf.scan = await scanLog(folder.logPath, signal);
+  else if (folder.format === 'log') {
+    lf.problems.push({ stream: 'history', kind: 'skipped', count: 1, message: `${folder.name}: no run-${folder.runId}.wandb: its history and system metrics are not on disk; what files/ holds (config, summary, console, files) is migrated` });
+  }
   const metadata = await readJsonObjectFile(join(f, 'wandb-metadata.json'));
   lf.metadata = metadata.value;
   if (metadata.problem) {
