@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { constants, statSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 
@@ -17,7 +18,18 @@ export async function checkSourcePath(source: string): Promise<string> {
   if (!isDir) throw new ConfigError([`--source ${source}: is a file, not a folder; pass a wandb/ folder, a folder holding one, or one run folder`]);
   // Loaded here, not at start: a migration from the W&B API never needs the run-folder reader (its protobuf runtime).
   const { discoverRunFolders } = await import('../sources/local/index.ts');
-  if ((await discoverRunFolders(path)).length === 0) {
+  // What the user may not read is said now, before anything is written: an unreadable run folder would
+  // be passed over without a word, an unreadable log stop the reading of every run.
+  const unreadable: string[] = [];
+  const folders = await discoverRunFolders(path, (dir, code) => unreadable.push(`${dir} (${code})`));
+  for (const f of folders) {
+    if (f.logPath) await access(f.logPath, constants.R_OK).catch((e: NodeJS.ErrnoException) => unreadable.push(`${f.logPath} (${e.code ?? e.message})`));
+  }
+  if (unreadable.length > 0) {
+    const shown = unreadable.slice(0, 5).join(', ') + (unreadable.length > 5 ? `, and ${unreadable.length - 5} more` : '');
+    throw new ConfigError([`--source ${source}: cannot read ${unreadable.length} run folder(s) or log(s): ${shown}; make them readable (chmod) or move them out of ${path}, then run again (nothing was written)`]);
+  }
+  if (folders.length === 0) {
     const parent = dirname(path);
     if (basename(path) === 'files' && (await discoverRunFolders(parent)).length === 1) {
       throw new ConfigError([`--source ${source}: is the files/ folder of run folder ${parent}; pass the run folder itself`]);

@@ -24,12 +24,17 @@ export interface RunFolder {
 const NAME_RE = /(offline-run|run|dryrun)-(\d{8}_\d{6})-(.+)$/;
 const LEGACY_MARKERS = ['wandb-history.jsonl', 'wandb-events.jsonl', 'wandb-metadata.json'];
 
+/** A folder that could not be listed, and the error's code (EACCES…): discovery cannot tell what it holds. */
+export type OnUnreadable = (dir: string, code: string) => void;
+
 /** Inspects one directory: a RunFolder when it is a run folder, else null. */
-export async function asRunFolder(dir: string): Promise<RunFolder | null> {
+export async function asRunFolder(dir: string, onUnreadable?: OnUnreadable): Promise<RunFolder | null> {
   let entries: import('node:fs').Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') onUnreadable?.(dir, code);
     return null;
   }
   const name = basename(dir);
@@ -73,8 +78,8 @@ function isModernRunFolder(dir: string): boolean {
  * `path` is one run folder, a `wandb/` folder of run folders, or a project root holding `wandb/`
  * or `.wandb/`. Symlinked folders (`latest-run`) are not followed, so no run is listed twice.
  */
-export async function discoverRunFolders(path: string): Promise<RunFolder[]> {
-  const self = await asRunFolder(path);
+export async function discoverRunFolders(path: string, onUnreadable?: OnUnreadable): Promise<RunFolder[]> {
+  const self = await asRunFolder(path, onUnreadable);
   if (self) return [self];
   const found: RunFolder[] = [];
   const scan = async (dir: string, depth: number): Promise<void> => {
@@ -82,12 +87,12 @@ export async function discoverRunFolders(path: string): Promise<RunFolder[]> {
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch {
-      return;
+      return; // `path` itself was said by asRunFolder; a wandb/ below it was listable a moment ago
     }
     for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       if (!e.isDirectory()) continue;
       const sub = join(dir, e.name);
-      const rf = await asRunFolder(sub);
+      const rf = await asRunFolder(sub, onUnreadable);
       if (rf) found.push(rf);
       else if (depth > 0 && (e.name === 'wandb' || e.name === '.wandb')) await scan(sub, depth - 1);
     }

@@ -1,0 +1,85 @@
+/**
+ * Run folders a user cannot read, found by hand: a `.wandb` log or a run folder without read
+ * permission (copied from another account), a file of `files/` without it. Through the real CLI, as a
+ * user whom permissions bind (see runCliUnprivileged), into the Neptune emulator.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
+import { encodeLog, rec } from '../../src/sources/local/wandb-log/test-log-writer.ts';
+import { events } from '../support/cli.ts';
+import { runCliUnprivileged } from '../support/unprivileged.ts';
+
+const T0 = 1_796_000_000;
+let emu: NeptuneEmulator;
+let root: string;
+
+beforeAll(async () => {
+  emu = await startNeptuneEmulator({ workspaces: ['demo'] });
+  root = mkdtempSync(join(tmpdir(), 'w2n-folders-unreadable-'));
+  chmodSync(root, 0o777);
+});
+afterAll(async () => {
+  await emu.close();
+});
+
+/** A wandb/ folder of two runs, `ok1` and `bad1`, in project `project`; returns the run folders. */
+function twoRuns(project: string): { wandb: string; ok: string; bad: string } {
+  const wandb = join(root, project, 'wandb');
+  const folder = (name: string, id: string): string => {
+    const dir = join(wandb, name);
+    mkdirSync(join(dir, 'files'), { recursive: true });
+    const records = [rec.run({ runId: id, project, startTime: T0 }), rec.history([{ key: 'loss', value: '0.5' }, { key: '_step', value: '0' }, { key: '_timestamp', value: String(T0 + 1) }], 0), rec.exit(0)];
+    writeFileSync(join(dir, `run-${id}.wandb`), encodeLog(records).bytes);
+    writeFileSync(join(dir, 'files', 'notes.txt'), `notes of ${id}\n`);
+    return dir;
+  };
+  return { wandb, ok: folder('run-20261130_100000-ok1', 'ok1'), bad: folder('run-20261130_100100-bad1', 'bad1') };
+}
+
+async function migrate(source: string, ledger: string) {
+  const out = await runCliUnprivileged(['migrate', '--source', source, '--workspace', 'demo', '--yes', '--json', '--protocol', 'a', '--ledger', ledger], { NEPTUNE_API_TOKEN: emu.apiToken() }, root);
+  const report = (events(out.stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ run: string; status: string; notices: Array<{ stream: string; message: string }> }> } } | undefined)?.report;
+  return { ...out, report };
+}
+
+describe('what the user cannot read', () => {
+  it('a .wandb log without read permission is exit 2 naming the file, before anything is written (it was an internal error, exit 1)', async () => {
+    const { wandb, bad } = twoRuns('no-read-log');
+    chmodSync(join(bad, 'run-bad1.wandb'), 0o000);
+    const out = await migrate(wandb, join(root, 'l1.sqlite'));
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stderr).toContain(`${join(bad, 'run-bad1.wandb')} (EACCES)`);
+    expect(out.stderr).not.toContain('internal error');
+    expect(emu.inspect.runs('demo/no-read-log')).toEqual([]);
+  });
+
+  it('a run folder without read permission is exit 2 naming it (it was passed over without a word)', async () => {
+    const { wandb, bad } = twoRuns('no-read-folder');
+    chmodSync(bad, 0o000);
+    const out = await migrate(wandb, join(root, 'l2.sqlite'));
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stderr).toContain(`${bad} (EACCES)`);
+    expect(emu.inspect.runs('demo/no-read-folder')).toEqual([]);
+  });
+
+  it("a file of files/ without read permission is a report line naming it; the run's other data and the other run land (it stopped every run as a ledger error)", async () => {
+    const { wandb, bad } = twoRuns('no-read-file');
+    writeFileSync(join(bad, 'files', 'secret.txt'), 'not for you\n');
+    chmodSync(join(bad, 'files', 'secret.txt'), 0o000);
+    const out = await migrate(wandb, join(root, 'l3.sqlite'));
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.report!.runs.map((r) => [r.run, r.status]).sort()).toEqual([['local/no-read-file/bad1', 'migrated'], ['local/no-read-file/ok1', 'migrated']]);
+    const runs = emu.inspect.runs('demo/no-read-file');
+    const files = (id: string) => {
+      const r = runs.find((x) => x.customId === id)!;
+      return Object.fromEntries(Object.entries(emu.inspect.fileSet(r.id, 'files')).map(([k, v]) => [k, v.toString()]));
+    };
+    expect(files('ok1')).toEqual({ 'notes.txt': 'notes of ok1\n' });
+    expect(files('bad1')).toEqual({ 'notes.txt': 'notes of bad1\n' });
+    const bad1 = out.report!.runs.find((r) => r.run.endsWith('/bad1'))!;
+    expect(bad1.notices.filter((n) => n.stream === 'files').map((n) => n.message)).toEqual(['file secret.txt skipped: cannot be read (EACCES)']);
+  });
+});
