@@ -1,6 +1,7 @@
 import { constants, statSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { RunFolder } from '../sources/local/discover.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /**
@@ -22,8 +23,12 @@ export async function checkSourcePath(source: string): Promise<string> {
   // be passed over without a word, an unreadable log stop the reading of every run.
   const unreadable: string[] = [];
   const folders = await discoverRunFolders(path, (dir, code) => unreadable.push(`${dir} (${code})`));
-  for (const f of folders) {
-    if (f.logPath) await access(f.logPath, constants.R_OK).catch((e: NodeJS.ErrnoException) => unreadable.push(`${f.logPath} (${e.code ?? e.message})`));
+  // What each folder is read from when the run is listed: its log, or a legacy folder's JSONL streams.
+  const listedFrom = (f: RunFolder): string[] => (f.logPath ? [f.logPath] : f.format === 'legacy' ? [join(f.dir, 'wandb-history.jsonl'), join(f.dir, 'wandb-events.jsonl')] : []);
+  for (const file of folders.flatMap(listedFrom)) {
+    await access(file, constants.R_OK).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') unreadable.push(`${file} (${e.code ?? e.message})`);
+    });
   }
   if (unreadable.length > 0) {
     const shown = unreadable.slice(0, 5).join(', ') + (unreadable.length > 5 ? `, and ${unreadable.length - 5} more` : '');

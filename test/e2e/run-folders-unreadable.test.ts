@@ -56,6 +56,19 @@ describe('what the user cannot read', () => {
     expect(emu.inspect.runs('demo/no-read-log')).toEqual([]);
   });
 
+  it("a legacy folder's wandb-history.jsonl without read permission is exit 2 naming the file", async () => {
+    const project = 'no-read-legacy';
+    const dir = join(root, project, 'wandb', 'run-20190101_000000-old1');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'wandb-metadata.json'), JSON.stringify({ project, state: 'finished' }));
+    writeFileSync(join(dir, 'wandb-history.jsonl'), JSON.stringify({ _step: 0, loss: 1 }) + '\n');
+    chmodSync(join(dir, 'wandb-history.jsonl'), 0o000);
+    const out = await migrate(join(root, project), join(root, 'l5.sqlite'));
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stderr).toContain(`${join(dir, 'wandb-history.jsonl')} (EACCES)`);
+    expect(emu.inspect.runs(`demo/${project}`)).toEqual([]);
+  });
+
   it('a run folder without read permission is exit 2 naming it (it was passed over without a word)', async () => {
     const { wandb, bad } = twoRuns('no-read-folder');
     chmodSync(bad, 0o000);
@@ -81,5 +94,27 @@ describe('what the user cannot read', () => {
     expect(files('bad1')).toEqual({ 'notes.txt': 'notes of bad1\n' });
     const bad1 = out.report!.runs.find((r) => r.run.endsWith('/bad1'))!;
     expect(bad1.notices.filter((n) => n.stream === 'files').map((n) => n.message)).toEqual(['file secret.txt skipped: cannot be read (EACCES)']);
+  });
+
+  it("an output.log without read permission (the console of a folder whose log has none) fails that run naming the file; the other run lands (it stopped every run as a ledger error)", async () => {
+    const project = 'no-read-console';
+    const wandb = join(root, project, 'wandb');
+    for (const id of ['leg1', 'leg2']) {
+      const dir = join(wandb, `run-20240101_000000-${id}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'wandb-metadata.json'), JSON.stringify({ project, state: 'finished', startedAt: '2024-01-01T00:00:00' }));
+      writeFileSync(join(dir, 'wandb-history.jsonl'), JSON.stringify({ _step: 0, _timestamp: 1704067201, loss: 0.5 }) + '\n');
+      writeFileSync(join(dir, 'output.log'), `console of ${id}\n`);
+    }
+    const unreadable = join(wandb, 'run-20240101_000000-leg1', 'output.log');
+    chmodSync(unreadable, 0o000);
+    const out = await migrate(wandb, join(root, 'l4.sqlite'));
+    expect(out.code, out.stderr).toBe(3);
+    const status = Object.fromEntries(out.report!.runs.map((r) => [r.run, r.status]));
+    expect(status).toEqual({ [`local/${project}/leg1`]: 'failed', [`local/${project}/leg2`]: 'migrated' });
+    const failed = out.report!.runs.find((r) => r.run.endsWith('/leg1')) as unknown as { error: string };
+    expect(failed.error).toContain(`${unreadable}: cannot be read (EACCES)`);
+    const leg2 = emu.inspect.runs(`demo/${project}`).find((r) => r.customId === 'leg2')!;
+    expect(emu.inspect.stringSeries(leg2.id, 'monitoring/stdout').map((p) => p.value)).toEqual(['console of leg2']);
   });
 });

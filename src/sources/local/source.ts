@@ -81,7 +81,7 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
       const problems: HistoryProblems = { badLines: new Map(), badValues: { count: 0, keys: [] } };
       for (const s of r.segments) {
         const before = { dropped: seq.dropped, last: seq.lastStep };
-        for await (const row of folderHistory(s, seq, problems, signal)) if (row.step >= fromStep) yield row;
+        for await (const row of readable(folderHistory(s, seq, problems, signal))) if (row.step >= fromStep) yield row;
         // A folder's own rewinds are said by buildRunInfo; here, its rows at or below the steps the run's
         // earlier folders reached (an offline resume, which could not ask where the run was, restarts at 0).
         const overlap = seq.dropped - before.dropped - (s.scan?.droppedRows ?? s.legacy?.droppedRows ?? 0);
@@ -106,7 +106,7 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
       async function* samples(): AsyncGenerator<SystemSample> {
         for (const s of r.segments) {
           const p: SystemProblems = { badJson: [], noTimestamp: [], otherKeys: new Map() };
-          yield* folderSystem(s, s.scan?.run?.startTime, p, signal);
+          yield* readable(folderSystem(s, s.scan?.run?.startTime, p, signal));
           reportSystemProblems(run.key, s.folder.name, p, notify);
         }
       }
@@ -116,7 +116,7 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
       const r = await runOf(run, signal);
       const asm = new ConsoleAssembler(); // one numbering across the run's folders
       for (const s of r.segments) {
-        for await (const line of folderConsole(s, asm, signal)) if (line.index >= fromLine) yield line;
+        for await (const line of readable(folderConsole(s, asm, signal))) if (line.index >= fromLine) yield line;
       }
     },
     async *files(run, signal): AsyncGenerator<RunFile> {
@@ -189,6 +189,20 @@ async function loadAll(opts: LocalSourceOptions, notify: (n: SourceNotice) => vo
     runs.set(k, { info: buildRunInfo(segments, defaults, notify), segments });
   }
   return runs;
+}
+
+/**
+ * A stream's file the user may not read fails the run naming the file (the next pass reads it again):
+ * the bare EACCES reached the pipeline, which took it for the ledger's and stopped every run.
+ */
+async function* readable<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* items;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if ((e.code === 'EACCES' || e.code === 'EPERM') && e.path) throw new SourceDataError(`${e.path}: cannot be read (${e.code})`, { cause: error });
+    throw error;
+  }
 }
 
 function reportSystemProblems(run: RunKey, folder: string, p: SystemProblems, notify: (n: SourceNotice) => void): void {
