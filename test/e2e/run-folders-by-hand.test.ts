@@ -126,3 +126,27 @@ describe('a run folder whose .wandb log is gone, only files/ left (copied withou
     expect(emu.inspect.runs('demo/uncategorized').find((r) => r.customId === 'files')).toBeUndefined();
   });
 });
+
+describe('a log read while its run was still writing it (or cut by a crash), read again once complete', () => {
+  it('the second pass brings the run up to date, and verify finds Neptune equal to the folder: no damage left from the first pass', async () => {
+    const project = 'grown';
+    const wandb = join(root, project, 'wandb');
+    const records = [rec.run({ runId: 'grow1', project, startTime: T0 }), ...[0, 1, 2, 3, 4, 5].map((s) => row(s, s + 0.5)), rec.exit(0)];
+    const dir = runFolder(wandb, 'run-20261130_101600-grow1', 'grow1', records);
+    const full = encodeLog(records);
+    // Cut inside the fifth row's record (step 3): a crashed writer's last chunk, its payload incomplete.
+    writeFileSync(join(dir, 'run-grow1.wandb'), full.bytes.subarray(0, full.offsets[4] + 9));
+    const ledger = join(root, `${project}.sqlite`);
+    const first = await migrate(wandb, 'a', ledger);
+    expect(first.code, first.stderr).toBe(0);
+    expect(lossPoints(project, 'grow1').map((p) => p.step)).toEqual([0, 1, 2]);
+    writeFileSync(join(dir, 'run-grow1.wandb'), full.bytes);
+    const second = await migrate(wandb, 'a', ledger);
+    expect(second.code, second.stderr).toBe(0);
+    expect(lossPoints(project, 'grow1')).toEqual([0, 1, 2, 3, 4, 5].map((s) => ({ step: s, value: s + 0.5 })));
+    const run = emu.inspect.runs(`demo/${project}`).find((r) => r.customId === 'grow1')!;
+    expect(emu.inspect.attributes(run.id)['wandb/logDamagedRegions']).toEqual({ type: 'int', value: 0 });
+    const verify = await runCli(['verify', '--source', wandb, '--workspace', 'demo', '--protocol', 'a', '--ledger', ledger], { NEPTUNE_API_TOKEN: emu.apiToken() }, root).done;
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+});
