@@ -58,6 +58,15 @@ function lossPoints(project: string, runId: string): Array<{ step: number; value
   return emu.inspect.floatSeries(run.id, 'loss').map((p) => ({ step: p.step, value: p.value }));
 }
 
+/** A run file's bytes in Neptune: A keeps them in the run's file set, B in storage behind a FileRef. */
+function runFileBytes(project: string, runId: string, name: string): Buffer | undefined {
+  const run = emu.inspect.runs(`demo/${project}`).find((r) => r.customId === runId)!;
+  const inSet = emu.inspect.fileSet(run.id, 'files')[name];
+  if (inSet) return inSet;
+  const ref = emu.b.inspect.attributes(`demo/${project}`, runId)[`files/${name}`];
+  return ref ? emu.b.inspect.object(`demo/${project}`, (ref.value as { path: string }).path)?.data : undefined;
+}
+
 describe('a run resumed offline: its second folder restarts its steps at 0 (wandb 0.17.9, resume="allow", WANDB_MODE=offline)', () => {
   for (const protocol of ['a', 'b'] as const) {
     it(`over ${protocol.toUpperCase()}: the rows whose steps the first folder already had are a report line naming the folder, and the report equals what Neptune holds`, async () => {
@@ -149,4 +158,25 @@ describe('a log read while its run was still writing it (or cut by a crash), rea
     const verify = await runCli(['verify', '--source', wandb, '--workspace', 'demo', '--protocol', 'a', '--ledger', ledger], { NEPTUNE_API_TOKEN: emu.apiToken() }, root).done;
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   });
+});
+
+describe('console output that is not UTF-8 (bytes a program wrote raw: Latin-1 text, a cut multi-byte character)', () => {
+  for (const protocol of ['a', 'b'] as const) {
+    it(`over ${protocol.toUpperCase()}: the lines land with U+FFFD, the report says how many and that output.log keeps the bytes, which land as they are`, async () => {
+      const project = `latin1-${protocol}`;
+      const dir = join(root, project, 'wandb', 'run-20240101_000000-lat1');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'wandb-metadata.json'), JSON.stringify({ project, state: 'finished', startedAt: '2024-01-01T00:00:00' }));
+      writeFileSync(join(dir, 'wandb-history.jsonl'), JSON.stringify({ _step: 0, _timestamp: 1704067201, loss: 0.5 }) + '\n');
+      const bytes = Buffer.concat([Buffer.from('ok ünï ✓\n'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]), Buffer.from('cut '), Buffer.from([0xe2, 0x82]), Buffer.from('\nend\n')]);
+      writeFileSync(join(dir, 'output.log'), bytes);
+      const out = await migrate(join(root, project), protocol, join(root, `${project}.sqlite`));
+      expect(out.code, out.stderr).toBe(0);
+      const run = emu.inspect.runs(`demo/${project}`).find((r) => r.customId === 'lat1')!;
+      expect(emu.inspect.stringSeries(run.id, 'monitoring/stdout').map((p) => p.value)).toEqual(['ok ünï ✓', 'caf\uFFFD', 'cut \uFFFD', 'end']);
+      expect(runFileBytes(project, 'lat1', 'output.log')).toEqual(bytes);
+      const notices = out.report!.runs[0].notices.filter((n) => n.stream === 'console');
+      expect(notices).toEqual([{ stream: 'console', kind: 'invalid', count: 2, message: expect.stringContaining('run-20240101_000000-lat1/output.log is not UTF-8 throughout: 2 console line(s)') }]);
+    });
+  }
 });

@@ -16,7 +16,7 @@ import { listRunFiles, type ListedFile } from './files.ts';
 import { StepSequencer } from './history-rows.ts';
 import { buildRunInfo, folderIdentity, loadFolder, type LoadedFolder } from './run-model.ts';
 import { describeLines } from './jsonl.ts';
-import { folderConsole, folderHistory, folderSystem, type HistoryProblems, type SystemProblems } from './streams.ts';
+import { folderConsole, folderHistory, folderSystem, type ConsoleProblems, type HistoryProblems, type SystemProblems } from './streams.ts';
 
 export interface LocalSourceOptions {
   /** A `wandb/` folder of run folders, a project root holding `wandb/`, or one run folder. */
@@ -116,7 +116,14 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
       const r = await runOf(run, signal);
       const asm = new ConsoleAssembler(); // one numbering across the run's folders
       for (const s of r.segments) {
-        for await (const line of readable(folderConsole(s, asm, signal))) if (line.index >= fromLine) yield line;
+        const problems: ConsoleProblems = { notUtf8Lines: 0 };
+        for await (const line of readable(folderConsole(s, asm, problems, signal))) if (line.index >= fromLine) yield line;
+        if (problems.notUtf8Lines > 0) {
+          notify({
+            run: run.key, stream: 'console', kind: 'invalid', count: problems.notUtf8Lines,
+            message: `${s.folder.name}/output.log is not UTF-8 throughout: ${problems.notUtf8Lines} console line(s) held other bytes, which landed as U+FFFD; the file output.log (run files) keeps them as they are`,
+          });
+        }
       }
     },
     async *files(run, signal): AsyncGenerator<RunFile> {
