@@ -18,7 +18,7 @@ export async function checkSourcePath(source: string): Promise<string> {
   }
   if (!isDir) throw new ConfigError([`--source ${source}: is a file, not a folder; pass a wandb/ folder, a folder holding one, or one run folder`]);
   // Loaded here, not at start: a migration from the W&B API never needs the run-folder reader (its protobuf runtime).
-  const { discoverRunFolders } = await import('../sources/local/index.ts');
+  const { copiedRunFolders, discoverRunFolders } = await import('../sources/local/index.ts');
   // What the user may not read is said now, before anything is written: an unreadable run folder would
   // be passed over without a word, an unreadable log stop the reading of every run.
   const unreadable: string[] = [];
@@ -33,6 +33,10 @@ export async function checkSourcePath(source: string): Promise<string> {
   if (unreadable.length > 0) {
     const shown = unreadable.slice(0, 5).join(', ') + (unreadable.length > 5 ? `, and ${unreadable.length - 5} more` : '');
     throw new ConfigError([`--source ${source}: cannot read ${unreadable.length} run folder(s) or log(s): ${shown}; make them readable (chmod) or move them out of ${path}, then run again (nothing was written)`]);
+  }
+  const copies = copiedRunFolders(folders);
+  if (copies.length > 0) {
+    throw new ConfigError(copies.map((g) => `--source ${source}: run ${g[0].runId} is in ${g.length} folders started at the same second: ${g.map((f) => f.dir).join(', ')}; they are copies of one run folder, not a resume (a resumed run gets a folder named with its later start): move the copies out of ${path}`));
   }
   if (folders.length === 0) {
     const parent = dirname(path);

@@ -180,3 +180,17 @@ describe('console output that is not UTF-8 (bytes a program wrote raw: Latin-1 t
     });
   }
 });
+
+describe('the same run folder twice in the folder given (a copy kept beside it)', () => {
+  it('is exit 2 naming both folders, before anything is written (the console was migrated twice over)', async () => {
+    const project = 'copied';
+    const wandb = join(root, project, 'wandb');
+    const records = [rec.run({ runId: 'cp1', project, startTime: T0 }), row(0, 1), rec.output('hello\n'), rec.exit(0)];
+    const a = runFolder(wandb, 'run-20261130_101700-cp1', 'cp1', records);
+    const b = runFolder(wandb, 'run-20261130_101700-cp1 (copy)', 'cp1', records);
+    const out = await migrate(join(root, project), 'a', join(root, `${project}.sqlite`));
+    expect(out.code, out.stdout).toBe(2);
+    expect(out.stderr).toContain(`run cp1 is in 2 folders started at the same second: ${a}, ${b}`);
+    expect(emu.inspect.runs(`demo/${project}`)).toEqual([]);
+  });
+});

@@ -101,3 +101,19 @@ export async function discoverRunFolders(path: string, onUnreadable?: OnUnreadab
   if (st?.isDirectory()) await scan(path, 1);
   return found;
 }
+
+/**
+ * Folders of one run started at the same second: copies of one run folder (`run-… (copy)`), not a
+ * resume, which the SDK gives a new folder named with its own, later start time. Read as one run, a
+ * copy's console and system metrics would be migrated twice over.
+ */
+export function copiedRunFolders(folders: readonly RunFolder[]): RunFolder[][] {
+  const groups = new Map<string, RunFolder[]>();
+  for (const f of folders) {
+    if (!f.timespec) continue;
+    const k = `${f.runId}\u0000${f.timespec}`;
+    groups.set(k, [...(groups.get(k) ?? []), f]);
+  }
+  return [...groups.values()].filter((g) => g.length > 1);
+}
+
