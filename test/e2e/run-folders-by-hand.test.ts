@@ -3,7 +3,7 @@
  * protocols where the case is about what lands): what was found by hand on folders written by the
  * wandb SDK 0.17.9 (offline) and fixed. Every case compares what the emulator holds with the folder.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,3 +194,22 @@ describe('the same run folder twice in the folder given (a copy kept beside it)'
     expect(emu.inspect.runs(`demo/${project}`)).toEqual([]);
   });
 });
+
+describe('a wandb/ folder gathering runs by symlinks (runs kept elsewhere, linked in), beside the SDK\'s latest-run link', () => {
+  it('migrates the linked runs too, each once, under its own folder name (they were passed over without a word)', async () => {
+    const project = 'linked';
+    const wandb = join(root, project, 'wandb');
+    const elsewhere = join(root, 'elsewhere');
+    runFolder(wandb, 'run-20261130_101800-here1', 'here1', [rec.run({ runId: 'here1', project, startTime: T0 }), row(0, 1), rec.exit(0)]);
+    const away = runFolder(elsewhere, 'run-20261130_101900-away1', 'away1', [rec.run({ runId: 'away1', project, startTime: T0 }), row(0, 2), rec.exit(0)]);
+    symlinkSync(away, join(wandb, 'run-20261130_101900-away1'));
+    symlinkSync(join(wandb, 'run-20261130_101800-here1'), join(wandb, 'latest-run'));
+    const out = await migrate(join(root, project), 'a', join(root, `${project}.sqlite`));
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.report!.runs.map((r) => [r.run, r.status]).sort()).toEqual([['local/linked/away1', 'migrated'], ['local/linked/here1', 'migrated']]);
+    expect(lossPoints(project, 'away1')).toEqual([{ step: 0, value: 2 }]);
+    const away1 = emu.inspect.runs(`demo/${project}`).find((r) => r.customId === 'away1')!;
+    expect(emu.inspect.attributes(away1.id)['wandb/localFolder']).toEqual({ type: 'string', value: 'run-20261130_101900-away1' });
+  });
+});
+

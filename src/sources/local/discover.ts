@@ -3,7 +3,7 @@
  * can contain `-` and `_`, and users rename folders): modern folders hold `run-<id>.wandb`, legacy
  * (< 0.10) folders hold `wandb-history.jsonl`, `wandb-events.jsonl` or `wandb-metadata.json` at top level.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface RunFolder {
@@ -76,7 +76,7 @@ function isModernRunFolder(dir: string): boolean {
 
 /**
  * `path` is one run folder, a `wandb/` folder of run folders, or a project root holding `wandb/`
- * or `.wandb/`. Symlinked folders (`latest-run`) are not followed, so no run is listed twice.
+ * or `.wandb/`. Linked folders are followed to where they are, and each folder is listed once.
  */
 export async function discoverRunFolders(path: string, onUnreadable?: OnUnreadable): Promise<RunFolder[]> {
   const self = await asRunFolder(path, onUnreadable);
@@ -90,13 +90,19 @@ export async function discoverRunFolders(path: string, onUnreadable?: OnUnreadab
       return; // `path` itself was said by asRunFolder; a wandb/ below it was listable a moment ago
     }
     for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (!e.isDirectory()) continue;
-      const sub = join(dir, e.name);
+      if (!e.isDirectory() && !e.isSymbolicLink()) continue;
+      // A linked folder is read where it is, under its own name, once: runs gathered by links are
+      // the user's, and the SDK's latest-run link names a run folder listed beside it.
+      const real = await realpath(join(dir, e.name)).catch(() => undefined);
+      if (!real || seen.has(real) || !(await stat(real).then((s) => s.isDirectory(), () => false))) continue;
+      seen.add(real);
+      const sub = e.isSymbolicLink() ? real : join(dir, e.name);
       const rf = await asRunFolder(sub, onUnreadable);
       if (rf) found.push(rf);
       else if (depth > 0 && (e.name === 'wandb' || e.name === '.wandb')) await scan(sub, depth - 1);
     }
   };
+  const seen = new Set<string>();
   const st = await stat(path).catch(() => null);
   if (st?.isDirectory()) await scan(path, 1);
   return found;
