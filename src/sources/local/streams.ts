@@ -104,7 +104,7 @@ export async function* folderConsole(lf: LoadedFolder, asm: ConsoleAssembler, pr
  * before the text of the chunk that showed it is given out. A character cut by a chunk's end waits
  * for the next chunk before it is judged.
  */
-async function* utf8Text(chunks: AsyncIterable<Buffer>, seen: { notUtf8: boolean }): AsyncGenerator<string> {
+export async function* utf8Text(chunks: AsyncIterable<Buffer>, seen: { notUtf8: boolean }): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8');
   let carry = Buffer.alloc(0);
   for await (const chunk of chunks) {
