@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
 import { encodeLog, rec, type ItemIn } from '../../src/sources/local/wandb-log/test-log-writer.ts';
 import { events, runCli } from '../support/cli.ts';
+import { writeRunFolder } from '../support/run-folder.ts';
 
 const T0 = 1_796_000_000;
 let emu: NeptuneEmulator;
@@ -45,13 +46,6 @@ function row(step: number, loss: number): Uint8Array {
   return rec.history(items, step);
 }
 
-function runFolder(parent: string, name: string, runId: string, records: Uint8Array[]): string {
-  const dir = join(parent, name);
-  mkdirSync(join(dir, 'files'), { recursive: true });
-  writeFileSync(join(dir, `run-${runId}.wandb`), encodeLog(records).bytes);
-  return dir;
-}
-
 function lossPoints(project: string, runId: string): Array<{ step: number; value: number }> {
   const run = emu.inspect.runs(`demo/${project}`).find((r) => r.customId === runId);
   if (!run) return [];
@@ -75,8 +69,8 @@ describe('a run resumed offline: its second folder restarts its steps at 0 (wand
       const first = [rec.run({ runId: 'res1', project, startTime: T0 }), ...[0, 1, 2, 3].map((s) => row(s, s + 1)), rec.exit(0)];
       // The resumed process could not ask the server where the run was: its steps start at 0 again.
       const second = [rec.run({ runId: 'res1', project, startTime: T0 + 100 }), ...[0, 1, 2, 3, 4, 5].map((s) => row(s, 10 + s)), rec.exit(0)];
-      runFolder(wandb, 'offline-run-20261130_101347-res1', 'res1', first);
-      runFolder(wandb, 'offline-run-20261130_101353-res1', 'res1', second);
+      writeRunFolder(wandb, 'offline-run-20261130_101347-res1', 'res1', first);
+      writeRunFolder(wandb, 'offline-run-20261130_101353-res1', 'res1', second);
       const out = await migrate(join(root, project), protocol, join(root, `${project}.sqlite`));
       expect(out.code, out.stderr).toBe(0);
       // The first folder's rows, then the second's above step 3 (4 and 5): what the emulator holds.
@@ -109,7 +103,7 @@ describe('a run folder whose .wandb log is gone, only files/ left (copied withou
   it('is migrated from its files (config, summary, console, files) beside the other runs, with a report line that its history is not on disk', async () => {
     const project = 'files-only';
     const wandb = join(root, project, 'wandb');
-    runFolder(wandb, 'run-20261130_101400-full1', 'full1', [rec.run({ runId: 'full1', project, startTime: T0 }), row(0, 1), rec.exit(0)]);
+    writeRunFolder(wandb, 'run-20261130_101400-full1', 'full1', [rec.run({ runId: 'full1', project, startTime: T0 }), row(0, 1), rec.exit(0)]);
     filesOnly(wandb);
     const out = await migrate(wandb, 'a', join(root, `${project}.sqlite`));
     expect(out.code, out.stderr).toBe(0);
@@ -141,7 +135,7 @@ describe('a log read while its run was still writing it (or cut by a crash), rea
     const project = 'grown';
     const wandb = join(root, project, 'wandb');
     const records = [rec.run({ runId: 'grow1', project, startTime: T0 }), ...[0, 1, 2, 3, 4, 5].map((s) => row(s, s + 0.5)), rec.exit(0)];
-    const dir = runFolder(wandb, 'run-20261130_101600-grow1', 'grow1', records);
+    const dir = writeRunFolder(wandb, 'run-20261130_101600-grow1', 'grow1', records);
     const full = encodeLog(records);
     // Cut inside the fifth row's record (step 3): a crashed writer's last chunk, its payload incomplete.
     writeFileSync(join(dir, 'run-grow1.wandb'), full.bytes.subarray(0, full.offsets[4] + 9));
@@ -186,8 +180,8 @@ describe('the same run folder twice in the folder given (a copy kept beside it)'
     const project = 'copied';
     const wandb = join(root, project, 'wandb');
     const records = [rec.run({ runId: 'cp1', project, startTime: T0 }), row(0, 1), rec.output('hello\n'), rec.exit(0)];
-    const a = runFolder(wandb, 'run-20261130_101700-cp1', 'cp1', records);
-    const b = runFolder(wandb, 'run-20261130_101700-cp1 (copy)', 'cp1', records);
+    const a = writeRunFolder(wandb, 'run-20261130_101700-cp1', 'cp1', records);
+    const b = writeRunFolder(wandb, 'run-20261130_101700-cp1 (copy)', 'cp1', records);
     const out = await migrate(join(root, project), 'a', join(root, `${project}.sqlite`));
     expect(out.code, out.stdout).toBe(2);
     expect(out.stderr).toContain(`run cp1 is in 2 folders started at the same second: ${a}, ${b}`);
@@ -200,8 +194,8 @@ describe('a wandb/ folder gathering runs by symlinks (runs kept elsewhere, linke
     const project = 'linked';
     const wandb = join(root, project, 'wandb');
     const elsewhere = join(root, 'elsewhere');
-    runFolder(wandb, 'run-20261130_101800-here1', 'here1', [rec.run({ runId: 'here1', project, startTime: T0 }), row(0, 1), rec.exit(0)]);
-    const away = runFolder(elsewhere, 'run-20261130_101900-away1', 'away1', [rec.run({ runId: 'away1', project, startTime: T0 }), row(0, 2), rec.exit(0)]);
+    writeRunFolder(wandb, 'run-20261130_101800-here1', 'here1', [rec.run({ runId: 'here1', project, startTime: T0 }), row(0, 1), rec.exit(0)]);
+    const away = writeRunFolder(elsewhere, 'run-20261130_101900-away1', 'away1', [rec.run({ runId: 'away1', project, startTime: T0 }), row(0, 2), rec.exit(0)]);
     symlinkSync(away, join(wandb, 'run-20261130_101900-away1'));
     symlinkSync(join(wandb, 'run-20261130_101800-here1'), join(wandb, 'latest-run'));
     const out = await migrate(join(root, project), 'a', join(root, `${project}.sqlite`));

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeptuneEmulator, type NeptuneEmulator } from '../../emulators/neptune/index.ts';
-import { encodeLog, rec } from '../../src/sources/local/wandb-log/test-log-writer.ts';
+import { rec } from '../../src/sources/local/wandb-log/test-log-writer.ts';
 import { events } from '../support/cli.ts';
+import { writeRunFolder } from '../support/run-folder.ts';
 import { runCliUnprivileged } from '../support/unprivileged.ts';
 
 const T0 = 1_796_000_000;
@@ -29,12 +30,8 @@ afterAll(async () => {
 function twoRuns(project: string): { wandb: string; ok: string; bad: string } {
   const wandb = join(root, project, 'wandb');
   const folder = (name: string, id: string): string => {
-    const dir = join(wandb, name);
-    mkdirSync(join(dir, 'files'), { recursive: true });
     const records = [rec.run({ runId: id, project, startTime: T0 }), rec.history([{ key: 'loss', value: '0.5' }, { key: '_step', value: '0' }, { key: '_timestamp', value: String(T0 + 1) }], 0), rec.exit(0)];
-    writeFileSync(join(dir, `run-${id}.wandb`), encodeLog(records).bytes);
-    writeFileSync(join(dir, 'files', 'notes.txt'), `notes of ${id}\n`);
-    return dir;
+    return writeRunFolder(wandb, name, id, records, { 'notes.txt': `notes of ${id}\n` });
   };
   return { wandb, ok: folder('run-20261130_100000-ok1', 'ok1'), bad: folder('run-20261130_100100-bad1', 'bad1') };
 }
