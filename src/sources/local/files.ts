@@ -16,7 +16,7 @@ export interface ListedFile {
 /**
  * Walks `root`; symlinks are followed when they resolve to a file. What is not listed is reported
  * through `onSkip` with its reason: dangling symlinks, symlinks to folders (not followed: they may
- * point anywhere on the machine, or loop), FIFOs, sockets and devices, folders that cannot be read.
+ * point anywhere on the machine, or loop), FIFOs, sockets and devices, folders and files that cannot be read.
  */
 export async function* listRunFiles(
   root: string,
@@ -55,7 +55,17 @@ export async function* listRunFiles(
         onSkip(name, `not a regular file (${kindOf(st)})`);
         continue;
       }
-      const md5 = await md5Base64(p, signal);
+      let md5: string;
+      try {
+        md5 = await md5Base64(p, signal);
+      } catch (error) {
+        // A file the user may not read is left out with its reason, as a folder that cannot be read is:
+        // it is not the ledger's failure, nor the other files' and runs'.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EACCES' && code !== 'EPERM') throw error;
+        onSkip(name, `cannot be read (${code})`);
+        continue;
+      }
       yield { path: p, file: { name, sizeBytes: st.size, md5, updatedAt: st.mtime.toISOString() } };
     }
   };

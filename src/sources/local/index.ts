@@ -1,5 +1,5 @@
 export { createLocalSource, type LocalSourceOptions } from './source.ts';
-export { discoverRunFolders, asRunFolder, type RunFolder } from './discover.ts';
+export { discoverRunFolders, asRunFolder, copiedRunFolders, type RunFolder } from './discover.ts';
 export {
   readLogRecords, BLOCK_SIZE, CHUNK_HEADER_SIZE, FILE_HEADER, CHUNK_FULL, CHUNK_FIRST, CHUNK_MIDDLE, CHUNK_LAST,
   type LogDamage, type LogPayload, type ReadLogOptions,

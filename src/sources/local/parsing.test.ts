@@ -4,6 +4,7 @@ import { unwrapConfig } from '../config.ts';
 import { parseExtendedJson } from '../extended-json.ts';
 import { parseValue, removePath, setPath } from './values.ts';
 import { parseConfigYaml } from './config-yaml.ts';
+import { utf8Text } from './streams.ts';
 
 describe('parseExtendedJson', () => {
   it('accepts NaN and ±Infinity outside strings only', () => {
@@ -67,5 +68,34 @@ describe('parseConfigYaml', () => {
     expect(v['text']).toBe('line1\nline2\n');
     expect(Number.isNaN(v['n'])).toBe(true);
     expect(v['i']).toBe(-Infinity);
+  });
+});
+
+describe('utf8Text (output.log as text)', () => {
+  async function read(chunks: number[][]): Promise<{ text: string; notUtf8: boolean }> {
+    const seen = { notUtf8: false };
+    async function* gen() {
+      for (const c of chunks) yield Buffer.from(c);
+    }
+    let text = '';
+    for await (const t of utf8Text(gen(), seen)) text += t;
+    return { text, notUtf8: seen.notUtf8 };
+  }
+  const clef = [...Buffer.from('𝄞')]; // 4 bytes
+  const check = [...Buffer.from('✓')]; // 3 bytes
+
+  it('a character cut by every possible chunk end is whole, and the text valid', async () => {
+    const bytes = [...clef, ...check, 0x61, ...clef];
+    for (let a = 1; a < bytes.length; a++) {
+      for (let b = a + 1; b < bytes.length; b++) {
+        expect(await read([bytes.slice(0, a), bytes.slice(a, b), bytes.slice(b)])).toEqual({ text: '𝄞✓a𝄞', notUtf8: false });
+      }
+    }
+  });
+
+  it('a byte that is not UTF-8 is U+FFFD, and said; so is a file ending inside a character; U+FFFD itself is valid', async () => {
+    expect(await read([[0x63, 0x61, 0x66, 0xe9], [0x0a]])).toEqual({ text: 'caf\uFFFD\n', notUtf8: true });
+    expect(await read([[0x61, ...check.slice(0, 2)]])).toEqual({ text: 'a\uFFFD', notUtf8: true });
+    expect(await read([[0x61, 0xef], [0xbf, 0xbd]])).toEqual({ text: 'a\uFFFD', notUtf8: false });
   });
 });

@@ -33,6 +33,9 @@ export async function loadFolder(folder: RunFolder, signal?: AbortSignal): Promi
   const f = folder.filesDir;
   const lf: LoadedFolder = { folder, problems: [] };
   if (folder.logPath) lf.scan = await scanLog(folder.logPath, signal);
+  else if (folder.format === 'log') {
+    lf.problems.push({ stream: 'history', kind: 'skipped', count: 1, message: `${folder.name}: no run-${folder.runId}.wandb: its history and system metrics are not on disk; what files/ holds (config, summary, console, files) is migrated` });
+  }
   const metadata = await readJsonObjectFile(join(f, 'wandb-metadata.json'));
   lf.metadata = metadata.value;
   if (metadata.problem) {
@@ -284,7 +287,9 @@ function extraOf(
   if (first.scan?.run?.resumed) e['resumed'] = true;
   if (first.scan?.run?.startingStep) e['startingStep'] = first.scan.run.startingStep;
   const damaged = segments.reduce((n, s) => n + (s.scan?.damage.length ?? 0), 0);
-  if (damaged > 0) e['logDamagedRegions'] = damaged;
+  // Said for every log, 0 too: a log read cut (its writer still at it, or crashed) and read again
+  // complete must not leave the first read's count standing in the target.
+  if (segments.some((s) => s.scan)) e['logDamagedRegions'] = damaged;
   const out: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(e)) if (v !== undefined && v !== '') out[k] = v;
   return out;

@@ -16,7 +16,7 @@ import { listRunFiles, type ListedFile } from './files.ts';
 import { StepSequencer } from './history-rows.ts';
 import { buildRunInfo, folderIdentity, loadFolder, type LoadedFolder } from './run-model.ts';
 import { describeLines } from './jsonl.ts';
-import { folderConsole, folderHistory, folderSystem, type HistoryProblems, type SystemProblems } from './streams.ts';
+import { folderConsole, folderHistory, folderSystem, type ConsoleProblems, type HistoryProblems, type SystemProblems } from './streams.ts';
 
 export interface LocalSourceOptions {
   /** A `wandb/` folder of run folders, a project root holding `wandb/`, or one run folder. */
@@ -80,7 +80,17 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
       const seq = new StepSequencer();
       const problems: HistoryProblems = { badLines: new Map(), badValues: { count: 0, keys: [] } };
       for (const s of r.segments) {
-        for await (const row of folderHistory(s, seq, problems, signal)) if (row.step >= fromStep) yield row;
+        const before = { dropped: seq.dropped, last: seq.lastStep };
+        for await (const row of readable(folderHistory(s, seq, problems, signal))) if (row.step >= fromStep) yield row;
+        // A folder's own rewinds are said by buildRunInfo; here, its rows at or below the steps the run's
+        // earlier folders reached (an offline resume, which could not ask where the run was, restarts at 0).
+        const overlap = seq.dropped - before.dropped - (s.scan?.droppedRows ?? s.legacy?.droppedRows ?? 0);
+        if (overlap > 0) {
+          notify({
+            run: run.key, stream: 'history', kind: 'skipped', count: overlap,
+            message: `${s.folder.name}: ${overlap} history row(s) skipped: their steps were not above step ${before.last}, the last of the run's earlier folder(s), whose rows are kept (a run resumed offline starts its steps at 0 again)`,
+          });
+        }
       }
       for (const [folder, lines] of problems.badLines) {
         notify({ run: run.key, stream: 'history', kind: 'invalid', count: lines.length, message: `${folder}/wandb-history.jsonl: ${describeLines(lines)} not valid JSON; ${lines.length > 1 ? 'these rows were' : 'the row was'} skipped` });
@@ -96,7 +106,7 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
       async function* samples(): AsyncGenerator<SystemSample> {
         for (const s of r.segments) {
           const p: SystemProblems = { badJson: [], noTimestamp: [], otherKeys: new Map() };
-          yield* folderSystem(s, s.scan?.run?.startTime, p, signal);
+          yield* readable(folderSystem(s, s.scan?.run?.startTime, p, signal));
           reportSystemProblems(run.key, s.folder.name, p, notify);
         }
       }
@@ -106,7 +116,14 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
       const r = await runOf(run, signal);
       const asm = new ConsoleAssembler(); // one numbering across the run's folders
       for (const s of r.segments) {
-        for await (const line of folderConsole(s, asm, signal)) if (line.index >= fromLine) yield line;
+        const problems: ConsoleProblems = { notUtf8Lines: 0 };
+        for await (const line of readable(folderConsole(s, asm, problems, signal))) if (line.index >= fromLine) yield line;
+        if (problems.notUtf8Lines > 0) {
+          notify({
+            run: run.key, stream: 'console', kind: 'invalid', count: problems.notUtf8Lines,
+            message: `${s.folder.name}/output.log is not UTF-8 throughout: ${problems.notUtf8Lines} console line(s) held other bytes, which landed as U+FFFD; the file output.log (run files) keeps them as they are`,
+          });
+        }
       }
     },
     async *files(run, signal): AsyncGenerator<RunFile> {
@@ -179,6 +196,20 @@ async function loadAll(opts: LocalSourceOptions, notify: (n: SourceNotice) => vo
     runs.set(k, { info: buildRunInfo(segments, defaults, notify), segments });
   }
   return runs;
+}
+
+/**
+ * A stream's file the user may not read fails the run naming the file (the next pass reads it again):
+ * the bare EACCES reached the pipeline, which took it for the ledger's and stopped every run.
+ */
+async function* readable<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* items;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if ((e.code === 'EACCES' || e.code === 'EPERM') && e.path) throw new SourceDataError(`${e.path}: cannot be read (${e.code})`, { cause: error });
+    throw error;
+  }
 }
 
 function reportSystemProblems(run: RunKey, folder: string, p: SystemProblems, notify: (n: SourceNotice) => void): void {

@@ -2,6 +2,7 @@
  * The per-folder streams: history rows, console lines and system samples, each a fresh pass over
  * the log (or the legacy JSONL / output.log), decoding only the records it needs.
  */
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { ConsoleLine, HistoryRow, SystemSample } from '../../core/records.ts';
@@ -67,8 +68,13 @@ export async function* folderHistory(
   }
 }
 
+/** What a console pass over `output.log` could not read as it is: how many lines held bytes that are not UTF-8. */
+export interface ConsoleProblems {
+  notUtf8Lines: number;
+}
+
 /** Console from the log's output records; from `output.log` when the log has none (legacy, or lost). */
-export async function* folderConsole(lf: LoadedFolder, asm: ConsoleAssembler, signal?: AbortSignal): AsyncGenerator<ConsoleLine> {
+export async function* folderConsole(lf: LoadedFolder, asm: ConsoleAssembler, problems: ConsoleProblems, signal?: AbortSignal): AsyncGenerator<ConsoleLine> {
   if (lf.scan && lf.scan.consoleRecords > 0) {
     for await (const r of records(lf, CONSOLE, signal)) {
       if (r.kind === 'output' || r.kind === 'output_raw') yield* asm.push(r.output.stream, r.output.line, r.output.timestamp);
@@ -76,15 +82,51 @@ export async function* folderConsole(lf: LoadedFolder, asm: ConsoleAssembler, si
     yield* asm.end();
     return;
   }
-  const input = createReadStream(join(lf.folder.filesDir, 'output.log'), { encoding: 'utf8' });
+  const input = createReadStream(join(lf.folder.filesDir, 'output.log'));
+  const text = { notUtf8: false };
+  // A line with U+FFFD counts once the file is known not to be UTF-8 (U+FFFD itself is valid UTF-8).
+  const counted = (l: ConsoleLine): ConsoleLine => {
+    if (text.notUtf8 && l.text.includes('\uFFFD')) problems.notUtf8Lines++;
+    return l;
+  };
   try {
-    yield* textConsoleLines(asm, input as AsyncIterable<string>, signal);
+    for await (const l of textConsoleLines(asm, utf8Text(input as AsyncIterable<Buffer>, text), signal)) yield counted(l);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   } finally {
     input.destroy();
   }
-  yield* endTextConsole(asm);
+  for (const l of endTextConsole(asm)) yield counted(l);
+}
+
+/**
+ * Bytes as text, what is not UTF-8 as U+FFFD (as W&B's own readers decode it); `seen.notUtf8` is set
+ * before the text of the chunk that showed it is given out. A character cut by a chunk's end waits
+ * for the next chunk before it is judged.
+ */
+export async function* utf8Text(chunks: AsyncIterable<Buffer>, seen: { notUtf8: boolean }): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  let carry = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    const bytes = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const cut = bytes.length - incompleteTail(bytes);
+    if (!seen.notUtf8 && !isUtf8(bytes.subarray(0, cut))) seen.notUtf8 = true;
+    carry = Buffer.from(bytes.subarray(cut));
+    yield decoder.decode(chunk, { stream: true });
+  }
+  if (carry.length && !seen.notUtf8) seen.notUtf8 = true; // the file ends inside a character
+  yield decoder.decode();
+}
+
+/** How many bytes at the end start a UTF-8 character they do not finish (0 to 3). */
+function incompleteTail(b: Buffer): number {
+  for (let back = 1; back <= Math.min(3, b.length); back++) {
+    const byte = b[b.length - back];
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for its lead
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
 }
 
 /**
