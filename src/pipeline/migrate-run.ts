@@ -237,11 +237,14 @@ async function openAndMigrate(
 /**
  * What an earlier pass wrote and W&B no longer has goes, so a changed run ends equal to W&B — unless
  * this pass could not read all of the run's fields (provenance failed; a config, summary or metadata
- * document the source noticed as damaged): a key missing from a damaged read is not a key W&B dropped.
+ * document or run log the source noticed as damaged): a key missing from a damaged read is not a key W&B dropped.
  */
+/** Source notices that say a run's fields may be read incomplete (a damaged `.wandb` log holds the config records too). */
+const DAMAGED_READS: ReadonlySet<string> = new Set(['run', 'config', 'summary', 'log']);
+
 function staleOnTarget(state: TargetRunState, fields: readonly FieldAssignment[], provenanceError: unknown, ledger: Ledger, key: RunKey): StaleFields | undefined {
   if (provenanceError !== undefined) return undefined;
-  if (ledger.notices(key).some((n) => n.stream === 'run' || n.stream === 'config' || n.stream === 'summary')) return undefined;
+  if (ledger.notices(key).some((n) => DAMAGED_READS.has(n.stream))) return undefined;
   return staleFields(state, fields);
 }
 
