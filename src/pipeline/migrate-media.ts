@@ -345,15 +345,18 @@ export class MediaCarrier {
     const sets = [...bySet].map(([path, list]) => ({ path, list, entries: list.map((x) => x.entry) }));
     const answers = await uploadSets(this.target, sets, this.ctx.signal);
     for (const [i, { path: fileSet, list }] of sets.entries()) {
-      const refused = answers[i];
+      const { refused, alreadyPresent } = answers[i];
       const refusedNames = new Set(refused.map((o) => o.subject));
       const byName = new Map(list.map((x) => [x.f.relativePath, x.f.key]));
       for (const o of refused) omissions.push({ ...o, subject: byName.get(o.subject) ?? o.subject, detail: `${fileSet}/${o.subject}: ${o.detail ?? ''}` });
       const landed = list.filter((x) => !refusedNames.has(x.f.relativePath) && !refusedNames.has(fileSet));
       for (const x of landed) this.done.set(mediaLedgerName(x.f), mediaSourceId(x.f));
+      // What the target proved it already held was not sent: already present, its bytes not written.
+      const present = new Set(alreadyPresent);
+      const written = landed.filter((x) => !present.has(x.f.relativePath));
       this.ctx.ledger.commit(this.run.key, 'files', {
         files: landed.map((x) => ({ name: mediaLedgerName(x.f), md5: mediaSourceId(x.f), size: x.entry.sizeBytes, target: fileSet })),
-        counts: { files: landed.length, bytes: landed.reduce((n, x) => n + x.entry.sizeBytes, 0), mediaFiles: landed.length },
+        counts: { files: written.length, bytes: written.reduce((n, x) => n + x.entry.sizeBytes, 0), mediaFiles: written.length, filesAlreadyPresent: landed.length - written.length },
       });
     }
     // The files themselves are keyed in the ledger (a row read again skips them); a history row's lines

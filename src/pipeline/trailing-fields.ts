@@ -1,5 +1,5 @@
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, SeriesPoint } from '../core/target.ts';
+import type { FieldAssignment, FileSetAnswer, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, SeriesPoint } from '../core/target.ts';
 
 /**
  * A run's target with fields that go last (the migration fields, which say the run is complete): once
@@ -62,7 +62,7 @@ export class TrailingFields implements TargetRun {
     return this.inner.appendsDuringFlush;
   }
 
-  uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]> {
+  uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<FileSetAnswer> {
     return this.inner.uploadFileSet(path, entries, signal);
   }
 
