@@ -7,7 +7,7 @@ import { placeFiles, type FileTarget } from '../mapping/files.ts';
 import type { Progress } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 import { leftForNextPass } from './left-for-next-pass.ts';
-import { uploadSets } from './upload-sets.ts';
+import { refusalNames, uploadSets } from './upload-sets.ts';
 
 interface Pending {
   file: RunFile;
@@ -155,15 +155,24 @@ async function upload(target: TargetRun, fetched: ReadonlyArray<{ p: Pending; lo
   const answers = await uploadSets(target, sets, signal);
   const refused = new Set<Pending>();
   const kept = new Set<Pending>();
+  const refusals: Omission[] = [];
   sets.forEach((s, i) => {
-    const names = new Set(answers[i].refused.map((o) => o.subject));
-    const present = new Set(answers[i].alreadyPresent);
+    const answer = answers[i];
+    const present = new Set(answer.alreadyPresent);
+    const named = new Set<Omission>();
     for (const { p } of s.files) {
-      if (names.has(p.relativePath)) refused.add(p);
-      else if (present.has(p.relativePath)) kept.add(p);
+      // A refusal may name the file or the whole set (refusalNames): each file it names did not land, a
+      // line under the file's W&B name (the name a later pass that lands it clears).
+      const o = answer.refused.find((r) => refusalNames(r.subject, s.path, p.relativePath));
+      if (o) {
+        named.add(o);
+        refused.add(p);
+        refusals.push({ reason: o.reason, subject: p.file.name, count: 1, detail: o.subject === p.relativePath ? o.detail : `${o.subject}: ${o.detail ?? ''}` });
+      } else if (present.has(p.relativePath)) kept.add(p);
     }
+    refusals.push(...answer.refused.filter((o) => !named.has(o)));
   });
-  return { refused, refusals: answers.flatMap((a) => a.refused), kept };
+  return { refused, refusals, kept };
 }
 
 /**

@@ -20,3 +20,12 @@ export async function uploadSets(
   if (failed) throw failed.reason;
   return answers.map((a) => (a as PromiseFulfilledResult<FileSetAnswer>).value);
 }
+
+/**
+ * Whether a target's refusal from a set's upload names this entry: by its relative path (Protocol B),
+ * its path in the set (`files/out.log`: Protocol A names the entries of a refused package so), or the
+ * set itself (a refusal of the whole upload: every entry of it is refused).
+ */
+export function refusalNames(subject: string, set: string, relativePath: string): boolean {
+  return subject === relativePath || subject === set || subject === `${set}/${relativePath}`;
+}

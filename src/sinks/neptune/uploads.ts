@@ -131,6 +131,8 @@ export interface FileSetUploadOptions {
 /**
  * A FileSet field: packages of ≤ 5 MB / ≤ 500 files; a package of several files is one tar.gz
  * (`uploadFileSetTar`), a single-file package goes through the fileset single/multipart endpoints.
+ * An answer's errors name the set only; each is returned for every entry of its package, by the
+ * entry's path in the set (`<attribute>/<relative path>`), so the caller knows which files did not land.
  */
 export async function uploadFileSetAttribute(
   ctx: WriterContext, containerId: string, attribute: string, entries: readonly FileSetEntry[], signal?: AbortSignal, opts: FileSetUploadOptions = {},
@@ -147,7 +149,7 @@ export async function uploadFileSetAttribute(
   }
   for (const pkg of packages) {
     if (pkg.length === 1 && !reset) {
-      errors.push(...(await uploadOne(ctx, containerId, attribute, pkg[0].localPath, { kind: 'fileset', subPath: pkg[0].relativePath }, signal)));
+      errors.push(...ofEntries(pkg, attribute, await uploadOne(ctx, containerId, attribute, pkg[0].localPath, { kind: 'fileset', subPath: pkg[0].relativePath }, signal)));
       continue;
     }
     const data = await tarGzBuffer(pkg.map((e) => ({ name: e.relativePath, localPath: e.localPath })));
@@ -156,8 +158,16 @@ export async function uploadFileSetAttribute(
       raw: data, contentType: 'application/octet-stream', signal, what: `file-set package of ${attribute}`,
     });
     ctx.stats.files += pkg.length;
-    errors.push(...uploadErrors(res.body, attribute));
+    errors.push(...ofEntries(pkg, attribute, uploadErrors(res.body, attribute)));
     reset = false;
   }
   return { errors, omissions };
+}
+
+/** A package's errors, one failure per entry (its path in the set), their descriptions joined. */
+function ofEntries(pkg: readonly FileSetEntry[], attribute: string, errors: readonly OperationFailure[]): OperationFailure[] {
+  if (errors.length === 0) return [];
+  const errorType = errors[0].errorType;
+  const description = errors.map((e) => (e.errorType === errorType ? e.description : `${e.errorType}: ${e.description}`)).join('; ');
+  return pkg.map((e) => ({ path: `${attribute}/${e.relativePath}`, errorType, description }));
 }
