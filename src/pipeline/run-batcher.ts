@@ -280,8 +280,13 @@ export class RunBatcher {
   private acknowledge(batch: RunBatch, refused: readonly Omission[]): void {
     const fieldPaths = new Set(batch.fields?.assignments.map((f) => f.path) ?? []);
     const refusedBy = new Map<StreamScope | 'fields', Omission[]>();
+    // A refusal goes with what it names. One that names nothing of this batch (a server error that names
+    // no path) goes with its fields, else its first stream: never dropped, never beside a count it is not in.
+    const holds = (s: StreamScope | 'fields') => (s === 'fields' ? batch.fields !== undefined : batch.scopes.has(s));
+    const fallback: StreamScope | 'fields' | undefined = batch.fields ? 'fields' : batch.scopes.keys().next().value;
     for (const o of refused) {
-      const s = this.scopeOf(o.subject, fieldPaths);
+      const named = this.scopeOf(o.subject, fieldPaths);
+      const s = holds(named) ? named : (fallback ?? named);
       refusedBy.set(s, [...(refusedBy.get(s) ?? []), o]);
     }
     const sum = (list: readonly Omission[] | undefined) => (list ?? []).reduce((n, o) => n + o.count, 0);
