@@ -3,7 +3,7 @@
  * B. A file stored in parts has an S3 multipart ETag, which the source's MD5 alone cannot prove: it is
  * proven at the upload, from the downloaded bytes (uploads.ts `held`), and its bytes are not sent. The
  * report must then say it was already in Neptune, with no bytes written — not count it as a file
- * written with its bytes. Run files and artifact files, migrated, the ledger deleted, migrated again:
+ * written with its bytes. Run files, a media file and artifact files, migrated, the ledger deleted, migrated again:
  * the second report's counts are compared with the FileRefs the emulator holds (their objects' bytes
  * equal W&B's) and with the bytes storage received (none).
  */
@@ -25,11 +25,14 @@ const PROJECT = 'kept_up';
 const TARGET = 'demo/kept-up';
 const RUN = 'keptup01';
 const RUN_FILES = [patternFile('weights/big.bin', 300_000, 11), patternFile('weights/other.bin', 270_000, 12), bufferFile('notes.txt', 'kept as they were\n')];
+// A summary image big enough for parts: a media file, carried by every pass.
+const IMAGE = patternFile('media/images/best_3_abc.png', 290_000, 14);
 const ARTIFACT_FILES = [{ path: 'shard.bin', file: patternFile('shard.bin', 280_000, 13) }, { path: 'small.txt', file: bufferFile('small.txt', 'a small file\n') }];
 const run: GenRun = {
-  id: RUN, displayName: RUN, tags: [], state: 'finished', createdAt: CREATED, heartbeatAt: CREATED, user: 'u', config: {}, summary: {},
+  id: RUN, displayName: RUN, tags: [], state: 'finished', createdAt: CREATED, heartbeatAt: CREATED, user: 'u', config: {},
+  summary: { best: { _type: 'image-file', path: IMAGE.name } },
   historyRowCount: 0, lastStep: -1, history: () => [], exportedBelowStep: 0,
-  systemEvents: () => [], systemEventCount: 0, eventsFileListed: false, consoleLines: [], files: RUN_FILES,
+  systemEvents: () => [], systemEventCount: 0, eventsFileListed: false, consoleLines: [], files: [...RUN_FILES, IMAGE],
 };
 const ARTIFACT: GenArtifact = {
   project: PROJECT, name: 'data', type: 'dataset', versionIndex: 0, aliases: ['latest'], createdAt: CREATED,
@@ -77,11 +80,12 @@ describe('files proven at the upload after a lost ledger (Protocol B)', () => {
     const want = {
       ...Object.fromEntries(RUN_FILES.map((f) => [`files/${f.name}`, sha(fileBytes(f))])),
       ...Object.fromEntries(ARTIFACT_FILES.map((e) => [`artifacts/data/v0/files/${e.path}`, sha(fileBytes(e.file))])),
+      'summary/media/images/best/summary.png': sha(fileBytes(IMAGE)),
     };
     const after1 = held();
     expect(after1.files).toEqual(want);
     const n = Object.keys(want).length;
-    const total = [...RUN_FILES.map(fileBytes), ...ARTIFACT_FILES.map((e) => fileBytes(e.file))].reduce((s, b) => s + b.length, 0);
+    const total = [...RUN_FILES.map(fileBytes), ...ARTIFACT_FILES.map((e) => fileBytes(e.file)), fileBytes(IMAGE)].reduce((s, b) => s + b.length, 0);
     // The first pass wrote every file, and its bytes are what storage holds.
     expect(first.runs[0].written).toMatchObject({ files: n, bytes: total });
     expect(first.totals).toMatchObject({ files: n, filesAlreadyPresent: 0, bytes: after1.bytes });
@@ -94,11 +98,13 @@ describe('files proven at the upload after a lost ledger (Protocol B)', () => {
     expect(held().files).toEqual(want);
     const r = second.runs[0];
     expect(r.status).toBe('migrated');
-    expect(r.notWritten).toEqual([]);
+    // The raw image is carried through its summary value, not as a run file (the documented default).
+    expect(r.notWritten).toEqual([expect.objectContaining({ reason: 'excluded-by-default', subject: IMAGE.name })]);
     // All of them were there; none written by this pass, and no byte (storage received none).
     expect(r.written.filesAlreadyPresent).toBe(n);
     expect(r.written.files ?? 0).toBe(0);
     expect(r.written.artifactFiles ?? 0).toBe(0);
+    expect(r.written.mediaFiles ?? 0).toBe(0);
     expect(r.written.bytes ?? 0).toBe(sent);
     expect(second.totals).toMatchObject({ files: n, filesAlreadyPresent: n, bytes: 0 });
   }, 120_000);
