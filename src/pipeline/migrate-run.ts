@@ -223,6 +223,8 @@ async function openAndMigrate(
   if (filesFailure) throw filesFailure.error;
   if (provenanceError !== undefined) throw provenanceError;
   await trailing.flushRest(ctx.signal);
+  // The run is done (everything else landed); migration fields the target refused are its report lines.
+  if (trailing.refused.length) ledger.commit(key, 'fields', { omissions: trailing.refused });
   ledger.finishRun(key, fingerprint);
   const counts = ledger.counts(key);
   ctx.emit({
