@@ -1,6 +1,6 @@
 import type { TargetCapabilities } from '../mapping/capabilities.ts';
 import type { StaleFields } from '../mapping/stale-fields.ts';
-import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, SeriesPoint } from './target.ts';
+import type { FieldAssignment, FileSetAnswer, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, SeriesPoint } from './target.ts';
 
 /** What the target already holds for a run: the base of resume and of "send only what is missing". */
 export interface TargetRunState {
@@ -70,14 +70,17 @@ export interface TargetRun {
    * Present where the capabilities say `histograms` (the mapping makes no histogram points otherwise).
    */
   logHistograms?(path: string, points: readonly HistogramPoint[], signal?: AbortSignal): Promise<Omission[]>;
-  /** Adds files to a file set (`source_code/files`, `checkpoints`, `files`). */
-  uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]>;
+  /**
+   * Adds files to a file set (`source_code/files`, `checkpoints`, `files`); answers what was refused
+   * and what the target already held (not sent), so a count is what the target kept, never what was sent.
+   */
+  uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<FileSetAnswer>;
   /**
    * Files of several sets in one call, as `uploadFileSet` of each (a target whose sets cost a round
    * trip each offers it: over B one signed-URL request and one write of the refs for all of them).
-   * Returns what was refused, per set, in the order given.
+   * Answers per set, in the order given.
    */
-  uploadFileSets?(sets: ReadonlyArray<{ path: string; entries: readonly FileSetEntry[] }>, signal?: AbortSignal): Promise<Omission[][]>;
+  uploadFileSets?(sets: ReadonlyArray<{ path: string; entries: readonly FileSetEntry[] }>, signal?: AbortSignal): Promise<FileSetAnswer[]>;
 }
 
 /** What a target uses when it creates a run (Protocol B's CreateRun records the first three). */

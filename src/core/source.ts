@@ -39,6 +39,16 @@ export interface ListingOptions {
  * (async iterators), so backpressure comes for free and memory stays bounded.
  * Implementations: `src/sources/wandb` (API), `src/sources/local` (run folders).
  */
+/** Where a history read starts, and what ends this run's own part of it. */
+export interface HistoryReadOptions {
+  fromStep?: number;
+  /**
+   * Aborted when the run fails: ends what the read does for this run alone (its export's queries and
+   * download), not what the source shares with other runs (a batched document), which `signal` ends.
+   */
+  runSignal?: AbortSignal;
+}
+
 export interface RunSource {
   readonly kind: 'wandb-api' | 'wandb-local';
   /** The entity the source reads (W&B entity, or the entity recorded in the run folders). */
@@ -46,12 +56,12 @@ export interface RunSource {
   listProjects(signal?: AbortSignal): AsyncIterable<SourceProject>;
   listRuns(project: string, filter: RunFilter, signal?: AbortSignal, listing?: ListingOptions): AsyncIterable<RunInfo>;
   /** Every history row with `step >= fromStep`, in increasing step order, each step once. */
-  history(run: RunInfo, opts: { fromStep?: number }, signal?: AbortSignal): AsyncIterable<HistoryRow>;
+  history(run: RunInfo, opts: HistoryReadOptions, signal?: AbortSignal): AsyncIterable<HistoryRow>;
   /**
    * The same rows as `history`, in blocks by column (`core/records.ts` HistoryBlock): the fast path,
    * for sources that can read columns. The pipeline uses it where present.
    */
-  historyBlocks?(run: RunInfo, opts: { fromStep?: number }, signal?: AbortSignal): AsyncIterable<HistoryBlock>;
+  historyBlocks?(run: RunInfo, opts: HistoryReadOptions, signal?: AbortSignal): AsyncIterable<HistoryBlock>;
   systemMetrics(run: RunInfo, signal?: AbortSignal): Promise<SystemMetrics>;
   /** Console lines with `index >= fromLine`, in order. */
   console(run: RunInfo, opts: { fromLine?: number }, signal?: AbortSignal): AsyncIterable<ConsoleLine>;

@@ -118,6 +118,21 @@ export interface FileSetEntry {
   sizeBytes: number;
 }
 
+/**
+ * What a target did with the entries of a file-set upload. An entry in neither list was written: its
+ * bytes were sent and the target kept them.
+ */
+export interface FileSetAnswer {
+  /** What the target refused, a line each (subject: the entry's relative path). */
+  refused: Omission[];
+  /**
+   * Relative paths of entries the target already held with the same bytes, proven by a checksum its
+   * storage computed (an upload from before a lost ledger or a kill): kept, their bytes not sent again.
+   * The report counts them as already present, with no bytes written.
+   */
+  alreadyPresent: string[];
+}
+
 /** Why something the source held was not written. Each becomes a counted line in the report. */
 export type OmissionReason =
   | 'excluded-by-default'

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { AbortedError, HttpError, NetworkError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { HostLimiter } from './host-limiter.ts';
-import { redactUrl, scrubSecrets } from './redact.ts';
+import { redactUrl, scrubSecrets, urlSecrets } from './redact.ts';
 import { isCertificateError, retryDelayMs, serverRequestedDelayMs, type RetryOptions } from './retry-policy.ts';
 import { sleep } from './sleep.ts';
 import { Agent, request } from './undici-lean.ts';
@@ -159,7 +159,7 @@ export class HttpClient {
       attempt,
       attempts: (this.opts.retry?.retries ?? 6) + 1,
       delayMs,
-      reason: this.scrub(reason),
+      reason: this.scrub(reason, req.url),
     };
     this.log.debug(`${info.what}: ${info.reason}; retry ${attempt} in ${delayMs} ms`);
     this.opts.onRetry?.(info);
@@ -180,8 +180,9 @@ export class HttpClient {
     return () => clearInterval(timer);
   }
 
-  private scrub(text: string): string {
-    return scrubSecrets(text, this.opts.secrets?.() ?? []);
+  /** The text without the client's secrets, nor the request URL's (`urlSecrets`: a signed URL's). */
+  private scrub(text: string, url?: string): string {
+    return scrubSecrets(text, [...(this.opts.secrets?.() ?? []), ...(url ? urlSecrets(url) : [])]);
   }
 
   private async withRetries<T>(
@@ -221,11 +222,11 @@ export class HttpClient {
         if (delay === undefined) {
           if (isCertificateError(error)) {
             throw new NetworkError(
-              `${this.describe(req)}: the server's TLS certificate is not trusted (${this.scrub(reason)}); for a private CA, point NODE_EXTRA_CA_CERTS at its certificate file`,
+              `${this.describe(req)}: the server's TLS certificate is not trusted (${this.scrub(reason, req.url)}); for a private CA, point NODE_EXTRA_CA_CERTS at its certificate file`,
               { cause: error },
             );
           }
-          throw new NetworkError(`${this.describe(req)} failed after ${attempt} attempts: ${this.scrub(reason)}`, {
+          throw new NetworkError(`${this.describe(req)} failed after ${attempt} attempts: ${this.scrub(reason, req.url)}`, {
             cause: error,
           });
         }
@@ -249,7 +250,7 @@ export class HttpClient {
           const delay = retryDelayMs({ kind: 'network', error }, attempt, this.opts.retry);
           const reason = error instanceof Error ? error.message : String(error);
           if (delay === undefined) {
-            throw new NetworkError(`${this.describe(req)}: body failed after ${attempt} attempts: ${this.scrub(reason)}`, {
+            throw new NetworkError(`${this.describe(req)}: body failed after ${attempt} attempts: ${this.scrub(reason, req.url)}`, {
               cause: error,
             });
           }
@@ -278,7 +279,7 @@ export class HttpClient {
         continue;
       }
       if (delay === undefined) {
-        const snippet = this.scrub(text.slice(0, 500));
+        const snippet = this.scrub(text.slice(0, 500), req.url);
         throw new HttpError(status, req.method, redactUrl(req.url), `${this.describe(req)}: HTTP ${status}${snippet ? `: ${snippet}` : ''}`, snippet);
       }
       await this.retryWait(req, attempt, delay, `HTTP ${status}`);

@@ -14,7 +14,7 @@ import { ArtifactEntryUnavailable, type ArtifactReader, type ArtifactVersion } f
 import { isAbortError, isFileGone } from '../core/errors.ts';
 import type { RunInfo } from '../core/records.ts';
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
-import type { FieldAssignment, Omission } from '../core/target.ts';
+import type { FieldAssignment, FileSetAnswer, Omission } from '../core/target.ts';
 import { ArtifactLedger } from '../ledger/artifacts.ts';
 import { runKeyString } from '../ledger/ledger.ts';
 import { artifactBase, artifactFilesPath, mapArtifactFields, mapUsedArtifacts, planArtifact, type ArtifactPlan } from '../mapping/artifacts.ts';
@@ -164,12 +164,12 @@ async function copyFile(
     return false;
   }
   try {
-    const refused = await target.uploadFileSet(filesPath, [{ localPath: local.path, relativePath: f.relativePath, sizeBytes: local.sizeBytes }], ctx.signal);
-    if (refused.length) {
-      book.recordFiles(a.key, run.key, [], { omissions: refused.map((o) => ({ ...o, subject })) });
+    const answer = await target.uploadFileSet(filesPath, [{ localPath: local.path, relativePath: f.relativePath, sizeBytes: local.sizeBytes }], ctx.signal);
+    if (answer.refused.length) {
+      book.recordFiles(a.key, run.key, [], { omissions: answer.refused.map((o) => ({ ...o, subject })) });
       return true;
     }
-    book.recordFiles(a.key, run.key, [f.entry], { counts: { files: 1, bytes: local.sizeBytes, artifactFiles: 1 } }, [subject]);
+    book.recordFiles(a.key, run.key, [f.entry], { counts: landedCounts(answer, local.sizeBytes, { artifactFiles: 1 }) }, [subject]);
     // The display shows a run's files so far: what the ledger holds for it, run files and artifact files.
     const held = ctx.ledger.counts(run.key);
     ctx.emit({ type: 'run.progress', run: run.key, stream: 'files', points: 0, files: held.files ?? 0, bytes: held.bytes ?? 0 });
@@ -202,6 +202,14 @@ async function keptOnTarget(
   return kept;
 }
 
+/**
+ * The counts of one file the target took: written with its bytes (and `extra`), or, where the target
+ * answered that it already held it (proven at the upload, not sent), already present with none.
+ */
+function landedCounts(answer: FileSetAnswer, bytes: number, extra: Record<string, number> = {}): Record<string, number> {
+  return answer.alreadyPresent.length ? { filesAlreadyPresent: 1 } : { files: 1, bytes, ...extra };
+}
+
 /** The version's manifest, as a file: where its reference entries are kept when the server cannot track them. */
 async function copyManifest(
   run: RunInfo,
@@ -228,9 +236,9 @@ async function copyManifest(
   try {
     const path = join(dir, m.relativePath);
     await writeFile(path, json);
-    const refused: Omission[] = await target.uploadFileSet(m.path, [{ localPath: path, relativePath: m.relativePath, sizeBytes: bytes }], ctx.signal);
-    if (refused.length) book.recordFiles(a.key, run.key, [], { omissions: refused.map((o) => ({ ...o, subject: `${m.path}/${m.relativePath}` })) });
-    else book.recordFiles(a.key, run.key, [{ path: MANIFEST_ENTRY, digest: a.digest, size: bytes }], { counts: { files: 1, bytes } });
+    const answer = await target.uploadFileSet(m.path, [{ localPath: path, relativePath: m.relativePath, sizeBytes: bytes }], ctx.signal);
+    if (answer.refused.length) book.recordFiles(a.key, run.key, [], { omissions: answer.refused.map((o) => ({ ...o, subject: `${m.path}/${m.relativePath}` })) });
+    else book.recordFiles(a.key, run.key, [{ path: MANIFEST_ENTRY, digest: a.digest, size: bytes }], { counts: landedCounts(answer, bytes) });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

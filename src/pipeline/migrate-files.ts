@@ -7,7 +7,7 @@ import { placeFiles, type FileTarget } from '../mapping/files.ts';
 import type { Progress } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
 import { leftForNextPass } from './left-for-next-pass.ts';
-import { uploadSets } from './upload-sets.ts';
+import { refusalNames, uploadSets } from './upload-sets.ts';
 
 interface Pending {
   file: RunFile;
@@ -105,21 +105,24 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
           const { fetched, failed, retry } = await fetchAll(run, group, ctx);
           later.push(...retry);
           try {
-            const { refused, refusals } = fetched.length ? await upload(target, fetched, ctx.signal) : { refused: new Set<Pending>(), refusals: [] };
+            const { refused, refusals, kept } = fetched.length ? await upload(target, fetched, ctx.signal) : { refused: new Set<Pending>(), refusals: [], kept: new Set<Pending>() };
             const landedPending = fetched.filter(({ p }) => !refused.has(p)).map(({ p }) => p);
             // A file that landed under another name than W&B's is a rename the report lists.
             const renamed: Omission[] = landedPending
               .filter((p) => p.renamed)
               .map((p) => ({ reason: 'renamed', subject: p.file.name, count: 1, detail: `→ ${p.relativePath}: ${p.renamed}` }));
-            const bytes = landedPending.reduce((n, p) => n + p.file.sizeBytes, 0);
+            // Written: what this pass sent and the target kept. A file the target proved it already held
+            // was not sent: counted as already present, its bytes not as written.
+            const written = landedPending.filter((p) => !kept.has(p));
+            const bytes = written.reduce((n, p) => n + p.file.sizeBytes, 0);
             ctx.ledger.commit(key, 'files', {
               files: landedPending.map((p) => ({ name: p.file.name, md5: p.file.md5, size: p.file.sizeBytes, target: p.target })),
-              counts: { files: landedPending.length, bytes },
+              counts: { files: written.length, bytes, filesAlreadyPresent: landedPending.length - written.length },
               omissions: [...refusals, ...failed, ...renamed],
               // A file not landed is tried again by the next pass: what it says then replaces this.
               replaces: [...refusals, ...failed].map((o) => o.subject),
             });
-            filesDone += landedPending.length;
+            filesDone += written.length;
             bytesDone += bytes;
             ctx.emit({ type: 'run.progress', run: key, stream: 'files', points: 0, files: filesDone, bytes: bytesDone });
           } finally {
@@ -138,9 +141,10 @@ export async function migrateFiles(run: RunInfo, target: TargetRun, state: Targe
 
 /**
  * Uploads a group's files, each into its set: in one call when the target takes several sets at once,
- * else one call per set. Returns what the target refused (its lines) and the files they name.
+ * else one call per set. Returns what the target refused (its lines) and the files they name, and the
+ * files it already held (not sent).
  */
-async function upload(target: TargetRun, fetched: ReadonlyArray<{ p: Pending; local: LocalFile }>, signal?: AbortSignal): Promise<{ refused: Set<Pending>; refusals: Omission[] }> {
+async function upload(target: TargetRun, fetched: ReadonlyArray<{ p: Pending; local: LocalFile }>, signal?: AbortSignal): Promise<{ refused: Set<Pending>; refusals: Omission[]; kept: Set<Pending> }> {
   const bySet = new Map<FileTarget, Array<{ p: Pending; local: LocalFile }>>();
   for (const f of fetched) {
     const list = bySet.get(f.p.target);
@@ -150,11 +154,25 @@ async function upload(target: TargetRun, fetched: ReadonlyArray<{ p: Pending; lo
   const sets = [...bySet].map(([path, files]) => ({ path, files, entries: files.map(({ p, local }) => ({ localPath: local.path, relativePath: p.relativePath, sizeBytes: local.sizeBytes })) }));
   const answers = await uploadSets(target, sets, signal);
   const refused = new Set<Pending>();
+  const kept = new Set<Pending>();
+  const refusals: Omission[] = [];
   sets.forEach((s, i) => {
-    const names = new Set(answers[i].map((o) => o.subject));
-    for (const { p } of s.files) if (names.has(p.relativePath)) refused.add(p);
+    const answer = answers[i];
+    const present = new Set(answer.alreadyPresent);
+    const named = new Set<Omission>();
+    for (const { p } of s.files) {
+      // A refusal may name the file or the whole set (refusalNames): each file it names did not land, a
+      // line under the file's W&B name (the name a later pass that lands it clears).
+      const o = answer.refused.find((r) => refusalNames(r.subject, s.path, p.relativePath));
+      if (o) {
+        named.add(o);
+        refused.add(p);
+        refusals.push({ reason: o.reason, subject: p.file.name, count: 1, detail: o.subject === p.relativePath ? o.detail : `${o.subject}: ${o.detail ?? ''}` });
+      } else if (present.has(p.relativePath)) kept.add(p);
+    }
+    refusals.push(...answer.refused.filter((o) => !named.has(o)));
   });
-  return { refused, refusals: answers.flat() };
+  return { refused, refusals, kept };
 }
 
 /**

@@ -11,7 +11,7 @@ import { capabilitiesOf } from '../mapping/options.ts';
 import { heldStep } from '../mapping/steps.ts';
 import type { CountScope } from '../ledger/ledger.ts';
 import type { MigrationContext } from './context.ts';
-import { uploadSets } from './upload-sets.ts';
+import { refusalNames, uploadSets } from './upload-sets.ts';
 import { leftForNextPass } from './left-for-next-pass.ts';
 import { forEachConcurrent } from './pool.ts';
 import { md5Base64 } from '../sources/local/files.ts';
@@ -345,15 +345,24 @@ export class MediaCarrier {
     const sets = [...bySet].map(([path, list]) => ({ path, list, entries: list.map((x) => x.entry) }));
     const answers = await uploadSets(this.target, sets, this.ctx.signal);
     for (const [i, { path: fileSet, list }] of sets.entries()) {
-      const refused = answers[i];
-      const refusedNames = new Set(refused.map((o) => o.subject));
-      const byName = new Map(list.map((x) => [x.f.relativePath, x.f.key]));
-      for (const o of refused) omissions.push({ ...o, subject: byName.get(o.subject) ?? o.subject, detail: `${fileSet}/${o.subject}: ${o.detail ?? ''}` });
-      const landed = list.filter((x) => !refusedNames.has(x.f.relativePath) && !refusedNames.has(fileSet));
+      const { refused, alreadyPresent } = answers[i];
+      // A refusal names a file or the whole set (refusalNames): a line for the key of each file it names.
+      const named = new Set<Omission>();
+      const landed = list.filter((x) => {
+        const o = refused.find((r) => refusalNames(r.subject, fileSet, x.f.relativePath));
+        if (!o) return true;
+        named.add(o);
+        omissions.push({ reason: o.reason, subject: x.f.key, count: 1, detail: `${fileSet}/${x.f.relativePath}: ${o.detail ?? ''}` });
+        return false;
+      });
+      for (const o of refused) if (!named.has(o)) omissions.push({ ...o, detail: `${fileSet}: ${o.detail ?? ''}` });
       for (const x of landed) this.done.set(mediaLedgerName(x.f), mediaSourceId(x.f));
+      // What the target proved it already held was not sent: already present, its bytes not written.
+      const present = new Set(alreadyPresent);
+      const written = landed.filter((x) => !present.has(x.f.relativePath));
       this.ctx.ledger.commit(this.run.key, 'files', {
         files: landed.map((x) => ({ name: mediaLedgerName(x.f), md5: mediaSourceId(x.f), size: x.entry.sizeBytes, target: fileSet })),
-        counts: { files: landed.length, bytes: landed.reduce((n, x) => n + x.entry.sizeBytes, 0), mediaFiles: landed.length },
+        counts: { files: written.length, bytes: written.reduce((n, x) => n + x.entry.sizeBytes, 0), mediaFiles: written.length, filesAlreadyPresent: landed.length - written.length },
       });
     }
     // The files themselves are keyed in the ledger (a row read again skips them); a history row's lines

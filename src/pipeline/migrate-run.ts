@@ -93,12 +93,15 @@ async function migrateChangedRun(
 ): Promise<RunOutcome> {
   // The history is read from now, while the run is opened on the target (project, run, its state): a big
   // run's export downloads meanwhile. Where it starts is the ledger's cursor alone (the target's last steps
-  // filter what it already holds later, in the batcher). A run that fails first ends the read once its
-  // first item has come (its download is not aborted: see startHistory).
-  const history = startHistory(run, known, baseCtx);
+  // filter what it already holds later, in the batcher). A run that fails first (the target refused it)
+  // ends what the read does for it alone (its export's download: minutes of a big run's bytes nobody
+  // would read), and what the source shares with other runs goes on (see startHistory).
+  const own = new AbortController();
+  const history = startHistory(run, known, baseCtx, own.signal);
   try {
     return await openAndMigrate(run, fingerprint, optionsKey, known, projectTarget, baseCtx, nameUnique, history.read);
   } finally {
+    own.abort();
     await history.started.close();
   }
 }
@@ -106,17 +109,18 @@ async function migrateChangedRun(
 /** A run's history, rows or blocks as its source gives them, its first item asked for already. */
 type History = { started: StartedNow<HistoryBlock>; read: { blocks: AsyncIterable<HistoryBlock> } } | { started: StartedNow<HistoryRow>; read: { rows: AsyncIterable<HistoryRow> } };
 
-function startHistory(run: RunInfo, known: LedgerKnown, ctx: MigrationContext): History {
+function startHistory(run: RunInfo, known: LedgerKnown, ctx: MigrationContext, runSignal: AbortSignal): History {
   // Other mapping options restart the streams (openAndMigrate clears the cursors): from the start then.
   const cursor = known.otherOptions ? undefined : ctx.ledger.cursor(run.key, 'history');
   const fromStep = cursor === undefined ? undefined : Math.floor(cursor) + 1;
-  // The migration's signal, not one of this run's: what a source's first read starts is shared with other
-  // runs (a batched document, their small files fetched ahead) and must not end with this run.
+  // The migration's signal for what a source's first read starts and shares with other runs (a batched
+  // document, their small files fetched ahead), which must not end with this run; `runSignal` for what
+  // the read does for this run alone.
   if (ctx.source.historyBlocks) {
-    const started = startedNow(ctx.source.historyBlocks(run, { fromStep }, ctx.signal));
+    const started = startedNow(ctx.source.historyBlocks(run, { fromStep, runSignal }, ctx.signal));
     return { started, read: { blocks: started.items } };
   }
-  const started = startedNow(ctx.source.history(run, { fromStep }, ctx.signal));
+  const started = startedNow(ctx.source.history(run, { fromStep, runSignal }, ctx.signal));
   return { started, read: { rows: started.items } };
 }
 
@@ -221,6 +225,8 @@ async function openAndMigrate(
   if (filesFailure) throw filesFailure.error;
   if (provenanceError !== undefined) throw provenanceError;
   await trailing.flushRest(ctx.signal);
+  // The run is done (everything else landed); migration fields the target refused are its report lines.
+  if (trailing.refused.length) ledger.commit(key, 'fields', { omissions: trailing.refused });
   ledger.finishRun(key, fingerprint);
   const counts = ledger.counts(key);
   ctx.emit({

@@ -56,7 +56,8 @@ export interface StartedNow<T> {
  * Asks `items` for its first item now, so what the first item waits on (a run's history: a GraphQL query
  * and the export's download) runs while the caller does something else (opens the run on the target).
  * Only that one item is read ahead. Not aborted on `close`: the source shares what a first read starts
- * (a batched document, other runs' small files fetched ahead) under the signal it was given.
+ * (a batched document, other runs' small files fetched ahead) under the signal it was given; what it
+ * does for one run alone ends with that run's own signal (`HistoryReadOptions.runSignal`).
  */
 export function startedNow<T>(items: AsyncIterable<T>): StartedNow<T> {
   const it = items[Symbol.asyncIterator]();

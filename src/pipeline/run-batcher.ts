@@ -288,16 +288,22 @@ export class RunBatcher {
     const stale = batch.fields?.stale;
     const fieldPaths = new Set([...(batch.fields?.assignments ?? []).map((f) => f.path), ...(stale?.fields ?? []), ...(stale?.retyped ?? []), ...(stale?.fromSets ?? []).map((s) => s.path)]);
     const refusedBy = new Map<StreamScope | 'fields', Omission[]>();
+    // A refusal goes with what it names. One that names nothing of this batch (a server error that names
+    // no path) goes with its fields, else its first stream: never dropped, never beside a count it is not in.
+    const holds = (s: StreamScope | 'fields') => (s === 'fields' ? batch.fields !== undefined : batch.scopes.has(s));
+    const fallback: StreamScope | 'fields' | undefined = batch.fields ? 'fields' : batch.scopes.keys().next().value;
     for (const o of refused) {
-      const s = this.scopeOf(o.subject, fieldPaths);
+      const named = this.scopeOf(o.subject, fieldPaths);
+      const s = holds(named) ? named : (fallback ?? named);
       refusedBy.set(s, [...(refusedBy.get(s) ?? []), o]);
     }
     const sum = (list: readonly Omission[] | undefined) => (list ?? []).reduce((n, o) => n + o.count, 0);
     if (batch.fields) {
       const bad = refusedBy.get('fields');
-      // A refused deletion is a line, not a field less: only refused assignments are subtracted.
+      // A refused deletion of a field no longer assigned is a line, not a field less.
       const assigned = new Set(batch.fields.assignments.map((f) => f.path));
-      const written = batch.fields.assignments.length - sum(bad?.filter((o) => assigned.has(o.subject)));
+      const removedOnly = new Set([...(stale?.fields ?? []), ...(stale?.fromSets ?? []).map((x) => x.path)].filter((path) => !assigned.has(path)));
+      const written = batch.fields.assignments.length - sum(bad?.filter((o) => !removedOnly.has(o.subject)));
       this.ledger.replaceScope(this.key, 'fields', { fields: written }, [...batch.fields.omissions, ...(bad ?? [])]);
       this.emit({ type: 'run.progress', run: this.key, stream: 'fields', points: 0, files: 0, bytes: 0 });
     }

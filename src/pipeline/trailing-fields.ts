@@ -1,15 +1,18 @@
 import type { TargetRun, TargetRunState } from '../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, SeriesPoint } from '../core/target.ts';
+import type { FieldAssignment, FileSetAnswer, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, SeriesPoint } from '../core/target.ts';
 
 /**
  * A run's target with fields that go last (the migration fields, which say the run is complete): once
  * armed, they ride with the next flush, so a small run's last batch and its completion share one
- * request instead of two. They are not the batch's: what the target refuses of them is not reported,
- * as when they went on their own. Arm them only when everything else of the run has landed or is in
- * that last flush; `flushRest` sends them on their own when no flush came.
+ * request instead of two. They are not the batch's: what the target refuses of them is kept apart
+ * (`refused`), for the caller to report with the run's fields, not counted against the batch. Arm them
+ * only when everything else of the run has landed or is in that last flush; `flushRest` sends them on
+ * their own when no flush came.
  */
 export class TrailingFields implements TargetRun {
   private armed: readonly FieldAssignment[] | undefined;
+  /** What the target refused of the trailing fields (a run at the server's field cap). */
+  readonly refused: Omission[] = [];
 
   constructor(private readonly inner: TargetRun) {}
 
@@ -32,7 +35,9 @@ export class TrailingFields implements TargetRun {
     if (!trailing) return this.inner.flush(signal);
     this.inner.assign(trailing);
     const paths = new Set(trailing.map((f) => f.path));
-    return (await this.inner.flush(signal)).filter((o) => !paths.has(o.subject));
+    const answer = await this.inner.flush(signal);
+    this.refused.push(...answer.filter((o) => paths.has(o.subject)));
+    return answer.filter((o) => !paths.has(o.subject));
   }
 
   state(signal?: AbortSignal): Promise<TargetRunState> {
@@ -66,7 +71,7 @@ export class TrailingFields implements TargetRun {
     return this.inner.appendsDuringFlush;
   }
 
-  uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]> {
+  uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<FileSetAnswer> {
     return this.inner.uploadFileSet(path, entries, signal);
   }
 

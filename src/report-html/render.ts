@@ -1,4 +1,4 @@
-import { DEFAULT_REASONS, type MigrationReport, type RunReport } from '../pipeline/report.ts';
+import { DEFAULT_REASONS, inTarget, type MigrationReport, type RunReport } from '../pipeline/report.ts';
 import type { RunVerification, VerifyReport } from '../verify/types.ts';
 import { sparkline, type Spark } from './chart.ts';
 import { REPORT_CSS, REPORT_SCRIPT } from './assets.ts';
@@ -117,8 +117,12 @@ function runData(r: Row): RunData {
   // The headline counts; the rest of the ledger's counters are in the JSON report.
   const w = m?.written ?? {};
   // Media are their own counts (images in image series, media files among the files): shown apart.
-  const written = m ? [['fields', w.fields], ['points', w.points], ['files', w.files], ['images', w.images], ['media files', w.mediaFiles], ['files kept on size (bytes not verified)', w.filesKeptOnSize]].filter(([, n]) => n)
-    .map(([k, n]) => `${k} ${num(n as number)}`).concat(w.bytes ? [bytes(w.bytes)] : []).join(', ') : '';
+  // Points and files are what the target holds (as the text report and the totals say): written by this
+  // ledger's passes and found already there (a resume, a lost ledger), the latter said apart.
+  const held = inTarget(w);
+  const already = [['points', w.pointsAlreadyPresent], ['files', w.filesAlreadyPresent]].filter(([, n]) => n).map(([k, n]) => `${num(n as number)} ${k}`);
+  const written = m ? [['fields', w.fields], ['points', held.points], ['files', held.files], ['images', w.images], ['media files', w.mediaFiles], ['files kept on size (bytes not verified)', w.filesKeptOnSize]].filter(([, n]) => n)
+    .map(([k, n]) => `${k} ${num(n as number)}`).concat(w.bytes ? [bytes(w.bytes)] : []).concat(already.length ? [`of which ${already.join(' and ')} already in Neptune`] : []).join(', ') : '';
   const diffs = v?.differences ?? [];
   const details: string[] = [];
   // What verify found first: it is what the reader opened the details for.

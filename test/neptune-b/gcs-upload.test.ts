@@ -34,7 +34,7 @@ async function uploadAll(faults?: Parameters<NeptuneEmulator['b']['setFaults']>[
   };
   for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
   if (faults) emu.b.setFaults(faults);
-  const omissions = await run.uploadFileSet('files', Object.entries(files).map(([name, data]) => ({ localPath: join(dir, name), relativePath: name, sizeBytes: data.length })));
+  const { refused: omissions } = await run.uploadFileSet('files', Object.entries(files).map(([name, data]) => ({ localPath: join(dir, name), relativePath: name, sizeBytes: data.length })));
   return { omissions, files };
 }
 

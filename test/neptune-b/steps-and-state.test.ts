@@ -62,7 +62,7 @@ describe('state(): what the run holds, read over B', () => {
     expect(await run.uploadFileSet('source_code/files', [
       { localPath: join(dir, 'a.txt'), relativePath: 'src/a.txt', sizeBytes: 5 },
       { localPath: join(dir, 'b.bin'), relativePath: 'b.bin', sizeBytes: 1000 },
-    ])).toEqual([]);
+    ])).toEqual({ refused: [], alreadyPresent: [] });
 
     // A new writer (a resumed process) reads it all back.
     await target.close();

@@ -183,7 +183,8 @@ describe('Protocol B target: submit, then wait for the status', () => {
         { localPath: join(dir, 'model.ckpt'), relativePath: 'big/model.ckpt', sizeBytes: large.length },
         { localPath: join(dir, 'missing'), relativePath: 'gone.txt', sizeBytes: 3 },
       ]);
-      expect(out.map((o) => [o.reason, o.subject])).toEqual([['upload-failed', 'gone.txt']]);
+      expect(out.refused.map((o) => [o.reason, o.subject])).toEqual([['upload-failed', 'gone.txt']]);
+      expect(out.alreadyPresent).toEqual([]);
       const attrs = emu.b.inspect.attributes('demo/files', 'run-f');
       for (const [path, bytes, mime] of [['source_code/files/code/a.py', small, 'text/plain'], ['source_code/files/big/model.ckpt', large, 'application/octet-stream']] as const) {
         const ref = attrs[path]?.value as { path: string; sizeBytes: number; mimeType: string };
@@ -213,7 +214,7 @@ describe('Protocol B target: submit, then wait for the status', () => {
         // The same relative path in the other set: its failure is that set's, not the first's.
         { path: 'files', entries: [{ localPath: join(dir, 'log'), relativePath: 'output.log', sizeBytes: log.length }, { localPath: join(dir, 'missing'), relativePath: 'requirements.txt', sizeBytes: 3 }] },
       ]);
-      expect(out.map((set) => set.map((o) => [o.reason, o.subject]))).toEqual([[], [['upload-failed', 'requirements.txt']]]);
+      expect(out.map((set) => set.refused.map((o) => [o.reason, o.subject]))).toEqual([[], [['upload-failed', 'requirements.txt']]]);
       const sent = (name: string) => (emu!.stats().byEndpoint[name] ?? 0) - (before[name] ?? 0);
       expect([sent('signedUrlGeneric'), sent('storagePutObject'), sent('ingest')]).toEqual([1, 2, 1]);
       const attrs = emu.b.inspect.attributes('demo/sets', 'run-s');

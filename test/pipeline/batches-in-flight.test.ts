@@ -30,7 +30,7 @@ function heldRun(overlap: boolean) {
     assign: () => {},
     appendFloats: (_path, points) => void appended.push(...points),
     appendStrings: () => {},
-    uploadFileSet: async () => [],
+    uploadFileSet: async () => ({ refused: [], alreadyPresent: [] }),
     flush: () =>
       new Promise<Omission[]>((resolve, reject) => {
         flushes.push({ points: appended, settle: (error) => (error ? reject(error) : resolve([])) });

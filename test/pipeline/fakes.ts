@@ -1,7 +1,7 @@
 import type { HistoryRow, RunFile, RunInfo, SourceProject, SystemMetrics } from '../../src/core/records.ts';
 import type { Target, TargetProject, TargetRun, TargetRunState } from '../../src/core/sink.ts';
 import type { RunFilter, RunSource } from '../../src/core/source.ts';
-import type { FieldAssignment, FileSetEntry, Omission, SeriesPoint } from '../../src/core/target.ts';
+import type { FieldAssignment, FileSetAnswer, FileSetEntry, Omission, SeriesPoint } from '../../src/core/target.ts';
 import { readFile } from 'node:fs/promises';
 
 /** An in-memory source: `rows` history rows per run, a few system samples, console lines and files. */
@@ -109,12 +109,12 @@ export class FakeTarget implements Target {
         if (crashNow) throw new Error('acknowledgement lost');
         return refused;
       },
-      async uploadFileSet(path, entries: readonly FileSetEntry[]): Promise<Omission[]> {
+      async uploadFileSet(path, entries: readonly FileSetEntry[]): Promise<FileSetAnswer> {
         self.requests++;
         let set = state.files.get(path);
         if (!set) state.files.set(path, (set = new Map()));
         for (const e of entries) set.set(e.relativePath, await readFile(e.localPath, 'utf8'));
-        return [];
+        return { refused: [], alreadyPresent: [] };
       },
     };
   }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { HistoryRow, RunFile, RunInfo } from '../../src/core/records.ts';
 import type { TargetProject, TargetRun } from '../../src/core/sink.ts';
-import type { FileSetEntry, ImagePoint, Omission } from '../../src/core/target.ts';
+import type { FileSetAnswer, FileSetEntry, ImagePoint, Omission } from '../../src/core/target.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { defaultMappingOptions } from '../../src/mapping/options.ts';
 import type { MigrationContext } from '../../src/pipeline/context.ts';
@@ -68,14 +68,14 @@ class MediaTarget extends FakeTarget {
         this.inFlight--;
         return [];
       },
-      uploadFileSets: async (sets: ReadonlyArray<{ path: string; entries: readonly FileSetEntry[] }>): Promise<Omission[][]> => {
+      uploadFileSets: async (sets: ReadonlyArray<{ path: string; entries: readonly FileSetEntry[] }>): Promise<FileSetAnswer[]> => {
         this.setCalls.push(sets.map((s) => s.path));
         for (const s of sets) {
           let held = files.get(s.path);
           if (!held) files.set(s.path, (held = new Map()));
           for (const e of s.entries) held.set(e.relativePath, await readFile(e.localPath, 'utf8'));
         }
-        return sets.map(() => []);
+        return sets.map(() => ({ refused: [], alreadyPresent: [] }));
       },
     };
   }

@@ -16,7 +16,7 @@ function plainRun(): TargetRun {
     appendFloats: () => {},
     appendStrings: () => {},
     flush: async () => [],
-    uploadFileSet: async () => [],
+    uploadFileSet: async () => ({ refused: [], alreadyPresent: [] }),
   } as unknown as TargetRun;
 }
 

@@ -56,6 +56,17 @@ export interface EmulatorStats {
   expiredUrls: number;
   /** Storage requests a `fileStatus` fault answered, by the fault's name (faultName): what a client asked of a failing or gone file. */
   storageFaults: Record<string, number>;
+  /** Storage downloads the client ended before the last byte (it cancelled them). */
+  downloadsCut: number;
+}
+
+/** A storage download as it starts: `history/…` (a parquet export file), `files/…`, `artifacts/…`. */
+export interface DownloadStart {
+  kind: string;
+  /** The storage path after the kind, decoded (`<entity>/<project>/<run>/…`). */
+  path: string;
+  /** Resolves when the body ended: `whole` false when the client went away before the last byte. */
+  ended: Promise<{ whole: boolean }>;
 }
 
 export interface WandbEmulator {
@@ -64,6 +75,8 @@ export interface WandbEmulator {
   storageUrl: string;
   setFaults(f: FaultConfig | undefined): void;
   stats(): EmulatorStats;
+  /** Tells `listener` of every storage download as it starts (tests wait on it); returns the unsubscribe. */
+  onDownload(listener: (d: DownloadStart) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -105,8 +118,9 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     staleUrls: (key) => faults.staleUrls(key),
   };
   const stats: EmulatorStats = {
-    requests: 0, graphql: 0, byOperation: {}, downloads: 0, downloadsWithAuth: 0, status429: 0, status5xx: 0, resets: 0, authFailures: 0, redirects: 0, expiredUrls: 0, storageFaults: {},
+    requests: 0, graphql: 0, byOperation: {}, downloads: 0, downloadsWithAuth: 0, status429: 0, status5xx: 0, resets: 0, authFailures: 0, redirects: 0, expiredUrls: 0, storageFaults: {}, downloadsCut: 0,
   };
+  const downloadListeners = new Set<(d: DownloadStart) => void>();
   const expiredStatus = opts.expiredUrlStatus ?? 403;
 
   /** Resolves a storage path (`history/…` or `files/…`) to a body; undefined = 404. */
@@ -211,8 +225,15 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     if (failing) return sendJson(res, failing, { errors: [{ message: `injected storage failure ${failing}` }] });
     const src = await bodyFor(kind, parts);
     if (!src) return sendJson(res, 404, { errors: [{ message: 'file not found' }] });
-    if (req.method === 'GET') stats.downloads++;
-    await sendBody(req, res, src, { bytesPerSecond: faults.downloadBytesPerSecond, truncate: req.method === 'GET' && faults.truncateDownload() });
+    let ended: ((e: { whole: boolean }) => void) | undefined;
+    if (req.method === 'GET') {
+      stats.downloads++;
+      const started: DownloadStart = { kind, path: parts.map(decodeURIComponent).join('/'), ended: new Promise((resolve) => (ended = resolve)) };
+      for (const l of [...downloadListeners]) l(started);
+    }
+    const whole = await sendBody(req, res, src, { bytesPerSecond: faults.downloadBytesPerSecond, truncate: req.method === 'GET' && faults.truncateDownload() });
+    if (!whole) stats.downloadsCut++;
+    ended?.({ whole });
   }
 
   const listen = async (origin: 'api' | 'storage', port: number): Promise<{ server: Server; url: string }> => {
@@ -246,6 +267,10 @@ export async function startWandbEmulator(opts: WandbEmulatorOptions): Promise<Wa
     url: baseUrl,
     storageUrl,
     setFaults: (f) => faults.set(f),
+    onDownload: (listener) => {
+      downloadListeners.add(listener);
+      return () => downloadListeners.delete(listener);
+    },
     stats: () => ({ ...stats, byOperation: { ...stats.byOperation }, storageFaults: { ...stats.storageFaults } }),
     close: async () => {
       await Promise.all([closeOne(api.server), closeOne(bucket.server)]);

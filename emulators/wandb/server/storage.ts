@@ -97,12 +97,15 @@ export interface SendOptions {
   truncate: boolean;
 }
 
-/** Sends a body honouring HEAD and Range; a truncation fault sends about half and destroys the socket. */
-export async function sendBody(req: IncomingMessage, res: ServerResponse, src: BodySource, opts: SendOptions): Promise<void> {
+/**
+ * Sends a body honouring HEAD and Range; a truncation fault sends about half and destroys the socket.
+ * Resolves `false` when the client went away before the last byte (a download it cancelled).
+ */
+export async function sendBody(req: IncomingMessage, res: ServerResponse, src: BodySource, opts: SendOptions): Promise<boolean> {
   const range = parseRange(req.headers.range, src.size);
   if (range === 'invalid') {
     res.writeHead(416, { 'Content-Range': `bytes */${src.size}` }).end();
-    return;
+    return true;
   }
   const [start, end] = range ?? [0, src.size];
   const headers: Record<string, string> = {
@@ -112,14 +115,14 @@ export async function sendBody(req: IncomingMessage, res: ServerResponse, src: B
   res.writeHead(range ? 206 : 200, headers);
   if (req.method === 'HEAD') {
     res.end();
-    return;
+    return true;
   }
   const cutAt = opts.truncate ? start + Math.floor((end - start) / 2) : end;
   const began = Date.now();
   let sent = 0;
   for await (const chunk of src.read(start, cutAt)) {
     for (let off = 0; off < chunk.length; off += 16384) {
-      if (res.destroyed) return;
+      if (res.destroyed) return false;
       const piece = chunk.subarray(off, off + 16384);
       sent += piece.length;
       // A throttled piece goes when its bytes are due at the given rate, the first one too: a small
@@ -137,7 +140,8 @@ export async function sendBody(req: IncomingMessage, res: ServerResponse, src: B
     await new Promise<void>((r) => res.write('', () => r()));
     res.socket?.destroy();
     res.destroy();
-    return;
+    return true;
   }
   res.end();
+  return true;
 }

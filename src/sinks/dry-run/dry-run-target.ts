@@ -1,5 +1,5 @@
 import type { Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, HistogramPoint, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetAnswer, FileSetEntry, HistogramPoint, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
 import { PROTOCOL_A_CAPABILITIES, type TargetCapabilities } from '../../mapping/capabilities.ts';
 import type { PlannedProtocol } from './planned-protocol.ts';
 
@@ -71,14 +71,14 @@ export class DryRunTarget implements Target {
         totals.points += points.length;
         return [];
       },
-      async uploadFileSet(_path: string, entries: readonly FileSetEntry[]): Promise<Omission[]> {
+      async uploadFileSet(_path: string, entries: readonly FileSetEntry[]): Promise<FileSetAnswer> {
         counts.files += entries.length;
         totals.files += entries.length;
         for (const e of entries) {
           counts.bytes += e.sizeBytes;
           totals.bytes += e.sizeBytes;
         }
-        return [];
+        return { refused: [], alreadyPresent: [] };
       },
     };
   }

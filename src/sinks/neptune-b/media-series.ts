@@ -202,7 +202,7 @@ export class BMediaSeries {
       const attribute = `${path}/${stepLabel(p.step)}/${name}`;
       items.push({ point: p, item: { attribute, localPath: p.localPath, sizeBytes: p.data.byteLength, destination: storageDestination(this.runId, attribute), mimeType: mimeTypeOf(name) } });
     }
-    const failed = await this.ctx.uploader.upload(items.map((x) => x.item), signal, { mayHold: this.existed });
+    const { failed } = await this.ctx.uploader.upload(items.map((x) => x.item), signal, { mayHold: this.existed });
     const refs = new MediaSnapshotEncoder(this.ctx.encoderLimits);
     let sent = 0;
     for (const { point, item } of items) {

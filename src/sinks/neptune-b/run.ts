@@ -1,6 +1,6 @@
 import type { Logger } from '../../core/logger.ts';
 import type { TargetRun, TargetRunState } from '../../core/sink.ts';
-import { columnPoints, type FieldAssignment, type FileSetEntry, type FloatSeriesBlock, type HistogramPoint, type ImagePoint, type Omission, type OmissionReason, type SeriesPoint } from '../../core/target.ts';
+import { columnPoints, type FieldAssignment, type FileSetAnswer, type FileSetEntry, type FloatSeriesBlock, type HistogramPoint, type ImagePoint, type Omission, type OmissionReason, type SeriesPoint } from '../../core/target.ts';
 import type { StaleFields } from '../../mapping/stale-fields.ts';
 import { addOmission } from '../../mapping/values.ts';
 import type { NeptuneApi } from '../neptune/api.ts';
@@ -319,7 +319,7 @@ export class NeptuneBRun implements TargetRun {
    * B has no file sets: each file becomes a `FileRef` field `<set>/<relative path>` after its bytes
    * went to storage. Runs beside the point streams, so it encodes and waits on its own.
    */
-  async uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]> {
+  async uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<FileSetAnswer> {
     return (await this.uploadFileSets([{ path, entries }], signal))[0];
   }
 
@@ -327,9 +327,11 @@ export class NeptuneBRun implements TargetRun {
    * The files of several sets at once: one signed-URL request for all of them (the storage bridge
    * takes a list, neptune-api.md §3.1; neptune-scale asks for every queued file in one, §3.9) and one
    * ingest of all their `FileRef`s, waited for once. A small run's two sets cost 2 requests, not 4.
+   * A file storage already held with the same bytes (uploads.ts `held`) is not sent: its `FileRef` is
+   * written, pointing at those bytes, and it is answered as already present.
    */
-  async uploadFileSets(sets: ReadonlyArray<{ path: string; entries: readonly FileSetEntry[] }>, signal?: AbortSignal): Promise<Omission[][]> {
-    const out: Omission[][] = sets.map(() => []);
+  async uploadFileSets(sets: ReadonlyArray<{ path: string; entries: readonly FileSetEntry[] }>, signal?: AbortSignal): Promise<FileSetAnswer[]> {
+    const out: FileSetAnswer[] = sets.map(() => ({ refused: [], alreadyPresent: [] }));
     const items: UploadItem[] = [];
     const byAttribute = new Map<string, { set: number; entry: FileSetEntry }>();
     sets.forEach(({ path, entries }, set) => {
@@ -337,21 +339,21 @@ export class NeptuneBRun implements TargetRun {
         const attribute = `${path}/${e.relativePath}`;
         const bad = checkPath(attribute);
         if (bad) {
-          out[set].push({ reason: bad.reason, subject: e.relativePath, count: 1, detail: bad.detail });
+          out[set].refused.push({ reason: bad.reason, subject: e.relativePath, count: 1, detail: bad.detail });
           continue;
         }
         byAttribute.set(attribute, { set, entry: e });
         items.push({ attribute, localPath: e.localPath, sizeBytes: e.sizeBytes, destination: storageDestination(this.id, attribute), mimeType: mimeTypeOf(e.relativePath) });
       }
     });
-    const failed = await this.ctx.uploader.upload(items, signal, { mayHold: this.existed });
+    const { failed, held } = await this.ctx.uploader.upload(items, signal, { mayHold: this.existed });
     const refs = new SnapshotEncoder(this.ctx.encoderLimits);
     let sent = 0;
     for (const it of items) {
       const why = failed.get(it);
       if (why) {
         const { set, entry } = byAttribute.get(it.attribute)!;
-        out[set].push({ reason: 'upload-failed', subject: entry.relativePath, count: 1, detail: why });
+        out[set].refused.push({ reason: 'upload-failed', subject: entry.relativePath, count: 1, detail: why });
         continue;
       }
       refs.assign(it.attribute, { type: 'fileRef', path: it.destination, sizeBytes: it.sizeBytes, mimeType: it.mimeType });
@@ -359,10 +361,18 @@ export class NeptuneBRun implements TargetRun {
     }
     if (sent) {
       const refused = await submitAndWait(refs, this.ctx, this.project, this.id, signal);
+      const refusedAttributes = new Set<string>();
       for (const o of refused) {
         const known = byAttribute.get(o.subject);
+        refusedAttributes.add(o.subject);
         // A refusal names the attribute; one that names none is the first set's (there is no better place).
-        out[known?.set ?? 0].push({ ...o, reason: 'upload-failed', subject: known ? known.entry.relativePath : o.subject, detail: `${o.reason}: ${o.detail ?? ''}` });
+        out[known?.set ?? 0].refused.push({ ...o, reason: 'upload-failed', subject: known ? known.entry.relativePath : o.subject, detail: `${o.reason}: ${o.detail ?? ''}` });
+      }
+      // Held in storage and its FileRef taken: the file was there, this pass sent none of its bytes.
+      for (const it of held) {
+        if (refusedAttributes.has(it.attribute)) continue;
+        const { set, entry } = byAttribute.get(it.attribute)!;
+        out[set].alreadyPresent.push(entry.relativePath);
       }
       this.ctx.counters.files += sent - refused.reduce((n, o) => n + o.count, 0);
     }

@@ -182,10 +182,19 @@ function googMd5(v: string | string[] | undefined): string | undefined {
   return undefined;
 }
 
+/** What `StorageUploader.upload` did with its items: an item in neither was uploaded. */
+export interface UploadAnswer {
+  /** Why storage refused an item. */
+  failed: Map<UploadItem, string>;
+  /** Items storage already held whole with the same bytes: not sent. */
+  held: ReadonlySet<UploadItem>;
+}
+
 /**
  * Uploads through the storage bridge (neptune-api.md §3.6, §3.9): signed URLs in bulk, then a single
- * PUT or an S3 multipart upload per file. Signed URLs get no Neptune credentials. Returns, per item,
- * why storage refused it (absent = uploaded); storage failing past the retries is thrown (failingForNow).
+ * PUT or an S3 multipart upload per file. Signed URLs get no Neptune credentials. Answers, per item, why
+ * storage refused it (`failed`), and the items storage already held with the same bytes (`held`: not
+ * sent); any other item was uploaded. Storage failing past the retries is thrown (failingForNow).
  */
 export class StorageUploader {
   constructor(
@@ -203,8 +212,9 @@ export class StorageUploader {
    * (uploaded before a kill, their `FileRef` never acknowledged): those it holds whole, with the same
    * bytes, are not sent again; the caller still writes their `FileRef`.
    */
-  async upload(items: readonly UploadItem[], signal?: AbortSignal, opts: { mayHold?: boolean } = {}): Promise<Map<UploadItem, string>> {
+  async upload(items: readonly UploadItem[], signal?: AbortSignal, opts: { mayHold?: boolean } = {}): Promise<UploadAnswer> {
     const failed = new Map<UploadItem, string>();
+    const heldAll = new Set<UploadItem>();
     // A file that cannot be read locally fails alone and at once (not retried as if the network failed).
     const readable: UploadItem[] = [];
     for (const it of items) {
@@ -225,6 +235,7 @@ export class StorageUploader {
       const held = opts.mayHold
         ? await this.held(chunk.filter((it) => it.sizeBytes >= PROBE_MIN_BYTES && signed.get(it.destination)?.url), (it) => localChecksums(it.localPath, signed.get(it.destination)?.multipart?.part_size), signal)
         : new Set<UploadItem>();
+      for (const it of held) heldAll.add(it);
       // A few PUTs at once, as neptune-scale uploads its files in parallel (§3.9): the files of a
       // small run's sets, asked for together, go together too.
       // A failure that ends the call (storage failing for now, an abort) stops every worker from taking
@@ -252,7 +263,7 @@ export class StorageUploader {
       await Promise.all(Array.from({ length: Math.min(PUTS_AT_ONCE, chunk.length) }, worker));
       if (stop) throw stop.error;
     }
-    return failed;
+    return { failed, held: heldAll };
   }
 
   /**

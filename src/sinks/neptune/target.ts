@@ -1,5 +1,5 @@
 import type { RunCreation, Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetEntry, FloatSeriesBlock, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetAnswer, FileSetEntry, FloatSeriesBlock, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import { createNeptuneClient, type NeptuneClient, type NeptuneClientOptions, type ProjectHandle, type RunWriter } from './client.ts';
 import type { StaleFields } from '../../mapping/stale-fields.ts';
@@ -112,9 +112,13 @@ class NeptuneTargetRun implements TargetRun {
     return (await this.writer.logImages(path, points, signal)).omissions;
   }
 
-  async uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<Omission[]> {
+  /**
+   * Protocol A proves no bytes a set holds (its listing gives sizes only): every entry is sent, none
+   * answered as already present.
+   */
+  async uploadFileSet(path: string, entries: readonly FileSetEntry[], signal?: AbortSignal): Promise<FileSetAnswer> {
     const outcome = await this.writer.uploadFileSet(path, entries, signal);
-    return [...outcome.omissions, ...refused(outcome.errors).map((o) => ({ ...o, reason: 'upload-failed' as const }))];
+    return { refused: [...outcome.omissions, ...refused(outcome.errors).map((o) => ({ ...o, reason: 'upload-failed' as const }))], alreadyPresent: [] };
   }
 }
 

@@ -42,7 +42,11 @@ export function chunkSizeFor(total: number, mp: MultipartSettings): number {
   return size;
 }
 
-type Target = { kind: 'file'; ext: string } | { kind: 'fileset'; subPath: string };
+/**
+ * `setExisted`: the set was there before this upload (its entries may include this path, from an earlier
+ * pass): a listing that shows the path at this size then proves nothing of this upload (uploadOnce).
+ */
+type Target = { kind: 'file'; ext: string } | { kind: 'fileset'; subPath: string; setExisted?: boolean };
 
 /** Single-part up to `maxSinglePartSize`, else start / part (X-Range) / finish. Retries on a range mismatch. */
 async function uploadOne(ctx: WriterContext, containerId: string, attribute: string, localPath: string, target: Target, signal?: AbortSignal): Promise<OperationFailure[]> {
@@ -72,6 +76,9 @@ async function uploadOnce(ctx: WriterContext, containerId: string, attribute: st
     ctx.stats.files++;
     return uploadErrors(res.body, attribute);
   }
+  // A set that held this path at this size before the upload (an earlier pass, maybe other bytes) makes
+  // the look before a resent `finish` prove nothing: then `finish` is sent again whatever it shows.
+  const heldBefore = target.kind === 'fileset' && target.setExisted === true && (await fileSetHolds(ctx.api, containerId, attribute, target.subPath, total, signal));
   const start = await ctx.api.json<{ uploadId?: string; errors?: unknown }>({
     method: 'POST', path: `${base}/start`, query: { ...named, totalLength: total }, signal, what: `upload start ${attribute}`,
   });
@@ -100,9 +107,10 @@ async function uploadOnce(ctx: WriterContext, containerId: string, attribute: st
     fin = await ctx.api.call({
       method: 'POST', path: `${base}/finish`, query: { ...everyCall, uploadId }, signal, what: `upload finish ${attribute}`,
       // A lost answer to `finish`: the server may have completed the upload and closed the session, so
-      // a resent `finish` would fail although the file is there. Look before resending.
+      // a resent `finish` would fail although the file is there. Look before resending (sizes only: a
+      // proof only where the path was not there at this size before).
       beforeAmbiguousRetry: async () => {
-        if (target.kind === 'fileset' && (await fileSetHolds(ctx.api, containerId, attribute, target.subPath, total, signal))) throw new AlreadyStored();
+        if (target.kind === 'fileset' && !heldBefore && (await fileSetHolds(ctx.api, containerId, attribute, target.subPath, total, signal))) throw new AlreadyStored();
       },
     });
   } catch (e) {
@@ -126,11 +134,15 @@ export function uploadFileAttribute(ctx: WriterContext, containerId: string, att
 export interface FileSetUploadOptions {
   /** Replace the set's content instead of adding to it. @default false */
   reset?: boolean;
+  /** The set exists already (the writer knows its field): its entries may include the paths sent. @default false */
+  setExisted?: boolean;
 }
 
 /**
  * A FileSet field: packages of ≤ 5 MB / ≤ 500 files; a package of several files is one tar.gz
  * (`uploadFileSetTar`), a single-file package goes through the fileset single/multipart endpoints.
+ * An answer's errors name the set only; each is returned for every entry of its package, by the
+ * entry's path in the set (`<attribute>/<relative path>`), so the caller knows which files did not land.
  */
 export async function uploadFileSetAttribute(
   ctx: WriterContext, containerId: string, attribute: string, entries: readonly FileSetEntry[], signal?: AbortSignal, opts: FileSetUploadOptions = {},
@@ -147,7 +159,7 @@ export async function uploadFileSetAttribute(
   }
   for (const pkg of packages) {
     if (pkg.length === 1 && !reset) {
-      errors.push(...(await uploadOne(ctx, containerId, attribute, pkg[0].localPath, { kind: 'fileset', subPath: pkg[0].relativePath }, signal)));
+      errors.push(...ofEntries(pkg, attribute, await uploadOne(ctx, containerId, attribute, pkg[0].localPath, { kind: 'fileset', subPath: pkg[0].relativePath, setExisted: opts.setExisted }, signal)));
       continue;
     }
     const data = await tarGzBuffer(pkg.map((e) => ({ name: e.relativePath, localPath: e.localPath })));
@@ -156,8 +168,16 @@ export async function uploadFileSetAttribute(
       raw: data, contentType: 'application/octet-stream', signal, what: `file-set package of ${attribute}`,
     });
     ctx.stats.files += pkg.length;
-    errors.push(...uploadErrors(res.body, attribute));
+    errors.push(...ofEntries(pkg, attribute, uploadErrors(res.body, attribute)));
     reset = false;
   }
   return { errors, omissions };
+}
+
+/** A package's errors, one failure per entry (its path in the set), their descriptions joined. */
+function ofEntries(pkg: readonly FileSetEntry[], attribute: string, errors: readonly OperationFailure[]): OperationFailure[] {
+  if (errors.length === 0) return [];
+  const errorType = errors[0].errorType;
+  const description = errors.map((e) => (e.errorType === errorType ? e.description : `${e.errorType}: ${e.description}`)).join('; ');
+  return pkg.map((e) => ({ path: `${attribute}/${e.relativePath}`, errorType, description }));
 }

@@ -433,7 +433,8 @@ export class ContainerWriter {
   ): Promise<UploadOutcome> {
     const denied = this.admitUpload(path, 'fileSet');
     if (denied) return { uploaded: false, omissions: [omission(path, denied, Math.max(1, entries.length))], errors: [] };
-    const { errors, omissions } = await uploadFileSetAttribute(this.ctx, this.containerId, path, entries, signal, opts);
+    const setExisted = this.fields.typeOf(path) !== undefined;
+    const { errors, omissions } = await uploadFileSetAttribute(this.ctx, this.containerId, path, entries, signal, { setExisted, ...opts });
     this.fields.add(path, 'fileSet');
     return { uploaded: errors.length === 0, omissions, errors };
   }

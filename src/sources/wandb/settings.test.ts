@@ -28,6 +28,27 @@ describe('resolveWandbSettings', () => {
     expect(s.keySource).toBe('netrc');
   });
 
+  it('reads the netrc an older wandb SDK wrote: the host without its port (wandb ≤ 0.19.6 apikey.py write_netrc)', () => {
+    const home = mkdtempSync(join(tmpdir(), 'w2n-netrc-'));
+    // As `wandb login --host http://127.0.0.1:8080` wrote it before 0.19.7, after an entry for another host.
+    writeFileSync(join(home, '.netrc'), `machine api.wandb.ai\n  login user\n  password wrongkey\nmachine 127.0.0.1\n  login user\n  password ${KEY}\n`);
+    const s = resolveWandbSettings({ WANDB_BASE_URL: 'http://127.0.0.1:8080' }, { homeDir: home });
+    expect(s.apiKey).toBe(KEY);
+    expect(s.keySource).toBe('netrc');
+  });
+
+  it('an entry with the port (wandb ≥ 0.19.7) wins over one without it; an entry for another port or host is never taken', () => {
+    const home = mkdtempSync(join(tmpdir(), 'w2n-netrc-'));
+    const other = 'o'.repeat(40);
+    writeFileSync(join(home, '.netrc'), `machine 127.0.0.1 login user password ${other}\nmachine 127.0.0.1:8080 login user password ${KEY}\n`);
+    expect(resolveWandbSettings({ WANDB_BASE_URL: 'http://127.0.0.1:8080' }, { homeDir: home }).apiKey).toBe(KEY);
+    writeFileSync(join(home, '.netrc'), `machine 127.0.0.1:9090 login user password ${other}\nmachine 127.0.0.2 login user password ${other}\n`);
+    expect(() => resolveWandbSettings({ WANDB_BASE_URL: 'http://127.0.0.1:8080' }, { homeDir: home })).toThrow(ConfigError);
+    // No port in the URL: only the host's own entry.
+    writeFileSync(join(home, '.netrc'), `machine wandb.example.com:8443 login user password ${other}\nmachine wandb.example.com login user password ${KEY}\n`);
+    expect(resolveWandbSettings({ WANDB_BASE_URL: 'https://wandb.example.com' }, { homeDir: home }).apiKey).toBe(KEY);
+  });
+
   it('honours $NETRC', () => {
     const dir = mkdtempSync(join(tmpdir(), 'w2n-netrc-'));
     const file = join(dir, 'custom');

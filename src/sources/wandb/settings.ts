@@ -27,7 +27,7 @@ export interface ResolveWandbOptions {
 
 /**
  * Settings as the SDK resolves them: explicit option, then `WANDB_API_KEY`, then netrc
- * (`$NETRC`, else `~/.netrc`, else `~/_netrc`; machine = host[:port] of the base URL; key = password).
+ * (`$NETRC`, else `~/.netrc`, else `~/_netrc`; machine = the base URL's host, `netrcMachines`; key = password).
  */
 export function resolveWandbSettings(
   env: NodeJS.ProcessEnv = process.env,
@@ -37,10 +37,12 @@ export function resolveWandbSettings(
   const rawBase = opts.baseUrl ?? nonEmpty(env.WANDB_BASE_URL) ?? DEFAULT_WANDB_BASE_URL;
   const baseUrl = rawBase.replace(/\/+$/, '');
   let host = '';
+  let machines: string[] = [];
   try {
     const u = new URL(baseUrl);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push(`WANDB_BASE_URL must be http(s): ${baseUrl}`);
     host = u.host;
+    machines = netrcMachines(u);
   } catch {
     problems.push(`WANDB_BASE_URL is not a URL: ${baseUrl}`);
   }
@@ -53,7 +55,7 @@ export function resolveWandbSettings(
   if (!apiKey && host) {
     const file = netrcPath(env, opts.homeDir);
     if (file) {
-      apiKey = netrcPassword(readFileSync(file, 'utf8'), host);
+      apiKey = netrcPassword(readFileSync(file, 'utf8'), machines);
       keySource = 'netrc';
     }
   }
@@ -78,8 +80,29 @@ function netrcPath(env: NodeJS.ProcessEnv, home?: string): string | undefined {
   return undefined;
 }
 
-/** The password of `machine <host>` (or of `default`) in a netrc text. */
-export function netrcPassword(text: string, machine: string): string | undefined {
+/**
+ * The netrc machines a W&B SDK wrote a key for the API at `u`, in the order they are looked up: what
+ * the SDKs write differs by version.
+ * - wandb ≤ 0.19.6 wrote the host without its port (`wandb/sdk/lib/apikey.py` `write_netrc`:
+ *   `urlparse(host).netloc.split(":")[0]`) and read it so (`requests.utils.get_netrc_auth` strips the
+ *   port; the Go core looked up `url.Hostname()`, `core/internal/settings/settings.go` `EnsureAPIKey`).
+ * - wandb 0.19.7 on writes host:port (`apikey.py` `write_netrc`: `urlparse(host).netloc`, commit
+ *   cd5e889565) while 0.19.7–0.23.0 still read the host alone (as above); from 0.23.1 it reads host:port
+ *   (`wandb/sdk/lib/auth/wbnetrc.py`, now `wbauth/wbnetrc.py`, `read_netrc_auth_with_source`:
+ *   `netrc_file.authenticators(urlsplit(host.url).netloc)`).
+ * host:port first (the newest SDK's entry), then the host alone (an older SDK's, the same host on any
+ * port, as those SDKs read it). Both name the API host: the key found goes to no other host.
+ */
+export function netrcMachines(u: URL): string[] {
+  return u.port ? [u.host, u.hostname] : [u.host];
+}
+
+/**
+ * The password of the first of `machines` a netrc text has an entry for (each machine's first entry),
+ * else of its `default` entry.
+ */
+export function netrcPassword(text: string, machines: string | readonly string[]): string | undefined {
+  const wanted = typeof machines === 'string' ? [machines] : machines;
   const tokens = text
     .split('\n')
     .filter((l) => !l.trimStart().startsWith('#'))
@@ -88,19 +111,20 @@ export function netrcPassword(text: string, machine: string): string | undefined
     .filter(Boolean);
   let current: string | undefined;
   let fallback: string | undefined;
-  let found: string | undefined;
+  const found = new Map<string, string>();
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     if (t === 'machine') current = tokens[++i];
     else if (t === 'default') current = '\u0000default';
     else if (t === 'password') {
       const pw = tokens[++i];
-      if (current === machine && found === undefined) found = pw;
+      if (current !== undefined && wanted.includes(current) && !found.has(current)) found.set(current, pw);
       if (current === '\u0000default' && fallback === undefined) fallback = pw;
     } else if (t === 'login' || t === 'account') i++;
     else if (t === 'macdef') break; // macros run to a blank line; nothing we need lies after them in practice
   }
-  return found ?? fallback;
+  for (const m of wanted) if (found.has(m)) return found.get(m);
+  return fallback;
 }
 
 /**

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConsoleLine, HistoryBlock, HistoryRow, LocalFile, RunFile, RunInfo, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
-import type { ListingOptions, RunFilter, RunProvenance, RunSource } from '../../core/source.ts';
+import type { HistoryReadOptions, ListingOptions, RunFilter, RunProvenance, RunSource } from '../../core/source.ts';
 import { ConfigError, isFileGone, SourceDataError, SourceFileGone } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { HttpClient, type HttpClientOptions } from '../../http/client.ts';
@@ -197,23 +197,24 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
       }
     },
 
-    async *history(run: RunInfo, o: { fromStep?: number }, signal?: AbortSignal): AsyncGenerator<HistoryRow> {
+    async *history(run: RunInfo, o: HistoryReadOptions, signal?: AbortSignal): AsyncGenerator<HistoryRow> {
       // A resumed run reads from its cursor with its own queries (the batched page starts at step 0).
+      // The batched document serves other runs too: under `signal`; the run's own reads end with it too.
       const page = (o.fromStep ?? 0) <= 0 ? (await prefetch.bundle(run, signal))?.history : undefined;
       if (page) {
         yield* bundledHistory(page, run, opts.onNotice);
         return;
       }
-      yield* readHistory(await historyDeps(), run, o.fromStep ?? 0, signal);
+      yield* readHistory(await historyDeps(), run, o.fromStep ?? 0, ownSignal(signal, o.runSignal));
     },
 
-    async *historyBlocks(run: RunInfo, o: { fromStep?: number }, signal?: AbortSignal): AsyncGenerator<HistoryBlock> {
+    async *historyBlocks(run: RunInfo, o: HistoryReadOptions, signal?: AbortSignal): AsyncGenerator<HistoryBlock> {
       const page = (o.fromStep ?? 0) <= 0 ? (await prefetch.bundle(run, signal))?.history : undefined;
       if (page) {
         yield* rowBlocks(bundledHistory(page, run, opts.onNotice));
         return;
       }
-      yield* readHistoryBlocks(await historyDeps(), run, o.fromStep ?? 0, signal);
+      yield* readHistoryBlocks(await historyDeps(), run, o.fromStep ?? 0, ownSignal(signal, o.runSignal));
     },
 
     async systemMetrics(run: RunInfo, signal?: AbortSignal): Promise<SystemMetrics> {
@@ -338,4 +339,9 @@ async function* bundledHistory(page: NonNullable<RunBundle['history']>, run: Run
     last = step;
     yield toHistoryRow(r);
   }
+}
+
+/** The signal of what a read does for one run alone: the migration's, or the run's own failure. */
+function ownSignal(shared: AbortSignal | undefined, run: AbortSignal | undefined): AbortSignal | undefined {
+  return shared && run ? AbortSignal.any([shared, run]) : (run ?? shared);
 }
