@@ -33,6 +33,30 @@ describe('Ledger', () => {
     }
   });
 
+  it('a notice an earlier pass made of what a new read of the run reads whole goes; one of rows read before, or of this pass, stays', () => {
+    const ledger = new Ledger(tempLedgerPath());
+    try {
+      ledger.beginPass();
+      ledger.addNotice(key, { stream: 'log', kind: 'damaged', message: 'log cut at byte 900' });
+      ledger.addNotice(key, { stream: 'history', kind: 'invalid', message: 'row 5 is not JSON', count: 1 });
+      ledger.addNotice(key, { stream: 'config', kind: 'invalid', message: 'config is not JSON' });
+      ledger.startRun(key, { targetProject: 'ws/p' });
+      expect(ledger.notices(key).map((n) => n.stream).sort()).toEqual(['config', 'history', 'log']);
+      // The next pass: the listing says again that the config is not JSON; the log reads complete.
+      ledger.beginPass();
+      ledger.addNotice(key, { stream: 'config', kind: 'invalid', message: 'config is not JSON' });
+      ledger.startRun(key, { targetProject: 'ws/p' });
+      expect(ledger.notices(key).map((n) => `${n.stream}: ${n.message}`).sort()).toEqual(['config: config is not JSON', 'history: row 5 is not JSON']);
+      // A run the pass skips (unchanged) is not read: its notices stay as they were.
+      const other = { ...key, runId: 'r2' };
+      ledger.addNotice(other, { stream: 'log', kind: 'damaged', message: 'cut' });
+      ledger.beginPass();
+      expect(ledger.notices(other)).toHaveLength(1);
+    } finally {
+      ledger.close();
+    }
+  });
+
   it('keeps cursors, counts, omissions and series paths across reopen', () => {
     const path = tempLedgerPath();
     const a = new Ledger(path);
@@ -78,19 +102,24 @@ describe('Ledger', () => {
     l.close();
   });
 
-  it('upgrades a ledger written by schema version 1 in place, keeping its runs', () => {
+  it('upgrades a ledger written by schema version 1 in place, keeping its runs and notices', () => {
     const path = tempLedgerPath();
     const old = new Database(path);
-    old.exec(LEDGER_SCHEMA.replace(/\s*options_key TEXT,[^\n]*\n/, '\n'));
+    old.exec(LEDGER_SCHEMA.replace(/\s*options_key TEXT,[^\n]*\n/, '\n').replace(/\s*earlier INTEGER[^\n]*\n/, '\n'));
     old.prepare("INSERT INTO meta(key, value) VALUES ('schema_version', '1')").run();
     old.prepare("INSERT INTO runs(run_key, entity, project, run_id, status, updated_at, fingerprint) VALUES ('e/p/r1', 'e', 'p', 'r1', 'done', 'now', 'fp')").run();
     expect((old.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>).map((c) => c.name)).not.toContain('options_key');
+    old.prepare("INSERT INTO notices(run_key, stream, kind, message) VALUES ('e/p/r1', 'log', 'damaged', 'cut')").run();
     old.close();
     const l = new Ledger(path);
-    expect(l.meta('schema_version')).toBe('2');
+    expect(l.meta('schema_version')).toBe('3');
     expect(l.getRun(key)).toMatchObject({ status: 'done', fingerprint: 'fp', optionsKey: undefined });
+    // Schema 3: notices say which pass made them; an old one is an earlier pass's once a pass begins.
+    expect(l.notices(key)).toHaveLength(1);
+    l.beginPass();
     l.startRun(key, { targetProject: 'ws/p', optionsKey: 'media' });
     expect(l.getRun(key)?.optionsKey).toBe('media');
+    expect(l.notices(key)).toEqual([]);
     l.close();
   });
 });

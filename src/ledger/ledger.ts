@@ -51,6 +51,9 @@ interface RunRow {
   started_at: string | null; updated_at: string; completed_at: string | null;
 }
 
+/** Notice streams a pass that reads a run reads whole again (see `startRun`). */
+const REREAD_STREAMS = ['run', 'config', 'summary', 'log'];
+
 /**
  * The migration's memory, in SQLite. Every change that follows a write to Neptune is committed only
  * after Neptune acknowledged it, in one transaction with the counts it stands for, so after any crash
@@ -204,6 +207,7 @@ export class Ledger {
   /** A migrate pass begins: the runs it selects are noted anew (`eachPassRun`). */
   beginPass(): void {
     this.stmt('DELETE FROM pass_runs').run();
+    this.stmt('UPDATE notices SET earlier = 1 WHERE earlier = 0').run();
   }
 
   /** Whether the current pass has selected the run (`notePending`): a listing that repeats a run asks this. */
@@ -242,6 +246,11 @@ export class Ledger {
            target_project = @tp, options_key = @ok, started_at = @now, updated_at = @now, last_error = NULL`,
       )
       .run({ k: runKeyString(key), entity: key.entity, project: key.project, runId: key.runId, name: info.displayName ?? null, tp: info.targetProject, ok: info.optionsKey ?? null, now });
+    // What an earlier pass noticed of what this pass reads whole again (the run's metadata, config,
+    // summary, a run folder's log) is said again if it still holds: the earlier note goes, so a log read
+    // cut and then read complete no longer reports the cut. Notices of streams read on from a cursor
+    // (history rows, system samples) stay: this pass does not read those parts again.
+    this.stmt(`DELETE FROM notices WHERE run_key = ? AND earlier = 1 AND stream IN (${REREAD_STREAMS.map(() => '?').join(', ')})`).run(runKeyString(key), ...REREAD_STREAMS);
   }
 
   /**
@@ -341,7 +350,7 @@ export class Ledger {
   }
 
   addNotice(key: RunKey, n: { stream: string; kind: string; message: string; count?: number }): void {
-    this.stmt('INSERT OR REPLACE INTO notices(run_key, stream, kind, message, count) VALUES (?, ?, ?, ?, ?)')
+    this.stmt('INSERT OR REPLACE INTO notices(run_key, stream, kind, message, count, earlier) VALUES (?, ?, ?, ?, ?, 0)')
       .run(runKeyString(key), n.stream, n.kind, n.message.slice(0, 1000), n.count ?? null);
   }
 

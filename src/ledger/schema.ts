@@ -1,5 +1,5 @@
 /** The ledger's schema. Versioned: the file records the version it was made with. */
-export const LEDGER_SCHEMA_VERSION = 2;
+export const LEDGER_SCHEMA_VERSION = 3;
 
 export const LEDGER_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS omissions (
 );
 CREATE TABLE IF NOT EXISTS notices (
   run_key TEXT NOT NULL, stream TEXT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL, count INTEGER,
+  earlier INTEGER NOT NULL DEFAULT 0,  -- noted by an earlier pass (beginPass); a read of the run anew drops those it re-derives
   PRIMARY KEY (run_key, stream, kind, message)
 );
 `;
@@ -55,4 +56,5 @@ CREATE TABLE IF NOT EXISTS notices (
 /** Upgrades a ledger made by an older version in place (columns are only ever added). */
 export const LEDGER_UPGRADES: Record<number, string> = {
   2: 'ALTER TABLE runs ADD COLUMN options_key TEXT;',
+  3: 'ALTER TABLE notices ADD COLUMN earlier INTEGER NOT NULL DEFAULT 0;',
 };

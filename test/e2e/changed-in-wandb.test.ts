@@ -136,6 +136,31 @@ describe('a run changed in W&B since it was migrated', () => {
     }, 180_000);
   }
 
+  it('a notice of a config W&B has mended since goes from the report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'w2n-edits-mended-'));
+    dirs.push(dir);
+    const { entity, runs } = setUp();
+    const run = runs[1];
+    run.configJson = '{"index": {"value": 1}, "lr": {"val';
+    const stack = await startStack({ entity, workDir: join(dir, 'export') });
+    try {
+      const args = ['migrate', '--workspace', 'demo', '--projects', 'all', '--json', '--protocol', 'a', '--yes', '--ledger', join(dir, 'ledger.sqlite')];
+      const notices = (stdout: string) => (events(stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ run: string; notices: Array<{ stream: string }> }> } })
+        .report.runs.find((r) => r.run.endsWith(`/${run.id}`))!.notices.map((n) => n.stream);
+      const first = await runCli(args, stack.env, dir).done;
+      expect(notices(first.stdout)).toEqual(['config']);
+      run.configJson = undefined;
+      run.tags = [...run.tags, 'mended'];
+      const second = await runCli(args, stack.env, dir).done;
+      expect(second.code).toBe(0);
+      expect(notices(second.stdout)).toEqual([]);
+      // And its config lands whole now.
+      expect((neptuneSnapshot(stack.neptune) as Snapshot)[`demo/${entity.projects[0].name}/${run.id}`]['config/depth']).toEqual({ type: 'int', value: 3 });
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
+
   it('a config W&B now serves damaged is not a config emptied: Neptune keeps what it has', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'w2n-edits-damaged-'));
     dirs.push(dir);

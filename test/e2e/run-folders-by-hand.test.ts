@@ -149,6 +149,9 @@ describe('a log read while its run was still writing it (or cut by a crash), rea
     expect(lossPoints(project, 'grow1')).toEqual([0, 1, 2, 3, 4, 5].map((s) => ({ step: s, value: s + 0.5 })));
     const run = emu.inspect.runs(`demo/${project}`).find((r) => r.customId === 'grow1')!;
     expect(emu.inspect.attributes(run.id)['wandb/logDamagedRegions']).toEqual({ type: 'int', value: 0 });
+    // The first pass's "log truncated" notice goes with the damage (the ledger keeps a run's notices per pass).
+    expect(first.report!.runs.find((r) => r.run.endsWith('/grow1'))!.notices.map((n) => n.stream)).toContain('log');
+    expect(second.report!.runs.find((r) => r.run.endsWith('/grow1'))!.notices).toEqual([]);
     const verify = await runCli(['verify', '--source', wandb, '--workspace', 'demo', '--protocol', 'a', '--ledger', ledger], { NEPTUNE_API_TOKEN: emu.apiToken() }, root).done;
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   });
