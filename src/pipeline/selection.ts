@@ -64,11 +64,15 @@ export async function emptySelectionError(
   const ids: string[] = [];
   const states = new Set<string>();
   const tags = new Set<string>();
+  // `--runs` given display names (what the W&B UI shows first) instead of run ids: said plainly.
+  const asked = new Set(filter.runIds ?? []);
+  const named: string[] = [];
   for (const p of projects) {
     for await (const r of source.listRuns(p.name, {}, signal)) {
       ids.push(r.key.runId);
       if (r.state) states.add(r.state);
       for (const t of r.tags) tags.add(t);
+      if (r.displayName && asked.has(r.displayName) && !asked.has(r.key.runId)) named.push(`"${r.displayName}" is the name of run ${r.key.runId}`);
     }
   }
   const scope = `${where}, project${projects.length > 1 ? 's' : ''} ${nameList(projects.map((p) => p.name))}`;
@@ -76,7 +80,10 @@ export async function emptySelectionError(
   const has = [`run ids: ${nameList(ids)}`];
   if (filter.states?.length) has.push(`states: ${nameList([...states].sort())}`);
   if (filter.tags?.length) has.push(`tags: ${nameList([...tags].sort())}`);
-  return new ConfigError([`${filterText || 'the selection'} matched no run in ${scope}; there are ${ids.length} runs (${has.join('; ')})`]);
+  return new ConfigError([
+    `${filterText || 'the selection'} matched no run in ${scope}; there are ${ids.length} runs (${has.join('; ')})`,
+    ...(named.length ? [`--runs takes run ids, not names: ${named.slice(0, 10).join('; ')}${named.length > 10 ? `; … ${named.length - 10} more` : ''}`] : []),
+  ]);
 }
 
 /**

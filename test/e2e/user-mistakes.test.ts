@@ -102,6 +102,13 @@ describe('item 13: a selection that matches nothing is exit 2, naming what exist
     expect(stack.neptune.inspect.projects()).toEqual([]);
   });
 
+  it('--runs given display names (what the W&B UI shows) says which run ids they are', async () => {
+    const [a, b] = project().runs;
+    const out = await migrate(['--runs', `${a.displayName},${b.displayName}`, '--ledger', ledgerAt('names')]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`--runs takes run ids, not names: "${a.displayName}" is the name of run ${a.id}; "${b.displayName}" is the name of run ${b.id}`);
+  });
+
   it('a one-value flag given twice with two values (--source a --source b read b alone): exit 2 naming both, migrate and verify', async () => {
     const out = await migrate(['--source', 'api', '--source', dir, '--projects', 'all', '--ledger', ledgerAt('twice')]);
     expect(out.code).toBe(2);
