@@ -1,4 +1,4 @@
-import { isAbortError } from '../core/errors.ts';
+import { isAbortError, TargetError } from '../core/errors.ts';
 import type { HistoryBlock, HistoryRow, RunInfo, RunKey } from '../core/records.ts';
 import type { RunCreation, TargetProject, TargetRunState } from '../core/sink.ts';
 import type { FieldAssignment } from '../core/target.ts';
@@ -174,6 +174,7 @@ async function openAndMigrate(
   const target = await ctx.target.openRun(project, neptuneCustomRunId(key.runId, capabilities), ctx.writeSignal ?? ctx.signal, creation);
   ledger.setTargetRun(key, target.id);
   const state = await target.state(ctx.signal);
+  refuseForeignRun(state, ledger, key, project.qualifiedName, target.id);
 
   const planner = new SeriesPathPlanner(ledger.seriesPaths(key));
   // The migration fields ride with the run's last write (TrailingFields): one request, not two.
@@ -245,6 +246,27 @@ async function openAndMigrate(
  * this pass could not read all of the run's fields (provenance failed; a config, summary or metadata
  * document or run log the source noticed as damaged): a key missing from a damaged read is not a key W&B dropped.
  */
+/** Fields every pass of this tool writes with a run's first batch (run-fields.ts), or last (the migration's own). */
+const OWN_MARKS = ['wandb/path', 'wandb/run_id', 'wandb/migration/tool_version'];
+
+/**
+ * A Neptune run with this custom run id that holds series this tool did not write: Neptune's example
+ * migration scripts (peers.md §1.3) also named runs by the W&B run id, but numbered steps their own way
+ * (auto-numbered, `epoch`, sampled system rows), so a series' last step says nothing of which W&B
+ * points it holds. Resuming into it would count W&B points as already there that are not. Such a run
+ * has series but none of the fields this tool writes with its first points, and this ledger never
+ * acknowledged a write to it.
+ */
+function refuseForeignRun(state: TargetRunState, ledger: Ledger, key: RunKey, project: string, id: string): void {
+  if (state.lastSteps.size === 0 || !state.types || OWN_MARKS.some((p) => state.types!.has(p))) return;
+  if (Object.keys(ledger.counts(key)).length > 0) return;
+  throw new TargetError(
+    `Neptune run ${project}/${id} (custom run id ${key.runId}) already holds series that wandb-to-neptune did not write ` +
+      `(none of ${OWN_MARKS.join(', ')}: another tool's, such as Neptune's example migration script, which numbered steps its own way); ` +
+      'its points cannot be matched to W&B steps, so nothing is written into it: delete that run in Neptune and run migrate again, or migrate into another project (--project-map)',
+  );
+}
+
 /** Source notices that say a run's fields may be read incomplete (a damaged `.wandb` log holds the config records too). */
 const DAMAGED_READS: ReadonlySet<string> = new Set(['run', 'config', 'summary', 'log']);
 
