@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startStack } from '../../emulators/stack.ts';
+import { startStack, type Stack } from '../../emulators/stack.ts';
 import { generateEntity, type GenRun } from '../../emulators/wandb/index.ts';
 import { events, runCli } from '../support/cli.ts';
 import { neptuneSnapshot } from '../support/neptune-snapshot.ts';
@@ -51,6 +51,25 @@ function edit(runs: GenRun[]): void {
   // A file saved to the finished run afterwards (`run.upload_file`): only W&B's file count changes.
   const bytes = Buffer.from('evaluated after the run ended\n');
   runs[5].files.push({ name: 'eval/results.txt', sizeBytes: bytes.length, md5: createHash('md5').update(bytes).digest('base64'), content: () => bytes });
+}
+
+/** The set-up entity (`before` changes it first) on both emulators, and a migration over A into it. */
+async function overA(
+  name: string,
+  before: (runs: GenRun[]) => void,
+  body: (o: { entity: ReturnType<typeof generateEntity>; runs: GenRun[]; stack: Stack; migrate: () => ReturnType<typeof runCli>['done'] }) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `w2n-edits-${name}-`));
+  dirs.push(dir);
+  const { entity, runs } = setUp();
+  before(runs);
+  const stack = await startStack({ entity, workDir: join(dir, 'export') });
+  try {
+    const args = ['migrate', '--workspace', 'demo', '--projects', 'all', '--json', '--protocol', 'a', '--yes', '--ledger', join(dir, 'ledger.sqlite')];
+    await body({ entity, runs, stack, migrate: () => runCli(args, stack.env, dir).done });
+  } finally {
+    await stack.close();
+  }
 }
 
 describe('a run changed in W&B since it was migrated', () => {
@@ -137,43 +156,30 @@ describe('a run changed in W&B since it was migrated', () => {
   }
 
   it('a notice of a config W&B has mended since goes from the report', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'w2n-edits-mended-'));
-    dirs.push(dir);
-    const { entity, runs } = setUp();
-    const run = runs[1];
-    run.configJson = '{"index": {"value": 1}, "lr": {"val';
-    const stack = await startStack({ entity, workDir: join(dir, 'export') });
-    try {
-      const args = ['migrate', '--workspace', 'demo', '--projects', 'all', '--json', '--protocol', 'a', '--yes', '--ledger', join(dir, 'ledger.sqlite')];
+    await overA('mended', (runs) => (runs[1].configJson = '{"index": {"value": 1}, "lr": {"val'), async ({ entity, runs, stack, migrate }) => {
+      const run = runs[1];
       const notices = (stdout: string) => (events(stdout).find((e) => e.type === 'report') as unknown as { report: { runs: Array<{ run: string; notices: Array<{ stream: string }> }> } })
         .report.runs.find((r) => r.run.endsWith(`/${run.id}`))!.notices.map((n) => n.stream);
-      const first = await runCli(args, stack.env, dir).done;
+      const first = await migrate();
       expect(notices(first.stdout)).toEqual(['config']);
       run.configJson = undefined;
       run.tags = [...run.tags, 'mended'];
-      const second = await runCli(args, stack.env, dir).done;
+      const second = await migrate();
       expect(second.code).toBe(0);
       expect(notices(second.stdout)).toEqual([]);
       // And its config lands whole now.
       expect((neptuneSnapshot(stack.neptune) as Snapshot)[`demo/${entity.projects[0].name}/${run.id}`]['config/depth']).toEqual({ type: 'int', value: 3 });
-    } finally {
-      await stack.close();
-    }
+    });
   }, 120_000);
 
   it('a config W&B now serves damaged is not a config emptied: Neptune keeps what it has', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'w2n-edits-damaged-'));
-    dirs.push(dir);
-    const { entity, runs } = setUp();
-    const stack = await startStack({ entity, workDir: join(dir, 'export') });
-    try {
-      const args = ['migrate', '--workspace', 'demo', '--projects', 'all', '--json', '--protocol', 'a', '--yes', '--ledger', join(dir, 'ledger.sqlite')];
-      expect((await runCli(args, stack.env, dir).done).code).toBe(0);
+    await overA('damaged', () => {}, async ({ entity, runs, stack, migrate }) => {
+      expect((await migrate()).code).toBe(0);
       const config = runs[1];
       // The config text cut short, and a tag added (so the run counts as changed).
       config.configJson = '{"index": {"value": 1}, "lr": {"val';
       config.tags = [...config.tags, 'later'];
-      const second = await runCli(args, stack.env, dir).done;
+      const second = await migrate();
       expect(second.code).toBe(0);
       expect(events(second.stdout).some((e) => e.type === 'source.notice' && (e.run as { runId?: string } | undefined)?.runId === config.id)).toBe(true);
       const held = (neptuneSnapshot(stack.neptune) as Snapshot)[`demo/${entity.projects[0].name}/${config.id}`];
@@ -181,8 +187,6 @@ describe('a run changed in W&B since it was migrated', () => {
       expect(held['config/lr']).toEqual({ type: 'float', value: 0.002 });
       expect(held['config/depth']).toEqual({ type: 'int', value: 3 });
       expect(held['sys/tags']).toEqual([...config.tags].sort());
-    } finally {
-      await stack.close();
-    }
+    });
   }, 120_000);
 });

@@ -135,3 +135,26 @@ export function fakeRun(runId: string, project = 'proj_one'): RunInfo {
     summary: { loss: 0.1 },
   };
 }
+
+/**
+ * A fake target whose flushes refuse what `refuse` takes away from the run's held state: it returns the
+ * refusal lines the flush adds (a server that refuses fields after taking the request).
+ */
+export class RefusingTarget extends FakeTarget {
+  constructor(private readonly refuse: (state: FakeRunState) => Omission[]) {
+    super();
+  }
+
+  override async openRun(project: TargetProject, customRunId: string): Promise<TargetRun> {
+    const run = await super.openRun(project, customRunId);
+    const state = this.runs.get(`${project.qualifiedName}/${customRunId}`)!;
+    const flush = run.flush.bind(run);
+    const refuse = this.refuse;
+    return {
+      ...run,
+      async flush(signal?: AbortSignal): Promise<Omission[]> {
+        return [...(await flush(signal)), ...refuse(state)];
+      },
+    };
+  }
+}
