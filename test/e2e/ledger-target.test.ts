@@ -32,8 +32,9 @@ afterAll(async () => {
 const project = () => stack.entity.projects[0];
 /** The Neptune project the W&B project went to (its name made valid for Neptune). */
 const neptuneName = () => stack.neptune.inspect.projects().find((p) => p.workspace === 'demo')!.name;
+/** `migrate` into workspace demo, unless `args` names another (a flag given twice with two values is a usage error). */
 const migrate = (ledger: string, args: string[] = [], env: Record<string, string> = stack.env) =>
-  runCli(['migrate', '--workspace', 'demo', '--yes', '--ledger', ledger, ...args], env, dir).done;
+  runCli(['migrate', ...(args.includes('--workspace') ? [] : ['--workspace', 'demo']), '--yes', '--ledger', ledger, ...args], env, dir).done;
 
 function ledgerRuns(path: string) {
   const ledger = new Ledger(path);
