@@ -362,11 +362,23 @@ export class NeptuneBRun implements TargetRun {
     if (sent) {
       const refused = await submitAndWait(refs, this.ctx, this.project, this.id, signal);
       const refusedAttributes = new Set<string>();
+      const refuse = (attribute: string, o: Omission, detail: string): void => {
+        const { set, entry } = byAttribute.get(attribute)!;
+        refusedAttributes.add(attribute);
+        out[set].refused.push({ ...o, reason: 'upload-failed', subject: entry.relativePath, count: 1, detail });
+      };
+      const unnamed: Omission[] = [];
       for (const o of refused) {
-        const known = byAttribute.get(o.subject);
-        refusedAttributes.add(o.subject);
-        // A refusal names the attribute; one that names none is the first set's (there is no better place).
-        out[known?.set ?? 0].refused.push({ ...o, reason: 'upload-failed', subject: known ? known.entry.relativePath : o.subject, detail: `${o.reason}: ${o.detail ?? ''}` });
+        if (byAttribute.has(o.subject)) refuse(o.subject, o, `${o.reason}: ${o.detail ?? ''}`);
+        else unnamed.push(o);
+      }
+      if (unnamed.length) {
+        const sentAttributes = items.filter((it) => !failed.has(it) && !refusedAttributes.has(it.attribute));
+        const missing = await this.notHeld(sentAttributes, signal);
+        const why = unnamed.map((o) => `${o.reason}: ${o.detail ?? ''}`).join('; ');
+        for (const it of missing) refuse(it.attribute, unnamed[0], `${why} (the server refused ${unnamed.reduce((n, o) => n + o.count, 0)} file reference(s) of this upload without naming them; the run does not hold this one)`);
+        // A refusal the fields read back do not show (every file sent is held) still says the server refused something: the first set's line.
+        if (missing.length === 0) for (const o of unnamed) out[0].refused.push({ ...o, reason: 'upload-failed', detail: `${o.reason}: ${o.detail ?? ''}` });
       }
       // Held in storage and its FileRef taken: the file was there, this pass sent none of its bytes.
       for (const it of held) {
@@ -374,9 +386,24 @@ export class NeptuneBRun implements TargetRun {
         const { set, entry } = byAttribute.get(it.attribute)!;
         out[set].alreadyPresent.push(entry.relativePath);
       }
-      this.ctx.counters.files += sent - refused.reduce((n, o) => n + o.count, 0);
+      this.ctx.counters.files += sent - refusedAttributes.size;
     }
     return out;
+  }
+
+  /**
+   * Of the FileRefs just written, those the run does not hold as sent (no such field, or another size).
+   * Asked when the server refused some of an upload's FileRefs without naming them (no path in its
+   * details, or no details endpoint: status.ts): which ones it refused is unknown, so what the run holds
+   * decides, read back through the read API — a written count is what the server kept, never a guess.
+   * A file whose field is there with its size counts as written (its storage path is this run's and
+   * the attribute's, storageDestination, so the bytes behind it are the ones just uploaded); the others
+   * are refused, a line each, and not recorded as uploaded. A read that lags the ingest errs the safe
+   * way: a file it does not yet show is reported not written, never claimed.
+   */
+  private async notHeld(items: readonly UploadItem[], signal?: AbortSignal): Promise<UploadItem[]> {
+    const held = await readHeld(this.ctx.api, this.project, this.id, signal);
+    return items.filter((it) => held.fileRefs.get(it.attribute) !== it.sizeBytes);
   }
 }
 
