@@ -1,6 +1,6 @@
 import type { Logger } from '../../core/logger.ts';
 import type { TargetRun, TargetRunState } from '../../core/sink.ts';
-import { columnPoints, type FieldAssignment, type FileSetAnswer, type FileSetEntry, type FloatSeriesBlock, type HistogramPoint, type ImagePoint, type Omission, type OmissionReason, type SeriesPoint } from '../../core/target.ts';
+import { columnPoints, type FieldAssignment, type FileSetAnswer, type FileSetEntry, type FloatSeriesBlock, type HistogramPoint, type ImagePoint, type ImagesAnswer, type Omission, type OmissionReason, type SeriesPoint } from '../../core/target.ts';
 import type { StaleFields } from '../../mapping/stale-fields.ts';
 import { addOmission } from '../../mapping/values.ts';
 import type { NeptuneApi } from '../neptune/api.ts';
@@ -93,7 +93,7 @@ export class NeptuneBRun implements TargetRun {
   }
 
   /** W&B images as a file series (./media-series.ts). */
-  logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<Omission[]> {
+  logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<ImagesAnswer> {
     return this.media.logImages(path, points, signal);
   }
 
