@@ -154,7 +154,7 @@ export class NeptuneBRun implements TargetRun {
     if (held.size === 0) return new Set();
     const refs = new SnapshotEncoder(this.ctx.encoderLimits);
     for (const f of held) refs.assign(f.attribute, { type: 'fileRef', path: f.destination, sizeBytes: f.sizeBytes, mimeType: mimeTypeOf(f.relativePath) });
-    const refused = new Set((await submitAndWait(refs, this.ctx, this.project, this.id, signal)).map((o) => o.subject));
+    const { refused } = await this.fileRefRefusals([...held], await submitAndWait(refs, this.ctx, this.project, this.id, signal), signal);
     return new Set([...held].filter((f) => !refused.has(f.attribute)).map((f) => f.relativePath));
   }
 
@@ -360,50 +360,54 @@ export class NeptuneBRun implements TargetRun {
       sent++;
     }
     if (sent) {
-      const refused = await submitAndWait(refs, this.ctx, this.project, this.id, signal);
-      const refusedAttributes = new Set<string>();
-      const refuse = (attribute: string, o: Omission, detail: string): void => {
+      const sentItems = items.filter((it) => !failed.has(it));
+      const { refused, unattributed } = await this.fileRefRefusals(sentItems, await submitAndWait(refs, this.ctx, this.project, this.id, signal), signal);
+      for (const [attribute, o] of refused) {
         const { set, entry } = byAttribute.get(attribute)!;
-        refusedAttributes.add(attribute);
-        out[set].refused.push({ ...o, reason: 'upload-failed', subject: entry.relativePath, count: 1, detail });
-      };
-      const unnamed: Omission[] = [];
-      for (const o of refused) {
-        if (byAttribute.has(o.subject)) refuse(o.subject, o, `${o.reason}: ${o.detail ?? ''}`);
-        else unnamed.push(o);
+        out[set].refused.push({ ...o, reason: 'upload-failed', subject: entry.relativePath, count: 1 });
       }
-      if (unnamed.length) {
-        const sentAttributes = items.filter((it) => !failed.has(it) && !refusedAttributes.has(it.attribute));
-        const missing = await this.notHeld(sentAttributes, signal);
-        const why = unnamed.map((o) => `${o.reason}: ${o.detail ?? ''}`).join('; ');
-        for (const it of missing) refuse(it.attribute, unnamed[0], `${why} (the server refused ${unnamed.reduce((n, o) => n + o.count, 0)} file reference(s) of this upload without naming them; the run does not hold this one)`);
-        // A refusal the fields read back do not show (every file sent is held) still says the server refused something: the first set's line.
-        if (missing.length === 0) for (const o of unnamed) out[0].refused.push({ ...o, reason: 'upload-failed', detail: `${o.reason}: ${o.detail ?? ''}` });
-      }
+      // A refusal the fields read back do not show (every file sent is held) still says the server refused something: the first set's line.
+      for (const o of unattributed) out[0].refused.push({ ...o, reason: 'upload-failed' });
       // Held in storage and its FileRef taken: the file was there, this pass sent none of its bytes.
       for (const it of held) {
-        if (refusedAttributes.has(it.attribute)) continue;
+        if (refused.has(it.attribute)) continue;
         const { set, entry } = byAttribute.get(it.attribute)!;
         out[set].alreadyPresent.push(entry.relativePath);
       }
-      this.ctx.counters.files += sent - refusedAttributes.size;
+      this.ctx.counters.files += sent - refused.size;
     }
     return out;
   }
 
   /**
-   * Of the FileRefs just written, those the run does not hold as sent (no such field, or another size).
-   * Asked when the server refused some of an upload's FileRefs without naming them (no path in its
-   * details, or no details endpoint: status.ts): which ones it refused is unknown, so what the run holds
+   * Which of the FileRefs just written the server refused (attribute → its line, detail included), from
+   * its refusals. A refusal names the attribute; one that names none of them (no path in the server's
+   * details, or no details endpoint: status.ts) leaves unknown which it refused, so what the run holds
    * decides, read back through the read API — a written count is what the server kept, never a guess.
-   * A file whose field is there with its size counts as written (its storage path is this run's and
-   * the attribute's, storageDestination, so the bytes behind it are the ones just uploaded); the others
-   * are refused, a line each, and not recorded as uploaded. A read that lags the ingest errs the safe
-   * way: a file it does not yet show is reported not written, never claimed.
+   * A FileRef the run holds with its size counts as written (its storage path is this run's and the
+   * attribute's, storageDestination, so the bytes behind it are the ones this pass proved or sent); the
+   * others are refused. A read that lags the ingest errs the safe way: a file it does not yet show is
+   * reported not written, never claimed. `unattributed`: unnamed refusals the read-back did not show.
    */
-  private async notHeld(items: readonly UploadItem[], signal?: AbortSignal): Promise<UploadItem[]> {
+  private async fileRefRefusals(
+    sent: ReadonlyArray<Pick<UploadItem, 'attribute' | 'sizeBytes'>>, refusals: readonly Omission[], signal?: AbortSignal,
+  ): Promise<{ refused: Map<string, Omission>; unattributed: Omission[] }> {
+    const bySent = new Map(sent.map((it) => [it.attribute, it]));
+    const refused = new Map<string, Omission>();
+    const unnamed: Omission[] = [];
+    for (const o of refusals) {
+      if (bySent.has(o.subject)) refused.set(o.subject, { ...o, count: 1, detail: `${o.reason}: ${o.detail ?? ''}` });
+      else unnamed.push(o);
+    }
+    if (unnamed.length === 0) return { refused, unattributed: [] };
     const held = await readHeld(this.ctx.api, this.project, this.id, signal);
-    return items.filter((it) => held.fileRefs.get(it.attribute) !== it.sizeBytes);
+    const missing = sent.filter((it) => !refused.has(it.attribute) && held.fileRefs.get(it.attribute) !== it.sizeBytes);
+    const why = unnamed.map((o) => `${o.reason}: ${o.detail ?? ''}`).join('; ');
+    const n = unnamed.reduce((k, o) => k + o.count, 0);
+    for (const it of missing) {
+      refused.set(it.attribute, { ...unnamed[0], subject: it.attribute, count: 1, detail: `${why} (the server refused ${n} file reference(s) of this upload without naming them; the run does not hold this one)` });
+    }
+    return { refused, unattributed: missing.length ? [] : unnamed.map((o) => ({ ...o, detail: `${o.reason}: ${o.detail ?? ''}` })) };
   }
 }
 
