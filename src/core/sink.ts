@@ -1,6 +1,6 @@
 import type { TargetCapabilities } from '../mapping/capabilities.ts';
 import type { StaleFields } from '../mapping/stale-fields.ts';
-import type { FieldAssignment, FileSetAnswer, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, Omission, SeriesPoint } from './target.ts';
+import type { FieldAssignment, FileSetAnswer, FileSetEntry, FloatSeriesBlock, HistogramPoint, ImagePoint, ImagesAnswer, Omission, SeriesPoint } from './target.ts';
 
 /** What the target already holds for a run: the base of resume and of "send only what is missing". */
 export interface TargetRunState {
@@ -60,11 +60,11 @@ export interface TargetRun {
   provenSame?(path: string, files: ReadonlyArray<{ relativePath: string; sizeBytes: number; md5: string }>, signal?: AbortSignal): Promise<ReadonlySet<string>>;
   /**
    * Sends images to an image series now (not buffered with the other points), resolving once the
-   * target acknowledged them; returns what it refused. Points at or below the step the target held
-   * when `state()` read it are skipped as already present. Absent where the target has no image
-   * series (then images are reported, not written).
+   * target acknowledged them; answers what it refused and the images whose bytes it already held (not
+   * sent). Points at or below the step the target held when `state()` read it are skipped as already
+   * present. Absent where the target has no image series (then images are reported, not written).
    */
-  logImages?(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<Omission[]>;
+  logImages?(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<ImagesAnswer>;
   /**
    * Sends points to a histogram series now, as `logImages` does; returns what the target refused.
    * Present where the capabilities say `histograms` (the mapping makes no histogram points otherwise).

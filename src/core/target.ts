@@ -119,6 +119,22 @@ export interface FileSetEntry {
 }
 
 /**
+ * What a target did with the images of a `logImages` call. An image neither refused nor already
+ * present was written: its bytes were sent and the target kept them.
+ */
+export interface ImagesAnswer {
+  /** What the target refused, by series path (the caller names the W&B key). */
+  refused: Omission[];
+  /**
+   * Steps of images whose bytes the target already held, proven by a checksum its storage computed
+   * (Protocol B: an upload from before a kill; uploads.ts `held`): their points are written, their
+   * bytes not sent again. The report counts them as already present, with no bytes written, as
+   * FileSetAnswer's `alreadyPresent` files.
+   */
+  alreadyPresent: number[];
+}
+
+/**
  * What a target did with the entries of a file-set upload. An entry in neither list was written: its
  * bytes were sent and the target kept them.
  */

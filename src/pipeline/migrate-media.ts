@@ -227,16 +227,22 @@ export class MediaCarrier {
     const omissions = [...got.omissions];
     let bytes = 0;
     let landed = 0;
+    let present = got.present;
     await forEachConcurrent(got.byPath, SERIES_AT_ONCE, async ([path, list]) => {
-      const refused = await this.target.logImages!(path, list.map((x) => x.point), this.ctx.signal);
+      const { refused, alreadyPresent } = await this.target.logImages!(path, list.map((x) => x.point), this.ctx.signal);
       omissions.push(...this.byKey(list[0].image.key, path, refused));
       const lost = refused.reduce((n, o) => n + o.count, 0);
-      landed += list.length - lost;
-      if (list.length > lost) bytes += list.reduce((n, x) => n + x.point.data.byteLength, 0);
+      // An image whose bytes the target already held (not sent) is already present, with no bytes
+      // written: the rule of files (FileSetAnswer). The target lists none when it refused some.
+      const held = new Set(alreadyPresent);
+      const sent = list.filter((x) => !held.has(x.point.step));
+      present += list.length - sent.length;
+      landed += sent.length - lost;
+      if (sent.length > lost) bytes += sent.reduce((n, x) => n + x.point.data.byteLength, 0);
       this.lastSteps.set(path, list[list.length - 1].point.step);
     });
     // Counted apart from float/string points: an image is a file's bytes more than a point.
-    this.record(scope, { images: landed, imageBytes: bytes, imagesAlreadyPresent: got.present }, omissions);
+    this.record(scope, { images: landed, imageBytes: bytes, imagesAlreadyPresent: present }, omissions);
   }
 
   /** Counts and lines of media that landed (or not): a history row's ride with its cursor (HistoryMediaProgress). */

@@ -46,7 +46,7 @@ describe('report', () => {
     expect(report.totals).toMatchObject({ points: 105, pointsAlreadyPresent: 30, files: 3, filesAlreadyPresent: 2 });
     const text = formatReport(report);
     expect(text).toContain('Written: 105 points, 3 files, 10 B (of which 30 points and 2 files were already in Neptune)');
-    expect(text).toContain('points 105 (history 100, system 5, console lines 0), files 3 (10 B) (of which 30 points and 2 files were already in Neptune)');
+    expect(text).toContain('points 105 (history 100, system 5, console 0), files 3 (10 B) (of which 30 points and 2 files were already in Neptune)');
     ledger.close();
   });
 

@@ -121,7 +121,7 @@ export function* reportLines(summary: ReportSummary, runs: Iterable<RunReport>, 
   for (const r of runs) {
     const w = r.written;
     const held = inTarget(w);
-    yield `${label(r.status).padEnd(9)} ${r.run}${r.name ? ` (${r.name})` : ''}: fields ${w.fields ?? 0}, points ${held.points} (history ${held.history}, system ${held.system}, console lines ${w.consoleLines ?? 0}), files ${held.files} (${formatBytes(w.bytes ?? 0)})${alreadyThere(w.pointsAlreadyPresent ?? 0, w.filesAlreadyPresent ?? 0, w.filesKeptOnSize ?? 0)}`;
+    yield `${label(r.status).padEnd(9)} ${r.run}${r.name ? ` (${r.name})` : ''}: fields ${w.fields ?? 0}, points ${held.points} (history ${held.history}, system ${held.system}, ${consoleCount(held.console, w.consoleLines ?? 0)}), files ${held.files} (${formatBytes(w.bytes ?? 0)})${alreadyThere(w.pointsAlreadyPresent ?? 0, w.filesAlreadyPresent ?? 0, w.filesKeptOnSize ?? 0)}`;
     if (r.error) yield `          error: ${r.error}`;
     const byReason = new Map<string, Array<{ subject: string; count: number; detail?: string }>>();
     for (const o of r.notWritten) byReason.set(o.reason, [...(byReason.get(o.reason) ?? []), o]);
@@ -131,6 +131,15 @@ export function* reportLines(summary: ReportSummary, runs: Iterable<RunReport>, 
     }
     for (const nt of r.notices) yield `          source ${nt.kind} (${nt.stream}): ${nt.message}`;
   }
+}
+
+/**
+ * The console entries the target holds, as the other point counts; the W&B lines they came from said
+ * apart where the two differ (Protocol A splits a line over 1,000 characters into several entries; a
+ * refused entry is not held; a resume does not read again the lines already there).
+ */
+function consoleCount(held: number, linesRead: number): string {
+  return linesRead === held ? `console ${held}` : `console ${held} from ${linesRead} W&B lines`;
 }
 
 /** Said when part of what the target holds was there before this pass wrote anything. */

@@ -87,7 +87,7 @@ export class TrailingFields implements TargetRun {
     return this.inner.provenSame?.bind(this.inner);
   }
 
-  get logImages(): ((path: string, points: readonly ImagePoint[], signal?: AbortSignal) => Promise<Omission[]>) | undefined {
+  get logImages(): TargetRun['logImages'] {
     return this.inner.logImages?.bind(this.inner);
   }
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { HistoryRow, RunFile, RunInfo } from '../../src/core/records.ts';
 import type { TargetProject, TargetRun } from '../../src/core/sink.ts';
-import type { FileSetAnswer, FileSetEntry, ImagePoint, Omission } from '../../src/core/target.ts';
+import type { FileSetAnswer, FileSetEntry, ImagePoint, ImagesAnswer, Omission } from '../../src/core/target.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { defaultMappingOptions } from '../../src/mapping/options.ts';
 import type { MigrationContext } from '../../src/pipeline/context.ts';
@@ -58,7 +58,7 @@ class MediaTarget extends FakeTarget {
     const files = this.runs.get(run.id)!.files;
     return {
       ...run,
-      logImages: async (path: string, points: readonly ImagePoint[]): Promise<Omission[]> => {
+      logImages: async (path: string, points: readonly ImagePoint[]): Promise<ImagesAnswer> => {
         this.inFlight++;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
         await new Promise((r) => setImmediate(r)); // the status wait, as short as can be
@@ -66,7 +66,7 @@ class MediaTarget extends FakeTarget {
         for (const p of points) list.push({ step: p.step, timestampMs: p.timestampMs, data: Buffer.from(p.data).toString() });
         this.images.set(path, list);
         this.inFlight--;
-        return [];
+        return { refused: [], alreadyPresent: [] };
       },
       uploadFileSets: async (sets: ReadonlyArray<{ path: string; entries: readonly FileSetEntry[] }>): Promise<FileSetAnswer[]> => {
         this.setCalls.push(sets.map((s) => s.path));

@@ -25,6 +25,6 @@ describe('the HTML report of a run found partly in Neptune', () => {
     const data = JSON.parse(html.slice(html.indexOf('<script type="application/json" id="data">') + 42, html.indexOf('</script>'))) as Array<{ w: string }>;
     expect(data[0].w).toBe('fields 12, points 1,000, files 4, 2.0 KiB, of which 960 points and 3 files already in Neptune');
     // The text report says the same.
-    expect(formatReport(report)).toContain('points 1000 (history 1000, system 0, console lines 0), files 4 (2.0 KiB) (of which 960 points and 3 files were already in Neptune)');
+    expect(formatReport(report)).toContain('points 1000 (history 1000, system 0, console 0), files 4 (2.0 KiB) (of which 960 points and 3 files were already in Neptune)');
   });
 });

@@ -1,5 +1,5 @@
 import type { Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetAnswer, FileSetEntry, HistogramPoint, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetAnswer, FileSetEntry, HistogramPoint, ImagePoint, ImagesAnswer, Omission, SeriesPoint } from '../../core/target.ts';
 import { PROTOCOL_A_CAPABILITIES, type TargetCapabilities } from '../../mapping/capabilities.ts';
 import type { PlannedProtocol } from './planned-protocol.ts';
 
@@ -61,10 +61,10 @@ export class DryRunTarget implements Target {
       async flush(): Promise<Omission[]> {
         return [];
       },
-      async logImages(_path: string, points: readonly ImagePoint[]): Promise<Omission[]> {
+      async logImages(_path: string, points: readonly ImagePoint[]): Promise<ImagesAnswer> {
         counts.points += points.length;
         totals.points += points.length;
-        return [];
+        return { refused: [], alreadyPresent: [] };
       },
       async logHistograms(_path: string, points: readonly HistogramPoint[]): Promise<Omission[]> {
         counts.points += points.length;

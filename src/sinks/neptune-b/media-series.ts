@@ -5,7 +5,7 @@
  * (`append[path] = Value{histogram{bin_edges, counts | densities}}`). Media points are few and sent
  * apart from the float hot path (./snapshots.ts): one snapshot per point, encoded here.
  */
-import type { HistogramPoint, ImagePoint, Omission, OmissionReason } from '../../core/target.ts';
+import type { HistogramPoint, ImagePoint, ImagesAnswer, Omission, OmissionReason } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import { checkPath, checkStep } from './limits.ts';
 import {
@@ -190,7 +190,7 @@ export class BMediaSeries {
    * FileRef, which B takes as a duplicate), then one FileRef per step. Captions are not here: a FileRef
    * has none; the mapping writes them as a string series beside (capabilities `imageCaptions`).
    */
-  async logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<Omission[]> {
+  async logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<ImagesAnswer> {
     const out: Omission[] = [];
     const items: Array<{ point: ImagePoint; item: UploadItem }> = [];
     for (const p of this.accepted(path, points, out)) {
@@ -202,9 +202,10 @@ export class BMediaSeries {
       const attribute = `${path}/${stepLabel(p.step)}/${name}`;
       items.push({ point: p, item: { attribute, localPath: p.localPath, sizeBytes: p.data.byteLength, destination: storageDestination(this.runId, attribute), mimeType: mimeTypeOf(name) } });
     }
-    const { failed } = await this.ctx.uploader.upload(items.map((x) => x.item), signal, { mayHold: this.existed });
+    const { failed, held } = await this.ctx.uploader.upload(items.map((x) => x.item), signal, { mayHold: this.existed });
     const refs = new MediaSnapshotEncoder(this.ctx.encoderLimits);
     let sent = 0;
+    const present: number[] = [];
     for (const { point, item } of items) {
       const why = failed.get(item);
       if (why) {
@@ -212,11 +213,15 @@ export class BMediaSeries {
         continue;
       }
       refs.append(path, point.step, point.timestampMs, { type: 'fileRef', path: item.destination, sizeBytes: item.sizeBytes, mimeType: item.mimeType });
+      if (held.has(item)) present.push(point.step);
       sent++;
     }
     const refused = await submitAndWait(refs, this.ctx, this.project, this.runId, signal);
     this.ctx.counters.files += sent - refused.reduce((n, o) => n + o.count, 0);
-    return [...out, ...refused];
+    // Held in storage and its FileRef taken: the image was there, this pass sent none of its bytes. A
+    // refusal names the series, not a step: which held images it took is unknown, so none is claimed
+    // present then (they count as the caller counts the series' other images).
+    return { refused: [...out, ...refused], alreadyPresent: refused.length ? [] : present };
   }
 
   /** Histogram points → histogram series `path` (the mapping checked bins and edges against B's rules). */

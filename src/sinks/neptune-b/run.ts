@@ -1,6 +1,6 @@
 import type { Logger } from '../../core/logger.ts';
 import type { TargetRun, TargetRunState } from '../../core/sink.ts';
-import { columnPoints, type FieldAssignment, type FileSetAnswer, type FileSetEntry, type FloatSeriesBlock, type HistogramPoint, type ImagePoint, type Omission, type OmissionReason, type SeriesPoint } from '../../core/target.ts';
+import { columnPoints, type FieldAssignment, type FileSetAnswer, type FileSetEntry, type FloatSeriesBlock, type HistogramPoint, type ImagePoint, type ImagesAnswer, type Omission, type OmissionReason, type SeriesPoint } from '../../core/target.ts';
 import type { StaleFields } from '../../mapping/stale-fields.ts';
 import { addOmission } from '../../mapping/values.ts';
 import type { NeptuneApi } from '../neptune/api.ts';
@@ -93,7 +93,7 @@ export class NeptuneBRun implements TargetRun {
   }
 
   /** W&B images as a file series (./media-series.ts). */
-  logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<Omission[]> {
+  logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<ImagesAnswer> {
     return this.media.logImages(path, points, signal);
   }
 
@@ -154,7 +154,7 @@ export class NeptuneBRun implements TargetRun {
     if (held.size === 0) return new Set();
     const refs = new SnapshotEncoder(this.ctx.encoderLimits);
     for (const f of held) refs.assign(f.attribute, { type: 'fileRef', path: f.destination, sizeBytes: f.sizeBytes, mimeType: mimeTypeOf(f.relativePath) });
-    const refused = new Set((await submitAndWait(refs, this.ctx, this.project, this.id, signal)).map((o) => o.subject));
+    const { refused } = await this.fileRefRefusals([...held], await submitAndWait(refs, this.ctx, this.project, this.id, signal), signal);
     return new Set([...held].filter((f) => !refused.has(f.attribute)).map((f) => f.relativePath));
   }
 
@@ -360,23 +360,54 @@ export class NeptuneBRun implements TargetRun {
       sent++;
     }
     if (sent) {
-      const refused = await submitAndWait(refs, this.ctx, this.project, this.id, signal);
-      const refusedAttributes = new Set<string>();
-      for (const o of refused) {
-        const known = byAttribute.get(o.subject);
-        refusedAttributes.add(o.subject);
-        // A refusal names the attribute; one that names none is the first set's (there is no better place).
-        out[known?.set ?? 0].refused.push({ ...o, reason: 'upload-failed', subject: known ? known.entry.relativePath : o.subject, detail: `${o.reason}: ${o.detail ?? ''}` });
+      const sentItems = items.filter((it) => !failed.has(it));
+      const { refused, unattributed } = await this.fileRefRefusals(sentItems, await submitAndWait(refs, this.ctx, this.project, this.id, signal), signal);
+      for (const [attribute, o] of refused) {
+        const { set, entry } = byAttribute.get(attribute)!;
+        out[set].refused.push({ ...o, reason: 'upload-failed', subject: entry.relativePath, count: 1 });
       }
+      // A refusal the fields read back do not show (every file sent is held) still says the server refused something: the first set's line.
+      for (const o of unattributed) out[0].refused.push({ ...o, reason: 'upload-failed' });
       // Held in storage and its FileRef taken: the file was there, this pass sent none of its bytes.
       for (const it of held) {
-        if (refusedAttributes.has(it.attribute)) continue;
+        if (refused.has(it.attribute)) continue;
         const { set, entry } = byAttribute.get(it.attribute)!;
         out[set].alreadyPresent.push(entry.relativePath);
       }
-      this.ctx.counters.files += sent - refused.reduce((n, o) => n + o.count, 0);
+      this.ctx.counters.files += sent - refused.size;
     }
     return out;
+  }
+
+  /**
+   * Which of the FileRefs just written the server refused (attribute → its line, detail included), from
+   * its refusals. A refusal names the attribute; one that names none of them (no path in the server's
+   * details, or no details endpoint: status.ts) leaves unknown which it refused, so what the run holds
+   * decides, read back through the read API — a written count is what the server kept, never a guess.
+   * A FileRef the run holds with its size counts as written (its storage path is this run's and the
+   * attribute's, storageDestination, so the bytes behind it are the ones this pass proved or sent); the
+   * others are refused. A read that lags the ingest errs the safe way: a file it does not yet show is
+   * reported not written, never claimed. `unattributed`: unnamed refusals the read-back did not show.
+   */
+  private async fileRefRefusals(
+    sent: ReadonlyArray<Pick<UploadItem, 'attribute' | 'sizeBytes'>>, refusals: readonly Omission[], signal?: AbortSignal,
+  ): Promise<{ refused: Map<string, Omission>; unattributed: Omission[] }> {
+    const bySent = new Map(sent.map((it) => [it.attribute, it]));
+    const refused = new Map<string, Omission>();
+    const unnamed: Omission[] = [];
+    for (const o of refusals) {
+      if (bySent.has(o.subject)) refused.set(o.subject, { ...o, count: 1, detail: `${o.reason}: ${o.detail ?? ''}` });
+      else unnamed.push(o);
+    }
+    if (unnamed.length === 0) return { refused, unattributed: [] };
+    const held = await readHeld(this.ctx.api, this.project, this.id, signal);
+    const missing = sent.filter((it) => !refused.has(it.attribute) && held.fileRefs.get(it.attribute) !== it.sizeBytes);
+    const why = unnamed.map((o) => `${o.reason}: ${o.detail ?? ''}`).join('; ');
+    const n = unnamed.reduce((k, o) => k + o.count, 0);
+    for (const it of missing) {
+      refused.set(it.attribute, { ...unnamed[0], subject: it.attribute, count: 1, detail: `${why} (the server refused ${n} file reference(s) of this upload without naming them; the run does not hold this one)` });
+    }
+    return { refused, unattributed: missing.length ? [] : unnamed.map((o) => ({ ...o, detail: `${o.reason}: ${o.detail ?? ''}` })) };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { RunCreation, Target, TargetProject, TargetRun, TargetRunState } from '../../core/sink.ts';
-import type { FieldAssignment, FileSetAnswer, FileSetEntry, FloatSeriesBlock, ImagePoint, Omission, SeriesPoint } from '../../core/target.ts';
+import type { FieldAssignment, FileSetAnswer, FileSetEntry, FloatSeriesBlock, ImagePoint, ImagesAnswer, Omission, SeriesPoint } from '../../core/target.ts';
 import { addOmission } from '../../mapping/values.ts';
 import { createNeptuneClient, type NeptuneClient, type NeptuneClientOptions, type ProjectHandle, type RunWriter } from './client.ts';
 import type { StaleFields } from '../../mapping/stale-fields.ts';
@@ -108,8 +108,9 @@ class NeptuneTargetRun implements TargetRun {
     return out;
   }
 
-  async logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<Omission[]> {
-    return (await this.writer.logImages(path, points, signal)).omissions;
+  async logImages(path: string, points: readonly ImagePoint[], signal?: AbortSignal): Promise<ImagesAnswer> {
+    // Protocol A sends each image's bytes inside its operation: none is ever held apart from its point.
+    return { refused: (await this.writer.logImages(path, points, signal)).omissions, alreadyPresent: [] };
   }
 
   /**

@@ -4,7 +4,7 @@ import { unwrapConfig } from '../config.ts';
 import { parseExtendedJson } from '../extended-json.ts';
 import { parseValue, removePath, setPath } from './values.ts';
 import { parseConfigYaml } from './config-yaml.ts';
-import { utf8Text } from './streams.ts';
+import { utf8Text } from '../console-bytes.ts';
 
 describe('parseExtendedJson', () => {
   it('accepts NaN and ±Infinity outside strings only', () => {

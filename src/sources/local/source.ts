@@ -9,6 +9,7 @@ import { resolve, sep } from 'node:path';
 import type { ConsoleLine, HistoryRow, LocalFile, RunFile, RunInfo, RunKey, SourceNotice, SourceProject, SystemMetrics, SystemSample } from '../../core/records.ts';
 import type { RunFilter, RunSource } from '../../core/source.ts';
 import { SourceDataError, SourceFileGone } from '../../core/errors.ts';
+import { notUtf8Message } from '../console-bytes.ts';
 import { ConsoleAssembler } from '../console-lines.ts';
 import { localArtifacts } from './artifacts.ts';
 import { discoverRunFolders } from './discover.ts';
@@ -121,7 +122,7 @@ export function createLocalSource(opts: LocalSourceOptions): RunSource {
         if (problems.notUtf8Lines > 0) {
           notify({
             run: run.key, stream: 'console', kind: 'invalid', count: problems.notUtf8Lines,
-            message: `${s.folder.name}/output.log is not UTF-8 throughout: ${problems.notUtf8Lines} console line(s) held other bytes, which landed as U+FFFD; the file output.log (run files) keeps them as they are`,
+            message: notUtf8Message(`${s.folder.name}/output.log`, problems.notUtf8Lines),
           });
         }
       }

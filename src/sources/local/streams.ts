@@ -2,11 +2,11 @@
  * The per-folder streams: history rows, console lines and system samples, each a fresh pass over
  * the log (or the legacy JSONL / output.log), decoding only the records it needs.
  */
-import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { ConsoleLine, HistoryRow, SystemSample } from '../../core/records.ts';
-import { ConsoleAssembler, endTextConsole, textConsoleLines } from '../console-lines.ts';
+import { ByteConsole } from '../console-bytes.ts';
+import type { ConsoleAssembler } from '../console-lines.ts';
 import { liftRow, rowFromRecord, type StepSequencer } from './history-rows.ts';
 import type { LoadedFolder } from './run-model.ts';
 import { safeJsonLines } from './run-model.ts';
@@ -83,50 +83,16 @@ export async function* folderConsole(lf: LoadedFolder, asm: ConsoleAssembler, pr
     return;
   }
   const input = createReadStream(join(lf.folder.filesDir, 'output.log'));
-  const text = { notUtf8: false };
-  // A line with U+FFFD counts once the file is known not to be UTF-8 (U+FFFD itself is valid UTF-8).
-  const counted = (l: ConsoleLine): ConsoleLine => {
-    if (text.notUtf8 && l.text.includes('\uFFFD')) problems.notUtf8Lines++;
-    return l;
-  };
+  const text = new ByteConsole(asm);
   try {
-    for await (const l of textConsoleLines(asm, utf8Text(input as AsyncIterable<Buffer>, text), signal)) yield counted(l);
+    yield* text.lines('output.log', input as AsyncIterable<Buffer>, signal);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   } finally {
     input.destroy();
   }
-  for (const l of endTextConsole(asm)) yield counted(l);
-}
-
-/**
- * Bytes as text, what is not UTF-8 as U+FFFD (as W&B's own readers decode it); `seen.notUtf8` is set
- * before the text of the chunk that showed it is given out. A character cut by a chunk's end waits
- * for the next chunk before it is judged.
- */
-export async function* utf8Text(chunks: AsyncIterable<Buffer>, seen: { notUtf8: boolean }): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
-  let carry = Buffer.alloc(0);
-  for await (const chunk of chunks) {
-    const bytes = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    const cut = bytes.length - incompleteTail(bytes);
-    if (!seen.notUtf8 && !isUtf8(bytes.subarray(0, cut))) seen.notUtf8 = true;
-    carry = Buffer.from(bytes.subarray(cut));
-    yield decoder.decode(chunk, { stream: true });
-  }
-  if (carry.length && !seen.notUtf8) seen.notUtf8 = true; // the file ends inside a character
-  yield decoder.decode();
-}
-
-/** How many bytes at the end start a UTF-8 character they do not finish (0 to 3). */
-function incompleteTail(b: Buffer): number {
-  for (let back = 1; back <= Math.min(3, b.length); back++) {
-    const byte = b[b.length - back];
-    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for its lead
-    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-    return need > back ? back : 0;
-  }
-  return 0;
+  yield* text.end();
+  problems.notUtf8Lines += text.notUtf8Lines;
 }
 
 /**

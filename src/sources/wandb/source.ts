@@ -16,7 +16,8 @@ import { readHistory, readHistoryBlocks } from './history.ts';
 import { rowBlocks } from '../history-block.ts';
 import { pageRows } from './history-paged.ts';
 import { toHistoryRow } from './history-rows.ts';
-import { ConsoleAssembler, endTextConsole, textConsoleLines } from '../console-lines.ts';
+import { ByteConsole, notUtf8Message } from '../console-bytes.ts';
+import { ConsoleAssembler } from '../console-lines.ts';
 import { fileLines } from './lines.ts';
 import { listProjects, listRuns } from './listing.ts';
 import { GET_DEFAULT_ENTITY } from './queries.ts';
@@ -234,17 +235,22 @@ export function createWandbSource(opts: WandbSourceOptions = {}): WandbSource {
       }
       const from = o.fromLine ?? 0;
       // The console rule of both sources (`\r` redraws as a terminal shows them): sources/console-lines.ts.
-      const asm = new ConsoleAssembler();
+      // Bytes that are not UTF-8 land as U+FFFD: the lines they touched are a report line (the files
+      // themselves, carried as run files, keep the bytes).
+      const text = new ByteConsole(new ConsoleAssembler());
       for (const name of consoleFileOrder([...candidates.keys()])) {
         const local = await downloads.fetch(run, candidates.get(name)!, signal);
         try {
-          const text = createReadStream(local.path, { encoding: 'utf8', highWaterMark: 256 * 1024, signal }) as AsyncIterable<string>;
-          for await (const line of textConsoleLines(asm, text, signal)) if (line.index >= from) yield line;
+          const bytes = createReadStream(local.path, { highWaterMark: 256 * 1024, signal }) as AsyncIterable<Buffer>;
+          for await (const line of text.lines(name, bytes, signal)) if (line.index >= from) yield line;
         } finally {
           await local.release();
         }
       }
-      for (const line of endTextConsole(asm)) if (line.index >= from) yield line;
+      for (const line of text.end()) if (line.index >= from) yield line;
+      if (text.notUtf8Lines > 0) {
+        opts.onNotice?.({ run: run.key, stream: 'console', kind: 'invalid', count: text.notUtf8Lines, message: notUtf8Message(text.notUtf8Files.join(', '), text.notUtf8Lines) });
+      }
     },
 
     files,
