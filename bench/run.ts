@@ -142,9 +142,9 @@ await measure(async () => {
     const runs = num('c-runs', '10000');
     const projects = num('c-projects', '5');
     const concurrency = num('concurrency', '16');
-    const c = await scenarioRuns({ entity: { kind: 'small-runs-in-projects', runs, projects }, runs, concurrency, ...SMALL_RUN_LATENCY, rerun: true, nodeFlags, work: join(work, 'c') });
+    const c = await scenarioRuns({ entity: { kind: 'small-runs-in-projects', runs, projects }, runs, concurrency, ...SMALL_RUN_LATENCY, rerun: true, nodeFlags, protocol, work: join(work, 'c') });
     results.c = c;
-    printTable(`(c) ${runs} small runs in ${projects} projects, W&B 150 ms + 50 req/s, Neptune 50 ms, --concurrency ${concurrency}; then again, nothing changed`, c.table);
+    printTable(`(c) ${runs} small runs in ${projects} projects, Protocol ${protocol.toUpperCase()}, W&B 150 ms + 50 req/s, Neptune 50 ms, --concurrency ${concurrency}; then again, nothing changed`, c.table);
   }
   if (picked.includes('d')) {
     const runs = num('d-runs', '8');
