@@ -93,6 +93,7 @@ export interface CliRun {
 
 /** The `--json` events of a run that finished, as the CLI writes them (`type` first). */
 const RUN_FINISHED = ['{"type":"run.done"', '{"type":"run.skipped"', '{"type":"run.failed"'];
+const SNAPSHOT_AT = (process.env.W2N_BENCH_SNAPSHOT_AT ?? '').split(',').filter(Boolean).map(Number);
 const PROBE = fileURLToPath(new URL('./usage-probe.mjs', import.meta.url));
 
 /**
@@ -123,6 +124,9 @@ export function runCli(args: string[], env: Record<string, string>, cwd: string,
       const before = finished;
       for (const l of lines) if (RUN_FINISHED.some((p) => l.startsWith(p))) finished++;
       if (finished !== before) progress.push([Date.now(), finished]);
+      // W2N_BENCH_SNAPSHOT_AT=2000,8000 with --node-flags "--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=<dir>":
+      // a heap snapshot as those runs have finished (to compare what the heap holds at two points).
+      for (const at of SNAPSHOT_AT) if (before < at && finished >= at) child.kill('SIGUSR2');
     });
     child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
     child.once('error', (e) => { clearInterval(timer); reject(e); });
