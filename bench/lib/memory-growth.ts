@@ -62,22 +62,52 @@ export function slope(points: ReadonlyArray<readonly [x: number, y: number]>): n
   return sxx === 0 ? undefined : sxy / sxx;
 }
 
-/** `flat`: [epoch ms, bytes, …] with `stride` numbers per sample (the bytes second). */
-export function seriesGrowth(flat: readonly number[], stride: number, progress: Progress, runs: number): SeriesGrowth {
-  const points: Array<[number, number]> = [];
-  for (let i = 0; i + 1 < flat.length; i += stride) points.push([runsAt(progress, flat[i]), flat[i + 1]]);
-  // Before the first run finished the process is still starting (modules, listing's first pages).
-  const during = points.filter(([r]) => r > 0);
+/** [runs finished, value] of column `column` of `flat` ([epoch ms, v1, v2, …], `stride` numbers a sample), after the first run finished (before, the process is still starting). */
+function placed(flat: readonly number[], stride: number, column: number, progress: Progress): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i + stride <= flat.length; i += stride) out.push([runsAt(progress, flat[i]), flat[i + column]]);
+  return out.filter(([r]) => r > 0);
+}
+
+/** Median (MB) of the values placed in the runs (from, to]. */
+const medianIn = (points: ReadonlyArray<readonly [number, number]>, from: number, to: number) => toMb(median(points.filter(([r]) => r > from && r <= to).map(([, y]) => y)));
+
+export function seriesGrowth(during: ReadonlyArray<readonly [number, number]>, runs: number): SeriesGrowth {
   const tenth = runs / 10;
   const s = slope(during.filter(([r]) => r > tenth));
   return {
     samples: during.length,
-    firstTenthMb: toMb(median(during.filter(([r]) => r <= tenth).map(([, y]) => y))),
-    lastTenthMb: toMb(median(during.filter(([r]) => r >= runs - tenth).map(([, y]) => y))),
+    firstTenthMb: medianIn(during, 0, tenth),
+    lastTenthMb: medianIn(during, runs - tenth, runs),
     slopeBytesPerRun: s === undefined ? undefined : Math.round(s),
   };
 }
 
-export function memoryGrowth(samples: { afterFullGc: readonly number[]; rss: readonly number[] }, progress: Progress, runs: number): MemoryGrowth {
-  return { liveHeapAfterFullGc: seriesGrowth(samples.afterFullGc, 3, progress, runs), rss: seriesGrowth(samples.rss, 2, progress, runs) };
+/** Flat samples of usage-probe.mjs: after each full GC [ms, heapUsed, external]; each second [ms, rss, heapTotal, external]. */
+export interface ProbeSamples {
+  afterFullGc: readonly number[];
+  rss: readonly number[];
+}
+
+export function memoryGrowth(samples: ProbeSamples, progress: Progress, runs: number): MemoryGrowth & { byTenth: TenthFigures[] } {
+  const live = placed(samples.afterFullGc, 3, 1, progress);
+  const rss = placed(samples.rss, 4, 1, progress);
+  const heapTotal = placed(samples.rss, 4, 2, progress);
+  const external = placed(samples.rss, 4, 3, progress);
+  const byTenth = Array.from({ length: 10 }, (_, k): TenthFigures => {
+    const [from, to] = [(k * runs) / 10, ((k + 1) * runs) / 10];
+    return { runs: Math.round(to), liveHeapMb: medianIn(live, from, to), rssMb: medianIn(rss, from, to), heapCommittedMb: medianIn(heapTotal, from, to), externalMb: medianIn(external, from, to) };
+  });
+  return { liveHeapAfterFullGc: seriesGrowth(live, runs), rss: seriesGrowth(rss, runs), byTenth };
+}
+
+/** Medians over one tenth of the runs (up to `runs` finished): the memory over the migration. */
+export interface TenthFigures {
+  runs: number;
+  liveHeapMb?: number;
+  rssMb?: number;
+  /** V8's heap as committed (heapTotal). */
+  heapCommittedMb?: number;
+  /** Memory outside V8's heap that V8 knows of (buffers). */
+  externalMb?: number;
 }

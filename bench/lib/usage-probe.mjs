@@ -7,7 +7,9 @@
 //   honest figure of retained objects that needs no extra collection (a forced gc() would change what is
 //   measured). Read when the observer is told, a tick after the collection: what was allocated in that
 //   tick is included (at most the 4 MB young generation the CLI sets).
-// - the RSS once a second: what the allocator keeps, live or not.
+// - once a second, the RSS (what the allocator keeps, live or not), and of it V8's heap as committed
+//   (heapTotal) and the memory outside it V8 knows of (external: buffers): what is neither is the
+//   allocator's own (glibc arenas, SQLite, undici, code).
 // Samples are flat number arrays ([epoch ms, bytes, ...]); a 10-minute migration keeps a few thousand.
 import { writeFileSync } from 'node:fs';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
@@ -15,14 +17,17 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 const dir = process.env.W2N_BENCH_USAGE_DIR;
 if (dir) {
   const afterFullGc = []; // epoch ms, heapUsed, external (incl. array buffers)
-  const rss = []; // epoch ms, rss
+  const rss = []; // epoch ms, rss, heapTotal, external
   const observer = new PerformanceObserver((list) => {
     if (!list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) return;
     const m = process.memoryUsage();
     afterFullGc.push(Date.now(), m.heapUsed, m.external);
   });
   observer.observe({ entryTypes: ['gc'] });
-  setInterval(() => rss.push(Date.now(), process.memoryUsage.rss()), 1000).unref();
+  setInterval(() => {
+    const m = process.memoryUsage();
+    rss.push(Date.now(), m.rss, m.heapTotal, m.external);
+  }, 1000).unref();
   process.on('exit', () => {
     const cpu = process.cpuUsage();
     const usage = { pid: process.pid, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, maxRssKb: process.resourceUsage().maxRSS, execArgv: process.execArgv, afterFullGc, rss };
