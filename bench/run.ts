@@ -10,7 +10,10 @@
  *       without it);
  *   (b) --runs small runs (preset many-small-runs), W&B 150 ms/request and 50 requests/s, Neptune 50 ms;
  *   (c) --c-runs small runs in --c-projects projects, same latencies, then the same migration again with
- *       nothing changed (its time and requests);
+ *       nothing changed (its time and requests); with the memory against the run count (lib/memory-growth.ts:
+ *       the heap after each full GC and the RSS, first vs last tenth of the runs, slope in bytes per run,
+ *       each tenth's medians). W2N_BENCH_SNAPSHOT_AT=2000,9000 with --node-flags "--heapsnapshot-signal=SIGUSR2
+ *       --diagnostic-dir=<dir>" takes heap snapshots as those runs have finished;
  *   (d) --d-runs big runs of --d-points points each, --d-concurrency at once, no added latency.
  *   --node both (default) runs everything on this Node and again on Node 24 (.ci/node24 fetches it);
  *   --node-flags adds Node/V8 flags to the migration process (to measure heap settings).
@@ -142,9 +145,9 @@ await measure(async () => {
     const runs = num('c-runs', '10000');
     const projects = num('c-projects', '5');
     const concurrency = num('concurrency', '16');
-    const c = await scenarioRuns({ entity: { kind: 'small-runs-in-projects', runs, projects }, runs, concurrency, ...SMALL_RUN_LATENCY, rerun: true, nodeFlags, work: join(work, 'c') });
+    const c = await scenarioRuns({ entity: { kind: 'small-runs-in-projects', runs, projects }, runs, concurrency, ...SMALL_RUN_LATENCY, rerun: true, nodeFlags, protocol, work: join(work, 'c') });
     results.c = c;
-    printTable(`(c) ${runs} small runs in ${projects} projects, W&B 150 ms + 50 req/s, Neptune 50 ms, --concurrency ${concurrency}; then again, nothing changed`, c.table);
+    printTable(`(c) ${runs} small runs in ${projects} projects, Protocol ${protocol.toUpperCase()}, W&B 150 ms + 50 req/s, Neptune 50 ms, --concurrency ${concurrency}; then again, nothing changed`, c.table);
   }
   if (picked.includes('d')) {
     const runs = num('d-runs', '8');

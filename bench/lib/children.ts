@@ -83,10 +83,17 @@ export interface CliRun {
   cpuSeconds: number;
   /** The V8/Node flags the process that did the work ran with (what the launcher chose). */
   execArgv: string[];
+  /** That process's memory over the migration (usage-probe.mjs): heap after each full collection, RSS. */
+  memory: { afterFullGc: number[]; rss: number[] };
+  /** [epoch ms, runs finished (done, skipped or failed)] from its `--json` events, as they came. */
+  progress: Array<[number, number]>;
   lines: unknown[];
   stderr: string;
 }
 
+/** The `--json` events of a run that finished, as the CLI writes them (`type` first). */
+const RUN_FINISHED = ['{"type":"run.done"', '{"type":"run.skipped"', '{"type":"run.failed"'];
+const SNAPSHOT_AT = (process.env.W2N_BENCH_SNAPSHOT_AT ?? '').split(',').filter(Boolean).map(Number);
 const PROBE = fileURLToPath(new URL('./usage-probe.mjs', import.meta.url));
 
 /**
@@ -106,7 +113,21 @@ export function runCli(args: string[], env: Record<string, string>, cwd: string,
     const timer = setInterval(() => { peak = Math.max(peak, peakRssOf(child.pid!)); }, 100);
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
+    // Runs finished, timed as their events arrive (the memory samples are placed against them).
+    const progress: Array<[number, number]> = [];
+    let finished = 0;
+    let partial = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+      const lines = (partial + s).split('\n');
+      partial = lines.pop()!;
+      const before = finished;
+      for (const l of lines) if (RUN_FINISHED.some((p) => l.startsWith(p))) finished++;
+      if (finished !== before) progress.push([Date.now(), finished]);
+      // W2N_BENCH_SNAPSHOT_AT=2000,8000 with --node-flags "--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=<dir>":
+      // a heap snapshot as those runs have finished (to compare what the heap holds at two points).
+      for (const at of SNAPSHOT_AT) if (before < at && finished >= at) child.kill('SIGUSR2');
+    });
     child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
     child.once('error', (e) => { clearInterval(timer); reject(e); });
     child.once('exit', (code) => {
@@ -115,7 +136,7 @@ export function runCli(args: string[], env: Record<string, string>, cwd: string,
       const seconds = (performance.now() - t0) / 1000;
       // W2N_BENCH_CLI_OUT=<file>: the CLI's stdout and stderr kept there (e.g. with --node-flags --trace-gc).
       if (process.env.W2N_BENCH_CLI_OUT) writeFileSync(process.env.W2N_BENCH_CLI_OUT, `${out}\n--- stderr\n${err}`);
-      const usages = readdirSync(usageDir).map((f) => JSON.parse(readFileSync(join(usageDir, f), 'utf8')) as { cpuUserMicros: number; cpuSystemMicros: number; maxRssKb: number; execArgv: string[] });
+      const usages = readdirSync(usageDir).map((f) => JSON.parse(readFileSync(join(usageDir, f), 'utf8')) as { cpuUserMicros: number; cpuSystemMicros: number; maxRssKb: number; execArgv: string[]; afterFullGc?: number[]; rss?: number[] });
       rmSync(usageDir, { recursive: true, force: true });
       const worker = usages.reduce<(typeof usages)[number] | undefined>((a, u) => (!a || u.maxRssKb > a.maxRssKb ? u : a), undefined);
       const lines = out.split('\n').filter((l) => l.trim()).flatMap((l) => {
@@ -126,6 +147,8 @@ export function runCli(args: string[], env: Record<string, string>, cwd: string,
         peakRssBytes: Math.max(peak, ...usages.map((u) => u.maxRssKb * 1024)),
         cpuSeconds: usages.reduce((s, u) => s + u.cpuUserMicros + u.cpuSystemMicros, 0) / 1e6,
         execArgv: (worker?.execArgv ?? []).filter((a, i, all) => a !== '--import' && all[i - 1] !== '--import'),
+        memory: { afterFullGc: worker?.afterFullGc ?? [], rss: worker?.rss ?? [] },
+        progress,
       });
     });
   });

@@ -1,5 +1,6 @@
 /** The figures every scenario prints: throughput, requests per run by kind, 429s, CPU, memory. */
 import type { CliRun } from './children.ts';
+import type { MemoryGrowth, SeriesGrowth, TenthFigures } from './memory-growth.ts';
 import type { migrationFigures } from './migration-figures.ts';
 import { mb, type Row } from './table.ts';
 
@@ -32,5 +33,21 @@ export function figureRows(cli: CliRun, m: Figures, runs: number): Row[] {
     ['  by endpoint', byKind(m.neptuneByEndpoint)],
     ['Neptune 429s', m.neptune429],
     ['node flags of the migration process', cli.execArgv.join(' ') || '(none)'],
+  ];
+}
+
+/** Memory against the run count: first and last tenth of the runs, the slope past the first tenth, and each tenth's medians. */
+export function growthRows(g: MemoryGrowth & { byTenth?: TenthFigures[] }, prefix = ''): Row[] {
+  const show = (s: SeriesGrowth) => (s.samples === 0 ? '- (no samples)' : `${s.firstTenthMb ?? '-'} -> ${s.lastTenthMb ?? '-'} MB, ${s.slopeBytesPerRun ?? '-'} B/run (${s.samples} samples)`);
+  const tenths = (pick: (t: TenthFigures) => number | undefined) => g.byTenth?.map((t) => (pick(t) === undefined ? '-' : pick(t)!.toFixed(1))).join(' ') ?? '-';
+  return [
+    [`${prefix}live heap after full GC, first -> last tenth of runs`, show(g.liveHeapAfterFullGc)],
+    [`${prefix}RSS, first -> last tenth of runs`, show(g.rss)],
+    ...(prefix ? [] : ([
+      ['  by tenth of runs (MB): live heap', tenths((t) => t.liveHeapMb)],
+      ['    V8 heap committed', tenths((t) => t.heapCommittedMb)],
+      ['    external (buffers)', tenths((t) => t.externalMb)],
+      ['    RSS', tenths((t) => t.rssMb)],
+    ] as Row[])),
   ];
 }

@@ -9,7 +9,8 @@ import type { NeptuneFaultConfig, NeptuneStats } from '../../emulators/neptune/i
 import type { EmulatorStats, FaultConfig } from '../../emulators/wandb/index.ts';
 import { runCli, startEmulatorChild } from './children.ts';
 import type { EntityRecipe } from './entities.ts';
-import { cpuPerMillion, figureRows } from './figures-table.ts';
+import { cpuPerMillion, figureRows, growthRows } from './figures-table.ts';
+import { memoryGrowth } from './memory-growth.ts';
 import { migrationFigures } from './migration-figures.ts';
 import type { Row } from './table.ts';
 
@@ -39,13 +40,15 @@ export async function scenarioRuns(o: RunsScenario) {
       return { cli, m: migrationFigures(cli, before, await wandb.stats(), await neptune.stats(), nBefore) };
     };
     const first = await migrate();
-    const table: Row[] = figureRows(first.cli, first.m, o.runs);
+    const growth = memoryGrowth(first.cli.memory, first.cli.progress, o.runs);
+    const table: Row[] = [...figureRows(first.cli, first.m, o.runs), ...growthRows(growth)];
     const result: Record<string, unknown> = {
-      runs: o.runs, concurrency: o.concurrency, seconds: first.cli.seconds, runsPerMinute: o.runs / (first.cli.seconds / 60),
+      runs: o.runs, concurrency: o.concurrency, protocol: o.protocol ?? 'a', seconds: first.cli.seconds, runsPerMinute: o.runs / (first.cli.seconds / 60), memoryGrowth: growth,
       cpuSecondsPerMillionPoints: cpuPerMillion(first.cli, first.m.pointsWritten), execArgv: first.cli.execArgv, ...first.m,
     };
     if (o.rerun) {
       const again = await migrate();
+      const againGrowth = memoryGrowth(again.cli.memory, again.cli.progress, o.runs);
       table.push(
         ['re-run, nothing changed: exit code', again.cli.code],
         ['re-run: wall time (s)', +again.cli.seconds.toFixed(1)],
@@ -53,8 +56,9 @@ export async function scenarioRuns(o: RunsScenario) {
         ['re-run: peak RSS (MB)', Math.round(again.cli.peakRssBytes / 1048576)],
         ['re-run: W&B requests', again.m.wandbRequests],
         ['re-run: Neptune requests', again.m.neptuneRequests],
+        ...growthRows(againGrowth, 're-run: '),
       );
-      result.rerun = { seconds: again.cli.seconds, ...again.m };
+      result.rerun = { seconds: again.cli.seconds, ...again.m, memoryGrowth: againGrowth };
     }
     return { table, ...result };
   } finally {

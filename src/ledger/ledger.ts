@@ -206,8 +206,26 @@ export class Ledger {
 
   /** A migrate pass begins: the runs it selects are noted anew (`eachPassRun`). */
   beginPass(): void {
-    this.stmt('DELETE FROM pass_runs').run();
-    this.stmt('UPDATE notices SET earlier = 1 WHERE earlier = 0').run();
+    this.db.transaction(() => {
+      this.stmt('DELETE FROM pass_runs').run();
+      this.stmt('DELETE FROM pass_display_names').run();
+      this.stmt('UPDATE notices SET earlier = 1 WHERE earlier = 0').run();
+    })();
+  }
+
+  /** The display name of one run of W&B project `projectKey` (entity/project), noted for this pass (`displayNameRuns`); a run noted already stays as it was. */
+  noteDisplayName(projectKey: string, runId: string, name: string): void {
+    this.stmt('INSERT OR IGNORE INTO pass_display_names(project_key, run_id, name) VALUES (?, ?, ?)').run(projectKey, runId, name);
+  }
+
+  /** Whether this pass noted the run's display name (`noteDisplayName`). */
+  displayNameNoted(projectKey: string, runId: string): boolean {
+    return this.stmt('SELECT 1 FROM pass_display_names WHERE project_key = ? AND run_id = ?').get(projectKey, runId) !== undefined;
+  }
+
+  /** How many runs of the project bear `name`, as noted this pass. */
+  displayNameRuns(projectKey: string, name: string): number {
+    return (this.stmt('SELECT count(*) AS n FROM pass_display_names WHERE project_key = ? AND name = ?').get(projectKey, name) as { n: number }).n;
   }
 
   /** Whether the current pass has selected the run (`notePending`): a listing that repeats a run asks this. */

@@ -25,6 +25,15 @@ CREATE INDEX IF NOT EXISTS runs_in_order ON runs(entity, project, run_id);
 -- The runs the current (or last) migrate pass selected, and which of them it skipped as unchanged: the
 -- pass's report is read from here, so a pass of 10,000 runs holds no list of them in memory.
 CREATE TABLE IF NOT EXISTS pass_runs (run_key TEXT PRIMARY KEY, skipped INTEGER NOT NULL DEFAULT 0);
+-- The display name of every run of a W&B project (entity/project), listed whole when this pass first needs
+-- it (Protocol B: a name two runs share is no experiment name). Kept here, not in memory: a project of
+-- 100,000 runs would hold every name (and the listing every run id, to drop the runs W&B pages repeat).
+-- Emptied when a pass begins.
+CREATE TABLE IF NOT EXISTS pass_display_names (
+  project_key TEXT NOT NULL, run_id TEXT NOT NULL, name TEXT NOT NULL,
+  PRIMARY KEY (project_key, run_id)
+);
+CREATE INDEX IF NOT EXISTS pass_display_names_by_name ON pass_display_names(project_key, name);
 CREATE TABLE IF NOT EXISTS cursors (
   run_key TEXT NOT NULL, stream TEXT NOT NULL, position REAL NOT NULL,
   PRIMARY KEY (run_key, stream)

@@ -132,11 +132,14 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
       }
     });
     // Protocol B only: a display name shared by two runs of the W&B project must not become B's
-    // experiment name (it moves between runs). Listed once, lazily, over the whole project.
-    let displayNames: Promise<Map<string, number>> | undefined;
+    // experiment name (it moves between runs). Listed once, lazily, over the whole project; counted in
+    // the ledger, not in memory.
+    const projectKey = `${project.entity}/${project.name}`;
+    let displayNames: Promise<void> | undefined;
     const nameUnique = async (name: string) => {
-      displayNames ??= countDisplayNames(ctx, project.name);
-      return (await displayNames).get(name) === 1;
+      displayNames ??= countDisplayNames(ctx, project.name, projectKey);
+      await displayNames;
+      return ctx.ledger.displayNameRuns(projectKey, name) === 1;
     };
     await forEachConcurrent(
       selected,
@@ -203,12 +206,13 @@ export async function migrate(sel: MigrateSelection, outer: MigrationContext): P
   return result;
 }
 
-async function countDisplayNames(ctx: MigrationContext, project: string): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for await (const r of ctx.source.listRuns(project, {}, ctx.signal)) {
-    if (r.displayName) counts.set(r.displayName, (counts.get(r.displayName) ?? 0) + 1);
+/** The display name of every run of the project, noted in the ledger as the listing hands each over (which also drops the runs W&B pages repeat). */
+async function countDisplayNames(ctx: MigrationContext, project: string, projectKey: string): Promise<void> {
+  // A ledger error here fails the asking run, which names the ledger (asLedgerError) and stops the migration.
+  const listing = { listed: (key: RunKey) => ctx.ledger.displayNameNoted(projectKey, key.runId) };
+  for await (const r of ctx.source.listRuns(project, {}, ctx.signal, listing)) {
+    if (r.displayName) ctx.ledger.noteDisplayName(projectKey, r.key.runId, r.displayName);
   }
-  return counts;
 }
 
 /** The ledger may be what failed (disk full): recording the run's state then is best effort. */

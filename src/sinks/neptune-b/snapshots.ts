@@ -160,13 +160,22 @@ function blockRowHead(step: number, ms: number): number {
   return lenFieldSize(SNAPSHOT.step, stepPayloadSize(whole, microOf(step, whole))) + lenFieldSize(SNAPSHOT.timestamp, timestampPayloadSize(seconds, nanosOf(ms, seconds)));
 }
 
+/** The first size of an encoder's request buffer: a small run's whole request. */
+export const ENCODER_START_BYTES = 16 * 1024;
+
 export class SnapshotEncoder {
   private readonly keys = new Map<string, PathKey>();
   private rows = new Map<number, Row>();
   private blocks: FloatBlockEntries[] = [];
   private atoms: Atom[] = [];
   private points = 0;
-  private readonly writer = new ProtoWriter(1 << 20);
+  /**
+   * Starts small and doubles to the requests' size (reused by the run's later batches). Each run opens an
+   * encoder: at 1 MB each, a small run's few KB cost a 1 MB buffer, which made V8 collect the whole heap
+   * every few runs (external memory) and, on Node 20, glibc serve such blocks from its main heap, which
+   * then grew with the run count (bench (c) over Protocol B).
+   */
+  private readonly writer = new ProtoWriter(ENCODER_START_BYTES);
   /** Block rows to write (blockRows): which block, which row, the snapshot's payload size. Reused. */
   private rowBlock = new Int32Array(0);
   private rowIndex = new Int32Array(0);
