@@ -11,7 +11,7 @@ import { neptuneCustomRunId } from '../mapping/run-id.ts';
 import { capabilitiesOf, mappingOptionsKey, type MappingOptions } from '../mapping/options.ts';
 import { PROTOCOL_A_CAPABILITIES } from '../mapping/capabilities.ts';
 import { SeriesPathPlanner } from '../mapping/series-paths.ts';
-import { staleFields, type StaleFields } from '../mapping/stale-fields.ts';
+import { anyStale, staleFields, type StaleFields } from '../mapping/stale-fields.ts';
 import { heldStep } from '../mapping/steps.ts';
 import { mapSystemSample, SeriesStepGuard, systemStep } from '../mapping/system.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -271,9 +271,11 @@ function refuseForeignRun(state: TargetRunState, ledger: Ledger, key: RunKey, pr
 const DAMAGED_READS: ReadonlySet<string> = new Set(['run', 'config', 'summary', 'log']);
 
 function staleOnTarget(state: TargetRunState, fields: readonly FieldAssignment[], provenanceError: unknown, ledger: Ledger, key: RunKey): StaleFields | undefined {
-  if (provenanceError !== undefined) return undefined;
+  const stale = staleFields(state, fields);
+  // Most runs hold nothing stale (a new run holds nothing): the ledger is asked only when one does.
+  if (!anyStale(stale) || provenanceError !== undefined) return undefined;
   if (ledger.notices(key).some((n) => DAMAGED_READS.has(n.stream))) return undefined;
-  return staleFields(state, fields);
+  return stale;
 }
 
 async function pumpHistory(history: History['read'], planner: SeriesPathPlanner, batcher: RunBatcher, media: MediaCarrier, fallbackTs: number, ctx: MigrationContext, failed: SourceFailure): Promise<void> {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../emulators/stack.ts';
 import { generateEntity } from '../../emulators/wandb/index.ts';
+import { heldStdout } from '../support/neptune-snapshot.ts';
 import { events, runCli } from '../support/cli.ts';
 
 const dirs: string[] = [];
@@ -37,12 +38,6 @@ function heldFile(stack: Stack, project: string, runId: string, name: string): B
   if (inSet) return inSet;
   const ref = stack.neptune.b.inspect.attributes(project, runId)[`files/${name}`];
   return ref ? stack.neptune.b.inspect.object(project, (ref.value as { path: string }).path)?.data : undefined;
-}
-
-function heldStdout(stack: Stack, project: string, runId: string): string[] {
-  const run = stack.neptune.inspect.runs(project).find((r) => r.customId === runId);
-  if (run) return stack.neptune.inspect.stringSeries(run.id, 'monitoring/stdout').map((p) => p.value);
-  return stack.neptune.b.inspect.stringSeries(project, runId, 'monitoring/stdout').map((p) => p.value);
 }
 
 describe('W&B API source: an output.log that is not UTF-8', () => {

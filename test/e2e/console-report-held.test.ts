@@ -11,8 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../emulators/stack.ts';
+import { startStack } from '../../emulators/stack.ts';
 import { generateEntity } from '../../emulators/wandb/index.ts';
+import { heldStdout } from '../support/neptune-snapshot.ts';
 import { runCli } from '../support/cli.ts';
 
 const dirs: string[] = [];
@@ -23,12 +24,6 @@ afterAll(() => {
 // Four lines: one of 2,500 characters (three entries of at most 1,000 on A), three short.
 const LINES = ['first', 'y'.repeat(2500), 'third', 'last'];
 const BYTES = Buffer.from(LINES.map((l) => `${l}\n`).join(''));
-
-function heldStdout(stack: Stack, project: string, runId: string): string[] {
-  const run = stack.neptune.inspect.runs(project).find((r) => r.customId === runId);
-  if (run) return stack.neptune.inspect.stringSeries(run.id, 'monitoring/stdout').map((p) => p.value);
-  return stack.neptune.b.inspect.stringSeries(project, runId, 'monitoring/stdout').map((p) => p.value);
-}
 
 describe('the text report\'s console count', () => {
   for (const protocol of ['a', 'b'] as const) {

@@ -42,3 +42,13 @@ export function neptuneRunId(emu: NeptuneEmulator, project: string, wandbRunId: 
   const runs = emu.inspect.runs(project);
   return (runs.find((r) => r.customId === wandbRunId) ?? runs.find((r) => emu.inspect.attributes(r.id)['wandb/run_id']?.value === wandbRunId))?.id;
 }
+
+/**
+ * The console lines (`monitoring/stdout`) Neptune holds for a W&B run, whichever protocol wrote them:
+ * the emulator's A store by custom run id, else its B store by run id.
+ */
+export function heldStdout(stack: { neptune: NeptuneEmulator }, project: string, runId: string): string[] {
+  const run = stack.neptune.inspect.runs(project).find((r) => r.customId === runId);
+  if (run) return stack.neptune.inspect.stringSeries(run.id, 'monitoring/stdout').map((p) => p.value);
+  return stack.neptune.b.inspect.stringSeries(project, runId, 'monitoring/stdout').map((p) => p.value);
+}
